@@ -1,0 +1,144 @@
+#include "agents/agent_client.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace safeshare::agents {
+namespace {
+
+absl::StatusOr<std::string> Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+absl::StatusOr<AgentIdentity> LoadIdentity(const std::string& dir) {
+  AgentIdentity id;
+  for (auto [name, field] : {std::pair{"ca.pem", &id.ca_pem}, std::pair{"cert.pem", &id.cert_pem},
+                             std::pair{"key.pem", &id.key_pem}}) {
+    auto data = Slurp(absl::StrCat(dir, "/", name));
+    if (!data.ok()) return data.status();
+    *field = std::move(*data);
+  }
+  return id;
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+std::unique_ptr<AgentClient> AgentClient::Connect(const std::string& target,
+                                                  const AgentIdentity& identity,
+                                                  absl::Duration call_timeout) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = identity.ca_pem;
+  tls.pem_private_key = identity.key_pem;
+  tls.pem_cert_chain = identity.cert_pem;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  auto channel = grpc::CreateCustomChannel(target, grpc::SslCredentials(tls), args);
+  return std::unique_ptr<AgentClient>(new AgentClient(std::move(channel), call_timeout));
+}
+
+AgentClient::AgentClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+    : channel_(std::move(channel)),
+      timeout_(timeout),
+      referrals_(safeshare::v1::Referrals::NewStub(channel_)),
+      mailbox_(safeshare::v1::Mailbox::NewStub(channel_)),
+      directory_(safeshare::v1::Directory::NewStub(channel_)) {}
+
+void AgentClient::Prepare(grpc::ClientContext& ctx, bool wait_for_ready) const {
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  ctx.set_wait_for_ready(wait_for_ready);
+}
+
+absl::StatusOr<safeshare::v1::SubmitResponse> AgentClient::Submit(
+    const safeshare::v1::SignedEnvelope& envelope) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::SubmitRequest req;
+  *req.mutable_signed_envelope() = envelope;
+  safeshare::v1::SubmitResponse resp;
+  grpc::Status st = referrals_->Submit(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
+absl::StatusOr<safeshare::v1::FetchResponse> AgentClient::Fetch(int page_size,
+                                                                const std::string& page_token) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::FetchRequest req;
+  req.set_page_size(page_size);
+  req.set_page_token(page_token);
+  safeshare::v1::FetchResponse resp;
+  grpc::Status st = mailbox_->Fetch(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
+absl::StatusOr<safeshare::v1::AckResponse> AgentClient::Ack(const std::string& message_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::AckRequest req;
+  req.set_message_id(message_id);
+  safeshare::v1::AckResponse resp;
+  grpc::Status st = mailbox_->Ack(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
+absl::StatusOr<safeshare::v1::GetStatusResponse> AgentClient::GetStatus(
+    const std::string& message_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::GetStatusRequest req;
+  req.set_message_id(message_id);
+  safeshare::v1::GetStatusResponse resp;
+  grpc::Status st = mailbox_->GetStatus(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
+absl::StatusOr<safeshare::v1::ListAgenciesResponse> AgentClient::ListAgencies(
+    const std::string& area_id) {
+  safeshare::v1::ListAgenciesResponse all;
+  std::string token;
+  do {
+    grpc::ClientContext ctx;
+    Prepare(ctx);
+    safeshare::v1::ListAgenciesRequest req;
+    req.set_area_id(area_id);
+    req.set_page_token(token);
+    safeshare::v1::ListAgenciesResponse page;
+    grpc::Status st = directory_->ListAgencies(&ctx, req, &page);
+    if (!st.ok()) return FromGrpcStatus(st);
+    for (auto& a : *page.mutable_agencies()) *all.add_agencies() = std::move(a);
+    token = page.next_page_token();
+  } while (!token.empty());
+  return all;
+}
+
+absl::Status AgentClient::CheckHealth() {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext ctx;
+  Prepare(ctx, /*wait_for_ready=*/true);
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::Status st = health->Check(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  if (resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return absl::UnavailableError("gateway is not serving");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace safeshare::agents

@@ -1,0 +1,64 @@
+#ifndef SAFESHARE_AGENTS_AGENT_CLIENT_H_
+#define SAFESHARE_AGENTS_AGENT_CLIENT_H_
+
+// The agency side of the wire: a mutual-TLS connection to the gateway under
+// the agency's (or officer's) certificate, and one method per RPC.
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "safeshare/v1/directory.grpc.pb.h"
+#include "safeshare/v1/mailbox.grpc.pb.h"
+#include "safeshare/v1/referrals.grpc.pb.h"
+
+namespace safeshare::agents {
+
+// PEM material for one principal: the federation CA, its certificate and key.
+struct AgentIdentity {
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+// Reads ca.pem, cert.pem and key.pem from `dir` (as written by `pki init`).
+absl::StatusOr<AgentIdentity> LoadIdentity(const std::string& dir);
+
+class AgentClient {
+ public:
+  // `target` is host:port; the gateway's certificate must name the host.
+  static std::unique_ptr<AgentClient> Connect(const std::string& target,
+                                              const AgentIdentity& identity,
+                                              absl::Duration call_timeout = absl::Seconds(30));
+
+  absl::StatusOr<safeshare::v1::SubmitResponse> Submit(
+      const safeshare::v1::SignedEnvelope& envelope);
+  absl::StatusOr<safeshare::v1::FetchResponse> Fetch(int page_size = 0,
+                                                     const std::string& page_token = "");
+  absl::StatusOr<safeshare::v1::AckResponse> Ack(const std::string& message_id);
+  absl::StatusOr<safeshare::v1::GetStatusResponse> GetStatus(const std::string& message_id);
+  absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(
+      const std::string& area_id = "");
+  // OK once the gateway reports SERVING (waits up to the call timeout).
+  absl::Status CheckHealth();
+
+ private:
+  AgentClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  void Prepare(grpc::ClientContext& ctx, bool wait_for_ready = false) const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  absl::Duration timeout_;
+  std::unique_ptr<safeshare::v1::Referrals::Stub> referrals_;
+  std::unique_ptr<safeshare::v1::Mailbox::Stub> mailbox_;
+  std::unique_ptr<safeshare::v1::Directory::Stub> directory_;
+};
+
+// gRPC status to absl::Status (same canonical codes).
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace safeshare::agents
+
+#endif  // SAFESHARE_AGENTS_AGENT_CLIENT_H_

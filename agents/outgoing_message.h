@@ -1,0 +1,36 @@
+#ifndef SAFESHARE_AGENTS_OUTGOING_MESSAGE_H_
+#define SAFESHARE_AGENTS_OUTGOING_MESSAGE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "safeshare/v1/envelope.pb.h"
+
+namespace safeshare::agents {
+
+// What a practitioner sends: the declaration in clear, the payload to seal.
+struct OutgoingMessage {
+  std::string message_id;  // empty: a fresh UUID
+  safeshare::v1::MessageKind kind = safeshare::v1::MESSAGE_KIND_REFERRAL;
+  std::string sender_agency_id;
+  safeshare::v1::Practitioner practitioner;
+  std::string recipient_agency_id;
+  std::string in_reply_to;
+  safeshare::v1::SharingDeclaration declaration;
+  std::string payload;
+};
+
+// A random (version 4) UUID, the default message id.
+std::string NewMessageId();
+
+// Builds the envelope, checks its shape as the gateway will, and serializes it
+// once into a SignedEnvelope. Until envelope sealing lands (issue 3) the
+// payload travels in EncryptedPayload.ciphertext unsealed and unsigned.
+absl::StatusOr<safeshare::v1::SignedEnvelope> BuildSignedEnvelope(const OutgoingMessage& m);
+
+// The safeshare:// URI SAN of a PEM certificate.
+absl::StatusOr<std::string> PrincipalUriOfCertificate(const std::string& cert_pem);
+
+}  // namespace safeshare::agents
+
+#endif  // SAFESHARE_AGENTS_OUTGOING_MESSAGE_H_

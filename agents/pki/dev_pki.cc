@@ -1,0 +1,293 @@
+#include "agents/pki/dev_pki.h"
+
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/text_format.h"
+#include "safeshare/v1/directory.pb.h"
+
+namespace safeshare::agents {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
+struct X509Free { void operator()(X509* p) const { X509_free(p); } };
+struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Cert = std::unique_ptr<X509, X509Free>;
+using Bio = std::unique_ptr<BIO, BioFree>;
+
+absl::Status OpensslError(absl::string_view what) {
+  unsigned long e = ERR_get_error();
+  char buf[256] = "unknown error";
+  if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return absl::InternalError(absl::StrCat("pki: ", what, ": ", buf));
+}
+
+absl::StatusOr<Pkey> NewKey() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  if (key == nullptr) return OpensslError("generate P-256 key");
+  return Pkey(key);
+}
+
+struct CertSpec {
+  std::string common_name;
+  std::vector<std::string> sans;  // "URI:...", "DNS:...", "IP:..."
+  bool is_ca = false;
+  bool server = false;
+  absl::Duration not_before_offset = absl::Minutes(-5);  // tolerate clock skew
+  absl::Duration validity = absl::Hours(24 * 825);
+};
+
+absl::Status AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  if (ext == nullptr) return OpensslError(absl::StrCat("extension ", value));
+  int ok = X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  return ok == 1 ? absl::OkStatus() : OpensslError("add extension");
+}
+
+// Issues a certificate for `key`, signed by issuer_key (self-signed when
+// issuer is null).
+absl::StatusOr<Cert> Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer,
+                           EVP_PKEY* issuer_key) {
+  Cert cert(X509_new());
+  if (!cert) return OpensslError("allocate certificate");
+  X509_set_version(cert.get(), 2);
+  unsigned char serial[16];
+  if (RAND_bytes(serial, sizeof serial) != 1) return OpensslError("serial number");
+  serial[0] &= 0x7f;  // positive
+  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
+  BN_free(bn);
+  const int64_t nb = absl::ToInt64Seconds(spec.not_before_offset);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), nb);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), nb + absl::ToInt64Seconds(spec.validity));
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>("safeshare federation"), -1,
+                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()),
+                             -1, -1, 0);
+  X509* signer = issuer ? issuer : cert.get();
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
+  if (X509_set_pubkey(cert.get(), key) != 1) return OpensslError("set public key");
+
+  std::vector<std::pair<int, std::string>> exts;
+  if (spec.is_ca) {
+    exts = {{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+            {NID_key_usage, "critical,keyCertSign,cRLSign"},
+            {NID_subject_key_identifier, "hash"}};
+  } else {
+    exts = {{NID_basic_constraints, "critical,CA:FALSE"},
+            {NID_key_usage, "critical,digitalSignature"},
+            {NID_ext_key_usage, spec.server ? "serverAuth,clientAuth" : "clientAuth"},
+            {NID_subject_key_identifier, "hash"},
+            {NID_authority_key_identifier, "keyid"}};
+  }
+  if (!spec.sans.empty()) {
+    exts.push_back({NID_subject_alt_name, absl::StrJoin(spec.sans, ",")});
+  }
+  for (const auto& [nid, value] : exts) {
+    if (auto st = AddExt(cert.get(), signer, nid, value); !st.ok()) return st;
+  }
+  if (X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) == 0) {
+    return OpensslError("sign certificate");
+  }
+  return cert;
+}
+
+// Writes `data` to `path` atomically with `mode` (0600 for private keys).
+absl::Status WriteFileMode(const std::string& path, const std::string& data, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat(tmp, ": ", std::strerror(errno)));
+  bool ok = fchmod(fd, mode) == 0 &&
+            write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+            fsync(fd) == 0;
+  ok = close(fd) == 0 && ok;
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return absl::UnavailableError(absl::StrCat(path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> CertPem(X509* cert) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509(bio.get(), cert) != 1) return OpensslError("encode certificate");
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
+absl::StatusOr<std::string> KeyPem(EVP_PKEY* key) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return OpensslError("encode private key");
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
+absl::StatusOr<std::string> Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("pki: cannot read ", path));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+absl::Status MakeDir(const std::string& dir, mode_t mode) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("pki: cannot create ", dir, ": ", ec.message()));
+  chmod(dir.c_str(), mode);
+  return absl::OkStatus();
+}
+
+// Writes {ca,cert,key}.pem for one principal into `dir`.
+absl::Status WriteIdentity(const std::string& dir, const std::string& ca_pem,
+                           const CertSpec& spec, X509* ca, EVP_PKEY* ca_key) {
+  if (auto st = MakeDir(dir, 0700); !st.ok()) return st;
+  auto key = NewKey();
+  if (!key.ok()) return key.status();
+  auto cert = Issue(spec, key->get(), ca, ca_key);
+  if (!cert.ok()) return cert.status();
+  auto cert_pem = CertPem(cert->get());
+  if (!cert_pem.ok()) return cert_pem.status();
+  auto key_pem = KeyPem(key->get());
+  if (!key_pem.ok()) return key_pem.status();
+  if (auto st = WriteFileMode(dir + "/ca.pem", ca_pem, 0644); !st.ok()) return st;
+  if (auto st = WriteFileMode(dir + "/cert.pem", *cert_pem, 0644); !st.ok()) return st;
+  return WriteFileMode(dir + "/key.pem", *key_pem, 0600);
+}
+
+struct LoadedCa {
+  std::string pem;
+  Cert cert;
+  Pkey key;
+};
+
+absl::StatusOr<LoadedCa> LoadCa(const std::string& federation_dir) {
+  auto pem = Slurp(federation_dir + "/ca/ca.pem");
+  if (!pem.ok()) return pem.status();
+  auto key_pem = Slurp(federation_dir + "/ca/ca.key");
+  if (!key_pem.ok()) return key_pem.status();
+  Bio cb(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
+  Bio kb(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
+  LoadedCa ca{*pem, Cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr)),
+              Pkey(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr))};
+  if (!ca.cert || !ca.key) return OpensslError("read federation CA");
+  return ca;
+}
+
+}  // namespace
+
+absl::Status CreateDevFederation(const std::string& federation_template, const std::string& dir,
+                                 bool force) {
+  auto text = Slurp(federation_template);
+  if (!text.ok()) return text.status();
+  safeshare::v1::Federation federation;
+  if (!google::protobuf::TextFormat::ParseFromString(*text, &federation)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pki: ", federation_template, " is not a valid safeshare.v1.Federation"));
+  }
+  if (fs::exists(dir + "/ca/ca.key") && !force) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("pki: ", dir, " already holds a federation CA; pass --force to replace it"));
+  }
+  if (auto st = MakeDir(dir + "/ca", 0700); !st.ok()) return st;
+
+  auto ca_key = NewKey();
+  if (!ca_key.ok()) return ca_key.status();
+  CertSpec ca_spec;
+  ca_spec.common_name = absl::StrCat(federation.display_name(), " CA");
+  ca_spec.is_ca = true;
+  ca_spec.validity = absl::Hours(24 * 3650);
+  auto ca = Issue(ca_spec, ca_key->get(), nullptr, nullptr);
+  if (!ca.ok()) return ca.status();
+  auto ca_pem = CertPem(ca->get());
+  if (!ca_pem.ok()) return ca_pem.status();
+  auto ca_key_pem = KeyPem(ca_key->get());
+  if (!ca_key_pem.ok()) return ca_key_pem.status();
+  if (auto st = WriteFileMode(dir + "/ca/ca.pem", *ca_pem, 0644); !st.ok()) return st;
+  if (auto st = WriteFileMode(dir + "/ca/ca.key", *ca_key_pem, 0600); !st.ok()) return st;
+
+  CertSpec gw;
+  gw.common_name = "safeshare gateway";
+  gw.server = true;
+  gw.sans = {"DNS:localhost", "IP:127.0.0.1", "IP:::1", "URI:safeshare://gateway"};
+  if (auto st = WriteIdentity(dir + "/gateway", *ca_pem, gw, ca->get(), ca_key->get()); !st.ok()) {
+    return st;
+  }
+  for (const auto& agency : federation.agencies()) {
+    CertSpec spec;
+    spec.common_name = agency.display_name().empty() ? agency.id() : agency.display_name();
+    spec.sans = {absl::StrCat("URI:safeshare://agency/", agency.id())};
+    if (auto st = WriteIdentity(absl::StrCat(dir, "/agencies/", agency.id()), *ca_pem, spec,
+                                ca->get(), ca_key->get());
+        !st.ok()) {
+      return st;
+    }
+  }
+  for (const auto& officer : federation.officers()) {
+    CertSpec spec;
+    spec.common_name = officer.display_name().empty() ? officer.id() : officer.display_name();
+    spec.sans = {absl::StrCat("URI:safeshare://officer/", officer.agency_id(), "/", officer.id())};
+    if (auto st = WriteIdentity(absl::StrCat(dir, "/officers/", officer.agency_id(), ".",
+                                             officer.id()),
+                                *ca_pem, spec, ca->get(), ca_key->get());
+        !st.ok()) {
+      return st;
+    }
+  }
+  std::string out;
+  google::protobuf::TextFormat::PrintToString(federation, &out);
+  return WriteFileMode(dir + "/federation.textproto",
+                       "# Generated by `safeshare pki init`. Schema: safeshare.v1.Federation.\n" +
+                           out,
+                       0644);
+}
+
+absl::Status IssueClientCertificate(const std::string& federation_dir,
+                                    const std::string& principal_uri, const std::string& out_dir,
+                                    absl::Duration not_before_offset, absl::Duration validity) {
+  auto ca = LoadCa(federation_dir);
+  if (!ca.ok()) return ca.status();
+  CertSpec spec;
+  spec.common_name = principal_uri;
+  spec.sans = {absl::StrCat("URI:", principal_uri)};
+  spec.not_before_offset = not_before_offset;
+  spec.validity = validity;
+  return WriteIdentity(out_dir, ca->pem, spec, ca->cert.get(), ca->key.get());
+}
+
+}  // namespace safeshare::agents

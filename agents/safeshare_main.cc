@@ -1,0 +1,289 @@
+// safeshare: the agency-side command line.
+//
+//   safeshare pki init --dir DIR [--federation_template FILE] [--force]
+//   safeshare pki issue --dir DIR --principal safeshare://agency/ID --out DIR
+//   safeshare send --to AGENCY --declaration FILE.json --payload FILE [--kind referral]
+//   safeshare inbox [--out DIR]
+//   safeshare ack MESSAGE_ID
+//   safeshare status MESSAGE_ID
+//   safeshare agencies [--area AREA]
+//
+// Network commands take --identity DIR (ca.pem, cert.pem, key.pem) and
+// --gateway host:port. Exit status: 0 success, 1 the gateway refused or could
+// not be reached, 2 bad usage or input.
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "agents/agent_client.h"
+#include "agents/outgoing_message.h"
+#include "agents/pki/dev_pki.h"
+#include "google/protobuf/util/json_util.h"
+
+ABSL_FLAG(std::string, gateway, "localhost:7443", "Gateway address host:port");
+ABSL_FLAG(std::string, identity, "", "Directory with ca.pem, cert.pem and key.pem");
+ABSL_FLAG(std::string, dir, "", "pki: federation directory");
+ABSL_FLAG(std::string, federation_template, "deploy/dev-federation.textproto",
+          "pki init: agencies and officers to issue certificates for");
+ABSL_FLAG(bool, force, false, "pki init: replace an existing federation CA");
+ABSL_FLAG(std::string, principal, "", "pki issue: safeshare://agency/<id> or officer URI");
+ABSL_FLAG(std::string, out, "", "pki issue / inbox: output directory");
+ABSL_FLAG(int, not_before_days, 0, "pki issue: validity starts this many days from now");
+ABSL_FLAG(int, valid_days, 825, "pki issue: days of validity");
+ABSL_FLAG(std::string, to, "", "send: recipient agency id");
+ABSL_FLAG(std::string, from, "", "send: sender agency id (default: from the certificate)");
+ABSL_FLAG(std::string, kind, "referral",
+          "send: referral | information_request | information_response | decline_to_share | "
+          "outcome");
+ABSL_FLAG(std::string, declaration, "", "send: SharingDeclaration in proto3 JSON");
+ABSL_FLAG(std::string, payload, "", "send: file with the content to share");
+ABSL_FLAG(std::string, practitioner, "", "send: sending practitioner's staff id");
+ABSL_FLAG(std::string, role, "social_worker", "send: practitioner role, e.g. police_officer");
+ABSL_FLAG(std::string, message_id, "", "send: message id (default: a fresh UUID)");
+ABSL_FLAG(std::string, in_reply_to, "", "send: the message a reply answers");
+ABSL_FLAG(std::string, area, "", "agencies: only this area");
+
+namespace {
+
+using safeshare::agents::AgentClient;
+
+int Usage(const std::string& why) {
+  std::cerr << "safeshare: " << why << "\n"
+            << "usage: safeshare pki init|pki issue|send|inbox|ack|status|agencies "
+               "(--helpfull for flags)\n";
+  return 2;
+}
+
+int Failed(const absl::Status& st) {
+  std::cerr << "safeshare: " << absl::StatusCodeToString(st.code()) << ": " << st.message()
+            << "\n";
+  return st.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+absl::StatusOr<std::string> ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = false;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<AgentClient>> Connect(std::string* principal_uri = nullptr) {
+  if (absl::GetFlag(FLAGS_identity).empty()) {
+    return absl::InvalidArgumentError("--identity DIR is required (ca.pem, cert.pem, key.pem)");
+  }
+  auto id = safeshare::agents::LoadIdentity(absl::GetFlag(FLAGS_identity));
+  if (!id.ok()) return absl::InvalidArgumentError(id.status().message());
+  if (principal_uri != nullptr) {
+    auto uri = safeshare::agents::PrincipalUriOfCertificate(id->cert_pem);
+    if (!uri.ok()) return uri.status();
+    *principal_uri = *uri;
+  }
+  return AgentClient::Connect(absl::GetFlag(FLAGS_gateway), *id);
+}
+
+template <typename Enum, typename ParseFn>
+absl::StatusOr<Enum> ParseEnumFlag(const std::string& prefix, const std::string& value,
+                                   ParseFn parse) {
+  Enum e;
+  if (!parse(prefix + absl::AsciiStrToUpper(value), &e) || static_cast<int>(e) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown value '", value, "' for ", prefix));
+  }
+  return e;
+}
+
+int CmdPki(const std::vector<char*>& args) {
+  if (args.size() < 3) return Usage("pki needs init or issue");
+  const std::string dir = absl::GetFlag(FLAGS_dir);
+  if (dir.empty()) return Usage("--dir is required");
+  std::string sub = args[2];
+  if (sub == "init") {
+    auto st = safeshare::agents::CreateDevFederation(absl::GetFlag(FLAGS_federation_template),
+                                                     dir, absl::GetFlag(FLAGS_force));
+    if (!st.ok()) return Failed(st);
+    std::cout << "federation created in " << dir
+              << " (CA, gateway, agency and officer certificates; keys 0600)\n";
+    return 0;
+  }
+  if (sub == "issue") {
+    if (absl::GetFlag(FLAGS_principal).empty() || absl::GetFlag(FLAGS_out).empty()) {
+      return Usage("pki issue needs --principal and --out");
+    }
+    auto st = safeshare::agents::IssueClientCertificate(
+        dir, absl::GetFlag(FLAGS_principal), absl::GetFlag(FLAGS_out),
+        absl::Hours(24) * absl::GetFlag(FLAGS_not_before_days),
+        absl::Hours(24) * absl::GetFlag(FLAGS_valid_days));
+    if (!st.ok()) return Failed(st);
+    std::cout << "issued " << absl::GetFlag(FLAGS_principal) << " into "
+              << absl::GetFlag(FLAGS_out) << "\n";
+    return 0;
+  }
+  return Usage("pki needs init or issue");
+}
+
+int CmdSend() {
+  safeshare::agents::OutgoingMessage m;
+  if (absl::GetFlag(FLAGS_to).empty()) return Usage("send needs --to AGENCY");
+  if (absl::GetFlag(FLAGS_declaration).empty()) return Usage("send needs --declaration FILE");
+  if (absl::GetFlag(FLAGS_payload).empty()) return Usage("send needs --payload FILE");
+  auto json = ReadAll(absl::GetFlag(FLAGS_declaration));
+  if (!json.ok()) return Failed(json.status());
+  auto parsed = google::protobuf::util::JsonStringToMessage(*json, &m.declaration);
+  if (!parsed.ok()) {
+    return Failed(absl::InvalidArgumentError(absl::StrCat(
+        absl::GetFlag(FLAGS_declaration), ": not a SharingDeclaration: ", parsed.message().as_string())));
+  }
+  auto payload = ReadAll(absl::GetFlag(FLAGS_payload));
+  if (!payload.ok()) return Failed(payload.status());
+  m.payload = *payload;
+  auto kind = ParseEnumFlag<safeshare::v1::MessageKind>(
+      "MESSAGE_KIND_", absl::GetFlag(FLAGS_kind), safeshare::v1::MessageKind_Parse);
+  if (!kind.ok()) return Failed(kind.status());
+  m.kind = *kind;
+  auto role = ParseEnumFlag<safeshare::v1::PractitionerRole>(
+      "PRACTITIONER_ROLE_", absl::GetFlag(FLAGS_role), safeshare::v1::PractitionerRole_Parse);
+  if (!role.ok()) return Failed(role.status());
+  m.practitioner.set_role(*role);
+  m.practitioner.set_id(absl::GetFlag(FLAGS_practitioner));
+  if (m.practitioner.id().empty()) return Usage("send needs --practitioner STAFF_ID");
+  m.recipient_agency_id = absl::GetFlag(FLAGS_to);
+  m.message_id = absl::GetFlag(FLAGS_message_id);
+  m.in_reply_to = absl::GetFlag(FLAGS_in_reply_to);
+
+  std::string uri;
+  auto client = Connect(&uri);
+  if (!client.ok()) return Failed(client.status());
+  m.sender_agency_id = absl::GetFlag(FLAGS_from);
+  if (m.sender_agency_id.empty()) {
+    constexpr absl::string_view kAgency = "safeshare://agency/";
+    if (!absl::StartsWith(uri, kAgency)) {
+      return Failed(absl::InvalidArgumentError("this identity is not an agency certificate"));
+    }
+    m.sender_agency_id = uri.substr(kAgency.size());
+  }
+  auto signed_envelope = safeshare::agents::BuildSignedEnvelope(m);
+  if (!signed_envelope.ok()) return Failed(signed_envelope.status());
+  auto receipt = (*client)->Submit(*signed_envelope);
+  if (!receipt.ok()) return Failed(receipt.status());
+  std::cout << ToJson(*receipt) << "\n";
+  return 0;
+}
+
+int CmdInbox() {
+  auto client = Connect();
+  if (!client.ok()) return Failed(client.status());
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (!out.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) return Failed(absl::UnavailableError(absl::StrCat(out, ": ", ec.message())));
+    chmod(out.c_str(), 0700);
+  }
+  std::string token;
+  int count = 0;
+  do {
+    auto page = (*client)->Fetch(0, token);
+    if (!page.ok()) return Failed(page.status());
+    for (const auto& msg : page->messages()) {
+      safeshare::v1::Envelope e;
+      if (!e.ParseFromString(msg.signed_envelope().envelope_bytes())) {
+        std::cerr << "safeshare: message " << msg.message_id() << " is malformed; skipped\n";
+        continue;
+      }
+      std::string payload = e.payload().ciphertext();
+      e.clear_payload();
+      if (out.empty()) {
+        std::cout << ToJson(e) << "\n";
+      } else {
+        const std::string base = absl::StrCat(out, "/", msg.message_id());
+        std::ofstream(base + ".envelope.json") << ToJson(e) << "\n";
+        std::ofstream(base + ".payload", std::ios::binary) << payload;
+        std::cout << msg.message_id() << "  from " << e.sender_agency_id() << "  "
+                  << safeshare::v1::MessageKind_Name(e.kind()) << "  -> " << base
+                  << ".envelope.json\n";
+      }
+      ++count;
+    }
+    token = page->next_page_token();
+  } while (!token.empty());
+  std::cerr << count << " message(s) waiting\n";
+  return 0;
+}
+
+int CmdAck(const std::vector<char*>& args) {
+  if (args.size() < 3) return Usage("ack needs a MESSAGE_ID");
+  auto client = Connect();
+  if (!client.ok()) return Failed(client.status());
+  auto resp = (*client)->Ack(args[2]);
+  if (!resp.ok()) return Failed(resp.status());
+  std::cout << ToJson(*resp) << "\n";
+  return 0;
+}
+
+int CmdStatus(const std::vector<char*>& args) {
+  if (args.size() < 3) return Usage("status needs a MESSAGE_ID");
+  auto client = Connect();
+  if (!client.ok()) return Failed(client.status());
+  auto resp = (*client)->GetStatus(args[2]);
+  if (!resp.ok()) return Failed(resp.status());
+  std::cout << ToJson(*resp) << "\n";
+  return 0;
+}
+
+int CmdAgencies() {
+  auto client = Connect();
+  if (!client.ok()) return Failed(client.status());
+  auto resp = (*client)->ListAgencies(absl::GetFlag(FLAGS_area));
+  if (!resp.ok()) return Failed(resp.status());
+  for (const auto& a : resp->agencies()) {
+    std::vector<std::string> roles;
+    for (int r : a.roles()) {
+      roles.push_back(absl::AsciiStrToLower(
+          safeshare::v1::AgencyRole_Name(static_cast<safeshare::v1::AgencyRole>(r)).substr(12)));
+    }
+    std::printf("%-22s %-14s %-28s %s\n", a.id().c_str(), a.area_id().c_str(),
+                absl::StrJoin(roles, ",").c_str(), a.display_name().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "safeshare: send and receive safeguarding messages through a safeshare gateway");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) return Usage("no command given");
+  const std::string cmd = args[1];
+  if (cmd == "pki") return CmdPki(args);
+  if (cmd == "send") return CmdSend();
+  if (cmd == "inbox") return CmdInbox();
+  if (cmd == "ack") return CmdAck(args);
+  if (cmd == "status") return CmdStatus(args);
+  if (cmd == "agencies") return CmdAgencies();
+  return Usage("unknown command '" + cmd + "'");
+}

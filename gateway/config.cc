@@ -1,0 +1,50 @@
+#include "gateway/config.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/text_format_loader.h"
+
+namespace safeshare::gateway {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::string why = std::strerror(errno);
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": ", why));
+    if (errno == EACCES) return absl::PermissionDeniedError(absl::StrCat(path, ": ", why));
+    return absl::UnavailableError(absl::StrCat(path, ": ", why));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string& path) {
+  safeshare::v1::GatewayConfig config;
+  if (absl::Status st = LoadTextProtoFile(path, &config); !st.ok()) return st;
+  return config;
+}
+
+absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
+  if (config.max_message_bytes() == 0) config.set_max_message_bytes(kDefaultMaxMessageBytes);
+  if (config.listen_address().empty()) config.set_listen_address("127.0.0.1:7443");
+  auto require = [](const std::string& value, const char* name) {
+    return value.empty()
+               ? absl::InvalidArgumentError(absl::StrCat("config: ", name, " must be set"))
+               : absl::OkStatus();
+  };
+  for (auto st : {require(config.tls().ca_cert_file(), "tls.ca_cert_file (or --ca)"),
+                  require(config.tls().cert_file(), "tls.cert_file (or --cert)"),
+                  require(config.tls().key_file(), "tls.key_file (or --key)"),
+                  require(config.store(), "store (or --store)"),
+                  require(config.federation_file(), "federation_file (or --federation)")}) {
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace safeshare::gateway

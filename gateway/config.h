@@ -1,0 +1,25 @@
+#ifndef SAFESHARE_GATEWAY_CONFIG_H_
+#define SAFESHARE_GATEWAY_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "safeshare/v1/gateway_config.pb.h"
+
+namespace safeshare::gateway {
+
+inline constexpr uint64_t kDefaultMaxMessageBytes = 4 * 1024 * 1024;
+
+// Reads a GatewayConfig in proto text format. INVALID_ARGUMENT names the file,
+// line and problem.
+absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string& path);
+
+// Fills defaults and checks that every required setting is present.
+absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config);
+
+// Reads a whole file. NOT_FOUND / PERMISSION_DENIED name the path.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_CONFIG_H_

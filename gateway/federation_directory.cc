@@ -1,0 +1,78 @@
+#include "gateway/federation_directory.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "envelope/envelope_shape.h"
+#include "gateway/text_format_loader.h"
+
+namespace safeshare::gateway {
+
+absl::StatusOr<FederationDirectory> FederationDirectory::Load(const std::string& path) {
+  safeshare::v1::Federation federation;
+  if (absl::Status st = LoadTextProtoFile(path, &federation); !st.ok()) return st;
+  auto dir = FromProto(std::move(federation));
+  if (!dir.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", dir.status().message()));
+  }
+  return dir;
+}
+
+absl::StatusOr<FederationDirectory> FederationDirectory::FromProto(
+    safeshare::v1::Federation federation) {
+  FederationDirectory dir;
+  std::set<std::string> areas;
+  for (const auto& area : federation.areas()) {
+    if (!envelope::IsValidAgencyId(area.id()) || !areas.insert(area.id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("area id '", area.id(), "' is malformed or repeated"));
+    }
+  }
+  for (int i = 0; i < federation.agencies_size(); ++i) {
+    const auto& agency = federation.agencies(i);
+    if (!envelope::IsValidAgencyId(agency.id())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("agency id '", agency.id(), "' must be [a-z0-9-], 1-64 characters"));
+    }
+    if (!areas.count(agency.area_id())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("agency ", agency.id(), " names unknown area '", agency.area_id(), "'"));
+    }
+    if (!dir.agency_index_.emplace(agency.id(), i).second) {
+      return absl::InvalidArgumentError(absl::StrCat("agency ", agency.id(), " is listed twice"));
+    }
+  }
+  std::set<std::string> officers;
+  for (const auto& officer : federation.officers()) {
+    if (!dir.agency_index_.count(officer.agency_id())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "officer ", officer.id(), " belongs to unknown agency '", officer.agency_id(), "'"));
+    }
+    if (!envelope::IsValidAgencyId(officer.id()) ||
+        !officers.insert(officer.agency_id() + "/" + officer.id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("officer id '", officer.id(), "' is malformed or repeated"));
+    }
+    if (officer.scope() == safeshare::v1::Officer::SCOPE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("officer ", officer.id(), " must have a scope"));
+    }
+  }
+  dir.federation_ = std::move(federation);
+  return dir;
+}
+
+const safeshare::v1::Agency* FederationDirectory::FindAgency(const std::string& id) const {
+  auto it = agency_index_.find(id);
+  return it == agency_index_.end() ? nullptr : &federation_.agencies(it->second);
+}
+
+const safeshare::v1::Officer* FederationDirectory::FindOfficer(
+    const std::string& agency_id, const std::string& officer_id) const {
+  for (const auto& o : federation_.officers()) {
+    if (o.agency_id() == agency_id && o.id() == officer_id) return &o;
+  }
+  return nullptr;
+}
+
+}  // namespace safeshare::gateway

@@ -1,0 +1,110 @@
+// safeshare-gateway: the mutual-TLS gRPC gateway.
+//
+//   safeshare-gateway --config /etc/safeshare/gateway.textproto
+//   safeshare-gateway --listen 127.0.0.1:7443 --ca ca.pem --cert gw.pem --key gw.key
+//       --store sqlite:///var/lib/safeshare/gateway.db --federation federation.textproto
+
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gateway/config.h"
+#include "gateway/gateway_server.h"
+#include "gateway/log.h"
+#include "gateway/tls13.h"
+
+ABSL_FLAG(std::string, config, "", "Gateway config file (proto text, safeshare.v1.GatewayConfig)");
+ABSL_FLAG(std::string, listen, "", "host:port to listen on (overrides config)");
+ABSL_FLAG(std::string, ca, "", "Federation CA certificate PEM (overrides config)");
+ABSL_FLAG(std::string, cert, "", "Gateway certificate PEM (overrides config)");
+ABSL_FLAG(std::string, key, "", "Gateway private key PEM (overrides config)");
+ABSL_FLAG(std::string, store, "", "Store URI, e.g. sqlite:///var/lib/safeshare/gateway.db");
+ABSL_FLAG(std::string, federation, "", "Federation file (proto text, safeshare.v1.Federation)");
+ABSL_FLAG(uint64_t, max_message_bytes, 0, "Largest accepted envelope (default 4 MiB)");
+ABSL_FLAG(std::string, runtime_dir, "",
+          "Directory for runtime files (default: the SQLite file's directory, else /tmp)");
+ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
+
+namespace {
+
+using safeshare::gateway::LogEvent;
+
+int Fail(const absl::Status& st) {
+  LogEvent("error", "gateway.start_failed",
+           {{"code", absl::StatusCodeToString(st.code())}, {"detail", std::string(st.message())}});
+  return 1;
+}
+
+std::string RuntimeDir(const safeshare::v1::GatewayConfig& config) {
+  if (!absl::GetFlag(FLAGS_runtime_dir).empty()) return absl::GetFlag(FLAGS_runtime_dir);
+  if (absl::StartsWith(config.store(), "sqlite://")) {
+    std::string path = config.store().substr(9);
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+  }
+  return "/tmp";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("safeshare gateway: mutual-TLS gRPC broker for safeguarding referrals");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the stop signals in every thread; main waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  safeshare::v1::GatewayConfig config;
+  if (!absl::GetFlag(FLAGS_config).empty()) {
+    auto loaded = safeshare::gateway::LoadGatewayConfig(absl::GetFlag(FLAGS_config));
+    if (!loaded.ok()) return Fail(loaded.status());
+    config = *loaded;
+  }
+  if (!absl::GetFlag(FLAGS_listen).empty()) config.set_listen_address(absl::GetFlag(FLAGS_listen));
+  if (!absl::GetFlag(FLAGS_ca).empty()) config.mutable_tls()->set_ca_cert_file(absl::GetFlag(FLAGS_ca));
+  if (!absl::GetFlag(FLAGS_cert).empty()) config.mutable_tls()->set_cert_file(absl::GetFlag(FLAGS_cert));
+  if (!absl::GetFlag(FLAGS_key).empty()) config.mutable_tls()->set_key_file(absl::GetFlag(FLAGS_key));
+  if (!absl::GetFlag(FLAGS_store).empty()) config.set_store(absl::GetFlag(FLAGS_store));
+  if (!absl::GetFlag(FLAGS_federation).empty()) config.set_federation_file(absl::GetFlag(FLAGS_federation));
+  if (absl::GetFlag(FLAGS_max_message_bytes) != 0) {
+    config.set_max_message_bytes(absl::GetFlag(FLAGS_max_message_bytes));
+  }
+  if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok()) return Fail(st);
+
+  // Must precede the first TLS context.
+  if (absl::Status st = safeshare::gateway::RestrictProcessToTls13(
+          absl::StrCat(RuntimeDir(config), "/openssl-tls13.cnf"));
+      !st.ok()) {
+    return Fail(st);
+  }
+
+  auto server = safeshare::gateway::GatewayServer::Start(config);
+  if (!server.ok()) return Fail(server.status());
+
+  if (!absl::GetFlag(FLAGS_port_file).empty()) {
+    std::string tmp = absl::GetFlag(FLAGS_port_file) + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+      std::fprintf(f, "%d\n", (*server)->port());
+      std::fclose(f);
+      std::rename(tmp.c_str(), absl::GetFlag(FLAGS_port_file).c_str());
+    }
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  LogEvent("info", "gateway.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*server)->Shutdown(absl::Seconds(10));
+  return 0;
+}

@@ -1,0 +1,78 @@
+#include "gateway/gateway_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/config.h"
+#include "gateway/log.h"
+
+namespace safeshare::gateway {
+
+absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
+    const safeshare::v1::GatewayConfig& config) {
+  std::unique_ptr<GatewayServer> gw(new GatewayServer());
+
+  auto directory = FederationDirectory::Load(config.federation_file());
+  if (!directory.ok()) return directory.status();
+  gw->directory_ = std::make_unique<FederationDirectory>(std::move(*directory));
+
+  auto store = OpenStore(config.store());
+  if (!store.ok()) return store.status();
+  gw->store_ = std::move(*store);
+
+  auto ca = ReadFile(config.tls().ca_cert_file());
+  if (!ca.ok()) return ca.status();
+  auto cert = ReadFile(config.tls().cert_file());
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(config.tls().key_file());
+  if (!key.ok()) return key.status();
+
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = *ca;
+  tls.pem_key_cert_pairs.push_back({*key, *cert});
+
+  gw->referrals_ = std::make_unique<ReferralsService>(gw->directory_.get(), gw->store_.get(),
+                                                      config.max_message_bytes());
+  gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get());
+  gw->directory_service_ = std::make_unique<DirectoryService>(gw->directory_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen_address(), grpc::SslServerCredentials(tls), &gw->port_);
+  // Leave headroom over the envelope limit so an oversized envelope reaches
+  // Submit and gets a precise RESOURCE_EXHAUSTED instead of a transport error.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes() + 64 * 1024));
+  builder.RegisterService(gw->referrals_.get());
+  builder.RegisterService(gw->mailbox_.get());
+  builder.RegisterService(gw->directory_service_.get());
+  gw->server_ = builder.BuildAndStart();
+  if (gw->server_ == nullptr || gw->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen_address(),
+                     " (address in use, or certificate and key do not match)"));
+  }
+  gw->server_->GetHealthCheckService()->SetServingStatus(true);
+  LogEvent("info", "gateway.started",
+           {{"listen", config.listen_address()},
+            {"port", absl::StrCat(gw->port_)},
+            {"store", config.store()},
+            {"agencies", absl::StrCat(gw->directory_->federation().agencies_size())}});
+  return gw;
+}
+
+void GatewayServer::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  server_.reset();
+  LogEvent("info", "gateway.stopped");
+}
+
+GatewayServer::~GatewayServer() { Shutdown(absl::ZeroDuration()); }
+
+}  // namespace safeshare::gateway

@@ -1,0 +1,49 @@
+#ifndef SAFESHARE_GATEWAY_GATEWAY_SERVER_H_
+#define SAFESHARE_GATEWAY_GATEWAY_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/federation_directory.h"
+#include "gateway/services/directory_service.h"
+#include "gateway/services/mailbox_service.h"
+#include "gateway/services/referrals_service.h"
+#include "gateway/store/store.h"
+#include "safeshare/v1/gateway_config.pb.h"
+
+namespace safeshare::gateway {
+
+// The running gateway: mutual-TLS gRPC server over a store and a directory.
+class GatewayServer {
+ public:
+  // Loads the federation, opens the store and starts listening. The config
+  // must have been finalized (FinalizeGatewayConfig).
+  static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
+      const safeshare::v1::GatewayConfig& config);
+  ~GatewayServer();
+
+  // The port actually bound (useful with port 0).
+  int port() const { return port_; }
+
+  // Stops accepting calls, lets in-flight calls finish up to `grace`, then
+  // cancels the rest.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  GatewayServer() = default;
+
+  std::unique_ptr<FederationDirectory> directory_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ReferralsService> referrals_;
+  std::unique_ptr<MailboxService> mailbox_;
+  std::unique_ptr<DirectoryService> directory_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_GATEWAY_SERVER_H_

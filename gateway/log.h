@@ -1,0 +1,22 @@
+#ifndef SAFESHARE_GATEWAY_LOG_H_
+#define SAFESHARE_GATEWAY_LOG_H_
+
+// Structured logs: one JSON object a line on stderr. Callers pass ids, codes
+// and counts only, never declaration text, content or personal data.
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+
+namespace safeshare::gateway {
+
+using LogField = std::pair<absl::string_view, std::string>;
+
+void LogEvent(absl::string_view level, absl::string_view event,
+              std::initializer_list<LogField> fields = {});
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_LOG_H_

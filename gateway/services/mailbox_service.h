@@ -1,0 +1,34 @@
+#ifndef SAFESHARE_GATEWAY_SERVICES_MAILBOX_SERVICE_H_
+#define SAFESHARE_GATEWAY_SERVICES_MAILBOX_SERVICE_H_
+
+#include "gateway/federation_directory.h"
+#include "gateway/store/store.h"
+#include "safeshare/v1/mailbox.grpc.pb.h"
+
+namespace safeshare::gateway {
+
+// Mailbox: the caller's own mailbox only; the agency comes from the
+// certificate, so no request can name another agency's mail.
+class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
+ public:
+  MailboxService(const FederationDirectory* directory, Store* store)
+      : directory_(directory), store_(store) {}
+
+  grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* ctx,
+                                  const safeshare::v1::FetchRequest* request,
+                                  safeshare::v1::FetchResponse* response) override;
+  grpc::ServerUnaryReactor* Ack(grpc::CallbackServerContext* ctx,
+                                const safeshare::v1::AckRequest* request,
+                                safeshare::v1::AckResponse* response) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
+                                      const safeshare::v1::GetStatusRequest* request,
+                                      safeshare::v1::GetStatusResponse* response) override;
+
+ private:
+  const FederationDirectory* directory_;
+  Store* store_;
+};
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_SERVICES_MAILBOX_SERVICE_H_

@@ -1,0 +1,113 @@
+#include "gateway/services/referrals_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "envelope/digest.h"
+#include "envelope/envelope_shape.h"
+#include "gateway/log.h"
+#include "gateway/services/caller.h"
+
+namespace safeshare::gateway {
+
+using safeshare::v1::SubmitRequest;
+using safeshare::v1::SubmitResponse;
+
+grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* ctx,
+                                                   const SubmitRequest* request,
+                                                   SubmitResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  absl::Status status;
+  auto caller = AuthenticateAgency(*ctx, *directory_);
+  if (!caller.ok()) {
+    status = caller.status();
+  } else {
+    status = DoSubmit(*caller, *request, response);
+  }
+  if (!status.ok()) {
+    LogEvent("warn", "submit.refused",
+             {{"caller", caller.ok() ? caller->uri : std::string("unauthenticated")},
+              {"code", absl::StatusCodeToString(status.code())}});
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitRequest& request,
+                                        SubmitResponse* response) {
+  const auto& signed_envelope = request.signed_envelope();
+  const size_t size = signed_envelope.ByteSizeLong();
+  if (size > max_message_bytes_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("signed envelope is ", size, " bytes; this gateway accepts at most ",
+                     max_message_bytes_, " bytes"));
+  }
+  auto envelope = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
+  if (!envelope.ok()) return envelope.status();
+  if (absl::Status st = envelope::ValidateEnvelopeShape(*envelope); !st.ok()) return st;
+
+  if (envelope->sender_agency_id() != caller.agency_id) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "envelope.sender_agency_id is ", envelope->sender_agency_id(),
+        " but the client certificate belongs to ", caller.agency_id));
+  }
+  const auto* recipient = directory_->FindAgency(envelope->recipient_agency_id());
+  if (recipient == nullptr) {
+    return absl::NotFoundError(absl::StrCat("recipient agency ", envelope->recipient_agency_id(),
+                                            " is not in the federation directory"));
+  }
+  if (recipient->revoked()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "recipient agency ", recipient->id(), " has been revoked and cannot receive messages"));
+  }
+
+  const absl::Time now = absl::Now();
+  StoredMessage m;
+  m.message_id = envelope->message_id();
+  m.sender_agency_id = caller.agency_id;
+  m.recipient_agency_id = recipient->id();
+  m.kind = envelope->kind();
+  m.signed_envelope = signed_envelope.SerializeAsString();
+  m.envelope_sha256 = envelope::Sha256(signed_envelope.envelope_bytes());
+  m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
+  m.accepted_time = now;
+
+  SubmitResponse receipt;
+  receipt.set_message_id(m.message_id);
+  receipt.set_state(m.state);
+  *receipt.mutable_accepted_time() = ToTimestamp(now);
+  receipt.set_envelope_sha256(m.envelope_sha256);
+  m.receipt = receipt.SerializeAsString();
+
+  auto inserted = store_->InsertMessage(m);
+  if (!inserted.ok()) {
+    LogEvent("error", "store.write_failed",
+             {{"message_id", m.message_id},
+              {"code", absl::StatusCodeToString(inserted.status().code())},
+              {"detail", std::string(inserted.status().message())}});
+    return inserted.status();
+  }
+  if (!inserted->inserted) {
+    const StoredMessage& first = inserted->message;
+    if (first.sender_agency_id != caller.agency_id ||
+        first.envelope_sha256 != m.envelope_sha256) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "message id ", m.message_id,
+          " was already used for a different envelope; choose a new message id"));
+    }
+    if (!response->ParseFromString(first.receipt)) {
+      return absl::DataLossError(absl::StrCat("stored receipt for ", m.message_id, " is corrupt"));
+    }
+    LogEvent("info", "submit.duplicate", {{"message_id", m.message_id}});
+    return absl::OkStatus();
+  }
+  *response = std::move(receipt);
+  LogEvent("info", "submit.accepted",
+           {{"message_id", m.message_id},
+            {"sender", m.sender_agency_id},
+            {"recipient", m.recipient_agency_id},
+            {"kind", safeshare::v1::MessageKind_Name(m.kind)},
+            {"bytes", absl::StrCat(size)}});
+  return absl::OkStatus();
+}
+
+}  // namespace safeshare::gateway

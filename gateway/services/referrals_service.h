@@ -1,0 +1,35 @@
+#ifndef SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
+#define SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
+
+#include "gateway/federation_directory.h"
+#include "gateway/principal.h"
+#include "gateway/store/store.h"
+#include "safeshare/v1/referrals.grpc.pb.h"
+
+namespace safeshare::gateway {
+
+// Referrals.Submit: authenticate, validate the envelope, store it durably in the
+// recipient's mailbox, answer with a receipt. Idempotent by message id.
+class ReferralsService final : public safeshare::v1::Referrals::CallbackService {
+ public:
+  ReferralsService(const FederationDirectory* directory, Store* store,
+                   uint64_t max_message_bytes)
+      : directory_(directory), store_(store), max_message_bytes_(max_message_bytes) {}
+
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
+                                   const safeshare::v1::SubmitRequest* request,
+                                   safeshare::v1::SubmitResponse* response) override;
+
+  // The work of Submit, separated from the reactor for testing.
+  absl::Status DoSubmit(const Principal& caller, const safeshare::v1::SubmitRequest& request,
+                        safeshare::v1::SubmitResponse* response);
+
+ private:
+  const FederationDirectory* directory_;
+  Store* store_;
+  uint64_t max_message_bytes_;
+};
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_

@@ -1,0 +1,79 @@
+#ifndef SAFESHARE_GATEWAY_STORE_STORE_H_
+#define SAFESHARE_GATEWAY_STORE_STORE_H_
+
+// The Store seam: everything the gateway keeps durably. One interface, one
+// embedded back-end (SQLite) today; PostgreSQL joins it for scale-out.
+//
+// Every mutating call is one transaction, committed durably before it returns
+// OK. Errors: UNAVAILABLE when the store cannot write (disk full, read-only,
+// I/O error: safe to retry), NOT_FOUND / PERMISSION_DENIED as documented.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "safeshare/v1/enums.pb.h"
+
+namespace safeshare::gateway {
+
+struct StateChange {
+  safeshare::v1::MessageState state;
+  absl::Time time;
+};
+
+struct StoredMessage {
+  uint64_t sequence = 0;  // position in the store, increasing with arrival
+  std::string message_id;
+  std::string sender_agency_id;
+  std::string recipient_agency_id;
+  safeshare::v1::MessageKind kind = safeshare::v1::MESSAGE_KIND_UNSPECIFIED;
+  std::string signed_envelope;  // serialized SignedEnvelope, as received
+  std::string envelope_sha256;  // of SignedEnvelope.envelope_bytes
+  std::string receipt;          // serialized SubmitResponse, returned on retries
+  safeshare::v1::MessageState state = safeshare::v1::MESSAGE_STATE_UNSPECIFIED;
+  absl::Time accepted_time;
+  std::optional<absl::Time> first_delivered_time;
+  std::optional<absl::Time> acknowledged_time;
+  std::vector<StateChange> history;  // filled by GetMessage only
+};
+
+struct InsertResult {
+  bool inserted = false;  // false: the message id was already stored
+  StoredMessage message;  // the stored row (the earlier one when !inserted)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Stores a new message in state `m.state`. If the message id exists, stores
+  // nothing and returns the existing row with inserted = false.
+  virtual absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) = 0;
+
+  // Up to `limit` unacknowledged deliverable messages for `recipient` with
+  // sequence > after_sequence, oldest first. Records the first hand-over.
+  virtual absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(
+      const std::string& recipient, uint64_t after_sequence, int limit, absl::Time now) = 0;
+
+  // Marks a message acknowledged by its recipient; idempotent. PERMISSION_DENIED
+  // when no such message is in `recipient`'s mailbox.
+  virtual absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient,
+                                                    const std::string& message_id,
+                                                    absl::Time now) = 0;
+
+  // One message with its state history. NOT_FOUND if absent.
+  virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) = 0;
+};
+
+// Opens the store named by `uri`: "sqlite:///abs/path.db" or
+// "sqlite://relative/path.db". INVALID_ARGUMENT for an unknown scheme.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri);
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_STORE_STORE_H_
