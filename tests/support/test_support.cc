@@ -1,0 +1,154 @@
+#include "tests/support/test_support.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace safeshare::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = std::string(base ? base : "/tmp") + "/safeshare-test-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  char* made = mkdtemp(buf.data());
+  path_ = made ? made : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) fs::remove_all(path_, ec);
+}
+
+namespace {
+
+std::string ReadFd(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, n);
+  return out;
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv) {
+  CommandResult result;
+  char out_tmpl[] = "/tmp/safeshare-out-XXXXXX";
+  char err_tmpl[] = "/tmp/safeshare-err-XXXXXX";
+  int out_fd = mkstemp(out_tmpl);
+  int err_fd = mkstemp(err_tmpl);
+  unlink(out_tmpl);
+  unlink(err_tmpl);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  lseek(out_fd, 0, SEEK_SET);
+  lseek(err_fd, 0, SEEK_SET);
+  result.out = ReadFd(out_fd);
+  result.err = ReadFd(err_fd);
+  close(out_fd);
+  close(err_fd);
+  return result;
+}
+
+std::string GatewayBinary() { return SAFESHARE_GATEWAY_BIN; }
+std::string CliBinary() { return SAFESHARE_CLI_BIN; }
+std::string SourceDir() { return SAFESHARE_SOURCE_DIR; }
+
+std::string MakeFederation(const TempDir& dir) {
+  std::string fed = dir.path() + "/federation";
+  CommandResult r = RunCommand({CliBinary(), "pki", "init", "--dir", fed,
+                                "--federation_template",
+                                SourceDir() + "/deploy/dev-federation.textproto"});
+  return r.exit_code == 0 ? fed : "";
+}
+
+GatewayProcess::GatewayProcess(std::string federation_dir, std::string data_dir,
+                               std::vector<std::string> extra_flags)
+    : federation_dir_(std::move(federation_dir)),
+      data_dir_(std::move(data_dir)),
+      extra_flags_(std::move(extra_flags)) {}
+
+GatewayProcess::~GatewayProcess() {
+  if (pid_ > 0) Kill();
+}
+
+bool GatewayProcess::Start() {
+  fs::create_directories(data_dir_);
+  const std::string port_file = data_dir_ + "/port";
+  fs::remove(port_file);
+  std::vector<std::string> argv = {GatewayBinary(),
+                                   "--listen=127.0.0.1:0",
+                                   "--ca=" + federation_dir_ + "/gateway/ca.pem",
+                                   "--cert=" + federation_dir_ + "/gateway/cert.pem",
+                                   "--key=" + federation_dir_ + "/gateway/key.pem",
+                                   "--store=sqlite://" + db_path(),
+                                   "--federation=" + federation_dir_ + "/federation.textproto",
+                                   "--port_file=" + port_file};
+  argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    int log = open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(log, 1);
+    dup2(log, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 300; ++i) {  // up to 30 s on a loaded machine
+    std::ifstream in(port_file);
+    if (in >> port_ && port_ > 0) return true;
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  Kill();
+  return false;
+}
+
+int GatewayProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void GatewayProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+}  // namespace safeshare::testing

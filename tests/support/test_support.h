@@ -1,0 +1,73 @@
+#ifndef SAFESHARE_TESTS_SUPPORT_TEST_SUPPORT_H_
+#define SAFESHARE_TESTS_SUPPORT_TEST_SUPPORT_H_
+
+// Helpers for tests that use real processes: scratch directories, running a
+// command, and a real safeshare-gateway child process on a loopback port.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace safeshare::testing {
+
+// A fresh directory under $TEST_TMPDIR or /tmp, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs argv[0] with arguments (no shell) and waits for it.
+CommandResult RunCommand(const std::vector<std::string>& argv);
+
+// Paths fixed at build time.
+std::string GatewayBinary();
+std::string CliBinary();
+std::string SourceDir();
+
+// A development federation in a temp dir (pki init with the dev template).
+// Returns its path inside `dir`.
+std::string MakeFederation(const TempDir& dir);
+
+// A safeshare-gateway child process listening on 127.0.0.1 (port chosen by
+// the kernel), with its SQLite database in `data_dir`.
+class GatewayProcess {
+ public:
+  GatewayProcess(std::string federation_dir, std::string data_dir,
+                 std::vector<std::string> extra_flags = {});
+  ~GatewayProcess();
+
+  // Starts and waits until the port file appears. False if the process died.
+  bool Start();
+  // SIGTERM and wait; returns the exit status (or -1).
+  int Stop();
+  // SIGKILL and reap.
+  void Kill();
+  bool running() const { return pid_ > 0; }
+  int port() const { return port_; }
+  std::string target() const { return "localhost:" + std::to_string(port_); }
+  std::string db_path() const { return data_dir_ + "/gateway.db"; }
+  std::string log_path() const { return data_dir_ + "/gateway.log"; }
+
+ private:
+  std::string federation_dir_;
+  std::string data_dir_;
+  std::vector<std::string> extra_flags_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace safeshare::testing
+
+#endif  // SAFESHARE_TESTS_SUPPORT_TEST_SUPPORT_H_

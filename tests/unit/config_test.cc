@@ -1,0 +1,50 @@
+#include "gateway/config.h"
+
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace safeshare::gateway {
+namespace {
+
+TEST(ConfigTest, LoadsTextFormatAndFillsDefaults) {
+  safeshare::testing::TempDir tmp;
+  std::string path = tmp.path() + "/gateway.textproto";
+  std::ofstream(path) << R"(
+    listen_address: "127.0.0.1:9443"
+    tls { ca_cert_file: "ca.pem" cert_file: "cert.pem" key_file: "key.pem" }
+    store: "sqlite:///var/lib/safeshare/gateway.db"
+    federation_file: "federation.textproto"
+  )";
+  auto config = LoadGatewayConfig(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(FinalizeGatewayConfig(*config).ok());
+  EXPECT_EQ(config->listen_address(), "127.0.0.1:9443");
+  EXPECT_EQ(config->max_message_bytes(), 4u * 1024 * 1024);
+}
+
+TEST(ConfigTest, MissingSettingsAreNamed) {
+  v1::GatewayConfig config;
+  config.mutable_tls()->set_ca_cert_file("ca.pem");
+  config.mutable_tls()->set_cert_file("cert.pem");
+  config.mutable_tls()->set_key_file("key.pem");
+  config.set_federation_file("f");
+  absl::Status st = FinalizeGatewayConfig(config);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("store"), std::string::npos) << st;
+}
+
+TEST(ConfigTest, SyntaxErrorsGiveFileAndLine) {
+  safeshare::testing::TempDir tmp;
+  std::string path = tmp.path() + "/bad.textproto";
+  std::ofstream(path) << "listen_address: \"x\"\nstore: 12 13\n";
+  auto config = LoadGatewayConfig(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(config.status().message().find("bad.textproto:2:"), std::string::npos)
+      << config.status();
+}
+
+}  // namespace
+}  // namespace safeshare::gateway

@@ -1,0 +1,108 @@
+#include "agents/pki/dev_pki.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "agents/agent_client.h"
+#include "agents/outgoing_message.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace safeshare::agents {
+namespace {
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777;
+}
+
+X509* ReadCert(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  return cert;
+}
+
+class DevPkiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(CreateDevFederation(
+                    safeshare::testing::SourceDir() + "/deploy/dev-federation.textproto", fed_,
+                    false)
+                    .ok());
+  }
+  safeshare::testing::TempDir tmp_;
+  std::string fed_ = tmp_.path() + "/fed";
+};
+
+TEST_F(DevPkiTest, WritesEveryPrincipalWithPrivateKeys0600) {
+  for (const char* agency : {"hampshire-crt", "portsmouth-mash", "southampton-mash", "iow-mash",
+                             "hiow-police", "hiow-icb", "southsea-academy"}) {
+    const std::string dir = fed_ + "/agencies/" + agency;
+    EXPECT_EQ(ModeOf(dir + "/key.pem"), 0600u) << agency;
+    auto id = LoadIdentity(dir);
+    ASSERT_TRUE(id.ok()) << id.status();
+    auto uri = PrincipalUriOfCertificate(id->cert_pem);
+    ASSERT_TRUE(uri.ok());
+    EXPECT_EQ(*uri, std::string("safeshare://agency/") + agency);
+  }
+  EXPECT_EQ(ModeOf(fed_ + "/ca/ca.key"), 0600u);
+  EXPECT_EQ(ModeOf(fed_ + "/gateway/key.pem"), 0600u);
+  auto officer = LoadIdentity(fed_ + "/officers/hampshire-crt.dpo");
+  ASSERT_TRUE(officer.ok());
+  EXPECT_EQ(*PrincipalUriOfCertificate(officer->cert_pem), "safeshare://officer/hampshire-crt/dpo");
+  EXPECT_TRUE(std::filesystem::exists(fed_ + "/federation.textproto"));
+}
+
+TEST_F(DevPkiTest, CertificatesChainToTheFederationCa) {
+  auto id = LoadIdentity(fed_ + "/agencies/hiow-police");
+  ASSERT_TRUE(id.ok());
+  X509* ca = ReadCert(id->ca_pem);
+  X509* leaf = ReadCert(id->cert_pem);
+  ASSERT_NE(ca, nullptr);
+  ASSERT_NE(leaf, nullptr);
+  X509_STORE* store = X509_STORE_new();
+  X509_STORE_add_cert(store, ca);
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  X509_STORE_CTX_init(ctx, store, leaf, nullptr);
+  EXPECT_EQ(X509_verify_cert(ctx), 1) << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+  X509_STORE_CTX_free(ctx);
+  X509_STORE_free(store);
+  X509_free(leaf);
+  X509_free(ca);
+}
+
+TEST_F(DevPkiTest, RefusesToOverwriteAnExistingCaWithoutForce) {
+  const std::string tmpl = safeshare::testing::SourceDir() + "/deploy/dev-federation.textproto";
+  EXPECT_EQ(CreateDevFederation(tmpl, fed_, false).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(CreateDevFederation(tmpl, fed_, true).ok());
+}
+
+TEST_F(DevPkiTest, IssuesAnExpiredCertificateOnRequest) {
+  const std::string out = tmp_.path() + "/expired";
+  ASSERT_TRUE(IssueClientCertificate(fed_, "safeshare://agency/hiow-police", out,
+                                     absl::Hours(-48), absl::Hours(24))
+                  .ok());
+  auto id = LoadIdentity(out);
+  ASSERT_TRUE(id.ok());
+  X509* cert = ReadCert(id->cert_pem);
+  ASSERT_NE(cert, nullptr);
+  EXPECT_LT(X509_cmp_current_time(X509_get0_notAfter(cert)), 0) << "notAfter is in the past";
+  X509_free(cert);
+  EXPECT_EQ(ModeOf(out + "/key.pem"), 0600u);
+}
+
+TEST(NewMessageIdTest, IsAVersion4Uuid) {
+  std::string a = NewMessageId(), b = NewMessageId();
+  EXPECT_NE(a, b);
+  ASSERT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[14], '4');
+}
+
+}  // namespace
+}  // namespace safeshare::agents

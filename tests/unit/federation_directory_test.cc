@@ -1,0 +1,62 @@
+#include "gateway/federation_directory.h"
+
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace safeshare::gateway {
+namespace {
+
+std::string Write(const safeshare::testing::TempDir& dir, const std::string& text) {
+  std::string path = dir.path() + "/federation.textproto";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(FederationDirectoryTest, LoadsTheDevelopmentFederation) {
+  auto dir = FederationDirectory::Load(safeshare::testing::SourceDir() +
+                                       "/deploy/dev-federation.textproto");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const auto* crt = dir->FindAgency("hampshire-crt");
+  ASSERT_NE(crt, nullptr);
+  EXPECT_EQ(crt->area_id(), "hampshire");
+  EXPECT_EQ(dir->FindAgency("nobody"), nullptr);
+  EXPECT_NE(dir->FindOfficer("hampshire-crt", "dpo"), nullptr);
+}
+
+TEST(FederationDirectoryTest, RefusesBadFilesNamingFileAndProblem) {
+  safeshare::testing::TempDir tmp;
+  struct Case {
+    const char* text;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"agencies { id: \"x\" area_id: \"nowhere\" }", "unknown area"},
+      {"areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } agencies { id: \"x\" area_id: "
+       "\"a\" }",
+       "listed twice"},
+      {"areas { id: \"a\" } agencies { id: \"Bad Id\" area_id: \"a\" }", "Bad Id"},
+      {"areas { id: \"a\" } areas { id: \"a\" }", "repeated"},
+      {"areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } officers { id: \"o\" "
+       "agency_id: \"y\" scope: SCOPE_AGENCY }",
+       "unknown agency"},
+      {"areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } officers { id: \"o\" "
+       "agency_id: \"x\" }",
+       "scope"},
+      {"agencies { id: ", "federation.textproto:1"},
+      {"no_such_field: 1", "no_such_field"},
+  };
+  for (const Case& c : cases) {
+    auto dir = FederationDirectory::Load(Write(tmp, c.text));
+    ASSERT_FALSE(dir.ok()) << c.text;
+    EXPECT_EQ(dir.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_NE(dir.status().message().find(c.expect), std::string::npos) << dir.status();
+    EXPECT_NE(dir.status().message().find("federation.textproto"), std::string::npos);
+  }
+  EXPECT_EQ(FederationDirectory::Load(tmp.path() + "/missing").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace safeshare::gateway

@@ -1,0 +1,150 @@
+#include "gateway/store/sqlite_store.h"
+
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace safeshare::gateway {
+namespace {
+
+StoredMessage Message(const std::string& id, const std::string& to,
+                      const std::string& from = "hiow-police") {
+  StoredMessage m;
+  m.message_id = id;
+  m.sender_agency_id = from;
+  m.recipient_agency_id = to;
+  m.kind = v1::MESSAGE_KIND_REFERRAL;
+  m.signed_envelope = "envelope-" + id;
+  m.envelope_sha256 = std::string(32, 'h');
+  m.receipt = "receipt-" + id;
+  m.state = v1::MESSAGE_STATE_SUBMITTED;
+  m.accepted_time = absl::FromUnixSeconds(1764000000);
+  return m;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = OpenStore("sqlite://" + path_);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+  safeshare::testing::TempDir dir_;
+  std::string path_ = dir_.path() + "/store.db";
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, InsertIsIdempotentByMessageId) {
+  auto first = store_->InsertMessage(Message("m1", "portsmouth-mash"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->inserted);
+  StoredMessage again = Message("m1", "iow-mash");
+  again.receipt = "other";
+  auto second = store_->InsertMessage(again);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->inserted);
+  EXPECT_EQ(second->message.recipient_agency_id, "portsmouth-mash");
+  EXPECT_EQ(second->message.receipt, "receipt-m1");
+}
+
+TEST_F(SqliteStoreTest, FetchReturnsOnlyTheRecipientsUnacknowledgedMailInOrder) {
+  ASSERT_TRUE(store_->InsertMessage(Message("a", "portsmouth-mash")).ok());
+  ASSERT_TRUE(store_->InsertMessage(Message("b", "iow-mash")).ok());
+  ASSERT_TRUE(store_->InsertMessage(Message("c", "portsmouth-mash")).ok());
+  const absl::Time now = absl::FromUnixSeconds(1764000100);
+  auto got = store_->FetchForRecipient("portsmouth-mash", 0, 10, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].message_id, "a");
+  EXPECT_EQ((*got)[1].message_id, "c");
+  EXPECT_EQ((*got)[0].state, v1::MESSAGE_STATE_DELIVERED);
+  EXPECT_EQ((*got)[0].first_delivered_time, now);
+
+  // Paging by sequence.
+  auto after = store_->FetchForRecipient("portsmouth-mash", (*got)[0].sequence, 10, now);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].message_id, "c");
+
+  // First delivery time is kept on redelivery.
+  auto again = store_->FetchForRecipient("portsmouth-mash", 0, 10, now + absl::Hours(1));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].first_delivered_time, now);
+
+  ASSERT_TRUE(store_->Acknowledge("portsmouth-mash", "a", now).ok());
+  auto rest = store_->FetchForRecipient("portsmouth-mash", 0, 10, now);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].message_id, "c");
+}
+
+TEST_F(SqliteStoreTest, OnlyTheRecipientCanAcknowledge) {
+  ASSERT_TRUE(store_->InsertMessage(Message("m", "portsmouth-mash")).ok());
+  const absl::Time now = absl::FromUnixSeconds(1764000200);
+  EXPECT_EQ(store_->Acknowledge("hiow-police", "m", now).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->Acknowledge("iow-mash", "m", now).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->Acknowledge("portsmouth-mash", "missing", now).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto acked = store_->Acknowledge("portsmouth-mash", "m", now);
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(acked->state, v1::MESSAGE_STATE_ACKNOWLEDGED);
+  auto twice = store_->Acknowledge("portsmouth-mash", "m", now + absl::Hours(1));
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice->acknowledged_time, now) << "the first acknowledgement stands";
+}
+
+TEST_F(SqliteStoreTest, HeldMessagesAreNotInTheMailbox) {
+  StoredMessage held = Message("h", "portsmouth-mash");
+  held.state = v1::MESSAGE_STATE_HELD;
+  ASSERT_TRUE(store_->InsertMessage(held).ok());
+  auto got = store_->FetchForRecipient("portsmouth-mash", 0, 10, absl::Now());
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->empty());
+  EXPECT_EQ(store_->Acknowledge("portsmouth-mash", "h", absl::Now()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(SqliteStoreTest, HistoryRecordsEachStateInOrder) {
+  ASSERT_TRUE(store_->InsertMessage(Message("m", "iow-mash")).ok());
+  ASSERT_TRUE(store_->FetchForRecipient("iow-mash", 0, 10, absl::Now()).ok());
+  ASSERT_TRUE(store_->Acknowledge("iow-mash", "m", absl::Now()).ok());
+  auto m = store_->GetMessage("m");
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->history.size(), 3u);
+  EXPECT_EQ(m->history[0].state, v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_EQ(m->history[1].state, v1::MESSAGE_STATE_DELIVERED);
+  EXPECT_EQ(m->history[2].state, v1::MESSAGE_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(store_->GetMessage("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, DataSurvivesReopening) {
+  ASSERT_TRUE(store_->InsertMessage(Message("kept", "iow-mash")).ok());
+  store_.reset();
+  auto reopened = OpenStore("sqlite://" + path_);
+  ASSERT_TRUE(reopened.ok());
+  auto m = (*reopened)->GetMessage("kept");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->signed_envelope, "envelope-kept");
+}
+
+TEST(OpenStoreTest, RefusesUnknownSchemesAndBadPaths) {
+  EXPECT_EQ(OpenStore("mysql://x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenStore("sqlite://").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenStore("sqlite:///nonexistent-dir/x/y.db").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(OpenStoreTest, RefusesAFileThatIsNotADatabase) {
+  safeshare::testing::TempDir dir;
+  std::string path = dir.path() + "/junk.db";
+  FILE* f = fopen(path.c_str(), "w");
+  fputs("this is not an sqlite database, just some text that is long enough....", f);
+  fclose(f);
+  auto s = OpenStore("sqlite://" + path);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss) << s.status();
+}
+
+}  // namespace
+}  // namespace safeshare::gateway
