@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstring>
+#include <iomanip>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -57,6 +59,7 @@ ABSL_FLAG(std::string, role, "social_worker", "send: practitioner role, e.g. pol
 ABSL_FLAG(std::string, message_id, "", "send: message id (default: a fresh UUID)");
 ABSL_FLAG(std::string, in_reply_to, "", "send: the message a reply answers");
 ABSL_FLAG(std::string, area, "", "agencies: only this area");
+ABSL_FLAG(bool, json, false, "send, ack, status, inbox: print proto3 JSON instead of text");
 
 namespace {
 
@@ -90,6 +93,20 @@ std::string ToJson(const google::protobuf::Message& m) {
   opts.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
   return out;
+}
+
+std::string StateName(safeshare::v1::MessageState s) {
+  return safeshare::v1::MessageState_Name(s).substr(strlen("MESSAGE_STATE_"));
+}
+
+std::string KindName(safeshare::v1::MessageKind k) {
+  return safeshare::v1::MessageKind_Name(k).substr(strlen("MESSAGE_KIND_"));
+}
+
+std::string TimeText(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC",
+                          absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+                          absl::UTCTimeZone());
 }
 
 absl::StatusOr<std::unique_ptr<AgentClient>> Connect(std::string* principal_uri = nullptr) {
@@ -189,7 +206,14 @@ int CmdSend() {
   if (!signed_envelope.ok()) return Failed(signed_envelope.status());
   auto receipt = (*client)->Submit(*signed_envelope);
   if (!receipt.ok()) return Failed(receipt.status());
-  std::cout << ToJson(*receipt) << "\n";
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(*receipt) << "\n";
+  } else {
+    std::cout << "accepted  " << receipt->message_id() << "  " << KindName(m.kind) << " "
+              << m.sender_agency_id << " -> " << m.recipient_agency_id << "  state "
+              << StateName(receipt->state()) << " at " << TimeText(receipt->accepted_time())
+              << "\n";
+  }
   return 0;
 }
 
@@ -216,21 +240,25 @@ int CmdInbox() {
       }
       std::string payload = e.payload().ciphertext();
       e.clear_payload();
-      if (out.empty()) {
+      if (out.empty() && absl::GetFlag(FLAGS_json)) {
         std::cout << ToJson(e) << "\n";
+      } else if (out.empty()) {
+        std::cout << "delivered  " << msg.message_id() << "  " << KindName(e.kind()) << " from "
+                  << e.sender_agency_id() << " (" << e.sender_practitioner().id() << ")  "
+                  << payload.size() << " bytes\n";
       } else {
         const std::string base = absl::StrCat(out, "/", msg.message_id());
         std::ofstream(base + ".envelope.json") << ToJson(e) << "\n";
         std::ofstream(base + ".payload", std::ios::binary) << payload;
-        std::cout << msg.message_id() << "  from " << e.sender_agency_id() << "  "
-                  << safeshare::v1::MessageKind_Name(e.kind()) << "  -> " << base
-                  << ".envelope.json\n";
+        std::cout << "delivered  " << msg.message_id() << "  " << KindName(e.kind()) << " from "
+                  << e.sender_agency_id() << " (" << e.sender_practitioner().id() << ")  -> "
+                  << base << ".{envelope.json,payload}\n";
       }
       ++count;
     }
     token = page->next_page_token();
   } while (!token.empty());
-  std::cerr << count << " message(s) waiting\n";
+  std::cerr << count << " message(s) collected\n";
   return 0;
 }
 
@@ -240,7 +268,12 @@ int CmdAck(const std::vector<char*>& args) {
   if (!client.ok()) return Failed(client.status());
   auto resp = (*client)->Ack(args[2]);
   if (!resp.ok()) return Failed(resp.status());
-  std::cout << ToJson(*resp) << "\n";
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(*resp) << "\n";
+  } else {
+    std::cout << "acknowledged  " << resp->message_id() << " at "
+              << TimeText(resp->acknowledged_time()) << "\n";
+  }
   return 0;
 }
 
@@ -250,7 +283,16 @@ int CmdStatus(const std::vector<char*>& args) {
   if (!client.ok()) return Failed(client.status());
   auto resp = (*client)->GetStatus(args[2]);
   if (!resp.ok()) return Failed(resp.status());
-  std::cout << ToJson(*resp) << "\n";
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(*resp) << "\n";
+    return 0;
+  }
+  std::cout << resp->message_id() << "  " << KindName(resp->kind()) << " to "
+            << resp->recipient_agency_id() << "  now " << StateName(resp->state()) << "\n";
+  for (const auto& h : resp->history()) {
+    std::cout << "  " << std::left << std::setw(14) << StateName(h.state()) << TimeText(h.time())
+              << "\n";
+  }
   return 0;
 }
 

@@ -419,7 +419,8 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
       {cli, "send", gw, "--identity=" + AgencyDir("southsea-academy"), "--to=portsmouth-mash",
        "--declaration=" + examples + "school-to-portsmouth-referral.json",
        "--payload=" + examples + "school-to-portsmouth-referral.payload.json",
-       "--practitioner=dsl-01", "--role=designated_safeguarding_lead", "--message_id=cli-0001"});
+       "--practitioner=dsl-01", "--role=designated_safeguarding_lead", "--message_id=cli-0001",
+       "--json"});
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   EXPECT_NE(sent.out.find("MESSAGE_STATE_SUBMITTED"), std::string::npos) << sent.out;
 
@@ -438,7 +439,8 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
   CommandResult status =
       RunCommand({cli, "status", "cli-0001", gw, "--identity=" + AgencyDir("southsea-academy")});
   ASSERT_EQ(status.exit_code, 0) << status.err;
-  EXPECT_NE(status.out.find("MESSAGE_STATE_ACKNOWLEDGED"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("now ACKNOWLEDGED"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("DELIVERED"), std::string::npos) << status.out;
 
   // Refusals come back as a non-zero exit and the gateway's reason.
   CommandResult denied =

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The main job, end to end: installs what is missing, builds, creates a
+# development federation (CA and certificates for the HIPS agencies and two IG
+# officers), starts the gateway on its embedded SQLite store, and sends real
+# referrals through it over mutual TLS, showing each one accepted, delivered
+# and acknowledged. Everything it makes lives in .safeshare-dev/.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${SAFESHARE_BUILD_DIR:-$ROOT/build}"
+DEV="$ROOT/.safeshare-dev"
+EX="$ROOT/deploy/examples"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Installing build dependencies (quiet when present) and building"
+bash "$ROOT/deploy/install-deps.sh"
+bash "$ROOT/deploy/build.sh"
+SAFESHARE="$BUILD/agents/safeshare"
+GATEWAY="$BUILD/gateway/safeshare-gateway"
+
+step "Creating the development federation in $DEV/federation"
+rm -rf "$DEV"
+mkdir -p "$DEV/data"
+chmod 700 "$DEV/data"
+"$SAFESHARE" pki init --dir "$DEV/federation" \
+  --federation_template "$ROOT/deploy/dev-federation.textproto"
+
+cat > "$DEV/gateway.textproto" <<CONF
+# safeshare.v1.GatewayConfig (see docs/operator-guide.md)
+listen_address: "127.0.0.1:0"
+tls {
+  ca_cert_file: "$DEV/federation/gateway/ca.pem"
+  cert_file: "$DEV/federation/gateway/cert.pem"
+  key_file: "$DEV/federation/gateway/key.pem"
+}
+store: "sqlite://$DEV/data/gateway.db"
+federation_file: "$DEV/federation/federation.textproto"
+CONF
+
+step "Starting safeshare-gateway (SQLite store, TLS 1.3 with client certificates)"
+"$GATEWAY" --config "$DEV/gateway.textproto" --port_file "$DEV/gateway.port" \
+  2>"$DEV/gateway.log" &
+GW_PID=$!
+stop_gateway() {
+  if kill -0 "$GW_PID" 2>/dev/null; then
+    kill -TERM "$GW_PID"
+    wait "$GW_PID" || true
+  fi
+}
+trap stop_gateway EXIT
+for _ in $(seq 1 100); do
+  [ -s "$DEV/gateway.port" ] && break
+  kill -0 "$GW_PID" 2>/dev/null || { cat "$DEV/gateway.log"; exit 1; }
+  sleep 0.1
+done
+[ -s "$DEV/gateway.port" ] || { echo "gateway did not start"; cat "$DEV/gateway.log"; exit 1; }
+PORT="$(cat "$DEV/gateway.port")"
+echo "gateway listening on 127.0.0.1:$PORT (log: $DEV/gateway.log)"
+
+agency() {  # agency ID COMMAND ARGS... : run the CLI as that agency
+  local id="$1"; shift
+  "$SAFESHARE" "$@" --gateway "localhost:$PORT" --identity "$DEV/federation/agencies/$id"
+}
+
+step "The federation directory, as Southsea Academy sees it"
+agency southsea-academy agencies
+
+step "Sending referrals"
+POLICE_ID="demo-$(date +%s)-police"
+SCHOOL_ID="demo-$(date +%s)-school"
+CROSS_ID="demo-$(date +%s)-cross-border"
+echo "Hampshire & Isle of Wight Constabulary -> Portsmouth MASH (domestic abuse, urgent):"
+agency hiow-police send --to portsmouth-mash --message_id "$POLICE_ID" \
+  --declaration "$EX/police-to-portsmouth-referral.json" \
+  --payload "$EX/police-to-portsmouth-referral.payload.json" \
+  --practitioner pc-4471 --role police_officer
+echo "Southsea Academy (DSL) -> Portsmouth MASH (neglect, standard):"
+agency southsea-academy send --to portsmouth-mash --message_id "$SCHOOL_ID" \
+  --declaration "$EX/school-to-portsmouth-referral.json" \
+  --payload "$EX/school-to-portsmouth-referral.payload.json" \
+  --practitioner dsl-01 --role designated_safeguarding_lead
+echo "Portsmouth MASH -> Hampshire Children's Reception Team (cross-border: child lives in Hampshire):"
+agency portsmouth-mash send --to hampshire-crt --message_id "$CROSS_ID" \
+  --declaration "$EX/portsmouth-to-hampshire-referral.json" \
+  --payload "$EX/portsmouth-to-hampshire-referral.payload.json" \
+  --practitioner pm-sw-0147 --role mash_practitioner
+
+step "What the police see before Portsmouth MASH collects"
+agency hiow-police status "$POLICE_ID"
+
+step "Portsmouth MASH and Hampshire CRT collect their mail"
+agency portsmouth-mash inbox --out "$DEV/inbox/portsmouth-mash"
+agency hampshire-crt inbox --out "$DEV/inbox/hampshire-crt"
+
+step "They acknowledge each referral"
+agency portsmouth-mash ack "$POLICE_ID"
+agency portsmouth-mash ack "$SCHOOL_ID"
+agency hampshire-crt ack "$CROSS_ID"
+
+step "What each sender sees now"
+agency hiow-police status "$POLICE_ID"
+agency southsea-academy status "$SCHOOL_ID"
+agency portsmouth-mash status "$CROSS_ID"
+
+step "One agency cannot touch another's mail (expected refusal)"
+agency southampton-mash ack "$POLICE_ID" || true
+
+step "Stopping the gateway (SIGTERM, graceful)"
+stop_gateway
+trap - EXIT
+echo "Done. Federation: $DEV/federation  Store: $DEV/data/gateway.db  Inboxes: $DEV/inbox"
