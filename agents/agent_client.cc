@@ -127,6 +127,53 @@ absl::StatusOr<safeshare::v1::ListAgenciesResponse> AgentClient::ListAgencies(
   return all;
 }
 
+absl::StatusOr<safeshare::v1::Agency> AgentClient::GetAgency(const std::string& agency_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::GetAgencyRequest req;
+  req.set_agency_id(agency_id);
+  safeshare::v1::GetAgencyResponse resp;
+  grpc::Status st = directory_->GetAgency(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp.agency();
+}
+
+absl::StatusOr<safeshare::v1::PublicKey> AgentClient::PublishKey(
+    const safeshare::v1::PublicKey& key) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::PublishKeyRequest req;
+  *req.mutable_key() = key;
+  safeshare::v1::PublishKeyResponse resp;
+  grpc::Status st = directory_->PublishKey(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp.key();
+}
+
+absl::StatusOr<safeshare::v1::PublicKey> AgentClient::RevokeKey(const std::string& key_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::RevokeKeyRequest req;
+  req.set_key_id(key_id);
+  safeshare::v1::RevokeKeyResponse resp;
+  grpc::Status st = directory_->RevokeKey(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp.key();
+}
+
+absl::Status AgentClient::RefuseContent(const std::string& message_id,
+                                        safeshare::v1::ContentRefusalReason reason,
+                                        const std::string& detail) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::RefuseContentRequest req;
+  req.set_message_id(message_id);
+  req.set_reason(reason);
+  req.set_detail(detail);
+  safeshare::v1::RefuseContentResponse resp;
+  return FromGrpcStatus(mailbox_->RefuseContent(&ctx, req, &resp));
+}
+
 absl::Status AgentClient::CheckHealth() {
   auto health = grpc::health::v1::Health::NewStub(channel_);
   grpc::ClientContext ctx;

@@ -42,6 +42,12 @@ class AgentClient {
   absl::StatusOr<safeshare::v1::GetStatusResponse> GetStatus(const std::string& message_id);
   absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(
       const std::string& area_id = "");
+  absl::StatusOr<safeshare::v1::Agency> GetAgency(const std::string& agency_id);
+  absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const safeshare::v1::PublicKey& key);
+  absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& key_id);
+  absl::Status RefuseContent(const std::string& message_id,
+                             safeshare::v1::ContentRefusalReason reason,
+                             const std::string& detail);
   // OK once the gateway reports SERVING (waits up to the call timeout).
   absl::Status CheckHealth();
 

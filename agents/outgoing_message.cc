@@ -8,7 +8,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "envelope/envelope_shape.h"
 
 namespace safeshare::agents {
 
@@ -22,7 +21,7 @@ std::string NewMessageId() {
                          b[12], b[13], b[14], b[15]);
 }
 
-absl::StatusOr<safeshare::v1::SignedEnvelope> BuildSignedEnvelope(const OutgoingMessage& m) {
+safeshare::v1::Envelope BuildEnvelopeHeader(const OutgoingMessage& m) {
   safeshare::v1::Envelope e;
   e.set_message_id(m.message_id.empty() ? NewMessageId() : m.message_id);
   e.set_kind(m.kind);
@@ -34,13 +33,7 @@ absl::StatusOr<safeshare::v1::SignedEnvelope> BuildSignedEnvelope(const Outgoing
   e.mutable_created_time()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
   e.set_in_reply_to(m.in_reply_to);
   *e.mutable_declaration() = m.declaration;
-  e.mutable_payload()->set_ciphertext(m.payload);
-  if (absl::Status st = envelope::ValidateEnvelopeShape(e); !st.ok()) return st;
-  safeshare::v1::SignedEnvelope signed_envelope;
-  if (!e.SerializeToString(signed_envelope.mutable_envelope_bytes())) {
-    return absl::InternalError("cannot serialize envelope");
-  }
-  return signed_envelope;
+  return e;
 }
 
 absl::StatusOr<std::string> PrincipalUriOfCertificate(const std::string& cert_pem) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "safeshare/v1/content.pb.h"
 #include "safeshare/v1/envelope.pb.h"
 
 namespace safeshare::agents {
@@ -17,16 +18,15 @@ struct OutgoingMessage {
   std::string recipient_agency_id;
   std::string in_reply_to;
   safeshare::v1::SharingDeclaration declaration;
-  std::string payload;
+  safeshare::v1::SealedContent content;  // sealed to the recipient
 };
 
 // A random (version 4) UUID, the default message id.
 std::string NewMessageId();
 
-// Builds the envelope, checks its shape as the gateway will, and serializes it
-// once into a SignedEnvelope. Until envelope sealing lands (issue 3) the
-// payload travels in EncryptedPayload.ciphertext unsealed and unsigned.
-absl::StatusOr<safeshare::v1::SignedEnvelope> BuildSignedEnvelope(const OutgoingMessage& m);
+// The envelope header for `m` (payload left for sealing), with a fresh message
+// id when none is given and the creation time set to now.
+safeshare::v1::Envelope BuildEnvelopeHeader(const OutgoingMessage& m);
 
 // The safeshare:// URI SAN of a PEM certificate.
 absl::StatusOr<std::string> PrincipalUriOfCertificate(const std::string& cert_pem);

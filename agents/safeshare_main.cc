@@ -2,8 +2,9 @@
 //
 //   safeshare pki init --dir DIR [--federation_template FILE] [--force]
 //   safeshare pki issue --dir DIR --principal safeshare://agency/ID --out DIR
-//   safeshare send --to AGENCY --declaration FILE.json --payload FILE [--kind referral]
+//   safeshare send --to AGENCY --declaration FILE.json --payload CONTENT.json [--kind referral]
 //   safeshare inbox [--out DIR]
+//   safeshare keys gen --out DIR | keys rotate [--purpose both] | keys revoke KEY_ID
 //   safeshare ack MESSAGE_ID
 //   safeshare status MESSAGE_ID
 //   safeshare agencies [--area AREA]
@@ -32,10 +33,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "agents/agency_agent.h"
 #include "agents/agent_client.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
+#include "envelope/keys.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "agents/keyring.h"
 
 ABSL_FLAG(std::string, gateway, "localhost:7443", "Gateway address host:port");
 ABSL_FLAG(std::string, identity, "", "Directory with ca.pem, cert.pem and key.pem");
@@ -53,7 +58,11 @@ ABSL_FLAG(std::string, kind, "referral",
           "send: referral | information_request | information_response | decline_to_share | "
           "outcome");
 ABSL_FLAG(std::string, declaration, "", "send: SharingDeclaration in proto3 JSON");
-ABSL_FLAG(std::string, payload, "", "send: file with the content to share");
+ABSL_FLAG(std::string, payload, "",
+          "send: the content to seal, in proto3 JSON: a ReferralContent for a referral, "
+          "InformationRequestContent, InformationResponseContent, DeclineContent or "
+          "OutcomeContent for the other kinds");
+ABSL_FLAG(std::string, purpose, "both", "keys rotate: signing | encryption | both");
 ABSL_FLAG(std::string, practitioner, "", "send: sending practitioner's staff id");
 ABSL_FLAG(std::string, role, "social_worker", "send: practitioner role, e.g. police_officer");
 ABSL_FLAG(std::string, message_id, "", "send: message id (default: a fresh UUID)");
@@ -162,11 +171,44 @@ int CmdPki(const std::vector<char*>& args) {
   return Usage("pki needs init or issue");
 }
 
+// Parses the kind's content message from JSON into a SealedContent.
+absl::Status ParseContentJson(safeshare::v1::MessageKind kind, const std::string& json,
+                              safeshare::v1::SealedContent* out) {
+  google::protobuf::Message* target = nullptr;
+  switch (kind) {
+    case safeshare::v1::MESSAGE_KIND_REFERRAL: target = out->mutable_referral(); break;
+    case safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST: target = out->mutable_information_request(); break;
+    case safeshare::v1::MESSAGE_KIND_INFORMATION_RESPONSE: target = out->mutable_information_response(); break;
+    case safeshare::v1::MESSAGE_KIND_DECLINE_TO_SHARE: target = out->mutable_decline(); break;
+    case safeshare::v1::MESSAGE_KIND_OUTCOME: target = out->mutable_outcome(); break;
+    default: return absl::InvalidArgumentError("no content type for this kind");
+  }
+  auto st = google::protobuf::util::JsonStringToMessage(json, target);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("not a ", target->GetTypeName(), ": ",
+                                                   st.message().as_string()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<safeshare::agents::AgencyAgent>> OpenAgent() {
+  if (absl::GetFlag(FLAGS_identity).empty()) {
+    return absl::InvalidArgumentError("--identity DIR is required (ca.pem, cert.pem, key.pem, keys/)");
+  }
+  return safeshare::agents::AgencyAgent::Open(absl::GetFlag(FLAGS_identity),
+                                             absl::GetFlag(FLAGS_gateway));
+}
+
+// Writes `data` to `path` atomically (write, fsync, rename), 0600.
+absl::Status WriteOut(const std::string& path, const std::string& data) {
+  return safeshare::agents::WritePrivateFile(path, data);
+}
+
 int CmdSend() {
   safeshare::agents::OutgoingMessage m;
   if (absl::GetFlag(FLAGS_to).empty()) return Usage("send needs --to AGENCY");
   if (absl::GetFlag(FLAGS_declaration).empty()) return Usage("send needs --declaration FILE");
-  if (absl::GetFlag(FLAGS_payload).empty()) return Usage("send needs --payload FILE");
+  if (absl::GetFlag(FLAGS_payload).empty()) return Usage("send needs --payload CONTENT.json");
   auto json = ReadAll(absl::GetFlag(FLAGS_declaration));
   if (!json.ok()) return Failed(json.status());
   auto parsed = google::protobuf::util::JsonStringToMessage(*json, &m.declaration);
@@ -174,13 +216,16 @@ int CmdSend() {
     return Failed(absl::InvalidArgumentError(absl::StrCat(
         absl::GetFlag(FLAGS_declaration), ": not a SharingDeclaration: ", parsed.message().as_string())));
   }
-  auto payload = ReadAll(absl::GetFlag(FLAGS_payload));
-  if (!payload.ok()) return Failed(payload.status());
-  m.payload = *payload;
   auto kind = ParseEnumFlag<safeshare::v1::MessageKind>(
       "MESSAGE_KIND_", absl::GetFlag(FLAGS_kind), safeshare::v1::MessageKind_Parse);
   if (!kind.ok()) return Failed(kind.status());
   m.kind = *kind;
+  auto payload = ReadAll(absl::GetFlag(FLAGS_payload));
+  if (!payload.ok()) return Failed(payload.status());
+  if (auto st = ParseContentJson(m.kind, *payload, &m.content); !st.ok()) {
+    return Failed(absl::InvalidArgumentError(
+        absl::StrCat(absl::GetFlag(FLAGS_payload), ": ", st.message())));
+  }
   auto role = ParseEnumFlag<safeshare::v1::PractitionerRole>(
       "PRACTITIONER_ROLE_", absl::GetFlag(FLAGS_role), safeshare::v1::PractitionerRole_Parse);
   if (!role.ok()) return Failed(role.status());
@@ -191,26 +236,17 @@ int CmdSend() {
   m.message_id = absl::GetFlag(FLAGS_message_id);
   m.in_reply_to = absl::GetFlag(FLAGS_in_reply_to);
 
-  std::string uri;
-  auto client = Connect(&uri);
-  if (!client.ok()) return Failed(client.status());
-  m.sender_agency_id = absl::GetFlag(FLAGS_from);
-  if (m.sender_agency_id.empty()) {
-    constexpr absl::string_view kAgency = "safeshare://agency/";
-    if (!absl::StartsWith(uri, kAgency)) {
-      return Failed(absl::InvalidArgumentError("this identity is not an agency certificate"));
-    }
-    m.sender_agency_id = uri.substr(kAgency.size());
-  }
-  auto signed_envelope = safeshare::agents::BuildSignedEnvelope(m);
-  if (!signed_envelope.ok()) return Failed(signed_envelope.status());
-  auto receipt = (*client)->Submit(*signed_envelope);
+  auto agent = OpenAgent();
+  if (!agent.ok()) return Failed(agent.status());
+  m.sender_agency_id = absl::GetFlag(FLAGS_from).empty() ? (*agent)->agency_id()
+                                                          : absl::GetFlag(FLAGS_from);
+  auto receipt = (*agent)->Send(m);
   if (!receipt.ok()) return Failed(receipt.status());
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << ToJson(*receipt) << "\n";
   } else {
     std::cout << "accepted  " << receipt->message_id() << "  " << KindName(m.kind) << " "
-              << m.sender_agency_id << " -> " << m.recipient_agency_id << "  state "
+              << m.sender_agency_id << " -> " << m.recipient_agency_id << "  sealed, state "
               << StateName(receipt->state()) << " at " << TimeText(receipt->accepted_time())
               << "\n";
   }
@@ -218,8 +254,8 @@ int CmdSend() {
 }
 
 int CmdInbox() {
-  auto client = Connect();
-  if (!client.ok()) return Failed(client.status());
+  auto agent = OpenAgent();
+  if (!agent.ok()) return Failed(agent.status());
   const std::string out = absl::GetFlag(FLAGS_out);
   if (!out.empty()) {
     std::error_code ec;
@@ -227,39 +263,82 @@ int CmdInbox() {
     if (ec) return Failed(absl::UnavailableError(absl::StrCat(out, ": ", ec.message())));
     chmod(out.c_str(), 0700);
   }
-  std::string token;
-  int count = 0;
-  do {
-    auto page = (*client)->Fetch(0, token);
-    if (!page.ok()) return Failed(page.status());
-    for (const auto& msg : page->messages()) {
-      safeshare::v1::Envelope e;
-      if (!e.ParseFromString(msg.signed_envelope().envelope_bytes())) {
-        std::cerr << "safeshare: message " << msg.message_id() << " is malformed; skipped\n";
-        continue;
-      }
-      std::string payload = e.payload().ciphertext();
-      e.clear_payload();
-      if (out.empty() && absl::GetFlag(FLAGS_json)) {
-        std::cout << ToJson(e) << "\n";
-      } else if (out.empty()) {
-        std::cout << "delivered  " << msg.message_id() << "  " << KindName(e.kind()) << " from "
-                  << e.sender_agency_id() << " (" << e.sender_practitioner().id() << ")  "
-                  << payload.size() << " bytes\n";
-      } else {
-        const std::string base = absl::StrCat(out, "/", msg.message_id());
-        std::ofstream(base + ".envelope.json") << ToJson(e) << "\n";
-        std::ofstream(base + ".payload", std::ios::binary) << payload;
-        std::cout << "delivered  " << msg.message_id() << "  " << KindName(e.kind()) << " from "
-                  << e.sender_agency_id() << " (" << e.sender_practitioner().id() << ")  -> "
-                  << base << ".{envelope.json,payload}\n";
-      }
-      ++count;
+  auto inbox = (*agent)->Receive();
+  if (!inbox.ok()) return Failed(inbox.status());
+  for (const auto& msg : inbox->received) {
+    const auto& e = msg.header;
+    if (out.empty()) {
+      std::cout << "{\"envelope\":" << ToJson(e) << ",\"content\":" << ToJson(msg.content)
+                << "}\n";
+      continue;
     }
-    token = page->next_page_token();
-  } while (!token.empty());
-  std::cerr << count << " message(s) collected\n";
+    const std::string base = absl::StrCat(out, "/", msg.message_id);
+    // Content first, so an envelope file never points at missing content.
+    if (auto st = WriteOut(base + ".content.json", ToJson(msg.content) + "\n"); !st.ok()) {
+      return Failed(st);
+    }
+    if (auto st = WriteOut(base + ".envelope.json", ToJson(e) + "\n"); !st.ok()) {
+      return Failed(st);
+    }
+    std::cout << "delivered  " << msg.message_id << "  " << KindName(e.kind()) << " from "
+              << e.sender_agency_id() << " (" << e.sender_practitioner().id()
+              << "), signature verified, opened -> " << base << ".{envelope,content}.json\n";
+  }
+  for (const auto& r : inbox->refused) {
+    std::cerr << "refused    " << r.message_id << "  "
+              << safeshare::v1::ContentRefusalReason_Name(r.reason) << ": " << r.detail
+              << " (reported to the gateway)\n";
+  }
+  std::cerr << inbox->received.size() << " message(s) opened, " << inbox->refused.size()
+            << " refused\n";
   return 0;
+}
+
+int CmdKeys(const std::vector<char*>& args) {
+  if (args.size() < 3) return Usage("keys needs gen, rotate or revoke");
+  const std::string sub = args[2];
+  if (sub == "gen") {
+    const std::string out = absl::GetFlag(FLAGS_out);
+    if (out.empty()) return Usage("keys gen needs --out DIR");
+    safeshare::agents::Keyring ring;
+    safeshare::v1::Agency entry;
+    for (auto type : {safeshare::envelope::PrivateKey::Type::kSigning,
+                      safeshare::envelope::PrivateKey::Type::kEncryption}) {
+      auto key = safeshare::envelope::PrivateKey::Generate(type);
+      if (!key.ok()) return Failed(key.status());
+      if (auto st = ring.Add(out, *key); !st.ok()) return Failed(st);
+      *entry.add_keys() = safeshare::envelope::PublicKeyEntry(*key, absl::Now());
+    }
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(entry, &text);
+    std::cout << "# private keys written 0600 to " << out
+              << "/keys; public keys for the agency's federation entry:\n"
+              << text;
+    return 0;
+  }
+  auto agent = OpenAgent();
+  if (!agent.ok()) return Failed(agent.status());
+  if (sub == "rotate") {
+    const std::string purpose = absl::GetFlag(FLAGS_purpose);
+    if (purpose != "both" && purpose != "signing" && purpose != "encryption") {
+      return Usage("--purpose must be signing, encryption or both");
+    }
+    auto keys = (*agent)->RotateKeys(purpose != "encryption", purpose != "signing");
+    if (!keys.ok()) return Failed(keys.status());
+    for (const auto& k : *keys) {
+      std::cout << "published " << safeshare::v1::KeyPurpose_Name(k.purpose()) << " key "
+                << k.key_id() << " for " << (*agent)->agency_id() << " (now current)\n";
+    }
+    return 0;
+  }
+  if (sub == "revoke") {
+    if (args.size() < 4) return Usage("keys revoke needs a KEY_ID");
+    auto k = (*agent)->client().RevokeKey(args[3]);
+    if (!k.ok()) return Failed(k.status());
+    std::cout << "revoked " << k->key_id() << "\n";
+    return 0;
+  }
+  return Usage("keys needs gen, rotate or revoke");
 }
 
 int CmdAck(const std::vector<char*>& args) {
@@ -289,6 +368,11 @@ int CmdStatus(const std::vector<char*>& args) {
   }
   std::cout << resp->message_id() << "  " << KindName(resp->kind()) << " to "
             << resp->recipient_agency_id() << "  now " << StateName(resp->state()) << "\n";
+  if (resp->state() == safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED) {
+    std::cout << "  refused by the recipient's agent: "
+              << safeshare::v1::ContentRefusalReason_Name(resp->content_refusal_reason()) << ": "
+              << resp->content_refusal_detail() << "\n";
+  }
   for (const auto& h : resp->history()) {
     std::cout << "  " << std::left << std::setw(14) << StateName(h.state()) << TimeText(h.time())
               << "\n";
@@ -327,5 +411,6 @@ int main(int argc, char** argv) {
   if (cmd == "ack") return CmdAck(args);
   if (cmd == "status") return CmdStatus(args);
   if (cmd == "agencies") return CmdAgencies();
+  if (cmd == "keys") return CmdKeys(args);
   return Usage("unknown command '" + cmd + "'");
 }

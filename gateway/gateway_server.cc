@@ -22,6 +22,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!store.ok()) return store.status();
   gw->store_ = std::move(*store);
 
+  auto keys = KeyDirectory::Load(gw->store_.get(), *gw->directory_, absl::Now());
+  if (!keys.ok()) return keys.status();
+  gw->keys_ = std::move(*keys);
+
   auto ca = ReadFile(config.tls().ca_cert_file());
   if (!ca.ok()) return ca.status();
   auto cert = ReadFile(config.tls().cert_file());
@@ -34,10 +38,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   tls.pem_root_certs = *ca;
   tls.pem_key_cert_pairs.push_back({*key, *cert});
 
-  gw->referrals_ = std::make_unique<ReferralsService>(gw->directory_.get(), gw->store_.get(),
-                                                      config.max_message_bytes());
+  gw->referrals_ = std::make_unique<ReferralsService>(
+      gw->directory_.get(), gw->keys_.get(), gw->store_.get(), config.max_message_bytes());
   gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get());
-  gw->directory_service_ = std::make_unique<DirectoryService>(gw->directory_.get());
+  gw->directory_service_ =
+      std::make_unique<DirectoryService>(gw->directory_.get(), gw->keys_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/federation_directory.h"
+#include "gateway/key_directory.h"
 #include "gateway/services/directory_service.h"
 #include "gateway/services/mailbox_service.h"
 #include "gateway/services/referrals_service.h"
@@ -37,6 +38,7 @@ class GatewayServer {
 
   std::unique_ptr<FederationDirectory> directory_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<KeyDirectory> keys_;
   std::unique_ptr<ReferralsService> referrals_;
   std::unique_ptr<MailboxService> mailbox_;
   std::unique_ptr<DirectoryService> directory_service_;

@@ -23,6 +23,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "agents/keyring.h"
+#include "envelope/keys.h"
 #include "google/protobuf/text_format.h"
 #include "safeshare/v1/directory.pb.h"
 
@@ -248,14 +251,23 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   if (auto st = WriteIdentity(dir + "/gateway", *ca_pem, gw, ca->get(), ca_key->get()); !st.ok()) {
     return st;
   }
-  for (const auto& agency : federation.agencies()) {
+  const absl::Time now = absl::Now();
+  for (auto& agency : *federation.mutable_agencies()) {
     CertSpec spec;
     spec.common_name = agency.display_name().empty() ? agency.id() : agency.display_name();
     spec.sans = {absl::StrCat("URI:safeshare://agency/", agency.id())};
-    if (auto st = WriteIdentity(absl::StrCat(dir, "/agencies/", agency.id()), *ca_pem, spec,
-                                ca->get(), ca_key->get());
-        !st.ok()) {
+    const std::string agency_dir = absl::StrCat(dir, "/agencies/", agency.id());
+    if (auto st = WriteIdentity(agency_dir, *ca_pem, spec, ca->get(), ca_key->get()); !st.ok()) {
       return st;
+    }
+    // The agency's envelope keys; only their public halves enter the directory.
+    agency.clear_keys();
+    Keyring ring;
+    for (auto type : {envelope::PrivateKey::Type::kSigning, envelope::PrivateKey::Type::kEncryption}) {
+      auto key = envelope::PrivateKey::Generate(type);
+      if (!key.ok()) return key.status();
+      if (auto st = ring.Add(agency_dir, *key); !st.ok()) return st;
+      *agency.add_keys() = envelope::PublicKeyEntry(*key, now);
     }
   }
   for (const auto& officer : federation.officers()) {

@@ -17,8 +17,10 @@ namespace safeshare::agents {
 //   ca/ca.pem, ca/ca.key                  the federation CA
 //   gateway/{ca,cert,key}.pem             server cert for localhost / 127.0.0.1
 //   agencies/<id>/{ca,cert,key}.pem       safeshare://agency/<id>
+//   agencies/<id>/keys/{signing,encryption}-<key_id>.pem  envelope keys
 //   officers/<agency>.<id>/{ca,cert,key}.pem  safeshare://officer/<agency>/<id>
-//   federation.textproto                  the directory the gateway loads
+//   federation.textproto                  the directory the gateway loads, with
+//                                         each agency's public envelope keys
 // from the agencies and officers in `federation_template`. FAILED_PRECONDITION
 // if `dir` already holds a CA, unless `force`.
 absl::Status CreateDevFederation(const std::string& federation_template, const std::string& dir,

@@ -2,6 +2,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gateway/log.h"
 #include "gateway/services/caller.h"
 
 namespace safeshare::gateway {
@@ -25,7 +27,7 @@ grpc::ServerUnaryReactor* DirectoryService::ListAgencies(
     int i = start;
     for (; i < agencies.size() && response->agencies_size() < page; ++i) {
       if (!request->area_id().empty() && agencies[i].area_id() != request->area_id()) continue;
-      *response->add_agencies() = agencies[i];
+      *response->add_agencies() = WithKeys(agencies[i]);
     }
     if (i < agencies.size()) response->set_next_page_token(absl::StrCat(i));
   }
@@ -44,7 +46,7 @@ grpc::ServerUnaryReactor* DirectoryService::GetAgency(
       st = absl::NotFoundError(
           absl::StrCat("agency ", request->agency_id(), " is not in the federation directory"));
     } else {
-      *response->mutable_agency() = *agency;
+      *response->mutable_agency() = WithKeys(*agency);
     }
   }
   reactor->Finish(ToGrpcStatus(st));
@@ -57,6 +59,53 @@ grpc::ServerUnaryReactor* DirectoryService::ListAreas(
   auto* reactor = ctx->DefaultReactor();
   absl::Status st = AuthenticateCaller(*ctx, *directory_).status();
   if (st.ok()) *response->mutable_areas() = directory_->federation().areas();
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
+safeshare::v1::Agency DirectoryService::WithKeys(const safeshare::v1::Agency& agency) const {
+  safeshare::v1::Agency out = agency;
+  out.clear_keys();
+  for (auto& k : keys_->KeysOf(agency.id())) *out.add_keys() = std::move(k);
+  return out;
+}
+
+grpc::ServerUnaryReactor* DirectoryService::PublishKey(
+    grpc::CallbackServerContext* ctx, const safeshare::v1::PublishKeyRequest* request,
+    safeshare::v1::PublishKeyResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = AuthenticateAgency(*ctx, *directory_);
+  absl::Status st = caller.status();
+  if (st.ok()) {
+    auto key = keys_->Publish(caller->agency_id, request->key(), absl::Now());
+    st = key.status();
+    if (key.ok()) {
+      *response->mutable_key() = *key;
+      LogEvent("info", "directory.key_published",
+               {{"agency", caller->agency_id},
+                {"key_id", key->key_id()},
+                {"purpose", safeshare::v1::KeyPurpose_Name(key->purpose())}});
+    }
+  }
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DirectoryService::RevokeKey(
+    grpc::CallbackServerContext* ctx, const safeshare::v1::RevokeKeyRequest* request,
+    safeshare::v1::RevokeKeyResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = AuthenticateAgency(*ctx, *directory_);
+  absl::Status st = caller.status();
+  if (st.ok()) {
+    auto key = keys_->Revoke(caller->agency_id, request->key_id(), absl::Now());
+    st = key.status();
+    if (key.ok()) {
+      *response->mutable_key() = *key;
+      LogEvent("warn", "directory.key_revoked",
+               {{"agency", caller->agency_id}, {"key_id", key->key_id()}});
+    }
+  }
   reactor->Finish(ToGrpcStatus(st));
   return reactor;
 }

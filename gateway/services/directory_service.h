@@ -2,6 +2,7 @@
 #define SAFESHARE_GATEWAY_SERVICES_DIRECTORY_SERVICE_H_
 
 #include "gateway/federation_directory.h"
+#include "gateway/key_directory.h"
 #include "safeshare/v1/directory.grpc.pb.h"
 
 namespace safeshare::gateway {
@@ -9,7 +10,8 @@ namespace safeshare::gateway {
 // Directory: who is in the federation, for any authenticated member.
 class DirectoryService final : public safeshare::v1::Directory::CallbackService {
  public:
-  explicit DirectoryService(const FederationDirectory* directory) : directory_(directory) {}
+  DirectoryService(const FederationDirectory* directory, KeyDirectory* keys)
+      : directory_(directory), keys_(keys) {}
 
   grpc::ServerUnaryReactor* ListAgencies(grpc::CallbackServerContext* ctx,
                                          const safeshare::v1::ListAgenciesRequest* request,
@@ -20,9 +22,19 @@ class DirectoryService final : public safeshare::v1::Directory::CallbackService 
   grpc::ServerUnaryReactor* ListAreas(grpc::CallbackServerContext* ctx,
                                       const safeshare::v1::ListAreasRequest* request,
                                       safeshare::v1::ListAreasResponse* response) override;
+  grpc::ServerUnaryReactor* PublishKey(grpc::CallbackServerContext* ctx,
+                                       const safeshare::v1::PublishKeyRequest* request,
+                                       safeshare::v1::PublishKeyResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeKey(grpc::CallbackServerContext* ctx,
+                                      const safeshare::v1::RevokeKeyRequest* request,
+                                      safeshare::v1::RevokeKeyResponse* response) override;
 
  private:
+  // The agency as listed, with its keys from the key directory.
+  safeshare::v1::Agency WithKeys(const safeshare::v1::Agency& agency) const;
+
   const FederationDirectory* directory_;
+  KeyDirectory* keys_;
 };
 
 }  // namespace safeshare::gateway

@@ -86,6 +86,37 @@ grpc::ServerUnaryReactor* MailboxService::Ack(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
+grpc::ServerUnaryReactor* MailboxService::RefuseContent(
+    grpc::CallbackServerContext* ctx, const safeshare::v1::RefuseContentRequest* request,
+    safeshare::v1::RefuseContentResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  absl::Status st;
+  auto caller = AuthenticateAgency(*ctx, *directory_);
+  if (!caller.ok()) {
+    st = caller.status();
+  } else if (!envelope::IsValidMessageId(request->message_id())) {
+    st = absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
+  } else if (request->reason() == safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED ||
+             !safeshare::v1::ContentRefusalReason_IsValid(request->reason())) {
+    st = absl::InvalidArgumentError("reason must be set to a known ContentRefusalReason");
+  } else if (request->detail().size() > 1024) {
+    st = absl::InvalidArgumentError("detail must be at most 1024 characters");
+  } else {
+    auto refused = store_->RefuseContent(caller->agency_id, request->message_id(),
+                                         request->reason(), request->detail(), absl::Now());
+    st = refused.status();
+    if (refused.ok()) {
+      response->set_message_id(refused->message_id);
+      LogEvent("warn", "mailbox.content_refused",
+               {{"agency", caller->agency_id},
+                {"message_id", refused->message_id},
+                {"reason", safeshare::v1::ContentRefusalReason_Name(refused->refusal_reason)}});
+    }
+  }
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* MailboxService::GetStatus(
     grpc::CallbackServerContext* ctx, const safeshare::v1::GetStatusRequest* request,
     safeshare::v1::GetStatusResponse* response) {
@@ -112,6 +143,8 @@ grpc::ServerUnaryReactor* MailboxService::GetStatus(
       response->set_kind(m->kind);
       response->set_recipient_agency_id(m->recipient_agency_id);
       response->set_state(m->state);
+      response->set_content_refusal_reason(m->refusal_reason);
+      response->set_content_refusal_detail(m->refusal_detail);
       for (const auto& change : m->history) {
         auto* h = response->add_history();
         h->set_state(change.state);

@@ -20,6 +20,9 @@ class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
   grpc::ServerUnaryReactor* Ack(grpc::CallbackServerContext* ctx,
                                 const safeshare::v1::AckRequest* request,
                                 safeshare::v1::AckResponse* response) override;
+  grpc::ServerUnaryReactor* RefuseContent(grpc::CallbackServerContext* ctx,
+                                          const safeshare::v1::RefuseContentRequest* request,
+                                          safeshare::v1::RefuseContentResponse* response) override;
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
                                       const safeshare::v1::GetStatusRequest* request,
                                       safeshare::v1::GetStatusResponse* response) override;

@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "envelope/digest.h"
 #include "envelope/envelope_shape.h"
+#include "envelope/sealing.h"
 #include "gateway/log.h"
 #include "gateway/services/caller.h"
 
@@ -44,6 +45,9 @@ absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitReq
   auto envelope = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
   if (!envelope.ok()) return envelope.status();
   if (absl::Status st = envelope::ValidateEnvelopeShape(*envelope); !st.ok()) return st;
+  if (absl::Status st = envelope::ValidateSealedShape(signed_envelope, *envelope); !st.ok()) {
+    return st;
+  }
 
   if (envelope->sender_agency_id() != caller.agency_id) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -59,6 +63,8 @@ absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitReq
     return absl::FailedPreconditionError(absl::StrCat(
         "recipient agency ", recipient->id(), " has been revoked and cannot receive messages"));
   }
+
+  if (absl::Status st = VerifySealing(signed_envelope, *envelope); !st.ok()) return st;
 
   const absl::Time now = absl::Now();
   StoredMessage m;
@@ -107,6 +113,48 @@ absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitReq
             {"recipient", m.recipient_agency_id},
             {"kind", safeshare::v1::MessageKind_Name(m.kind)},
             {"bytes", absl::StrCat(size)}});
+  return absl::OkStatus();
+}
+
+absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
+                                            const safeshare::v1::Envelope& envelope) const {
+  const std::string& sender = envelope.sender_agency_id();
+  auto signing = keys_->Find(signed_envelope.signing_key_id());
+  if (!signing.has_value()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "signing key ", signed_envelope.signing_key_id(), " is not in the directory"));
+  }
+  if (signing->agency_id != sender) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "signing key ", signed_envelope.signing_key_id(), " belongs to ", signing->agency_id,
+        ", not to the sender ", sender));
+  }
+  if (signing->key.purpose() != safeshare::v1::KEY_PURPOSE_SIGNING) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("key ", signed_envelope.signing_key_id(), " is not a signing key"));
+  }
+  if (signing->key.revoked()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "signing key ", signed_envelope.signing_key_id(), " of ", sender,
+        " has been revoked; sign with the agency's current key"));
+  }
+  // The exact bytes received, never a re-serialization.
+  if (absl::Status st = envelope::VerifySignature(signed_envelope, signing->key.public_key());
+      !st.ok()) {
+    return st;
+  }
+  auto current = keys_->Current(envelope.recipient_agency_id(),
+                                safeshare::v1::KEY_PURPOSE_ENCRYPTION);
+  if (!current.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "recipient ", envelope.recipient_agency_id(), " has no current encryption key"));
+  }
+  if (envelope.payload().recipient_key_id() != current->key_id()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "payload is sealed to key ", envelope.payload().recipient_key_id(), " but ",
+        envelope.recipient_agency_id(), "'s current encryption key is ", current->key_id(),
+        "; refresh the directory and seal again"));
+  }
   return absl::OkStatus();
 }
 

@@ -2,6 +2,7 @@
 #define SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
 
 #include "gateway/federation_directory.h"
+#include "gateway/key_directory.h"
 #include "gateway/principal.h"
 #include "gateway/store/store.h"
 #include "safeshare/v1/referrals.grpc.pb.h"
@@ -12,9 +13,9 @@ namespace safeshare::gateway {
 // recipient's mailbox, answer with a receipt. Idempotent by message id.
 class ReferralsService final : public safeshare::v1::Referrals::CallbackService {
  public:
-  ReferralsService(const FederationDirectory* directory, Store* store,
+  ReferralsService(const FederationDirectory* directory, const KeyDirectory* keys, Store* store,
                    uint64_t max_message_bytes)
-      : directory_(directory), store_(store), max_message_bytes_(max_message_bytes) {}
+      : directory_(directory), keys_(keys), store_(store), max_message_bytes_(max_message_bytes) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const safeshare::v1::SubmitRequest* request,
@@ -25,7 +26,12 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
                         safeshare::v1::SubmitResponse* response);
 
  private:
+  // Signature, signing key ownership and recipient key id.
+  absl::Status VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
+                             const safeshare::v1::Envelope& envelope) const;
+
   const FederationDirectory* directory_;
+  const KeyDirectory* keys_;
   Store* store_;
   uint64_t max_message_bytes_;
 };

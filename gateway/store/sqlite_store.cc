@@ -11,7 +11,7 @@ namespace {
 
 using safeshare::v1::MessageState;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
@@ -38,11 +38,32 @@ CREATE TABLE IF NOT EXISTS message_events (
 );
 CREATE INDEX IF NOT EXISTS message_events_by_message
   ON message_events (message_id, id);
+CREATE TABLE IF NOT EXISTS agency_keys (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  key_id        TEXT    NOT NULL UNIQUE,
+  agency_id     TEXT    NOT NULL,
+  purpose       INTEGER NOT NULL,
+  public_key    BLOB    NOT NULL,
+  not_before_us INTEGER NOT NULL,
+  not_after_us  INTEGER,
+  current       INTEGER NOT NULL,
+  revoked_us    INTEGER
+);
+)sql";
+
+// Version 1 -> 2: content refusals.
+constexpr const char* kMigrateTo2 = R"sql(
+ALTER TABLE messages ADD COLUMN refusal_reason INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN refusal_detail TEXT NOT NULL DEFAULT '';
 )sql";
 
 constexpr const char* kColumns =
     "sequence, message_id, sender, recipient, kind, signed_envelope, envelope_sha256, "
-    "receipt, state, accepted_us, first_delivered_us, acknowledged_us";
+    "receipt, state, accepted_us, first_delivered_us, acknowledged_us, refusal_reason, "
+    "refusal_detail";
+
+constexpr const char* kKeyColumns =
+    "agency_id, key_id, purpose, public_key, not_before_us, not_after_us, current, revoked_us";
 
 // Maps an SQLite result to a status an operator can act on. Conditions that
 // go away (full disk, read-only file, I/O error, lock contention) are
@@ -120,7 +141,33 @@ StoredMessage ReadRow(const Statement& s) {
   m.accepted_time = FromMicros(s.Int(9));
   if (!s.IsNull(10)) m.first_delivered_time = FromMicros(s.Int(10));
   if (!s.IsNull(11)) m.acknowledged_time = FromMicros(s.Int(11));
+  m.refusal_reason = static_cast<safeshare::v1::ContentRefusalReason>(s.Int(12));
+  m.refusal_detail = s.Text(13);
   return m;
+}
+
+google::protobuf::Timestamp Ts(int64_t us) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(us / 1000000);
+  t.set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+  return t;
+}
+
+int64_t TsMicros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+AgencyKey ReadKeyRow(const Statement& s) {
+  AgencyKey k;
+  k.agency_id = s.Text(0);
+  k.key.set_key_id(s.Text(1));
+  k.key.set_purpose(static_cast<safeshare::v1::KeyPurpose>(s.Int(2)));
+  k.key.set_public_key(s.Text(3));
+  *k.key.mutable_not_before() = Ts(s.Int(4));
+  if (!s.IsNull(5)) *k.key.mutable_not_after() = Ts(s.Int(5));
+  k.key.set_current(s.Int(6) != 0);
+  k.key.set_revoked(!s.IsNull(7));
+  return k;
 }
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back on any error.
@@ -169,17 +216,27 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
           absl::StrCat("store: ", path, " could not be switched to WAL mode"));
     }
   }
-  if (absl::Status st = store->Exec(kSchema); !st.ok()) return st;
+  int64_t version = 0;
   {
     Statement v(db, "PRAGMA user_version");
-    int64_t version = v.Step() == SQLITE_ROW ? v.Int(0) : 0;
-    if (version > kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "store: ", path, " has schema version ", version,
-          ", newer than this gateway understands (", kSchemaVersion, ")"));
-    }
+    version = v.Step() == SQLITE_ROW ? v.Int(0) : 0;
   }
-  if (absl::Status st = store->Exec("PRAGMA user_version=1"); !st.ok()) return st;
+  if (version > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store: ", path, " has schema version ", version,
+        ", newer than this gateway understands (", kSchemaVersion, ")"));
+  }
+  if (version < kSchemaVersion) {
+    // One transaction: a crash leaves the old version intact.
+    auto migrated = InTransaction(db, [&]() -> absl::StatusOr<bool> {
+      // kSchema is version 1 plus new tables; later versions alter it.
+      if (auto st = store->Exec(kSchema); !st.ok()) return st;
+      if (auto st = store->Exec(kMigrateTo2); !st.ok()) return st;
+      if (auto st = store->Exec("PRAGMA user_version=2"); !st.ok()) return st;
+      return true;
+    });
+    if (!migrated.ok()) return migrated.status();
+  }
   return store;
 }
 
@@ -294,24 +351,61 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::FetchForRecipient(
   });
 }
 
+absl::StatusOr<StoredMessage> SqliteStore::RecipientMessageLocked(
+    const std::string& recipient, const std::string& message_id) {
+  auto loaded = LoadLocked(message_id);
+  if (!loaded.ok()) return loaded.status();
+  // Same answer whether the message is absent or someone else's: a mailbox
+  // reveals nothing about other agencies' traffic.
+  const bool deliverable = loaded->has_value() && (*loaded)->recipient_agency_id == recipient &&
+                           (*loaded)->state != safeshare::v1::MESSAGE_STATE_HELD &&
+                           (*loaded)->state != safeshare::v1::MESSAGE_STATE_REFUSED;
+  if (!deliverable) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("message ", message_id, " is not in the mailbox of agency ", recipient));
+  }
+  return std::move(**loaded);
+}
+
+absl::StatusOr<StoredMessage> SqliteStore::RefuseContent(
+    const std::string& recipient, const std::string& message_id,
+    safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  return InTransaction(db_, [&]() -> absl::StatusOr<StoredMessage> {
+    auto loaded = RecipientMessageLocked(recipient, message_id);
+    if (!loaded.ok()) return loaded.status();
+    StoredMessage m = std::move(*loaded);
+    if (m.acknowledged_time.has_value()) return m;  // already settled
+    Statement u(db_,
+                "UPDATE messages SET acknowledged_us = ?, state = ?, refusal_reason = ?, "
+                "refusal_detail = ? WHERE sequence = ?");
+    if (auto st = u.status("refuse content"); !st.ok()) return st;
+    u.Bind(1, ToMicros(now));
+    u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED));
+    u.Bind(3, static_cast<int64_t>(reason));
+    u.Bind(4, detail);
+    u.Bind(5, static_cast<int64_t>(m.sequence));
+    if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "refuse content");
+    if (auto st = AddEventLocked(message_id, safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED, now);
+        !st.ok()) {
+      return st;
+    }
+    m.acknowledged_time = now;
+    m.state = safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED;
+    m.refusal_reason = reason;
+    m.refusal_detail = detail;
+    return m;
+  });
+}
+
 absl::StatusOr<StoredMessage> SqliteStore::Acknowledge(const std::string& recipient,
                                                        const std::string& message_id,
                                                        absl::Time now) {
   absl::MutexLock lock(&mu_);
   return InTransaction(db_, [&]() -> absl::StatusOr<StoredMessage> {
-    auto loaded = LoadLocked(message_id);
+    auto loaded = RecipientMessageLocked(recipient, message_id);
     if (!loaded.ok()) return loaded.status();
-    // Same answer whether the message is absent or someone else's: a mailbox
-    // reveals nothing about other agencies' traffic.
-    const bool deliverable =
-        loaded->has_value() && (*loaded)->recipient_agency_id == recipient &&
-        (*loaded)->state != safeshare::v1::MESSAGE_STATE_HELD &&
-        (*loaded)->state != safeshare::v1::MESSAGE_STATE_REFUSED;
-    if (!deliverable) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "message ", message_id, " is not in the mailbox of agency ", recipient));
-    }
-    StoredMessage m = std::move(**loaded);
+    StoredMessage m = std::move(*loaded);
     if (m.acknowledged_time.has_value()) return m;  // idempotent
     Statement u(db_, "UPDATE messages SET acknowledged_us = ?, state = ? WHERE sequence = ?");
     if (auto st = u.status("acknowledge"); !st.ok()) return st;
@@ -347,6 +441,154 @@ absl::StatusOr<StoredMessage> SqliteStore::GetMessage(const std::string& message
   }
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load history");
   return m;
+}
+
+absl::StatusOr<std::optional<AgencyKey>> SqliteStore::LoadKeyLocked(const std::string& key_id) {
+  std::string sql = absl::StrCat("SELECT ", kKeyColumns, " FROM agency_keys WHERE key_id = ?");
+  Statement s(db_, sql.c_str());
+  if (auto st = s.status("load key"); !st.ok()) return st;
+  s.Bind(1, key_id);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<AgencyKey>();
+  if (rc != SQLITE_ROW) return SqliteError(db_, rc, "load key");
+  return std::optional<AgencyKey>(ReadKeyRow(s));
+}
+
+absl::Status SqliteStore::InsertKeyLocked(const AgencyKey& k) {
+  Statement s(db_,
+              "INSERT INTO agency_keys (key_id, agency_id, purpose, public_key, not_before_us, "
+              "not_after_us, current, revoked_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (auto st = s.status("insert key"); !st.ok()) return st;
+  s.Bind(1, k.key.key_id());
+  s.Bind(2, k.agency_id);
+  s.Bind(3, static_cast<int64_t>(k.key.purpose()));
+  s.BindBlob(4, k.key.public_key());
+  s.Bind(5, TsMicros(k.key.not_before()));
+  if (k.key.has_not_after()) {
+    s.Bind(6, TsMicros(k.key.not_after()));
+  } else {
+    s.BindNull(6);
+  }
+  s.Bind(7, k.key.current() ? 1 : 0);
+  if (k.key.revoked()) {
+    s.Bind(8, TsMicros(k.key.not_before()));
+  } else {
+    s.BindNull(8);
+  }
+  int rc = s.Step();
+  return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, "insert key");
+}
+
+absl::Status SqliteStore::DemoteCurrentLocked(const std::string& agency_id,
+                                              safeshare::v1::KeyPurpose purpose) {
+  Statement u(db_, "UPDATE agency_keys SET current = 0 WHERE agency_id = ? AND purpose = ?");
+  if (auto st = u.status("demote key"); !st.ok()) return st;
+  u.Bind(1, agency_id);
+  u.Bind(2, static_cast<int64_t>(purpose));
+  int rc = u.Step();
+  return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, "demote key");
+}
+
+absl::StatusOr<std::vector<AgencyKey>> SqliteStore::ListKeys() {
+  absl::MutexLock lock(&mu_);
+  std::string sql = absl::StrCat("SELECT ", kKeyColumns, " FROM agency_keys ORDER BY seq");
+  Statement s(db_, sql.c_str());
+  if (auto st = s.status("list keys"); !st.ok()) return st;
+  std::vector<AgencyKey> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadKeyRow(s));
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "list keys");
+  return out;
+}
+
+absl::Status SqliteStore::SeedKey(const AgencyKey& key, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  return InTransaction(db_, [&]() -> absl::StatusOr<bool> {
+            auto existing = LoadKeyLocked(key.key.key_id());
+            if (!existing.ok()) return existing.status();
+            if (existing->has_value()) {
+              if (key.key.revoked() && !(*existing)->key.revoked()) {
+                Statement u(db_, "UPDATE agency_keys SET revoked_us = ?, current = 0 WHERE key_id = ?");
+                if (auto st = u.status("revoke key"); !st.ok()) return st;
+                u.Bind(1, ToMicros(now));
+                u.Bind(2, key.key.key_id());
+                if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "revoke key");
+              }
+              return true;
+            }
+            AgencyKey k = key;
+            if (k.key.current()) {
+              Statement c(db_,
+                          "SELECT COUNT(*) FROM agency_keys WHERE agency_id = ? AND purpose = ? "
+                          "AND current = 1");
+              if (auto st = c.status("seed key"); !st.ok()) return st;
+              c.Bind(1, k.agency_id);
+              c.Bind(2, static_cast<int64_t>(k.key.purpose()));
+              if (c.Step() != SQLITE_ROW) return SqliteError(db_, SQLITE_ERROR, "seed key");
+              if (c.Int(0) > 0) k.key.set_current(false);
+            }
+            if (k.key.revoked()) k.key.set_current(false);
+            if (auto st = InsertKeyLocked(k); !st.ok()) return st;
+            return true;
+          })
+      .status();
+}
+
+absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::PublishKey(const AgencyKey& key,
+                                                                 absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  return InTransaction(db_, [&]() -> absl::StatusOr<safeshare::v1::PublicKey> {
+    auto existing = LoadKeyLocked(key.key.key_id());
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) {
+      const AgencyKey& e = **existing;
+      if (e.agency_id != key.agency_id || e.key.revoked()) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "key ", key.key.key_id(), " is already in the directory and cannot be republished"));
+      }
+      if (e.key.current()) return e.key;  // idempotent
+    }
+    if (auto st = DemoteCurrentLocked(key.agency_id, key.key.purpose()); !st.ok()) return st;
+    if (existing->has_value()) {
+      Statement u(db_, "UPDATE agency_keys SET current = 1 WHERE key_id = ?");
+      if (auto st = u.status("publish key"); !st.ok()) return st;
+      u.Bind(1, key.key.key_id());
+      if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "publish key");
+      safeshare::v1::PublicKey k = (*existing)->key;
+      k.set_current(true);
+      return k;
+    }
+    AgencyKey k = key;
+    k.key.set_current(true);
+    k.key.set_revoked(false);
+    *k.key.mutable_not_before() = Ts(ToMicros(now));
+    if (auto st = InsertKeyLocked(k); !st.ok()) return st;
+    return k.key;
+  });
+}
+
+absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::RevokeKey(const std::string& agency_id,
+                                                                const std::string& key_id,
+                                                                absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  return InTransaction(db_, [&]() -> absl::StatusOr<safeshare::v1::PublicKey> {
+    auto existing = LoadKeyLocked(key_id);
+    if (!existing.ok()) return existing.status();
+    if (!existing->has_value() || (*existing)->agency_id != agency_id) {
+      return absl::NotFoundError(
+          absl::StrCat("agency ", agency_id, " has no key ", key_id, " in the directory"));
+    }
+    safeshare::v1::PublicKey k = (*existing)->key;
+    if (k.revoked()) return k;
+    Statement u(db_, "UPDATE agency_keys SET revoked_us = ?, current = 0 WHERE key_id = ?");
+    if (auto st = u.status("revoke key"); !st.ok()) return st;
+    u.Bind(1, ToMicros(now));
+    u.Bind(2, key_id);
+    if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "revoke key");
+    k.set_revoked(true);
+    k.set_current(false);
+    return k;
+  });
 }
 
 }  // namespace safeshare::gateway

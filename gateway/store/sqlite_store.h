@@ -28,11 +28,31 @@ class SqliteStore final : public Store {
                                             const std::string& message_id,
                                             absl::Time now) override;
   absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) override;
+  absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
+                                              const std::string& message_id,
+                                              safeshare::v1::ContentRefusalReason reason,
+                                              const std::string& detail, absl::Time now) override;
+  absl::StatusOr<std::vector<AgencyKey>> ListKeys() override;
+  absl::Status SeedKey(const AgencyKey& key, absl::Time now) override;
+  absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
+                                                      absl::Time now) override;
+  absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
+                                                     const std::string& key_id,
+                                                     absl::Time now) override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<StoredMessage>> LoadLocked(const std::string& message_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::optional<AgencyKey>> LoadKeyLocked(const std::string& key_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertKeyLocked(const AgencyKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DemoteCurrentLocked(const std::string& agency_id,
+                                   safeshare::v1::KeyPurpose purpose)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> RecipientMessageLocked(const std::string& recipient,
+                                                       const std::string& message_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AddEventLocked(const std::string& message_id,
                               safeshare::v1::MessageState state, absl::Time t)

@@ -17,7 +17,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "safeshare/v1/directory.pb.h"
 #include "safeshare/v1/enums.pb.h"
+#include "safeshare/v1/mailbox.pb.h"
 
 namespace safeshare::gateway {
 
@@ -40,6 +42,15 @@ struct StoredMessage {
   std::optional<absl::Time> first_delivered_time;
   std::optional<absl::Time> acknowledged_time;
   std::vector<StateChange> history;  // filled by GetMessage only
+  safeshare::v1::ContentRefusalReason refusal_reason =
+      safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
+  std::string refusal_detail;
+};
+
+// A public key in the directory, with the agency it belongs to.
+struct AgencyKey {
+  std::string agency_id;
+  safeshare::v1::PublicKey key;
 };
 
 struct InsertResult {
@@ -68,6 +79,31 @@ class Store {
 
   // One message with its state history. NOT_FOUND if absent.
   virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) = 0;
+
+  // Records that the recipient's agent refused a message's content; it leaves
+  // the mailbox. PERMISSION_DENIED as for Acknowledge. Idempotent.
+  virtual absl::StatusOr<StoredMessage> RefuseContent(
+      const std::string& recipient, const std::string& message_id,
+      safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) = 0;
+
+  // Every published key, in publication order.
+  virtual absl::StatusOr<std::vector<AgencyKey>> ListKeys() = 0;
+
+  // Adds a key from the federation file unless its id is already stored. It
+  // stays current only if the agency has no current key of that purpose; a
+  // key the file marks revoked is revoked in the store too.
+  virtual absl::Status SeedKey(const AgencyKey& key, absl::Time now) = 0;
+
+  // Makes `key` the agency's current key of its purpose; the previous current
+  // key stays, not current. Idempotent for the same agency and key.
+  // ALREADY_EXISTS if the id belongs to another agency or was revoked.
+  virtual absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
+                                                              absl::Time now) = 0;
+
+  // Revokes one of `agency_id`'s keys. NOT_FOUND if it has no such key.
+  virtual absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
+                                                             const std::string& key_id,
+                                                             absl::Time now) = 0;
 };
 
 // Opens the store named by `uri`: "sqlite:///abs/path.db" or

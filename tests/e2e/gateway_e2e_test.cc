@@ -8,9 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "agents/agency_agent.h"
 #include "agents/agent_client.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
+#include "envelope/sealing.h"
+#include "agents/keyring.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -64,9 +68,23 @@ class GatewayE2eTest : public ::testing::Test {
     return d;
   }
 
-  static v1::SignedEnvelope Referral(const std::string& from, const std::string& to,
-                                     const std::string& message_id = "",
-                                     std::string payload = "sealed referral content") {
+  static v1::SealedContent Content(const std::string& concern = "sealed referral content") {
+    v1::SealedContent c;
+    auto* r = c.mutable_referral()->mutable_record();
+    r->mutable_child()->set_given_names("Amelia");
+    r->set_concern_details(concern);
+    return c;
+  }
+
+  std::unique_ptr<agents::AgencyAgent> Agent(const std::string& id) {
+    auto agent = agents::AgencyAgent::Open(AgencyDir(id), gateway_->target());
+    EXPECT_TRUE(agent.ok()) << agent.status();
+    return agent.ok() ? std::move(*agent) : nullptr;
+  }
+
+  static agents::OutgoingMessage Message(const std::string& from, const std::string& to,
+                                         const std::string& message_id = "",
+                                         v1::SealedContent content = Content()) {
     agents::OutgoingMessage m;
     m.message_id = message_id;
     m.sender_agency_id = from;
@@ -74,10 +92,49 @@ class GatewayE2eTest : public ::testing::Test {
     m.practitioner.set_id("pc-4471");
     m.practitioner.set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
     m.declaration = Declaration();
-    m.payload = std::move(payload);
-    auto e = agents::BuildSignedEnvelope(m);
-    EXPECT_TRUE(e.ok()) << e.status();
-    return *e;
+    m.content = std::move(content);
+    return m;
+  }
+
+  // A referral sealed and signed by the sender agency's real agent code.
+  v1::SignedEnvelope Referral(const std::string& from, const std::string& to,
+                              const std::string& message_id = "",
+                              v1::SealedContent content = Content()) {
+    auto m = Message(from, to, message_id, std::move(content));
+    auto agent = Agent(from == "hampshire-crt" ? "hiow-police" : from);
+    auto sealed = agent->Seal(m);
+    EXPECT_TRUE(sealed.ok()) << sealed.status();
+    return sealed.ok() ? *sealed : v1::SignedEnvelope();
+  }
+
+  // Seals by hand, bypassing the agent's own checks: what a faulty or hostile
+  // sender could submit. Signs with `signer`'s newest key, seals to
+  // `seal_to`'s current encryption key from the federation file.
+  v1::SignedEnvelope SealByHand(v1::Envelope header, const std::string& plaintext,
+                                const std::string& signer, const std::string& seal_to) {
+    auto ring = agents::Keyring::Load(AgencyDir(signer));
+    EXPECT_TRUE(ring.ok());
+    auto signing = ring->Newest(envelope::PrivateKey::Type::kSigning);
+    EXPECT_TRUE(signing.ok());
+    v1::Federation fed;
+    std::ifstream in(federation_ + "/federation.textproto");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
+    envelope::RecipientKey to;
+    for (const auto& a : fed.agencies()) {
+      if (a.id() != seal_to) continue;
+      for (const auto& k : a.keys()) {
+        if (k.purpose() == v1::KEY_PURPOSE_ENCRYPTION) to = {k.key_id(), k.public_key()};
+      }
+    }
+    auto sealed = envelope::SealAndSign(header, plaintext, to, *signing);
+    EXPECT_TRUE(sealed.ok()) << sealed.status();
+    return *sealed;
+  }
+
+  static v1::Envelope Header(const std::string& from, const std::string& to,
+                             const std::string& message_id = "") {
+    return agents::BuildEnvelopeHeader(Message(from, to, message_id));
   }
 
   static v1::Envelope Open(const v1::SignedEnvelope& s) {
@@ -122,7 +179,9 @@ TEST_F(GatewayE2eTest, ReferralIsAcceptedDeliveredAndAcknowledged) {
   EXPECT_EQ(got.message_id(), id);
   EXPECT_EQ(got.signed_envelope().envelope_bytes(), sent.envelope_bytes());  // byte-exact
   EXPECT_TRUE(got.has_first_delivered_time());
-  EXPECT_EQ(Open(got.signed_envelope()).payload().ciphertext(), "sealed referral content");
+  // The gateway handed over a sealed payload; only the recipient can open it.
+  EXPECT_EQ(Open(got.signed_envelope()).payload().ciphertext().find("sealed referral content"),
+            std::string::npos);
 
   status = police->GetStatus(id);
   ASSERT_TRUE(status.ok());
@@ -181,7 +240,7 @@ TEST_F(GatewayE2eTest, SameMessageIdTwiceIsStoredOnceWithTheFirstReceipt) {
 TEST_F(GatewayE2eTest, ReusingAMessageIdForOtherContentIsAlreadyExists) {
   auto police = Agency("hiow-police");
   ASSERT_TRUE(police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1")).ok());
-  auto other = police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1", "different"));
+  auto other = police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1", Content("different")));
   EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists) << other.status();
   // Another agency cannot take over (or probe) the id either.
   auto school = Agency("southsea-academy");
@@ -198,7 +257,8 @@ TEST_F(GatewayE2eTest, SenderDifferentFromCertificateIsPermissionDenied) {
 }
 
 TEST_F(GatewayE2eTest, UnknownRecipientIsNotFound) {
-  auto r = Agency("hiow-police")->Submit(Referral("hiow-police", "narnia-mash"));
+  auto r = Agency("hiow-police")->Submit(SealByHand(Header("hiow-police", "narnia-mash"), "x",
+                                                    "hiow-police", "portsmouth-mash"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
 }
 
@@ -240,15 +300,15 @@ TEST_F(GatewayE2eTest, OversizedEnvelopeIsResourceExhausted) {
   StartGateway({"--max_message_bytes=65536"});
   auto police = Agency("hiow-police");
   // Just over the limit: the gateway's own check answers.
-  auto r = police->Submit(Referral("hiow-police", "portsmouth-mash", "", std::string(70000, 'x')));
+  auto r = police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(70000, 'x'))));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_NE(r.status().message().find("65536"), std::string::npos) << r.status();
   // Far over: gRPC's receive limit answers, with the same code.
-  r = police->Submit(Referral("hiow-police", "portsmouth-mash", "", std::string(1 << 20, 'x')));
+  r = police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(1 << 20, 'x'))));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   // Under the limit still works.
   EXPECT_TRUE(
-      police->Submit(Referral("hiow-police", "portsmouth-mash", "", std::string(60000, 'x'))).ok());
+      police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(60000, 'x')))).ok());
 }
 
 TEST_F(GatewayE2eTest, OneAgencyCannotFetchAckOrTrackAnothersMail) {
@@ -328,7 +388,7 @@ TEST_F(GatewayE2eTest, CertificateForANonMemberAgencyIsPermissionDenied) {
   ASSERT_TRUE(agents::IssueClientCertificate(federation_, "safeshare://agency/not-a-member", dir,
                                              absl::Minutes(-1), absl::Hours(24))
                   .ok());
-  auto r = ClientFor(dir)->Submit(Referral("not-a-member", "portsmouth-mash"));
+  auto r = ClientFor(dir)->Submit(Referral("hiow-police", "portsmouth-mash"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
   ExpectMailboxEmpty("portsmouth-mash");
 }
@@ -431,7 +491,8 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
       {cli, "inbox", gw, "--identity=" + AgencyDir("portsmouth-mash"), "--out=" + inbox_dir});
   ASSERT_EQ(inbox.exit_code, 0) << inbox.err;
   EXPECT_TRUE(std::filesystem::exists(inbox_dir + "/cli-0001.envelope.json"));
-  std::ifstream payload(inbox_dir + "/cli-0001.payload");
+  EXPECT_NE(inbox.out.find("signature verified"), std::string::npos) << inbox.out;
+  std::ifstream payload(inbox_dir + "/cli-0001.content.json");
   std::string content((std::istreambuf_iterator<char>(payload)), std::istreambuf_iterator<char>());
   EXPECT_NE(content.find("Attendance 71%"), std::string::npos);
 
@@ -456,6 +517,240 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
        "--payload=" + examples + "school-to-portsmouth-referral.payload.json",
        "--practitioner=dsl-01"});
   EXPECT_EQ(bad_json.exit_code, 2) << bad_json.err;
+}
+
+// ---- Sealed envelopes (issue 3) ----
+
+TEST_F(GatewayE2eTest, SealedReferralOpensToExactlyWhatWasSentAndTheStoreHoldsNoPlaintext) {
+  const std::string marker = "MARKER-7f3a9c-never-in-the-gateway";
+  auto police = Agent("hiow-police");
+  v1::SealedContent content = Content(marker);
+  content.mutable_referral()->mutable_record()->set_domestic_abuse("DASH high risk");
+  auto receipt = police->Send(Message("hiow-police", "portsmouth-mash", "sealed-1", content));
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+
+  auto inbox = Agent("portsmouth-mash")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 1u);
+  EXPECT_TRUE(inbox->refused.empty());
+  const auto& got = inbox->received[0];
+  EXPECT_EQ(got.message_id, "sealed-1");
+  EXPECT_EQ(got.header.sender_agency_id(), "hiow-police");
+  EXPECT_EQ(got.content.SerializeAsString(), content.SerializeAsString());
+
+  // Stop the gateway so the WAL is checkpointed, then search every file of
+  // the database for the marker.
+  ASSERT_EQ(gateway_->Stop(), 0);
+  for (const auto& entry : std::filesystem::directory_iterator(data_.path() + "/gw")) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(marker), std::string::npos) << entry.path();
+    EXPECT_EQ(bytes.find("DASH high risk"), std::string::npos) << entry.path();
+  }
+  std::ifstream db(gateway_->db_path(), std::ios::binary);
+  std::string db_bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  EXPECT_NE(db_bytes.find("sealed-1"), std::string::npos) << "the search can find what is there";
+}
+
+TEST_F(GatewayE2eTest, TamperedEnvelopesAreRefusedAtSubmit) {
+  auto police = Agency("hiow-police");
+  const v1::SignedEnvelope good = Referral("hiow-police", "portsmouth-mash");
+
+  v1::Envelope e = Open(good);
+  const size_t ct_at = good.envelope_bytes().find(e.payload().ciphertext());
+  ASSERT_NE(ct_at, std::string::npos);
+
+  v1::SignedEnvelope flipped_ct = good;
+  (*flipped_ct.mutable_envelope_bytes())[ct_at + 3] ^= 0x01;
+  EXPECT_EQ(police->Submit(flipped_ct).status().code(), absl::StatusCode::kUnauthenticated);
+
+  v1::SignedEnvelope flipped_header = good;
+  const size_t practitioner_at = good.envelope_bytes().find("pc-4471");
+  ASSERT_NE(practitioner_at, std::string::npos);
+  (*flipped_header.mutable_envelope_bytes())[practitioner_at] ^= 0x01;  // "qc-4471"
+  EXPECT_EQ(police->Submit(flipped_header).status().code(), absl::StatusCode::kUnauthenticated);
+
+  v1::SignedEnvelope flipped_sig = good;
+  (*flipped_sig.mutable_signature())[10] ^= 0x80;
+  auto r = police->Submit(flipped_sig);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(r.status().message().find("does not verify"), std::string::npos) << r.status();
+
+  // Replayed to another recipient: the recipient is signed, so changing it breaks
+  // the signature...
+  v1::Envelope redirected = e;
+  redirected.set_recipient_agency_id("iow-mash");
+  v1::SignedEnvelope replay = good;
+  replay.set_envelope_bytes(redirected.SerializeAsString());
+  EXPECT_EQ(police->Submit(replay).status().code(), absl::StatusCode::kUnauthenticated);
+
+  ExpectMailboxEmpty("portsmouth-mash");
+  ExpectMailboxEmpty("iow-mash");
+  // ...and the untouched envelope still goes through.
+  EXPECT_TRUE(police->Submit(good).ok());
+}
+
+TEST_F(GatewayE2eTest, KeyProblemsAreRefusedWithPreciseCodes) {
+  auto police = Agency("hiow-police");
+
+  // Sealed to Portsmouth's key but addressed to the Isle of Wight (a sender
+  // re-signing a replay): wrong recipient key id.
+  v1::SignedEnvelope wrong_key =
+      SealByHand(Header("hiow-police", "iow-mash"), Content().SerializeAsString(), "hiow-police",
+                 "portsmouth-mash");
+  auto r = police->Submit(wrong_key);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("current encryption key"), std::string::npos);
+
+  // Signed with another agency's key (the school's), sent as the police.
+  v1::SignedEnvelope other_agency =
+      SealByHand(Header("hiow-police", "portsmouth-mash"), Content().SerializeAsString(),
+                 "southsea-academy", "portsmouth-mash");
+  r = police->Submit(other_agency);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_NE(r.status().message().find("belongs to southsea-academy"), std::string::npos);
+
+  // A signing key the directory has never seen.
+  v1::SignedEnvelope unknown = Referral("hiow-police", "portsmouth-mash");
+  unknown.set_signing_key_id(std::string(32, 'a'));
+  EXPECT_EQ(police->Submit(unknown).status().code(), absl::StatusCode::kUnauthenticated);
+
+  // Truncated and oversized sealed fields.
+  v1::SignedEnvelope short_sig = Referral("hiow-police", "portsmouth-mash");
+  short_sig.mutable_signature()->pop_back();
+  EXPECT_EQ(police->Submit(short_sig).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::SignedEnvelope short_nonce = Referral("hiow-police", "portsmouth-mash");
+  v1::Envelope e = Open(short_nonce);
+  e.mutable_payload()->mutable_nonce()->pop_back();
+  short_nonce.set_envelope_bytes(e.SerializeAsString());
+  auto nr = police->Submit(short_nonce);
+  EXPECT_EQ(nr.status().code(), absl::StatusCode::kInvalidArgument) << nr.status();
+  EXPECT_NE(nr.status().message().find("nonce"), std::string::npos);
+  v1::SignedEnvelope raw = Referral("hiow-police", "portsmouth-mash");
+  v1::Envelope bad = Open(raw);
+  bad.mutable_payload()->mutable_ephemeral_public_key()->append("!");
+  raw.set_envelope_bytes(bad.SerializeAsString());
+  r = police->Submit(raw);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("ephemeral_public_key"), std::string::npos);
+}
+
+TEST_F(GatewayE2eTest, RecipientRefusesSplicedAndUndeclaredContentAndTheSenderSeesIt) {
+  auto police = Agency("hiow-police");
+  // Ciphertext lifted from one envelope into another (re-signed by its sender):
+  // the gateway cannot tell, the recipient's agent can.
+  v1::Envelope donor = Open(Referral("hiow-police", "portsmouth-mash", "donor"));
+  v1::SignedEnvelope host_sealed =
+      SealByHand(Header("hiow-police", "portsmouth-mash", "spliced"), Content().SerializeAsString(),
+                 "hiow-police", "portsmouth-mash");
+  v1::Envelope host = Open(host_sealed);
+  *host.mutable_payload() = donor.payload();
+  auto ring = agents::Keyring::Load(AgencyDir("hiow-police"));
+  auto signing = ring->Newest(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(signing.ok());
+  auto spliced_signed = envelope::SignEnvelope(host, *signing);
+  ASSERT_TRUE(spliced_signed.ok());
+  v1::SignedEnvelope spliced = *spliced_signed;
+  ASSERT_TRUE(police->Submit(spliced).ok());
+
+  // Content carrying a category the declaration does not list (health).
+  v1::SealedContent undeclared = Content();
+  undeclared.mutable_referral()->mutable_record()->set_health("not declared");
+  auto refused_locally = Agent("hiow-police")->Send(
+      Message("hiow-police", "portsmouth-mash", "undeclared", undeclared));
+  EXPECT_EQ(refused_locally.status().code(), absl::StatusCode::kInvalidArgument)
+      << "the sender's own agent refuses first";
+  v1::SignedEnvelope hostile = SealByHand(Header("hiow-police", "portsmouth-mash", "undeclared"),
+                                          undeclared.SerializeAsString(), "hiow-police",
+                                          "portsmouth-mash");
+  ASSERT_TRUE(police->Submit(hostile).ok());
+
+  auto inbox = Agent("portsmouth-mash")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 0u);
+  ASSERT_EQ(inbox->refused.size(), 2u);
+  EXPECT_EQ(inbox->refused[0].message_id, "spliced");
+  EXPECT_EQ(inbox->refused[0].reason, v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE);
+  EXPECT_EQ(inbox->refused[1].message_id, "undeclared");
+  EXPECT_EQ(inbox->refused[1].reason, v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY);
+  EXPECT_NE(inbox->refused[1].detail.find("DATA_CATEGORY_HEALTH"), std::string::npos);
+
+  auto status = police->GetStatus("undeclared");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_CONTENT_REFUSED);
+  EXPECT_EQ(status->content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY);
+  ExpectMailboxEmpty("portsmouth-mash");  // refused messages are not redelivered
+}
+
+TEST_F(GatewayE2eTest, RotationKeepsOldMessagesOpenableAndRequiresTheCurrentKey) {
+  auto police = Agent("hiow-police");
+  // Delivered before rotation, sealed to the old key.
+  ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash", "before-rotation")).ok());
+  // Sealed before rotation but submitted after.
+  auto stale = police->Seal(Message("hiow-police", "iow-mash", "stale"));
+  ASSERT_TRUE(stale.ok());
+
+  auto iow = Agent("iow-mash");
+  auto rotated = iow->RotateKeys(/*signing=*/false, /*encryption=*/true);
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_EQ(rotated->size(), 1u);
+  EXPECT_TRUE((*rotated)[0].current());
+
+  auto r = police->client().Submit(*stale);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find((*rotated)[0].key_id()), std::string::npos);
+
+  ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash", "after-rotation")).ok());
+  auto inbox = Agent("iow-mash")->Receive();  // a fresh agent reads the keyring from disk
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 2u);
+  EXPECT_TRUE(inbox->refused.empty());
+  EXPECT_EQ(inbox->received[0].message_id, "before-rotation");
+  EXPECT_EQ(inbox->received[1].message_id, "after-rotation");
+
+  // The directory lists both keys, only the new one current.
+  auto agency = police->client().GetAgency("iow-mash");
+  ASSERT_TRUE(agency.ok());
+  int encryption = 0, current = 0;
+  for (const auto& k : agency->keys()) {
+    if (k.purpose() != v1::KEY_PURPOSE_ENCRYPTION) continue;
+    ++encryption;
+    current += k.current();
+  }
+  EXPECT_EQ(encryption, 2);
+  EXPECT_EQ(current, 1);
+}
+
+TEST_F(GatewayE2eTest, RevokedSigningKeyIsRefusedAndRotationSurvivesRestart) {
+  auto police = Agent("hiow-police");
+  auto old_key = police->keyring().Newest(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(old_key.ok());
+  auto signed_old = police->Seal(Message("hiow-police", "portsmouth-mash", "old-signature"));
+  ASSERT_TRUE(signed_old.ok());
+
+  ASSERT_TRUE(police->RotateKeys(/*signing=*/true, /*encryption=*/false).ok());
+  ASSERT_TRUE(police->client().RevokeKey(old_key->KeyId()).ok());
+  auto r = police->client().Submit(*signed_old);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_NE(r.status().message().find("revoked"), std::string::npos);
+
+  // Another agency cannot revoke the police's keys.
+  auto current = police->client().GetAgency("hiow-police");
+  ASSERT_TRUE(current.ok());
+  std::string new_id;
+  for (const auto& k : current->keys()) {
+    if (k.purpose() == v1::KEY_PURPOSE_SIGNING && k.current()) new_id = k.key_id();
+  }
+  ASSERT_FALSE(new_id.empty());
+  EXPECT_EQ(Agency("southsea-academy")->RevokeKey(new_id).status().code(),
+            absl::StatusCode::kNotFound);
+
+  // Published keys and revocations are durable.
+  gateway_->Kill();
+  ASSERT_TRUE(gateway_->Start());
+  EXPECT_EQ(Agency("hiow-police")->Submit(*signed_old).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash", "new-sig")).ok());
 }
 
 }  // namespace

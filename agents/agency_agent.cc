@@ -1,0 +1,208 @@
+#include "agents/agency_agent.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "envelope/content.h"
+#include "envelope/envelope_shape.h"
+#include "envelope/sealing.h"
+
+namespace safeshare::agents {
+
+using safeshare::v1::ContentRefusalReason;
+
+namespace {
+
+const safeshare::v1::PublicKey* FindKey(const safeshare::v1::Agency& agency,
+                                        const std::string& key_id) {
+  for (const auto& k : agency.keys()) {
+    if (k.key_id() == key_id) return &k;
+  }
+  return nullptr;
+}
+
+const safeshare::v1::PublicKey* CurrentKey(const safeshare::v1::Agency& agency,
+                                           safeshare::v1::KeyPurpose purpose) {
+  for (const auto& k : agency.keys()) {
+    if (k.purpose() == purpose && k.current() && !k.revoked()) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AgencyAgent>> AgencyAgent::Open(const std::string& identity_dir,
+                                                               const std::string& gateway_target) {
+  auto identity = LoadIdentity(identity_dir);
+  if (!identity.ok()) return identity.status();
+  auto uri = PrincipalUriOfCertificate(identity->cert_pem);
+  if (!uri.ok()) return uri.status();
+  constexpr absl::string_view kAgency = "safeshare://agency/";
+  if (!absl::StartsWith(*uri, kAgency)) {
+    return absl::InvalidArgumentError(absl::StrCat(*uri, " is not an agency identity"));
+  }
+  auto keyring = Keyring::Load(identity_dir);
+  if (!keyring.ok()) return keyring.status();
+  std::unique_ptr<AgencyAgent> agent(new AgencyAgent());
+  agent->identity_dir_ = identity_dir;
+  agent->agency_id_ = uri->substr(kAgency.size());
+  agent->client_ = AgentClient::Connect(gateway_target, *identity);
+  agent->keyring_ = std::move(*keyring);
+  return agent;
+}
+
+absl::StatusOr<safeshare::v1::Agency> AgencyAgent::Directory(const std::string& agency_id,
+                                                             bool refresh) {
+  if (!refresh) {
+    auto it = directory_cache_.find(agency_id);
+    if (it != directory_cache_.end()) return it->second;
+  }
+  auto agency = client_->GetAgency(agency_id);
+  if (!agency.ok()) return agency.status();
+  directory_cache_[agency_id] = *agency;
+  return agency;
+}
+
+absl::StatusOr<safeshare::v1::SignedEnvelope> AgencyAgent::Seal(const OutgoingMessage& m) {
+  safeshare::v1::Envelope header = BuildEnvelopeHeader(m);
+  // Refuse here what the recipient would refuse: undeclared categories.
+  if (auto st = envelope::CheckContentAgainstDeclaration(m.content, m.kind, m.declaration);
+      !st.ok()) {
+    return absl::InvalidArgumentError(st.message());
+  }
+  auto recipient = Directory(m.recipient_agency_id, /*refresh=*/true);
+  if (!recipient.ok()) return recipient.status();
+  const auto* enc = CurrentKey(*recipient, safeshare::v1::KEY_PURPOSE_ENCRYPTION);
+  if (enc == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(m.recipient_agency_id, " has no current encryption key in the directory"));
+  }
+  auto self = Directory(agency_id_, /*refresh=*/true);
+  if (!self.ok()) return self.status();
+  const auto* own = CurrentKey(*self, safeshare::v1::KEY_PURPOSE_SIGNING);
+  if (own == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(agency_id_, " has no current signing key in the directory; run keys rotate"));
+  }
+  auto signing = keyring_.Find(own->key_id());
+  if (!signing.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the directory's current signing key ", own->key_id(), " is not in this keyring"));
+  }
+  auto sealed = envelope::SealAndSign(header, m.content.SerializeAsString(),
+                                      {enc->key_id(), enc->public_key()}, *signing);
+  if (!sealed.ok()) return sealed.status();
+  safeshare::v1::Envelope check;
+  check.ParseFromString(sealed->envelope_bytes());
+  if (auto st = envelope::ValidateEnvelopeShape(check); !st.ok()) return st;
+  return sealed;
+}
+
+absl::StatusOr<safeshare::v1::SubmitResponse> AgencyAgent::Send(const OutgoingMessage& m) {
+  auto sealed = Seal(m);
+  if (!sealed.ok()) return sealed.status();
+  return client_->Submit(*sealed);
+}
+
+absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
+    const safeshare::v1::SignedEnvelope& signed_envelope, ContentRefusalReason* reason) {
+  *reason = safeshare::v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT;
+  auto e = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
+  if (!e.ok()) return e.status();
+  if (auto st = envelope::ValidateSealedShape(signed_envelope, *e); !st.ok()) return st;
+  if (e->recipient_agency_id() != agency_id_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("envelope is addressed to ", e->recipient_agency_id(), ", not to ", agency_id_));
+  }
+  // Verify against the sender's directory entry; refresh once for a new key.
+  *reason = safeshare::v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE;
+  auto sender = Directory(e->sender_agency_id(), /*refresh=*/false);
+  if (!sender.ok()) return sender.status();
+  const auto* key = FindKey(*sender, signed_envelope.signing_key_id());
+  if (key == nullptr) {
+    sender = Directory(e->sender_agency_id(), /*refresh=*/true);
+    if (!sender.ok()) return sender.status();
+    key = FindKey(*sender, signed_envelope.signing_key_id());
+  }
+  if (key == nullptr || key->purpose() != safeshare::v1::KEY_PURPOSE_SIGNING) {
+    return absl::UnauthenticatedError(absl::StrCat("signing key ", signed_envelope.signing_key_id(),
+                                                   " is not a signing key of ", e->sender_agency_id()));
+  }
+  if (key->revoked()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("signing key ", key->key_id(), " of ", e->sender_agency_id(), " is revoked"));
+  }
+  if (auto st = envelope::VerifySignature(signed_envelope, key->public_key()); !st.ok()) return st;
+
+  *reason = safeshare::v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE;
+  auto own = keyring_.Find(e->payload().recipient_key_id());
+  if (!own.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "payload is sealed to key ", e->payload().recipient_key_id(), ", which this keyring lacks"));
+  }
+  auto plaintext = envelope::DecryptPayload(*e, *own);
+  if (!plaintext.ok()) return plaintext.status();
+
+  *reason = safeshare::v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT;
+  auto content = envelope::ParseContent(*plaintext);
+  if (!content.ok()) return content.status();
+  if (auto st = envelope::CheckContentAgainstDeclaration(*content, e->kind(), e->declaration());
+      !st.ok()) {
+    if (absl::StrContains(st.message(), "categories")) {
+      *reason = safeshare::v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY;
+    }
+    return st;
+  }
+  ReceivedMessage out;
+  out.message_id = e->message_id();
+  out.header = std::move(*e);
+  out.header.clear_payload();
+  out.content = std::move(*content);
+  out.signing_key_id = signed_envelope.signing_key_id();
+  return out;
+}
+
+absl::StatusOr<Inbox> AgencyAgent::Receive() {
+  Inbox inbox;
+  std::string token;
+  do {
+    auto page = client_->Fetch(0, token);
+    if (!page.ok()) return page.status();
+    for (const auto& msg : page->messages()) {
+      ContentRefusalReason reason;
+      auto opened = OpenEnvelope(msg.signed_envelope(), &reason);
+      if (opened.ok()) {
+        inbox.received.push_back(std::move(*opened));
+        continue;
+      }
+      std::string detail(opened.status().message());
+      if (auto st = client_->RefuseContent(msg.message_id(), reason, detail); !st.ok()) {
+        return st;
+      }
+      inbox.refused.push_back({msg.message_id(), reason, detail});
+    }
+    token = page->next_page_token();
+  } while (!token.empty());
+  return inbox;
+}
+
+absl::StatusOr<std::vector<safeshare::v1::PublicKey>> AgencyAgent::RotateKeys(bool signing,
+                                                                             bool encryption) {
+  std::vector<safeshare::v1::PublicKey> published;
+  for (auto [wanted, type] : {std::pair{signing, envelope::PrivateKey::Type::kSigning},
+                              std::pair{encryption, envelope::PrivateKey::Type::kEncryption}}) {
+    if (!wanted) continue;
+    auto key = envelope::PrivateKey::Generate(type);
+    if (!key.ok()) return key.status();
+    // Keep the private key before publishing: a published key without its
+    // private half would strand every message sealed to it.
+    if (auto st = keyring_.Add(identity_dir_, *key); !st.ok()) return st;
+    auto entry = client_->PublishKey(envelope::PublicKeyEntry(*key, absl::Now()));
+    if (!entry.ok()) return entry.status();
+    published.push_back(*entry);
+  }
+  directory_cache_.erase(agency_id_);
+  return published;
+}
+
+}  // namespace safeshare::agents

@@ -1,0 +1,51 @@
+#ifndef SAFESHARE_ENVELOPE_KEYS_H_
+#define SAFESHARE_ENVELOPE_KEYS_H_
+
+// Agency key pairs: Ed25519 for signing envelopes, X25519 for sealing payloads.
+// Private keys live only at their agency, as PKCS#8 PEM files (0600).
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "safeshare/v1/directory.pb.h"
+
+typedef struct evp_pkey_st EVP_PKEY;
+
+namespace safeshare::envelope {
+
+// Directory key id of a raw public key: lowercase hex of the first 16 bytes of
+// SHA-256(raw key).
+std::string KeyIdOf(absl::string_view raw_public_key);
+
+class PrivateKey {
+ public:
+  enum class Type { kSigning, kEncryption };  // Ed25519, X25519
+
+  static absl::StatusOr<PrivateKey> Generate(Type type);
+  // PKCS#8 PEM, as written by Pem(). INVALID_ARGUMENT if not an Ed25519 or
+  // X25519 private key.
+  static absl::StatusOr<PrivateKey> FromPem(absl::string_view pem);
+
+  Type type() const { return type_; }
+  std::string Pem() const;
+  std::string RawPublicKey() const;  // 32 bytes
+  std::string KeyId() const { return KeyIdOf(RawPublicKey()); }
+  EVP_PKEY* get() const { return key_.get(); }
+
+ private:
+  struct Free {
+    void operator()(EVP_PKEY* k) const;
+  };
+  PrivateKey(Type type, EVP_PKEY* key) : type_(type), key_(key, Free()) {}
+  Type type_;
+  std::shared_ptr<EVP_PKEY> key_;
+};
+
+// The directory entry for `key`'s public half, current and valid from `now`.
+safeshare::v1::PublicKey PublicKeyEntry(const PrivateKey& key, absl::Time now);
+
+}  // namespace safeshare::envelope
+
+#endif  // SAFESHARE_ENVELOPE_KEYS_H_

@@ -1,0 +1,98 @@
+#include "gateway/key_directory.h"
+
+#include "absl/strings/str_cat.h"
+#include "envelope/keys.h"
+
+namespace safeshare::gateway {
+
+absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(Store* store,
+                                                                  const FederationDirectory& fed,
+                                                                  absl::Time now) {
+  for (const auto& agency : fed.federation().agencies()) {
+    for (const auto& key : agency.keys()) {
+      if (key.public_key().size() != 32 || key.key_id() != envelope::KeyIdOf(key.public_key())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "federation file: agency ", agency.id(), " key ", key.key_id(),
+            " is not a 32-byte key whose id matches its bytes"));
+      }
+      if (auto st = store->SeedKey({agency.id(), key}, now); !st.ok()) return st;
+    }
+  }
+  std::unique_ptr<KeyDirectory> dir(new KeyDirectory(store));
+  absl::MutexLock lock(&dir->mu_);
+  if (auto st = dir->ReloadLocked(); !st.ok()) return st;
+  return dir;
+}
+
+absl::Status KeyDirectory::ReloadLocked() {
+  auto keys = store_->ListKeys();
+  if (!keys.ok()) return keys.status();
+  by_id_.clear();
+  ids_by_agency_.clear();
+  for (auto& k : *keys) {
+    ids_by_agency_[k.agency_id].push_back(k.key.key_id());
+    by_id_[k.key.key_id()] = std::move(k);
+  }
+  return absl::OkStatus();
+}
+
+std::optional<AgencyKey> KeyDirectory::Find(const std::string& key_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_id_.find(key_id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<safeshare::v1::PublicKey> KeyDirectory::Current(
+    const std::string& agency_id, safeshare::v1::KeyPurpose purpose) const {
+  absl::MutexLock lock(&mu_);
+  auto it = ids_by_agency_.find(agency_id);
+  if (it == ids_by_agency_.end()) return std::nullopt;
+  for (const auto& id : it->second) {
+    const auto& k = by_id_.at(id).key;
+    if (k.purpose() == purpose && k.current() && !k.revoked()) return k;
+  }
+  return std::nullopt;
+}
+
+std::vector<safeshare::v1::PublicKey> KeyDirectory::KeysOf(const std::string& agency_id) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<safeshare::v1::PublicKey> out;
+  auto it = ids_by_agency_.find(agency_id);
+  if (it == ids_by_agency_.end()) return out;
+  for (const auto& id : it->second) out.push_back(by_id_.at(id).key);
+  return out;
+}
+
+absl::StatusOr<safeshare::v1::PublicKey> KeyDirectory::Publish(const std::string& agency_id,
+                                                               safeshare::v1::PublicKey key,
+                                                               absl::Time now) {
+  if (key.purpose() != safeshare::v1::KEY_PURPOSE_SIGNING &&
+      key.purpose() != safeshare::v1::KEY_PURPOSE_ENCRYPTION) {
+    return absl::InvalidArgumentError("key.purpose must be SIGNING or ENCRYPTION");
+  }
+  if (key.public_key().size() != 32) {
+    return absl::InvalidArgumentError("key.public_key must be a raw 32-byte key");
+  }
+  if (key.key_id() != envelope::KeyIdOf(key.public_key())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key.key_id must be ", envelope::KeyIdOf(key.public_key()), " for this public key"));
+  }
+  absl::MutexLock lock(&mu_);
+  auto published = store_->PublishKey({agency_id, key}, now);
+  if (!published.ok()) return published.status();
+  if (auto st = ReloadLocked(); !st.ok()) return st;
+  return published;
+}
+
+absl::StatusOr<safeshare::v1::PublicKey> KeyDirectory::Revoke(const std::string& agency_id,
+                                                              const std::string& key_id,
+                                                              absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  auto revoked = store_->RevokeKey(agency_id, key_id, now);
+  if (!revoked.ok()) return revoked.status();
+  if (auto st = ReloadLocked(); !st.ok()) return st;
+  return revoked;
+}
+
+}  // namespace safeshare::gateway

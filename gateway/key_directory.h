@@ -1,0 +1,51 @@
+#ifndef SAFESHARE_GATEWAY_KEY_DIRECTORY_H_
+#define SAFESHARE_GATEWAY_KEY_DIRECTORY_H_
+
+// Agencies' public keys: seeded from the federation file, published and
+// revoked through the Directory service, persisted in the store, served from
+// memory. The gateway holds public keys only.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "gateway/federation_directory.h"
+#include "gateway/store/store.h"
+
+namespace safeshare::gateway {
+
+class KeyDirectory {
+ public:
+  // Seeds the store with the federation file's keys and loads every key.
+  static absl::StatusOr<std::unique_ptr<KeyDirectory>> Load(Store* store,
+                                                            const FederationDirectory& fed,
+                                                            absl::Time now);
+
+  std::optional<AgencyKey> Find(const std::string& key_id) const;
+  std::optional<safeshare::v1::PublicKey> Current(const std::string& agency_id,
+                                                  safeshare::v1::KeyPurpose purpose) const;
+  std::vector<safeshare::v1::PublicKey> KeysOf(const std::string& agency_id) const;
+
+  // Validates and publishes `key` for `agency_id` (see Store::PublishKey).
+  absl::StatusOr<safeshare::v1::PublicKey> Publish(const std::string& agency_id,
+                                                   safeshare::v1::PublicKey key, absl::Time now);
+  absl::StatusOr<safeshare::v1::PublicKey> Revoke(const std::string& agency_id,
+                                                  const std::string& key_id, absl::Time now);
+
+ private:
+  explicit KeyDirectory(Store* store) : store_(store) {}
+  absl::Status ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Store* store_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, AgencyKey> by_id_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> ids_by_agency_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_KEY_DIRECTORY_H_

@@ -1,0 +1,220 @@
+#include "envelope/sealing.h"
+
+#include "envelope/content.h"
+#include "envelope/envelope_shape.h"
+#include "envelope/keys.h"
+#include "gtest/gtest.h"
+
+namespace safeshare::envelope {
+namespace {
+
+class SealingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    header_.set_message_id("m-1");
+    header_.set_kind(v1::MESSAGE_KIND_REFERRAL);
+    header_.set_sender_agency_id("hiow-police");
+    header_.set_recipient_agency_id("portsmouth-mash");
+    header_.mutable_sender_practitioner()->set_id("pc-1");
+    header_.mutable_sender_practitioner()->set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
+    header_.mutable_created_time()->set_seconds(1764000000);
+    header_.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
+  }
+
+  RecipientKey To() const { return {recipient_.KeyId(), recipient_.RawPublicKey()}; }
+
+  v1::SignedEnvelope Seal(const std::string& plaintext) {
+    auto s = SealAndSign(header_, plaintext, To(), signing_);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return *s;
+  }
+
+  static v1::Envelope Parse(const v1::SignedEnvelope& s) {
+    v1::Envelope e;
+    EXPECT_TRUE(e.ParseFromString(s.envelope_bytes()));
+    return e;
+  }
+
+  PrivateKey signing_ = *PrivateKey::Generate(PrivateKey::Type::kSigning);
+  PrivateKey recipient_ = *PrivateKey::Generate(PrivateKey::Type::kEncryption);
+  v1::Envelope header_;
+};
+
+TEST_F(SealingTest, RoundTrip) {
+  const std::string plaintext(16 * 1024, 'c');
+  v1::SignedEnvelope s = Seal(plaintext);
+  EXPECT_EQ(s.signing_key_id(), signing_.KeyId());
+  EXPECT_TRUE(VerifySignature(s, signing_.RawPublicKey()).ok());
+  v1::Envelope e = Parse(s);
+  EXPECT_TRUE(ValidateSealedShape(s, e).ok());
+  EXPECT_TRUE(ValidateEnvelopeShape(e).ok());
+  EXPECT_EQ(e.payload().recipient_key_id(), recipient_.KeyId());
+  EXPECT_EQ(e.payload().ciphertext().size(), plaintext.size() + kTagBytes);
+  EXPECT_EQ(e.payload().ciphertext().find("cccccccc"), std::string::npos);
+  auto opened = DecryptPayload(e, recipient_);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(*opened, plaintext);
+}
+
+TEST_F(SealingTest, EachSealIsFresh) {
+  v1::Envelope a = Parse(Seal("same")), b = Parse(Seal("same"));
+  EXPECT_NE(a.payload().ephemeral_public_key(), b.payload().ephemeral_public_key());
+  EXPECT_NE(a.payload().ciphertext(), b.payload().ciphertext());
+}
+
+TEST_F(SealingTest, FlippedBitsAnywhereAreDetected) {
+  v1::SignedEnvelope s = Seal("referral");
+  for (size_t i = 0; i < s.envelope_bytes().size(); ++i) {
+    v1::SignedEnvelope t = s;
+    (*t.mutable_envelope_bytes())[i] ^= 0x04;
+    EXPECT_EQ(VerifySignature(t, signing_.RawPublicKey()).code(),
+              absl::StatusCode::kUnauthenticated)
+        << "byte " << i;
+  }
+  v1::SignedEnvelope t = s;
+  (*t.mutable_signature())[63] ^= 0x01;
+  EXPECT_EQ(VerifySignature(t, signing_.RawPublicKey()).code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(SealingTest, DecryptionDetectsAlteredCiphertextAndHeader) {
+  v1::Envelope e = Parse(Seal("referral"));
+  v1::Envelope ct = e;
+  (*ct.mutable_payload()->mutable_ciphertext())[0] ^= 0x01;
+  EXPECT_EQ(DecryptPayload(ct, recipient_).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::Envelope tag = e;
+  tag.mutable_payload()->mutable_ciphertext()->back() ^= 0x01;
+  EXPECT_EQ(DecryptPayload(tag, recipient_).status().code(), absl::StatusCode::kInvalidArgument);
+  // The header is associated data: changing any of it breaks decryption.
+  v1::Envelope hdr = e;
+  hdr.set_recipient_agency_id("iow-mash");
+  EXPECT_EQ(DecryptPayload(hdr, recipient_).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::Envelope decl = e;
+  decl.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_HEALTH);
+  EXPECT_EQ(DecryptPayload(decl, recipient_).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::Envelope nonce = e;
+  (*nonce.mutable_payload()->mutable_nonce())[0] ^= 0x01;
+  EXPECT_EQ(DecryptPayload(nonce, recipient_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SealingTest, CiphertextSplicedIntoAnotherEnvelopeFailsToOpen) {
+  v1::Envelope donor = Parse(Seal("donor content"));
+  header_.set_message_id("m-2");
+  v1::Envelope host = Parse(Seal("host content"));
+  *host.mutable_payload() = donor.payload();
+  EXPECT_EQ(DecryptPayload(host, recipient_).status().code(), absl::StatusCode::kInvalidArgument);
+  // Splicing the whole payload but keeping the donor's header opens: it is the donor.
+  EXPECT_TRUE(DecryptPayload(donor, recipient_).ok());
+}
+
+TEST_F(SealingTest, WrongKeyIsNamed) {
+  v1::Envelope e = Parse(Seal("referral"));
+  PrivateKey other = *PrivateKey::Generate(PrivateKey::Type::kEncryption);
+  auto r = DecryptPayload(e, other);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find(recipient_.KeyId()), std::string::npos);
+  // Claiming the other key's id does not help: the key agreement differs.
+  e.mutable_payload()->set_recipient_key_id(other.KeyId());
+  EXPECT_EQ(DecryptPayload(e, other).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SealingTest, SignatureByAnotherKeyFails) {
+  v1::SignedEnvelope s = Seal("referral");
+  PrivateKey mallory = *PrivateKey::Generate(PrivateKey::Type::kSigning);
+  EXPECT_EQ(VerifySignature(s, mallory.RawPublicKey()).code(), absl::StatusCode::kUnauthenticated);
+  auto resigned = SignEnvelope(Parse(s), mallory);
+  ASSERT_TRUE(resigned.ok());
+  EXPECT_TRUE(VerifySignature(*resigned, mallory.RawPublicKey()).ok());
+  EXPECT_EQ(VerifySignature(*resigned, signing_.RawPublicKey()).code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(SealingTest, TruncatedOrOversizedFieldsAreNamed) {
+  v1::SignedEnvelope s = Seal("referral");
+  struct Case {
+    const char* field;
+    void (*mutate)(v1::SignedEnvelope&, v1::Envelope&);
+  };
+  const Case cases[] = {
+      {"signature", [](v1::SignedEnvelope& s, v1::Envelope&) { s.mutable_signature()->pop_back(); }},
+      {"signature", [](v1::SignedEnvelope& s, v1::Envelope&) { s.mutable_signature()->push_back('x'); }},
+      {"signing_key_id", [](v1::SignedEnvelope& s, v1::Envelope&) { s.set_signing_key_id("short"); }},
+      {"recipient_key_id",
+       [](v1::SignedEnvelope&, v1::Envelope& e) { e.mutable_payload()->set_recipient_key_id("x"); }},
+      {"ephemeral_public_key",
+       [](v1::SignedEnvelope&, v1::Envelope& e) {
+         e.mutable_payload()->mutable_ephemeral_public_key()->pop_back();
+       }},
+      {"ephemeral_public_key",
+       [](v1::SignedEnvelope&, v1::Envelope& e) {
+         e.mutable_payload()->mutable_ephemeral_public_key()->append("xx");
+       }},
+      {"nonce", [](v1::SignedEnvelope&, v1::Envelope& e) { e.mutable_payload()->set_nonce("123"); }},
+      {"ciphertext",
+       [](v1::SignedEnvelope&, v1::Envelope& e) { e.mutable_payload()->set_ciphertext("short"); }},
+  };
+  for (const Case& c : cases) {
+    v1::SignedEnvelope t = s;
+    v1::Envelope e = Parse(s);
+    c.mutate(t, e);
+    absl::Status st = ValidateSealedShape(t, e);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_NE(st.message().find(c.field), std::string::npos) << st;
+  }
+}
+
+TEST_F(SealingTest, LowOrderEphemeralKeyIsRefused) {
+  v1::Envelope e = Parse(Seal("referral"));
+  e.mutable_payload()->set_ephemeral_public_key(std::string(32, '\0'));
+  EXPECT_FALSE(DecryptPayload(e, recipient_).ok());
+}
+
+TEST(KeysTest, PemRoundTripKeepsTheKeyAndItsId) {
+  for (auto type : {PrivateKey::Type::kSigning, PrivateKey::Type::kEncryption}) {
+    PrivateKey k = *PrivateKey::Generate(type);
+    auto back = PrivateKey::FromPem(k.Pem());
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->type(), type);
+    EXPECT_EQ(back->KeyId(), k.KeyId());
+    EXPECT_EQ(k.KeyId().size(), 32u);
+  }
+  EXPECT_EQ(PrivateKey::FromPem("not pem").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ContentTest, CategoriesComeFromTheFieldsSet) {
+  v1::SealedContent c;
+  auto* r = c.mutable_referral()->mutable_record();
+  r->mutable_child()->set_given_names("A");
+  r->add_family()->set_relationship("mother");
+  r->set_health("x");
+  std::set<v1::DataCategory> want = {v1::DATA_CATEGORY_IDENTITY,
+                                     v1::DATA_CATEGORY_FAMILY_COMPOSITION,
+                                     v1::DATA_CATEGORY_HEALTH};
+  EXPECT_EQ(CategoriesIn(c), want);
+}
+
+TEST(ContentTest, UndeclaredCategoriesAndWrongKindsAreRefused) {
+  v1::SealedContent c;
+  c.mutable_referral()->mutable_record()->set_concern_details("x");
+  c.mutable_referral()->mutable_record()->set_criminal_offence("y");
+  v1::SharingDeclaration d;
+  d.add_data_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
+  absl::Status st = CheckContentAgainstDeclaration(c, v1::MESSAGE_KIND_REFERRAL, d);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("DATA_CATEGORY_CRIMINAL_OFFENCE"), std::string::npos);
+  d.add_data_categories(v1::DATA_CATEGORY_CRIMINAL_OFFENCE);
+  EXPECT_TRUE(CheckContentAgainstDeclaration(c, v1::MESSAGE_KIND_REFERRAL, d).ok());
+  EXPECT_FALSE(CheckContentAgainstDeclaration(c, v1::MESSAGE_KIND_OUTCOME, d).ok());
+}
+
+TEST(ContentTest, ParseRefusesGarbageAndUnknownFields) {
+  EXPECT_FALSE(ParseContent("\xff\xff\xff").ok());
+  v1::SealedContent c;
+  c.mutable_referral()->mutable_record()->set_concern_details("x");
+  std::string bytes = c.SerializeAsString();
+  EXPECT_TRUE(ParseContent(bytes).ok());
+  bytes.append("\xf8\x07\x01", 3);  // field 127, outside the schema
+  EXPECT_EQ(ParseContent(bytes).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace safeshare::envelope
