@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "agents/agent_client.h"
+#include "agents/keyring.h"
+#include "gateway/federation_directory.h"
 #include "agents/outgoing_message.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
@@ -95,6 +97,43 @@ TEST_F(DevPkiTest, IssuesAnExpiredCertificateOnRequest) {
   EXPECT_LT(X509_cmp_current_time(X509_get0_notAfter(cert)), 0) << "notAfter is in the past";
   X509_free(cert);
   EXPECT_EQ(ModeOf(out + "/key.pem"), 0600u);
+}
+
+TEST_F(DevPkiTest, EveryAgencyGetsEnvelopeKeysWhosePublicHalvesAreInTheDirectory) {
+  auto dir = safeshare::gateway::FederationDirectory::Load(fed_ + "/federation.textproto");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  for (const auto& agency : dir->federation().agencies()) {
+    const std::string agency_dir = fed_ + "/agencies/" + agency.id();
+    auto ring = Keyring::Load(agency_dir);
+    ASSERT_TRUE(ring.ok()) << ring.status();
+    EXPECT_EQ(ring->size(), 2u) << agency.id();
+    ASSERT_EQ(agency.keys_size(), 2) << agency.id();
+    for (const auto& key : agency.keys()) {
+      EXPECT_TRUE(key.current());
+      auto priv = ring->Find(key.key_id());
+      ASSERT_TRUE(priv.ok()) << agency.id() << " " << key.key_id();
+      EXPECT_EQ(priv->RawPublicKey(), key.public_key());
+      const char* prefix = key.purpose() == v1::KEY_PURPOSE_SIGNING ? "signing-" : "encryption-";
+      EXPECT_EQ(ModeOf(agency_dir + "/keys/" + prefix + key.key_id() + ".pem"), 0600u);
+    }
+  }
+}
+
+TEST(KeyringTest, AddsAndFindsKeysAndPicksTheNewest) {
+  safeshare::testing::TempDir tmp;
+  Keyring ring;
+  auto first = *envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
+  auto second = *envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(ring.Add(tmp.path(), first).ok());
+  ASSERT_TRUE(ring.Add(tmp.path(), second).ok());
+  EXPECT_EQ(ring.Newest(envelope::PrivateKey::Type::kSigning)->KeyId(), second.KeyId());
+  EXPECT_EQ(ring.Newest(envelope::PrivateKey::Type::kEncryption).status().code(),
+            absl::StatusCode::kNotFound);
+  auto loaded = Keyring::Load(tmp.path());
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->size(), 2u);
+  EXPECT_TRUE(loaded->Find(first.KeyId()).ok());
+  EXPECT_EQ(loaded->Find("0000").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(NewMessageIdTest, IsAVersion4Uuid) {

@@ -128,6 +128,74 @@ TEST_F(SqliteStoreTest, DataSurvivesReopening) {
   EXPECT_EQ(m->signed_envelope, "envelope-kept");
 }
 
+AgencyKey Key(const std::string& agency, const std::string& id, bool current = true) {
+  AgencyKey k;
+  k.agency_id = agency;
+  k.key.set_key_id(id);
+  k.key.set_purpose(v1::KEY_PURPOSE_ENCRYPTION);
+  k.key.set_public_key(std::string(32, id[0]));
+  k.key.set_current(current);
+  return k;
+}
+
+TEST_F(SqliteStoreTest, PublishingAKeyDemotesThePreviousOne) {
+  const absl::Time now = absl::FromUnixSeconds(1764000000);
+  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
+  auto published = store_->PublishKey(Key("iow-mash", "b2"), now);
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_TRUE(published->current());
+  auto keys = store_->ListKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_FALSE((*keys)[0].key.current()) << "a1 is now the previous key";
+  EXPECT_TRUE((*keys)[1].key.current());
+  // Idempotent for its owner, refused for anyone else.
+  EXPECT_TRUE(store_->PublishKey(Key("iow-mash", "b2"), now).ok());
+  EXPECT_EQ(store_->PublishKey(Key("hiow-police", "b2"), now).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  // Reseeding the federation file's (older) key does not make it current again.
+  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
+  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "c3"), now).ok());
+  keys = store_->ListKeys();
+  int current = 0;
+  for (const auto& k : *keys) current += k.key.current();
+  EXPECT_EQ(current, 1);
+}
+
+TEST_F(SqliteStoreTest, RevocationIsOwnedAndFinal) {
+  const absl::Time now = absl::FromUnixSeconds(1764000000);
+  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
+  EXPECT_EQ(store_->RevokeKey("hiow-police", "a1", now).status().code(),
+            absl::StatusCode::kNotFound);
+  auto revoked = store_->RevokeKey("iow-mash", "a1", now);
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_TRUE(revoked->revoked());
+  EXPECT_FALSE(revoked->current());
+  EXPECT_EQ(store_->PublishKey(Key("iow-mash", "a1"), now).status().code(),
+            absl::StatusCode::kAlreadyExists)
+      << "a revoked key cannot come back";
+}
+
+TEST_F(SqliteStoreTest, ContentRefusalTakesTheMessageOutOfTheMailbox) {
+  ASSERT_TRUE(store_->InsertMessage(Message("r", "iow-mash")).ok());
+  EXPECT_EQ(store_->RefuseContent("hiow-police", "r", v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE,
+                                  "x", absl::Now())
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  auto refused = store_->RefuseContent("iow-mash", "r", v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE,
+                                       "did not open", absl::Now());
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->state, v1::MESSAGE_STATE_CONTENT_REFUSED);
+  auto m = store_->GetMessage("r");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->refusal_reason, v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE);
+  EXPECT_EQ(m->refusal_detail, "did not open");
+  auto pending = store_->FetchForRecipient("iow-mash", 0, 10, absl::Now());
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+}
+
 TEST(OpenStoreTest, RefusesUnknownSchemesAndBadPaths) {
   EXPECT_EQ(OpenStore("mysql://x").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenStore("sqlite://").status().code(), absl::StatusCode::kInvalidArgument);
