@@ -98,10 +98,11 @@ absl::StatusOr<safeshare::v1::SignedEnvelope> AgencyAgent::Seal(const OutgoingMe
   return sealed;
 }
 
-absl::StatusOr<safeshare::v1::SubmitResponse> AgencyAgent::Send(const OutgoingMessage& m) {
+absl::StatusOr<safeshare::v1::SubmitResponse> AgencyAgent::Send(
+    const OutgoingMessage& m, safeshare::v1::SubmitResponse* refused_receipt) {
   auto sealed = Seal(m);
   if (!sealed.ok()) return sealed.status();
-  return client_->Submit(*sealed);
+  return client_->Submit(*sealed, refused_receipt);
 }
 
 absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(

@@ -50,8 +50,9 @@ class AgencyAgent {
   // Checks the content against the declaration, seals it to the recipient's
   // current encryption key and signs with this agency's current signing key.
   absl::StatusOr<safeshare::v1::SignedEnvelope> Seal(const OutgoingMessage& m);
-  // Seal, then Submit.
-  absl::StatusOr<safeshare::v1::SubmitResponse> Send(const OutgoingMessage& m);
+  // Seal, then Submit. A policy refusal's receipt goes to `refused_receipt`.
+  absl::StatusOr<safeshare::v1::SubmitResponse> Send(
+      const OutgoingMessage& m, safeshare::v1::SubmitResponse* refused_receipt = nullptr);
 
   // Fetches every waiting message, opens and checks each one. Refusals are
   // reported to the gateway (RefuseContent) and listed, not returned as errors.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace safeshare::agents {
@@ -61,14 +62,23 @@ void AgentClient::Prepare(grpc::ClientContext& ctx, bool wait_for_ready) const {
 }
 
 absl::StatusOr<safeshare::v1::SubmitResponse> AgentClient::Submit(
-    const safeshare::v1::SignedEnvelope& envelope) {
+    const safeshare::v1::SignedEnvelope& envelope, safeshare::v1::SubmitResponse* refused_receipt) {
   grpc::ClientContext ctx;
   Prepare(ctx);
   safeshare::v1::SubmitRequest req;
   *req.mutable_signed_envelope() = envelope;
   safeshare::v1::SubmitResponse resp;
   grpc::Status st = referrals_->Submit(&ctx, req, &resp);
-  if (!st.ok()) return FromGrpcStatus(st);
+  if (!st.ok()) {
+    google::rpc::Status rich;
+    if (refused_receipt != nullptr && !st.error_details().empty() &&
+        rich.ParseFromString(st.error_details())) {
+      for (const auto& any : rich.details()) {
+        if (any.UnpackTo(refused_receipt)) break;
+      }
+    }
+    return FromGrpcStatus(st);
+  }
   return resp;
 }
 

@@ -34,8 +34,11 @@ class AgentClient {
                                               const AgentIdentity& identity,
                                               absl::Duration call_timeout = absl::Seconds(30));
 
+  // On a policy refusal (FAILED_PRECONDITION) the receipt with every finding
+  // is written to `refused_receipt` when given.
   absl::StatusOr<safeshare::v1::SubmitResponse> Submit(
-      const safeshare::v1::SignedEnvelope& envelope);
+      const safeshare::v1::SignedEnvelope& envelope,
+      safeshare::v1::SubmitResponse* refused_receipt = nullptr);
   absl::StatusOr<safeshare::v1::FetchResponse> Fetch(int page_size = 0,
                                                      const std::string& page_token = "");
   absl::StatusOr<safeshare::v1::AckResponse> Ack(const std::string& message_id);

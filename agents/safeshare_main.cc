@@ -8,6 +8,8 @@
 //   safeshare ack MESSAGE_ID
 //   safeshare status MESSAGE_ID
 //   safeshare agencies [--area AREA]
+//   safeshare policy check --envelope FILE [--isa-dir DIR] [--pack 2018|2024] [--at TIME]
+//   safeshare policy lint DIR
 //
 // Network commands take --identity DIR (ca.pem, cert.pem, key.pem) and
 // --gateway host:port. Exit status: 0 success, 1 the gateway refused or could
@@ -37,6 +39,7 @@
 #include "agents/agent_client.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
+#include "agents/policy_command.h"
 #include "envelope/keys.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -191,6 +194,25 @@ absl::Status ParseContentJson(safeshare::v1::MessageKind kind, const std::string
   return absl::OkStatus();
 }
 
+// The decision and the findings a practitioner needs to see: every one that
+// did not simply pass.
+void PrintDecision(const safeshare::v1::PolicyDecision& d) {
+  std::cout << "          decision "
+            << safeshare::v1::Decision_Name(d.decision()).substr(strlen("DECISION_")) << " under "
+            << d.rule_pack() << " " << d.rule_pack_version();
+  if (!d.isa_id().empty()) std::cout << ", agreement " << d.isa_id() << " v" << d.isa_version();
+  std::cout << "\n";
+  for (const auto& f : d.findings()) {
+    if (f.outcome() == safeshare::v1::FINDING_OUTCOME_PASS &&
+        !absl::StartsWith(f.reason(), "Flagged")) {
+      continue;
+    }
+    std::cout << "          "
+              << safeshare::v1::FindingOutcome_Name(f.outcome()).substr(strlen("FINDING_OUTCOME_"))
+              << "  " << f.check() << " (" << f.rule() << "): " << f.reason() << "\n";
+  }
+}
+
 absl::StatusOr<std::unique_ptr<safeshare::agents::AgencyAgent>> OpenAgent() {
   if (absl::GetFlag(FLAGS_identity).empty()) {
     return absl::InvalidArgumentError("--identity DIR is required (ca.pem, cert.pem, key.pem, keys/)");
@@ -240,16 +262,29 @@ int CmdSend() {
   if (!agent.ok()) return Failed(agent.status());
   m.sender_agency_id = absl::GetFlag(FLAGS_from).empty() ? (*agent)->agency_id()
                                                           : absl::GetFlag(FLAGS_from);
-  auto receipt = (*agent)->Send(m);
-  if (!receipt.ok()) return Failed(receipt.status());
+  safeshare::v1::SubmitResponse refused;
+  auto receipt = (*agent)->Send(m, &refused);
+  if (!receipt.ok()) {
+    if (refused.state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
+      if (absl::GetFlag(FLAGS_json)) {
+        std::cout << ToJson(refused) << "\n";
+      } else {
+        std::cout << "refused   " << refused.message_id() << "  not shared\n";
+        PrintDecision(refused.decision());
+      }
+    }
+    return Failed(receipt.status());
+  }
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << ToJson(*receipt) << "\n";
-  } else {
-    std::cout << "accepted  " << receipt->message_id() << "  " << KindName(m.kind) << " "
-              << m.sender_agency_id << " -> " << m.recipient_agency_id << "  sealed, state "
-              << StateName(receipt->state()) << " at " << TimeText(receipt->accepted_time())
-              << "\n";
+    return 0;
   }
+  const bool held = receipt->state() == safeshare::v1::MESSAGE_STATE_HELD;
+  std::cout << (held ? "held      " : "accepted  ") << receipt->message_id() << "  "
+            << KindName(m.kind) << " " << m.sender_agency_id << " -> " << m.recipient_agency_id
+            << "  sealed, " << (held ? "waiting for IG advice" : "in the recipient's mailbox")
+            << " at " << TimeText(receipt->accepted_time()) << "\n";
+  PrintDecision(receipt->decision());
   return 0;
 }
 
@@ -402,6 +437,11 @@ int CmdAgencies() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "safeshare: send and receive safeguarding messages through a safeshare gateway");
+  // `policy` takes the hyphenated flags (--isa-dir), which absl flags
+  // cannot name, so it parses its own arguments.
+  if (argc > 1 && std::string(argv[1]) == "policy") {
+    return safeshare::agents::RunPolicyCommand(argc, argv);
+  }
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return Usage("no command given");
   const std::string cmd = args[1];

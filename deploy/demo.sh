@@ -35,6 +35,8 @@ tls {
 }
 store: "sqlite://$DEV/data/gateway.db"
 federation_file: "$DEV/federation/federation.textproto"
+isa_dir: "$ROOT/deploy/isa"
+rule_pack: "2024"
 CONF
 
 step "Starting safeshare-gateway (SQLite store, TLS 1.3 with client certificates)"

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/text_format_loader.h"
+#include "policy/policy_engine.h"
 
 namespace safeshare::gateway {
 
@@ -41,8 +42,15 @@ absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
                   require(config.tls().cert_file(), "tls.cert_file (or --cert)"),
                   require(config.tls().key_file(), "tls.key_file (or --key)"),
                   require(config.store(), "store (or --store)"),
-                  require(config.federation_file(), "federation_file (or --federation)")}) {
+                  require(config.federation_file(), "federation_file (or --federation)"),
+                  require(config.isa_dir(), "isa_dir (or --isa_dir)")}) {
     if (!st.ok()) return st;
+  }
+  if (config.rule_pack().empty()) config.set_rule_pack("2024");
+  policy::RulePack pack;
+  if (!policy::ParseRulePack(config.rule_pack(), &pack)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: rule_pack '", config.rule_pack(), "' is not a known edition (2018 or 2024)"));
   }
   return absl::OkStatus();
 }

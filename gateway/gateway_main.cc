@@ -28,6 +28,8 @@ ABSL_FLAG(std::string, key, "", "Gateway private key PEM (overrides config)");
 ABSL_FLAG(std::string, store, "", "Store URI, e.g. sqlite:///var/lib/safeshare/gateway.db");
 ABSL_FLAG(std::string, federation, "", "Federation file (proto text, safeshare.v1.Federation)");
 ABSL_FLAG(uint64_t, max_message_bytes, 0, "Largest accepted envelope (default 4 MiB)");
+ABSL_FLAG(std::string, isa_dir, "", "Information sharing agreements directory (overrides config)");
+ABSL_FLAG(std::string, rule_pack, "", "Golden rules edition: 2024 (default) or 2018");
 ABSL_FLAG(std::string, runtime_dir, "",
           "Directory for runtime files (default: the SQLite file's directory, else /tmp)");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   safeshare::v1::GatewayConfig config;
@@ -78,6 +81,8 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_key).empty()) config.mutable_tls()->set_key_file(absl::GetFlag(FLAGS_key));
   if (!absl::GetFlag(FLAGS_store).empty()) config.set_store(absl::GetFlag(FLAGS_store));
   if (!absl::GetFlag(FLAGS_federation).empty()) config.set_federation_file(absl::GetFlag(FLAGS_federation));
+  if (!absl::GetFlag(FLAGS_isa_dir).empty()) config.set_isa_dir(absl::GetFlag(FLAGS_isa_dir));
+  if (!absl::GetFlag(FLAGS_rule_pack).empty()) config.set_rule_pack(absl::GetFlag(FLAGS_rule_pack));
   if (absl::GetFlag(FLAGS_max_message_bytes) != 0) {
     config.set_max_message_bytes(absl::GetFlag(FLAGS_max_message_bytes));
   }
@@ -103,7 +108,11 @@ int main(int argc, char** argv) {
   }
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    (void)(*server)->ReloadPolicy();  // logged; the old policy stays on error
+  }
   LogEvent("info", "gateway.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*server)->Shutdown(absl::Seconds(10));
   return 0;

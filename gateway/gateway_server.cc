@@ -26,6 +26,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!keys.ok()) return keys.status();
   gw->keys_ = std::move(*keys);
 
+  gw->isa_dir_ = config.isa_dir();
+  if (auto st = gw->policy_.Reload(gw->isa_dir_, gw->directory_->federation()); !st.ok()) {
+    return st;
+  }
+  policy::RulePack pack = policy::kDefaultRulePack;
+  policy::ParseRulePack(config.rule_pack(), &pack);  // validated by FinalizeGatewayConfig
+
   auto ca = ReadFile(config.tls().ca_cert_file());
   if (!ca.ok()) return ca.status();
   auto cert = ReadFile(config.tls().cert_file());
@@ -38,8 +45,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   tls.pem_root_certs = *ca;
   tls.pem_key_cert_pairs.push_back({*key, *cert});
 
-  gw->referrals_ = std::make_unique<ReferralsService>(
-      gw->directory_.get(), gw->keys_.get(), gw->store_.get(), config.max_message_bytes());
+  gw->referrals_ = std::make_unique<ReferralsService>(gw->directory_.get(), gw->keys_.get(),
+                                                      &gw->policy_, pack, gw->store_.get(),
+                                                      config.max_message_bytes());
   gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get());
   gw->directory_service_ =
       std::make_unique<DirectoryService>(gw->directory_.get(), gw->keys_.get());
@@ -65,8 +73,23 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
            {{"listen", config.listen_address()},
             {"port", absl::StrCat(gw->port_)},
             {"store", config.store()},
-            {"agencies", absl::StrCat(gw->directory_->federation().agencies_size())}});
+            {"agencies", absl::StrCat(gw->directory_->federation().agencies_size())},
+            {"agreements", absl::StrCat(gw->policy_.Current()->isa_count())},
+            {"rule_pack", std::string(policy::RulePackName(pack))}});
   return gw;
+}
+
+absl::Status GatewayServer::ReloadPolicy() {
+  absl::Status st = policy_.Reload(isa_dir_, directory_->federation());
+  if (st.ok()) {
+    LogEvent("info", "policy.reloaded",
+             {{"isa_dir", isa_dir_}, {"agreements", absl::StrCat(policy_.Current()->isa_count())}});
+  } else {
+    LogEvent("error", "policy.reload_failed",
+             {{"isa_dir", isa_dir_}, {"detail", std::string(st.message())},
+              {"in_force", "previous policy kept"}});
+  }
+  return st;
 }
 
 void GatewayServer::Shutdown(absl::Duration grace) {

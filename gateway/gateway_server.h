@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
+#include "policy/policy_registry.h"
 #include "gateway/services/directory_service.h"
 #include "gateway/services/mailbox_service.h"
 #include "gateway/services/referrals_service.h"
@@ -29,6 +30,10 @@ class GatewayServer {
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
 
+  // Reloads the ISA directory (SIGHUP). On error the previous policy stays in
+  // force and the error is returned (and logged).
+  absl::Status ReloadPolicy();
+
   // Stops accepting calls, lets in-flight calls finish up to `grace`, then
   // cancels the rest.
   void Shutdown(absl::Duration grace);
@@ -39,6 +44,8 @@ class GatewayServer {
   std::unique_ptr<FederationDirectory> directory_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<KeyDirectory> keys_;
+  policy::PolicyRegistry policy_;
+  std::string isa_dir_;
   std::unique_ptr<ReferralsService> referrals_;
   std::unique_ptr<MailboxService> mailbox_;
   std::unique_ptr<DirectoryService> directory_service_;

@@ -7,11 +7,42 @@
 #include "envelope/sealing.h"
 #include "gateway/log.h"
 #include "gateway/services/caller.h"
+#include "google/protobuf/any.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace safeshare::gateway {
 
 using safeshare::v1::SubmitRequest;
 using safeshare::v1::SubmitResponse;
+
+namespace {
+
+// What the sender must fix, from the findings that failed.
+absl::Status DeniedStatus(const SubmitResponse& receipt) {
+  const auto& d = receipt.decision();
+  std::string why;
+  for (const auto& f : d.findings()) {
+    if (f.outcome() != safeshare::v1::FINDING_OUTCOME_FAIL) continue;
+    absl::StrAppend(&why, why.empty() ? "" : "; ", f.check(), " (", f.rule(), "): ", f.reason());
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "not shared: the declaration fails ", d.rule_pack(), " ", d.rule_pack_version(),
+      d.isa_id().empty() ? std::string() : absl::StrCat(" under ", d.isa_id(), " v", d.isa_version()),
+      ": ", why));
+}
+
+// A refused Submit still carries its receipt, in the standard rich error
+// details (grpc-status-details-bin).
+grpc::Status WithReceipt(const absl::Status& status, const SubmitResponse& receipt) {
+  google::rpc::Status rich;
+  rich.set_code(static_cast<int>(status.code()));
+  rich.set_message(std::string(status.message()));
+  rich.add_details()->PackFrom(receipt);
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      rich.SerializeAsString());
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* ctx,
                                                    const SubmitRequest* request,
@@ -29,7 +60,11 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
              {{"caller", caller.ok() ? caller->uri : std::string("unauthenticated")},
               {"code", absl::StatusCodeToString(status.code())}});
   }
-  reactor->Finish(ToGrpcStatus(status));
+  if (!status.ok() && response->state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
+    reactor->Finish(WithReceipt(status, *response));
+  } else {
+    reactor->Finish(ToGrpcStatus(status));
+  }
   return reactor;
 }
 
@@ -67,19 +102,37 @@ absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitReq
   if (absl::Status st = VerifySealing(signed_envelope, *envelope); !st.ok()) return st;
 
   const absl::Time now = absl::Now();
+  std::shared_ptr<const policy::PolicyEngine> engine = policy_->Current();
+  if (engine == nullptr) return absl::UnavailableError("no sharing policy is loaded");
+  safeshare::v1::PolicyDecision decision = engine->Decide(*envelope, now, pack_);
+
   StoredMessage m;
   m.message_id = envelope->message_id();
   m.sender_agency_id = caller.agency_id;
   m.recipient_agency_id = recipient->id();
   m.kind = envelope->kind();
-  m.signed_envelope = signed_envelope.SerializeAsString();
   m.envelope_sha256 = envelope::Sha256(signed_envelope.envelope_bytes());
-  m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
   m.accepted_time = now;
+  switch (decision.decision()) {
+    case safeshare::v1::DECISION_ALLOW:
+      m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
+      m.signed_envelope = signed_envelope.SerializeAsString();
+      break;
+    case safeshare::v1::DECISION_HOLD_FOR_ADVICE:
+      // Kept out of the mailbox until an IG officer decides.
+      m.state = safeshare::v1::MESSAGE_STATE_HELD;
+      m.signed_envelope = signed_envelope.SerializeAsString();
+      break;
+    default:
+      // Refused: the sealed content is not kept; the decision is.
+      m.state = safeshare::v1::MESSAGE_STATE_REFUSED;
+      break;
+  }
 
   SubmitResponse receipt;
   receipt.set_message_id(m.message_id);
   receipt.set_state(m.state);
+  *receipt.mutable_decision() = std::move(decision);
   *receipt.mutable_accepted_time() = ToTimestamp(now);
   receipt.set_envelope_sha256(m.envelope_sha256);
   m.receipt = receipt.SerializeAsString();
@@ -104,14 +157,24 @@ absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitReq
       return absl::DataLossError(absl::StrCat("stored receipt for ", m.message_id, " is corrupt"));
     }
     LogEvent("info", "submit.duplicate", {{"message_id", m.message_id}});
-    return absl::OkStatus();
+    return response->state() == safeshare::v1::MESSAGE_STATE_REFUSED ? DeniedStatus(*response)
+                                                                       : absl::OkStatus();
   }
   *response = std::move(receipt);
-  LogEvent("info", "submit.accepted",
+  if (response->state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
+    LogEvent("info", "submit.denied",
+             {{"message_id", m.message_id},
+              {"sender", m.sender_agency_id},
+              {"recipient", m.recipient_agency_id},
+              {"isa", response->decision().isa_id()}});
+    return DeniedStatus(*response);
+  }
+  LogEvent("info", m.state == safeshare::v1::MESSAGE_STATE_HELD ? "submit.held" : "submit.accepted",
            {{"message_id", m.message_id},
             {"sender", m.sender_agency_id},
             {"recipient", m.recipient_agency_id},
             {"kind", safeshare::v1::MessageKind_Name(m.kind)},
+            {"isa", response->decision().isa_id()},
             {"bytes", absl::StrCat(size)}});
   return absl::OkStatus();
 }

@@ -3,6 +3,8 @@
 
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
+#include "policy/policy_engine.h"
+#include "policy/policy_registry.h"
 #include "gateway/principal.h"
 #include "gateway/store/store.h"
 #include "safeshare/v1/referrals.grpc.pb.h"
@@ -13,15 +15,22 @@ namespace safeshare::gateway {
 // recipient's mailbox, answer with a receipt. Idempotent by message id.
 class ReferralsService final : public safeshare::v1::Referrals::CallbackService {
  public:
-  ReferralsService(const FederationDirectory* directory, const KeyDirectory* keys, Store* store,
+  ReferralsService(const FederationDirectory* directory, const KeyDirectory* keys,
+                   const policy::PolicyRegistry* policy, policy::RulePack pack, Store* store,
                    uint64_t max_message_bytes)
-      : directory_(directory), keys_(keys), store_(store), max_message_bytes_(max_message_bytes) {}
+      : directory_(directory),
+        keys_(keys),
+        policy_(policy),
+        pack_(pack),
+        store_(store),
+        max_message_bytes_(max_message_bytes) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const safeshare::v1::SubmitRequest* request,
                                    safeshare::v1::SubmitResponse* response) override;
 
-  // The work of Submit, separated from the reactor for testing.
+  // The work of Submit, separated from the reactor for testing. On a policy
+  // DENY it fills `response` with the receipt and returns FAILED_PRECONDITION.
   absl::Status DoSubmit(const Principal& caller, const safeshare::v1::SubmitRequest& request,
                         safeshare::v1::SubmitResponse* response);
 
@@ -32,6 +41,8 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
 
   const FederationDirectory* directory_;
   const KeyDirectory* keys_;
+  const policy::PolicyRegistry* policy_;
+  policy::RulePack pack_;
   Store* store_;
   uint64_t max_message_bytes_;
 };

@@ -1,7 +1,11 @@
 // End-to-end: a real safeshare-gateway process on loopback, driven over real
 // mutual TLS by the agent library and the safeshare CLI.
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -751,6 +755,113 @@ TEST_F(GatewayE2eTest, RevokedSigningKeyIsRefusedAndRotationSurvivesRestart) {
   EXPECT_EQ(Agency("hiow-police")->Submit(*signed_old).status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash", "new-sig")).ok());
+}
+
+// ---- Policy on Submit (issue 4) ----
+
+TEST_F(GatewayE2eTest, AllowedReferralCarriesTheDecisionInItsReceipt) {
+  auto receipt = Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash"));
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  const auto& d = receipt->decision();
+  EXPECT_EQ(d.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(d.rule_pack(), "golden-rules-2024");
+  EXPECT_FALSE(d.isa_id().empty());
+  EXPECT_EQ(d.findings_size(), 7);
+}
+
+TEST_F(GatewayE2eTest, DeniedShareIsFailedPreconditionWithFindingsAndNeverDelivered) {
+  auto m = Message("hiow-police", "portsmouth-mash", "denied-1");
+  m.declaration.clear_lawful_basis();
+  v1::SubmitResponse refused;
+  auto agent = Agent("hiow-police");
+  auto r = agent->Send(m, &refused);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("lawful_basis"), std::string::npos) << r.status();
+  EXPECT_EQ(refused.message_id(), "denied-1");
+  EXPECT_EQ(refused.state(), v1::MESSAGE_STATE_REFUSED);
+  EXPECT_EQ(refused.decision().decision(), v1::DECISION_DENY);
+  bool failed_lawful_basis = false;
+  for (const auto& f : refused.decision().findings()) {
+    if (f.check() == "lawful_basis") failed_lawful_basis = f.outcome() == v1::FINDING_OUTCOME_FAIL;
+  }
+  EXPECT_TRUE(failed_lawful_basis);
+
+  // A retry gets the same answer; the sender can see the refusal.
+  v1::SubmitResponse again;
+  auto sealed = agent->Seal(m);
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(agent->client().Submit(*sealed, &again).status().code(),
+            absl::StatusCode::kAlreadyExists)
+      << "a reseal has new bytes: same id, other envelope";
+  auto status = agent->client().GetStatus("denied-1");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_REFUSED);
+  ExpectMailboxEmpty("portsmouth-mash");
+}
+
+TEST_F(GatewayE2eTest, HeldShareStaysOutOfTheMailboxAndShowsInStatus) {
+  auto m = Message("hiow-police", "portsmouth-mash", "held-1");
+  m.declaration.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+  m.declaration.set_urgency(v1::URGENCY_URGENT);
+  auto agent = Agent("hiow-police");
+  auto receipt = agent->Send(m);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(receipt->state(), v1::MESSAGE_STATE_HELD);
+  EXPECT_EQ(receipt->decision().decision(), v1::DECISION_HOLD_FOR_ADVICE);
+  auto status = agent->client().GetStatus("held-1");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_HELD);
+  ExpectMailboxEmpty("portsmouth-mash");
+  EXPECT_EQ(Agency("portsmouth-mash")->Ack("held-1").status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // The same request at immediate urgency is never held.
+  auto urgent = Message("hiow-police", "portsmouth-mash", "immediate-1");
+  urgent.declaration.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+  urgent.declaration.set_urgency(v1::URGENCY_IMMEDIATE);
+  auto now = agent->Send(urgent);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(now->state(), v1::MESSAGE_STATE_SUBMITTED);
+}
+
+TEST_F(GatewayE2eTest, SighupReloadsPolicyAndABadSetKeepsThePreviousOne) {
+  const std::string isa = data_.path() + "/isa";
+  std::filesystem::copy(testing::SourceDir() + "/deploy/isa", isa);
+  gateway_->Stop();
+  StartGateway({"--isa_dir=" + isa});
+  auto agent = Agent("hiow-police");
+  ASSERT_TRUE(agent->Send(Message("hiow-police", "portsmouth-mash")).ok());
+
+  // A broken agreement file: the reload fails, the old policy stays.
+  std::ofstream(isa + "/broken.json") << "{ \"id\": ";
+  gateway_->Signal(SIGHUP);
+  std::string log;
+  for (int i = 0; i < 100 && log.find("policy.reload_failed") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(gateway_->log_path());
+    log.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  EXPECT_NE(log.find("policy.reload_failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("broken.json"), std::string::npos) << log;
+  EXPECT_TRUE(agent->Send(Message("hiow-police", "portsmouth-mash")).ok());
+
+  // Only the Isle of Wight - Hampshire agreement left: the reload succeeds and
+  // the police may no longer share with Portsmouth.
+  for (const auto& f : std::filesystem::directory_iterator(isa)) {
+    if (f.path().filename() != "isle-of-wight-hampshire-cross-border.json") {
+      std::filesystem::remove(f);
+    }
+  }
+  gateway_->Signal(SIGHUP);
+  for (int i = 0; i < 100 && log.find("policy.reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(gateway_->log_path());
+    log.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  ASSERT_NE(log.find("policy.reloaded"), std::string::npos) << log;
+  auto denied = agent->Send(Message("hiow-police", "portsmouth-mash"));
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kFailedPrecondition) << denied.status();
+  EXPECT_NE(denied.status().message().find("necessity_proportionality"), std::string::npos);
 }
 
 }  // namespace

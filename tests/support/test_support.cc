@@ -107,6 +107,7 @@ bool GatewayProcess::Start() {
                                    "--key=" + federation_dir_ + "/gateway/key.pem",
                                    "--store=sqlite://" + db_path(),
                                    "--federation=" + federation_dir_ + "/federation.textproto",
+                                   "--isa_dir=" + SourceDir() + "/deploy/isa",
                                    "--port_file=" + port_file};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   pid_ = fork();
@@ -141,6 +142,10 @@ int GatewayProcess::Stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void GatewayProcess::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
 }
 
 void GatewayProcess::Kill() {

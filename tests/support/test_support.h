@@ -54,6 +54,8 @@ class GatewayProcess {
   int Stop();
   // SIGKILL and reap.
   void Kill();
+  // Sends a signal without waiting (e.g. SIGHUP to reload policy).
+  void Signal(int sig);
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
   std::string target() const { return "localhost:" + std::to_string(port_); }

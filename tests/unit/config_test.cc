@@ -16,12 +16,18 @@ TEST(ConfigTest, LoadsTextFormatAndFillsDefaults) {
     tls { ca_cert_file: "ca.pem" cert_file: "cert.pem" key_file: "key.pem" }
     store: "sqlite:///var/lib/safeshare/gateway.db"
     federation_file: "federation.textproto"
+    isa_dir: "deploy/isa"
   )";
   auto config = LoadGatewayConfig(path);
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_TRUE(FinalizeGatewayConfig(*config).ok());
   EXPECT_EQ(config->listen_address(), "127.0.0.1:9443");
   EXPECT_EQ(config->max_message_bytes(), 4u * 1024 * 1024);
+  EXPECT_EQ(config->rule_pack(), "2024");
+  config->set_rule_pack("1999");
+  absl::Status st = FinalizeGatewayConfig(*config);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("1999"), std::string::npos);
 }
 
 TEST(ConfigTest, MissingSettingsAreNamed) {
@@ -30,6 +36,7 @@ TEST(ConfigTest, MissingSettingsAreNamed) {
   config.mutable_tls()->set_cert_file("cert.pem");
   config.mutable_tls()->set_key_file("key.pem");
   config.set_federation_file("f");
+  config.set_isa_dir("isa");
   absl::Status st = FinalizeGatewayConfig(config);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("store"), std::string::npos) << st;

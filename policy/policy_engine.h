@@ -1,0 +1,106 @@
+#ifndef SAFESHARE_POLICY_POLICY_ENGINE_H_
+#define SAFESHARE_POLICY_POLICY_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "policy/isa.h"
+#include "safeshare/v1/directory.pb.h"
+#include "safeshare/v1/envelope.pb.h"
+#include "safeshare/v1/policy.pb.h"
+
+namespace safeshare::policy {
+
+// The edition of the Seven Golden Rules a decision is made under. Both are
+// kept so that old decisions can be replayed; 2024 is the default.
+enum class RulePack { k2018, k2024 };
+inline constexpr RulePack kDefaultRulePack = RulePack::k2024;
+
+// "golden-rules-2018" / "golden-rules-2024", and the pack's version, e.g.
+// "2024.1". Both are written into every decision and audit record.
+absl::string_view RulePackName(RulePack pack);
+absl::string_view RulePackVersion(RulePack pack);
+// Accepts "2018", "2024" or a pack name; false for anything else.
+bool ParseRulePack(absl::string_view text, RulePack* pack);
+
+// The names of the checks, in the order findings are returned.
+inline constexpr const char* kChecks[] = {
+    "lawful_basis", "openness",           "consent",
+    "advice",       "protect_identities", "necessity_proportionality",
+    "record"};
+
+// Begins the reason of a finding that passed only because the message is
+// immediate: it goes ahead and is reviewed by an IG officer afterwards.
+inline constexpr absl::string_view kFlaggedForReview = "Flagged for IG review: ";
+
+// True when any finding of `decision` carries kFlaggedForReview: the share
+// went ahead at immediate urgency and an IG officer must review it.
+bool NeedsReview(const safeshare::v1::PolicyDecision& decision);
+
+// Decides whether a declared share may go ahead: the Seven Golden Rules as
+// checks (see shared DOMAIN.md), against the agreements in force.
+//
+// Immutable once created, so Decide may be called from any number of threads.
+// Agreements are indexed by (sender, recipient, purpose), where sender and
+// recipient are each an agency or its area: a decision makes four hash
+// lookups whatever the number of agreements.
+class PolicyEngine {
+ public:
+  // `isas` is checked again against `federation` (unknown agencies or areas
+  // are INVALID_ARGUMENT naming the agreement and field). The federation gives
+  // each agency's area.
+  static absl::StatusOr<std::unique_ptr<PolicyEngine>> Create(
+      IsaSet isas, const safeshare::v1::Federation& federation);
+
+  PolicyEngine(const PolicyEngine&) = delete;
+  PolicyEngine& operator=(const PolicyEngine&) = delete;
+
+  // Decides on an envelope header: kind, sender_agency_id,
+  // sender_practitioner, recipient_agency_id and declaration are read; the
+  // payload is ignored. Returns the decision, one finding per check in the
+  // order of kChecks, the rule pack and version, and the agreement applied
+  // (isa_id empty when none is in force).
+  //
+  // Decision: any FAIL -> DENY; else any ADVICE -> HOLD_FOR_ADVICE; else
+  // ALLOW. At URGENCY_IMMEDIATE no check returns ADVICE: what would have been
+  // held passes with a reason beginning with kFlaggedForReview, so that an
+  // IG officer reviews it after the fact and the child is not left at risk.
+  safeshare::v1::PolicyDecision Decide(const safeshare::v1::Envelope& header, absl::Time now,
+                                       RulePack pack = kDefaultRulePack) const;
+
+  // The agreement with this id, or nullptr (e.g. for its retention period).
+  const safeshare::v1::InformationSharingAgreement* FindIsa(absl::string_view id) const;
+  size_t isa_count() const { return isas_.size(); }
+
+ private:
+  // One rule of one agreement, under one index key, with its lists as bit
+  // masks (bit n set for enum value n) so that a decision compares words.
+  struct Candidate {
+    const safeshare::v1::InformationSharingAgreement* isa;
+    int specificity;  // 3 agency->agency, 2 agency->area, 1 area->agency, 0 area->area
+    uint64_t kinds, bases, categories;
+    bool protected_identities_allowed;
+    absl::Time from, until;
+  };
+  struct Match;
+
+  PolicyEngine() = default;
+  // The best agreement in force for this header, or why there is none.
+  Match FindAgreement(const safeshare::v1::Envelope& header, absl::Time now,
+                      uint64_t declared_categories) const;
+
+  std::vector<safeshare::v1::InformationSharingAgreement> isas_;
+  absl::flat_hash_map<std::string, std::string> area_of_agency_;
+  // Key: "<a|r>:<sender>|<a|r>:<recipient>|<purpose number>".
+  absl::flat_hash_map<std::string, std::vector<Candidate>> index_;
+};
+
+}  // namespace safeshare::policy
+
+#endif  // SAFESHARE_POLICY_POLICY_ENGINE_H_

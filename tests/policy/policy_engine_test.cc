@@ -1,0 +1,766 @@
+// The Seven Golden Rules checks, table-driven: every outcome of every check in
+// both rule packs, and the edges named in issue 4.
+#include "policy/policy_engine.h"
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/policy/policy_test_util.h"
+
+namespace safeshare::policy {
+namespace {
+
+namespace v1 = safeshare::v1;
+using ::safeshare::policy::testing::DevFederation;
+using v1::FindingOutcome;
+
+const absl::Time kNow =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 25, 10, 0, 0), absl::UTCTimeZone());
+constexpr auto PASS = v1::FINDING_OUTCOME_PASS;
+constexpr auto FAIL = v1::FINDING_OUTCOME_FAIL;
+constexpr auto ADVICE = v1::FINDING_OUTCOME_ADVICE;
+constexpr auto ALLOW = v1::DECISION_ALLOW;
+constexpr auto DENY = v1::DECISION_DENY;
+constexpr auto HOLD = v1::DECISION_HOLD_FOR_ADVICE;
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+// Police -> `recipient`: referrals and declines, for safeguarding referral,
+// strategy discussion and early help, on public task or consent.
+v1::InformationSharingAgreement PoliceIsa(const std::string& id, const std::string& recipient,
+                                          absl::Time from, absl::Time until, bool extras) {
+  v1::InformationSharingAgreement isa;
+  isa.set_id(id);
+  isa.set_title("Test agreement");
+  isa.set_version("3");
+  isa.add_parties()->set_agency_id("hiow-police");
+  isa.add_parties()->set_agency_id(recipient);
+  *isa.mutable_in_force_from() = Ts(from);
+  *isa.mutable_review_by() = Ts(until);
+  isa.set_content_retention_days(30);
+  v1::IsaRule* rule = isa.add_rules();
+  rule->add_senders()->set_agency_id("hiow-police");
+  rule->add_recipients()->set_agency_id(recipient);
+  rule->add_kinds(v1::MESSAGE_KIND_REFERRAL);
+  rule->add_kinds(v1::MESSAGE_KIND_DECLINE_TO_SHARE);
+  rule->add_purposes(v1::PURPOSE_SAFEGUARDING_REFERRAL);
+  rule->add_purposes(v1::PURPOSE_STRATEGY_DISCUSSION);
+  rule->add_purposes(v1::PURPOSE_EARLY_HELP);
+  rule->add_lawful_bases(v1::LAWFUL_BASIS_PUBLIC_TASK);
+  rule->add_lawful_bases(v1::LAWFUL_BASIS_CONSENT);
+  for (auto c : {v1::DATA_CATEGORY_IDENTITY, v1::DATA_CATEGORY_CONTACT_DETAILS,
+                 v1::DATA_CATEGORY_CONCERN_DETAILS, v1::DATA_CATEGORY_HEALTH,
+                 v1::DATA_CATEGORY_CRIMINAL_OFFENCE}) {
+    rule->add_data_categories(c);
+  }
+  // `extras`: the recipient may hold protected identities and a full record.
+  if (extras) rule->add_data_categories(v1::DATA_CATEGORY_FULL_CASE_RECORD);
+  rule->set_protected_identities_allowed(extras);
+  return isa;
+}
+
+const PolicyEngine& Engine() {
+  static const PolicyEngine* engine = [] {
+    IsaSet set;
+    const absl::Duration day = absl::Hours(24);
+    set.agreements = {
+        PoliceIsa("police-pm", "portsmouth-mash", kNow - 400 * day, kNow + 400 * day, false),
+        PoliceIsa("police-crt", "hampshire-crt", kNow - 400 * day, kNow + 400 * day, true),
+        // Expired yesterday.
+        PoliceIsa("police-soton", "southampton-mash", kNow - 400 * day, kNow - day, true),
+        PoliceIsa("police-iow", "iow-mash", kNow + 10 * day, kNow + 400 * day, true),
+    };
+    auto created = PolicyEngine::Create(std::move(set), DevFederation());
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created->release();
+  }();
+  return *engine;
+}
+
+// A share that passes every check in both packs.
+v1::Envelope Base() {
+  v1::Envelope e;
+  e.set_kind(v1::MESSAGE_KIND_REFERRAL);
+  e.set_sender_agency_id("hiow-police");
+  e.set_recipient_agency_id("portsmouth-mash");
+  e.mutable_sender_practitioner()->set_id("pc-4471");
+  e.mutable_sender_practitioner()->set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
+  auto& d = *e.mutable_declaration();
+  d.set_purpose(v1::PURPOSE_SAFEGUARDING_REFERRAL);
+  d.set_lawful_basis(v1::LAWFUL_BASIS_PUBLIC_TASK);
+  d.set_statutory_gateway(v1::STATUTORY_GATEWAY_CHILDREN_ACT_2004_S11);
+  d.set_consent_status(v1::CONSENT_STATUS_NOT_SOUGHT);
+  d.set_consent_not_sought_reason(v1::CONSENT_NOT_SOUGHT_REASON_WOULD_INCREASE_RISK);
+  d.set_informed(false);
+  d.set_not_informed_reason(v1::NOT_INFORMED_REASON_WOULD_INCREASE_RISK);
+  d.add_data_categories(v1::DATA_CATEGORY_IDENTITY);
+  d.add_data_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
+  d.set_necessity_justification("Incident attended last night; front door must assess today.");
+  d.set_threshold_level(v1::THRESHOLD_LEVEL_4_CHILDRENS_SOCIAL_CARE);
+  d.set_urgency(v1::URGENCY_URGENT);
+  d.set_advice_status(v1::ADVICE_STATUS_NOT_SOUGHT);
+  return e;
+}
+
+using Mutation = std::function<void(v1::Envelope&, v1::SharingDeclaration&)>;
+
+struct Case {
+  std::string name;
+  std::optional<RulePack> only;  // both packs when empty
+  Mutation mutate;
+  std::string check;
+  FindingOutcome outcome;
+  std::string reason;  // substring of the finding's reason
+  v1::Decision decision;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+// No risk: threshold 2, early help, s17 gateway, standard urgency.
+void NoRisk(v1::SharingDeclaration& d) {
+  d.set_threshold_level(v1::THRESHOLD_LEVEL_2_EARLY_HELP);
+  d.set_purpose(v1::PURPOSE_EARLY_HELP);
+  d.set_statutory_gateway(v1::STATUTORY_GATEWAY_CHILDREN_ACT_1989_S17);
+  d.set_urgency(v1::URGENCY_STANDARD);
+}
+
+const std::vector<Case>& Cases() {
+  using E = v1::Envelope;
+  using D = v1::SharingDeclaration;
+  static const auto* cases = new std::vector<Case>{
+      // lawful_basis
+      {"BasisAllowed",
+       {},
+       [](E&, D&) {},
+       "lawful_basis",
+       PASS,
+       "public task is allowed by ISA police-pm v3",
+       ALLOW},
+      {"NoBasis",
+       {},
+       [](E&, D& d) { d.clear_lawful_basis(); },
+       "lawful_basis",
+       FAIL,
+       "No UK GDPR Art 6 lawful basis",
+       DENY},
+      {"BasisNotInIsa",
+       {},
+       [](E&, D& d) { d.set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION); },
+       "lawful_basis",
+       FAIL,
+       "ISA police-pm v3 does not allow Art 6 basis legal obligation",
+       DENY},
+      {"SpecialCategoryWithoutArt9",
+       {},
+       [](E&, D& d) { d.add_data_categories(v1::DATA_CATEGORY_HEALTH); },
+       "lawful_basis",
+       FAIL,
+       "Special-category data (health) needs an Art 9",
+       DENY},
+      {"SpecialCategoryWithArt9",
+       {},
+       [](E&, D& d) {
+         d.add_data_categories(v1::DATA_CATEGORY_HEALTH);
+         d.set_special_category_condition(v1::SPECIAL_CATEGORY_CONDITION_SAFEGUARDING_SCH1_PARA18);
+       },
+       "lawful_basis",
+       PASS,
+       "has an Art 9 condition",
+       ALLOW},
+      {"ExplicitConsentConditionWithoutConsent",
+       {},
+       [](E&, D& d) {
+         d.add_data_categories(v1::DATA_CATEGORY_HEALTH);
+         d.set_special_category_condition(v1::SPECIAL_CATEGORY_CONDITION_EXPLICIT_CONSENT);
+       },
+       "lawful_basis",
+       FAIL,
+       "Explicit consent is the Art 9 condition",
+       DENY},
+      {"CriminalOffenceWithoutArt10",
+       {},
+       [](E&, D& d) { d.add_data_categories(v1::DATA_CATEGORY_CRIMINAL_OFFENCE); },
+       "lawful_basis",
+       FAIL,
+       "Criminal-offence data needs an Art 10",
+       DENY},
+      {"CriminalOffenceWithArt10",
+       {},
+       [](E&, D& d) {
+         d.add_data_categories(v1::DATA_CATEGORY_CRIMINAL_OFFENCE);
+         d.set_criminal_offence_condition(v1::CRIMINAL_OFFENCE_CONDITION_SAFEGUARDING_SCH1_PARA18);
+       },
+       "lawful_basis",
+       PASS,
+       "has an Art 10 condition",
+       ALLOW},
+      {"BasisWithoutAgreement",
+       {},
+       [](E& e, D&) { e.set_recipient_agency_id("southsea-academy"); },
+       "lawful_basis",
+       FAIL,
+       "cannot be confirmed",
+       DENY},
+
+      // openness
+      {"Informed",
+       {},
+       [](E&, D& d) { d.set_informed(true); },
+       "openness",
+       PASS,
+       "were told what is shared",
+       ALLOW},
+      {"NotInformedWithReason",
+       {},
+       [](E&, D&) {},
+       "openness",
+       PASS,
+       "Not informed, because: would increase risk",
+       ALLOW},
+      {"NotInformedWithoutReason",
+       {},
+       [](E&, D& d) { d.clear_not_informed_reason(); },
+       "openness",
+       FAIL,
+       "no reason is given",
+       DENY},
+
+      // consent
+      {"NoConsentStatus",
+       {},
+       [](E&, D& d) { d.clear_consent_status(); },
+       "consent",
+       FAIL,
+       "No consent status",
+       DENY},
+      {"ConsentGiven",
+       {},
+       [](E&, D& d) { d.set_consent_status(v1::CONSENT_STATUS_GIVEN); },
+       "consent",
+       PASS,
+       "Consent is given",
+       ALLOW},
+      {"ConsentOnlyBasisRefused",
+       {},
+       [](E&, D& d) {
+         d.set_lawful_basis(v1::LAWFUL_BASIS_CONSENT);
+         d.set_consent_status(v1::CONSENT_STATUS_REFUSED);
+       },
+       "consent",
+       FAIL,
+       "Consent is the only Art 6 basis declared but consent is refused",
+       DENY},
+      {"RefusedAtThreshold4", RulePack::k2024,
+       [](E&, D& d) { d.set_consent_status(v1::CONSENT_STATUS_REFUSED); }, "consent", PASS,
+       "allowed because the child is at risk (threshold level 4)", ALLOW},
+      {"RefusedAtThreshold4", RulePack::k2018,
+       [](E&, D& d) { d.set_consent_status(v1::CONSENT_STATUS_REFUSED); }, "consent", PASS,
+       "justified by risk of significant harm (threshold level 4)", ALLOW},
+      {"RefusedAtThreshold2", RulePack::k2024,
+       [](E&, D& d) {
+         NoRisk(d);
+         d.set_consent_status(v1::CONSENT_STATUS_REFUSED);
+       },
+       "consent", ADVICE, "an IG officer must confirm the lawful basis", HOLD},
+      {"RefusedAtThreshold2", RulePack::k2018,
+       [](E&, D& d) {
+         NoRisk(d);
+         d.set_consent_status(v1::CONSENT_STATUS_REFUSED);
+       },
+       "consent", ADVICE, "respect the family's wishes where possible", HOLD},
+      {"WithdrawnWithS47Gateway",
+       {},
+       [](E&, D& d) {
+         NoRisk(d);
+         d.set_consent_status(v1::CONSENT_STATUS_WITHDRAWN);
+         d.set_statutory_gateway(v1::STATUTORY_GATEWAY_CHILDREN_ACT_1989_S47);
+       },
+       "consent",
+       PASS,
+       "(Children Act 1989 s47 gateway)",
+       ALLOW},
+      {"NotRequiredForStrategyDiscussion",
+       {},
+       [](E&, D& d) {
+         NoRisk(d);
+         d.set_consent_status(v1::CONSENT_STATUS_NOT_REQUIRED);
+         d.set_purpose(v1::PURPOSE_STRATEGY_DISCUSSION);
+       },
+       "consent",
+       PASS,
+       "(strategy discussion)",
+       ALLOW},
+      {"NotSoughtAtImmediateUrgency",
+       {},
+       [](E&, D& d) {
+         NoRisk(d);
+         d.set_urgency(v1::URGENCY_IMMEDIATE);
+       },
+       "consent",
+       PASS,
+       "(immediate urgency)",
+       ALLOW},
+      {"NotSoughtWithoutReason",
+       {},
+       [](E&, D& d) { d.clear_consent_not_sought_reason(); },
+       "consent",
+       FAIL,
+       "not sought and no reason is given",
+       DENY},
+      {"Para18WithoutConsentOrReason",
+       {},
+       [](E&, D& d) {
+         d.add_data_categories(v1::DATA_CATEGORY_HEALTH);
+         d.set_special_category_condition(v1::SPECIAL_CATEGORY_CONDITION_SAFEGUARDING_SCH1_PARA18);
+         d.set_consent_status(v1::CONSENT_STATUS_REFUSED);
+         d.clear_consent_not_sought_reason();
+       },
+       "consent",
+       FAIL,
+       "Sch 1 para 18 without consent (consent refused) needs the reason",
+       DENY},
+
+      // advice
+      {"AdviceNotSought", {}, [](E&, D&) {}, "advice", PASS, "No advice is requested", ALLOW},
+      {"AdviceRequested",
+       {},
+       [](E&, D& d) { d.set_advice_status(v1::ADVICE_STATUS_REQUESTED); },
+       "advice",
+       ADVICE,
+       "Advice was requested. Held until an IG officer decides.",
+       HOLD},
+      {"AdviceRequestedAtImmediateUrgency",
+       {},
+       [](E&, D& d) {
+         d.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+         d.set_urgency(v1::URGENCY_IMMEDIATE);
+       },
+       "advice",
+       PASS,
+       "Flagged for IG review: Advice was requested",
+       ALLOW},
+      {"AdviceSoughtWithReference",
+       {},
+       [](E&, D& d) {
+         d.set_advice_status(v1::ADVICE_STATUS_SOUGHT);
+         d.set_advice_reference("IG-2026-0113");
+       },
+       "advice",
+       PASS,
+       "reference is recorded",
+       ALLOW},
+      {"AdviceSoughtWithoutReference",
+       {},
+       [](E&, D& d) { d.set_advice_status(v1::ADVICE_STATUS_SOUGHT); },
+       "advice",
+       FAIL,
+       "no advice reference",
+       DENY},
+
+      // protect_identities
+      {"NoProtectedIdentities",
+       {},
+       [](E&, D&) {},
+       "protect_identities",
+       PASS,
+       "No protected identities",
+       ALLOW},
+      {"ProtectedToRecipientNotAllowed", RulePack::k2024,
+       [](E&, D& d) { d.add_protected_identities(v1::PROTECTED_IDENTITY_REFERRER); },
+       "protect_identities", ADVICE,
+       "ISA police-pm v3 does not allow portsmouth-mash to hold protected identities (referrer)",
+       HOLD},
+      {"ProtectedToRecipientNotAllowed", RulePack::k2018,
+       [](E&, D& d) { d.add_protected_identities(v1::PROTECTED_IDENTITY_REFERRER); },
+       "protect_identities", PASS, "recorded (referrer); not checked under the 2018 pack", ALLOW},
+      {"ProtectedToRecipientAllowed", RulePack::k2024,
+       [](E& e, D& d) {
+         e.set_recipient_agency_id("hampshire-crt");
+         d.add_protected_identities(v1::PROTECTED_IDENTITY_WITNESS);
+       },
+       "protect_identities", PASS, "allows hampshire-crt to hold protected identities (witness)",
+       ALLOW},
+      {"ProtectedNotAllowedAtImmediateUrgency", RulePack::k2024,
+       [](E&, D& d) {
+         d.add_protected_identities(v1::PROTECTED_IDENTITY_REFERRER);
+         d.set_urgency(v1::URGENCY_IMMEDIATE);
+       },
+       "protect_identities", PASS, "Flagged for IG review: ISA police-pm v3 does not allow", ALLOW},
+
+      // necessity_proportionality
+      {"WithinAgreement",
+       {},
+       [](E&, D&) {},
+       "necessity_proportionality",
+       PASS,
+       "ISA police-pm v3 (in force until 2027-12-30 10:00 UTC) covers the share",
+       ALLOW},
+      {"NoAgreementForPair",
+       {},
+       [](E& e, D&) { e.set_recipient_agency_id("southsea-academy"); },
+       "necessity_proportionality",
+       FAIL,
+       "No information sharing agreement covers hiow-police to southsea-academy for "
+       "safeguarding referral",
+       DENY},
+      {"NoAgreementForPurpose",
+       {},
+       [](E&, D& d) { d.set_purpose(v1::PURPOSE_CHILD_IN_NEED_ASSESSMENT); },
+       "necessity_proportionality",
+       FAIL,
+       "for child in need assessment",
+       DENY},
+      {"KindNotCovered",
+       {},
+       [](E& e, D&) { e.set_kind(v1::MESSAGE_KIND_INFORMATION_RESPONSE); },
+       "necessity_proportionality",
+       FAIL,
+       "but not information response messages",
+       DENY},
+      {"IsaExpiredYesterday",
+       {},
+       [](E& e, D&) { e.set_recipient_agency_id("southampton-mash"); },
+       "necessity_proportionality",
+       FAIL,
+       "ISA police-soton v3 covered hiow-police to southampton-mash for safeguarding referral "
+       "but reached its review date on 2026-11-24",
+       DENY},
+      {"IsaNotYetInForce",
+       {},
+       [](E& e, D&) { e.set_recipient_agency_id("iow-mash"); },
+       "necessity_proportionality",
+       FAIL,
+       "is not in force until 2026-12-05",
+       DENY},
+      {"UnknownSender",
+       {},
+       [](E& e, D&) { e.set_sender_agency_id("nowhere-police"); },
+       "necessity_proportionality",
+       FAIL,
+       "'nowhere-police' is not in the federation",
+       DENY},
+      {"CategoriesBeyondIsa",
+       {},
+       [](E&, D& d) {
+         d.add_data_categories(v1::DATA_CATEGORY_RELIGION);
+         d.add_data_categories(v1::DATA_CATEGORY_DOMESTIC_ABUSE);
+         d.set_special_category_condition(v1::SPECIAL_CATEGORY_CONDITION_SAFEGUARDING_SCH1_PARA18);
+       },
+       "necessity_proportionality",
+       FAIL,
+       "Categories beyond ISA police-pm v3 for safeguarding referral: domestic abuse, religion.",
+       DENY},
+      {"UnrecognisedCategory",
+       {},
+       [](E&, D& d) { d.add_data_categories(static_cast<v1::DataCategory>(99)); },
+       "necessity_proportionality",
+       FAIL,
+       "unrecognised category 99",
+       DENY},
+      {"FullCaseRecordNotInIsa",
+       {},
+       [](E&, D& d) { d.add_data_categories(v1::DATA_CATEGORY_FULL_CASE_RECORD); },
+       "necessity_proportionality",
+       ADVICE,
+       "A full case record is not allowed by ISA police-pm v3",
+       HOLD},
+      {"FullCaseRecordInIsa",
+       {},
+       [](E& e, D& d) {
+         e.set_recipient_agency_id("hampshire-crt");
+         d.add_data_categories(v1::DATA_CATEGORY_FULL_CASE_RECORD);
+       },
+       "necessity_proportionality",
+       PASS,
+       "ISA police-crt v3 allows a full case record",
+       ALLOW},
+      {"FullCaseRecordAtImmediateUrgency",
+       {},
+       [](E&, D& d) {
+         d.add_data_categories(v1::DATA_CATEGORY_FULL_CASE_RECORD);
+         d.set_urgency(v1::URGENCY_IMMEDIATE);
+       },
+       "necessity_proportionality",
+       PASS,
+       "Flagged for IG review: A full case record",
+       ALLOW},
+      {"ShortJustification",
+       {},
+       [](E&, D& d) { d.set_necessity_justification("   see notes      \n"); },
+       "necessity_proportionality",
+       FAIL,
+       "at least 20 characters; 9 given",
+       DENY},
+
+      // record
+      {"RecordComplete", {}, [](E&, D&) {}, "record", PASS, "are recorded", ALLOW},
+      {"NoPractitioner",
+       {},
+       [](E& e, D&) { e.clear_sender_practitioner(); },
+       "record",
+       FAIL,
+       "missing practitioner id, practitioner role.",
+       DENY},
+      {"NoCategories",
+       {},
+       [](E&, D& d) { d.clear_data_categories(); },
+       "record",
+       FAIL,
+       "missing data categories",
+       DENY},
+      {"DeclineWithoutReasons",
+       {},
+       [](E& e, D&) { e.set_kind(v1::MESSAGE_KIND_DECLINE_TO_SHARE); },
+       "record",
+       FAIL,
+       "must record its reasons",
+       DENY},
+      {"DeclineWithReasons",
+       {},
+       [](E& e, D& d) {
+         e.set_kind(v1::MESSAGE_KIND_DECLINE_TO_SHARE);
+         d.add_decline_reasons(v1::DECLINE_REASON_NOT_NECESSARY);
+       },
+       "record",
+       PASS,
+       "records its reasons",
+       ALLOW},
+
+      // The decision: FAIL outranks ADVICE.
+      {"FailOutranksAdvice",
+       {},
+       [](E&, D& d) {
+         d.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+         d.set_necessity_justification("short");
+       },
+       "advice",
+       ADVICE,
+       "Advice was requested. Held until an IG officer decides.",
+       DENY},
+  };
+  return *cases;
+}
+
+const char* PackName(RulePack p) { return p == RulePack::k2024 ? "2024" : "2018"; }
+
+}  // namespace
+
+void PrintTo(RulePack p, std::ostream* os) { *os << RulePackName(p); }
+
+namespace {
+
+std::vector<std::tuple<Case, RulePack>> Expanded() {
+  std::vector<std::tuple<Case, RulePack>> out;
+  for (const Case& c : Cases()) {
+    for (RulePack p : {RulePack::k2018, RulePack::k2024}) {
+      if (!c.only || *c.only == p) out.emplace_back(c, p);
+    }
+  }
+  return out;
+}
+
+const v1::Finding& FindingFor(const v1::PolicyDecision& d, const std::string& check) {
+  for (const auto& f : d.findings()) {
+    if (f.check() == check) return f;
+  }
+  ADD_FAILURE() << "no finding for " << check;
+  static const v1::Finding none;
+  return none;
+}
+
+class CheckTest : public ::testing::TestWithParam<std::tuple<Case, RulePack>> {};
+
+TEST_P(CheckTest, ReachesOutcome) {
+  const auto& [c, pack] = GetParam();
+  v1::Envelope e = Base();
+  c.mutate(e, *e.mutable_declaration());
+  const v1::PolicyDecision d = Engine().Decide(e, kNow, pack);
+  const v1::Finding& f = FindingFor(d, c.check);
+  EXPECT_EQ(f.outcome(), c.outcome) << f.reason();
+  EXPECT_TRUE(absl::StrContains(f.reason(), c.reason))
+      << "reason: " << f.reason() << "\nwanted: " << c.reason;
+  EXPECT_EQ(d.decision(), c.decision) << d.DebugString();
+  EXPECT_EQ(d.findings_size(), 7);
+  EXPECT_EQ(NeedsReview(d), absl::StartsWith(f.reason(), kFlaggedForReview));
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, CheckTest, ::testing::ValuesIn(Expanded()),
+                         [](const ::testing::TestParamInfo<std::tuple<Case, RulePack>>& info) {
+                           return absl::StrCat(std::get<0>(info.param).name, "_",
+                                               PackName(std::get<1>(info.param)));
+                         });
+
+// The table reaches every outcome of every check in both packs (the 2018 pack
+// records protected identities without checking them, so never holds on them).
+TEST(CheckCoverage, EveryOutcomeOfEveryCheckInBothPacks) {
+  std::set<std::tuple<RulePack, std::string, int>> reached;
+  for (const auto& [c, pack] : Expanded()) reached.emplace(pack, c.check, c.outcome);
+  for (RulePack pack : {RulePack::k2018, RulePack::k2024}) {
+    for (const char* check : kChecks) {
+      std::vector<FindingOutcome> possible = {PASS, FAIL, ADVICE};
+      const std::string name = check;
+      if (name == "lawful_basis" || name == "openness" || name == "record") possible = {PASS, FAIL};
+      if (name == "protect_identities") {
+        possible = pack == RulePack::k2024 ? std::vector<FindingOutcome>{PASS, ADVICE}
+                                           : std::vector<FindingOutcome>{PASS};
+      }
+      for (FindingOutcome o : possible) {
+        EXPECT_TRUE(reached.count({pack, name, o}))
+            << PackName(pack) << " " << name << " " << v1::FindingOutcome_Name(o);
+      }
+    }
+  }
+}
+
+TEST(Decision, BaseAllowsWithAllChecksPassingInOrder) {
+  for (RulePack pack : {RulePack::k2018, RulePack::k2024}) {
+    const v1::PolicyDecision d = Engine().Decide(Base(), kNow, pack);
+    EXPECT_EQ(d.decision(), ALLOW);
+    ASSERT_EQ(d.findings_size(), 7);
+    for (int i = 0; i < 7; ++i) {
+      EXPECT_EQ(d.findings(i).check(), kChecks[i]);
+      EXPECT_EQ(d.findings(i).outcome(), PASS) << d.findings(i).reason();
+    }
+    EXPECT_EQ(d.isa_id(), "police-pm");
+    EXPECT_EQ(d.isa_version(), "3");
+    EXPECT_FALSE(NeedsReview(d));
+  }
+}
+
+TEST(Decision, NamesPackVersionAndRules) {
+  const v1::PolicyDecision d24 = Engine().Decide(Base(), kNow, RulePack::k2024);
+  EXPECT_EQ(d24.rule_pack(), "golden-rules-2024");
+  EXPECT_EQ(d24.rule_pack_version(), "2024.1");
+  const std::vector<std::string> rules24 = {"2024 rules 1 & 3", "2024 rule 2", "2024 rule 3",
+                                            "2024 rule 4",      "2024 rule 5", "2024 rule 6",
+                                            "2024 rule 7"};
+  const v1::PolicyDecision d18 = Engine().Decide(Base(), kNow, RulePack::k2018);
+  EXPECT_EQ(d18.rule_pack(), "golden-rules-2018");
+  EXPECT_EQ(d18.rule_pack_version(), "2018.1");
+  const std::vector<std::string> rules18 = {"2018 rules 1 & 4", "2018 rule 2", "2018 rule 4",
+                                            "2018 rule 3",      "2018 rule 5", "2018 rule 6",
+                                            "2018 rule 7"};
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(d24.findings(i).rule(), rules24[i]);
+    EXPECT_EQ(d18.findings(i).rule(), rules18[i]);
+  }
+  // The default pack is 2024.
+  EXPECT_EQ(Engine().Decide(Base(), kNow).rule_pack(), "golden-rules-2024");
+}
+
+TEST(Decision, NoIsaNamedWhenNoneInForce) {
+  v1::Envelope e = Base();
+  e.set_recipient_agency_id("southampton-mash");  // its agreement expired yesterday
+  const v1::PolicyDecision d = Engine().Decide(e, kNow);
+  EXPECT_EQ(d.decision(), DENY);
+  EXPECT_TRUE(d.isa_id().empty());
+  // The same share the day before was covered.
+  EXPECT_EQ(Engine().Decide(e, kNow - absl::Hours(25)).decision(), ALLOW);
+}
+
+// Whatever else is wrong or borderline, an immediate-urgency message is never
+// held: it is allowed (flagged for review) or refused.
+TEST(Decision, NeverHoldsAtImmediateUrgency) {
+  int flagged = 0;
+  for (const auto& [c, pack] : Expanded()) {
+    v1::Envelope e = Base();
+    c.mutate(e, *e.mutable_declaration());
+    e.mutable_declaration()->set_urgency(v1::URGENCY_IMMEDIATE);
+    const v1::PolicyDecision d = Engine().Decide(e, kNow, pack);
+    EXPECT_NE(d.decision(), HOLD) << c.name << " " << PackName(pack);
+    for (const auto& f : d.findings()) {
+      EXPECT_NE(f.outcome(), ADVICE) << c.name << " " << f.check();
+      flagged += absl::StartsWith(f.reason(), kFlaggedForReview);
+    }
+  }
+  EXPECT_GT(flagged, 0);
+}
+
+TEST(RulePacks, ParseNames) {
+  RulePack p = RulePack::k2024;
+  EXPECT_TRUE(ParseRulePack("2018", &p));
+  EXPECT_EQ(p, RulePack::k2018);
+  EXPECT_TRUE(ParseRulePack("golden-rules-2024", &p));
+  EXPECT_EQ(p, RulePack::k2024);
+  EXPECT_FALSE(ParseRulePack("2020", &p));
+  EXPECT_FALSE(ParseRulePack("", &p));
+}
+
+TEST(Engine, RefusesAgreementNamingUnknownAgency) {
+  IsaSet set;
+  set.agreements = {PoliceIsa("x", "atlantis-mash", kNow, kNow + absl::Hours(1), false)};
+  auto engine = PolicyEngine::Create(std::move(set), DevFederation());
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(engine.status().message(),
+                                "agreement 'x': parties[1]: agency 'atlantis-mash' is not in the "
+                                "federation"))
+      << engine.status();
+}
+
+TEST(Engine, RefusesDuplicateIds) {
+  IsaSet set;
+  set.agreements = {PoliceIsa("x", "iow-mash", kNow, kNow + absl::Hours(1), false),
+                    PoliceIsa("x", "hampshire-crt", kNow, kNow + absl::Hours(1), false)};
+  auto engine = PolicyEngine::Create(std::move(set), DevFederation());
+  ASSERT_FALSE(engine.ok());
+  EXPECT_TRUE(absl::StrContains(engine.status().message(), "duplicate")) << engine.status();
+}
+
+// Area parties: an agreement for a whole area covers each agency in it, and a
+// more specific agreement is preferred when both allow the share.
+TEST(Engine, AreaPartiesAndSpecificity) {
+  v1::InformationSharingAgreement area =
+      PoliceIsa("area", "portsmouth-mash", kNow - absl::Hours(1), kNow + absl::Hours(1), false);
+  area.clear_parties();
+  area.add_parties()->set_area_id("hampshire");
+  area.add_parties()->set_area_id("portsmouth");
+  area.mutable_rules(0)->mutable_senders(0)->set_area_id("hampshire");
+  area.mutable_rules(0)->mutable_recipients(0)->set_area_id("portsmouth");
+  v1::InformationSharingAgreement specific =
+      PoliceIsa("specific", "portsmouth-mash", kNow - absl::Hours(1), kNow + absl::Hours(1), false);
+  IsaSet set;
+  set.agreements = {area, specific};
+  auto engine = PolicyEngine::Create(std::move(set), DevFederation());
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  EXPECT_EQ((*engine)->Decide(Base(), kNow).isa_id(), "specific");
+  v1::Envelope school = Base();
+  school.set_recipient_agency_id("southsea-academy");  // in Portsmouth: only the area agreement
+  school.set_sender_agency_id("hiow-icb");             // in Hampshire
+  const v1::PolicyDecision d = (*engine)->Decide(school, kNow);
+  EXPECT_EQ(d.isa_id(), "area");
+  EXPECT_EQ(d.decision(), ALLOW);
+  EXPECT_EQ((*engine)->FindIsa("area")->content_retention_days(), 30u);
+  EXPECT_EQ((*engine)->FindIsa("nope"), nullptr);
+}
+
+// Of two agreements in force, the one under which the share is allowed wins.
+TEST(Engine, PrefersAgreementThatAllowsTheShare) {
+  v1::InformationSharingAgreement narrow =
+      PoliceIsa("a-narrow", "hampshire-crt", kNow - absl::Hours(1), kNow + absl::Hours(1), false);
+  v1::InformationSharingAgreement wide =
+      PoliceIsa("b-wide", "hampshire-crt", kNow - absl::Hours(1), kNow + absl::Hours(1), true);
+  IsaSet set;
+  set.agreements = {narrow, wide};
+  auto engine = PolicyEngine::Create(std::move(set), DevFederation());
+  ASSERT_TRUE(engine.ok());
+  v1::Envelope e = Base();
+  e.set_recipient_agency_id("hampshire-crt");
+  EXPECT_EQ((*engine)->Decide(e, kNow).isa_id(), "a-narrow");  // tie: smaller id
+  e.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_FULL_CASE_RECORD);
+  const v1::PolicyDecision d = (*engine)->Decide(e, kNow);
+  EXPECT_EQ(d.isa_id(), "b-wide");
+  EXPECT_EQ(d.decision(), ALLOW);
+}
+
+}  // namespace
+}  // namespace safeshare::policy
