@@ -87,6 +87,18 @@ agency portsmouth-mash send --to hampshire-crt --message_id "$CROSS_ID" \
   --payload "$EX/portsmouth-to-hampshire-referral.payload.json" \
   --practitioner pm-sw-0147 --role mash_practitioner
 
+step "Shares the golden rules and the agreements do not allow as declared"
+echo "Southsea Academy declares criminal-offence data and a full case record (beyond its ISA with Portsmouth MASH):"
+agency southsea-academy send --to portsmouth-mash --message_id "demo-$(date +%s)-overshare" \
+  --declaration "$EX/school-overshare-referral.json" \
+  --payload "$EX/school-to-portsmouth-referral.payload.json" \
+  --practitioner dsl-01 --role designated_safeguarding_lead || true
+echo "Southsea Academy asks an IG officer first (held, not delivered, until advice is given):"
+agency southsea-academy send --to portsmouth-mash --message_id "demo-$(date +%s)-advice" \
+  --declaration "$EX/school-advice-requested-referral.json" \
+  --payload "$EX/school-to-portsmouth-referral.payload.json" \
+  --practitioner dsl-01 --role designated_safeguarding_lead
+
 step "What the police see before Portsmouth MASH collects"
 agency hiow-police status "$POLICE_ID"
 

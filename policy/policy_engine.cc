@@ -106,7 +106,7 @@ class Check {
       passes_.insert(passes_.begin(),
                      absl::StrCat(why, " Immediate urgency: shared now, reviewed afterwards."));
     } else {
-      problems_.push_back(absl::StrCat(why, " Held until an IG officer decides."));
+      holds_.push_back(why);
       held_ = true;
     }
   }
@@ -115,9 +115,16 @@ class Check {
     v1::Finding f;
     f.set_check(check);
     f.set_rule(std::move(rule));
-    if (failed_ || held_) {
-      f.set_outcome(failed_ ? v1::FINDING_OUTCOME_FAIL : v1::FINDING_OUTCOME_ADVICE);
-      f.set_reason(absl::StrJoin(problems_, " "));
+    if (failed_) {
+      // A refusal must not read as a hold; what would need advice comes after.
+      f.set_outcome(v1::FINDING_OUTCOME_FAIL);
+      f.set_reason(absl::StrCat(
+          absl::StrJoin(problems_, " "),
+          holds_.empty() ? "" : " Once that is fixed, an IG officer must also decide: ",
+          absl::StrJoin(holds_, " ")));
+    } else if (held_) {
+      f.set_outcome(v1::FINDING_OUTCOME_ADVICE);
+      f.set_reason(absl::StrCat(absl::StrJoin(holds_, " "), " Held until an IG officer decides."));
     } else {
       f.set_outcome(v1::FINDING_OUTCOME_PASS);
       f.set_reason(absl::StrCat(flagged_ ? kFlaggedForReview : "", absl::StrJoin(passes_, " ")));
@@ -128,7 +135,7 @@ class Check {
  private:
   bool immediate_;
   bool failed_ = false, held_ = false, flagged_ = false;
-  std::vector<std::string> passes_, problems_;
+  std::vector<std::string> passes_, problems_, holds_;
 };
 
 std::string RuleLabel(RulePack pack, int check) {
