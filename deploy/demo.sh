@@ -36,6 +36,7 @@ tls {
 store: "sqlite://$DEV/data/gateway.db"
 federation_file: "$DEV/federation/federation.textproto"
 isa_dir: "$ROOT/deploy/isa"
+audit_signing_key_file: "$DEV/federation/gateway/audit-signing.pem"
 rule_pack: "2024"
 CONF
 

@@ -43,7 +43,9 @@ absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
                   require(config.tls().key_file(), "tls.key_file (or --key)"),
                   require(config.store(), "store (or --store)"),
                   require(config.federation_file(), "federation_file (or --federation)"),
-                  require(config.isa_dir(), "isa_dir (or --isa_dir)")}) {
+                  require(config.isa_dir(), "isa_dir (or --isa_dir)"),
+                  require(config.audit_signing_key_file(),
+                          "audit_signing_key_file (or --audit_key)")}) {
     if (!st.ok()) return st;
   }
   if (config.rule_pack().empty()) config.set_rule_pack("2024");

@@ -29,6 +29,7 @@ ABSL_FLAG(std::string, store, "", "Store URI, e.g. sqlite:///var/lib/safeshare/g
 ABSL_FLAG(std::string, federation, "", "Federation file (proto text, safeshare.v1.Federation)");
 ABSL_FLAG(uint64_t, max_message_bytes, 0, "Largest accepted envelope (default 4 MiB)");
 ABSL_FLAG(std::string, isa_dir, "", "Information sharing agreements directory (overrides config)");
+ABSL_FLAG(std::string, audit_key, "", "Audit checkpoint signing key PEM (overrides config)");
 ABSL_FLAG(std::string, rule_pack, "", "Golden rules edition: 2024 (default) or 2018");
 ABSL_FLAG(std::string, runtime_dir, "",
           "Directory for runtime files (default: the SQLite file's directory, else /tmp)");
@@ -83,6 +84,9 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_federation).empty()) config.set_federation_file(absl::GetFlag(FLAGS_federation));
   if (!absl::GetFlag(FLAGS_isa_dir).empty()) config.set_isa_dir(absl::GetFlag(FLAGS_isa_dir));
   if (!absl::GetFlag(FLAGS_rule_pack).empty()) config.set_rule_pack(absl::GetFlag(FLAGS_rule_pack));
+  if (!absl::GetFlag(FLAGS_audit_key).empty()) {
+    config.set_audit_signing_key_file(absl::GetFlag(FLAGS_audit_key));
+  }
   if (absl::GetFlag(FLAGS_max_message_bytes) != 0) {
     config.set_max_message_bytes(absl::GetFlag(FLAGS_max_message_bytes));
   }

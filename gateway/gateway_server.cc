@@ -5,7 +5,9 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include "absl/strings/str_cat.h"
+#include "envelope/keys.h"
 #include "gateway/config.h"
+#include "transparency/checkpoint.h"
 #include "gateway/log.h"
 
 namespace safeshare::gateway {
@@ -25,6 +27,31 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   auto keys = KeyDirectory::Load(gw->store_.get(), *gw->directory_, absl::Now());
   if (!keys.ok()) return keys.status();
   gw->keys_ = std::move(*keys);
+
+  // Checkpoints are signed with the federation's audit key; its public half
+  // in the federation file is what verifiers trust.
+  const auto& log_identity = gw->directory_->federation().audit_log();
+  if (log_identity.origin().empty() || log_identity.public_key().size() != 32) {
+    return absl::FailedPreconditionError(
+        "federation file has no audit_log identity (origin and checkpoint public key)");
+  }
+  auto key_pem = ReadFile(config.audit_signing_key_file());
+  if (!key_pem.ok()) return key_pem.status();
+  auto audit_key = envelope::PrivateKey::FromPem(*key_pem);
+  if (!audit_key.ok() || audit_key->type() != envelope::PrivateKey::Type::kSigning) {
+    return absl::InvalidArgumentError(absl::StrCat(config.audit_signing_key_file(),
+                                                   ": not an Ed25519 private key"));
+  }
+  if (audit_key->RawPublicKey() != log_identity.public_key()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(config.audit_signing_key_file(),
+                     " does not match the audit_log public key in the federation file"));
+  }
+  gw->store_->SetCheckpointSigner(
+      [key = *audit_key, origin = log_identity.origin()](
+          uint64_t size, const std::string& root) -> absl::StatusOr<std::string> {
+        return transparency::SignCheckpoint({origin, size, root}, origin, key.get());
+      });
 
   gw->isa_dir_ = config.isa_dir();
   if (auto st = gw->policy_.Reload(gw->isa_dir_, gw->directory_->federation()); !st.ok()) {

@@ -270,6 +270,18 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
       *agency.add_keys() = envelope::PublicKeyEntry(*key, now);
     }
   }
+  // The gateway's audit checkpoint key; verifiers trust its public half here.
+  {
+    auto audit_key = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
+    if (!audit_key.ok()) return audit_key.status();
+    if (auto st = WriteFileMode(dir + "/gateway/audit-signing.pem", audit_key->Pem(), 0600);
+        !st.ok()) {
+      return st;
+    }
+    auto* log = federation.mutable_audit_log();
+    if (log->origin().empty()) log->set_origin(absl::StrCat("safeshare.", federation.id(), "/audit"));
+    log->set_public_key(audit_key->RawPublicKey());
+  }
   for (const auto& officer : federation.officers()) {
     CertSpec spec;
     spec.common_name = officer.display_name().empty() ? officer.id() : officer.display_name();

@@ -16,6 +16,7 @@ namespace safeshare::agents {
 // Creates `dir` with:
 //   ca/ca.pem, ca/ca.key                  the federation CA
 //   gateway/{ca,cert,key}.pem             server cert for localhost / 127.0.0.1
+//   gateway/audit-signing.pem             Ed25519 key signing audit checkpoints
 //   agencies/<id>/{ca,cert,key}.pem       safeshare://agency/<id>
 //   agencies/<id>/keys/{signing,encryption}-<key_id>.pem  envelope keys
 //   officers/<agency>.<id>/{ca,cert,key}.pem  safeshare://officer/<agency>/<id>

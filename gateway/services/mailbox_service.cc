@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "envelope/envelope_shape.h"
+#include "gateway/audit/audit_records.h"
 #include "gateway/log.h"
 #include "gateway/services/caller.h"
 
@@ -13,21 +14,9 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 
-absl::Status FetchMailbox(Store& store, const Principal& caller,
-                          const safeshare::v1::FetchRequest& request,
-                          safeshare::v1::FetchResponse* response) {
-  if (request.page_size() < 0) {
-    return absl::InvalidArgumentError("page_size must not be negative");
-  }
-  const int limit = request.page_size() == 0 ? kDefaultPageSize
-                                             : std::min(request.page_size(), kMaxPageSize);
-  uint64_t after = 0;
-  if (!request.page_token().empty() && !absl::SimpleAtoi(request.page_token(), &after)) {
-    return absl::InvalidArgumentError("page_token is not one this gateway issued");
-  }
-  auto messages = store.FetchForRecipient(caller.agency_id, after, limit, absl::Now());
-  if (!messages.ok()) return messages.status();
-  for (const StoredMessage& m : *messages) {
+absl::Status FillFetchResponse(const std::vector<StoredMessage>& messages, int limit,
+                               safeshare::v1::FetchResponse* response) {
+  for (const StoredMessage& m : messages) {
     auto* out = response->add_messages();
     out->set_sequence(m.sequence);
     out->set_message_id(m.message_id);
@@ -39,8 +28,8 @@ absl::Status FetchMailbox(Store& store, const Principal& caller,
       *out->mutable_first_delivered_time() = ToTimestamp(*m.first_delivered_time);
     }
   }
-  if (static_cast<int>(messages->size()) == limit) {
-    response->set_next_page_token(absl::StrCat(messages->back().sequence));
+  if (static_cast<int>(messages.size()) == limit) {
+    response->set_next_page_token(absl::StrCat(messages.back().sequence));
   }
   return absl::OkStatus();
 }
@@ -52,13 +41,46 @@ grpc::ServerUnaryReactor* MailboxService::Fetch(grpc::CallbackServerContext* ctx
                                                 safeshare::v1::FetchResponse* response) {
   auto* reactor = ctx->DefaultReactor();
   auto caller = AuthenticateAgency(*ctx, *directory_);
-  absl::Status st = caller.ok() ? FetchMailbox(*store_, *caller, *request, response)
-                                : caller.status();
-  if (st.ok()) {
-    LogEvent("info", "mailbox.fetch",
-             {{"agency", caller->agency_id}, {"count", absl::StrCat(response->messages_size())}});
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
   }
-  reactor->Finish(ToGrpcStatus(st));
+  if (request->page_size() < 0) {
+    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("page_size must not be negative")));
+    return reactor;
+  }
+  const int limit = request->page_size() == 0 ? kDefaultPageSize
+                                              : std::min(request->page_size(), kMaxPageSize);
+  uint64_t after = 0;
+  if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
+    reactor->Finish(
+        ToGrpcStatus(absl::InvalidArgumentError("page_token is not one this gateway issued")));
+    return reactor;
+  }
+  auto messages = std::make_shared<std::vector<StoredMessage>>();
+  const std::string agency = caller->agency_id, uri = caller->uri;
+  const FederationDirectory* directory = directory_;
+  store_->Commit(
+      [=](StoreTransaction& tx) -> absl::Status {
+        auto got = tx.FetchForRecipient(agency, after, limit, absl::Now());
+        if (!got.ok()) return got.status();
+        for (const auto& m : *got) {
+          if (!m.first_delivered_now) continue;  // audited at its first hand-over only
+          auto index = tx.AppendAudit(MessageEventRecord(
+              m, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri, *directory));
+          if (!index.ok()) return index.status();
+        }
+        *messages = std::move(*got);
+        return absl::OkStatus();
+      },
+      [=](const absl::Status& st, const CommitInfo&) {
+        absl::Status out = st.ok() ? FillFetchResponse(*messages, limit, response) : st;
+        if (out.ok()) {
+          LogEvent("info", "mailbox.fetch",
+                   {{"agency", agency}, {"count", absl::StrCat(response->messages_size())}});
+        }
+        reactor->Finish(ToGrpcStatus(out));
+      });
   return reactor;
 }
 
@@ -66,23 +88,40 @@ grpc::ServerUnaryReactor* MailboxService::Ack(grpc::CallbackServerContext* ctx,
                                               const safeshare::v1::AckRequest* request,
                                               safeshare::v1::AckResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st;
   auto caller = AuthenticateAgency(*ctx, *directory_);
   if (!caller.ok()) {
-    st = caller.status();
-  } else if (!envelope::IsValidMessageId(request->message_id())) {
-    st = absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
-  } else {
-    auto acked = store_->Acknowledge(caller->agency_id, request->message_id(), absl::Now());
-    if (acked.ok()) {
-      response->set_message_id(acked->message_id);
-      *response->mutable_acknowledged_time() = ToTimestamp(*acked->acknowledged_time);
-      LogEvent("info", "mailbox.ack",
-               {{"agency", caller->agency_id}, {"message_id", acked->message_id}});
-    }
-    st = acked.status();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
   }
-  reactor->Finish(ToGrpcStatus(st));
+  if (!envelope::IsValidMessageId(request->message_id())) {
+    reactor->Finish(ToGrpcStatus(
+        absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]")));
+    return reactor;
+  }
+  auto acked = std::make_shared<StoredMessage>();
+  const std::string agency = caller->agency_id, uri = caller->uri, id = request->message_id();
+  const FederationDirectory* directory = directory_;
+  store_->Commit(
+      [=](StoreTransaction& tx) -> absl::Status {
+        const absl::Time now = absl::Now();
+        auto m = tx.Acknowledge(agency, id, now);
+        if (!m.ok()) return m.status();
+        if (m->acknowledged_time == now) {  // this call acknowledged it
+          auto index = tx.AppendAudit(MessageEventRecord(
+              *m, safeshare::v1::AUDIT_EVENT_TYPE_ACKNOWLEDGED, uri, *directory));
+          if (!index.ok()) return index.status();
+        }
+        *acked = std::move(*m);
+        return absl::OkStatus();
+      },
+      [=](const absl::Status& st, const CommitInfo&) {
+        if (st.ok()) {
+          response->set_message_id(acked->message_id);
+          *response->mutable_acknowledged_time() = ToTimestamp(*acked->acknowledged_time);
+          LogEvent("info", "mailbox.ack", {{"agency", agency}, {"message_id", id}});
+        }
+        reactor->Finish(ToGrpcStatus(st));
+      });
   return reactor;
 }
 
@@ -90,30 +129,50 @@ grpc::ServerUnaryReactor* MailboxService::RefuseContent(
     grpc::CallbackServerContext* ctx, const safeshare::v1::RefuseContentRequest* request,
     safeshare::v1::RefuseContentResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st;
+  absl::Status invalid;
   auto caller = AuthenticateAgency(*ctx, *directory_);
   if (!caller.ok()) {
-    st = caller.status();
+    invalid = caller.status();
   } else if (!envelope::IsValidMessageId(request->message_id())) {
-    st = absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
+    invalid = absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
   } else if (request->reason() == safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED ||
              !safeshare::v1::ContentRefusalReason_IsValid(request->reason())) {
-    st = absl::InvalidArgumentError("reason must be set to a known ContentRefusalReason");
+    invalid = absl::InvalidArgumentError("reason must be set to a known ContentRefusalReason");
   } else if (request->detail().size() > 1024) {
-    st = absl::InvalidArgumentError("detail must be at most 1024 characters");
-  } else {
-    auto refused = store_->RefuseContent(caller->agency_id, request->message_id(),
-                                         request->reason(), request->detail(), absl::Now());
-    st = refused.status();
-    if (refused.ok()) {
-      response->set_message_id(refused->message_id);
-      LogEvent("warn", "mailbox.content_refused",
-               {{"agency", caller->agency_id},
-                {"message_id", refused->message_id},
-                {"reason", safeshare::v1::ContentRefusalReason_Name(refused->refusal_reason)}});
-    }
+    invalid = absl::InvalidArgumentError("detail must be at most 1024 characters");
   }
-  reactor->Finish(ToGrpcStatus(st));
+  if (!invalid.ok()) {
+    reactor->Finish(ToGrpcStatus(invalid));
+    return reactor;
+  }
+  auto refused = std::make_shared<StoredMessage>();
+  const std::string agency = caller->agency_id, uri = caller->uri, id = request->message_id();
+  const auto reason = request->reason();
+  const std::string detail = request->detail();
+  const FederationDirectory* directory = directory_;
+  store_->Commit(
+      [=](StoreTransaction& tx) -> absl::Status {
+        const absl::Time now = absl::Now();
+        auto m = tx.RefuseContent(agency, id, reason, detail, now);
+        if (!m.ok()) return m.status();
+        if (m->acknowledged_time == now) {
+          auto index = tx.AppendAudit(MessageEventRecord(
+              *m, safeshare::v1::AUDIT_EVENT_TYPE_CONTENT_REFUSED_BY_RECIPIENT, uri, *directory));
+          if (!index.ok()) return index.status();
+        }
+        *refused = std::move(*m);
+        return absl::OkStatus();
+      },
+      [=](const absl::Status& st, const CommitInfo&) {
+        if (st.ok()) {
+          response->set_message_id(refused->message_id);
+          LogEvent("warn", "mailbox.content_refused",
+                   {{"agency", agency},
+                    {"message_id", id},
+                    {"reason", safeshare::v1::ContentRefusalReason_Name(refused->refusal_reason)}});
+        }
+        reactor->Finish(ToGrpcStatus(st));
+      });
   return reactor;
 }
 

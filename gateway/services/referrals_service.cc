@@ -5,6 +5,8 @@
 #include "envelope/digest.h"
 #include "envelope/envelope_shape.h"
 #include "envelope/sealing.h"
+#include "gateway/audit/audit_records.h"
+#include "gateway/audit/receipt_proofs.h"
 #include "gateway/log.h"
 #include "gateway/services/caller.h"
 #include "google/protobuf/any.pb.h"
@@ -48,28 +50,34 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
                                                    const SubmitRequest* request,
                                                    SubmitResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status status;
   auto caller = AuthenticateAgency(*ctx, *directory_);
   if (!caller.ok()) {
-    status = caller.status();
-  } else {
-    status = DoSubmit(*caller, *request, response);
-  }
-  if (!status.ok()) {
     LogEvent("warn", "submit.refused",
-             {{"caller", caller.ok() ? caller->uri : std::string("unauthenticated")},
-              {"code", absl::StatusCodeToString(status.code())}});
+             {{"caller", "unauthenticated"},
+              {"code", absl::StatusCodeToString(caller.status().code())}});
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
   }
-  if (!status.ok() && response->state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
-    reactor->Finish(WithReceipt(status, *response));
-  } else {
-    reactor->Finish(ToGrpcStatus(status));
-  }
+  const std::string uri = caller->uri;
+  SubmitAsync(*caller, *request, response, [reactor, response, uri](const absl::Status& status) {
+    if (status.ok()) {
+      reactor->Finish(grpc::Status::OK);
+      return;
+    }
+    LogEvent("warn", "submit.refused",
+             {{"caller", uri}, {"code", absl::StatusCodeToString(status.code())}});
+    if (response->state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
+      reactor->Finish(WithReceipt(status, *response));
+    } else {
+      reactor->Finish(ToGrpcStatus(status));
+    }
+  });
   return reactor;
 }
 
-absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitRequest& request,
-                                        SubmitResponse* response) {
+absl::Status ReferralsService::Validate(const Principal& caller, const SubmitRequest& request,
+                                        safeshare::v1::Envelope* envelope, bool* parsed) const {
+  *parsed = false;
   const auto& signed_envelope = request.signed_envelope();
   const size_t size = signed_envelope.ByteSizeLong();
   if (size > max_message_bytes_) {
@@ -77,13 +85,14 @@ absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitReq
         absl::StrCat("signed envelope is ", size, " bytes; this gateway accepts at most ",
                      max_message_bytes_, " bytes"));
   }
-  auto envelope = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
-  if (!envelope.ok()) return envelope.status();
+  auto parsed_envelope = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
+  if (!parsed_envelope.ok()) return parsed_envelope.status();
+  *envelope = std::move(*parsed_envelope);
+  *parsed = true;
   if (absl::Status st = envelope::ValidateEnvelopeShape(*envelope); !st.ok()) return st;
   if (absl::Status st = envelope::ValidateSealedShape(signed_envelope, *envelope); !st.ok()) {
     return st;
   }
-
   if (envelope->sender_agency_id() != caller.agency_id) {
     return absl::PermissionDeniedError(absl::StrCat(
         "envelope.sender_agency_id is ", envelope->sender_agency_id(),
@@ -98,19 +107,48 @@ absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitReq
     return absl::FailedPreconditionError(absl::StrCat(
         "recipient agency ", recipient->id(), " has been revoked and cannot receive messages"));
   }
+  return VerifySealing(signed_envelope, *envelope);
+}
 
-  if (absl::Status st = VerifySealing(signed_envelope, *envelope); !st.ok()) return st;
+void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest& request,
+                                   SubmitResponse* response,
+                                   std::function<void(const absl::Status&)> done) {
+  safeshare::v1::Envelope envelope;
+  bool parsed = false;
+  if (absl::Status invalid = Validate(caller, request, &envelope, &parsed); !invalid.ok()) {
+    // Refused before policy: still audited, since the sender is known.
+    auto record = std::make_shared<safeshare::v1::AuditRecord>(SubmitRefusedRecord(
+        caller.agency_id, caller.uri, parsed ? &envelope : nullptr, invalid, *directory_));
+    store_->Commit(
+        [record](StoreTransaction& tx) { return tx.AppendAudit(*record).status(); },
+        [invalid, done](const absl::Status& st, const CommitInfo&) {
+          done(st.ok() ? invalid : st);
+        });
+    return;
+  }
 
-  const absl::Time now = absl::Now();
+  const auto& signed_envelope = request.signed_envelope();
   std::shared_ptr<const policy::PolicyEngine> engine = policy_->Current();
-  if (engine == nullptr) return absl::UnavailableError("no sharing policy is loaded");
-  safeshare::v1::PolicyDecision decision = engine->Decide(*envelope, now, pack_);
+  if (engine == nullptr) {
+    done(absl::UnavailableError("no sharing policy is loaded"));
+    return;
+  }
+  const absl::Time now = absl::Now();
+  safeshare::v1::PolicyDecision decision = engine->Decide(envelope, now, pack_);
 
-  StoredMessage m;
-  m.message_id = envelope->message_id();
+  // Shared by the transaction and its completion.
+  struct State {
+    StoredMessage message;
+    SubmitResponse receipt;
+    safeshare::v1::AuditRecord record;
+    std::optional<StoredMessage> existing;
+  };
+  auto state = std::make_shared<State>();
+  StoredMessage& m = state->message;
+  m.message_id = envelope.message_id();
   m.sender_agency_id = caller.agency_id;
-  m.recipient_agency_id = recipient->id();
-  m.kind = envelope->kind();
+  m.recipient_agency_id = envelope.recipient_agency_id();
+  m.kind = envelope.kind();
   m.envelope_sha256 = envelope::Sha256(signed_envelope.envelope_bytes());
   m.accepted_time = now;
   switch (decision.decision()) {
@@ -128,55 +166,83 @@ absl::Status ReferralsService::DoSubmit(const Principal& caller, const SubmitReq
       m.state = safeshare::v1::MESSAGE_STATE_REFUSED;
       break;
   }
-
-  SubmitResponse receipt;
+  state->record = DecisionRecord(envelope, decision, m.state, caller.uri, *directory_);
+  SubmitResponse& receipt = state->receipt;
   receipt.set_message_id(m.message_id);
   receipt.set_state(m.state);
-  *receipt.mutable_decision() = std::move(decision);
   *receipt.mutable_accepted_time() = ToTimestamp(now);
   receipt.set_envelope_sha256(m.envelope_sha256);
-  m.receipt = receipt.SerializeAsString();
+  *receipt.mutable_decision() = std::move(decision);
 
-  auto inserted = store_->InsertMessage(m);
-  if (!inserted.ok()) {
-    LogEvent("error", "store.write_failed",
-             {{"message_id", m.message_id},
-              {"code", absl::StatusCodeToString(inserted.status().code())},
-              {"detail", std::string(inserted.status().message())}});
-    return inserted.status();
-  }
-  if (!inserted->inserted) {
-    const StoredMessage& first = inserted->message;
-    if (first.sender_agency_id != caller.agency_id ||
-        first.envelope_sha256 != m.envelope_sha256) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "message id ", m.message_id,
-          " was already used for a different envelope; choose a new message id"));
-    }
-    if (!response->ParseFromString(first.receipt)) {
-      return absl::DataLossError(absl::StrCat("stored receipt for ", m.message_id, " is corrupt"));
-    }
-    LogEvent("info", "submit.duplicate", {{"message_id", m.message_id}});
-    return response->state() == safeshare::v1::MESSAGE_STATE_REFUSED ? DeniedStatus(*response)
-                                                                       : absl::OkStatus();
-  }
-  *response = std::move(receipt);
-  if (response->state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
-    LogEvent("info", "submit.denied",
-             {{"message_id", m.message_id},
-              {"sender", m.sender_agency_id},
-              {"recipient", m.recipient_agency_id},
-              {"isa", response->decision().isa_id()}});
-    return DeniedStatus(*response);
-  }
-  LogEvent("info", m.state == safeshare::v1::MESSAGE_STATE_HELD ? "submit.held" : "submit.accepted",
-           {{"message_id", m.message_id},
-            {"sender", m.sender_agency_id},
-            {"recipient", m.recipient_agency_id},
-            {"kind", safeshare::v1::MessageKind_Name(m.kind)},
-            {"isa", response->decision().isa_id()},
-            {"bytes", absl::StrCat(size)}});
-  return absl::OkStatus();
+  const size_t size = signed_envelope.ByteSizeLong();
+  Store* store = store_;
+  store_->Commit(
+      [state](StoreTransaction& tx) -> absl::Status {
+        // Audit first: nothing reaches a mailbox without its record.
+        auto index = tx.AppendAudit(state->record);
+        if (!index.ok()) return index.status();
+        state->receipt.mutable_audit_inclusion_proof()->set_leaf_index(*index);
+        state->message.receipt = state->receipt.SerializeAsString();
+        auto inserted = tx.InsertMessage(state->message);
+        if (!inserted.ok()) return inserted.status();
+        if (!inserted->inserted) {
+          state->existing = std::move(inserted->message);
+          return absl::AbortedError("duplicate message id");  // undoes the audit append
+        }
+        return absl::OkStatus();
+      },
+      [state, store, response, done, size](const absl::Status& st, const CommitInfo& info) {
+        const StoredMessage& m = state->message;
+        if (state->existing.has_value()) {
+          const StoredMessage& first = *state->existing;
+          if (first.sender_agency_id != m.sender_agency_id ||
+              first.envelope_sha256 != m.envelope_sha256) {
+            done(absl::AlreadyExistsError(absl::StrCat(
+                "message id ", m.message_id,
+                " was already used for a different envelope; choose a new message id")));
+            return;
+          }
+          if (!response->ParseFromString(first.receipt)) {
+            done(absl::DataLossError(
+                absl::StrCat("stored receipt for ", m.message_id, " is corrupt")));
+            return;
+          }
+          LogEvent("info", "submit.duplicate", {{"message_id", m.message_id}});
+          auto latest = store->LatestCheckpoint();
+          if (latest.ok()) (void)AttachAuditProof(*store, *latest, response);
+          done(response->state() == safeshare::v1::MESSAGE_STATE_REFUSED ? DeniedStatus(*response)
+                                                                         : absl::OkStatus());
+          return;
+        }
+        if (!st.ok()) {
+          LogEvent("error", "store.write_failed",
+                   {{"message_id", m.message_id},
+                    {"code", absl::StatusCodeToString(st.code())},
+                    {"detail", std::string(st.message())}});
+          done(st);
+          return;
+        }
+        *response = state->receipt;
+        if (absl::Status proof = AttachAuditProof(*store, info, response); !proof.ok()) {
+          // Committed and audited; only the proof is missing from the reply.
+          LogEvent("error", "audit.proof_failed",
+                   {{"message_id", m.message_id}, {"detail", std::string(proof.message())}});
+        }
+        const char* event = m.state == safeshare::v1::MESSAGE_STATE_REFUSED ? "submit.denied"
+                            : m.state == safeshare::v1::MESSAGE_STATE_HELD  ? "submit.held"
+                                                                            : "submit.accepted";
+        LogEvent("info", event,
+                 {{"message_id", m.message_id},
+                  {"sender", m.sender_agency_id},
+                  {"recipient", m.recipient_agency_id},
+                  {"kind", safeshare::v1::MessageKind_Name(m.kind)},
+                  {"isa", response->decision().isa_id()},
+                  {"audit_index",
+                   absl::StrCat(response->audit_inclusion_proof().leaf_index())},
+                  {"bytes", absl::StrCat(size)}});
+        done(m.state == safeshare::v1::MESSAGE_STATE_REFUSED ? DeniedStatus(*response)
+                                                             : absl::OkStatus());
+      });
 }
 
 absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,

@@ -29,12 +29,18 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
                                    const safeshare::v1::SubmitRequest* request,
                                    safeshare::v1::SubmitResponse* response) override;
 
-  // The work of Submit, separated from the reactor for testing. On a policy
-  // DENY it fills `response` with the receipt and returns FAILED_PRECONDITION.
-  absl::Status DoSubmit(const Principal& caller, const safeshare::v1::SubmitRequest& request,
-                        safeshare::v1::SubmitResponse* response);
+  // The work of Submit: validate, decide, audit and store in one group
+  // commit, then call `done` (on the store's committer thread). On a policy
+  // DENY `response` holds the receipt and the status is FAILED_PRECONDITION.
+  void SubmitAsync(const Principal& caller, const safeshare::v1::SubmitRequest& request,
+                   safeshare::v1::SubmitResponse* response,
+                   std::function<void(const absl::Status&)> done);
 
  private:
+  // Everything checked before policy; `parsed` says whether `envelope` was
+  // filled (for the refusal's audit record).
+  absl::Status Validate(const Principal& caller, const safeshare::v1::SubmitRequest& request,
+                        safeshare::v1::Envelope* envelope, bool* parsed) const;
   // Signature, signing key ownership and recipient key id.
   absl::Status VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
                              const safeshare::v1::Envelope& envelope) const;

@@ -5,13 +5,17 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gateway/log.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace safeshare::gateway {
 namespace {
 
 using safeshare::v1::MessageState;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
@@ -48,6 +52,44 @@ CREATE TABLE IF NOT EXISTS agency_keys (
   not_after_us  INTEGER,
   current       INTEGER NOT NULL,
   revoked_us    INTEGER
+);
+)sql";
+
+// Version 2 -> 3: the audit log. audit_log holds the leaves (level 0);
+// audit_nodes every complete subtree above them; proofs read O(log n) rows.
+constexpr const char* kMigrateTo3 = R"sql(
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq               INTEGER PRIMARY KEY,
+  record            BLOB    NOT NULL,
+  leaf_hash         BLOB    NOT NULL,
+  time_us           INTEGER NOT NULL,
+  event             INTEGER NOT NULL,
+  message_id        TEXT    NOT NULL,
+  kind              INTEGER NOT NULL,
+  sender            TEXT    NOT NULL,
+  recipient         TEXT    NOT NULL,
+  sender_area       TEXT    NOT NULL,
+  recipient_area    TEXT    NOT NULL,
+  purpose           INTEGER NOT NULL,
+  decision          INTEGER NOT NULL,
+  subject_reference TEXT    NOT NULL,
+  flagged_checks    TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_sender ON audit_log (sender, seq);
+CREATE INDEX IF NOT EXISTS audit_by_recipient ON audit_log (recipient, seq);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit_log (time_us);
+CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_log (subject_reference);
+CREATE TABLE IF NOT EXISTS audit_nodes (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB    NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  tree_size INTEGER PRIMARY KEY,
+  root_hash BLOB    NOT NULL,
+  note      TEXT    NOT NULL,
+  time_us   INTEGER NOT NULL
 );
 )sql";
 
@@ -188,7 +230,58 @@ auto InTransaction(sqlite3* db, Fn body) -> decltype(body()) {
   return result;
 }
 
+// Deterministic bytes: what the leaf hash covers, reproducible by verifiers.
+std::string SerializeRecord(const safeshare::v1::AuditRecord& r) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  r.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+// Checks that failed or asked for advice, as ",check,check," for LIKE queries.
+std::string FlaggedChecks(const safeshare::v1::AuditRecord& r) {
+  std::string out = ",";
+  for (const auto& f : r.decision().findings()) {
+    if (f.outcome() == safeshare::v1::FINDING_OUTCOME_FAIL ||
+        f.outcome() == safeshare::v1::FINDING_OUTCOME_ADVICE) {
+      absl::StrAppend(&out, f.check(), ",");
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+// Complete subtree hashes from the database: leaves from audit_log, the rest
+// from audit_nodes.
+class SqliteStore::Subtrees final : public transparency::SubtreeSource {
+ public:
+  explicit Subtrees(sqlite3* db) : db_(db) {}
+  absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
+    Statement s(db_, level == 0 ? "SELECT leaf_hash FROM audit_log WHERE seq = ?"
+                                : "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?");
+    if (auto st = s.status("read tree"); !st.ok()) return st;
+    if (level == 0) {
+      s.Bind(1, static_cast<int64_t>(index));
+    } else {
+      s.Bind(1, static_cast<int64_t>(level));
+      s.Bind(2, static_cast<int64_t>(index));
+    }
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) return s.Text(0);
+    if (rc == SQLITE_DONE) {
+      return absl::DataLossError(
+          absl::StrCat("store: audit tree node (", level, ", ", index, ") is missing"));
+    }
+    return SqliteError(db_, rc, "read tree");
+  }
+
+ private:
+  sqlite3* db_;
+};
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
@@ -230,19 +323,179 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     // One transaction: a crash leaves the old version intact.
     auto migrated = InTransaction(db, [&]() -> absl::StatusOr<bool> {
       // kSchema is version 1 plus new tables; later versions alter it.
-      if (auto st = store->Exec(kSchema); !st.ok()) return st;
-      if (auto st = store->Exec(kMigrateTo2); !st.ok()) return st;
-      if (auto st = store->Exec("PRAGMA user_version=2"); !st.ok()) return st;
+      if (version < 2) {
+        if (auto st = store->Exec(kSchema); !st.ok()) return st;
+        if (auto st = store->Exec(kMigrateTo2); !st.ok()) return st;
+      }
+      if (auto st = store->Exec(kMigrateTo3); !st.ok()) return st;
+      if (auto st = store->Exec("PRAGMA user_version=3"); !st.ok()) return st;
       return true;
     });
     if (!migrated.ok()) return migrated.status();
   }
+  uint64_t size = 0;
+  {
+    Statement c(db, "SELECT COUNT(*), COALESCE(MAX(seq) + 1, 0) FROM audit_log");
+    if (c.Step() != SQLITE_ROW) return SqliteError(db, SQLITE_ERROR, "count audit log");
+    size = static_cast<uint64_t>(c.Int(0));
+    if (static_cast<uint64_t>(c.Int(1)) != size) {
+      return absl::DataLossError(
+          absl::StrCat("store: ", path, ": the audit log has gaps (", size, " records, highest ",
+                       c.Int(1) - 1, "); run `safeshare audit verify` on a copy"));
+    }
+  }
+  Subtrees source(db);
+  auto frontier = transparency::Frontier::Load(source, size);
+  if (!frontier.ok()) return frontier.status();
+  store->frontier_ = std::move(*frontier);
+  store->committer_ = std::thread([s = store.get()] { s->CommitterLoop(); });
   return store;
 }
 
 SqliteStore::~SqliteStore() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  if (committer_.joinable()) committer_.join();
   absl::MutexLock lock(&mu_);
   sqlite3_close_v2(db_);
+}
+
+// ---- Group commit ----
+
+class SqliteStore::Transaction final : public StoreTransaction {
+ public:
+  explicit Transaction(SqliteStore* s) : s_(s) {}
+  absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->InsertMessageTx(m);
+  }
+  absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(const std::string& recipient,
+                                                               uint64_t after, int limit,
+                                                               absl::Time now) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->FetchForRecipientTx(recipient, after, limit, now);
+  }
+  absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient, const std::string& id,
+                                            absl::Time now) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->AcknowledgeTx(recipient, id, now);
+  }
+  absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
+                                              const std::string& id,
+                                              safeshare::v1::ContentRefusalReason reason,
+                                              const std::string& detail, absl::Time now) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->RefuseContentTx(recipient, id, reason, detail, now);
+  }
+  absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->AppendAuditTx(std::move(record));
+  }
+
+ private:
+  SqliteStore* s_;
+};
+
+void SqliteStore::Commit(Work work, Done done) {
+  absl::MutexLock lock(&queue_mu_);
+  if (stopping_) {
+    done(absl::UnavailableError("store: shutting down"), CommitInfo());
+    return;
+  }
+  queue_.push_back({std::move(work), std::move(done)});
+}
+
+void SqliteStore::CommitterLoop() {
+  constexpr size_t kMaxBatch = 1024;
+  for (;;) {
+    std::deque<Job> batch;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return s->stopping_ || !s->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and nothing left to do
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    RunBatch(batch);
+  }
+}
+
+void SqliteStore::RunBatch(std::deque<Job>& batch) {
+  std::vector<absl::Status> results(batch.size());
+  absl::Status commit_status;
+  CommitInfo info;
+  {
+    absl::MutexLock lock(&mu_);
+    const transparency::Frontier before_batch = frontier_;
+    int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      commit_status = SqliteError(db_, rc, "begin transaction");
+    } else {
+      Transaction tx(this);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const transparency::Frontier before_job = frontier_;
+        sqlite3_exec(db_, "SAVEPOINT job", nullptr, nullptr, nullptr);
+        results[i] = batch[i].work(tx);
+        if (results[i].ok()) {
+          sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+        } else {
+          // This job alone is undone; the rest of the batch goes ahead.
+          sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
+          sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+          frontier_ = before_job;
+        }
+      }
+      info.tree_size = frontier_.size();
+      info.root_hash = frontier_.Root();
+      if (frontier_.size() != before_batch.size() && signer_) {
+        auto note = signer_(info.tree_size, info.root_hash);
+        if (!note.ok()) {
+          commit_status = note.status();
+        } else {
+          info.checkpoint_note = *note;
+          Statement c(db_,
+                      "INSERT INTO audit_checkpoints (tree_size, root_hash, note, time_us) "
+                      "VALUES (?, ?, ?, ?)");
+          c.Bind(1, static_cast<int64_t>(info.tree_size));
+          c.BindBlob(2, info.root_hash);
+          c.Bind(3, *note);
+          c.Bind(4, ToMicros(absl::Now()));
+          if (int crc = c.Step(); crc != SQLITE_DONE) {
+            commit_status = SqliteError(db_, crc, "store checkpoint");
+          }
+        }
+      }
+      if (commit_status.ok()) {
+        rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK) commit_status = SqliteError(db_, rc, "commit");
+      }
+      if (!commit_status.ok()) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        frontier_ = before_batch;
+      }
+    }
+    if (!commit_status.ok()) {
+      // Nothing of this batch is durable; say so plainly in the log.
+      LogEvent("error", "store.commit_failed",
+               {{"jobs", absl::StrCat(batch.size())},
+                {"code", absl::StatusCodeToString(commit_status.code())},
+                {"detail", std::string(commit_status.message())}});
+    } else if (info.checkpoint_note.empty() && info.tree_size > 0) {
+      auto latest = LatestCheckpointLocked();
+      if (latest.ok()) info.checkpoint_note = latest->checkpoint_note;
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].done(commit_status.ok() ? results[i] : commit_status, info);
+  }
 }
 
 absl::Status SqliteStore::Exec(const char* sql) {
@@ -275,9 +528,8 @@ absl::Status SqliteStore::AddEventLocked(const std::string& message_id, MessageS
   return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, "record state change");
 }
 
-absl::StatusOr<InsertResult> SqliteStore::InsertMessage(const StoredMessage& m) {
-  absl::MutexLock lock(&mu_);
-  return InTransaction(db_, [&]() -> absl::StatusOr<InsertResult> {
+absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m) {
+  {
     auto existing = LoadLocked(m.message_id);
     if (!existing.ok()) return existing.status();
     if (existing->has_value()) return InsertResult{false, std::move(**existing)};
@@ -302,13 +554,12 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessage(const StoredMessage& m) 
     InsertResult result{true, m};
     result.message.sequence = static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));
     return result;
-  });
+  }
 }
 
-absl::StatusOr<std::vector<StoredMessage>> SqliteStore::FetchForRecipient(
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::FetchForRecipientTx(
     const std::string& recipient, uint64_t after_sequence, int limit, absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  return InTransaction(db_, [&]() -> absl::StatusOr<std::vector<StoredMessage>> {
+  {
     std::string sql = absl::StrCat(
         "SELECT ", kColumns,
         " FROM messages WHERE recipient = ? AND acknowledged_us IS NULL AND sequence > ? "
@@ -345,10 +596,11 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::FetchForRecipient(
         return st;
       }
       m.first_delivered_time = now;
+      m.first_delivered_now = true;
       m.state = next;
     }
     return out;
-  });
+  }
 }
 
 absl::StatusOr<StoredMessage> SqliteStore::RecipientMessageLocked(
@@ -367,11 +619,10 @@ absl::StatusOr<StoredMessage> SqliteStore::RecipientMessageLocked(
   return std::move(**loaded);
 }
 
-absl::StatusOr<StoredMessage> SqliteStore::RefuseContent(
+absl::StatusOr<StoredMessage> SqliteStore::RefuseContentTx(
     const std::string& recipient, const std::string& message_id,
     safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  return InTransaction(db_, [&]() -> absl::StatusOr<StoredMessage> {
+  {
     auto loaded = RecipientMessageLocked(recipient, message_id);
     if (!loaded.ok()) return loaded.status();
     StoredMessage m = std::move(*loaded);
@@ -395,14 +646,13 @@ absl::StatusOr<StoredMessage> SqliteStore::RefuseContent(
     m.refusal_reason = reason;
     m.refusal_detail = detail;
     return m;
-  });
+  }
 }
 
-absl::StatusOr<StoredMessage> SqliteStore::Acknowledge(const std::string& recipient,
-                                                       const std::string& message_id,
-                                                       absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  return InTransaction(db_, [&]() -> absl::StatusOr<StoredMessage> {
+absl::StatusOr<StoredMessage> SqliteStore::AcknowledgeTx(const std::string& recipient,
+                                                         const std::string& message_id,
+                                                         absl::Time now) {
+  {
     auto loaded = RecipientMessageLocked(recipient, message_id);
     if (!loaded.ok()) return loaded.status();
     StoredMessage m = std::move(*loaded);
@@ -420,7 +670,7 @@ absl::StatusOr<StoredMessage> SqliteStore::Acknowledge(const std::string& recipi
     m.acknowledged_time = now;
     m.state = safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED;
     return m;
-  });
+  }
 }
 
 absl::StatusOr<StoredMessage> SqliteStore::GetMessage(const std::string& message_id) {
@@ -589,6 +839,182 @@ absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::RevokeKey(const std::strin
     k.set_current(false);
     return k;
   });
+}
+
+// ---- Audit log ----
+
+absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord record) {
+  const uint64_t index = frontier_.size();
+  record.set_sequence(index);
+  if (!record.has_time()) {
+    const int64_t us = ToMicros(absl::Now());
+    record.mutable_time()->set_seconds(us / 1000000);
+    record.mutable_time()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+  }
+  const std::string bytes = SerializeRecord(record);
+  const std::string leaf = transparency::LeafHash(bytes);
+  Statement s(db_,
+              "INSERT INTO audit_log (seq, record, leaf_hash, time_us, event, message_id, kind, "
+              "sender, recipient, sender_area, recipient_area, purpose, decision, "
+              "subject_reference, flagged_checks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (auto st = s.status("append audit record"); !st.ok()) return st;
+  s.Bind(1, static_cast<int64_t>(index));
+  s.BindBlob(2, bytes);
+  s.BindBlob(3, leaf);
+  s.Bind(4, TsMicros(record.time()));
+  s.Bind(5, static_cast<int64_t>(record.event()));
+  s.Bind(6, record.message_id());
+  s.Bind(7, static_cast<int64_t>(record.kind()));
+  s.Bind(8, record.sender_agency_id());
+  s.Bind(9, record.recipient_agency_id());
+  s.Bind(10, record.sender_area_id());
+  s.Bind(11, record.recipient_area_id());
+  s.Bind(12, static_cast<int64_t>(record.declaration().purpose()));
+  s.Bind(13, static_cast<int64_t>(record.decision().decision()));
+  s.Bind(14, record.declaration().subject_reference());
+  s.Bind(15, FlaggedChecks(record));
+  if (int rc = s.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "append audit record");
+  auto completed = frontier_.Append(leaf);
+  if (!completed.ok()) return completed.status();
+  for (const auto& node : *completed) {
+    if (node.level == 0) continue;  // the leaf row holds it
+    Statement n(db_, "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)");
+    if (auto st = n.status("store tree node"); !st.ok()) return st;
+    n.Bind(1, static_cast<int64_t>(node.level));
+    n.Bind(2, static_cast<int64_t>(node.index));
+    n.BindBlob(3, node.hash);
+    if (int rc = n.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "store tree node");
+  }
+  return index;
+}
+
+void SqliteStore::SetCheckpointSigner(CheckpointSigner signer) {
+  absl::MutexLock lock(&mu_);
+  signer_ = std::move(signer);
+}
+
+absl::StatusOr<CommitInfo> SqliteStore::LatestCheckpointLocked() {
+  CommitInfo info;
+  Statement s(db_,
+              "SELECT tree_size, root_hash, note FROM audit_checkpoints "
+              "ORDER BY tree_size DESC LIMIT 1");
+  if (auto st = s.status("read checkpoint"); !st.ok()) return st;
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) {
+    info.root_hash = transparency::EmptyRootHash();
+    return info;
+  }
+  if (rc != SQLITE_ROW) return SqliteError(db_, rc, "read checkpoint");
+  info.tree_size = static_cast<uint64_t>(s.Int(0));
+  info.root_hash = s.Text(1);
+  info.checkpoint_note = s.Text(2);
+  return info;
+}
+
+absl::StatusOr<CommitInfo> SqliteStore::LatestCheckpoint() {
+  absl::MutexLock lock(&mu_);
+  return LatestCheckpointLocked();
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::Checkpoints() {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "SELECT note FROM audit_checkpoints ORDER BY tree_size");
+  if (auto st = s.status("read checkpoints"); !st.ok()) return st;
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(s.Text(0));
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "read checkpoints");
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::InclusionProof(uint64_t leaf_index,
+                                                                     uint64_t tree_size) {
+  absl::MutexLock lock(&mu_);
+  if (tree_size > frontier_.size()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("the audit log has ", frontier_.size(), " records, not ", tree_size));
+  }
+  Subtrees source(db_);
+  return transparency::InclusionProof(source, leaf_index, tree_size);
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t first_size,
+                                                                       uint64_t second_size) {
+  absl::MutexLock lock(&mu_);
+  if (second_size > frontier_.size()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("the audit log has ", frontier_.size(), " records, not ", second_size));
+  }
+  Subtrees source(db_);
+  return transparency::ConsistencyProof(source, first_size, second_size);
+}
+
+absl::StatusOr<AuditLeaf> SqliteStore::GetAuditLeaf(uint64_t leaf_index) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "SELECT record, leaf_hash FROM audit_log WHERE seq = ?");
+  if (auto st = s.status("read audit record"); !st.ok()) return st;
+  s.Bind(1, static_cast<int64_t>(leaf_index));
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError(absl::StrCat("no audit record ", leaf_index));
+  }
+  if (rc != SQLITE_ROW) return SqliteError(db_, rc, "read audit record");
+  return AuditLeaf{leaf_index, s.Text(0), s.Text(1)};
+}
+
+absl::Status SqliteStore::ScanAudit(const AuditFilter& f, uint64_t start, size_t limit,
+                                    const std::function<bool(const AuditLeaf&)>& visit) {
+  std::vector<std::string> where = {"seq >= ?"};
+  std::vector<std::function<void(Statement&, int)>> binds;
+  binds.push_back([start](Statement& s, int i) { s.Bind(i, static_cast<int64_t>(start)); });
+  auto text = [&](const char* clause, std::string v) {
+    where.push_back(clause);
+    binds.push_back([v](Statement& s, int i) { s.Bind(i, v); });
+  };
+  auto num = [&](const char* clause, int64_t v) {
+    where.push_back(clause);
+    binds.push_back([v](Statement& s, int i) { s.Bind(i, v); });
+  };
+  if (!f.agencies.empty()) {
+    std::vector<std::string> marks(f.agencies.size(), "?");
+    const std::string in = absl::StrJoin(marks, ",");
+    where.push_back(absl::StrCat("(sender IN (", in, ") OR recipient IN (", in, "))"));
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto& a : f.agencies) binds.push_back([a](Statement& s, int i) { s.Bind(i, a); });
+    }
+  }
+  if (!f.agency_id.empty()) {
+    where.push_back("(sender = ? OR recipient = ?)");
+    binds.push_back([v = f.agency_id](Statement& s, int i) { s.Bind(i, v); });
+    binds.push_back([v = f.agency_id](Statement& s, int i) { s.Bind(i, v); });
+  }
+  if (!f.area_id.empty()) {
+    where.push_back("(sender_area = ? OR recipient_area = ?)");
+    binds.push_back([v = f.area_id](Statement& s, int i) { s.Bind(i, v); });
+    binds.push_back([v = f.area_id](Statement& s, int i) { s.Bind(i, v); });
+  }
+  if (f.start) num("time_us >= ?", ToMicros(*f.start));
+  if (f.end) num("time_us < ?", ToMicros(*f.end));
+  if (f.kind != 0) num("kind = ?", f.kind);
+  if (f.purpose != 0) num("purpose = ?", f.purpose);
+  if (f.decision != 0) num("decision = ?", f.decision);
+  if (!f.failed_check.empty()) text("flagged_checks LIKE ?", absl::StrCat("%,", f.failed_check, ",%"));
+  if (!f.subject_reference.empty()) text("subject_reference = ?", f.subject_reference);
+  std::string sql = absl::StrCat("SELECT seq, record, leaf_hash FROM audit_log WHERE ",
+                                 absl::StrJoin(where, " AND "), " ORDER BY seq");
+  if (limit > 0) absl::StrAppend(&sql, " LIMIT ", limit);
+
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, sql.c_str());
+  if (auto st = s.status("query audit log"); !st.ok()) return st;
+  for (size_t i = 0; i < binds.size(); ++i) binds[i](s, static_cast<int>(i + 1));
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    if (!visit(AuditLeaf{static_cast<uint64_t>(s.Int(0)), s.Text(1), s.Text(2)})) {
+      return absl::OkStatus();
+    }
+  }
+  return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, "query audit log");
 }
 
 }  // namespace safeshare::gateway

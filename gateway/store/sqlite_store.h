@@ -1,37 +1,33 @@
 #ifndef SAFESHARE_GATEWAY_STORE_SQLITE_STORE_H_
 #define SAFESHARE_GATEWAY_STORE_SQLITE_STORE_H_
 
+#include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/store/store.h"
+#include "transparency/merkle.h"
 
 struct sqlite3;
 
 namespace safeshare::gateway {
 
 // The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a
-// commit is on disk before the call returns. One connection, serialized.
+// commit is on disk before anyone is told. Writes go through one committer
+// thread that runs every queued job in a single transaction (group commit):
+// one fsync and one signed checkpoint per batch, however many Submits.
 class SqliteStore final : public Store {
  public:
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  // Finishes queued work, then closes the database.
   ~SqliteStore() override;
 
-  absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override;
-  absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(const std::string& recipient,
-                                                               uint64_t after_sequence,
-                                                               int limit,
-                                                               absl::Time now) override;
-  absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient,
-                                            const std::string& message_id,
-                                            absl::Time now) override;
+  void Commit(Work work, Done done) override;
+
   absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) override;
-  absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
-                                              const std::string& message_id,
-                                              safeshare::v1::ContentRefusalReason reason,
-                                              const std::string& detail, absl::Time now) override;
   absl::StatusOr<std::vector<AgencyKey>> ListKeys() override;
   absl::Status SeedKey(const AgencyKey& key, absl::Time now) override;
   absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
@@ -40,10 +36,37 @@ class SqliteStore final : public Store {
                                                      const std::string& key_id,
                                                      absl::Time now) override;
 
+  void SetCheckpointSigner(CheckpointSigner signer) override;
+  absl::StatusOr<CommitInfo> LatestCheckpoint() override;
+  absl::StatusOr<std::vector<std::string>> Checkpoints() override;
+  absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t leaf_index,
+                                                          uint64_t tree_size) override;
+  absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t first_size,
+                                                            uint64_t second_size) override;
+  absl::StatusOr<AuditLeaf> GetAuditLeaf(uint64_t leaf_index) override;
+  absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
+                         const std::function<bool(const AuditLeaf&)>& visit) override;
+
  private:
+  class Transaction;
+  class Subtrees;
+  struct Job {
+    Work work;
+    Done done;
+  };
+
   explicit SqliteStore(sqlite3* db) : db_(db) {}
+  void CommitterLoop();
+  void RunBatch(std::deque<Job>& batch);
+
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<StoredMessage>> LoadLocked(const std::string& message_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AddEventLocked(const std::string& message_id,
+                              safeshare::v1::MessageState state, absl::Time t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> RecipientMessageLocked(const std::string& recipient,
+                                                       const std::string& message_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<AgencyKey>> LoadKeyLocked(const std::string& key_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -51,15 +74,35 @@ class SqliteStore final : public Store {
   absl::Status DemoteCurrentLocked(const std::string& agency_id,
                                    safeshare::v1::KeyPurpose purpose)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> RecipientMessageLocked(const std::string& recipient,
-                                                       const std::string& message_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AddEventLocked(const std::string& message_id,
-                              safeshare::v1::MessageState state, absl::Time t)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  // Transaction bodies: the caller holds mu_ inside an open transaction.
+  absl::StatusOr<InsertResult> InsertMessageTx(const StoredMessage& m)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<StoredMessage>> FetchForRecipientTx(const std::string& recipient,
+                                                                 uint64_t after_sequence,
+                                                                 int limit, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> AcknowledgeTx(const std::string& recipient,
+                                              const std::string& message_id, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> RefuseContentTx(const std::string& recipient,
+                                                const std::string& message_id,
+                                                safeshare::v1::ContentRefusalReason reason,
+                                                const std::string& detail, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint64_t> AppendAuditTx(safeshare::v1::AuditRecord record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<CommitInfo> LatestCheckpointLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;  // the connection and the tree state
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  transparency::Frontier frontier_ ABSL_GUARDED_BY(mu_);
+  CheckpointSigner signer_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex queue_mu_;
+  std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread committer_;
 };
 
 }  // namespace safeshare::gateway

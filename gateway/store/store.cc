@@ -2,9 +2,68 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gateway/store/sqlite_store.h"
 
 namespace safeshare::gateway {
+
+absl::Status Store::CommitAndWait(Work work, CommitInfo* info) {
+  absl::Notification done;
+  absl::Status result;
+  Commit(std::move(work), [&](const absl::Status& st, const CommitInfo& ci) {
+    result = st;
+    if (info != nullptr) *info = ci;
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+absl::StatusOr<InsertResult> Store::InsertMessage(const StoredMessage& m) {
+  absl::StatusOr<InsertResult> out = absl::InternalError("not run");
+  absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
+    out = tx.InsertMessage(m);
+    return out.status();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredMessage>> Store::FetchForRecipient(const std::string& recipient,
+                                                                    uint64_t after_sequence,
+                                                                    int limit, absl::Time now) {
+  absl::StatusOr<std::vector<StoredMessage>> out = absl::InternalError("not run");
+  absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
+    out = tx.FetchForRecipient(recipient, after_sequence, limit, now);
+    return out.status();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<StoredMessage> Store::Acknowledge(const std::string& recipient,
+                                                 const std::string& message_id, absl::Time now) {
+  absl::StatusOr<StoredMessage> out = absl::InternalError("not run");
+  absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
+    out = tx.Acknowledge(recipient, message_id, now);
+    return out.status();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<StoredMessage> Store::RefuseContent(const std::string& recipient,
+                                                   const std::string& message_id,
+                                                   safeshare::v1::ContentRefusalReason reason,
+                                                   const std::string& detail, absl::Time now) {
+  absl::StatusOr<StoredMessage> out = absl::InternalError("not run");
+  absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
+    out = tx.RefuseContent(recipient, message_id, reason, detail, now);
+    return out.status();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
   constexpr absl::string_view kSqlite = "sqlite://";

@@ -9,6 +9,7 @@
 // I/O error: safe to retry), NOT_FOUND / PERMISSION_DENIED as documented.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "safeshare/v1/audit.pb.h"
 #include "safeshare/v1/directory.pb.h"
 #include "safeshare/v1/enums.pb.h"
 #include "safeshare/v1/mailbox.pb.h"
@@ -42,6 +44,7 @@ struct StoredMessage {
   std::optional<absl::Time> first_delivered_time;
   std::optional<absl::Time> acknowledged_time;
   std::vector<StateChange> history;  // filled by GetMessage only
+  bool first_delivered_now = false;  // set by FetchForRecipient
   safeshare::v1::ContentRefusalReason refusal_reason =
       safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
   std::string refusal_detail;
@@ -58,16 +61,20 @@ struct InsertResult {
   StoredMessage message;  // the stored row (the earlier one when !inserted)
 };
 
-class Store {
+// What a batch of durable work sees: one transaction shared by every job in a
+// group commit. Each job runs inside its own savepoint, so a job that fails is
+// rolled back alone.
+class StoreTransaction {
  public:
-  virtual ~Store() = default;
+  virtual ~StoreTransaction() = default;
 
   // Stores a new message in state `m.state`. If the message id exists, stores
   // nothing and returns the existing row with inserted = false.
   virtual absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) = 0;
 
   // Up to `limit` unacknowledged deliverable messages for `recipient` with
-  // sequence > after_sequence, oldest first. Records the first hand-over.
+  // sequence > after_sequence, oldest first. Records the first hand-over of
+  // each (returned with first_delivered_now set).
   virtual absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(
       const std::string& recipient, uint64_t after_sequence, int limit, absl::Time now) = 0;
 
@@ -77,14 +84,74 @@ class Store {
                                                     const std::string& message_id,
                                                     absl::Time now) = 0;
 
-  // One message with its state history. NOT_FOUND if absent.
-  virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) = 0;
-
   // Records that the recipient's agent refused a message's content; it leaves
   // the mailbox. PERMISSION_DENIED as for Acknowledge. Idempotent.
   virtual absl::StatusOr<StoredMessage> RefuseContent(
       const std::string& recipient, const std::string& message_id,
       safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) = 0;
+
+  // Appends a record to the audit log, assigning its sequence number (the
+  // leaf index). Returns the leaf index.
+  virtual absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record) = 0;
+};
+
+// The audit log after a commit: its size and the signed checkpoint for it.
+struct CommitInfo {
+  uint64_t tree_size = 0;
+  std::string root_hash;        // 32 bytes
+  std::string checkpoint_note;  // C2SP signed note; empty when no signer is set
+};
+
+// Signs a checkpoint for a tree size and root, returning the note text.
+using CheckpointSigner =
+    std::function<absl::StatusOr<std::string>(uint64_t tree_size, const std::string& root_hash)>;
+
+// One stored audit leaf.
+struct AuditLeaf {
+  uint64_t index = 0;
+  std::string record;  // serialized AuditRecord, exactly as hashed
+  std::string leaf_hash;
+};
+
+// Filters for audit queries; empty fields match everything.
+struct AuditFilter {
+  std::vector<std::string> agencies;  // sender or recipient is one of these (scope)
+  std::string agency_id;              // sender or recipient
+  std::string area_id;                // sender's or recipient's area
+  std::optional<absl::Time> start, end;
+  int kind = 0, purpose = 0, decision = 0;
+  std::string failed_check;
+  std::string subject_reference;
+};
+
+class Store {
+ public:
+  using Work = std::function<absl::Status(StoreTransaction&)>;
+  using Done = std::function<void(const absl::Status&, const CommitInfo&)>;
+
+  virtual ~Store() = default;
+
+  // Runs `work` in the next group commit. `done` runs once the batch is
+  // durably committed (OK), or with the job's error (its savepoint rolled
+  // back), or with the commit's error. Never blocks on the disk.
+  virtual void Commit(Work work, Done done) = 0;
+  // Commit and wait.
+  absl::Status CommitAndWait(Work work, CommitInfo* info = nullptr);
+
+  // One-mutation conveniences (one job, waited for).
+  absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m);
+  absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(const std::string& recipient,
+                                                               uint64_t after_sequence,
+                                                               int limit, absl::Time now);
+  absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient,
+                                            const std::string& message_id, absl::Time now);
+  absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
+                                              const std::string& message_id,
+                                              safeshare::v1::ContentRefusalReason reason,
+                                              const std::string& detail, absl::Time now);
+
+  // One message with its state history. NOT_FOUND if absent.
+  virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) = 0;
 
   // Every published key, in publication order.
   virtual absl::StatusOr<std::vector<AgencyKey>> ListKeys() = 0;
@@ -104,6 +171,25 @@ class Store {
   virtual absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
                                                              const std::string& key_id,
                                                              absl::Time now) = 0;
+
+  // ---- Audit log (RFC 6962 over AuditRecords) ----
+
+  // Signs a checkpoint after every batch that appended to the log. Set before
+  // the first commit.
+  virtual void SetCheckpointSigner(CheckpointSigner signer) = 0;
+  // The latest checkpoint (tree_size 0 and empty note for an empty log).
+  virtual absl::StatusOr<CommitInfo> LatestCheckpoint() = 0;
+  // Every stored checkpoint note, oldest first.
+  virtual absl::StatusOr<std::vector<std::string>> Checkpoints() = 0;
+  virtual absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t leaf_index,
+                                                                  uint64_t tree_size) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t first_size,
+                                                                    uint64_t second_size) = 0;
+  virtual absl::StatusOr<AuditLeaf> GetAuditLeaf(uint64_t leaf_index) = 0;
+  // Calls `visit` for each matching leaf with index >= start, in order, until
+  // it returns false or `limit` leaves matched (0: no limit).
+  virtual absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
+                                 const std::function<bool(const AuditLeaf&)>& visit) = 0;
 };
 
 // Opens the store named by `uri`: "sqlite:///abs/path.db" or

@@ -108,6 +108,7 @@ bool GatewayProcess::Start() {
                                    "--store=sqlite://" + db_path(),
                                    "--federation=" + federation_dir_ + "/federation.textproto",
                                    "--isa_dir=" + SourceDir() + "/deploy/isa",
+                                   "--audit_key=" + federation_dir_ + "/gateway/audit-signing.pem",
                                    "--port_file=" + port_file};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   pid_ = fork();

@@ -17,6 +17,7 @@ TEST(ConfigTest, LoadsTextFormatAndFillsDefaults) {
     store: "sqlite:///var/lib/safeshare/gateway.db"
     federation_file: "federation.textproto"
     isa_dir: "deploy/isa"
+    audit_signing_key_file: "audit.pem"
   )";
   auto config = LoadGatewayConfig(path);
   ASSERT_TRUE(config.ok()) << config.status();
@@ -37,6 +38,7 @@ TEST(ConfigTest, MissingSettingsAreNamed) {
   config.mutable_tls()->set_key_file("key.pem");
   config.set_federation_file("f");
   config.set_isa_dir("isa");
+  config.set_audit_signing_key_file("audit.pem");
   absl::Status st = FinalizeGatewayConfig(config);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("store"), std::string::npos) << st;

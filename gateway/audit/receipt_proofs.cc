@@ -1,0 +1,34 @@
+#include "gateway/audit/receipt_proofs.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace safeshare::gateway {
+
+safeshare::v1::Checkpoint CheckpointProto(const CommitInfo& info) {
+  safeshare::v1::Checkpoint c;
+  c.set_origin(info.checkpoint_note.substr(0, info.checkpoint_note.find('\n')));
+  c.set_tree_size(info.tree_size);
+  c.set_root_hash(info.root_hash);
+  c.set_signed_note(info.checkpoint_note);
+  return c;
+}
+
+absl::Status AttachAuditProof(Store& store, const CommitInfo& checkpoint,
+                              safeshare::v1::SubmitResponse* receipt) {
+  auto* proof = receipt->mutable_audit_inclusion_proof();
+  const uint64_t index = proof->leaf_index();
+  if (index >= checkpoint.tree_size) {
+    return absl::InternalError(absl::StrCat("audit record ", index,
+                                            " is not in the checkpoint of size ",
+                                            checkpoint.tree_size));
+  }
+  auto hashes = store.InclusionProof(index, checkpoint.tree_size);
+  if (!hashes.ok()) return hashes.status();
+  proof->set_tree_size(checkpoint.tree_size);
+  proof->clear_hashes();
+  for (auto& h : *hashes) proof->add_hashes(std::move(h));
+  *receipt->mutable_audit_checkpoint() = CheckpointProto(checkpoint);
+  return absl::OkStatus();
+}
+
+}  // namespace safeshare::gateway
