@@ -79,6 +79,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gw->directory_service_ =
       std::make_unique<DirectoryService>(gw->directory_.get(), gw->keys_.get());
 
+  gw->audit_ = std::make_unique<AuditService>(gw->directory_.get(), gw->store_.get());
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -89,6 +91,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   builder.RegisterService(gw->referrals_.get());
   builder.RegisterService(gw->mailbox_.get());
   builder.RegisterService(gw->directory_service_.get());
+  builder.RegisterService(gw->audit_.get());
   gw->server_ = builder.BuildAndStart();
   if (gw->server_ == nullptr || gw->port_ == 0) {
     return absl::UnavailableError(

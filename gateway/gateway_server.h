@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/audit/audit_service.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
 #include "policy/policy_registry.h"
@@ -49,6 +50,7 @@ class GatewayServer {
   std::unique_ptr<ReferralsService> referrals_;
   std::unique_ptr<MailboxService> mailbox_;
   std::unique_ptr<DirectoryService> directory_service_;
+  std::unique_ptr<AuditService> audit_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -179,7 +179,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   store_->Commit(
       [state](StoreTransaction& tx) -> absl::Status {
         // Audit first: nothing reaches a mailbox without its record.
-        auto index = tx.AppendAudit(state->record);
+        auto index = tx.AppendAudit(state->record, state->receipt.mutable_audit_record());
         if (!index.ok()) return index.status();
         state->receipt.mutable_audit_inclusion_proof()->set_leaf_index(*index);
         state->message.receipt = state->receipt.SerializeAsString();

@@ -389,9 +389,10 @@ class SqliteStore::Transaction final : public StoreTransaction {
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return s_->RefuseContentTx(recipient, id, reason, detail, now);
   }
-  absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record) override
+  absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
+                                       std::string* hashed_bytes) override
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->AppendAuditTx(std::move(record));
+    return s_->AppendAuditTx(std::move(record), hashed_bytes);
   }
 
  private:
@@ -843,7 +844,8 @@ absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::RevokeKey(const std::strin
 
 // ---- Audit log ----
 
-absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord record) {
+absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord record,
+                                                    std::string* hashed_bytes) {
   const uint64_t index = frontier_.size();
   record.set_sequence(index);
   if (!record.has_time()) {
@@ -874,6 +876,7 @@ absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord r
   s.Bind(14, record.declaration().subject_reference());
   s.Bind(15, FlaggedChecks(record));
   if (int rc = s.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "append audit record");
+  if (hashed_bytes != nullptr) *hashed_bytes = bytes;
   auto completed = frontier_.Append(leaf);
   if (!completed.ok()) return completed.status();
   for (const auto& node : *completed) {
@@ -993,6 +996,7 @@ absl::Status SqliteStore::ScanAudit(const AuditFilter& f, uint64_t start, size_t
     binds.push_back([v = f.area_id](Statement& s, int i) { s.Bind(i, v); });
     binds.push_back([v = f.area_id](Statement& s, int i) { s.Bind(i, v); });
   }
+  if (f.before_index) num("seq < ?", static_cast<int64_t>(*f.before_index));
   if (f.start) num("time_us >= ?", ToMicros(*f.start));
   if (f.end) num("time_us < ?", ToMicros(*f.end));
   if (f.kind != 0) num("kind = ?", f.kind);

@@ -91,8 +91,10 @@ class StoreTransaction {
       safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) = 0;
 
   // Appends a record to the audit log, assigning its sequence number (the
-  // leaf index). Returns the leaf index.
-  virtual absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record) = 0;
+  // leaf index) and time. Returns the leaf index; `hashed_bytes`, if given,
+  // receives the record exactly as hashed.
+  virtual absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
+                                               std::string* hashed_bytes = nullptr) = 0;
 };
 
 // The audit log after a commit: its size and the signed checkpoint for it.
@@ -122,6 +124,14 @@ struct AuditFilter {
   int kind = 0, purpose = 0, decision = 0;
   std::string failed_check;
   std::string subject_reference;
+  std::optional<uint64_t> before_index;  // only leaves below this index
+
+  // True when nothing but before_index is set: every record matches.
+  bool MatchesAll() const {
+    return agencies.empty() && agency_id.empty() && area_id.empty() && !start && !end &&
+           kind == 0 && purpose == 0 && decision == 0 && failed_check.empty() &&
+           subject_reference.empty();
+  }
 };
 
 class Store {
