@@ -583,7 +583,8 @@ TEST(LookupCountTest, LogarithmicForHugeTrees) {
       CountingSource r;
       const std::string root = *RootHash(r, n);
       const std::string& leaf = UniformSubtree(0);
-      EXPECT_TRUE(VerifyInclusion(leaf, m, n, *inclusion, root).ok()) << m << " of " << n;
+      absl::Status verified = VerifyInclusion(leaf, m, n, *inclusion, root);
+      EXPECT_TRUE(verified.ok()) << m << " of " << n << ": " << verified;
 
       CountingSource c;
       absl::StatusOr<Proof> consistency = ConsistencyProof(c, m + 1, n);
