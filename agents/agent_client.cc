@@ -54,7 +54,8 @@ AgentClient::AgentClient(std::shared_ptr<grpc::Channel> channel, absl::Duration 
       timeout_(timeout),
       referrals_(safeshare::v1::Referrals::NewStub(channel_)),
       mailbox_(safeshare::v1::Mailbox::NewStub(channel_)),
-      directory_(safeshare::v1::Directory::NewStub(channel_)) {}
+      directory_(safeshare::v1::Directory::NewStub(channel_)),
+      audit_(safeshare::v1::Audit::NewStub(channel_)) {}
 
 void AgentClient::Prepare(grpc::ClientContext& ctx, bool wait_for_ready) const {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
@@ -182,6 +183,76 @@ absl::Status AgentClient::RefuseContent(const std::string& message_id,
   req.set_detail(detail);
   safeshare::v1::RefuseContentResponse resp;
   return FromGrpcStatus(mailbox_->RefuseContent(&ctx, req, &resp));
+}
+
+absl::StatusOr<safeshare::v1::Checkpoint> AgentClient::GetCheckpoint() {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::GetCheckpointRequest req;
+  safeshare::v1::GetCheckpointResponse resp;
+  grpc::Status st = audit_->GetCheckpoint(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp.checkpoint();
+}
+
+absl::StatusOr<safeshare::v1::QueryRecordsResponse> AgentClient::QueryRecords(
+    const safeshare::v1::AuditQuery& query, int page_size, const std::string& page_token) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::QueryRecordsRequest req;
+  *req.mutable_query() = query;
+  req.set_page_size(page_size);
+  req.set_page_token(page_token);
+  safeshare::v1::QueryRecordsResponse resp;
+  grpc::Status st = audit_->QueryRecords(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
+absl::Status AgentClient::ExportRecords(
+    const safeshare::v1::AuditQuery& query, safeshare::v1::ExportFormat format,
+    const std::function<absl::Status(const std::string&)>& sink) {
+  grpc::ClientContext ctx;
+  // An export may be long: no deadline beyond the connection's own.
+  safeshare::v1::ExportRecordsRequest req;
+  *req.mutable_query() = query;
+  req.set_format(format);
+  auto reader = audit_->ExportRecords(&ctx, req);
+  safeshare::v1::ExportRecordsResponse chunk;
+  absl::Status sink_status;
+  while (reader->Read(&chunk)) {
+    sink_status = sink(chunk.data());
+    if (!sink_status.ok()) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  grpc::Status st = reader->Finish();
+  if (!sink_status.ok()) return sink_status;
+  return FromGrpcStatus(st);
+}
+
+absl::StatusOr<safeshare::v1::FlowReportResponse> AgentClient::FlowReport(
+    const safeshare::v1::FlowReportRequest& request) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::FlowReportResponse resp;
+  grpc::Status st = audit_->FlowReport(&ctx, request, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
+absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> AgentClient::ConsistencyProof(
+    uint64_t first, uint64_t second) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::GetConsistencyProofRequest req;
+  req.set_first_tree_size(first);
+  req.set_second_tree_size(second);
+  safeshare::v1::GetConsistencyProofResponse resp;
+  grpc::Status st = audit_->GetConsistencyProof(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
 }
 
 absl::Status AgentClient::CheckHealth() {

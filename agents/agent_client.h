@@ -6,11 +6,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "safeshare/v1/audit.grpc.pb.h"
 #include "safeshare/v1/directory.grpc.pb.h"
 #include "safeshare/v1/mailbox.grpc.pb.h"
 #include "safeshare/v1/referrals.grpc.pb.h"
@@ -51,6 +53,19 @@ class AgentClient {
   absl::Status RefuseContent(const std::string& message_id,
                              safeshare::v1::ContentRefusalReason reason,
                              const std::string& detail);
+  // Audit (IG officer identities only).
+  absl::StatusOr<safeshare::v1::Checkpoint> GetCheckpoint();
+  absl::StatusOr<safeshare::v1::QueryRecordsResponse> QueryRecords(
+      const safeshare::v1::AuditQuery& query, int page_size, const std::string& page_token);
+  // Streams an export, handing each chunk to `sink` as it arrives.
+  absl::Status ExportRecords(const safeshare::v1::AuditQuery& query,
+                             safeshare::v1::ExportFormat format,
+                             const std::function<absl::Status(const std::string&)>& sink);
+  absl::StatusOr<safeshare::v1::FlowReportResponse> FlowReport(
+      const safeshare::v1::FlowReportRequest& request);
+  absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> ConsistencyProof(uint64_t first,
+                                                                              uint64_t second);
+
   // OK once the gateway reports SERVING (waits up to the call timeout).
   absl::Status CheckHealth();
 
@@ -63,6 +78,7 @@ class AgentClient {
   std::unique_ptr<safeshare::v1::Referrals::Stub> referrals_;
   std::unique_ptr<safeshare::v1::Mailbox::Stub> mailbox_;
   std::unique_ptr<safeshare::v1::Directory::Stub> directory_;
+  std::unique_ptr<safeshare::v1::Audit::Stub> audit_;
 };
 
 // gRPC status to absl::Status (same canonical codes).

@@ -10,6 +10,9 @@
 //   safeshare agencies [--area AREA]
 //   safeshare policy check --envelope FILE [--isa-dir DIR] [--pack 2018|2024] [--at TIME]
 //   safeshare policy lint DIR
+//   safeshare audit checkpoint|query|export|report --identity OFFICER_DIR [filters]
+//   safeshare audit verify --db COPY.db|--export_file EXPORT.jsonl --federation FILE
+//   safeshare receipt verify --receipt RECEIPT.json --federation FILE
 //
 // Network commands take --identity DIR (ca.pem, cert.pem, key.pem) and
 // --gateway host:port. Exit status: 0 success, 1 the gateway refused or could
@@ -36,6 +39,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agents/agency_agent.h"
+#include "agents/audit_verifier.h"
+#include "transparency/checkpoint.h"
 #include "agents/agent_client.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
@@ -66,6 +71,22 @@ ABSL_FLAG(std::string, payload, "",
           "InformationRequestContent, InformationResponseContent, DeclineContent or "
           "OutcomeContent for the other kinds");
 ABSL_FLAG(std::string, purpose, "both", "keys rotate: signing | encryption | both");
+ABSL_FLAG(std::string, federation, "",
+          "audit, receipt: the federation file whose audit_log key is trusted");
+ABSL_FLAG(std::string, receipt_out, "", "send: also write the receipt (JSON) to this file");
+ABSL_FLAG(std::string, receipt, "", "receipt verify: a receipt JSON file (send --receipt_out)");
+ABSL_FLAG(std::string, db, "", "audit verify: a copy of the gateway's SQLite database");
+ABSL_FLAG(std::string, export_file, "", "audit verify: a JSON-lines export");
+ABSL_FLAG(std::string, format, "jsonl", "audit export: csv | jsonl");
+ABSL_FLAG(std::string, agency, "", "audit: flows to or from this agency");
+ABSL_FLAG(std::string, since, "", "audit: from this time (RFC 3339 or YYYY-MM-DD)");
+ABSL_FLAG(std::string, until, "", "audit: before this time (RFC 3339 or YYYY-MM-DD)");
+ABSL_FLAG(std::string, of_kind, "", "audit: only this message kind, e.g. referral");
+ABSL_FLAG(std::string, for_purpose, "", "audit: only this purpose, e.g. s47_enquiry");
+ABSL_FLAG(std::string, decision, "", "audit: allow | deny | hold_for_advice");
+ABSL_FLAG(std::string, failed_check, "", "audit: a check that failed or asked for advice");
+ABSL_FLAG(std::string, subject, "", "audit: a subject reference");
+ABSL_FLAG(int, limit, 1000, "audit query: at most this many records");
 ABSL_FLAG(std::string, practitioner, "", "send: sending practitioner's staff id");
 ABSL_FLAG(std::string, role, "social_worker", "send: practitioner role, e.g. police_officer");
 ABSL_FLAG(std::string, message_id, "", "send: message id (default: a fresh UUID)");
@@ -275,6 +296,11 @@ int CmdSend() {
     }
     return Failed(receipt.status());
   }
+  if (!absl::GetFlag(FLAGS_receipt_out).empty()) {
+    if (auto st = WriteOut(absl::GetFlag(FLAGS_receipt_out), ToJson(*receipt) + "\n"); !st.ok()) {
+      return Failed(st);
+    }
+  }
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << ToJson(*receipt) << "\n";
     return 0;
@@ -285,6 +311,8 @@ int CmdSend() {
             << "  sealed, " << (held ? "waiting for IG advice" : "in the recipient's mailbox")
             << " at " << TimeText(receipt->accepted_time()) << "\n";
   PrintDecision(receipt->decision());
+  std::cout << "          audit record " << receipt->audit_inclusion_proof().leaf_index()
+            << " in the signed log of " << receipt->audit_checkpoint().tree_size() << "\n";
   return 0;
 }
 
@@ -376,6 +404,195 @@ int CmdKeys(const std::vector<char*>& args) {
   return Usage("keys needs gen, rotate or revoke");
 }
 
+absl::StatusOr<safeshare::v1::AuditLogIdentity> TrustedLog() {
+  const std::string path = absl::GetFlag(FLAGS_federation);
+  if (path.empty()) {
+    return absl::InvalidArgumentError("--federation FILE is required: it names the trusted audit key");
+  }
+  auto text = ReadAll(path);
+  if (!text.ok()) return text.status();
+  safeshare::v1::Federation federation;
+  if (!google::protobuf::TextFormat::ParseFromString(*text, &federation)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a safeshare.v1.Federation"));
+  }
+  return federation.audit_log();
+}
+
+absl::StatusOr<google::protobuf::Timestamp> ParseTimeFlag(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err) &&
+      !absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not an RFC 3339 time or date"));
+  }
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+absl::StatusOr<safeshare::v1::AuditQuery> QueryFromFlags() {
+  safeshare::v1::AuditQuery q;
+  q.set_agency_id(absl::GetFlag(FLAGS_agency));
+  q.set_area_id(absl::GetFlag(FLAGS_area));
+  q.set_failed_check(absl::GetFlag(FLAGS_failed_check));
+  q.set_subject_reference(absl::GetFlag(FLAGS_subject));
+  if (!absl::GetFlag(FLAGS_since).empty()) {
+    auto t = ParseTimeFlag(absl::GetFlag(FLAGS_since));
+    if (!t.ok()) return t.status();
+    *q.mutable_start_time() = *t;
+  }
+  if (!absl::GetFlag(FLAGS_until).empty()) {
+    auto t = ParseTimeFlag(absl::GetFlag(FLAGS_until));
+    if (!t.ok()) return t.status();
+    *q.mutable_end_time() = *t;
+  }
+  if (!absl::GetFlag(FLAGS_of_kind).empty()) {
+    auto k = ParseEnumFlag<safeshare::v1::MessageKind>("MESSAGE_KIND_", absl::GetFlag(FLAGS_of_kind),
+                                                       safeshare::v1::MessageKind_Parse);
+    if (!k.ok()) return k.status();
+    q.set_kind(*k);
+  }
+  if (!absl::GetFlag(FLAGS_for_purpose).empty()) {
+    auto p = ParseEnumFlag<safeshare::v1::Purpose>("PURPOSE_", absl::GetFlag(FLAGS_for_purpose),
+                                                   safeshare::v1::Purpose_Parse);
+    if (!p.ok()) return p.status();
+    q.set_purpose(*p);
+  }
+  if (!absl::GetFlag(FLAGS_decision).empty()) {
+    auto d = ParseEnumFlag<safeshare::v1::Decision>("DECISION_", absl::GetFlag(FLAGS_decision),
+                                                    safeshare::v1::Decision_Parse);
+    if (!d.ok()) return d.status();
+    q.set_decision(*d);
+  }
+  return q;
+}
+
+int CmdAudit(const std::vector<char*>& args) {
+  if (args.size() < 3) return Usage("audit needs checkpoint, query, export, report or verify");
+  const std::string sub = args[2];
+  if (sub == "verify") {
+    auto log = TrustedLog();
+    if (!log.ok()) return Failed(log.status());
+    absl::StatusOr<safeshare::agents::AuditVerification> v =
+        absl::InvalidArgumentError("audit verify needs --db FILE or --export_file FILE");
+    if (!absl::GetFlag(FLAGS_db).empty()) {
+      v = safeshare::agents::VerifyAuditDatabase(absl::GetFlag(FLAGS_db), *log);
+    } else if (!absl::GetFlag(FLAGS_export_file).empty()) {
+      v = safeshare::agents::VerifyAuditExport(absl::GetFlag(FLAGS_export_file), *log);
+    }
+    if (!v.ok()) {
+      std::cout << "FAILED: " << v.status().message() << "\n";
+      return v.status().code() == absl::StatusCode::kDataLoss ? 1 : Failed(v.status());
+    }
+    std::cout << "verified: " << v->records << " records, " << v->checkpoints
+              << " signed checkpoint(s); log size " << v->tree_size << ", root " << v->root_hex
+              << (v->complete ? "" : " (filtered export: each record's inclusion proof checked)")
+              << "\n";
+    return 0;
+  }
+  if (absl::GetFlag(FLAGS_identity).empty()) return Usage("audit needs --identity OFFICER_DIR");
+  auto id = safeshare::agents::LoadIdentity(absl::GetFlag(FLAGS_identity));
+  if (!id.ok()) return Failed(absl::InvalidArgumentError(id.status().message()));
+  auto client = AgentClient::Connect(absl::GetFlag(FLAGS_gateway), *id);
+  if (sub == "checkpoint") {
+    auto cp = client->GetCheckpoint();
+    if (!cp.ok()) return Failed(cp.status());
+    std::cout << cp->signed_note();
+    if (!absl::GetFlag(FLAGS_federation).empty()) {
+      auto log = TrustedLog();
+      if (!log.ok()) return Failed(log.status());
+      auto opened = safeshare::transparency::VerifyCheckpoint(cp->signed_note(), log->origin(),
+                                                             log->public_key(), log->origin());
+      if (!opened.ok()) return Failed(opened.status());
+      std::cout << "signature verified against the federation's audit key\n";
+    }
+    return 0;
+  }
+  auto query = QueryFromFlags();
+  if (!query.ok()) return Failed(query.status());
+  if (sub == "query") {
+    std::string token;
+    int shown = 0;
+    do {
+      auto page = client->QueryRecords(*query, 0, token);
+      if (!page.ok()) return Failed(page.status());
+      for (const auto& r : page->records()) {
+        if (shown++ >= absl::GetFlag(FLAGS_limit)) return 0;
+        std::cout << ToJson(r) << "\n";
+      }
+      token = page->next_page_token();
+    } while (!token.empty());
+    return 0;
+  }
+  if (sub == "export") {
+    const std::string format = absl::GetFlag(FLAGS_format);
+    if (format != "csv" && format != "jsonl") return Usage("--format must be csv or jsonl");
+    std::ofstream file;
+    if (!absl::GetFlag(FLAGS_out).empty()) {
+      file.open(absl::GetFlag(FLAGS_out), std::ios::binary | std::ios::trunc);
+      if (!file) return Failed(absl::UnavailableError("cannot write " + absl::GetFlag(FLAGS_out)));
+    }
+    std::ostream& out = file.is_open() ? static_cast<std::ostream&>(file) : std::cout;
+    auto st = client->ExportRecords(
+        *query,
+        format == "csv" ? safeshare::v1::EXPORT_FORMAT_CSV : safeshare::v1::EXPORT_FORMAT_JSON_LINES,
+        [&](const std::string& chunk) {
+          out << chunk;
+          return out ? absl::OkStatus() : absl::UnavailableError("write failed");
+        });
+    if (!st.ok()) return Failed(st);
+    return 0;
+  }
+  if (sub == "report") {
+    safeshare::v1::FlowReportRequest req;
+    if (query->has_start_time()) *req.mutable_start_time() = query->start_time();
+    if (query->has_end_time()) *req.mutable_end_time() = query->end_time();
+    auto report = client->FlowReport(req);
+    if (!report.ok()) return Failed(report.status());
+    if (absl::GetFlag(FLAGS_json)) {
+      std::cout << ToJson(*report) << "\n";
+      return 0;
+    }
+    std::printf("%-16s %-16s %8s %8s %8s\n", "from area", "to area", "allowed", "denied", "held");
+    for (const auto& f : report->flows()) {
+      std::printf("%-16s %-16s %8llu %8llu %8llu\n", f.from_area_id().c_str(), f.to_area_id().c_str(),
+                  static_cast<unsigned long long>(f.allowed()),
+                  static_cast<unsigned long long>(f.denied()),
+                  static_cast<unsigned long long>(f.held()));
+    }
+    std::printf("\n%-28s %8s %8s\n", "check", "failed", "advice");
+    for (const auto& c : report->checks()) {
+      std::printf("%-28s %8llu %8llu\n", c.check().c_str(),
+                  static_cast<unsigned long long>(c.failed()),
+                  static_cast<unsigned long long>(c.advice()));
+    }
+    return 0;
+  }
+  return Usage("audit needs checkpoint, query, export, report or verify");
+}
+
+int CmdReceipt(const std::vector<char*>& args) {
+  if (args.size() < 3 || std::string(args[2]) != "verify") return Usage("receipt needs verify");
+  auto log = TrustedLog();
+  if (!log.ok()) return Failed(log.status());
+  if (absl::GetFlag(FLAGS_receipt).empty()) return Usage("receipt verify needs --receipt FILE");
+  auto json = ReadAll(absl::GetFlag(FLAGS_receipt));
+  if (!json.ok()) return Failed(json.status());
+  safeshare::v1::SubmitResponse receipt;
+  if (!google::protobuf::util::JsonStringToMessage(*json, &receipt).ok()) {
+    return Failed(absl::InvalidArgumentError("the receipt file is not a SubmitResponse in JSON"));
+  }
+  if (auto st = safeshare::agents::VerifyReceipt(receipt, *log); !st.ok()) {
+    std::cout << "FAILED: " << st.message() << "\n";
+    return 1;
+  }
+  std::cout << "verified: " << receipt.message_id() << " decision "
+            << safeshare::v1::Decision_Name(receipt.decision().decision()) << " is record "
+            << receipt.audit_inclusion_proof().leaf_index() << " of the signed audit log (size "
+            << receipt.audit_checkpoint().tree_size() << ")\n";
+  return 0;
+}
+
 int CmdAck(const std::vector<char*>& args) {
   if (args.size() < 3) return Usage("ack needs a MESSAGE_ID");
   auto client = Connect();
@@ -452,5 +669,7 @@ int main(int argc, char** argv) {
   if (cmd == "status") return CmdStatus(args);
   if (cmd == "agencies") return CmdAgencies();
   if (cmd == "keys") return CmdKeys(args);
+  if (cmd == "audit") return CmdAudit(args);
+  if (cmd == "receipt") return CmdReceipt(args);
   return Usage("unknown command '" + cmd + "'");
 }

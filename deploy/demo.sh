@@ -74,6 +74,7 @@ SCHOOL_ID="demo-$(date +%s)-school"
 CROSS_ID="demo-$(date +%s)-cross-border"
 echo "Hampshire & Isle of Wight Constabulary -> Portsmouth MASH (domestic abuse, urgent):"
 agency hiow-police send --to portsmouth-mash --message_id "$POLICE_ID" \
+  --receipt_out "$DEV/police-receipt.json" \
   --declaration "$EX/police-to-portsmouth-referral.json" \
   --payload "$EX/police-to-portsmouth-referral.payload.json" \
   --practitioner pc-4471 --role police_officer
@@ -120,7 +121,28 @@ agency portsmouth-mash status "$CROSS_ID"
 step "One agency cannot touch another's mail (expected refusal)"
 agency southampton-mash ack "$POLICE_ID" || true
 
+step "The police check their receipt offline: the decision is in the signed audit log"
+"$SAFESHARE" receipt verify --receipt "$DEV/police-receipt.json" \
+  --federation "$DEV/federation/federation.textproto"
+
+officer() {  # officer AGENCY.ID COMMAND ARGS... : run the CLI as an IG officer
+  local id="$1"; shift
+  "$SAFESHARE" "$@" --gateway "localhost:$PORT" --identity "$DEV/federation/officers/$id"
+}
+step "The partnership's data protection officer reviews the flows"
+officer hampshire-crt.dpo audit checkpoint --federation "$DEV/federation/federation.textproto"
+officer hampshire-crt.dpo audit report
+officer hampshire-crt.dpo audit export --format csv --out "$DEV/audit-export.csv"
+officer hampshire-crt.dpo audit export --format jsonl --out "$DEV/audit-export.jsonl"
+echo "exported $(($(wc -l < "$DEV/audit-export.csv") - 1)) audit records to $DEV/audit-export.csv"
+
 step "Stopping the gateway (SIGTERM, graceful)"
 stop_gateway
 trap - EXIT
+
+step "Verifying the whole audit log offline (database copy and export)"
+cp "$DEV/data/gateway.db" "$DEV/audit-copy.db"
+"$SAFESHARE" audit verify --db "$DEV/audit-copy.db" --federation "$DEV/federation/federation.textproto"
+"$SAFESHARE" audit verify --export_file "$DEV/audit-export.jsonl" \
+  --federation "$DEV/federation/federation.textproto"
 echo "Done. Federation: $DEV/federation  Store: $DEV/data/gateway.db  Inboxes: $DEV/inbox"

@@ -1,0 +1,44 @@
+#ifndef SAFESHARE_AGENTS_AUDIT_VERIFIER_H_
+#define SAFESHARE_AGENTS_AUDIT_VERIFIER_H_
+
+// Offline verification of the audit log, trusting only the federation's
+// audit key: a copy of the gateway's database, a JSON-lines export, or one
+// sender's receipt. Each names the first record or checkpoint that breaks.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "safeshare/v1/directory.pb.h"
+#include "safeshare/v1/referrals.pb.h"
+
+namespace safeshare::agents {
+
+struct AuditVerification {
+  uint64_t records = 0;      // records checked
+  uint64_t checkpoints = 0;  // signed checkpoints checked
+  uint64_t tree_size = 0;    // size of the latest checkpoint
+  std::string root_hex;      // its root
+  bool complete = true;      // false for a filtered export (inclusion-checked)
+};
+
+// Recomputes the whole tree from the records in a copy of the gateway's
+// SQLite database (opened read-only), checks every checkpoint's signature and
+// root, the consistency of consecutive checkpoints, and that records are
+// numbered 0..n-1 in order. DATA_LOSS naming the first break otherwise.
+absl::StatusOr<AuditVerification> VerifyAuditDatabase(
+    const std::string& db_path, const safeshare::v1::AuditLogIdentity& log);
+
+// The same for a JSON-lines export: a full export is recomputed against its
+// checkpoint; a filtered one has every record's inclusion proof checked.
+absl::StatusOr<AuditVerification> VerifyAuditExport(const std::string& path,
+                                                    const safeshare::v1::AuditLogIdentity& log);
+
+// Checks a Submit receipt: the checkpoint is signed by the log, the audit
+// record is included in it, and it records this message.
+absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
+                           const safeshare::v1::AuditLogIdentity& log);
+
+}  // namespace safeshare::agents
+
+#endif  // SAFESHARE_AGENTS_AUDIT_VERIFIER_H_
