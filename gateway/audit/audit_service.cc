@@ -322,32 +322,36 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
   void Next() {
     std::string chunk = std::move(header_);
     header_.clear();
-    size_t count = 0;
-    absl::Status parse;
+    // Read the chunk first: proofs read the store too, and its lock is not
+    // reentrant.
+    std::vector<AuditLeaf> leaves;
     absl::Status st = store_->ScanAudit(filter_, next_, kExportChunkRecords,
                                         [&](const AuditLeaf& leaf) {
+                                          leaves.push_back(leaf);
+                                          return true;
+                                        });
+    const size_t count = leaves.size();
+    for (const AuditLeaf& leaf : leaves) {
+      if (!st.ok()) break;
       safeshare::v1::AuditRecord record;
       if (!record.ParseFromString(leaf.record)) {
-        parse = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
-        return false;
+        st = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
+        break;
       }
       if (format_ == safeshare::v1::EXPORT_FORMAT_CSV) {
         chunk += AuditCsvRow(record);
       } else if (with_proofs_) {
         auto proof = store_->InclusionProof(leaf.index, checkpoint_.tree_size);
         if (!proof.ok()) {
-          parse = proof.status();
-          return false;
+          st = proof.status();
+          break;
         }
         chunk += AuditJsonLine(leaf, record, &*proof);
       } else {
         chunk += AuditJsonLine(leaf, record, nullptr);
       }
       next_ = leaf.index + 1;
-      ++count;
-      return true;
-    });
-    if (st.ok()) st = parse;
+    }
     if (!st.ok()) {
       Finish(ToGrpcStatus(st));
       return;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "agents/agency_agent.h"
+#include "agents/audit_verifier.h"
 #include "agents/agent_client.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
@@ -862,6 +863,195 @@ TEST_F(GatewayE2eTest, SighupReloadsPolicyAndABadSetKeepsThePreviousOne) {
   auto denied = agent->Send(Message("hiow-police", "portsmouth-mash"));
   EXPECT_EQ(denied.status().code(), absl::StatusCode::kFailedPrecondition) << denied.status();
   EXPECT_NE(denied.status().message().find("necessity_proportionality"), std::string::npos);
+}
+
+// ---- Audit log (issue 5) ----
+
+class AuditE2eTest : public GatewayE2eTest {
+ protected:
+  std::unique_ptr<AgentClient> Officer(const std::string& dir) {
+    return ClientFor(federation_ + "/officers/" + dir);
+  }
+  static v1::AuditLogIdentity Log() {
+    v1::Federation fed;
+    std::ifstream in(federation_ + "/federation.textproto");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
+    return fed.audit_log();
+  }
+  std::vector<v1::AuditRecord> Query(AgentClient& officer, const v1::AuditQuery& q = {}) {
+    std::vector<v1::AuditRecord> out;
+    std::string token;
+    do {
+      auto page = officer.QueryRecords(q, 0, token);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      for (const auto& r : page->records()) out.push_back(r);
+      token = page->next_page_token();
+    } while (!token.empty());
+    return out;
+  }
+};
+
+TEST_F(AuditE2eTest, ReceiptsProveTheDecisionIsInTheSignedLog) {
+  auto police = Agent("hiow-police");
+  auto allowed = police->Send(Message("hiow-police", "portsmouth-mash", "audited-1"));
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  EXPECT_TRUE(agents::VerifyReceipt(*allowed, Log()).ok())
+      << agents::VerifyReceipt(*allowed, Log());
+
+  auto m = Message("hiow-police", "portsmouth-mash", "audited-2");
+  m.declaration.clear_lawful_basis();
+  v1::SubmitResponse denied;
+  ASSERT_EQ(police->Send(m, &denied).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(agents::VerifyReceipt(denied, Log()).ok()) << "a refusal is recorded too";
+  EXPECT_GT(denied.audit_inclusion_proof().leaf_index(),
+            allowed->audit_inclusion_proof().leaf_index());
+
+  // A receipt whose decision was altered no longer matches its record.
+  v1::SubmitResponse forged = denied;
+  forged.mutable_decision()->set_decision(v1::DECISION_ALLOW);
+  EXPECT_EQ(agents::VerifyReceipt(forged, Log()).code(), absl::StatusCode::kDataLoss);
+  // Nor does one checked against another federation's key.
+  v1::AuditLogIdentity other = Log();
+  other.set_public_key(std::string(32, '\x07'));
+  EXPECT_FALSE(agents::VerifyReceipt(*allowed, other).ok());
+}
+
+TEST_F(AuditE2eTest, OnlyOfficersReadTheAuditAndEachWithinTheirScope) {
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash")).ok());
+  ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash")).ok());
+  ASSERT_TRUE(police->Send(Message("hiow-police", "hampshire-crt")).ok());
+
+  EXPECT_EQ(Agency("portsmouth-mash")->GetCheckpoint().status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Agency("portsmouth-mash")->QueryRecords({}, 0, "").status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // The Portsmouth IG lead (area scope) sees only flows involving Portsmouth.
+  auto portsmouth = Officer("portsmouth-mash.ig-lead");
+  auto mine = Query(*portsmouth);
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].recipient_agency_id(), "portsmouth-mash");
+  v1::AuditQuery iow;
+  iow.set_agency_id("iow-mash");
+  EXPECT_TRUE(Query(*portsmouth, iow).empty()) << "asking does not widen the scope";
+
+  // The partnership DPO (federation scope) sees all three, and can filter.
+  auto dpo = Officer("hampshire-crt.dpo");
+  EXPECT_EQ(Query(*dpo).size(), 3u);
+  EXPECT_EQ(Query(*dpo, iow).size(), 1u);
+  v1::AuditQuery area;
+  area.set_area_id("hampshire");
+  EXPECT_EQ(Query(*dpo, area).size(), 3u) << "the police are in Hampshire";
+  v1::AuditQuery denied;
+  denied.set_decision(v1::DECISION_DENY);
+  EXPECT_TRUE(Query(*dpo, denied).empty());
+}
+
+TEST_F(AuditE2eTest, EveryEventAndRefusalIsRecordedAndTheLogVerifiesAfterAKill) {
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "life-1")).ok());
+  auto mash = Agent("portsmouth-mash");
+  auto inbox = mash->Receive();
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_TRUE(mash->client().Ack("life-1").ok());
+  // A refused Submit from a known sender: bad signature.
+  v1::SignedEnvelope bad = Referral("hiow-police", "portsmouth-mash", "bad-sig");
+  (*bad.mutable_signature())[0] ^= 1;
+  ASSERT_EQ(police->client().Submit(bad).status().code(), absl::StatusCode::kUnauthenticated);
+
+  auto dpo = Officer("hampshire-crt.dpo");
+  auto records = Query(*dpo);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].event(), v1::AUDIT_EVENT_TYPE_DECISION);
+  EXPECT_EQ(records[0].decision().findings_size(), 7);
+  EXPECT_EQ(records[0].payload_sha256().size(), 32u);
+  EXPECT_EQ(records[0].sender_practitioner().id(), "pc-4471");
+  EXPECT_EQ(records[1].event(), v1::AUDIT_EVENT_TYPE_DELIVERED);
+  EXPECT_EQ(records[2].event(), v1::AUDIT_EVENT_TYPE_ACKNOWLEDGED);
+  EXPECT_EQ(records[3].event(), v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED);
+  EXPECT_EQ(records[3].status_code(), "UNAUTHENTICATED");
+  for (uint64_t i = 0; i < records.size(); ++i) EXPECT_EQ(records[i].sequence(), i);
+
+  gateway_->Kill();
+  ASSERT_TRUE(gateway_->Start());
+  ASSERT_TRUE(Agent("hiow-police")->Send(Message("hiow-police", "iow-mash", "after-kill")).ok());
+  ASSERT_EQ(gateway_->Stop(), 0);
+  const std::string copy = data_.path() + "/copy.db";
+  std::filesystem::copy_file(gateway_->db_path(), copy);
+  auto v = agents::VerifyAuditDatabase(copy, Log());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->records, 5u);
+  EXPECT_EQ(v->tree_size, 5u);
+}
+
+TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
+  auto police = Agent("hiow-police");
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(police->Send(Message("hiow-police", i % 2 ? "portsmouth-mash" : "iow-mash")).ok());
+  }
+  auto dpo = Officer("hampshire-crt.dpo");
+  std::string jsonl, csv, filtered;
+  auto collect = [](std::string& into) {
+    return [&into](const std::string& chunk) {
+      into += chunk;
+      return absl::OkStatus();
+    };
+  };
+  ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES, collect(jsonl)).ok());
+  ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_CSV, collect(csv)).ok());
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 8) << "header and seven rows";
+  EXPECT_EQ(csv.rfind("sequence,time,event,message_id", 0), 0u);
+
+  const std::string full = data_.path() + "/full.jsonl";
+  std::ofstream(full) << jsonl;
+  auto v = agents::VerifyAuditExport(full, Log());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->records, 7u);
+  EXPECT_TRUE(v->complete);
+
+  // The Portsmouth lead's export is filtered by scope: each record carries a proof.
+  auto portsmouth = Officer("portsmouth-mash.ig-lead");
+  absl::Status exported =
+      portsmouth->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES, collect(filtered));
+  ASSERT_TRUE(exported.ok()) << exported.code() << " " << exported.message();
+  const std::string part = data_.path() + "/part.jsonl";
+  std::ofstream(part) << filtered;
+  v = agents::VerifyAuditExport(part, Log());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->records, 3u);
+  EXPECT_FALSE(v->complete);
+
+  // Dropping a line from the full export is caught.
+  std::string cut = jsonl;
+  size_t second = cut.find('\n', cut.find('\n') + 1);
+  cut.erase(cut.find('\n') + 1, second - cut.find('\n'));
+  std::ofstream(full) << cut;
+  v = agents::VerifyAuditExport(full, Log());
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(v.status().message().find("record 0 is missing"), std::string::npos) << v.status();
+}
+
+TEST_F(AuditE2eTest, FlowReportCountsDecisionsByAreaAndCheck) {
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash")).ok());
+  auto m = Message("hiow-police", "portsmouth-mash");
+  m.declaration.clear_lawful_basis();
+  ASSERT_FALSE(police->Send(m).ok());
+  auto report = Officer("hampshire-crt.dpo")->FlowReport({});
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->flows_size(), 1);
+  EXPECT_EQ(report->flows(0).from_area_id(), "hampshire");
+  EXPECT_EQ(report->flows(0).to_area_id(), "portsmouth");
+  EXPECT_EQ(report->flows(0).allowed(), 1u);
+  EXPECT_EQ(report->flows(0).denied(), 1u);
+  bool lawful_basis_failed = false;
+  for (const auto& c : report->checks()) {
+    if (c.check() == "lawful_basis") lawful_basis_failed = c.failed() == 1;
+  }
+  EXPECT_TRUE(lawful_basis_failed);
 }
 
 }  // namespace
