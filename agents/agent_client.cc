@@ -45,6 +45,10 @@ std::unique_ptr<AgentClient> AgentClient::Connect(const std::string& target,
   tls.pem_cert_chain = identity.cert_pem;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  // Find a restarted gateway within seconds, not gRPC's default two minutes.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
   auto channel = grpc::CreateCustomChannel(target, grpc::SslCredentials(tls), args);
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(channel), call_timeout));
 }
@@ -183,6 +187,26 @@ absl::Status AgentClient::RefuseContent(const std::string& message_id,
   req.set_detail(detail);
   safeshare::v1::RefuseContentResponse resp;
   return FromGrpcStatus(mailbox_->RefuseContent(&ctx, req, &resp));
+}
+
+bool AgentClient::Subscription::Read(safeshare::v1::MailboxMessage* message) {
+  safeshare::v1::SubscribeResponse r;
+  if (!reader_->Read(&r)) return false;
+  *message = std::move(*r.mutable_message());
+  return true;
+}
+
+absl::Status AgentClient::Subscription::Finish() { return FromGrpcStatus(reader_->Finish()); }
+
+std::unique_ptr<AgentClient::Subscription> AgentClient::Subscribe(uint64_t after_sequence) {
+  auto sub = std::make_unique<Subscription>();
+  // No deadline: a subscription lives as long as the agent. Wait for the
+  // gateway to come back rather than failing at once.
+  sub->ctx_.set_wait_for_ready(true);
+  safeshare::v1::SubscribeRequest req;
+  req.set_after_sequence(after_sequence);
+  sub->reader_ = mailbox_->Subscribe(&sub->ctx_, req);
+  return sub;
 }
 
 absl::StatusOr<safeshare::v1::Checkpoint> AgentClient::GetCheckpoint() {

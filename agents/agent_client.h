@@ -53,6 +53,21 @@ class AgentClient {
   absl::Status RefuseContent(const std::string& message_id,
                              safeshare::v1::ContentRefusalReason reason,
                              const std::string& detail);
+  // A live subscription to this agency's mailbox. Read() until it returns
+  // false, then Finish(); Cancel() from another thread ends it.
+  class Subscription {
+   public:
+    bool Read(safeshare::v1::MailboxMessage* message);
+    absl::Status Finish();
+    void Cancel() { ctx_.TryCancel(); }
+
+   private:
+    friend class AgentClient;
+    grpc::ClientContext ctx_;
+    std::unique_ptr<grpc::ClientReader<safeshare::v1::SubscribeResponse>> reader_;
+  };
+  std::unique_ptr<Subscription> Subscribe(uint64_t after_sequence = 0);
+
   // Audit (IG officer identities only).
   absl::StatusOr<safeshare::v1::Checkpoint> GetCheckpoint();
   absl::StatusOr<safeshare::v1::QueryRecordsResponse> QueryRecords(

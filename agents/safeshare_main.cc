@@ -13,12 +13,17 @@
 //   safeshare audit checkpoint|query|export|report --identity OFFICER_DIR [filters]
 //   safeshare audit verify --db COPY.db|--export_file EXPORT.jsonl --federation FILE
 //   safeshare receipt verify --receipt RECEIPT.json --federation FILE
+//   safeshare agent run --identity DIR --inbox DIR
 //
 // Network commands take --identity DIR (ca.pem, cert.pem, key.pem) and
 // --gateway host:port. Exit status: 0 success, 1 the gateway refused or could
 // not be reached, 2 bad usage or input.
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
+
+#include <thread>
 
 #include <cstdio>
 #include <cstring>
@@ -40,6 +45,7 @@
 #include "absl/time/time.h"
 #include "agents/agency_agent.h"
 #include "agents/audit_verifier.h"
+#include "agents/inbox_daemon.h"
 #include "transparency/checkpoint.h"
 #include "agents/agent_client.h"
 #include "agents/outgoing_message.h"
@@ -87,6 +93,8 @@ ABSL_FLAG(std::string, decision, "", "audit: allow | deny | hold_for_advice");
 ABSL_FLAG(std::string, failed_check, "", "audit: a check that failed or asked for advice");
 ABSL_FLAG(std::string, subject, "", "audit: a subject reference");
 ABSL_FLAG(int, limit, 1000, "audit query: at most this many records");
+ABSL_FLAG(std::string, inbox, "", "agent run: the inbox directory messages are written to");
+ABSL_FLAG(int, crash_after_writes, 0, "agent run (tests): exit after N writes, before the ack");
 ABSL_FLAG(std::string, practitioner, "", "send: sending practitioner's staff id");
 ABSL_FLAG(std::string, role, "social_worker", "send: practitioner role, e.g. police_officer");
 ABSL_FLAG(std::string, message_id, "", "send: message id (default: a fresh UUID)");
@@ -593,6 +601,40 @@ int CmdReceipt(const std::vector<char*>& args) {
   return 0;
 }
 
+int CmdAgent(const std::vector<char*>& args) {
+  if (args.size() < 3 || std::string(args[2]) != "run") return Usage("agent needs run");
+  if (absl::GetFlag(FLAGS_inbox).empty()) return Usage("agent run needs --inbox DIR");
+  // SIGTERM / SIGINT stop the daemon after the message in hand. Blocked
+  // before any gRPC thread exists, so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto agent = OpenAgent();
+  if (!agent.ok()) return Failed(agent.status());
+  safeshare::agents::InboxDaemonOptions options;
+  options.inbox_dir = absl::GetFlag(FLAGS_inbox);
+  options.crash_after_writes = absl::GetFlag(FLAGS_crash_after_writes);
+  safeshare::agents::InboxDaemon daemon(agent->get(), options);
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    daemon.Stop();
+  });
+  std::cerr << "agent for " << (*agent)->agency_id() << " writing to " << options.inbox_dir
+            << "\n";
+  absl::Status st = daemon.Run();
+  if (!st.ok()) {
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+    return Failed(st);
+  }
+  waiter.join();
+  std::cerr << "stopped: " << daemon.stored() << " stored, " << daemon.refused() << " refused\n";
+  return 0;
+}
+
 int CmdAck(const std::vector<char*>& args) {
   if (args.size() < 3) return Usage("ack needs a MESSAGE_ID");
   auto client = Connect();
@@ -670,6 +712,7 @@ int main(int argc, char** argv) {
   if (cmd == "agencies") return CmdAgencies();
   if (cmd == "keys") return CmdKeys(args);
   if (cmd == "audit") return CmdAudit(args);
+  if (cmd == "agent") return CmdAgent(args);
   if (cmd == "receipt") return CmdReceipt(args);
   return Usage("unknown command '" + cmd + "'");
 }

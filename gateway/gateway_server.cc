@@ -74,8 +74,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 
   gw->referrals_ = std::make_unique<ReferralsService>(gw->directory_.get(), gw->keys_.get(),
                                                       &gw->policy_, pack, gw->store_.get(),
-                                                      config.max_message_bytes());
-  gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get());
+                                                      &gw->notifier_, config.max_message_bytes());
+  gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get(),
+                                                  &gw->notifier_);
   gw->directory_service_ =
       std::make_unique<DirectoryService>(gw->directory_.get(), gw->keys_.get());
 

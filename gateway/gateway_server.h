@@ -45,6 +45,7 @@ class GatewayServer {
   std::unique_ptr<FederationDirectory> directory_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<KeyDirectory> keys_;
+  MailboxNotifier notifier_;
   policy::PolicyRegistry policy_;
   std::string isa_dir_;
   std::unique_ptr<ReferralsService> referrals_;

@@ -1,5 +1,7 @@
 #include "gateway/services/mailbox_service.h"
 
+#include <deque>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -34,7 +36,175 @@ absl::Status FillFetchResponse(const std::vector<StoredMessage>& messages, int l
   return absl::OkStatus();
 }
 
+// One live subscription: sends the agency's pending messages, then new ones as
+// they arrive. One write in flight and at most kSubscribeBatch messages read
+// ahead, so a slow consumer costs the gateway a bounded amount of memory.
+class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> {
+ public:
+  static constexpr int kSubscribeBatch = 16;
+
+  SubscribeReactor(Store* store, MailboxNotifier* notifier, const FederationDirectory* directory,
+                   std::string agency, std::string uri, uint64_t after)
+      : store_(store),
+        notifier_(notifier),
+        directory_(directory),
+        agency_(std::move(agency)),
+        uri_(std::move(uri)),
+        last_sequence_(after) {
+    token_ = notifier_->Add(agency_, [this] { Wake(); });
+    Wake();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (pending_finish_) {
+      Finish(*pending_finish_);
+      return;
+    }
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "subscriber went away"));
+      return;
+    }
+    last_sequence_ = queue_.front().message().sequence();
+    queue_.pop_front();
+    if (!queue_.empty()) {
+      WriteFrontLocked();
+    } else {
+      FetchLocked();  // there may be more than one batch waiting
+    }
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "subscription cancelled"));
+  }
+
+  void OnDone() override {
+    notifier_->Remove(token_);  // no listener call can start after this
+    bool last;
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+      last = !fetching_;
+    }
+    if (last) delete this;
+  }
+
+ private:
+  void Wake() {
+    absl::MutexLock lock(&mu_);
+    if (writing_ || fetching_) {
+      wake_pending_ = true;
+      return;
+    }
+    FetchLocked();
+  }
+
+  void FetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || fetching_) return;
+    fetching_ = true;
+    wake_pending_ = false;
+    auto got = std::make_shared<std::vector<StoredMessage>>();
+    const uint64_t after = last_sequence_;
+    store_->Commit(
+        [this, got, after](StoreTransaction& tx) -> absl::Status {
+          auto messages = tx.FetchForRecipient(agency_, after, kSubscribeBatch, absl::Now());
+          if (!messages.ok()) return messages.status();
+          for (const auto& m : *messages) {
+            if (!m.first_delivered_now) continue;
+            auto index = tx.AppendAudit(MessageEventRecord(
+                m, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri_, *directory_));
+            if (!index.ok()) return index.status();
+          }
+          *got = std::move(*messages);
+          return absl::OkStatus();
+        },
+        [this, got](const absl::Status& st, const CommitInfo&) { Fetched(st, *got); });
+  }
+
+  void Fetched(const absl::Status& st, const std::vector<StoredMessage>& messages) {
+    bool destroy = false;
+    {
+      absl::MutexLock lock(&mu_);
+      fetching_ = false;
+      if (done_) {
+        destroy = true;
+      } else if (!st.ok()) {
+        FinishLocked(ToGrpcStatus(st));
+      } else if (!finished_) {
+        for (const StoredMessage& m : messages) {
+          safeshare::v1::SubscribeResponse r;
+          auto* out = r.mutable_message();
+          out->set_sequence(m.sequence);
+          out->set_message_id(m.message_id);
+          out->mutable_signed_envelope()->ParseFromString(m.signed_envelope);
+          *out->mutable_accepted_time() = ToTimestamp(m.accepted_time);
+          if (m.first_delivered_time) {
+            *out->mutable_first_delivered_time() = ToTimestamp(*m.first_delivered_time);
+          }
+          queue_.push_back(std::move(r));
+        }
+        if (!queue_.empty()) {
+          WriteFrontLocked();
+        } else if (wake_pending_) {
+          FetchLocked();
+        }
+      }
+    }
+    if (destroy) delete this;
+  }
+
+  void WriteFrontLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_) return;
+    writing_ = true;
+    StartWrite(&queue_.front());
+  }
+
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    if (writing_) {
+      pending_finish_ = status;  // finish once the write in flight completes
+    } else {
+      Finish(status);
+    }
+  }
+
+  Store* store_;
+  MailboxNotifier* notifier_;
+  const FederationDirectory* directory_;
+  const std::string agency_, uri_;
+  uint64_t token_ = 0;
+  absl::Mutex mu_;
+  uint64_t last_sequence_ ABSL_GUARDED_BY(mu_);
+  std::deque<safeshare::v1::SubscribeResponse> queue_ ABSL_GUARDED_BY(mu_);
+  bool fetching_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);
+};
+
+class RefusedSubscription final
+    : public grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> {
+ public:
+  explicit RefusedSubscription(const absl::Status& st) { Finish(ToGrpcStatus(st)); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
+
+grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse>* MailboxService::Subscribe(
+    grpc::CallbackServerContext* ctx, const safeshare::v1::SubscribeRequest* request) {
+  auto caller = AuthenticateAgency(*ctx, *directory_);
+  if (!caller.ok()) return new RefusedSubscription(caller.status());
+  LogEvent("info", "mailbox.subscribe",
+           {{"agency", caller->agency_id}, {"after", absl::StrCat(request->after_sequence())}});
+  return new SubscribeReactor(store_, notifier_, directory_, caller->agency_id, caller->uri,
+                              request->after_sequence());
+}
 
 grpc::ServerUnaryReactor* MailboxService::Fetch(grpc::CallbackServerContext* ctx,
                                                 const safeshare::v1::FetchRequest* request,

@@ -1,6 +1,7 @@
 #ifndef SAFESHARE_GATEWAY_SERVICES_MAILBOX_SERVICE_H_
 #define SAFESHARE_GATEWAY_SERVICES_MAILBOX_SERVICE_H_
 
+#include "gateway/delivery/mailbox_notifier.h"
 #include "gateway/federation_directory.h"
 #include "gateway/store/store.h"
 #include "safeshare/v1/mailbox.grpc.pb.h"
@@ -11,12 +12,14 @@ namespace safeshare::gateway {
 // certificate, so no request can name another agency's mail.
 class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
  public:
-  MailboxService(const FederationDirectory* directory, Store* store)
-      : directory_(directory), store_(store) {}
+  MailboxService(const FederationDirectory* directory, Store* store, MailboxNotifier* notifier)
+      : directory_(directory), store_(store), notifier_(notifier) {}
 
   grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* ctx,
                                   const safeshare::v1::FetchRequest* request,
                                   safeshare::v1::FetchResponse* response) override;
+  grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* ctx, const safeshare::v1::SubscribeRequest* request) override;
   grpc::ServerUnaryReactor* Ack(grpc::CallbackServerContext* ctx,
                                 const safeshare::v1::AckRequest* request,
                                 safeshare::v1::AckResponse* response) override;
@@ -30,6 +33,7 @@ class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
  private:
   const FederationDirectory* directory_;
   Store* store_;
+  MailboxNotifier* notifier_;
 };
 
 }  // namespace safeshare::gateway

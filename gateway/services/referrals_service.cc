@@ -176,6 +176,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
 
   const size_t size = signed_envelope.ByteSizeLong();
   Store* store = store_;
+  MailboxNotifier* notifier = notifier_;
   store_->Commit(
       [state](StoreTransaction& tx) -> absl::Status {
         // Audit first: nothing reaches a mailbox without its record.
@@ -191,7 +192,8 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
         }
         return absl::OkStatus();
       },
-      [state, store, response, done, size](const absl::Status& st, const CommitInfo& info) {
+      [state, store, notifier, response, done, size](const absl::Status& st,
+                                                    const CommitInfo& info) {
         const StoredMessage& m = state->message;
         if (state->existing.has_value()) {
           const StoredMessage& first = *state->existing;
@@ -221,6 +223,9 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
                     {"detail", std::string(st.message())}});
           done(st);
           return;
+        }
+        if (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED) {
+          notifier->Notify(m.recipient_agency_id);  // live subscribers get it now
         }
         *response = state->receipt;
         if (absl::Status proof = AttachAuditProof(*store, info, response); !proof.ok()) {

@@ -1,6 +1,7 @@
 #ifndef SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
 #define SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
 
+#include "gateway/delivery/mailbox_notifier.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
 #include "policy/policy_engine.h"
@@ -17,8 +18,9 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
  public:
   ReferralsService(const FederationDirectory* directory, const KeyDirectory* keys,
                    const policy::PolicyRegistry* policy, policy::RulePack pack, Store* store,
-                   uint64_t max_message_bytes)
+                   MailboxNotifier* notifier, uint64_t max_message_bytes)
       : directory_(directory),
+        notifier_(notifier),
         keys_(keys),
         policy_(policy),
         pack_(pack),
@@ -46,6 +48,7 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
                              const safeshare::v1::Envelope& envelope) const;
 
   const FederationDirectory* directory_;
+  MailboxNotifier* notifier_;
   const KeyDirectory* keys_;
   const policy::PolicyRegistry* policy_;
   policy::RulePack pack_;

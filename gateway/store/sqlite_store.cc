@@ -283,7 +283,8 @@ class SqliteStore::Subtrees final : public transparency::SubtreeSource {
   sqlite3* db_;
 };
 
-absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                                int64_t max_pages) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -332,6 +333,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
       return true;
     });
     if (!migrated.ok()) return migrated.status();
+  }
+  if (max_pages > 0) {
+    if (auto st = store->Exec(absl::StrCat("PRAGMA max_page_count=", max_pages).c_str());
+        !st.ok()) {
+      return st;
+    }
   }
   uint64_t size = 0;
   {
@@ -445,6 +452,15 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
         const transparency::Frontier before_job = frontier_;
         sqlite3_exec(db_, "SAVEPOINT job", nullptr, nullptr, nullptr);
         results[i] = batch[i].work(tx);
+        if (sqlite3_get_autocommit(db_)) {
+          // SQLite rolled the whole transaction back (disk full, I/O error):
+          // nothing of this batch is written, and no later job may run
+          // outside a transaction.
+          commit_status = results[i].ok()
+                              ? absl::UnavailableError("store: the transaction was rolled back")
+                              : results[i];
+          break;
+        }
         if (results[i].ok()) {
           sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
         } else {
@@ -456,7 +472,7 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
       }
       info.tree_size = frontier_.size();
       info.root_hash = frontier_.Root();
-      if (frontier_.size() != before_batch.size() && signer_) {
+      if (commit_status.ok() && frontier_.size() != before_batch.size() && signer_) {
         auto note = signer_(info.tree_size, info.root_hash);
         if (!note.ok()) {
           commit_status = note.status();
@@ -479,7 +495,7 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
         if (rc != SQLITE_OK) commit_status = SqliteError(db_, rc, "commit");
       }
       if (!commit_status.ok()) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         frontier_ = before_batch;
       }
     }

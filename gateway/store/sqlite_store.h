@@ -21,7 +21,9 @@ namespace safeshare::gateway {
 // one fsync and one signed checkpoint per batch, however many Submits.
 class SqliteStore final : public Store {
  public:
-  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  // `max_pages` > 0 caps the database size (PRAGMA max_page_count).
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                           int64_t max_pages = 0);
   // Finishes queued work, then closes the database.
   ~SqliteStore() override;
 

@@ -1,6 +1,7 @@
 #include "gateway/store/store.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gateway/store/sqlite_store.h"
@@ -69,10 +70,21 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
   constexpr absl::string_view kSqlite = "sqlite://";
   if (absl::StartsWith(uri, kSqlite)) {
     std::string path = uri.substr(kSqlite.size());
+    int64_t max_pages = 0;
+    if (auto q = path.find('?'); q != std::string::npos) {
+      // The one option: a cap on the database size, in pages.
+      const std::string option = path.substr(q + 1);
+      path.resize(q);
+      if (!absl::StartsWith(option, "max_pages=") ||
+          !absl::SimpleAtoi(option.substr(10), &max_pages) || max_pages <= 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "store: unknown option '", option, "' (the only option is max_pages=N)"));
+      }
+    }
     if (path.empty()) {
       return absl::InvalidArgumentError("store: sqlite:// URI names no file");
     }
-    auto store = SqliteStore::Open(path);
+    auto store = SqliteStore::Open(path, max_pages);
     if (!store.ok()) return store.status();
     return std::unique_ptr<Store>(std::move(*store));
   }

@@ -203,7 +203,9 @@ class Store {
 };
 
 // Opens the store named by `uri`: "sqlite:///abs/path.db" or
-// "sqlite://relative/path.db". INVALID_ARGUMENT for an unknown scheme.
+// "sqlite://relative/path.db", optionally "?max_pages=N" to cap the database
+// size (writes beyond it fail UNAVAILABLE, as on a full disk).
+// INVALID_ARGUMENT for an unknown scheme or option.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri);
 
 }  // namespace safeshare::gateway

@@ -74,6 +74,60 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
   return result;
 }
 
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    Wait();
+  }
+}
+
+bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(log, 1);
+    dup2(log, 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid_ > 0;
+}
+
+int ChildProcess::Wait() {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::optional<int> ChildProcess::Poll() {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void ChildProcess::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+bool WaitFor(const std::function<bool()>& condition, double seconds) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
 std::string GatewayBinary() { return SAFESHARE_GATEWAY_BIN; }
 std::string CliBinary() { return SAFESHARE_CLI_BIN; }
 std::string SourceDir() { return SAFESHARE_SOURCE_DIR; }
@@ -100,8 +154,11 @@ bool GatewayProcess::Start() {
   fs::create_directories(data_dir_);
   const std::string port_file = data_dir_ + "/port";
   fs::remove(port_file);
+  // A restart keeps the port, as a real restart would, so that connected
+  // clients find the gateway again.
+  const std::string listen = "--listen=127.0.0.1:" + std::to_string(port_);
   std::vector<std::string> argv = {GatewayBinary(),
-                                   "--listen=127.0.0.1:0",
+                                   listen,
                                    "--ca=" + federation_dir_ + "/gateway/ca.pem",
                                    "--cert=" + federation_dir_ + "/gateway/cert.pem",
                                    "--key=" + federation_dir_ + "/gateway/key.pem",
@@ -124,7 +181,11 @@ bool GatewayProcess::Start() {
   }
   for (int i = 0; i < 300; ++i) {  // up to 30 s on a loaded machine
     std::ifstream in(port_file);
-    if (in >> port_ && port_ > 0) return true;
+    int port = 0;
+    if (in >> port && port > 0) {
+      port_ = port;
+      return true;
+    }
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

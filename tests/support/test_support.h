@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,28 @@ struct CommandResult {
 
 // Runs argv[0] with arguments (no shell) and waits for it.
 CommandResult RunCommand(const std::vector<std::string>& argv);
+
+// A child process (no shell), its output appended to a log file.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  bool Start(const std::vector<std::string>& argv, const std::string& log_path);
+  // Exit code, or -1 if killed by a signal. Waits.
+  int Wait();
+  // Non-blocking: the exit code if it has exited, else nullopt.
+  std::optional<int> Poll();
+  void Signal(int sig);
+  bool running() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Polls `condition` every 50 ms until it holds or `seconds` pass.
+bool WaitFor(const std::function<bool()>& condition, double seconds);
 
 // Paths fixed at build time.
 std::string GatewayBinary();

@@ -1,0 +1,119 @@
+#include "agents/inbox_daemon.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "agents/keyring.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace safeshare::agents {
+namespace {
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out + "\n";
+}
+
+void Log(absl::string_view event, absl::string_view detail) {
+  std::fprintf(stderr, "{\"event\":\"%.*s\",\"detail\":\"%.*s\"}\n",
+               static_cast<int>(event.size()), event.data(), static_cast<int>(detail.size()),
+               detail.data());
+}
+
+}  // namespace
+
+absl::Status WriteFileDurably(const std::string& dir, const std::string& name,
+                              const std::string& data) {
+  if (auto st = WritePrivateFile(absl::StrCat(dir, "/", name), data); !st.ok()) return st;
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat(dir, ": ", std::strerror(errno)));
+  const bool ok = fsync(fd) == 0;  // make the rename itself durable
+  close(fd);
+  return ok ? absl::OkStatus()
+            : absl::UnavailableError(absl::StrCat("fsync ", dir, ": ", std::strerror(errno)));
+}
+
+absl::Status InboxDaemon::Handle(const safeshare::v1::MailboxMessage& message) {
+  namespace fs = std::filesystem;
+  const std::string id = message.message_id();
+  const std::string envelope_file = absl::StrCat(id, ".envelope.json");
+  if (fs::exists(fs::path(options_.inbox_dir) / envelope_file)) {
+    // Delivered again because the last ack was lost: keep the one we have.
+    return agent_->client().Ack(id).status();
+  }
+  safeshare::v1::ContentRefusalReason reason;
+  auto opened = agent_->OpenEnvelope(message.signed_envelope(), &reason);
+  if (!opened.ok()) {
+    ++refused_;
+    Log("inbox.refused", opened.status().message());
+    return agent_->client().RefuseContent(id, reason, std::string(opened.status().message()));
+  }
+  // Content first; the envelope file marks the message complete.
+  if (auto st = WriteFileDurably(options_.inbox_dir, absl::StrCat(id, ".content.json"),
+                                 Json(opened->content));
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = WriteFileDurably(options_.inbox_dir, envelope_file, Json(opened->header));
+      !st.ok()) {
+    return st;
+  }
+  ++stored_;
+  if (options_.crash_after_writes > 0 && ++writes_ >= options_.crash_after_writes) {
+    std::_Exit(3);  // as if killed between storing and acknowledging
+  }
+  return agent_->client().Ack(id).status();
+}
+
+absl::Status InboxDaemon::Run() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.inbox_dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat(options_.inbox_dir, ": ", ec.message()));
+  absl::Duration backoff = options_.min_backoff;
+  while (!stopping_) {
+    auto subscription = agent_->client().Subscribe(0);
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = subscription.get();
+    }
+    if (stopping_) subscription->Cancel();
+    safeshare::v1::MailboxMessage message;
+    bool got_any = false;
+    while (subscription->Read(&message)) {
+      got_any = true;
+      backoff = options_.min_backoff;
+      if (auto st = Handle(message); !st.ok()) {
+        // Not acknowledged: the gateway hands it over again on reconnect.
+        Log("inbox.handle_failed", st.message());
+      }
+    }
+    absl::Status st = subscription->Finish();
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = nullptr;
+    }
+    if (stopping_) break;
+    Log("inbox.disconnected", st.message());
+    if (!got_any) backoff = std::min(backoff * 2, options_.max_backoff);
+    std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));
+  }
+  return absl::OkStatus();
+}
+
+void InboxDaemon::Stop() {
+  stopping_ = true;
+  absl::MutexLock lock(&mu_);
+  if (current_ != nullptr) current_->Cancel();
+}
+
+}  // namespace safeshare::agents

@@ -1,0 +1,285 @@
+// Reliable delivery end to end: live subscriptions, the agent daemon writing
+// inbox directories, and crashes of the gateway and of agents (real processes).
+
+#include <set>
+#include <thread>
+
+#include "agents/inbox_daemon.h"
+#include "tests/e2e/gateway_fixture.h"
+
+namespace safeshare {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DeliveryE2eTest : public GatewayE2eTest {
+ protected:
+  // Message ids with a complete envelope file in `dir`.
+  static std::set<std::string> Stored(const std::string& dir) {
+    std::set<std::string> ids;
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(dir, ec)) {
+      const std::string name = f.path().filename().string();
+      const std::string suffix = ".envelope.json";
+      if (name.size() > suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        ids.insert(name.substr(0, name.size() - suffix.size()));
+      }
+    }
+    return ids;
+  }
+
+  std::vector<std::string> DaemonArgv(const std::string& agency, const std::string& inbox) {
+    return {testing::CliBinary(), "agent", "run", "--identity=" + AgencyDir(agency),
+            "--inbox=" + inbox, "--gateway=" + gateway_->target()};
+  }
+};
+
+TEST_F(DeliveryE2eTest, SubscribersGetPendingThenNewMessagesAsTheyAreAccepted) {
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "before")).ok());
+  auto mash = Agency("portsmouth-mash");
+  auto sub = mash->Subscribe(0);
+  v1::MailboxMessage got;
+  ASSERT_TRUE(sub->Read(&got));
+  EXPECT_EQ(got.message_id(), "before");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "after")).ok());
+  ASSERT_TRUE(sub->Read(&got));
+  EXPECT_EQ(got.message_id(), "after");
+  EXPECT_GT(got.sequence(), 0u);
+  // Another agency's subscription sees none of it.
+  auto other = Agency("iow-mash")->Subscribe(0);
+  ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash", "for-iow")).ok());
+  ASSERT_TRUE(other->Read(&got));
+  EXPECT_EQ(got.message_id(), "for-iow");
+  sub->Cancel();
+  other->Cancel();
+  EXPECT_FALSE(sub->Read(&got));
+  (void)sub->Finish();
+  (void)other->Finish();
+  // A new subscription resumes with what is still unacknowledged.
+  auto again = mash->Subscribe(0);
+  std::set<std::string> ids;
+  ASSERT_TRUE(again->Read(&got));
+  ids.insert(got.message_id());
+  ASSERT_TRUE(again->Read(&got));
+  ids.insert(got.message_id());
+  EXPECT_EQ(ids, (std::set<std::string>{"before", "after"}));
+  again->Cancel();
+  (void)again->Finish();
+}
+
+TEST_F(DeliveryE2eTest, TheAgentDaemonStoresEachMessageOnceAndAcknowledgesIt) {
+  const std::string inbox = data_.path() + "/inbox";
+  auto mash = Agent("portsmouth-mash");
+  agents::InboxDaemon daemon(mash.get(), {inbox});
+  std::thread runner([&] { EXPECT_TRUE(daemon.Run().ok()); });
+  auto police = Agent("hiow-police");
+  std::set<std::string> sent;
+  for (int i = 0; i < 5; ++i) {
+    auto r = police->Send(Message("hiow-police", "portsmouth-mash"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    sent.insert(r->message_id());
+  }
+  EXPECT_TRUE(testing::WaitFor([&] { return Stored(inbox) == sent; }, 20));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        for (const auto& id : sent) {
+          auto st = police->client().GetStatus(id);
+          if (!st.ok() || st->state() != v1::MESSAGE_STATE_ACKNOWLEDGED) return false;
+        }
+        return true;
+      },
+      20));
+  daemon.Stop();
+  runner.join();
+  EXPECT_EQ(daemon.stored(), 5u);
+  // The content file holds the opened referral.
+  std::ifstream content(inbox + "/" + *sent.begin() + ".content.json");
+  std::string text((std::istreambuf_iterator<char>(content)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("sealed referral content"), std::string::npos) << text;
+}
+
+TEST_F(DeliveryE2eTest, AnAgentKilledBetweenStoringAndAcknowledgingGetsTheMessageAgainOnce) {
+  const std::string inbox = data_.path() + "/inbox";
+  testing::ChildProcess crashing;
+  auto argv = DaemonArgv("iow-mash", inbox);
+  argv.push_back("--crash_after_writes=1");
+  ASSERT_TRUE(crashing.Start(argv, data_.path() + "/agent1.log"));
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash", "crash-1")).ok());
+  std::optional<int> code;
+  ASSERT_TRUE(testing::WaitFor([&] { return (code = crashing.Poll()).has_value(); }, 20));
+  EXPECT_EQ(*code, 3) << "the daemon died after writing, before acknowledging";
+  EXPECT_EQ(Stored(inbox), std::set<std::string>{"crash-1"});
+  auto status = police->client().GetStatus("crash-1");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_DELIVERED) << "delivered, never acknowledged";
+
+  testing::ChildProcess agent;
+  ASSERT_TRUE(agent.Start(DaemonArgv("iow-mash", inbox), data_.path() + "/agent2.log"));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        auto st = police->client().GetStatus("crash-1");
+        return st.ok() && st->state() == v1::MESSAGE_STATE_ACKNOWLEDGED;
+      },
+      20));
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+  EXPECT_EQ(Stored(inbox), std::set<std::string>{"crash-1"});
+  int files = 0;
+  for (const auto& f : fs::directory_iterator(inbox)) files += f.is_regular_file();
+  EXPECT_EQ(files, 2) << "one envelope and one content file, not two copies";
+}
+
+TEST_F(DeliveryE2eTest, KillingTheGatewayMidStreamLosesAndDuplicatesNothing) {
+  const std::string inbox_pm = data_.path() + "/inbox-pm", inbox_iow = data_.path() + "/inbox-iow";
+  testing::ChildProcess pm, iow;
+  ASSERT_TRUE(pm.Start(DaemonArgv("portsmouth-mash", inbox_pm), data_.path() + "/pm.log"));
+  ASSERT_TRUE(iow.Start(DaemonArgv("iow-mash", inbox_iow), data_.path() + "/iow.log"));
+
+  // Senders retry a failed Submit with the same sealed envelope (the message
+  // id is the idempotency key) until the gateway answers; a policy refusal is
+  // final and must never be delivered.
+  std::mutex mu;
+  std::set<std::string> accepted_pm, accepted_iow, denied;
+  std::atomic<int> sent{0};
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  auto sender = [&](const std::string& from, int count) {
+    auto agent = Agent(from);
+    v1::SharingDeclaration school;
+    std::ifstream in(testing::SourceDir() + "/deploy/examples/school-to-portsmouth-referral.json");
+    std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &school).ok());
+    for (int i = 0; i < count; ++i) {
+      // The police refer to both front doors; the school to its own.
+      const std::string to =
+          from == "southsea-academy" || i % 2 ? "portsmouth-mash" : "iow-mash";
+      auto m = Message(from, to, absl::StrCat(from, "-", i));
+      if (from == "southsea-academy") {
+        m.declaration = school;
+        m.practitioner.set_role(v1::PRACTITIONER_ROLE_DESIGNATED_SAFEGUARDING_LEAD);
+      }
+      const bool deny = i == count - 1;
+      if (deny) m.declaration.clear_lawful_basis();
+      absl::StatusOr<v1::SignedEnvelope> sealed = agent->Seal(m);
+      while (!sealed.ok() && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        sealed = agent->Seal(m);  // the directory read failed while the gateway was down
+      }
+      while (sealed.ok() && std::chrono::steady_clock::now() < give_up) {
+        auto r = agent->client().Submit(*sealed);
+        if (r.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          (to == "portsmouth-mash" ? accepted_pm : accepted_iow).insert(r->message_id());
+          break;
+        }
+        if (r.status().code() == absl::StatusCode::kFailedPrecondition) {
+          std::lock_guard<std::mutex> lock(mu);
+          denied.insert(m.message_id);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      ++sent;
+    }
+  };
+  std::thread police([&] { sender("hiow-police", 20); });
+  std::thread school([&] { sender("southsea-academy", 20); });
+
+  ASSERT_TRUE(testing::WaitFor([&] { return sent >= 12; }, 60));
+  gateway_->Kill();  // SIGKILL mid-stream
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(gateway_->Start());
+  police.join();
+  school.join();
+
+  EXPECT_EQ(denied.size(), 2u);
+  EXPECT_EQ(accepted_pm.size() + accepted_iow.size(), 38u);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return Stored(inbox_pm) == accepted_pm && Stored(inbox_iow) == accepted_iow; }, 60))
+      << Stored(inbox_pm).size() << "/" << accepted_pm.size() << " and "
+      << Stored(inbox_iow).size() << "/" << accepted_iow.size();
+  for (const auto& id : denied) {
+    EXPECT_FALSE(fs::exists(inbox_pm + "/" + id + ".envelope.json"));
+    EXPECT_FALSE(fs::exists(inbox_iow + "/" + id + ".envelope.json"));
+  }
+  pm.Signal(SIGTERM);
+  iow.Signal(SIGTERM);
+  EXPECT_EQ(pm.Wait(), 0);
+  EXPECT_EQ(iow.Wait(), 0);
+
+  // Every acknowledgement landed and the audit log verifies.
+  auto police_client = Agency("hiow-police");
+  for (const auto& id : accepted_pm) {
+    if (id.rfind("hiow-police", 0) != 0) continue;
+    auto st = police_client->GetStatus(id);
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->state(), v1::MESSAGE_STATE_ACKNOWLEDGED) << id;
+  }
+  ASSERT_EQ(gateway_->Stop(), 0);
+  v1::Federation fed;
+  std::ifstream in(federation_ + "/federation.textproto");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
+  const std::string copy = data_.path() + "/copy.db";
+  fs::copy_file(gateway_->db_path(), copy);
+  auto v = agents::VerifyAuditDatabase(copy, fed.audit_log());
+  ASSERT_TRUE(v.ok()) << v.status();
+  // 40 decisions, then a delivery and an acknowledgement per accepted message.
+  EXPECT_EQ(v->records, 40u + 2 * 38u);
+}
+
+TEST_F(DeliveryE2eTest, AFullStoreFailsSubmitWithUnavailableAndWritesNothingHalfway) {
+  gateway_->Stop();
+  // Cap the database just above its empty size: a few commits fit, then full.
+  StartGateway({"--store=sqlite://" + data_.path() + "/gw/gateway.db?max_pages=40"});
+  auto police = Agent("hiow-police");
+  int accepted = 0;
+  absl::Status full;
+  for (int i = 0; i < 200 && full.ok(); ++i) {
+    auto r = police->Send(Message("hiow-police", "portsmouth-mash", absl::StrCat("fill-", i),
+                                  Content(std::string(2000, 'x'))));
+    if (r.ok()) {
+      ++accepted;
+    } else {
+      full = r.status();
+    }
+  }
+  ASSERT_FALSE(full.ok()) << "the cap was never reached";
+  EXPECT_EQ(full.code(), absl::StatusCode::kUnavailable) << full;
+  EXPECT_TRUE(Agency("portsmouth-mash")->CheckHealth().ok()) << "still serving";
+  std::ifstream log(gateway_->log_path());
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("store.commit_failed"), std::string::npos);
+
+  // Everything acknowledged as accepted is there, and nothing else.
+  std::set<std::string> got;
+  std::string token;
+  auto mash = Agency("portsmouth-mash");
+  do {
+    auto page = mash->Fetch(0, token);
+    if (!page.ok()) break;  // reads may also fail while full; counted below
+    for (const auto& m : page->messages()) got.insert(m.message_id());
+    token = page->next_page_token();
+  } while (!token.empty());
+  // While full, an acknowledgement fails cleanly too.
+  EXPECT_EQ(Agency("portsmouth-mash")->Ack("fill-0").status().code(),
+            absl::StatusCode::kUnavailable);
+  ASSERT_EQ(gateway_->Stop(), 0);
+  StartGateway({});  // uncapped
+  got.clear();
+  token.clear();
+  mash = Agency("portsmouth-mash");
+  do {
+    auto page = mash->Fetch(0, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& m : page->messages()) got.insert(m.message_id());
+    token = page->next_page_token();
+  } while (!token.empty());
+  EXPECT_EQ(static_cast<int>(got.size()), accepted);
+  for (int i = 0; i < accepted; ++i) EXPECT_TRUE(got.count(absl::StrCat("fill-", i))) << i;
+}
+
+}  // namespace
+}  // namespace safeshare

@@ -1,0 +1,169 @@
+#ifndef SAFESHARE_TESTS_E2E_GATEWAY_FIXTURE_H_
+#define SAFESHARE_TESTS_E2E_GATEWAY_FIXTURE_H_
+
+// The end-to-end fixture: a development federation per suite, a real
+// safeshare-gateway process per test, and helpers that build messages with
+// the real agent code.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "agents/agency_agent.h"
+#include "agents/audit_verifier.h"
+#include "agents/agent_client.h"
+#include "agents/outgoing_message.h"
+#include "agents/pki/dev_pki.h"
+#include "envelope/sealing.h"
+#include "agents/keyring.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace safeshare {
+
+using agents::AgentClient;
+using agents::AgentIdentity;
+using testing::CommandResult;
+using testing::GatewayProcess;
+using testing::RunCommand;
+using testing::TempDir;
+
+class GatewayE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fed_tmp_ = new TempDir();
+    federation_ = testing::MakeFederation(*fed_tmp_);
+    ASSERT_FALSE(federation_.empty()) << "pki init failed";
+  }
+  static void TearDownTestSuite() {
+    delete fed_tmp_;
+    fed_tmp_ = nullptr;
+  }
+
+  void SetUp() override { StartGateway({}); }
+
+  void StartGateway(std::vector<std::string> flags) {
+    gateway_ = std::make_unique<GatewayProcess>(federation_, data_.path() + "/gw", flags);
+    ASSERT_TRUE(gateway_->Start()) << "gateway did not start; see " << gateway_->log_path();
+  }
+
+  static std::string AgencyDir(const std::string& id) {
+    return federation_ + "/agencies/" + id;
+  }
+
+  std::unique_ptr<AgentClient> ClientFor(const std::string& identity_dir) {
+    auto id = agents::LoadIdentity(identity_dir);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return AgentClient::Connect(gateway_->target(), *id, absl::Seconds(10));
+  }
+  std::unique_ptr<AgentClient> Agency(const std::string& id) { return ClientFor(AgencyDir(id)); }
+
+  static v1::SharingDeclaration Declaration() {
+    v1::SharingDeclaration d;
+    std::ifstream in(testing::SourceDir() + "/deploy/examples/police-to-portsmouth-referral.json");
+    std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &d).ok());
+    return d;
+  }
+
+  static v1::SealedContent Content(const std::string& concern = "sealed referral content") {
+    v1::SealedContent c;
+    auto* r = c.mutable_referral()->mutable_record();
+    r->mutable_child()->set_given_names("Amelia");
+    r->set_concern_details(concern);
+    return c;
+  }
+
+  std::unique_ptr<agents::AgencyAgent> Agent(const std::string& id) {
+    auto agent = agents::AgencyAgent::Open(AgencyDir(id), gateway_->target());
+    EXPECT_TRUE(agent.ok()) << agent.status();
+    return agent.ok() ? std::move(*agent) : nullptr;
+  }
+
+  static agents::OutgoingMessage Message(const std::string& from, const std::string& to,
+                                         const std::string& message_id = "",
+                                         v1::SealedContent content = Content()) {
+    agents::OutgoingMessage m;
+    m.message_id = message_id;
+    m.sender_agency_id = from;
+    m.recipient_agency_id = to;
+    m.practitioner.set_id("pc-4471");
+    m.practitioner.set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
+    m.declaration = Declaration();
+    m.content = std::move(content);
+    return m;
+  }
+
+  // A referral sealed and signed by the sender agency's real agent code.
+  v1::SignedEnvelope Referral(const std::string& from, const std::string& to,
+                              const std::string& message_id = "",
+                              v1::SealedContent content = Content()) {
+    auto m = Message(from, to, message_id, std::move(content));
+    auto agent = Agent(from == "hampshire-crt" ? "hiow-police" : from);
+    auto sealed = agent->Seal(m);
+    EXPECT_TRUE(sealed.ok()) << sealed.status();
+    return sealed.ok() ? *sealed : v1::SignedEnvelope();
+  }
+
+  // Seals by hand, bypassing the agent's own checks: what a faulty or hostile
+  // sender could submit. Signs with `signer`'s newest key, seals to
+  // `seal_to`'s current encryption key from the federation file.
+  v1::SignedEnvelope SealByHand(v1::Envelope header, const std::string& plaintext,
+                                const std::string& signer, const std::string& seal_to) {
+    auto ring = agents::Keyring::Load(AgencyDir(signer));
+    EXPECT_TRUE(ring.ok());
+    auto signing = ring->Newest(envelope::PrivateKey::Type::kSigning);
+    EXPECT_TRUE(signing.ok());
+    v1::Federation fed;
+    std::ifstream in(federation_ + "/federation.textproto");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
+    envelope::RecipientKey to;
+    for (const auto& a : fed.agencies()) {
+      if (a.id() != seal_to) continue;
+      for (const auto& k : a.keys()) {
+        if (k.purpose() == v1::KEY_PURPOSE_ENCRYPTION) to = {k.key_id(), k.public_key()};
+      }
+    }
+    auto sealed = envelope::SealAndSign(header, plaintext, to, *signing);
+    EXPECT_TRUE(sealed.ok()) << sealed.status();
+    return *sealed;
+  }
+
+  static v1::Envelope Header(const std::string& from, const std::string& to,
+                             const std::string& message_id = "") {
+    return agents::BuildEnvelopeHeader(Message(from, to, message_id));
+  }
+
+  static v1::Envelope Open(const v1::SignedEnvelope& s) {
+    v1::Envelope e;
+    EXPECT_TRUE(e.ParseFromString(s.envelope_bytes()));
+    return e;
+  }
+
+  // The recipient's mailbox is empty (checked without consuming anything).
+  void ExpectMailboxEmpty(const std::string& agency) {
+    auto page = Agency(agency)->Fetch();
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_EQ(page->messages_size(), 0);
+  }
+
+  static inline TempDir* fed_tmp_ = nullptr;
+  static inline std::string federation_;
+  TempDir data_;
+  std::unique_ptr<GatewayProcess> gateway_;
+};
+
+}  // namespace safeshare
+
+#endif  // SAFESHARE_TESTS_E2E_GATEWAY_FIXTURE_H_
