@@ -170,6 +170,10 @@ absl::StatusOr<Inbox> AgencyAgent::Receive() {
     auto page = client_->Fetch(0, token);
     if (!page.ok()) return page.status();
     for (const auto& msg : page->messages()) {
+      if (msg.has_escalation()) {
+        inbox.escalations.push_back(msg);
+        continue;
+      }
       ContentRefusalReason reason;
       auto opened = OpenEnvelope(msg.signed_envelope(), &reason);
       if (opened.ok()) {

@@ -35,6 +35,8 @@ struct RefusedMessage {
 struct Inbox {
   std::vector<ReceivedMessage> received;
   std::vector<RefusedMessage> refused;
+  // Gateway-raised alerts about messages not acknowledged in time.
+  std::vector<safeshare::v1::MailboxMessage> escalations;
 };
 
 class AgencyAgent {

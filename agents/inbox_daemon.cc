@@ -46,6 +46,14 @@ absl::Status WriteFileDurably(const std::string& dir, const std::string& name,
 absl::Status InboxDaemon::Handle(const safeshare::v1::MailboxMessage& message) {
   namespace fs = std::filesystem;
   const std::string id = message.message_id();
+  if (message.has_escalation()) {
+    if (auto st = WriteFileDurably(options_.inbox_dir, absl::StrCat(id, ".escalation.json"),
+                                   Json(message.escalation()));
+        !st.ok()) {
+      return st;
+    }
+    return agent_->client().Ack(id).status();
+  }
   const std::string envelope_file = absl::StrCat(id, ".envelope.json");
   if (fs::exists(fs::path(options_.inbox_dir) / envelope_file)) {
     // Delivered again because the last ack was lost: keep the one we have.

@@ -355,6 +355,12 @@ int CmdInbox() {
               << e.sender_agency_id() << " (" << e.sender_practitioner().id()
               << "), signature verified, opened -> " << base << ".{envelope,content}.json\n";
   }
+  for (const auto& e : inbox->escalations) {
+    std::cout << "ESCALATION " << e.escalation().message_id() << " from "
+              << e.escalation().sender_agency_id() << " to "
+              << e.escalation().recipient_agency_id()
+              << " was not acknowledged by its deadline (alert id " << e.message_id() << ")\n";
+  }
   for (const auto& r : inbox->refused) {
     std::cerr << "refused    " << r.message_id << "  "
               << safeshare::v1::ContentRefusalReason_Name(r.reason) << ": " << r.detail
@@ -666,6 +672,9 @@ int CmdStatus(const std::vector<char*>& args) {
     std::cout << "  refused by the recipient's agent: "
               << safeshare::v1::ContentRefusalReason_Name(resp->content_refusal_reason()) << ": "
               << resp->content_refusal_detail() << "\n";
+  }
+  if (resp->has_acknowledge_deadline()) {
+    std::cout << "  acknowledge by " << TimeText(resp->acknowledge_deadline()) << "\n";
   }
   for (const auto& h : resp->history()) {
     std::cout << "  " << std::left << std::setw(14) << StateName(h.state()) << TimeText(h.time())

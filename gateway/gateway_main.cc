@@ -31,6 +31,11 @@ ABSL_FLAG(uint64_t, max_message_bytes, 0, "Largest accepted envelope (default 4 
 ABSL_FLAG(std::string, isa_dir, "", "Information sharing agreements directory (overrides config)");
 ABSL_FLAG(std::string, audit_key, "", "Audit checkpoint signing key PEM (overrides config)");
 ABSL_FLAG(std::string, rule_pack, "", "Golden rules edition: 2024 (default) or 2018");
+ABSL_FLAG(uint32_t, immediate_ack_seconds, 0, "Acknowledge deadline for immediate urgency");
+ABSL_FLAG(uint32_t, urgent_ack_seconds, 0, "Acknowledge deadline for urgent messages");
+ABSL_FLAG(uint32_t, standard_ack_seconds, 0,
+          "Fixed deadline for standard messages (default: one working day)");
+ABSL_FLAG(uint32_t, escalation_scan_ms, 0, "How often overdue messages are looked for");
 ABSL_FLAG(std::string, runtime_dir, "",
           "Directory for runtime files (default: the SQLite file's directory, else /tmp)");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
@@ -90,6 +95,11 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_max_message_bytes) != 0) {
     config.set_max_message_bytes(absl::GetFlag(FLAGS_max_message_bytes));
   }
+  auto* delivery = config.mutable_delivery();
+  if (uint32_t v = absl::GetFlag(FLAGS_immediate_ack_seconds)) delivery->set_immediate_ack_seconds(v);
+  if (uint32_t v = absl::GetFlag(FLAGS_urgent_ack_seconds)) delivery->set_urgent_ack_seconds(v);
+  if (uint32_t v = absl::GetFlag(FLAGS_standard_ack_seconds)) delivery->set_standard_ack_seconds(v);
+  if (uint32_t v = absl::GetFlag(FLAGS_escalation_scan_ms)) delivery->set_escalation_scan_ms(v);
   if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok()) return Fail(st);
 
   // Must precede the first TLS context.

@@ -72,9 +72,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   tls.pem_root_certs = *ca;
   tls.pem_key_cert_pairs.push_back({*key, *cert});
 
-  gw->referrals_ = std::make_unique<ReferralsService>(gw->directory_.get(), gw->keys_.get(),
-                                                      &gw->policy_, pack, gw->store_.get(),
-                                                      &gw->notifier_, config.max_message_bytes());
+  auto deadlines = DeadlinePolicy::FromConfig(config.delivery());
+  if (!deadlines.ok()) return deadlines.status();
+  gw->referrals_ = std::make_unique<ReferralsService>(
+      gw->directory_.get(), gw->keys_.get(), &gw->policy_, pack, gw->store_.get(),
+      &gw->notifier_, std::move(*deadlines), config.max_message_bytes());
   gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get(),
                                                   &gw->notifier_);
   gw->directory_service_ =
@@ -100,6 +102,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                      " (address in use, or certificate and key do not match)"));
   }
   gw->server_->GetHealthCheckService()->SetServingStatus(true);
+  const uint32_t scan_ms = config.delivery().escalation_scan_ms();
+  gw->escalator_ = std::make_unique<Escalator>(gw->store_.get(), gw->directory_.get(),
+                                               &gw->notifier_,
+                                               absl::Milliseconds(scan_ms ? scan_ms : 30000));
   LogEvent("info", "gateway.started",
            {{"listen", config.listen_address()},
             {"port", absl::StrCat(gw->port_)},
@@ -124,6 +130,7 @@ absl::Status GatewayServer::ReloadPolicy() {
 }
 
 void GatewayServer::Shutdown(absl::Duration grace) {
+  escalator_.reset();
   if (server_ == nullptr) return;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/audit/audit_service.h"
+#include "gateway/delivery/escalator.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
 #include "policy/policy_registry.h"
@@ -46,6 +47,7 @@ class GatewayServer {
   std::unique_ptr<Store> store_;
   std::unique_ptr<KeyDirectory> keys_;
   MailboxNotifier notifier_;
+  std::unique_ptr<Escalator> escalator_;
   policy::PolicyRegistry policy_;
   std::string isa_dir_;
   std::unique_ptr<ReferralsService> referrals_;

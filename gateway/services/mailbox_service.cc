@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "envelope/envelope_shape.h"
 #include "gateway/audit/audit_records.h"
+#include "gateway/delivery/escalator.h"
 #include "gateway/log.h"
 #include "gateway/services/caller.h"
 
@@ -19,16 +20,7 @@ constexpr int kMaxPageSize = 500;
 absl::Status FillFetchResponse(const std::vector<StoredMessage>& messages, int limit,
                                safeshare::v1::FetchResponse* response) {
   for (const StoredMessage& m : messages) {
-    auto* out = response->add_messages();
-    out->set_sequence(m.sequence);
-    out->set_message_id(m.message_id);
-    if (!out->mutable_signed_envelope()->ParseFromString(m.signed_envelope)) {
-      return absl::DataLossError(absl::StrCat("stored envelope ", m.message_id, " is corrupt"));
-    }
-    *out->mutable_accepted_time() = ToTimestamp(m.accepted_time);
-    if (m.first_delivered_time) {
-      *out->mutable_first_delivered_time() = ToTimestamp(*m.first_delivered_time);
-    }
+    if (auto st = ToMailboxMessage(m, response->add_messages()); !st.ok()) return st;
   }
   if (static_cast<int>(messages.size()) == limit) {
     response->set_next_page_token(absl::StrCat(messages.back().sequence));
@@ -135,15 +127,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
       } else if (!finished_) {
         for (const StoredMessage& m : messages) {
           safeshare::v1::SubscribeResponse r;
-          auto* out = r.mutable_message();
-          out->set_sequence(m.sequence);
-          out->set_message_id(m.message_id);
-          out->mutable_signed_envelope()->ParseFromString(m.signed_envelope);
-          *out->mutable_accepted_time() = ToTimestamp(m.accepted_time);
-          if (m.first_delivered_time) {
-            *out->mutable_first_delivered_time() = ToTimestamp(*m.first_delivered_time);
-          }
-          queue_.push_back(std::move(r));
+          if (ToMailboxMessage(m, r.mutable_message()).ok()) queue_.push_back(std::move(r));
         }
         if (!queue_.empty()) {
           WriteFrontLocked();
@@ -373,6 +357,9 @@ grpc::ServerUnaryReactor* MailboxService::GetStatus(
       response->set_recipient_agency_id(m->recipient_agency_id);
       response->set_state(m->state);
       response->set_content_refusal_reason(m->refusal_reason);
+      if (m->acknowledge_deadline) {
+        *response->mutable_acknowledge_deadline() = ToTimestamp(*m->acknowledge_deadline);
+      }
       response->set_content_refusal_detail(m->refusal_detail);
       for (const auto& change : m->history) {
         auto* h = response->add_history();

@@ -151,10 +151,12 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   m.kind = envelope.kind();
   m.envelope_sha256 = envelope::Sha256(signed_envelope.envelope_bytes());
   m.accepted_time = now;
+  m.urgency = envelope.declaration().urgency();
   switch (decision.decision()) {
     case safeshare::v1::DECISION_ALLOW:
       m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
       m.signed_envelope = signed_envelope.SerializeAsString();
+      m.acknowledge_deadline = deadlines_.Deadline(m.urgency, now);
       break;
     case safeshare::v1::DECISION_HOLD_FOR_ADVICE:
       // Kept out of the mailbox until an IG officer decides.

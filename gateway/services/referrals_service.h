@@ -1,6 +1,7 @@
 #ifndef SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
 #define SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
 
+#include "gateway/delivery/deadlines.h"
 #include "gateway/delivery/mailbox_notifier.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
@@ -18,9 +19,11 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
  public:
   ReferralsService(const FederationDirectory* directory, const KeyDirectory* keys,
                    const policy::PolicyRegistry* policy, policy::RulePack pack, Store* store,
-                   MailboxNotifier* notifier, uint64_t max_message_bytes)
+                   MailboxNotifier* notifier, DeadlinePolicy deadlines,
+                   uint64_t max_message_bytes)
       : directory_(directory),
         notifier_(notifier),
+        deadlines_(std::move(deadlines)),
         keys_(keys),
         policy_(policy),
         pack_(pack),
@@ -49,6 +52,7 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
 
   const FederationDirectory* directory_;
   MailboxNotifier* notifier_;
+  DeadlinePolicy deadlines_;
   const KeyDirectory* keys_;
   const policy::PolicyRegistry* policy_;
   policy::RulePack pack_;

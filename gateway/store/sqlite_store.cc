@@ -15,7 +15,7 @@ namespace {
 
 using safeshare::v1::MessageState;
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
@@ -53,6 +53,15 @@ CREATE TABLE IF NOT EXISTS agency_keys (
   current       INTEGER NOT NULL,
   revoked_us    INTEGER
 );
+)sql";
+
+// Version 3 -> 4: acknowledgement deadlines and escalation.
+constexpr const char* kMigrateTo4 = R"sql(
+ALTER TABLE messages ADD COLUMN urgency INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN ack_deadline_us INTEGER;
+ALTER TABLE messages ADD COLUMN escalated_us INTEGER;
+CREATE INDEX IF NOT EXISTS messages_by_deadline ON messages (ack_deadline_us)
+  WHERE acknowledged_us IS NULL AND escalated_us IS NULL;
 )sql";
 
 // Version 2 -> 3: the audit log. audit_log holds the leaves (level 0);
@@ -102,7 +111,7 @@ ALTER TABLE messages ADD COLUMN refusal_detail TEXT NOT NULL DEFAULT '';
 constexpr const char* kColumns =
     "sequence, message_id, sender, recipient, kind, signed_envelope, envelope_sha256, "
     "receipt, state, accepted_us, first_delivered_us, acknowledged_us, refusal_reason, "
-    "refusal_detail";
+    "refusal_detail, urgency, ack_deadline_us, escalated_us";
 
 constexpr const char* kKeyColumns =
     "agency_id, key_id, purpose, public_key, not_before_us, not_after_us, current, revoked_us";
@@ -185,6 +194,9 @@ StoredMessage ReadRow(const Statement& s) {
   if (!s.IsNull(11)) m.acknowledged_time = FromMicros(s.Int(11));
   m.refusal_reason = static_cast<safeshare::v1::ContentRefusalReason>(s.Int(12));
   m.refusal_detail = s.Text(13);
+  m.urgency = static_cast<safeshare::v1::Urgency>(s.Int(14));
+  if (!s.IsNull(15)) m.acknowledge_deadline = FromMicros(s.Int(15));
+  if (!s.IsNull(16)) m.escalated_time = FromMicros(s.Int(16));
   return m;
 }
 
@@ -328,8 +340,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         if (auto st = store->Exec(kSchema); !st.ok()) return st;
         if (auto st = store->Exec(kMigrateTo2); !st.ok()) return st;
       }
-      if (auto st = store->Exec(kMigrateTo3); !st.ok()) return st;
-      if (auto st = store->Exec("PRAGMA user_version=3"); !st.ok()) return st;
+      if (version < 3) {
+        if (auto st = store->Exec(kMigrateTo3); !st.ok()) return st;
+      }
+      if (auto st = store->Exec(kMigrateTo4); !st.ok()) return st;
+      if (auto st = store->Exec("PRAGMA user_version=4"); !st.ok()) return st;
       return true;
     });
     if (!migrated.ok()) return migrated.status();
@@ -395,6 +410,10 @@ class SqliteStore::Transaction final : public StoreTransaction {
                                               const std::string& detail, absl::Time now) override
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return s_->RefuseContentTx(recipient, id, reason, detail, now);
+  }
+  absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now, int limit) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->EscalateOverdueTx(now, limit);
   }
   absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
                                        std::string* hashed_bytes) override
@@ -553,8 +572,8 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
 
     Statement s(db_,
                 "INSERT INTO messages (message_id, sender, recipient, kind, signed_envelope, "
-                "envelope_sha256, receipt, state, accepted_us) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "envelope_sha256, receipt, state, accepted_us, urgency, ack_deadline_us) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (auto st = s.status("insert message"); !st.ok()) return st;
     s.Bind(1, m.message_id);
     s.Bind(2, m.sender_agency_id);
@@ -565,6 +584,12 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
     s.BindBlob(7, m.receipt);
     s.Bind(8, static_cast<int64_t>(m.state));
     s.Bind(9, ToMicros(m.accepted_time));
+    s.Bind(10, static_cast<int64_t>(m.urgency));
+    if (m.acknowledge_deadline) {
+      s.Bind(11, ToMicros(*m.acknowledge_deadline));
+    } else {
+      s.BindNull(11);
+    }
     int rc = s.Step();
     if (rc != SQLITE_DONE) return SqliteError(db_, rc, "insert message");
     if (auto st = AddEventLocked(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
@@ -856,6 +881,40 @@ absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::RevokeKey(const std::strin
     k.set_current(false);
     return k;
   });
+}
+
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::EscalateOverdueTx(absl::Time now,
+                                                                          int limit) {
+  std::string sql = absl::StrCat(
+      "SELECT ", kColumns,
+      " FROM messages WHERE acknowledged_us IS NULL AND escalated_us IS NULL "
+      "AND ack_deadline_us IS NOT NULL AND ack_deadline_us < ? AND state IN (?, ?) "
+      "ORDER BY ack_deadline_us LIMIT ?");
+  Statement s(db_, sql.c_str());
+  if (auto st = s.status("find overdue"); !st.ok()) return st;
+  s.Bind(1, ToMicros(now));
+  s.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
+  s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_DELIVERED));
+  s.Bind(4, limit);
+  std::vector<StoredMessage> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "find overdue");
+  for (StoredMessage& m : out) {
+    Statement u(db_, "UPDATE messages SET escalated_us = ?, state = ? WHERE sequence = ?");
+    if (auto st = u.status("escalate"); !st.ok()) return st;
+    u.Bind(1, ToMicros(now));
+    u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
+    u.Bind(3, static_cast<int64_t>(m.sequence));
+    if (int urc = u.Step(); urc != SQLITE_DONE) return SqliteError(db_, urc, "escalate");
+    if (auto st = AddEventLocked(m.message_id, safeshare::v1::MESSAGE_STATE_ESCALATED, now);
+        !st.ok()) {
+      return st;
+    }
+    m.state = safeshare::v1::MESSAGE_STATE_ESCALATED;
+    m.escalated_time = now;
+  }
+  return out;
 }
 
 // ---- Audit log ----

@@ -45,6 +45,9 @@ struct StoredMessage {
   std::optional<absl::Time> acknowledged_time;
   std::vector<StateChange> history;  // filled by GetMessage only
   bool first_delivered_now = false;  // set by FetchForRecipient
+  safeshare::v1::Urgency urgency = safeshare::v1::URGENCY_UNSPECIFIED;
+  std::optional<absl::Time> acknowledge_deadline;
+  std::optional<absl::Time> escalated_time;
   safeshare::v1::ContentRefusalReason refusal_reason =
       safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
   std::string refusal_detail;
@@ -89,6 +92,11 @@ class StoreTransaction {
   virtual absl::StatusOr<StoredMessage> RefuseContent(
       const std::string& recipient, const std::string& message_id,
       safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) = 0;
+
+  // Marks up to `limit` unacknowledged deliverable messages whose deadline
+  // passed before `now` as ESCALATED (once each) and returns them.
+  virtual absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now,
+                                                                     int limit) = 0;
 
   // Appends a record to the audit log, assigning its sequence number (the
   // leaf index) and time. Returns the leaf index; `hashed_bytes`, if given,

@@ -263,9 +263,10 @@ TEST_F(DeliveryE2eTest, AFullStoreFailsSubmitWithUnavailableAndWritesNothingHalf
     for (const auto& m : page->messages()) got.insert(m.message_id());
     token = page->next_page_token();
   } while (!token.empty());
-  // While full, an acknowledgement fails cleanly too.
-  EXPECT_EQ(Agency("portsmouth-mash")->Ack("fill-0").status().code(),
-            absl::StatusCode::kUnavailable);
+  // Still full: the next Submit fails the same way, the gateway carries on.
+  auto again = police->Send(Message("hiow-police", "portsmouth-mash", "fill-again",
+                                    Content(std::string(2000, 'x'))));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable) << again.status();
   ASSERT_EQ(gateway_->Stop(), 0);
   StartGateway({});  // uncapped
   got.clear();
@@ -279,6 +280,67 @@ TEST_F(DeliveryE2eTest, AFullStoreFailsSubmitWithUnavailableAndWritesNothingHalf
   } while (!token.empty());
   EXPECT_EQ(static_cast<int>(got.size()), accepted);
   for (int i = 0; i < accepted; ++i) EXPECT_TRUE(got.count(absl::StrCat("fill-", i))) << i;
+}
+
+}  // namespace
+}  // namespace safeshare
+
+namespace safeshare {
+namespace {
+
+TEST_F(DeliveryE2eTest, AnUnacknowledgedImmediateReferralEscalatesOnceAndIsNeverDropped) {
+  gateway_->Stop();
+  StartGateway({"--immediate_ack_seconds=1", "--escalation_scan_ms=100"});
+  auto police = Agent("hiow-police");
+  auto m = Message("hiow-police", "iow-mash", "overdue-1");
+  m.declaration.set_urgency(v1::URGENCY_IMMEDIATE);
+  ASSERT_TRUE(police->Send(m).ok());
+  auto status = police->client().GetStatus("overdue-1");
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->has_acknowledge_deadline());
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        auto st = police->client().GetStatus("overdue-1");
+        return st.ok() && st->state() == v1::MESSAGE_STATE_ESCALATED;
+      },
+      20));
+
+  // The recipient still has the referral, and its escalation contact (here
+  // the front door's own managers' queue) has the alert.
+  auto inbox = Agent("iow-mash")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 1u);
+  EXPECT_EQ(inbox->received[0].message_id, "overdue-1");
+  ASSERT_EQ(inbox->escalations.size(), 1u);
+  EXPECT_EQ(inbox->escalations[0].escalation().message_id(), "overdue-1");
+  EXPECT_EQ(inbox->escalations[0].escalation().urgency(), v1::URGENCY_IMMEDIATE);
+
+  // Escalated once, however many scans pass.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto again = Agent("iow-mash")->Receive();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->escalations.size(), 1u);
+
+  ASSERT_TRUE(Agency("iow-mash")->Ack("overdue-1").ok());
+  status = police->client().GetStatus("overdue-1");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
+  std::vector<v1::MessageState> history;
+  for (const auto& h : status->history()) history.push_back(h.state());
+  EXPECT_EQ(history, (std::vector<v1::MessageState>{
+                         v1::MESSAGE_STATE_SUBMITTED, v1::MESSAGE_STATE_ESCALATED,
+                         v1::MESSAGE_STATE_DELIVERED, v1::MESSAGE_STATE_ACKNOWLEDGED}))
+      << "escalated before anyone collected it, then delivered and acknowledged";
+
+  // The escalation is in the audit log.
+  auto dpo = ClientFor(federation_ + "/officers/hampshire-crt.dpo");
+  auto records = dpo->QueryRecords({}, 0, "");
+  ASSERT_TRUE(records.ok());
+  int escalations = 0;
+  for (const auto& r : records->records()) {
+    escalations += r.event() == v1::AUDIT_EVENT_TYPE_ESCALATED && r.message_id() == "overdue-1";
+  }
+  EXPECT_EQ(escalations, 1);
 }
 
 }  // namespace

@@ -1,0 +1,92 @@
+#include "gateway/delivery/escalator.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/audit/audit_records.h"
+#include "gateway/log.h"
+#include "gateway/services/caller.h"
+
+namespace safeshare::gateway {
+
+absl::Status ToMailboxMessage(const StoredMessage& m, safeshare::v1::MailboxMessage* out) {
+  out->set_sequence(m.sequence);
+  out->set_message_id(m.message_id);
+  const bool parsed = m.kind == safeshare::v1::MESSAGE_KIND_ESCALATION
+                          ? out->mutable_escalation()->ParseFromString(m.signed_envelope)
+                          : out->mutable_signed_envelope()->ParseFromString(m.signed_envelope);
+  if (!parsed) {
+    return absl::DataLossError(absl::StrCat("stored message ", m.message_id, " is corrupt"));
+  }
+  *out->mutable_accepted_time() = ToTimestamp(m.accepted_time);
+  if (m.first_delivered_time) {
+    *out->mutable_first_delivered_time() = ToTimestamp(*m.first_delivered_time);
+  }
+  return absl::OkStatus();
+}
+
+Escalator::Escalator(Store* store, const FederationDirectory* directory, MailboxNotifier* notifier,
+                     absl::Duration interval)
+    : store_(store), directory_(directory), notifier_(notifier), interval_(interval) {
+  thread_ = std::thread([this] {
+    while (!stop_.WaitForNotificationWithTimeout(interval_)) {
+      if (absl::Status st = ScanOnce(absl::Now()); !st.ok()) {
+        LogEvent("error", "escalation.scan_failed", {{"detail", std::string(st.message())}});
+      }
+    }
+  });
+}
+
+Escalator::~Escalator() {
+  stop_.Notify();
+  thread_.join();
+}
+
+absl::Status Escalator::ScanOnce(absl::Time now) {
+  auto contacts = std::make_shared<std::set<std::string>>();
+  auto escalated = std::make_shared<std::vector<std::string>>();
+  absl::Status st = store_->CommitAndWait([&](StoreTransaction& tx) -> absl::Status {
+    auto overdue = tx.EscalateOverdue(now, 100);
+    if (!overdue.ok()) return overdue.status();
+    for (const StoredMessage& m : *overdue) {
+      auto index = tx.AppendAudit(MessageEventRecord(m, safeshare::v1::AUDIT_EVENT_TYPE_ESCALATED,
+                                                     "safeshare://gateway", *directory_));
+      if (!index.ok()) return index.status();
+      escalated->push_back(m.message_id);
+      const auto* recipient = directory_->FindAgency(m.recipient_agency_id);
+      if (recipient == nullptr) continue;
+      safeshare::v1::EscalationNotice notice;
+      notice.set_message_id(m.message_id);
+      notice.set_kind(m.kind);
+      notice.set_sender_agency_id(m.sender_agency_id);
+      notice.set_recipient_agency_id(m.recipient_agency_id);
+      notice.set_urgency(m.urgency);
+      *notice.mutable_accepted_time() = ToTimestamp(m.accepted_time);
+      if (m.acknowledge_deadline) {
+        *notice.mutable_acknowledge_deadline() = ToTimestamp(*m.acknowledge_deadline);
+      }
+      for (const auto& contact : recipient->escalation_contact_agency_ids()) {
+        StoredMessage alert;
+        alert.message_id = absl::StrCat("escalation:", m.message_id, ":", contact);
+        alert.sender_agency_id = "safeshare-gateway";
+        alert.recipient_agency_id = contact;
+        alert.kind = safeshare::v1::MESSAGE_KIND_ESCALATION;
+        alert.signed_envelope = notice.SerializeAsString();
+        alert.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
+        alert.accepted_time = now;
+        auto inserted = tx.InsertMessage(alert);
+        if (!inserted.ok()) return inserted.status();
+        contacts->insert(contact);
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  for (const auto& id : *escalated) {
+    LogEvent("warn", "message.escalated", {{"message_id", id}});
+  }
+  for (const auto& contact : *contacts) notifier_->Notify(contact);
+  return absl::OkStatus();
+}
+
+}  // namespace safeshare::gateway

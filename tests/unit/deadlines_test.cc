@@ -1,0 +1,58 @@
+#include "gateway/delivery/deadlines.h"
+
+#include "gtest/gtest.h"
+
+namespace safeshare::gateway {
+namespace {
+
+absl::Time Utc(int y, int mo, int d, int h, int mi = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), absl::UTCTimeZone());
+}
+
+TEST(DeadlinesTest, DefaultsByUrgency) {
+  v1::DeliveryConfig c;
+  c.set_time_zone("UTC");
+  auto p = DeadlinePolicy::FromConfig(c);
+  ASSERT_TRUE(p.ok());
+  const absl::Time wed = Utc(2026, 11, 25, 10);
+  EXPECT_EQ(p->Deadline(v1::URGENCY_IMMEDIATE, wed), wed + absl::Hours(1));
+  EXPECT_EQ(p->Deadline(v1::URGENCY_URGENT, wed), wed + absl::Hours(4));
+  EXPECT_EQ(p->Deadline(v1::URGENCY_STANDARD, wed), Utc(2026, 11, 26, 10));
+}
+
+TEST(DeadlinesTest, StandardSkipsWeekendsAndBankHolidays) {
+  v1::DeliveryConfig c;
+  c.set_time_zone("UTC");
+  c.add_bank_holidays("2026-12-25");
+  c.add_bank_holidays("2026-12-28");
+  auto p = DeadlinePolicy::FromConfig(c);
+  ASSERT_TRUE(p.ok());
+  // Friday afternoon -> Monday afternoon.
+  EXPECT_EQ(p->Deadline(v1::URGENCY_STANDARD, Utc(2026, 11, 27, 15, 30)), Utc(2026, 11, 30, 15, 30));
+  // Christmas Eve (Thursday) -> Christmas Day and the weekend and the Monday
+  // bank holiday are skipped -> Tuesday 29th.
+  EXPECT_EQ(p->Deadline(v1::URGENCY_STANDARD, Utc(2026, 12, 24, 9)), Utc(2026, 12, 29, 9));
+  // Unspecified urgency counts as standard.
+  EXPECT_EQ(p->Deadline(v1::URGENCY_UNSPECIFIED, Utc(2026, 11, 27, 15, 30)),
+            Utc(2026, 11, 30, 15, 30));
+}
+
+TEST(DeadlinesTest, ConfiguredSpansAndBadConfig) {
+  v1::DeliveryConfig c;
+  c.set_immediate_ack_seconds(60);
+  c.set_standard_ack_seconds(7200);
+  auto p = DeadlinePolicy::FromConfig(c);
+  ASSERT_TRUE(p.ok());
+  const absl::Time t = Utc(2026, 11, 28, 12);  // a Saturday: fixed span ignores days
+  EXPECT_EQ(p->Deadline(v1::URGENCY_IMMEDIATE, t), t + absl::Minutes(1));
+  EXPECT_EQ(p->Deadline(v1::URGENCY_STANDARD, t), t + absl::Hours(2));
+  v1::DeliveryConfig bad;
+  bad.add_bank_holidays("25/12/2026");
+  EXPECT_EQ(DeadlinePolicy::FromConfig(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::DeliveryConfig zone;
+  zone.set_time_zone("Mars/Olympus_Mons");
+  EXPECT_EQ(DeadlinePolicy::FromConfig(zone).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace safeshare::gateway
