@@ -6,7 +6,7 @@
 //   safeshare inbox [--out DIR]
 //   safeshare keys gen --out DIR | keys rotate [--purpose both] | keys revoke KEY_ID
 //   safeshare ack MESSAGE_ID
-//   safeshare status MESSAGE_ID
+//   safeshare status MESSAGE_ID [--watch]
 //   safeshare agencies [--area AREA]
 //   safeshare policy check --envelope FILE [--isa-dir DIR] [--pack 2018|2024] [--at TIME]
 //   safeshare policy lint DIR
@@ -94,6 +94,7 @@ ABSL_FLAG(std::string, failed_check, "", "audit: a check that failed or asked fo
 ABSL_FLAG(std::string, subject, "", "audit: a subject reference");
 ABSL_FLAG(int, limit, 1000, "audit query: at most this many records");
 ABSL_FLAG(std::string, inbox, "", "agent run: the inbox directory messages are written to");
+ABSL_FLAG(bool, watch, false, "status: follow the message until it is settled");
 ABSL_FLAG(int, crash_after_writes, 0, "agent run (tests): exit after N writes, before the ack");
 ABSL_FLAG(std::string, practitioner, "", "send: sending practitioner's staff id");
 ABSL_FLAG(std::string, role, "social_worker", "send: practitioner role, e.g. police_officer");
@@ -656,31 +657,51 @@ int CmdAck(const std::vector<char*>& args) {
   return 0;
 }
 
+void PrintStatus(const safeshare::v1::GetStatusResponse& resp) {
+  std::cout << resp.message_id() << "  " << KindName(resp.kind()) << " to "
+            << resp.recipient_agency_id() << "  now " << StateName(resp.state()) << "\n";
+  if (resp.state() == safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED) {
+    std::cout << "  refused by the recipient's agent: "
+              << safeshare::v1::ContentRefusalReason_Name(resp.content_refusal_reason()) << ": "
+              << resp.content_refusal_detail() << "\n";
+  }
+  if (resp.has_acknowledge_deadline()) {
+    std::cout << "  acknowledge by " << TimeText(resp.acknowledge_deadline()) << "\n";
+  }
+  for (const auto& h : resp.history()) {
+    std::cout << "  " << std::left << std::setw(14) << StateName(h.state()) << TimeText(h.time())
+              << "\n";
+  }
+}
+
+bool Settled(safeshare::v1::MessageState s) {
+  return s == safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED ||
+         s == safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED ||
+         s == safeshare::v1::MESSAGE_STATE_REFUSED ||
+         s == safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED ||
+         s == safeshare::v1::MESSAGE_STATE_EXPIRED;
+}
+
 int CmdStatus(const std::vector<char*>& args) {
   if (args.size() < 3) return Usage("status needs a MESSAGE_ID");
   auto client = Connect();
   if (!client.ok()) return Failed(client.status());
-  auto resp = (*client)->GetStatus(args[2]);
-  if (!resp.ok()) return Failed(resp.status());
-  if (absl::GetFlag(FLAGS_json)) {
-    std::cout << ToJson(*resp) << "\n";
-    return 0;
+  int seen = -1;
+  for (;;) {
+    auto resp = (*client)->GetStatus(args[2]);
+    if (!resp.ok()) return Failed(resp.status());
+    if (resp->history_size() != seen) {  // print only when something changed
+      seen = resp->history_size();
+      if (absl::GetFlag(FLAGS_json)) {
+        std::cout << ToJson(*resp) << "\n";
+      } else {
+        PrintStatus(*resp);
+      }
+      std::cout.flush();
+    }
+    if (!absl::GetFlag(FLAGS_watch) || Settled(resp->state())) return 0;
+    std::this_thread::sleep_for(std::chrono::seconds(2));
   }
-  std::cout << resp->message_id() << "  " << KindName(resp->kind()) << " to "
-            << resp->recipient_agency_id() << "  now " << StateName(resp->state()) << "\n";
-  if (resp->state() == safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED) {
-    std::cout << "  refused by the recipient's agent: "
-              << safeshare::v1::ContentRefusalReason_Name(resp->content_refusal_reason()) << ": "
-              << resp->content_refusal_detail() << "\n";
-  }
-  if (resp->has_acknowledge_deadline()) {
-    std::cout << "  acknowledge by " << TimeText(resp->acknowledge_deadline()) << "\n";
-  }
-  for (const auto& h : resp->history()) {
-    std::cout << "  " << std::left << std::setw(14) << StateName(h.state()) << TimeText(h.time())
-              << "\n";
-  }
-  return 0;
 }
 
 int CmdAgencies() {

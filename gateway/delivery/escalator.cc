@@ -46,6 +46,13 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
   auto contacts = std::make_shared<std::set<std::string>>();
   auto escalated = std::make_shared<std::vector<std::string>>();
   absl::Status st = store_->CommitAndWait([&](StoreTransaction& tx) -> absl::Status {
+    auto expired = tx.PurgeExpired(now, 100);
+    if (!expired.ok()) return expired.status();
+    for (const StoredMessage& m : *expired) {
+      auto index = tx.AppendAudit(MessageEventRecord(
+          m, safeshare::v1::AUDIT_EVENT_TYPE_CONTENT_PURGED, "safeshare://gateway", *directory_));
+      if (!index.ok()) return index.status();
+    }
     auto overdue = tx.EscalateOverdue(now, 100);
     if (!overdue.ok()) return overdue.status();
     for (const StoredMessage& m : *overdue) {

@@ -14,7 +14,9 @@ namespace safeshare::gateway {
 // Finds messages not acknowledged by their deadline and escalates each once:
 // the state becomes ESCALATED (the sender sees it), the escalation is
 // audited, and each of the recipient agency's escalation contacts gets an
-// ESCALATION message in its own mailbox. Nothing is ever dropped.
+// ESCALATION message in its own mailbox. Nothing is ever dropped. The same
+// scan purges content whose retention after acknowledgement ran out (the
+// audit record stays).
 class Escalator {
  public:
   Escalator(Store* store, const FederationDirectory* directory, MailboxNotifier* notifier,

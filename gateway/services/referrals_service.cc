@@ -157,6 +157,9 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
       m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
       m.signed_envelope = signed_envelope.SerializeAsString();
       m.acknowledge_deadline = deadlines_.Deadline(m.urgency, now);
+      if (const auto* isa = engine->FindIsa(decision.isa_id()); isa != nullptr) {
+        m.retention = absl::Hours(24) * static_cast<int64_t>(isa->content_retention_days());
+      }
       break;
     case safeshare::v1::DECISION_HOLD_FOR_ADVICE:
       // Kept out of the mailbox until an IG officer decides.

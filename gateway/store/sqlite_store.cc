@@ -62,6 +62,7 @@ ALTER TABLE messages ADD COLUMN ack_deadline_us INTEGER;
 ALTER TABLE messages ADD COLUMN escalated_us INTEGER;
 CREATE INDEX IF NOT EXISTS messages_by_deadline ON messages (ack_deadline_us)
   WHERE acknowledged_us IS NULL AND escalated_us IS NULL;
+ALTER TABLE messages ADD COLUMN retention_us INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 // Version 2 -> 3: the audit log. audit_log holds the leaves (level 0);
@@ -111,7 +112,7 @@ ALTER TABLE messages ADD COLUMN refusal_detail TEXT NOT NULL DEFAULT '';
 constexpr const char* kColumns =
     "sequence, message_id, sender, recipient, kind, signed_envelope, envelope_sha256, "
     "receipt, state, accepted_us, first_delivered_us, acknowledged_us, refusal_reason, "
-    "refusal_detail, urgency, ack_deadline_us, escalated_us";
+    "refusal_detail, urgency, ack_deadline_us, escalated_us, retention_us";
 
 constexpr const char* kKeyColumns =
     "agency_id, key_id, purpose, public_key, not_before_us, not_after_us, current, revoked_us";
@@ -197,6 +198,7 @@ StoredMessage ReadRow(const Statement& s) {
   m.urgency = static_cast<safeshare::v1::Urgency>(s.Int(14));
   if (!s.IsNull(15)) m.acknowledge_deadline = FromMicros(s.Int(15));
   if (!s.IsNull(16)) m.escalated_time = FromMicros(s.Int(16));
+  m.retention = absl::Microseconds(s.Int(17));
   return m;
 }
 
@@ -415,6 +417,10 @@ class SqliteStore::Transaction final : public StoreTransaction {
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return s_->EscalateOverdueTx(now, limit);
   }
+  absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time now, int limit) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->PurgeExpiredTx(now, limit);
+  }
   absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
                                        std::string* hashed_bytes) override
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -572,8 +578,8 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
 
     Statement s(db_,
                 "INSERT INTO messages (message_id, sender, recipient, kind, signed_envelope, "
-                "envelope_sha256, receipt, state, accepted_us, urgency, ack_deadline_us) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "envelope_sha256, receipt, state, accepted_us, urgency, ack_deadline_us, "
+                "retention_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (auto st = s.status("insert message"); !st.ok()) return st;
     s.Bind(1, m.message_id);
     s.Bind(2, m.sender_agency_id);
@@ -590,6 +596,7 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
     } else {
       s.BindNull(11);
     }
+    s.Bind(12, absl::ToInt64Microseconds(m.retention));
     int rc = s.Step();
     if (rc != SQLITE_DONE) return SqliteError(db_, rc, "insert message");
     if (auto st = AddEventLocked(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
@@ -913,6 +920,37 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::EscalateOverdueTx(absl::
     }
     m.state = safeshare::v1::MESSAGE_STATE_ESCALATED;
     m.escalated_time = now;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PurgeExpiredTx(absl::Time now,
+                                                                       int limit) {
+  std::string sql = absl::StrCat(
+      "SELECT ", kColumns,
+      " FROM messages WHERE state = ? AND retention_us > 0 AND acknowledged_us IS NOT NULL "
+      "AND acknowledged_us + retention_us < ? AND length(signed_envelope) > 0 LIMIT ?");
+  Statement s(db_, sql.c_str());
+  if (auto st = s.status("find expired"); !st.ok()) return st;
+  s.Bind(1, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
+  s.Bind(2, ToMicros(now));
+  s.Bind(3, limit);
+  std::vector<StoredMessage> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "find expired");
+  for (StoredMessage& m : out) {
+    Statement u(db_, "UPDATE messages SET signed_envelope = x'', state = ? WHERE sequence = ?");
+    if (auto st = u.status("purge"); !st.ok()) return st;
+    u.Bind(1, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_EXPIRED));
+    u.Bind(2, static_cast<int64_t>(m.sequence));
+    if (int urc = u.Step(); urc != SQLITE_DONE) return SqliteError(db_, urc, "purge");
+    if (auto st = AddEventLocked(m.message_id, safeshare::v1::MESSAGE_STATE_EXPIRED, now);
+        !st.ok()) {
+      return st;
+    }
+    m.state = safeshare::v1::MESSAGE_STATE_EXPIRED;
+    m.signed_envelope.clear();
   }
   return out;
 }

@@ -94,6 +94,8 @@ class SqliteStore final : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<StoredMessage>> EscalateOverdueTx(absl::Time now, int limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<StoredMessage>> PurgeExpiredTx(absl::Time now, int limit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint64_t> AppendAuditTx(safeshare::v1::AuditRecord record,
                                          std::string* hashed_bytes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

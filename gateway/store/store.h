@@ -48,6 +48,9 @@ struct StoredMessage {
   safeshare::v1::Urgency urgency = safeshare::v1::URGENCY_UNSPECIFIED;
   std::optional<absl::Time> acknowledge_deadline;
   std::optional<absl::Time> escalated_time;
+  // How long delivered content is kept after acknowledgement (from the ISA);
+  // zero keeps it until an operator removes it.
+  absl::Duration retention = absl::ZeroDuration();
   safeshare::v1::ContentRefusalReason refusal_reason =
       safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
   std::string refusal_detail;
@@ -97,6 +100,11 @@ class StoreTransaction {
   // passed before `now` as ESCALATED (once each) and returns them.
   virtual absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now,
                                                                      int limit) = 0;
+
+  // Removes the sealed content of up to `limit` acknowledged messages whose
+  // retention ran out before `now` (state EXPIRED) and returns them. Their
+  // audit records stay.
+  virtual absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time now, int limit) = 0;
 
   // Appends a record to the audit log, assigning its sequence number (the
   // leaf index) and time. Returns the leaf index; `hashed_bytes`, if given,

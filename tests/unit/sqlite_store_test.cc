@@ -196,6 +196,57 @@ TEST_F(SqliteStoreTest, ContentRefusalTakesTheMessageOutOfTheMailbox) {
   EXPECT_TRUE(pending->empty());
 }
 
+TEST_F(SqliteStoreTest, OverdueMessagesEscalateOnceAndAcknowledgedContentExpires) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  StoredMessage m = Message("late", "iow-mash");
+  m.acknowledge_deadline = t0 + absl::Hours(1);
+  m.retention = absl::Hours(24);
+  ASSERT_TRUE(store_->InsertMessage(m).ok());
+  StoredMessage on_time = Message("on-time", "iow-mash");
+  on_time.acknowledge_deadline = t0 + absl::Hours(5);
+  ASSERT_TRUE(store_->InsertMessage(on_time).ok());
+
+  std::vector<StoredMessage> escalated;
+  auto escalate = [&](absl::Time now) {
+    return store_->CommitAndWait([&](StoreTransaction& tx) {
+      auto got = tx.EscalateOverdue(now, 10);
+      if (got.ok()) escalated = *got;
+      return got.status();
+    });
+  };
+  ASSERT_TRUE(escalate(t0 + absl::Minutes(59)).ok());
+  EXPECT_TRUE(escalated.empty());
+  ASSERT_TRUE(escalate(t0 + absl::Hours(2)).ok());
+  ASSERT_EQ(escalated.size(), 1u);
+  EXPECT_EQ(escalated[0].message_id, "late");
+  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_ESCALATED);
+  ASSERT_TRUE(escalate(t0 + absl::Hours(3)).ok());
+  EXPECT_TRUE(escalated.empty()) << "escalated once";
+  // Still in the mailbox until acknowledged: never dropped.
+  auto pending = store_->FetchForRecipient("iow-mash", 0, 10, t0 + absl::Hours(3));
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->size(), 2u);
+
+  ASSERT_TRUE(store_->Acknowledge("iow-mash", "late", t0 + absl::Hours(4)).ok());
+  std::vector<StoredMessage> purged;
+  auto purge = [&](absl::Time now) {
+    return store_->CommitAndWait([&](StoreTransaction& tx) {
+      auto got = tx.PurgeExpired(now, 10);
+      if (got.ok()) purged = *got;
+      return got.status();
+    });
+  };
+  ASSERT_TRUE(purge(t0 + absl::Hours(27)).ok());
+  EXPECT_TRUE(purged.empty()) << "retention runs from the acknowledgement";
+  ASSERT_TRUE(purge(t0 + absl::Hours(29)).ok());
+  ASSERT_EQ(purged.size(), 1u);
+  auto after = store_->GetMessage("late");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->state, v1::MESSAGE_STATE_EXPIRED);
+  EXPECT_TRUE(after->signed_envelope.empty());
+  EXPECT_EQ(after->history.back().state, v1::MESSAGE_STATE_EXPIRED);
+}
+
 TEST(OpenStoreTest, RefusesUnknownSchemesAndBadPaths) {
   EXPECT_EQ(OpenStore("mysql://x").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenStore("sqlite://").status().code(), absl::StatusCode::kInvalidArgument);
