@@ -428,26 +428,36 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(
     std::map<std::pair<std::string, std::string>, std::array<uint64_t, 3>> flows;
     std::map<std::string, std::array<uint64_t, 2>> checks;
     absl::Status parse;
-    st = store_->ScanAudit(*filter, 0, 0, [&](const AuditLeaf& leaf) {
-      safeshare::v1::AuditRecord r;
-      if (!r.ParseFromString(leaf.record)) {
-        parse = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
-        return false;
+    // In chunks, so that commits are never held up behind a long report.
+    uint64_t next = 0;
+    for (bool more = true; more && st.ok() && parse.ok();) {
+      std::vector<AuditLeaf> leaves;
+      st = store_->ScanAudit(*filter, next, 1000, [&](const AuditLeaf& leaf) {
+        leaves.push_back(leaf);
+        return true;
+      });
+      more = leaves.size() == 1000;
+      for (const AuditLeaf& leaf : leaves) {
+        next = leaf.index + 1;
+        safeshare::v1::AuditRecord r;
+        if (!r.ParseFromString(leaf.record)) {
+          parse = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
+          break;
+        }
+        if (r.event() != safeshare::v1::AUDIT_EVENT_TYPE_DECISION) continue;
+        auto& f = flows[{r.sender_area_id(), r.recipient_area_id()}];
+        switch (r.decision().decision()) {
+          case safeshare::v1::DECISION_ALLOW: ++f[0]; break;
+          case safeshare::v1::DECISION_DENY: ++f[1]; break;
+          case safeshare::v1::DECISION_HOLD_FOR_ADVICE: ++f[2]; break;
+          default: break;
+        }
+        for (const auto& finding : r.decision().findings()) {
+          if (finding.outcome() == safeshare::v1::FINDING_OUTCOME_FAIL) ++checks[finding.check()][0];
+          if (finding.outcome() == safeshare::v1::FINDING_OUTCOME_ADVICE) ++checks[finding.check()][1];
+        }
       }
-      if (r.event() != safeshare::v1::AUDIT_EVENT_TYPE_DECISION) return true;
-      auto& f = flows[{r.sender_area_id(), r.recipient_area_id()}];
-      switch (r.decision().decision()) {
-        case safeshare::v1::DECISION_ALLOW: ++f[0]; break;
-        case safeshare::v1::DECISION_DENY: ++f[1]; break;
-        case safeshare::v1::DECISION_HOLD_FOR_ADVICE: ++f[2]; break;
-        default: break;
-      }
-      for (const auto& finding : r.decision().findings()) {
-        if (finding.outcome() == safeshare::v1::FINDING_OUTCOME_FAIL) ++checks[finding.check()][0];
-        if (finding.outcome() == safeshare::v1::FINDING_OUTCOME_ADVICE) ++checks[finding.check()][1];
-      }
-      return true;
-    });
+    }
     if (st.ok()) st = parse;
     for (const auto& [areas, counts] : flows) {
       auto* f = response->add_flows();

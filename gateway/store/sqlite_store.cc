@@ -145,10 +145,20 @@ absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 // A prepared statement that finalizes itself.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
+  Statement(sqlite3* db, const char* sql) : db_(db), owned_(true) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  // Borrows a cached statement, and resets it for its next use.
+  Statement(sqlite3* db, sqlite3_stmt* cached)
+      : db_(db), stmt_(cached), owned_(false), rc_(cached ? SQLITE_OK : sqlite3_errcode(db)) {}
+  ~Statement() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -176,6 +186,7 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool owned_;
   int rc_;
 };
 
@@ -273,10 +284,29 @@ std::string FlaggedChecks(const safeshare::v1::AuditRecord& r) {
 // from audit_nodes.
 class SqliteStore::Subtrees final : public transparency::SubtreeSource {
  public:
-  explicit Subtrees(sqlite3* db) : db_(db) {}
-  absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
-    Statement s(db_, level == 0 ? "SELECT leaf_hash FROM audit_log WHERE seq = ?"
-                                : "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?");
+  // Called with store->mu_ held.
+  explicit Subtrees(SqliteStore* store) : store_(store), db_(store->db_) {}
+  absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    constexpr uint64_t kCachedLevel = 10;
+    constexpr size_t kCacheCap = 100000;
+    auto& cache = store_->node_cache_;
+    if (level >= kCachedLevel) {
+      auto it = cache.find({level, index});
+      if (it != cache.end()) return it->second;
+    }
+    auto hash = Read(level, index);
+    if (hash.ok() && level >= kCachedLevel && cache.size() < kCacheCap) {
+      cache.emplace(std::make_pair(level, index), *hash);  // complete nodes never change
+    }
+    return hash;
+  }
+
+ private:
+  absl::StatusOr<std::string> Read(uint64_t level, uint64_t index) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Statement s(db_, store_->CachedLocked(
+                         level == 0 ? "SELECT leaf_hash FROM audit_log WHERE seq = ?"
+                                    : "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?"));
     if (auto st = s.status("read tree"); !st.ok()) return st;
     if (level == 0) {
       s.Bind(1, static_cast<int64_t>(index));
@@ -293,7 +323,7 @@ class SqliteStore::Subtrees final : public transparency::SubtreeSource {
     return SqliteError(db_, rc, "read tree");
   }
 
- private:
+  SqliteStore* store_;
   sqlite3* db_;
 };
 
@@ -368,7 +398,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
                        c.Int(1) - 1, "); run `safeshare audit verify` on a copy"));
     }
   }
-  Subtrees source(db);
+  Subtrees source(store.get());
   auto frontier = transparency::Frontier::Load(source, size);
   if (!frontier.ok()) return frontier.status();
   store->frontier_ = std::move(*frontier);
@@ -383,7 +413,20 @@ SqliteStore::~SqliteStore() {
   }
   if (committer_.joinable()) committer_.join();
   absl::MutexLock lock(&mu_);
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* SqliteStore::CachedLocked(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+      SQLITE_OK) {
+    return nullptr;
+  }
+  statements_.emplace(sql, stmt);
+  return stmt;
 }
 
 // ---- Group commit ----
@@ -549,8 +592,9 @@ absl::Status SqliteStore::Exec(const char* sql) {
 
 absl::StatusOr<std::optional<StoredMessage>> SqliteStore::LoadLocked(
     const std::string& message_id) {
-  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM messages WHERE message_id = ?");
-  Statement s(db_, sql.c_str());
+  static const std::string sql =
+      absl::StrCat("SELECT ", kColumns, " FROM messages WHERE message_id = ?");
+  Statement s(db_, CachedLocked(sql));
   if (auto st = s.status("load message"); !st.ok()) return st;
   s.Bind(1, message_id);
   int rc = s.Step();
@@ -561,7 +605,7 @@ absl::StatusOr<std::optional<StoredMessage>> SqliteStore::LoadLocked(
 
 absl::Status SqliteStore::AddEventLocked(const std::string& message_id, MessageState state,
                                          absl::Time t) {
-  Statement s(db_, "INSERT INTO message_events (message_id, state, time_us) VALUES (?, ?, ?)");
+  Statement s(db_, CachedLocked("INSERT INTO message_events (message_id, state, time_us) VALUES (?, ?, ?)"));
   if (auto st = s.status("record state change"); !st.ok()) return st;
   s.Bind(1, message_id);
   s.Bind(2, static_cast<int64_t>(state));
@@ -576,10 +620,10 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
     if (!existing.ok()) return existing.status();
     if (existing->has_value()) return InsertResult{false, std::move(**existing)};
 
-    Statement s(db_,
-                "INSERT INTO messages (message_id, sender, recipient, kind, signed_envelope, "
-                "envelope_sha256, receipt, state, accepted_us, urgency, ack_deadline_us, "
-                "retention_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Statement s(db_, CachedLocked(
+                         "INSERT INTO messages (message_id, sender, recipient, kind, "
+                         "signed_envelope, envelope_sha256, receipt, state, accepted_us, urgency, "
+                         "ack_deadline_us, retention_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     if (auto st = s.status("insert message"); !st.ok()) return st;
     s.Bind(1, m.message_id);
     s.Bind(2, m.sender_agency_id);
@@ -968,10 +1012,10 @@ absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord r
   }
   const std::string bytes = SerializeRecord(record);
   const std::string leaf = transparency::LeafHash(bytes);
-  Statement s(db_,
-              "INSERT INTO audit_log (seq, record, leaf_hash, time_us, event, message_id, kind, "
-              "sender, recipient, sender_area, recipient_area, purpose, decision, "
-              "subject_reference, flagged_checks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  Statement s(db_, CachedLocked(
+                       "INSERT INTO audit_log (seq, record, leaf_hash, time_us, event, message_id, "
+                       "kind, sender, recipient, sender_area, recipient_area, purpose, decision, "
+                       "subject_reference, flagged_checks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   if (auto st = s.status("append audit record"); !st.ok()) return st;
   s.Bind(1, static_cast<int64_t>(index));
   s.BindBlob(2, bytes);
@@ -994,7 +1038,7 @@ absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord r
   if (!completed.ok()) return completed.status();
   for (const auto& node : *completed) {
     if (node.level == 0) continue;  // the leaf row holds it
-    Statement n(db_, "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)");
+    Statement n(db_, CachedLocked("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)"));
     if (auto st = n.status("store tree node"); !st.ok()) return st;
     n.Bind(1, static_cast<int64_t>(node.level));
     n.Bind(2, static_cast<int64_t>(node.index));
@@ -1050,8 +1094,12 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::InclusionProof(uint64_t le
     return absl::OutOfRangeError(
         absl::StrCat("the audit log has ", frontier_.size(), " records, not ", tree_size));
   }
-  Subtrees source(db_);
-  return transparency::InclusionProof(source, leaf_index, tree_size);
+  Subtrees source(this);
+  // One read transaction for all the lookups, not one each.
+  sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
+  auto proof = transparency::InclusionProof(source, leaf_index, tree_size);
+  sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  return proof;
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t first_size,
@@ -1061,13 +1109,16 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t 
     return absl::OutOfRangeError(
         absl::StrCat("the audit log has ", frontier_.size(), " records, not ", second_size));
   }
-  Subtrees source(db_);
-  return transparency::ConsistencyProof(source, first_size, second_size);
+  Subtrees source(this);
+  sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
+  auto proof = transparency::ConsistencyProof(source, first_size, second_size);
+  sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  return proof;
 }
 
 absl::StatusOr<AuditLeaf> SqliteStore::GetAuditLeaf(uint64_t leaf_index) {
   absl::MutexLock lock(&mu_);
-  Statement s(db_, "SELECT record, leaf_hash FROM audit_log WHERE seq = ?");
+  Statement s(db_, CachedLocked("SELECT record, leaf_hash FROM audit_log WHERE seq = ?"));
   if (auto st = s.status("read audit record"); !st.ok()) return st;
   s.Bind(1, static_cast<int64_t>(leaf_index));
   int rc = s.Step();
