@@ -31,6 +31,18 @@ const safeshare::v1::PublicKey* CurrentKey(const safeshare::v1::Agency& agency,
 
 }  // namespace
 
+bool IsContentVerdict(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::StatusOr<std::unique_ptr<AgencyAgent>> AgencyAgent::Open(const std::string& identity_dir,
                                                                const std::string& gateway_target) {
   auto identity = LoadIdentity(identity_dir);
@@ -180,6 +192,7 @@ absl::StatusOr<Inbox> AgencyAgent::Receive() {
         inbox.received.push_back(std::move(*opened));
         continue;
       }
+      if (!IsContentVerdict(opened.status())) return opened.status();  // try again later
       std::string detail(opened.status().message());
       if (auto st = client_->RefuseContent(msg.message_id(), reason, detail); !st.ok()) {
         return st;

@@ -32,6 +32,11 @@ struct RefusedMessage {
   std::string detail;
 };
 
+// True when `status` is a verdict on the content (it will fail the same way
+// every time), false for transient failures such as the directory being
+// unreachable, which must not turn into a refusal.
+bool IsContentVerdict(const absl::Status& status);
+
 struct Inbox {
   std::vector<ReceivedMessage> received;
   std::vector<RefusedMessage> refused;

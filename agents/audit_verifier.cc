@@ -166,6 +166,9 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(
     notes.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(cps, 0)),
                        sqlite3_column_bytes(cps, 0));
   }
+  if (rc != SQLITE_DONE) {
+    return absl::DataLossError(absl::StrCat("reading checkpoints: ", sqlite3_errmsg(db)));
+  }
   if (auto st = CheckCheckpoints(notes, tree, log, first_altered, out); !st.ok()) return st;
   return out;
 }

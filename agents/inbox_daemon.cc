@@ -62,6 +62,9 @@ absl::Status InboxDaemon::Handle(const safeshare::v1::MailboxMessage& message) {
   safeshare::v1::ContentRefusalReason reason;
   auto opened = agent_->OpenEnvelope(message.signed_envelope(), &reason);
   if (!opened.ok()) {
+    // A transient failure (directory unreachable) is no verdict: leave the
+    // message unacknowledged and it comes again.
+    if (!IsContentVerdict(opened.status())) return opened.status();
     ++refused_;
     Log("inbox.refused", opened.status().message());
     return agent_->client().RefuseContent(id, reason, std::string(opened.status().message()));

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -86,6 +87,10 @@ absl::StatusOr<Envelope> ParseEnvelope(absl::string_view bytes) {
 absl::Status ValidateEnvelopeShape(const Envelope& e) {
   if (!IsValidMessageId(e.message_id())) {
     return Invalid("message_id", "must be 1-128 characters of [A-Za-z0-9._:-]");
+  }
+  if (absl::StartsWith(e.message_id(), kReservedMessageIdPrefix)) {
+    return Invalid("message_id", absl::StrCat("ids beginning \"", kReservedMessageIdPrefix,
+                                              "\" are reserved for the gateway"));
   }
   if (e.kind() == safeshare::v1::MESSAGE_KIND_UNSPECIFIED ||
       !safeshare::v1::MessageKind_IsValid(e.kind())) {

@@ -12,6 +12,10 @@
 
 namespace safeshare::envelope {
 
+// Message ids beginning with this are the gateway's own (escalations);
+// envelopes may not use it.
+inline constexpr char kReservedMessageIdPrefix[] = "gw-";
+
 // True for 1-128 characters of [A-Za-z0-9._:-].
 bool IsValidMessageId(absl::string_view id);
 

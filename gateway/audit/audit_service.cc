@@ -25,7 +25,12 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
-std::string Csv(absl::string_view v) {
+std::string Csv(absl::string_view raw) {
+  // A leading = + - @ would run as a formula in a spreadsheet.
+  std::string guarded = !raw.empty() && std::string("=+-@\t\r").find(raw[0]) != std::string::npos
+                            ? absl::StrCat("'", raw)
+                            : std::string(raw);
+  absl::string_view v = guarded;
   if (v.find_first_of(",\"\n\r") == absl::string_view::npos) return std::string(v);
   std::string out = "\"";
   for (char c : v) {

@@ -3,6 +3,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "envelope/digest.h"
+#include "envelope/envelope_shape.h"
 #include "gateway/audit/audit_records.h"
 #include "gateway/log.h"
 #include "gateway/services/caller.h"
@@ -74,7 +76,12 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
       }
       for (const auto& contact : recipient->escalation_contact_agency_ids()) {
         StoredMessage alert;
-        alert.message_id = absl::StrCat("escalation:", m.message_id, ":", contact);
+        // Fixed length (ids are at most 128 characters) and in a prefix no
+        // sender may use.
+        alert.message_id = absl::StrCat(
+            envelope::kReservedMessageIdPrefix, "esc-",
+            envelope::ToHex(envelope::Sha256(absl::StrCat(m.message_id, "\n", contact)))
+                .substr(0, 32));
         alert.sender_agency_id = "safeshare-gateway";
         alert.recipient_agency_id = contact;
         alert.kind = safeshare::v1::MESSAGE_KIND_ESCALATION;
@@ -83,6 +90,10 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
         alert.accepted_time = now;
         auto inserted = tx.InsertMessage(alert);
         if (!inserted.ok()) return inserted.status();
+        if (!inserted->inserted) {
+          return absl::InternalError(absl::StrCat("escalation id for ", m.message_id,
+                                                  " is already taken"));
+        }
         contacts->insert(contact);
       }
     }

@@ -127,7 +127,14 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
       } else if (!finished_) {
         for (const StoredMessage& m : messages) {
           safeshare::v1::SubscribeResponse r;
-          if (ToMailboxMessage(m, r.mutable_message()).ok()) queue_.push_back(std::move(r));
+          if (absl::Status bad = ToMailboxMessage(m, r.mutable_message()); !bad.ok()) {
+            // Never skip silently: the stream would stall on it.
+            LogEvent("error", "mailbox.corrupt_message", {{"message_id", m.message_id}});
+            queue_.clear();
+            FinishLocked(ToGrpcStatus(bad));
+            return;
+          }
+          queue_.push_back(std::move(r));
         }
         if (!queue_.empty()) {
           WriteFrontLocked();
@@ -342,8 +349,12 @@ grpc::ServerUnaryReactor* MailboxService::GetStatus(
     st = absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
   } else {
     auto m = store_->GetMessage(request->message_id());
-    const bool visible = m.ok() && (m->sender_agency_id == caller->agency_id ||
-                                    m->recipient_agency_id == caller->agency_id);
+    // A recipient does not learn of messages policy kept from it.
+    const bool visible =
+        m.ok() && (m->sender_agency_id == caller->agency_id ||
+                   (m->recipient_agency_id == caller->agency_id &&
+                    m->state != safeshare::v1::MESSAGE_STATE_HELD &&
+                    m->state != safeshare::v1::MESSAGE_STATE_REFUSED));
     if (!m.ok() && m.status().code() != absl::StatusCode::kNotFound) {
       st = m.status();
     } else if (!visible) {

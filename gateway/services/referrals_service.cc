@@ -19,6 +19,8 @@ using safeshare::v1::SubmitResponse;
 
 namespace {
 
+absl::Status DuplicateMarker() { return absl::AbortedError("duplicate message id"); }
+
 // What the sender must fix, from the findings that failed.
 absl::Status DeniedStatus(const SubmitResponse& receipt) {
   const auto& d = receipt.decision();
@@ -193,14 +195,16 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
         if (!inserted.ok()) return inserted.status();
         if (!inserted->inserted) {
           state->existing = std::move(inserted->message);
-          return absl::AbortedError("duplicate message id");  // undoes the audit append
+          return DuplicateMarker();  // undoes the audit append
         }
         return absl::OkStatus();
       },
       [state, store, notifier, response, done, size](const absl::Status& st,
                                                     const CommitInfo& info) {
         const StoredMessage& m = state->message;
-        if (state->existing.has_value()) {
+        // Only this job's own duplicate verdict counts: if the batch failed,
+        // the row it saw was never stored either.
+        if (state->existing.has_value() && st == DuplicateMarker()) {
           const StoredMessage& first = *state->existing;
           if (first.sender_agency_id != m.sender_agency_id ||
               first.envelope_sha256 != m.envelope_sha256) {

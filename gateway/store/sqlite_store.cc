@@ -255,6 +255,24 @@ auto InTransaction(sqlite3* db, Fn body) -> decltype(body()) {
   return result;
 }
 
+// One read transaction for a group of lookups; never left open.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(sqlite3* db) : db_(db) {
+    open_ = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~ReadTransaction() {
+    if (open_ && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK &&
+        !sqlite3_get_autocommit(db_)) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_;
+};
+
 // Deterministic bytes: what the leaf hash covers, reproducible by verifiers.
 std::string SerializeRecord(const safeshare::v1::AuditRecord& r) {
   std::string out;
@@ -475,12 +493,14 @@ class SqliteStore::Transaction final : public StoreTransaction {
 };
 
 void SqliteStore::Commit(Work work, Done done) {
-  absl::MutexLock lock(&queue_mu_);
-  if (stopping_) {
-    done(absl::UnavailableError("store: shutting down"), CommitInfo());
-    return;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_) {
+      queue_.push_back({std::move(work), std::move(done)});
+      return;
+    }
   }
-  queue_.push_back({std::move(work), std::move(done)});
+  done(absl::UnavailableError("store: shutting down"), CommitInfo());  // no lock held
 }
 
 void SqliteStore::CommitterLoop() {
@@ -518,7 +538,11 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
       Transaction tx(this);
       for (size_t i = 0; i < batch.size(); ++i) {
         const transparency::Frontier before_job = frontier_;
-        sqlite3_exec(db_, "SAVEPOINT job", nullptr, nullptr, nullptr);
+        if (int src = sqlite3_exec(db_, "SAVEPOINT job", nullptr, nullptr, nullptr);
+            src != SQLITE_OK) {
+          commit_status = SqliteError(db_, src, "savepoint");
+          break;
+        }
         results[i] = batch[i].work(tx);
         if (sqlite3_get_autocommit(db_)) {
           // SQLite rolled the whole transaction back (disk full, I/O error):
@@ -529,13 +553,19 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
                               : results[i];
           break;
         }
+        int src;
         if (results[i].ok()) {
-          sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+          src = sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
         } else {
           // This job alone is undone; the rest of the batch goes ahead.
-          sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
-          sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+          src = sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
+          if (src == SQLITE_OK) src = sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
           frontier_ = before_job;
+        }
+        if (src != SQLITE_OK) {
+          // Cannot tell what of this job is written: give up the whole batch.
+          commit_status = SqliteError(db_, src, "savepoint");
+          break;
         }
       }
       info.tree_size = frontier_.size();
@@ -643,9 +673,9 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
     s.Bind(12, absl::ToInt64Microseconds(m.retention));
     int rc = s.Step();
     if (rc != SQLITE_DONE) return SqliteError(db_, rc, "insert message");
-    if (auto st = AddEventLocked(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
     InsertResult result{true, m};
     result.message.sequence = static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));
+    if (auto st = AddEventLocked(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
     return result;
   }
 }
@@ -1096,10 +1126,8 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::InclusionProof(uint64_t le
   }
   Subtrees source(this);
   // One read transaction for all the lookups, not one each.
-  sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
-  auto proof = transparency::InclusionProof(source, leaf_index, tree_size);
-  sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-  return proof;
+  ReadTransaction read(db_);
+  return transparency::InclusionProof(source, leaf_index, tree_size);
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t first_size,
@@ -1110,10 +1138,8 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t 
         absl::StrCat("the audit log has ", frontier_.size(), " records, not ", second_size));
   }
   Subtrees source(this);
-  sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
-  auto proof = transparency::ConsistencyProof(source, first_size, second_size);
-  sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-  return proof;
+  ReadTransaction read(db_);
+  return transparency::ConsistencyProof(source, first_size, second_size);
 }
 
 absl::StatusOr<AuditLeaf> SqliteStore::GetAuditLeaf(uint64_t leaf_index) {

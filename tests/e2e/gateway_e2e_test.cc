@@ -660,6 +660,9 @@ TEST_F(GatewayE2eTest, HeldShareStaysOutOfTheMailboxAndShowsInStatus) {
   ExpectMailboxEmpty("portsmouth-mash");
   EXPECT_EQ(Agency("portsmouth-mash")->Ack("held-1").status().code(),
             absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Agency("portsmouth-mash")->GetStatus("held-1").status().code(),
+            absl::StatusCode::kPermissionDenied)
+      << "the recipient does not learn of a held message";
 
   // The same request at immediate urgency is never held.
   auto urgent = Message("hiow-police", "portsmouth-mash", "immediate-1");

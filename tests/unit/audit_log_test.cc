@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "agents/audit_verifier.h"
 #include "envelope/keys.h"
+#include "gateway/audit/audit_service.h"
 #include "gateway/store/sqlite_store.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
@@ -192,6 +193,14 @@ TEST_F(AuditLogTest, QueriesFilterAndScope) {
   n = 0;
   ASSERT_TRUE(store_->ScanAudit(area, 0, 2, [&](const AuditLeaf&) { return ++n, true; }).ok());
   EXPECT_EQ(n, 2) << "limit";
+}
+
+TEST(AuditCsvTest, SenderTextCannotRunAsASpreadsheetFormula) {
+  v1::AuditRecord r;
+  r.mutable_declaration()->set_necessity_justification("=HYPERLINK(\"http://x\")");
+  const std::string row = AuditCsvRow(r);
+  EXPECT_NE(row.find("\"'=HYPERLINK(\"\"http://x\"\")\""), std::string::npos) << row;
+  EXPECT_EQ(row.find(",=HYPERLINK"), std::string::npos) << row;
 }
 
 // ---- Tampering with a real database file: each is caught and named ----

@@ -33,6 +33,7 @@ TEST(EnvelopeShapeTest, RefusesEachMissingOrMalformedField) {
       {"message_id", [](v1::Envelope& e) { e.clear_message_id(); }},
       {"message_id", [](v1::Envelope& e) { e.set_message_id("has space"); }},
       {"message_id", [](v1::Envelope& e) { e.set_message_id(std::string(129, 'a')); }},
+      {"message_id", [](v1::Envelope& e) { e.set_message_id("gw-esc-0123"); }},
       {"kind", [](v1::Envelope& e) { e.clear_kind(); }},
       {"kind", [](v1::Envelope& e) { e.set_kind(static_cast<v1::MessageKind>(99)); }},
       {"kind", [](v1::Envelope& e) { e.set_kind(v1::MESSAGE_KIND_ESCALATION); }},
