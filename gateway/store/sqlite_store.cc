@@ -306,7 +306,7 @@ class SqliteStore::Subtrees final : public transparency::SubtreeSource {
   explicit Subtrees(SqliteStore* store) : store_(store), db_(store->db_) {}
   absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    constexpr uint64_t kCachedLevel = 10;
+    constexpr uint64_t kCachedLevel = 8;
     constexpr size_t kCacheCap = 100000;
     auto& cache = store_->node_cache_;
     if (level >= kCachedLevel) {
