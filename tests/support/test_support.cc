@@ -40,16 +40,9 @@ std::string ReadFd(int fd) {
   return out;
 }
 
-}  // namespace
-
-CommandResult RunCommand(const std::vector<std::string>& argv) {
-  CommandResult result;
-  char out_tmpl[] = "/tmp/safeshare-out-XXXXXX";
-  char err_tmpl[] = "/tmp/safeshare-err-XXXXXX";
-  int out_fd = mkstemp(out_tmpl);
-  int err_fd = mkstemp(err_tmpl);
-  unlink(out_tmpl);
-  unlink(err_tmpl);
+// Forks and execs argv (no shell) with stdin from /dev/null and stdout and
+// stderr on the given descriptors. The child's pid, or -1.
+pid_t Spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
   pid_t pid = fork();
   if (pid == 0) {
     dup2(out_fd, 1);
@@ -62,6 +55,28 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
     execv(args[0], args.data());
     _exit(127);
   }
+  return pid;
+}
+
+// Spawns with stdout and stderr appended to `log_path`.
+pid_t SpawnLogged(const std::vector<std::string>& argv, const std::string& log_path) {
+  int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  pid_t pid = Spawn(argv, log, log);
+  close(log);
+  return pid;
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv) {
+  CommandResult result;
+  char out_tmpl[] = "/tmp/safeshare-out-XXXXXX";
+  char err_tmpl[] = "/tmp/safeshare-err-XXXXXX";
+  int out_fd = mkstemp(out_tmpl);
+  int err_fd = mkstemp(err_tmpl);
+  unlink(out_tmpl);
+  unlink(err_tmpl);
+  pid_t pid = Spawn(argv, out_fd, err_fd);
   int status = 0;
   waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -82,19 +97,7 @@ ChildProcess::~ChildProcess() {
 }
 
 bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path) {
-  pid_ = fork();
-  if (pid_ == 0) {
-    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    dup2(log, 1);
-    dup2(log, 2);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  pid_ = SpawnLogged(argv, log_path);
   return pid_ > 0;
 }
 
@@ -168,17 +171,7 @@ bool GatewayProcess::Start() {
                                    "--audit_key=" + federation_dir_ + "/gateway/audit-signing.pem",
                                    "--port_file=" + port_file};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    int log = open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    dup2(log, 1);
-    dup2(log, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  pid_ = SpawnLogged(argv, log_path());
   for (int i = 0; i < 300; ++i) {  // up to 30 s on a loaded machine
     std::ifstream in(port_file);
     int port = 0;
