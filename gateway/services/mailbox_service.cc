@@ -93,57 +93,56 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
     FetchLocked();
   }
 
+  // Reads what is waiting straight from committed data (not through the
+  // committer, so a new message goes out as soon as its Submit is durable),
+  // starts writing, and records the hand-overs in the next batch. That record
+  // is queued before the write starts, so it always precedes the recipient's
+  // acknowledgement.
   void FetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || fetching_) return;
-    fetching_ = true;
+    if (finished_ || writing_) return;
     wake_pending_ = false;
-    auto got = std::make_shared<std::vector<StoredMessage>>();
-    const uint64_t after = last_sequence_;
-    store_->Commit(
-        [this, got, after](StoreTransaction& tx) -> absl::Status {
-          auto messages = tx.FetchForRecipient(agency_, after, kSubscribeBatch, absl::Now());
-          if (!messages.ok()) return messages.status();
-          for (const auto& m : *messages) {
-            if (!m.first_delivered_now) continue;
-            auto index = tx.AppendAudit(MessageEventRecord(
-                m, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri_, *directory_));
-            if (!index.ok()) return index.status();
-          }
-          *got = std::move(*messages);
-          return absl::OkStatus();
-        },
-        [this, got](const absl::Status& st, const CommitInfo&) { Fetched(st, *got); });
-  }
-
-  void Fetched(const absl::Status& st, const std::vector<StoredMessage>& messages) {
-    bool destroy = false;
-    {
-      absl::MutexLock lock(&mu_);
-      fetching_ = false;
-      if (done_) {
-        destroy = true;
-      } else if (!st.ok()) {
-        FinishLocked(ToGrpcStatus(st));
-      } else if (!finished_) {
-        for (const StoredMessage& m : messages) {
-          safeshare::v1::SubscribeResponse r;
-          if (absl::Status bad = ToMailboxMessage(m, r.mutable_message()); !bad.ok()) {
-            // Never skip silently: the stream would stall on it.
-            LogEvent("error", "mailbox.corrupt_message", {{"message_id", m.message_id}});
-            queue_.clear();
-            FinishLocked(ToGrpcStatus(bad));
-            return;
-          }
-          queue_.push_back(std::move(r));
-        }
-        if (!queue_.empty()) {
-          WriteFrontLocked();
-        } else if (wake_pending_) {
-          FetchLocked();
-        }
-      }
+    auto messages = store_->PendingForRecipient(agency_, last_sequence_, kSubscribeBatch);
+    if (!messages.ok()) {
+      FinishLocked(ToGrpcStatus(messages.status()));
+      return;
     }
-    if (destroy) delete this;
+    std::vector<uint64_t> first_time;
+    for (const StoredMessage& m : *messages) {
+      safeshare::v1::SubscribeResponse r;
+      if (absl::Status bad = ToMailboxMessage(m, r.mutable_message()); !bad.ok()) {
+        // Never skip silently: the stream would stall on it.
+        LogEvent("error", "mailbox.corrupt_message", {{"message_id", m.message_id}});
+        queue_.clear();
+        FinishLocked(ToGrpcStatus(bad));
+        return;
+      }
+      if (!m.first_delivered_time) first_time.push_back(m.sequence);
+      queue_.push_back(std::move(r));
+    }
+    if (!first_time.empty()) {
+      const std::string agency = agency_, uri = uri_;
+      const FederationDirectory* directory = directory_;
+      store_->Commit(
+          [agency, uri, directory, first_time](StoreTransaction& tx) -> absl::Status {
+            auto marked = tx.MarkDelivered(agency, first_time, absl::Now());
+            if (!marked.ok()) return marked.status();
+            for (const auto& m : *marked) {
+              auto index = tx.AppendAudit(MessageEventRecord(
+                  m, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri, *directory));
+              if (!index.ok()) return index.status();
+            }
+            return absl::OkStatus();
+          },
+          [agency](const absl::Status& st, const CommitInfo&) {
+            // The messages went out; only their hand-over record is late. A
+            // later fetch or subscription records it.
+            if (!st.ok()) {
+              LogEvent("error", "mailbox.delivery_record_failed",
+                       {{"agency", agency}, {"detail", std::string(st.message())}});
+            }
+          });
+    }
+    if (!queue_.empty()) WriteFrontLocked();
   }
 
   void WriteFrontLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -420,6 +420,14 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   auto frontier = transparency::Frontier::Load(source, size);
   if (!frontier.ok()) return frontier.status();
   store->frontier_ = std::move(*frontier);
+  {
+    absl::MutexLock read_lock(&store->read_mu_);
+    if (sqlite3_open_v2(path.c_str(), &store->read_db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return absl::UnavailableError(absl::StrCat("store: cannot open a reader on ", path));
+    }
+    sqlite3_busy_timeout(store->read_db_, 5000);
+  }
   store->committer_ = std::thread([s = store.get()] { s->CommitterLoop(); });
   return store;
 }
@@ -430,9 +438,77 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   if (committer_.joinable()) committer_.join();
+  {
+    absl::MutexLock read_lock(&read_mu_);
+    sqlite3_close_v2(read_db_);
+  }
   absl::MutexLock lock(&mu_);
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
+}
+
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PendingForRecipient(
+    const std::string& recipient, uint64_t after_sequence, int limit) {
+  absl::MutexLock lock(&read_mu_);
+  std::string sql = absl::StrCat(
+      "SELECT ", kColumns,
+      " FROM messages WHERE recipient = ? AND acknowledged_us IS NULL AND sequence > ? "
+      "AND state IN (?, ?, ?) ORDER BY sequence LIMIT ?");
+  Statement s(read_db_, sql.c_str());
+  if (auto st = s.status("read mailbox"); !st.ok()) return st;
+  s.Bind(1, recipient);
+  s.Bind(2, static_cast<int64_t>(after_sequence));
+  s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
+  s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_DELIVERED));
+  s.Bind(5, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
+  s.Bind(6, limit);
+  std::vector<StoredMessage> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "read mailbox");
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::MarkDeliveredTx(
+    const std::string& recipient, const std::vector<uint64_t>& seqs, absl::Time now) {
+  std::vector<StoredMessage> marked;
+  static const std::string select =
+      absl::StrCat("SELECT ", kColumns, " FROM messages WHERE sequence = ? AND recipient = ?");
+  for (uint64_t seq : seqs) {
+    std::optional<StoredMessage> m;
+    {
+      Statement s(db_, CachedLocked(select));
+      if (auto st = s.status("mark delivered"); !st.ok()) return st;
+      s.Bind(1, static_cast<int64_t>(seq));
+      s.Bind(2, recipient);
+      int rc = s.Step();
+      if (rc == SQLITE_ROW) m = ReadRow(s);
+      else if (rc != SQLITE_DONE) return SqliteError(db_, rc, "mark delivered");
+    }
+    if (!m || m->first_delivered_time) continue;
+    // Only a message still waiting changes state; an acknowledged or
+    // escalated one keeps its state and just gains its hand-over time.
+    Statement u(db_, CachedLocked(
+                         "UPDATE messages SET first_delivered_us = ?, state = CASE WHEN state = ? "
+                         "THEN ? ELSE state END WHERE sequence = ? AND first_delivered_us IS NULL"));
+    if (auto st = u.status("mark delivered"); !st.ok()) return st;
+    u.Bind(1, ToMicros(now));
+    u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
+    u.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_DELIVERED));
+    u.Bind(4, static_cast<int64_t>(seq));
+    if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "mark delivered");
+    if (auto st = AddEventLocked(m->message_id, safeshare::v1::MESSAGE_STATE_DELIVERED, now);
+        !st.ok()) {
+      return st;
+    }
+    if (m->state == safeshare::v1::MESSAGE_STATE_SUBMITTED) {
+      m->state = safeshare::v1::MESSAGE_STATE_DELIVERED;
+    }
+    m->first_delivered_time = now;
+    m->first_delivered_now = true;
+    marked.push_back(std::move(*m));
+  }
+  return marked;
 }
 
 sqlite3_stmt* SqliteStore::CachedLocked(const std::string& sql) {
@@ -473,6 +549,12 @@ class SqliteStore::Transaction final : public StoreTransaction {
                                               const std::string& detail, absl::Time now) override
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return s_->RefuseContentTx(recipient, id, reason, detail, now);
+  }
+  absl::StatusOr<std::vector<StoredMessage>> MarkDelivered(const std::string& recipient,
+                                                           const std::vector<uint64_t>& seqs,
+                                                           absl::Time now) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->MarkDeliveredTx(recipient, seqs, now);
   }
   absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now, int limit) override
       ABSL_NO_THREAD_SAFETY_ANALYSIS {

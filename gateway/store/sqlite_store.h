@@ -32,6 +32,9 @@ class SqliteStore final : public Store {
   void Commit(Work work, Done done) override;
 
   absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) override;
+  absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,
+                                                                 uint64_t after_sequence,
+                                                                 int limit) override;
   absl::StatusOr<std::vector<AgencyKey>> ListKeys() override;
   absl::Status SeedKey(const AgencyKey& key, absl::Time now) override;
   absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
@@ -97,6 +100,10 @@ class SqliteStore final : public Store {
                                                 safeshare::v1::ContentRefusalReason reason,
                                                 const std::string& detail, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<StoredMessage>> MarkDeliveredTx(const std::string& recipient,
+                                                             const std::vector<uint64_t>& seqs,
+                                                             absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<StoredMessage>> EscalateOverdueTx(absl::Time now, int limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<StoredMessage>> PurgeExpiredTx(absl::Time now, int limit)
@@ -114,6 +121,11 @@ class SqliteStore final : public Store {
   // reads: about 300 KiB per million records, capped at 100,000 nodes.
   std::map<std::pair<uint64_t, uint64_t>, std::string> node_cache_ ABSL_GUARDED_BY(mu_);
   CheckpointSigner signer_ ABSL_GUARDED_BY(mu_);
+
+  // A second, read-only connection: WAL lets it read committed data while the
+  // committer holds the write connection through a batch and its fsync.
+  absl::Mutex read_mu_;
+  sqlite3* read_db_ ABSL_GUARDED_BY(read_mu_) = nullptr;
 
   absl::Mutex queue_mu_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);

@@ -96,6 +96,11 @@ class StoreTransaction {
       const std::string& recipient, const std::string& message_id,
       safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) = 0;
 
+  // Records the first hand-over of messages already sent to `recipient` over a
+  // live subscription (those not yet marked), returning the ones it marked.
+  virtual absl::StatusOr<std::vector<StoredMessage>> MarkDelivered(
+      const std::string& recipient, const std::vector<uint64_t>& sequences, absl::Time now) = 0;
+
   // Marks up to `limit` unacknowledged deliverable messages whose deadline
   // passed before `now` as ESCALATED (once each) and returns them.
   virtual absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now,
@@ -178,6 +183,12 @@ class Store {
 
   // One message with its state history. NOT_FOUND if absent.
   virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) = 0;
+
+  // Up to `limit` unacknowledged deliverable messages for `recipient` after
+  // `after_sequence`, read from committed data without waiting for the
+  // committer (and without recording anything).
+  virtual absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(
+      const std::string& recipient, uint64_t after_sequence, int limit) = 0;
 
   // Every published key, in publication order.
   virtual absl::StatusOr<std::vector<AgencyKey>> ListKeys() = 0;
