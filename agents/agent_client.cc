@@ -59,7 +59,8 @@ AgentClient::AgentClient(std::shared_ptr<grpc::Channel> channel, absl::Duration 
       referrals_(safeshare::v1::Referrals::NewStub(channel_)),
       mailbox_(safeshare::v1::Mailbox::NewStub(channel_)),
       directory_(safeshare::v1::Directory::NewStub(channel_)),
-      audit_(safeshare::v1::Audit::NewStub(channel_)) {}
+      audit_(safeshare::v1::Audit::NewStub(channel_)),
+      advice_(safeshare::v1::Advice::NewStub(channel_)) {}
 
 void AgentClient::Prepare(grpc::ClientContext& ctx, bool wait_for_ready) const {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
@@ -277,6 +278,38 @@ absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> AgentClient::Consiste
   grpc::Status st = audit_->GetConsistencyProof(&ctx, req, &resp);
   if (!st.ok()) return FromGrpcStatus(st);
   return resp;
+}
+
+absl::StatusOr<safeshare::v1::ListHeldResponse> AgentClient::ListHeld(
+    const std::string& page_token) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::ListHeldRequest req;
+  req.set_page_token(page_token);
+  safeshare::v1::ListHeldResponse resp;
+  grpc::Status st = advice_->ListHeld(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
+absl::Status AgentClient::Approve(const std::string& message_id, const std::string& reason) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::ApproveRequest req;
+  req.set_message_id(message_id);
+  req.set_reason(reason);
+  safeshare::v1::ApproveResponse resp;
+  return FromGrpcStatus(advice_->Approve(&ctx, req, &resp));
+}
+
+absl::Status AgentClient::RefuseHeld(const std::string& message_id, const std::string& reason) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::RefuseRequest req;
+  req.set_message_id(message_id);
+  req.set_reason(reason);
+  safeshare::v1::RefuseResponse resp;
+  return FromGrpcStatus(advice_->Refuse(&ctx, req, &resp));
 }
 
 absl::Status AgentClient::CheckHealth() {

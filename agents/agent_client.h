@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "safeshare/v1/advice.grpc.pb.h"
 #include "safeshare/v1/audit.grpc.pb.h"
 #include "safeshare/v1/directory.grpc.pb.h"
 #include "safeshare/v1/mailbox.grpc.pb.h"
@@ -81,6 +82,11 @@ class AgentClient {
   absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> ConsistencyProof(uint64_t first,
                                                                               uint64_t second);
 
+  // Advice (IG officer identities only).
+  absl::StatusOr<safeshare::v1::ListHeldResponse> ListHeld(const std::string& page_token = "");
+  absl::Status Approve(const std::string& message_id, const std::string& reason);
+  absl::Status RefuseHeld(const std::string& message_id, const std::string& reason);
+
   // OK once the gateway reports SERVING (waits up to the call timeout).
   absl::Status CheckHealth();
 
@@ -94,6 +100,7 @@ class AgentClient {
   std::unique_ptr<safeshare::v1::Mailbox::Stub> mailbox_;
   std::unique_ptr<safeshare::v1::Directory::Stub> directory_;
   std::unique_ptr<safeshare::v1::Audit::Stub> audit_;
+  std::unique_ptr<safeshare::v1::Advice::Stub> advice_;
 };
 
 // gRPC status to absl::Status (same canonical codes).

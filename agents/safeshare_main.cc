@@ -14,6 +14,7 @@
 //   safeshare audit verify --db COPY.db|--export_file EXPORT.jsonl --federation FILE
 //   safeshare receipt verify --receipt RECEIPT.json --federation FILE
 //   safeshare agent run --identity DIR --inbox DIR
+//   safeshare advice list | approve ID --reason TEXT | refuse ID --reason TEXT
 //
 // Network commands take --identity DIR (ca.pem, cert.pem, key.pem) and
 // --gateway host:port. Exit status: 0 success, 1 the gateway refused or could
@@ -94,6 +95,7 @@ ABSL_FLAG(std::string, failed_check, "", "audit: a check that failed or asked fo
 ABSL_FLAG(std::string, subject, "", "audit: a subject reference");
 ABSL_FLAG(int, limit, 1000, "audit query: at most this many records");
 ABSL_FLAG(std::string, inbox, "", "agent run: the inbox directory messages are written to");
+ABSL_FLAG(std::string, reason, "", "advice approve/refuse: why (recorded in the audit log)");
 ABSL_FLAG(bool, watch, false, "status: follow the message until it is settled");
 ABSL_FLAG(int, crash_after_writes, 0, "agent run (tests): exit after N writes, before the ack");
 ABSL_FLAG(std::string, practitioner, "", "send: sending practitioner's staff id");
@@ -642,6 +644,46 @@ int CmdAgent(const std::vector<char*>& args) {
   return 0;
 }
 
+int CmdAdvice(const std::vector<char*>& args) {
+  if (args.size() < 3) return Usage("advice needs list, approve or refuse");
+  if (absl::GetFlag(FLAGS_identity).empty()) return Usage("advice needs --identity OFFICER_DIR");
+  auto id = safeshare::agents::LoadIdentity(absl::GetFlag(FLAGS_identity));
+  if (!id.ok()) return Failed(absl::InvalidArgumentError(id.status().message()));
+  auto client = AgentClient::Connect(absl::GetFlag(FLAGS_gateway), *id);
+  const std::string sub = args[2];
+  if (sub == "list") {
+    std::string token;
+    do {
+      auto page = client->ListHeld(token);
+      if (!page.ok()) return Failed(page.status());
+      for (const auto& h : page->messages()) {
+        if (absl::GetFlag(FLAGS_json)) {
+          std::cout << ToJson(h) << "\n";
+          continue;
+        }
+        const auto& e = h.envelope_header();
+        std::cout << h.message_id() << "  " << KindName(e.kind()) << " " << e.sender_agency_id()
+                  << " -> " << e.recipient_agency_id() << "  held since "
+                  << TimeText(h.held_time()) << "\n";
+        PrintDecision(h.decision());
+      }
+      token = page->next_page_token();
+    } while (!token.empty());
+    return 0;
+  }
+  if ((sub == "approve" || sub == "refuse") && args.size() >= 4) {
+    const std::string reason = absl::GetFlag(FLAGS_reason);
+    absl::Status st = sub == "approve" ? client->Approve(args[3], reason)
+                                       : client->RefuseHeld(args[3], reason);
+    if (!st.ok()) return Failed(st);
+    std::cout << (sub == "approve" ? "approved " : "refused ") << args[3]
+              << (sub == "approve" ? ": delivered to the recipient's mailbox\n"
+                                   : ": the sender sees the refusal\n");
+    return 0;
+  }
+  return Usage("advice needs list, approve ID --reason TEXT or refuse ID --reason TEXT");
+}
+
 int CmdAck(const std::vector<char*>& args) {
   if (args.size() < 3) return Usage("ack needs a MESSAGE_ID");
   auto client = Connect();
@@ -743,6 +785,7 @@ int main(int argc, char** argv) {
   if (cmd == "keys") return CmdKeys(args);
   if (cmd == "audit") return CmdAudit(args);
   if (cmd == "agent") return CmdAgent(args);
+  if (cmd == "advice") return CmdAdvice(args);
   if (cmd == "receipt") return CmdReceipt(args);
   return Usage("unknown command '" + cmd + "'");
 }

@@ -74,6 +74,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 
   auto deadlines = DeadlinePolicy::FromConfig(config.delivery());
   if (!deadlines.ok()) return deadlines.status();
+  gw->advice_ = std::make_unique<AdviceService>(gw->directory_.get(), gw->store_.get(),
+                                                &gw->notifier_, *deadlines);
   gw->referrals_ = std::make_unique<ReferralsService>(
       gw->directory_.get(), gw->keys_.get(), &gw->policy_, pack, gw->store_.get(),
       &gw->notifier_, std::move(*deadlines), config.max_message_bytes());
@@ -95,6 +97,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   builder.RegisterService(gw->mailbox_.get());
   builder.RegisterService(gw->directory_service_.get());
   builder.RegisterService(gw->audit_.get());
+  builder.RegisterService(gw->advice_.get());
   gw->server_ = builder.BuildAndStart();
   if (gw->server_ == nullptr || gw->port_ == 0) {
     return absl::UnavailableError(

@@ -12,6 +12,7 @@
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
 #include "policy/policy_registry.h"
+#include "gateway/services/advice_service.h"
 #include "gateway/services/directory_service.h"
 #include "gateway/services/mailbox_service.h"
 #include "gateway/services/referrals_service.h"
@@ -54,6 +55,7 @@ class GatewayServer {
   std::unique_ptr<MailboxService> mailbox_;
   std::unique_ptr<DirectoryService> directory_service_;
   std::unique_ptr<AuditService> audit_;
+  std::unique_ptr<AdviceService> advice_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -11,6 +11,7 @@
 #include "envelope/digest.h"
 #include "gateway/audit/receipt_proofs.h"
 #include "gateway/log.h"
+#include "gateway/officer_scope.h"
 #include "gateway/services/caller.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -159,24 +160,9 @@ absl::StatusOr<Principal> AuditService::AuthenticateOfficer(
 absl::StatusOr<AuditFilter> AuditService::FilterFor(const Principal& officer,
                                                     const safeshare::v1::AuditQuery& q) const {
   AuditFilter f;
-  const auto* entry = directory_->FindOfficer(officer.agency_id, officer.officer_id);
-  if (entry == nullptr) return absl::PermissionDeniedError("officer is not registered");
-  switch (entry->scope()) {
-    case safeshare::v1::Officer::SCOPE_AGENCY:
-      f.agencies = {officer.agency_id};
-      break;
-    case safeshare::v1::Officer::SCOPE_AREA: {
-      const auto* own = directory_->FindAgency(officer.agency_id);
-      for (const auto& a : directory_->federation().agencies()) {
-        if (own != nullptr && a.area_id() == own->area_id()) f.agencies.push_back(a.id());
-      }
-      break;
-    }
-    case safeshare::v1::Officer::SCOPE_FEDERATION:
-      break;
-    default:
-      return absl::PermissionDeniedError("officer has no scope");
-  }
+  auto scope = OfficerScope(officer, *directory_);
+  if (!scope.ok()) return scope.status();
+  f.agencies = std::move(*scope);
   f.agency_id = q.agency_id();
   f.area_id = q.area_id();
   if (q.has_start_time()) f.start = FromTs(q.start_time());

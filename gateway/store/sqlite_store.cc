@@ -469,6 +469,67 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PendingForRecipient(
   return out;
 }
 
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(
+    const std::vector<std::string>& senders, uint64_t after_sequence, int limit) {
+  absl::MutexLock lock(&read_mu_);
+  std::vector<std::string> marks(senders.size(), "?");
+  std::string sql = absl::StrCat("SELECT ", kColumns,
+                                 " FROM messages WHERE state = ? AND sequence > ?",
+                                 senders.empty() ? "" : absl::StrCat(" AND sender IN (",
+                                                                     absl::StrJoin(marks, ","), ")"),
+                                 " ORDER BY sequence LIMIT ?");
+  Statement s(read_db_, sql.c_str());
+  if (auto st = s.status("list held"); !st.ok()) return st;
+  int i = 1;
+  s.Bind(i++, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_HELD));
+  s.Bind(i++, static_cast<int64_t>(after_sequence));
+  for (const auto& sender : senders) s.Bind(i++, sender);
+  s.Bind(i++, limit);
+  std::vector<StoredMessage> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "list held");
+  return out;
+}
+
+absl::StatusOr<StoredMessage> SqliteStore::ResolveHeldTx(
+    const std::string& message_id, bool approve,
+    const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now) {
+  auto loaded = LoadLocked(message_id);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no message with id ", message_id));
+  }
+  StoredMessage m = std::move(**loaded);
+  if (m.state != safeshare::v1::MESSAGE_STATE_HELD) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "message ", message_id, " is not held for advice (it is ",
+        safeshare::v1::MessageState_Name(m.state), ")"));
+  }
+  const auto next = approve ? safeshare::v1::MESSAGE_STATE_SUBMITTED
+                            : safeshare::v1::MESSAGE_STATE_REFUSED;
+  const absl::Time deadline = deadline_for(m.urgency);
+  Statement u(db_, approve ? "UPDATE messages SET state = ?, ack_deadline_us = ? WHERE sequence = ?"
+                           : "UPDATE messages SET state = ?, signed_envelope = x'' WHERE sequence = ?");
+  if (auto st = u.status("resolve held"); !st.ok()) return st;
+  u.Bind(1, static_cast<int64_t>(next));
+  if (approve) {
+    u.Bind(2, ToMicros(deadline));
+    u.Bind(3, static_cast<int64_t>(m.sequence));
+  } else {
+    u.Bind(2, static_cast<int64_t>(m.sequence));
+  }
+  if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "resolve held");
+  if (auto st = AddEventLocked(message_id, next, now); !st.ok()) return st;
+  m.state = next;
+  if (approve) {
+    m.acknowledge_deadline = deadline;
+  } else {
+    m.signed_envelope.clear();
+  }
+  return m;
+}
+
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::MarkDeliveredTx(
     const std::string& recipient, const std::vector<uint64_t>& seqs, absl::Time now) {
   std::vector<StoredMessage> marked;
@@ -549,6 +610,12 @@ class SqliteStore::Transaction final : public StoreTransaction {
                                               const std::string& detail, absl::Time now) override
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return s_->RefuseContentTx(recipient, id, reason, detail, now);
+  }
+  absl::StatusOr<StoredMessage> ResolveHeld(
+      const std::string& message_id, bool approve,
+      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for,
+      absl::Time now) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->ResolveHeldTx(message_id, approve, deadline_for, now);
   }
   absl::StatusOr<std::vector<StoredMessage>> MarkDelivered(const std::string& recipient,
                                                            const std::vector<uint64_t>& seqs,

@@ -32,6 +32,8 @@ class SqliteStore final : public Store {
   void Commit(Work work, Done done) override;
 
   absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) override;
+  absl::StatusOr<std::vector<StoredMessage>> ListHeld(const std::vector<std::string>& senders,
+                                                      uint64_t after_sequence, int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,
                                                                  uint64_t after_sequence,
                                                                  int limit) override;
@@ -99,6 +101,10 @@ class SqliteStore final : public Store {
                                                 const std::string& message_id,
                                                 safeshare::v1::ContentRefusalReason reason,
                                                 const std::string& detail, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> ResolveHeldTx(
+      const std::string& message_id, bool approve,
+      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<StoredMessage>> MarkDeliveredTx(const std::string& recipient,
                                                              const std::vector<uint64_t>& seqs,

@@ -101,6 +101,14 @@ class StoreTransaction {
   virtual absl::StatusOr<std::vector<StoredMessage>> MarkDelivered(
       const std::string& recipient, const std::vector<uint64_t>& sequences, absl::Time now) = 0;
 
+  // Settles a HELD message on an IG officer's decision: approved, it enters the
+  // recipient's mailbox (SUBMITTED, with deadline_for(its urgency)); refused, it becomes
+  // REFUSED and its sealed content is dropped. FAILED_PRECONDITION if the
+  // message is not held; NOT_FOUND if absent.
+  virtual absl::StatusOr<StoredMessage> ResolveHeld(
+      const std::string& message_id, bool approve,
+      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now) = 0;
+
   // Marks up to `limit` unacknowledged deliverable messages whose deadline
   // passed before `now` as ESCALATED (once each) and returns them.
   virtual absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now,
@@ -183,6 +191,11 @@ class Store {
 
   // One message with its state history. NOT_FOUND if absent.
   virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) = 0;
+
+  // Held messages from any of `senders` (all senders when empty), oldest
+  // first, after `after_sequence`.
+  virtual absl::StatusOr<std::vector<StoredMessage>> ListHeld(
+      const std::vector<std::string>& senders, uint64_t after_sequence, int limit) = 0;
 
   // Up to `limit` unacknowledged deliverable messages for `recipient` after
   // `after_sequence`, read from committed data without waiting for the

@@ -902,5 +902,65 @@ TEST_F(AuditE2eTest, FlowReportCountsDecisionsByAreaAndCheck) {
   EXPECT_TRUE(lawful_basis_failed);
 }
 
+// ---- Advice on held messages ----
+
+TEST_F(AuditE2eTest, OfficersApproveOrRefuseHeldMessagesWithinTheirScope) {
+  auto police = Agent("hiow-police");
+  auto held = [&](const std::string& id) {
+    auto m = Message("hiow-police", "portsmouth-mash", id);
+    m.declaration.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+    m.declaration.set_urgency(v1::URGENCY_URGENT);
+    auto r = police->Send(m);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->state(), v1::MESSAGE_STATE_HELD);
+  };
+  held("held-a");
+  held("held-b");
+
+  // The police are in Hampshire: the Portsmouth lead does not oversee them.
+  auto portsmouth = Officer("portsmouth-mash.ig-lead");
+  auto none = portsmouth->ListHeld();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->messages_size(), 0);
+  EXPECT_EQ(portsmouth->Approve("held-a", "The s47 threshold is met, share now.").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Agency("hiow-police")->ListHeld().status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  auto dpo = Officer("hampshire-crt.dpo");
+  auto list = dpo->ListHeld();
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->messages_size(), 2);
+  EXPECT_EQ(list->messages(0).message_id(), "held-a");
+  EXPECT_FALSE(list->messages(0).envelope_header().has_payload()) << "never content";
+  EXPECT_EQ(list->messages(0).decision().decision(), v1::DECISION_HOLD_FOR_ADVICE);
+
+  EXPECT_EQ(dpo->Approve("held-a", "short").code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(dpo->Approve("held-a", "Necessary and proportionate: the child is at risk.").ok());
+  ASSERT_TRUE(dpo->RefuseHeld("held-b", "Not necessary: the front door already has this.").ok());
+  EXPECT_EQ(dpo->Approve("held-b", "Changed my mind about this one.").code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  auto inbox = Agent("portsmouth-mash")->Receive();
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_EQ(inbox->received.size(), 1u);
+  EXPECT_EQ(inbox->received[0].message_id, "held-a");
+  auto b = police->client().GetStatus("held-b");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->state(), v1::MESSAGE_STATE_REFUSED);
+
+  int approved = 0, refused = 0;
+  for (const auto& r : Query(*dpo)) {
+    if (r.event() == v1::AUDIT_EVENT_TYPE_APPROVED_BY_OFFICER) {
+      ++approved;
+      EXPECT_EQ(r.actor(), "safeshare://officer/hampshire-crt/dpo");
+      EXPECT_NE(r.reason().find("proportionate"), std::string::npos);
+    }
+    refused += r.event() == v1::AUDIT_EVENT_TYPE_REFUSED_BY_OFFICER;
+  }
+  EXPECT_EQ(approved, 1);
+  EXPECT_EQ(refused, 1);
+}
+
 }  // namespace
 }  // namespace safeshare

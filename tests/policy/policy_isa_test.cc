@@ -1,6 +1,7 @@
 // ISA files: the development set, bad files refused with file, field and
 // reason, and reload keeping the previous policy in force.
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -292,10 +293,21 @@ TEST(PolicyRegistry, DecisionsContinueDuringReloads) {
     while (!stop)
       allowed += registry.Current()->Decide(e, absl::Now()).decision() == v1::DECISION_ALLOW;
   });
+  // Start reloading only once the decider is deciding (it may be scheduled late).
+  for (auto t = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       allowed.load() == 0 && std::chrono::steady_clock::now() < t;) {
+    std::this_thread::yield();
+  }
+  const int before = allowed.load();
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(registry.Reload(kDevIsaDir, federation).ok());
+  // Still deciding, still ALLOW (bounded, so a regression fails rather than hangs).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (allowed.load() <= before && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
   stop = true;
   decider.join();
-  EXPECT_GT(allowed.load(), 0);
+  EXPECT_GT(allowed.load(), before);
 }
 
 TEST(ParseIsaJson, UnknownEnumNameNamesFieldAndValue) {
