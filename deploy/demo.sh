@@ -96,7 +96,8 @@ agency southsea-academy send --to portsmouth-mash --message_id "demo-$(date +%s)
   --payload "$EX/school-to-portsmouth-referral.payload.json" \
   --practitioner dsl-01 --role designated_safeguarding_lead || true
 echo "Southsea Academy asks an IG officer first (held, not delivered, until advice is given):"
-agency southsea-academy send --to portsmouth-mash --message_id "demo-$(date +%s)-advice" \
+ADVICE_ID="demo-$(date +%s)-advice"
+agency southsea-academy send --to portsmouth-mash --message_id "$ADVICE_ID" \
   --declaration "$EX/school-advice-requested-referral.json" \
   --payload "$EX/school-to-portsmouth-referral.payload.json" \
   --practitioner dsl-01 --role designated_safeguarding_lead
@@ -129,6 +130,12 @@ officer() {  # officer AGENCY.ID COMMAND ARGS... : run the CLI as an IG officer
   local id="$1"; shift
   "$SAFESHARE" "$@" --gateway "localhost:$PORT" --identity "$DEV/federation/officers/$id"
 }
+step "Portsmouth's IG lead gives the advice the school asked for"
+officer portsmouth-mash.ig-lead advice list
+officer portsmouth-mash.ig-lead advice approve "$ADVICE_ID" \
+  --reason "Attendance and welfare notes are necessary for the threshold decision; share."
+agency southsea-academy status "$ADVICE_ID"
+
 step "The partnership's data protection officer reviews the flows"
 officer hampshire-crt.dpo audit checkpoint --federation "$DEV/federation/federation.textproto"
 officer hampshire-crt.dpo audit report
