@@ -11,22 +11,6 @@
 
 namespace safeshare::gateway {
 
-absl::Status ToMailboxMessage(const StoredMessage& m, safeshare::v1::MailboxMessage* out) {
-  out->set_sequence(m.sequence);
-  out->set_message_id(m.message_id);
-  const bool parsed = m.kind == safeshare::v1::MESSAGE_KIND_ESCALATION
-                          ? out->mutable_escalation()->ParseFromString(m.signed_envelope)
-                          : out->mutable_signed_envelope()->ParseFromString(m.signed_envelope);
-  if (!parsed) {
-    return absl::DataLossError(absl::StrCat("stored message ", m.message_id, " is corrupt"));
-  }
-  *out->mutable_accepted_time() = ToTimestamp(m.accepted_time);
-  if (m.first_delivered_time) {
-    *out->mutable_first_delivered_time() = ToTimestamp(*m.first_delivered_time);
-  }
-  return absl::OkStatus();
-}
-
 Escalator::Escalator(Store* store, const FederationDirectory* directory, MailboxNotifier* notifier,
                      absl::Duration interval)
     : store_(store), directory_(directory), notifier_(notifier), interval_(interval) {

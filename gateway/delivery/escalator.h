@@ -35,10 +35,6 @@ class Escalator {
   std::thread thread_;
 };
 
-// The mailbox form of a stored message (an envelope, or for ESCALATION
-// messages the notice).
-absl::Status ToMailboxMessage(const StoredMessage& m, safeshare::v1::MailboxMessage* out);
-
 }  // namespace safeshare::gateway
 
 #endif  // SAFESHARE_GATEWAY_DELIVERY_ESCALATOR_H_

@@ -7,7 +7,7 @@
 #include "absl/time/clock.h"
 #include "envelope/envelope_shape.h"
 #include "gateway/audit/audit_records.h"
-#include "gateway/delivery/escalator.h"
+#include "gateway/delivery/hand_over.h"
 #include "gateway/log.h"
 #include "gateway/services/caller.h"
 
@@ -17,9 +17,9 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 
-absl::Status FillFetchResponse(const std::vector<StoredMessage>& messages, int limit,
-                               safeshare::v1::FetchResponse* response) {
-  for (const StoredMessage& m : messages) {
+absl::Status FillFetchResponse(const std::vector<StoredMessage> &messages, int limit,
+                               safeshare::v1::FetchResponse *response) {
+  for (const StoredMessage &m : messages) {
     if (auto st = ToMailboxMessage(m, response->add_messages()); !st.ok()) return st;
   }
   if (static_cast<int>(messages.size()) == limit) {
@@ -35,7 +35,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
  public:
   static constexpr int kSubscribeBatch = 16;
 
-  SubscribeReactor(Store* store, MailboxNotifier* notifier, const FederationDirectory* directory,
+  SubscribeReactor(Store *store, MailboxNotifier *notifier, const FederationDirectory *directory,
                    std::string agency, std::string uri, uint64_t after)
       : store_(store),
         notifier_(notifier),
@@ -74,22 +74,14 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
 
   void OnDone() override {
     notifier_->Remove(token_);  // no listener call can start after this
-    bool last;
-    {
-      absl::MutexLock lock(&mu_);
-      done_ = true;
-      last = !fetching_;
-    }
-    if (last) delete this;
+    delete this;
   }
 
  private:
+  // While a write is in flight this does nothing: the next read happens when
+  // the queue drains.
   void Wake() {
     absl::MutexLock lock(&mu_);
-    if (writing_ || fetching_) {
-      wake_pending_ = true;
-      return;
-    }
     FetchLocked();
   }
 
@@ -100,14 +92,12 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
   // acknowledgement.
   void FetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || writing_) return;
-    wake_pending_ = false;
     auto messages = store_->PendingForRecipient(agency_, last_sequence_, kSubscribeBatch);
     if (!messages.ok()) {
       FinishLocked(ToGrpcStatus(messages.status()));
       return;
     }
-    std::vector<uint64_t> first_time;
-    for (const StoredMessage& m : *messages) {
+    for (const StoredMessage &m : *messages) {
       safeshare::v1::SubscribeResponse r;
       if (absl::Status bad = ToMailboxMessage(m, r.mutable_message()); !bad.ok()) {
         // Never skip silently: the stream would stall on it.
@@ -116,31 +106,18 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
         FinishLocked(ToGrpcStatus(bad));
         return;
       }
-      if (!m.first_delivered_time) first_time.push_back(m.sequence);
       queue_.push_back(std::move(r));
     }
-    if (!first_time.empty()) {
-      const std::string agency = agency_, uri = uri_;
-      const FederationDirectory* directory = directory_;
-      store_->Commit(
-          [agency, uri, directory, first_time](StoreTransaction& tx) -> absl::Status {
-            auto marked = tx.MarkDelivered(agency, first_time, absl::Now());
-            if (!marked.ok()) return marked.status();
-            for (const auto& m : *marked) {
-              auto index = tx.AppendAudit(MessageEventRecord(
-                  m, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri, *directory));
-              if (!index.ok()) return index.status();
-            }
-            return absl::OkStatus();
-          },
-          [agency](const absl::Status& st, const CommitInfo&) {
-            // The messages went out; only their hand-over record is late. A
-            // later fetch or subscription records it.
-            if (!st.ok()) {
-              LogEvent("error", "mailbox.delivery_record_failed",
-                       {{"agency", agency}, {"detail", std::string(st.message())}});
-            }
-          });
+    if (std::vector<uint64_t> first = FirstHandOvers(*messages); !first.empty()) {
+      store_->Commit(RecordHandOvers(agency_, std::move(first), uri_, directory_),
+                     [agency = agency_](const absl::Status &st, const CommitInfo &) {
+                       // The messages went out; only their hand-over record is
+                       // late, and the next read records it.
+                       if (!st.ok()) {
+                         LogEvent("error", "mailbox.delivery_record_failed",
+                                  {{"agency", agency}, {"detail", std::string(st.message())}});
+                       }
+                     });
     }
     if (!queue_.empty()) WriteFrontLocked();
   }
@@ -151,7 +128,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
     StartWrite(&queue_.front());
   }
 
-  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void FinishLocked(const grpc::Status &status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
     if (writing_) {
@@ -161,33 +138,30 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
     }
   }
 
-  Store* store_;
-  MailboxNotifier* notifier_;
-  const FederationDirectory* directory_;
+  Store *store_;
+  MailboxNotifier *notifier_;
+  const FederationDirectory *directory_;
   const std::string agency_, uri_;
   uint64_t token_ = 0;
   absl::Mutex mu_;
   uint64_t last_sequence_ ABSL_GUARDED_BY(mu_);
   std::deque<safeshare::v1::SubscribeResponse> queue_ ABSL_GUARDED_BY(mu_);
-  bool fetching_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);
 };
 
 class RefusedSubscription final
     : public grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> {
  public:
-  explicit RefusedSubscription(const absl::Status& st) { Finish(ToGrpcStatus(st)); }
+  explicit RefusedSubscription(const absl::Status &st) { Finish(ToGrpcStatus(st)); }
   void OnDone() override { delete this; }
 };
 
 }  // namespace
 
-grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse>* MailboxService::Subscribe(
-    grpc::CallbackServerContext* ctx, const safeshare::v1::SubscribeRequest* request) {
+grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> *MailboxService::Subscribe(
+    grpc::CallbackServerContext *ctx, const safeshare::v1::SubscribeRequest *request) {
   auto caller = AuthenticateAgency(*ctx, *directory_);
   if (!caller.ok()) return new RefusedSubscription(caller.status());
   LogEvent("info", "mailbox.subscribe",
@@ -196,10 +170,10 @@ grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse>* MailboxService::Subs
                               request->after_sequence());
 }
 
-grpc::ServerUnaryReactor* MailboxService::Fetch(grpc::CallbackServerContext* ctx,
-                                                const safeshare::v1::FetchRequest* request,
-                                                safeshare::v1::FetchResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+grpc::ServerUnaryReactor *MailboxService::Fetch(grpc::CallbackServerContext *ctx,
+                                                const safeshare::v1::FetchRequest *request,
+                                                safeshare::v1::FetchResponse *response) {
+  auto *reactor = ctx->DefaultReactor();
   auto caller = AuthenticateAgency(*ctx, *directory_);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
@@ -209,45 +183,50 @@ grpc::ServerUnaryReactor* MailboxService::Fetch(grpc::CallbackServerContext* ctx
     reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("page_size must not be negative")));
     return reactor;
   }
-  const int limit = request->page_size() == 0 ? kDefaultPageSize
-                                              : std::min(request->page_size(), kMaxPageSize);
+  const int limit =
+      request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
   uint64_t after = 0;
   if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
     reactor->Finish(
         ToGrpcStatus(absl::InvalidArgumentError("page_token is not one this gateway issued")));
     return reactor;
   }
-  auto messages = std::make_shared<std::vector<StoredMessage>>();
-  const std::string agency = caller->agency_id, uri = caller->uri;
-  const FederationDirectory* directory = directory_;
-  store_->Commit(
-      [=](StoreTransaction& tx) -> absl::Status {
-        auto got = tx.FetchForRecipient(agency, after, limit, absl::Now());
-        if (!got.ok()) return got.status();
-        for (const auto& m : *got) {
-          if (!m.first_delivered_now) continue;  // audited at its first hand-over only
-          auto index = tx.AppendAudit(MessageEventRecord(
-              m, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri, *directory));
-          if (!index.ok()) return index.status();
-        }
-        *messages = std::move(*got);
-        return absl::OkStatus();
-      },
-      [=](const absl::Status& st, const CommitInfo&) {
-        absl::Status out = st.ok() ? FillFetchResponse(*messages, limit, response) : st;
-        if (out.ok()) {
-          LogEvent("info", "mailbox.fetch",
-                   {{"agency", agency}, {"count", absl::StrCat(response->messages_size())}});
-        }
-        reactor->Finish(ToGrpcStatus(out));
-      });
+  auto messages = store_->PendingForRecipient(caller->agency_id, after, limit);
+  if (!messages.ok()) {
+    reactor->Finish(ToGrpcStatus(messages.status()));
+    return reactor;
+  }
+  auto read = std::make_shared<std::vector<StoredMessage>>(std::move(*messages));
+  auto marked = std::make_shared<std::vector<StoredMessage>>();
+  const std::string agency = caller->agency_id;
+  auto reply = [=](const absl::Status &st, const CommitInfo &) {
+    for (StoredMessage &m : *read) {
+      for (const StoredMessage &done : *marked) {
+        if (done.sequence == m.sequence) m.first_delivered_time = done.first_delivered_time;
+      }
+    }
+    absl::Status out = st.ok() ? FillFetchResponse(*read, limit, response) : st;
+    if (out.ok()) {
+      LogEvent("info", "mailbox.fetch",
+               {{"agency", agency}, {"count", absl::StrCat(response->messages_size())}});
+    }
+    reactor->Finish(ToGrpcStatus(out));
+  };
+  std::vector<uint64_t> first = FirstHandOvers(*read);
+  if (first.empty()) {
+    reply(absl::OkStatus(), CommitInfo());  // nothing new to record
+  } else {
+    // Answer once the hand-over is recorded, so the reply carries its time.
+    store_->Commit(RecordHandOvers(agency, std::move(first), caller->uri, directory_, marked),
+                   reply);
+  }
   return reactor;
 }
 
-grpc::ServerUnaryReactor* MailboxService::Ack(grpc::CallbackServerContext* ctx,
-                                              const safeshare::v1::AckRequest* request,
-                                              safeshare::v1::AckResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+grpc::ServerUnaryReactor *MailboxService::Ack(grpc::CallbackServerContext *ctx,
+                                              const safeshare::v1::AckRequest *request,
+                                              safeshare::v1::AckResponse *response) {
+  auto *reactor = ctx->DefaultReactor();
   auto caller = AuthenticateAgency(*ctx, *directory_);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
@@ -260,9 +239,9 @@ grpc::ServerUnaryReactor* MailboxService::Ack(grpc::CallbackServerContext* ctx,
   }
   auto acked = std::make_shared<StoredMessage>();
   const std::string agency = caller->agency_id, uri = caller->uri, id = request->message_id();
-  const FederationDirectory* directory = directory_;
+  const FederationDirectory *directory = directory_;
   store_->Commit(
-      [=](StoreTransaction& tx) -> absl::Status {
+      [=](StoreTransaction &tx) -> absl::Status {
         const absl::Time now = absl::Now();
         auto m = tx.Acknowledge(agency, id, now);
         if (!m.ok()) return m.status();
@@ -274,7 +253,7 @@ grpc::ServerUnaryReactor* MailboxService::Ack(grpc::CallbackServerContext* ctx,
         *acked = std::move(*m);
         return absl::OkStatus();
       },
-      [=](const absl::Status& st, const CommitInfo&) {
+      [=](const absl::Status &st, const CommitInfo &) {
         if (st.ok()) {
           response->set_message_id(acked->message_id);
           *response->mutable_acknowledged_time() = ToTimestamp(*acked->acknowledged_time);
@@ -285,10 +264,10 @@ grpc::ServerUnaryReactor* MailboxService::Ack(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
-grpc::ServerUnaryReactor* MailboxService::RefuseContent(
-    grpc::CallbackServerContext* ctx, const safeshare::v1::RefuseContentRequest* request,
-    safeshare::v1::RefuseContentResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+grpc::ServerUnaryReactor *MailboxService::RefuseContent(
+    grpc::CallbackServerContext *ctx, const safeshare::v1::RefuseContentRequest *request,
+    safeshare::v1::RefuseContentResponse *response) {
+  auto *reactor = ctx->DefaultReactor();
   absl::Status invalid;
   auto caller = AuthenticateAgency(*ctx, *directory_);
   if (!caller.ok()) {
@@ -309,9 +288,9 @@ grpc::ServerUnaryReactor* MailboxService::RefuseContent(
   const std::string agency = caller->agency_id, uri = caller->uri, id = request->message_id();
   const auto reason = request->reason();
   const std::string detail = request->detail();
-  const FederationDirectory* directory = directory_;
+  const FederationDirectory *directory = directory_;
   store_->Commit(
-      [=](StoreTransaction& tx) -> absl::Status {
+      [=](StoreTransaction &tx) -> absl::Status {
         const absl::Time now = absl::Now();
         auto m = tx.RefuseContent(agency, id, reason, detail, now);
         if (!m.ok()) return m.status();
@@ -323,7 +302,7 @@ grpc::ServerUnaryReactor* MailboxService::RefuseContent(
         *refused = std::move(*m);
         return absl::OkStatus();
       },
-      [=](const absl::Status& st, const CommitInfo&) {
+      [=](const absl::Status &st, const CommitInfo &) {
         if (st.ok()) {
           response->set_message_id(refused->message_id);
           LogEvent("warn", "mailbox.content_refused",
@@ -336,10 +315,10 @@ grpc::ServerUnaryReactor* MailboxService::RefuseContent(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* MailboxService::GetStatus(
-    grpc::CallbackServerContext* ctx, const safeshare::v1::GetStatusRequest* request,
-    safeshare::v1::GetStatusResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
+grpc::ServerUnaryReactor *MailboxService::GetStatus(grpc::CallbackServerContext *ctx,
+                                                    const safeshare::v1::GetStatusRequest *request,
+                                                    safeshare::v1::GetStatusResponse *response) {
+  auto *reactor = ctx->DefaultReactor();
   absl::Status st;
   auto caller = AuthenticateAgency(*ctx, *directory_);
   if (!caller.ok()) {
@@ -349,18 +328,17 @@ grpc::ServerUnaryReactor* MailboxService::GetStatus(
   } else {
     auto m = store_->GetMessage(request->message_id());
     // A recipient does not learn of messages policy kept from it.
-    const bool visible =
-        m.ok() && (m->sender_agency_id == caller->agency_id ||
-                   (m->recipient_agency_id == caller->agency_id &&
-                    m->state != safeshare::v1::MESSAGE_STATE_HELD &&
-                    m->state != safeshare::v1::MESSAGE_STATE_REFUSED));
+    const bool visible = m.ok() && (m->sender_agency_id == caller->agency_id ||
+                                    (m->recipient_agency_id == caller->agency_id &&
+                                     m->state != safeshare::v1::MESSAGE_STATE_HELD &&
+                                     m->state != safeshare::v1::MESSAGE_STATE_REFUSED));
     if (!m.ok() && m.status().code() != absl::StatusCode::kNotFound) {
       st = m.status();
     } else if (!visible) {
       // Absent and someone else's look the same.
-      st = absl::PermissionDeniedError(absl::StrCat(
-          "agency ", caller->agency_id, " sent or received no message with id ",
-          request->message_id()));
+      st = absl::PermissionDeniedError(absl::StrCat("agency ", caller->agency_id,
+                                                    " sent or received no message with id ",
+                                                    request->message_id()));
     } else {
       response->set_message_id(m->message_id);
       response->set_kind(m->kind);
@@ -371,8 +349,8 @@ grpc::ServerUnaryReactor* MailboxService::GetStatus(
         *response->mutable_acknowledge_deadline() = ToTimestamp(*m->acknowledge_deadline);
       }
       response->set_content_refusal_detail(m->refusal_detail);
-      for (const auto& change : m->history) {
-        auto* h = response->add_history();
+      for (const auto &change : m->history) {
+        auto *h = response->add_history();
         h->set_state(change.state);
         *h->mutable_time() = ToTimestamp(change.time);
       }

@@ -566,7 +566,6 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::MarkDeliveredTx(
       m->state = safeshare::v1::MESSAGE_STATE_DELIVERED;
     }
     m->first_delivered_time = now;
-    m->first_delivered_now = true;
     marked.push_back(std::move(*m));
   }
   return marked;
@@ -592,12 +591,6 @@ class SqliteStore::Transaction final : public StoreTransaction {
   absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return s_->InsertMessageTx(m);
-  }
-  absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(const std::string& recipient,
-                                                               uint64_t after, int limit,
-                                                               absl::Time now) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->FetchForRecipientTx(recipient, after, limit, now);
   }
   absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient, const std::string& id,
                                             absl::Time now) override
@@ -826,52 +819,6 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
     result.message.sequence = static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));
     if (auto st = AddEventLocked(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
     return result;
-  }
-}
-
-absl::StatusOr<std::vector<StoredMessage>> SqliteStore::FetchForRecipientTx(
-    const std::string& recipient, uint64_t after_sequence, int limit, absl::Time now) {
-  {
-    std::string sql = absl::StrCat(
-        "SELECT ", kColumns,
-        " FROM messages WHERE recipient = ? AND acknowledged_us IS NULL AND sequence > ? "
-        "AND state IN (?, ?, ?) ORDER BY sequence LIMIT ?");
-    Statement s(db_, sql.c_str());
-    if (auto st = s.status("fetch mailbox"); !st.ok()) return st;
-    s.Bind(1, recipient);
-    s.Bind(2, static_cast<int64_t>(after_sequence));
-    s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
-    s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_DELIVERED));
-    s.Bind(5, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
-    s.Bind(6, limit);
-    std::vector<StoredMessage> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
-    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "fetch mailbox");
-
-    for (StoredMessage& m : out) {
-      if (m.first_delivered_time.has_value()) continue;
-      Statement u(db_,
-                  "UPDATE messages SET first_delivered_us = ?, state = ? "
-                  "WHERE sequence = ? AND first_delivered_us IS NULL");
-      if (auto st = u.status("record delivery"); !st.ok()) return st;
-      u.Bind(1, ToMicros(now));
-      // An escalated message stays escalated until acknowledged.
-      MessageState next = m.state == safeshare::v1::MESSAGE_STATE_ESCALATED
-                              ? m.state
-                              : safeshare::v1::MESSAGE_STATE_DELIVERED;
-      u.Bind(2, static_cast<int64_t>(next));
-      u.Bind(3, static_cast<int64_t>(m.sequence));
-      if (int urc = u.Step(); urc != SQLITE_DONE) return SqliteError(db_, urc, "record delivery");
-      if (auto st = AddEventLocked(m.message_id, safeshare::v1::MESSAGE_STATE_DELIVERED, now);
-          !st.ok()) {
-        return st;
-      }
-      m.first_delivered_time = now;
-      m.first_delivered_now = true;
-      m.state = next;
-    }
-    return out;
   }
 }
 

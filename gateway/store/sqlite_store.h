@@ -90,10 +90,6 @@ class SqliteStore final : public Store {
   // Transaction bodies: the caller holds mu_ inside an open transaction.
   absl::StatusOr<InsertResult> InsertMessageTx(const StoredMessage& m)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> FetchForRecipientTx(const std::string& recipient,
-                                                                 uint64_t after_sequence,
-                                                                 int limit, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<StoredMessage> AcknowledgeTx(const std::string& recipient,
                                               const std::string& message_id, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -8,6 +8,14 @@
 
 namespace safeshare::gateway {
 
+std::vector<uint64_t> FirstHandOvers(const std::vector<StoredMessage>& messages) {
+  std::vector<uint64_t> out;
+  for (const StoredMessage& m : messages) {
+    if (!m.first_delivered_time) out.push_back(m.sequence);
+  }
+  return out;
+}
+
 absl::Status Store::CommitAndWait(Work work, CommitInfo* info) {
   absl::Notification done;
   absl::Status result;
@@ -33,12 +41,21 @@ absl::StatusOr<InsertResult> Store::InsertMessage(const StoredMessage& m) {
 absl::StatusOr<std::vector<StoredMessage>> Store::FetchForRecipient(const std::string& recipient,
                                                                     uint64_t after_sequence,
                                                                     int limit, absl::Time now) {
-  absl::StatusOr<std::vector<StoredMessage>> out = absl::InternalError("not run");
+  auto out = PendingForRecipient(recipient, after_sequence, limit);
+  if (!out.ok()) return out.status();
+  const std::vector<uint64_t> first = FirstHandOvers(*out);
+  std::vector<StoredMessage> marked;
   absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
-    out = tx.FetchForRecipient(recipient, after_sequence, limit, now);
-    return out.status();
+    auto done = tx.MarkDelivered(recipient, first, now);
+    if (done.ok()) marked = std::move(*done);
+    return done.status();
   });
   if (!st.ok()) return st;
+  for (StoredMessage& m : *out) {
+    for (const StoredMessage& done : marked) {
+      if (done.sequence == m.sequence) m = done;
+    }
+  }
   return out;
 }
 

@@ -44,7 +44,6 @@ struct StoredMessage {
   std::optional<absl::Time> first_delivered_time;
   std::optional<absl::Time> acknowledged_time;
   std::vector<StateChange> history;  // filled by GetMessage only
-  bool first_delivered_now = false;  // set by FetchForRecipient
   safeshare::v1::Urgency urgency = safeshare::v1::URGENCY_UNSPECIFIED;
   std::optional<absl::Time> acknowledge_deadline;
   std::optional<absl::Time> escalated_time;
@@ -55,6 +54,9 @@ struct StoredMessage {
       safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
   std::string refusal_detail;
 };
+
+// The sequences among `messages` not yet handed over to their recipient.
+std::vector<uint64_t> FirstHandOvers(const std::vector<StoredMessage>& messages);
 
 // A public key in the directory, with the agency it belongs to.
 struct AgencyKey {
@@ -77,12 +79,6 @@ class StoreTransaction {
   // Stores a new message in state `m.state`. If the message id exists, stores
   // nothing and returns the existing row with inserted = false.
   virtual absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) = 0;
-
-  // Up to `limit` unacknowledged deliverable messages for `recipient` with
-  // sequence > after_sequence, oldest first. Records the first hand-over of
-  // each (returned with first_delivered_now set).
-  virtual absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(
-      const std::string& recipient, uint64_t after_sequence, int limit, absl::Time now) = 0;
 
   // Marks a message acknowledged by its recipient; idempotent. PERMISSION_DENIED
   // when no such message is in `recipient`'s mailbox.
@@ -179,6 +175,8 @@ class Store {
 
   // One-mutation conveniences (one job, waited for).
   absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m);
+  // PendingForRecipient, then MarkDelivered for those not yet handed over
+  // (without an audit record): the returned rows show the hand-over.
   absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(const std::string& recipient,
                                                                uint64_t after_sequence,
                                                                int limit, absl::Time now);
