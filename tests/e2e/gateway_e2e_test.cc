@@ -6,6 +6,12 @@
 namespace safeshare {
 namespace {
 
+uintmax_t fs_size(const std::string& path) {
+  std::error_code ec;
+  const uintmax_t n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : n;
+}
+
 TEST_F(GatewayE2eTest, ReferralIsAcceptedDeliveredAndAcknowledged) {
   auto police = Agency("hiow-police");
   auto mash = Agency("portsmouth-mash");
@@ -346,9 +352,25 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
   std::string content((std::istreambuf_iterator<char>(payload)), std::istreambuf_iterator<char>());
   EXPECT_NE(content.find("Attendance 71%"), std::string::npos);
 
+  // The sender follows the message until it settles.
+  testing::ChildProcess watch;
+  const std::string watch_log = data_.path() + "/watch.log";
+  ASSERT_TRUE(watch.Start({cli, "status", "cli-0001", "--watch", gw,
+                           "--identity=" + AgencyDir("southsea-academy")},
+                          watch_log));
+  ASSERT_TRUE(testing::WaitFor([&] { return fs_size(watch_log) > 0; }, 20));
   CommandResult ack =
       RunCommand({cli, "ack", "cli-0001", gw, "--identity=" + AgencyDir("portsmouth-mash")});
   ASSERT_EQ(ack.exit_code, 0) << ack.err;
+  std::optional<int> watched;
+  ASSERT_TRUE(testing::WaitFor([&] { return (watched = watch.Poll()).has_value(); }, 20))
+      << "status --watch stops once the message is acknowledged";
+  EXPECT_EQ(*watched, 0);
+  std::ifstream watch_in(watch_log);
+  std::string watched_text((std::istreambuf_iterator<char>(watch_in)),
+                           std::istreambuf_iterator<char>());
+  EXPECT_NE(watched_text.find("now DELIVERED"), std::string::npos) << watched_text;
+  EXPECT_NE(watched_text.find("now ACKNOWLEDGED"), std::string::npos) << watched_text;
   CommandResult status =
       RunCommand({cli, "status", "cli-0001", gw, "--identity=" + AgencyDir("southsea-academy")});
   ASSERT_EQ(status.exit_code, 0) << status.err;
