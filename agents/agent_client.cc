@@ -124,6 +124,18 @@ absl::StatusOr<safeshare::v1::GetStatusResponse> AgentClient::GetStatus(
   return resp;
 }
 
+absl::StatusOr<safeshare::v1::GetThreadResponse> AgentClient::GetThread(
+    const std::string& message_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::GetThreadRequest req;
+  req.set_message_id(message_id);
+  safeshare::v1::GetThreadResponse resp;
+  grpc::Status st = mailbox_->GetThread(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
 absl::StatusOr<safeshare::v1::ListAgenciesResponse> AgentClient::ListAgencies(
     const std::string& area_id) {
   safeshare::v1::ListAgenciesResponse all;

@@ -46,6 +46,7 @@ class AgentClient {
                                                      const std::string& page_token = "");
   absl::StatusOr<safeshare::v1::AckResponse> Ack(const std::string& message_id);
   absl::StatusOr<safeshare::v1::GetStatusResponse> GetStatus(const std::string& message_id);
+  absl::StatusOr<safeshare::v1::GetThreadResponse> GetThread(const std::string& message_id);
   absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(
       const std::string& area_id = "");
   absl::StatusOr<safeshare::v1::Agency> GetAgency(const std::string& agency_id);

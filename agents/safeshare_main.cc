@@ -3,6 +3,11 @@
 //   safeshare pki init --dir DIR [--federation_template FILE] [--force]
 //   safeshare pki issue --dir DIR --principal safeshare://agency/ID --out DIR
 //   safeshare send --to AGENCY --declaration FILE.json --payload CONTENT.json [--kind referral]
+//   safeshare request --to AGENCY --ask CATEGORIES --declaration FILE --payload FILE
+//   safeshare respond MESSAGE_ID --declaration FILE --payload FILE
+//   safeshare decline MESSAGE_ID --reasons REASONS --declaration FILE [--explanation TEXT]
+//   safeshare outcome MESSAGE_ID --outcome_decision DECISION --declaration FILE [--summary TEXT]
+//   safeshare thread MESSAGE_ID
 //   safeshare inbox [--out DIR]
 //   safeshare keys gen --out DIR | keys rotate [--purpose both] | keys revoke KEY_ID
 //   safeshare ack MESSAGE_ID
@@ -43,6 +48,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "agents/agency_agent.h"
 #include "agents/audit_verifier.h"
@@ -103,6 +110,15 @@ ABSL_FLAG(std::string, role, "social_worker", "send: practitioner role, e.g. pol
 ABSL_FLAG(std::string, message_id, "", "send: message id (default: a fresh UUID)");
 ABSL_FLAG(std::string, in_reply_to, "", "send: the message a reply answers");
 ABSL_FLAG(std::string, area, "", "agencies: only this area");
+ABSL_FLAG(std::string, ask, "",
+          "request: the data categories asked for, comma-separated, e.g. health,education");
+ABSL_FLAG(std::string, reasons, "",
+          "decline: why not, comma-separated, e.g. not_necessary,no_information_held");
+ABSL_FLAG(std::string, explanation, "", "decline: explanation for the requester (sealed)");
+ABSL_FLAG(std::string, outcome_decision, "",
+          "outcome: no_further_action | early_help | child_in_need_assessment | "
+          "strategy_discussion | s47_enquiry | referred_elsewhere");
+ABSL_FLAG(std::string, summary, "", "outcome: what happens next, for the referrer (sealed)");
 ABSL_FLAG(bool, json, false, "send, ack, status, inbox: print proto3 JSON instead of text");
 
 namespace {
@@ -111,7 +127,8 @@ using safeshare::agents::AgentClient;
 
 int Usage(const std::string& why) {
   std::cerr << "safeshare: " << why << "\n"
-            << "usage: safeshare pki init|pki issue|send|inbox|ack|status|agencies "
+            << "usage: safeshare pki init|pki issue|send|request|respond|decline|outcome|thread|"
+               "inbox|ack|status|agencies|keys|audit|agent|advice|receipt|policy "
                "(--helpfull for flags)\n";
   return 2;
 }
@@ -258,44 +275,53 @@ absl::Status WriteOut(const std::string& path, const std::string& data) {
   return safeshare::agents::WritePrivateFile(path, data);
 }
 
-int CmdSend() {
-  safeshare::agents::OutgoingMessage m;
-  if (absl::GetFlag(FLAGS_to).empty()) return Usage("send needs --to AGENCY");
-  if (absl::GetFlag(FLAGS_declaration).empty()) return Usage("send needs --declaration FILE");
-  if (absl::GetFlag(FLAGS_payload).empty()) return Usage("send needs --payload CONTENT.json");
-  auto json = ReadAll(absl::GetFlag(FLAGS_declaration));
-  if (!json.ok()) return Failed(json.status());
-  auto parsed = google::protobuf::util::JsonStringToMessage(*json, &m.declaration);
-  if (!parsed.ok()) {
-    return Failed(absl::InvalidArgumentError(absl::StrCat(
-        absl::GetFlag(FLAGS_declaration), ": not a SharingDeclaration: ", parsed.message().as_string())));
+// The flags every sending command shares, into `m` (its kind already set):
+// the declaration file, the payload file (unless the command built the
+// content), the practitioner and the message id.
+absl::Status ReadMessageFlags(safeshare::agents::OutgoingMessage* m) {
+  if (absl::GetFlag(FLAGS_declaration).empty()) {
+    return absl::InvalidArgumentError("--declaration FILE (a SharingDeclaration in JSON) is required");
   }
-  auto kind = ParseEnumFlag<safeshare::v1::MessageKind>(
-      "MESSAGE_KIND_", absl::GetFlag(FLAGS_kind), safeshare::v1::MessageKind_Parse);
-  if (!kind.ok()) return Failed(kind.status());
-  m.kind = *kind;
-  auto payload = ReadAll(absl::GetFlag(FLAGS_payload));
-  if (!payload.ok()) return Failed(payload.status());
-  if (auto st = ParseContentJson(m.kind, *payload, &m.content); !st.ok()) {
-    return Failed(absl::InvalidArgumentError(
-        absl::StrCat(absl::GetFlag(FLAGS_payload), ": ", st.message())));
+  auto json = ReadAll(absl::GetFlag(FLAGS_declaration));
+  if (!json.ok()) return json.status();
+  safeshare::v1::SharingDeclaration from_file;
+  auto parsed = google::protobuf::util::JsonStringToMessage(*json, &from_file);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(absl::GetFlag(FLAGS_declaration),
+                                                   ": not a SharingDeclaration: ",
+                                                   parsed.message().as_string()));
+  }
+  from_file.MergeFrom(m->declaration);  // what the command set is added
+  m->declaration = std::move(from_file);
+  if (!absl::GetFlag(FLAGS_payload).empty()) {
+    auto payload = ReadAll(absl::GetFlag(FLAGS_payload));
+    if (!payload.ok()) return payload.status();
+    if (auto st = ParseContentJson(m->kind, *payload, &m->content); !st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(absl::GetFlag(FLAGS_payload), ": ", st.message()));
+    }
+  } else if (m->content.content_case() == safeshare::v1::SealedContent::CONTENT_NOT_SET) {
+    return absl::InvalidArgumentError("--payload CONTENT.json (the content to seal) is required");
   }
   auto role = ParseEnumFlag<safeshare::v1::PractitionerRole>(
       "PRACTITIONER_ROLE_", absl::GetFlag(FLAGS_role), safeshare::v1::PractitionerRole_Parse);
-  if (!role.ok()) return Failed(role.status());
-  m.practitioner.set_role(*role);
-  m.practitioner.set_id(absl::GetFlag(FLAGS_practitioner));
-  if (m.practitioner.id().empty()) return Usage("send needs --practitioner STAFF_ID");
-  m.recipient_agency_id = absl::GetFlag(FLAGS_to);
-  m.message_id = absl::GetFlag(FLAGS_message_id);
-  m.in_reply_to = absl::GetFlag(FLAGS_in_reply_to);
+  if (!role.ok()) return role.status();
+  m->practitioner.set_role(*role);
+  m->practitioner.set_id(absl::GetFlag(FLAGS_practitioner));
+  if (m->practitioner.id().empty()) {
+    return absl::InvalidArgumentError("--practitioner STAFF_ID is required");
+  }
+  m->message_id = absl::GetFlag(FLAGS_message_id);
+  return absl::OkStatus();
+}
 
-  auto agent = OpenAgent();
-  if (!agent.ok()) return Failed(agent.status());
-  m.sender_agency_id = absl::GetFlag(FLAGS_from).empty() ? (*agent)->agency_id()
-                                                          : absl::GetFlag(FLAGS_from);
+// Seals, signs and submits `m`, then prints the receipt (or the refusal).
+int SubmitAndPrint(safeshare::agents::AgencyAgent& agent, safeshare::agents::OutgoingMessage& m) {
+  if (m.sender_agency_id.empty()) {
+    m.sender_agency_id =
+        absl::GetFlag(FLAGS_from).empty() ? agent.agency_id() : absl::GetFlag(FLAGS_from);
+  }
   safeshare::v1::SubmitResponse refused;
-  auto receipt = (*agent)->Send(m, &refused);
+  auto receipt = agent.Send(m, &refused);
   if (!receipt.ok()) {
     if (refused.state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
       if (absl::GetFlag(FLAGS_json)) {
@@ -319,11 +345,167 @@ int CmdSend() {
   const bool held = receipt->state() == safeshare::v1::MESSAGE_STATE_HELD;
   std::cout << (held ? "held      " : "accepted  ") << receipt->message_id() << "  "
             << KindName(m.kind) << " " << m.sender_agency_id << " -> " << m.recipient_agency_id
+            << (m.in_reply_to.empty() ? "" : absl::StrCat(" (in reply to ", m.in_reply_to, ")"))
             << "  sealed, " << (held ? "waiting for IG advice" : "in the recipient's mailbox")
             << " at " << TimeText(receipt->accepted_time()) << "\n";
   PrintDecision(receipt->decision());
   std::cout << "          audit record " << receipt->audit_inclusion_proof().leaf_index()
             << " in the signed log of " << receipt->audit_checkpoint().tree_size() << "\n";
+  return 0;
+}
+
+int CmdSend() {
+  safeshare::agents::OutgoingMessage m;
+  if (absl::GetFlag(FLAGS_to).empty()) return Usage("send needs --to AGENCY");
+  if (absl::GetFlag(FLAGS_payload).empty()) return Usage("send needs --payload CONTENT.json");
+  auto kind = ParseEnumFlag<safeshare::v1::MessageKind>(
+      "MESSAGE_KIND_", absl::GetFlag(FLAGS_kind), safeshare::v1::MessageKind_Parse);
+  if (!kind.ok()) return Failed(kind.status());
+  m.kind = *kind;
+  if (auto st = ReadMessageFlags(&m); !st.ok()) return Failed(st);
+  m.recipient_agency_id = absl::GetFlag(FLAGS_to);
+  m.in_reply_to = absl::GetFlag(FLAGS_in_reply_to);
+  auto agent = OpenAgent();
+  if (!agent.ok()) return Failed(agent.status());
+  return SubmitAndPrint(**agent, m);
+}
+
+// Parses a comma-separated list of enum value names (without their prefix).
+template <typename Enum, typename ParseFn>
+absl::StatusOr<std::vector<Enum>> ParseEnumList(const std::string& prefix,
+                                                const std::string& list, ParseFn parse) {
+  std::vector<Enum> out;
+  for (absl::string_view item : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+    auto e = ParseEnumFlag<Enum>(prefix, std::string(absl::StripAsciiWhitespace(item)), parse);
+    if (!e.ok()) return e.status();
+    out.push_back(*e);
+  }
+  return out;
+}
+
+// safeshare request --to AGENCY --ask CATEGORIES: "what do you hold?"
+int CmdRequest() {
+  safeshare::agents::OutgoingMessage m;
+  m.kind = safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST;
+  if (absl::GetFlag(FLAGS_to).empty()) return Usage("request needs --to AGENCY");
+  auto asked = ParseEnumList<safeshare::v1::DataCategory>(
+      "DATA_CATEGORY_", absl::GetFlag(FLAGS_ask), safeshare::v1::DataCategory_Parse);
+  if (!asked.ok()) return Failed(asked.status());
+  if (asked->empty()) return Usage("request needs --ask CATEGORIES (e.g. health,education)");
+  for (auto c : *asked) m.declaration.add_requested_categories(c);
+  if (auto st = ReadMessageFlags(&m); !st.ok()) return Failed(st);
+  m.recipient_agency_id = absl::GetFlag(FLAGS_to);
+  auto agent = OpenAgent();
+  if (!agent.ok()) return Failed(agent.status());
+  return SubmitAndPrint(**agent, m);
+}
+
+// safeshare respond|decline|outcome MESSAGE_ID: a reply, which goes back to
+// the agency that sent MESSAGE_ID.
+int CmdReply(const std::vector<char*>& args, safeshare::v1::MessageKind kind) {
+  const std::string command = args[1];
+  if (args.size() < 3) return Usage(command + " needs the MESSAGE_ID it answers");
+  safeshare::agents::OutgoingMessage m;
+  m.kind = kind;
+  m.in_reply_to = args[2];
+  auto& d = m.declaration;
+  if (kind == safeshare::v1::MESSAGE_KIND_DECLINE_TO_SHARE) {
+    auto reasons = ParseEnumList<safeshare::v1::DeclineReason>(
+        "DECLINE_REASON_", absl::GetFlag(FLAGS_reasons), safeshare::v1::DeclineReason_Parse);
+    if (!reasons.ok()) return Failed(reasons.status());
+    if (reasons->empty()) return Usage("decline needs --reasons (e.g. not_necessary)");
+    for (auto r : *reasons) d.add_decline_reasons(r);
+    if (!absl::GetFlag(FLAGS_explanation).empty()) {
+      m.content.mutable_decline()->set_explanation(absl::GetFlag(FLAGS_explanation));
+    }
+  } else if (kind == safeshare::v1::MESSAGE_KIND_OUTCOME) {
+    auto decided = ParseEnumFlag<safeshare::v1::OutcomeDecision>(
+        "OUTCOME_DECISION_", absl::GetFlag(FLAGS_outcome_decision),
+        safeshare::v1::OutcomeDecision_Parse);
+    if (!decided.ok()) return Usage("outcome needs --outcome_decision (e.g. early_help)");
+    d.set_outcome_decision(*decided);
+    if (!absl::GetFlag(FLAGS_summary).empty()) {
+      m.content.mutable_outcome()->set_summary(absl::GetFlag(FLAGS_summary));
+    }
+  }
+  if (auto st = ReadMessageFlags(&m); !st.ok()) return Failed(st);
+  if (d.purpose() == safeshare::v1::PURPOSE_UNSPECIFIED) {
+    d.set_purpose(kind == safeshare::v1::MESSAGE_KIND_OUTCOME
+                      ? safeshare::v1::PURPOSE_OUTCOME_FEEDBACK
+                      : safeshare::v1::PURPOSE_RESPONSE_TO_REQUEST);
+  }
+  auto agent = OpenAgent();
+  if (!agent.ok()) return Failed(agent.status());
+  m.recipient_agency_id = absl::GetFlag(FLAGS_to);
+  if (m.recipient_agency_id.empty()) {
+    // Back to whoever asked.
+    auto asked = (*agent)->client().GetStatus(m.in_reply_to);
+    if (!asked.ok()) return Failed(asked.status());
+    m.recipient_agency_id = asked->sender_agency_id();
+  }
+  return SubmitAndPrint(**agent, m);
+}
+
+std::string CategoryList(const google::protobuf::RepeatedField<int>& categories) {
+  std::vector<std::string> names;
+  for (int c : categories) {
+    names.push_back(absl::AsciiStrToLower(
+        safeshare::v1::DataCategory_Name(static_cast<safeshare::v1::DataCategory>(c))
+            .substr(strlen("DATA_CATEGORY_"))));
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+// safeshare thread MESSAGE_ID: the whole exchange, with states and times.
+int CmdThread(const std::vector<char*>& args) {
+  if (args.size() < 3) return Usage("thread needs a MESSAGE_ID");
+  auto client = Connect();
+  if (!client.ok()) return Failed(client.status());
+  auto thread = (*client)->GetThread(args[2]);
+  if (!thread.ok()) return Failed(thread.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(*thread) << "\n";
+    return 0;
+  }
+  for (const auto& m : thread->messages()) {
+    const auto& d = m.declaration();
+    std::cout << (m.in_reply_to().empty() ? "" : "  ") << m.message_id() << "  "
+              << KindName(m.kind()) << " " << m.sender_agency_id() << " -> "
+              << m.recipient_agency_id() << "  " << TimeText(m.accepted_time()) << "  now "
+              << StateName(m.state()) << "\n";
+    const std::string indent = m.in_reply_to().empty() ? "    " : "      ";
+    if (d.purpose() != safeshare::v1::PURPOSE_UNSPECIFIED) {
+      std::cout << indent << "purpose "
+                << absl::AsciiStrToLower(safeshare::v1::Purpose_Name(d.purpose()).substr(8))
+                << "\n";
+    }
+    if (d.requested_categories_size() > 0) {
+      std::cout << indent << "asks for " << CategoryList(d.requested_categories()) << "\n";
+    }
+    if (m.kind() == safeshare::v1::MESSAGE_KIND_INFORMATION_RESPONSE ||
+        m.kind() == safeshare::v1::MESSAGE_KIND_REFERRAL) {
+      std::cout << indent << "shares " << CategoryList(d.data_categories()) << "\n";
+    }
+    if (d.decline_reasons_size() > 0) {
+      std::vector<std::string> why;
+      for (int r : d.decline_reasons()) {
+        why.push_back(absl::AsciiStrToLower(
+            safeshare::v1::DeclineReason_Name(static_cast<safeshare::v1::DeclineReason>(r))
+                .substr(strlen("DECLINE_REASON_"))));
+      }
+      std::cout << indent << "declined: " << absl::StrJoin(why, ", ") << "\n";
+    }
+    if (d.outcome_decision() != safeshare::v1::OUTCOME_DECISION_UNSPECIFIED) {
+      std::cout << indent << "decided: "
+                << absl::AsciiStrToLower(safeshare::v1::OutcomeDecision_Name(d.outcome_decision())
+                                             .substr(strlen("OUTCOME_DECISION_")))
+                << "\n";
+    }
+    for (const auto& h : m.history()) {
+      std::cout << indent << std::left << std::setw(14) << StateName(h.state())
+                << TimeText(h.time()) << "\n";
+    }
+  }
   return 0;
 }
 
@@ -355,14 +537,20 @@ int CmdInbox() {
       return Failed(st);
     }
     std::cout << "delivered  " << msg.message_id << "  " << KindName(e.kind()) << " from "
-              << e.sender_agency_id() << " (" << e.sender_practitioner().id()
-              << "), signature verified, opened -> " << base << ".{envelope,content}.json\n";
+              << e.sender_agency_id() << " (" << e.sender_practitioner().id() << ")"
+              << (e.in_reply_to().empty() ? "" : absl::StrCat(" in reply to ", e.in_reply_to()))
+              << ", signature verified, opened -> " << base << ".{envelope,content}.json\n";
   }
   for (const auto& e : inbox->escalations) {
     std::cout << "ESCALATION " << e.escalation().message_id() << " from "
               << e.escalation().sender_agency_id() << " to "
-              << e.escalation().recipient_agency_id()
-              << " was not acknowledged by its deadline (alert id " << e.message_id() << ")\n";
+              << e.escalation().recipient_agency_id() << " "
+              << (e.escalation().reason() == safeshare::v1::ESCALATION_REASON_HOLD_NOT_DECIDED
+                      ? "is held and no IG officer decided it"
+                  : e.escalation().reason() == safeshare::v1::ESCALATION_REASON_NOT_ANSWERED
+                      ? "was not answered"
+                      : "was not acknowledged")
+              << " by its deadline (alert id " << e.message_id() << ")\n";
   }
   for (const auto& r : inbox->refused) {
     std::cerr << "refused    " << r.message_id << "  "
@@ -718,6 +906,7 @@ void PrintStatus(const safeshare::v1::GetStatusResponse& resp) {
 
 bool Settled(safeshare::v1::MessageState s) {
   return s == safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED ||
+         s == safeshare::v1::MESSAGE_STATE_ANSWERED ||
          s == safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED ||
          s == safeshare::v1::MESSAGE_STATE_REFUSED ||
          s == safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED ||
@@ -778,6 +967,11 @@ int main(int argc, char** argv) {
   const std::string cmd = args[1];
   if (cmd == "pki") return CmdPki(args);
   if (cmd == "send") return CmdSend();
+  if (cmd == "request") return CmdRequest();
+  if (cmd == "respond") return CmdReply(args, safeshare::v1::MESSAGE_KIND_INFORMATION_RESPONSE);
+  if (cmd == "decline") return CmdReply(args, safeshare::v1::MESSAGE_KIND_DECLINE_TO_SHARE);
+  if (cmd == "outcome") return CmdReply(args, safeshare::v1::MESSAGE_KIND_OUTCOME);
+  if (cmd == "thread") return CmdThread(args);
   if (cmd == "inbox") return CmdInbox();
   if (cmd == "ack") return CmdAck(args);
   if (cmd == "status") return CmdStatus(args);

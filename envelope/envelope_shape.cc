@@ -124,6 +124,20 @@ absl::Status ValidateEnvelopeShape(const Envelope& e) {
     return Invalid("in_reply_to", "only responses, declines and outcomes are replies");
   }
   if (!e.has_declaration()) return Invalid("declaration", "must be present");
+  const auto& asked = e.declaration().requested_categories();
+  if (e.kind() == safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST) {
+    if (asked.empty()) {
+      return Invalid("declaration.requested_categories",
+                     "a request must name the categories it asks for");
+    }
+    for (int c : asked) {
+      if (c == safeshare::v1::DATA_CATEGORY_UNSPECIFIED || !safeshare::v1::DataCategory_IsValid(c)) {
+        return Invalid("declaration.requested_categories", "must hold known data categories");
+      }
+    }
+  } else if (!asked.empty()) {
+    return Invalid("declaration.requested_categories", "only requests ask for categories");
+  }
   if (!e.has_payload() || e.payload().ciphertext().empty()) {
     return Invalid("payload.ciphertext", "must not be empty");
   }

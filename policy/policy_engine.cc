@@ -305,8 +305,8 @@ PolicyEngine::Match PolicyEngine::FindAgreement(const v1::Envelope& h, absl::Tim
   return m;
 }
 
-v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now,
-                                        RulePack pack) const {
+v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, RulePack pack,
+                                        const v1::SharingDeclaration* request) const {
   const v1::SharingDeclaration& d = h.declaration();
   const bool immediate = d.urgency() == v1::URGENCY_IMMEDIATE;
   uint64_t declared = 0;
@@ -510,6 +510,16 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now,
                               ": an IG officer must confirm it is necessary and proportionate."));
         }
       }
+      if (request != nullptr && h.kind() == v1::MESSAGE_KIND_INFORMATION_RESPONSE) {
+        const uint64_t unasked = declared & ~Mask(request->requested_categories());
+        if (unasked) {
+          c.Hold(absl::StrCat("The response shares ", CategoriesText(unasked),
+                              ", which the request did not ask for: an IG officer must confirm "
+                              "it is necessary and proportionate."));
+        } else {
+          c.Pass("The response shares no more than the request asked for.");
+        }
+      }
       c.Pass(absl::StrCat(isa_text, " (in force until ", DateText(isa->until),
                           ") covers the share and the declared categories."));
     }
@@ -544,6 +554,14 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now,
         c.Pass("The decision not to share records its reasons.");
       } else {
         c.Fail("A decision not to share must record its reasons (decline_reasons).");
+      }
+    }
+    if (h.kind() == v1::MESSAGE_KIND_OUTCOME) {
+      const v1::OutcomeDecision o = d.outcome_decision();
+      if (o == v1::OUTCOME_DECISION_UNSPECIFIED || !v1::OutcomeDecision_IsValid(o)) {
+        c.Fail("An outcome must record what the front door decided (outcome_decision).");
+      } else {
+        c.Pass("The outcome records the front door's decision.");
       }
     }
     c.Pass("Practitioner, role, purpose, recipient and categories are recorded.");

@@ -71,8 +71,13 @@ class PolicyEngine {
   // ALLOW. At URGENCY_IMMEDIATE no check returns ADVICE: what would have been
   // held passes with a reason beginning with kFlaggedForReview, so that an
   // IG officer reviews it after the fact and the child is not left at risk.
-  safeshare::v1::PolicyDecision Decide(const safeshare::v1::Envelope& header, absl::Time now,
-                                       RulePack pack = kDefaultRulePack) const;
+  //
+  // `request`, for an INFORMATION_RESPONSE, is the declaration of the request
+  // it answers: categories shared beyond those asked for need an IG officer's
+  // advice (proportionality), though the ISA remains the hard limit.
+  safeshare::v1::PolicyDecision Decide(
+      const safeshare::v1::Envelope& header, absl::Time now, RulePack pack = kDefaultRulePack,
+      const safeshare::v1::SharingDeclaration* request = nullptr) const;
 
   // The agreement with this id, or nullptr (e.g. for its retention period).
   const safeshare::v1::InformationSharingAgreement* FindIsa(absl::string_view id) const;

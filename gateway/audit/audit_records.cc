@@ -55,6 +55,7 @@ safeshare::v1::AuditRecord SubmitRefusedRecord(const std::string& caller_agency_
   if (envelope != nullptr) {
     r.set_message_id(envelope->message_id());
     r.set_kind(envelope->kind());
+    r.set_in_reply_to(envelope->in_reply_to());
     SetParties(r, caller_agency_id, envelope->recipient_agency_id(), directory);
     *r.mutable_sender_practitioner() = envelope->sender_practitioner();
     *r.mutable_declaration() = envelope->declaration();
@@ -74,6 +75,7 @@ safeshare::v1::AuditRecord MessageEventRecord(const StoredMessage& m,
   r.set_event(event);
   r.set_message_id(m.message_id);
   r.set_kind(m.kind);
+  r.set_in_reply_to(m.in_reply_to);
   SetParties(r, m.sender_agency_id, m.recipient_agency_id, directory);
   r.set_actor(actor_uri);
   r.set_state(m.state);

@@ -10,6 +10,39 @@
 #include "gateway/services/caller.h"
 
 namespace safeshare::gateway {
+namespace {
+
+safeshare::v1::EscalationReason ReasonFor(const StoredMessage& m) {
+  if (m.state == safeshare::v1::MESSAGE_STATE_HELD) {
+    return safeshare::v1::ESCALATION_REASON_HOLD_NOT_DECIDED;
+  }
+  return m.kind == safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST
+             ? safeshare::v1::ESCALATION_REASON_NOT_ANSWERED
+             : safeshare::v1::ESCALATION_REASON_NOT_ACKNOWLEDGED;
+}
+
+// Who is alerted: an undecided hold goes to the agencies of the federation's
+// officers; anything else to the recipient's escalation contacts.
+std::set<std::string> AlertedAgencies(const StoredMessage& m,
+                                      safeshare::v1::EscalationReason reason,
+                                      const FederationDirectory& directory) {
+  std::set<std::string> out;
+  if (reason == safeshare::v1::ESCALATION_REASON_HOLD_NOT_DECIDED) {
+    for (const auto& officer : directory.federation().officers()) {
+      if (officer.scope() == safeshare::v1::Officer::SCOPE_FEDERATION) {
+        out.insert(officer.agency_id());
+      }
+    }
+    return out;
+  }
+  if (const auto* recipient = directory.FindAgency(m.recipient_agency_id)) {
+    out.insert(recipient->escalation_contact_agency_ids().begin(),
+               recipient->escalation_contact_agency_ids().end());
+  }
+  return out;
+}
+
+}  // namespace
 
 Escalator::Escalator(Store* store, const FederationDirectory* directory, MailboxNotifier* notifier,
                      absl::Duration interval)
@@ -42,13 +75,15 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
     auto overdue = tx.EscalateOverdue(now, 100);
     if (!overdue.ok()) return overdue.status();
     for (const StoredMessage& m : *overdue) {
-      auto index = tx.AppendAudit(MessageEventRecord(m, safeshare::v1::AUDIT_EVENT_TYPE_ESCALATED,
-                                                     "safeshare://gateway", *directory_));
+      const safeshare::v1::EscalationReason reason = ReasonFor(m);
+      safeshare::v1::AuditRecord record = MessageEventRecord(
+          m, safeshare::v1::AUDIT_EVENT_TYPE_ESCALATED, "safeshare://gateway", *directory_);
+      record.set_reason(safeshare::v1::EscalationReason_Name(reason));
+      auto index = tx.AppendAudit(record);
       if (!index.ok()) return index.status();
       escalated->push_back(m.message_id);
-      const auto* recipient = directory_->FindAgency(m.recipient_agency_id);
-      if (recipient == nullptr) continue;
       safeshare::v1::EscalationNotice notice;
+      notice.set_reason(reason);
       notice.set_message_id(m.message_id);
       notice.set_kind(m.kind);
       notice.set_sender_agency_id(m.sender_agency_id);
@@ -58,13 +93,13 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
       if (m.acknowledge_deadline) {
         *notice.mutable_acknowledge_deadline() = ToTimestamp(*m.acknowledge_deadline);
       }
-      for (const auto& contact : recipient->escalation_contact_agency_ids()) {
+      for (const auto& contact : AlertedAgencies(m, reason, *directory_)) {
         StoredMessage alert;
         // Fixed length (ids are at most 128 characters) and in a prefix no
         // sender may use.
         alert.message_id = absl::StrCat(
             envelope::kReservedMessageIdPrefix, "esc-",
-            envelope::ToHex(envelope::Sha256(absl::StrCat(m.message_id, "\n", contact)))
+            envelope::ToHex(envelope::Sha256(absl::StrCat(m.message_id, "\n", reason, "\n", contact)))
                 .substr(0, 32));
         alert.sender_agency_id = "safeshare-gateway";
         alert.recipient_agency_id = contact;

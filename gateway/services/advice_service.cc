@@ -60,6 +60,8 @@ grpc::ServerUnaryReactor* AdviceService::ListHeld(grpc::CallbackServerContext* c
       }
       if (receipt.ParseFromString(m.receipt)) *out->mutable_decision() = receipt.decision();
       *out->mutable_held_time() = ToTimestamp(m.accepted_time);
+      if (m.acknowledge_deadline) *out->mutable_decide_by() = ToTimestamp(*m.acknowledge_deadline);
+      if (m.escalated_time) *out->mutable_escalated_time() = ToTimestamp(*m.escalated_time);
     }
     if (held.ok() && static_cast<int>(held->size()) == limit) {
       response->set_next_page_token(absl::StrCat(held->back().sequence));

@@ -315,45 +315,78 @@ grpc::ServerUnaryReactor *MailboxService::RefuseContent(
   return reactor;
 }
 
+namespace {
+
+// A recipient does not learn of messages policy kept from it.
+bool VisibleTo(const StoredMessage &m, const std::string &agency) {
+  return m.sender_agency_id == agency ||
+         (m.recipient_agency_id == agency && m.state != safeshare::v1::MESSAGE_STATE_HELD &&
+          m.state != safeshare::v1::MESSAGE_STATE_REFUSED);
+}
+
+void FillStatus(const StoredMessage &m, safeshare::v1::GetStatusResponse *out) {
+  out->set_message_id(m.message_id);
+  out->set_kind(m.kind);
+  out->set_sender_agency_id(m.sender_agency_id);
+  out->set_recipient_agency_id(m.recipient_agency_id);
+  out->set_in_reply_to(m.in_reply_to);
+  out->set_state(m.state);
+  *out->mutable_accepted_time() = ToTimestamp(m.accepted_time);
+  if (m.acknowledge_deadline) {
+    *out->mutable_acknowledge_deadline() = ToTimestamp(*m.acknowledge_deadline);
+  }
+  out->set_content_refusal_reason(m.refusal_reason);
+  out->set_content_refusal_detail(m.refusal_detail);
+  out->mutable_declaration()->ParseFromString(m.declaration);
+  for (const auto &change : m.history) {
+    auto *h = out->add_history();
+    h->set_state(change.state);
+    *h->mutable_time() = ToTimestamp(change.time);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<StoredMessage> MailboxService::VisibleMessage(const Principal &caller,
+                                                             const std::string &id) {
+  if (!envelope::IsValidMessageId(id)) {
+    return absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
+  }
+  auto m = store_->GetMessage(id);
+  if (!m.ok() && m.status().code() != absl::StatusCode::kNotFound) return m.status();
+  if (!m.ok() || !VisibleTo(*m, caller.agency_id)) {
+    // Absent and someone else's look the same.
+    return absl::PermissionDeniedError(absl::StrCat(
+        "agency ", caller.agency_id, " sent or received no message with id ", id));
+  }
+  return m;
+}
+
 grpc::ServerUnaryReactor *MailboxService::GetStatus(grpc::CallbackServerContext *ctx,
                                                     const safeshare::v1::GetStatusRequest *request,
                                                     safeshare::v1::GetStatusResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  absl::Status st;
   auto caller = AuthenticateAgency(*ctx, *directory_);
-  if (!caller.ok()) {
-    st = caller.status();
-  } else if (!envelope::IsValidMessageId(request->message_id())) {
-    st = absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
-  } else {
-    auto m = store_->GetMessage(request->message_id());
-    // A recipient does not learn of messages policy kept from it.
-    const bool visible = m.ok() && (m->sender_agency_id == caller->agency_id ||
-                                    (m->recipient_agency_id == caller->agency_id &&
-                                     m->state != safeshare::v1::MESSAGE_STATE_HELD &&
-                                     m->state != safeshare::v1::MESSAGE_STATE_REFUSED));
-    if (!m.ok() && m.status().code() != absl::StatusCode::kNotFound) {
-      st = m.status();
-    } else if (!visible) {
-      // Absent and someone else's look the same.
-      st = absl::PermissionDeniedError(absl::StrCat("agency ", caller->agency_id,
-                                                    " sent or received no message with id ",
-                                                    request->message_id()));
-    } else {
-      response->set_message_id(m->message_id);
-      response->set_kind(m->kind);
-      response->set_recipient_agency_id(m->recipient_agency_id);
-      response->set_state(m->state);
-      response->set_content_refusal_reason(m->refusal_reason);
-      if (m->acknowledge_deadline) {
-        *response->mutable_acknowledge_deadline() = ToTimestamp(*m->acknowledge_deadline);
-      }
-      response->set_content_refusal_detail(m->refusal_detail);
-      for (const auto &change : m->history) {
-        auto *h = response->add_history();
-        h->set_state(change.state);
-        *h->mutable_time() = ToTimestamp(change.time);
-      }
+  auto m = caller.ok() ? VisibleMessage(*caller, request->message_id())
+                       : absl::StatusOr<StoredMessage>(caller.status());
+  if (m.ok()) FillStatus(*m, response);
+  reactor->Finish(ToGrpcStatus(m.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor *MailboxService::GetThread(grpc::CallbackServerContext *ctx,
+                                                    const safeshare::v1::GetThreadRequest *request,
+                                                    safeshare::v1::GetThreadResponse *response) {
+  auto *reactor = ctx->DefaultReactor();
+  auto caller = AuthenticateAgency(*ctx, *directory_);
+  auto m = caller.ok() ? VisibleMessage(*caller, request->message_id())
+                       : absl::StatusOr<StoredMessage>(caller.status());
+  absl::Status st = m.status();
+  if (st.ok()) {
+    auto thread = store_->ListThread(m->in_reply_to.empty() ? m->message_id : m->in_reply_to);
+    st = thread.status();
+    for (const StoredMessage &t : thread.ok() ? *thread : std::vector<StoredMessage>{}) {
+      if (VisibleTo(t, caller->agency_id)) FillStatus(t, response->add_messages());
     }
   }
   reactor->Finish(ToGrpcStatus(st));

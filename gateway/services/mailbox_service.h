@@ -3,6 +3,7 @@
 
 #include "gateway/delivery/mailbox_notifier.h"
 #include "gateway/federation_directory.h"
+#include "gateway/principal.h"
 #include "gateway/store/store.h"
 #include "safeshare/v1/mailbox.grpc.pb.h"
 
@@ -29,8 +30,14 @@ class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
                                       const safeshare::v1::GetStatusRequest* request,
                                       safeshare::v1::GetStatusResponse* response) override;
+  grpc::ServerUnaryReactor* GetThread(grpc::CallbackServerContext* ctx,
+                                      const safeshare::v1::GetThreadRequest* request,
+                                      safeshare::v1::GetThreadResponse* response) override;
 
  private:
+  // The message if the caller's agency sent it or received it; otherwise
+  // PERMISSION_DENIED, the same whether it exists or not.
+  absl::StatusOr<StoredMessage> VisibleMessage(const Principal& caller, const std::string& id);
   const FederationDirectory* directory_;
   Store* store_;
   MailboxNotifier* notifier_;

@@ -78,7 +78,8 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
 }
 
 absl::Status ReferralsService::Validate(const Principal& caller, const SubmitRequest& request,
-                                        safeshare::v1::Envelope* envelope, bool* parsed) const {
+                                        safeshare::v1::Envelope* envelope, bool* parsed,
+                                        safeshare::v1::SharingDeclaration* answered) const {
   *parsed = false;
   const auto& signed_envelope = request.signed_envelope();
   const size_t size = signed_envelope.ByteSizeLong();
@@ -109,15 +110,54 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
     return absl::FailedPreconditionError(absl::StrCat(
         "recipient agency ", recipient->id(), " has been revoked and cannot receive messages"));
   }
-  return VerifySealing(signed_envelope, *envelope);
+  if (absl::Status st = VerifySealing(signed_envelope, *envelope); !st.ok()) return st;
+  return envelope->in_reply_to().empty() ? absl::OkStatus() : CheckReply(*envelope, answered);
+}
+
+absl::Status ReferralsService::CheckReply(const safeshare::v1::Envelope& envelope,
+                                          safeshare::v1::SharingDeclaration* answered) const {
+  const std::string& id = envelope.in_reply_to();
+  auto original = store_->GetMessage(id);
+  if (!original.ok() && original.status().code() != absl::StatusCode::kNotFound) {
+    return original.status();
+  }
+  // Absent, someone else's, or never delivered look the same: a reply reveals
+  // nothing about other agencies' traffic.
+  if (!original.ok() || original->recipient_agency_id != envelope.sender_agency_id() ||
+      original->state == safeshare::v1::MESSAGE_STATE_HELD ||
+      original->state == safeshare::v1::MESSAGE_STATE_REFUSED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("in_reply_to names no message that ", envelope.sender_agency_id(),
+                     " received: ", id, "; a reply answers a message sent to your agency"));
+  }
+  const auto wanted = envelope.kind() == safeshare::v1::MESSAGE_KIND_OUTCOME
+                          ? safeshare::v1::MESSAGE_KIND_REFERRAL
+                          : safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST;
+  if (original->kind != wanted) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a ", safeshare::v1::MessageKind_Name(envelope.kind()), " answers a ",
+        safeshare::v1::MessageKind_Name(wanted), ", but ", id, " is a ",
+        safeshare::v1::MessageKind_Name(original->kind)));
+  }
+  if (envelope.recipient_agency_id() != original->sender_agency_id) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "a reply to ", id, " goes back to the agency that sent it, ", original->sender_agency_id,
+        ", not to ", envelope.recipient_agency_id()));
+  }
+  if (!answered->ParseFromString(original->declaration)) {
+    return absl::DataLossError(absl::StrCat("the stored declaration of ", id, " is corrupt"));
+  }
+  return absl::OkStatus();
 }
 
 void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest& request,
                                    SubmitResponse* response,
                                    std::function<void(const absl::Status&)> done) {
   safeshare::v1::Envelope envelope;
+  safeshare::v1::SharingDeclaration answered;
   bool parsed = false;
-  if (absl::Status invalid = Validate(caller, request, &envelope, &parsed); !invalid.ok()) {
+  if (absl::Status invalid = Validate(caller, request, &envelope, &parsed, &answered);
+      !invalid.ok()) {
     // Refused before policy: still audited, since the sender is known.
     auto record = std::make_shared<safeshare::v1::AuditRecord>(SubmitRefusedRecord(
         caller.agency_id, caller.uri, parsed ? &envelope : nullptr, invalid, *directory_));
@@ -136,7 +176,8 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
     return;
   }
   const absl::Time now = absl::Now();
-  safeshare::v1::PolicyDecision decision = engine->Decide(envelope, now, pack_);
+  safeshare::v1::PolicyDecision decision = engine->Decide(
+      envelope, now, pack_, envelope.in_reply_to().empty() ? nullptr : &answered);
 
   // Shared by the transaction and its completion.
   struct State {
@@ -154,6 +195,8 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   m.envelope_sha256 = envelope::Sha256(signed_envelope.envelope_bytes());
   m.accepted_time = now;
   m.urgency = envelope.declaration().urgency();
+  m.in_reply_to = envelope.in_reply_to();
+  m.declaration = envelope.declaration().SerializeAsString();
   switch (decision.decision()) {
     case safeshare::v1::DECISION_ALLOW:
       m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
@@ -164,9 +207,10 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
       }
       break;
     case safeshare::v1::DECISION_HOLD_FOR_ADVICE:
-      // Kept out of the mailbox until an IG officer decides.
+      // Kept out of the mailbox until an IG officer decides, by a deadline.
       m.state = safeshare::v1::MESSAGE_STATE_HELD;
       m.signed_envelope = signed_envelope.SerializeAsString();
+      m.acknowledge_deadline = deadlines_.Deadline(m.urgency, now);
       break;
     default:
       // Refused: the sealed content is not kept; the decision is.

@@ -43,9 +43,15 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
 
  private:
   // Everything checked before policy; `parsed` says whether `envelope` was
-  // filled (for the refusal's audit record).
+  // filled (for the refusal's audit record). For a reply, `answered` receives
+  // the declaration of the message it answers.
   absl::Status Validate(const Principal& caller, const safeshare::v1::SubmitRequest& request,
-                        safeshare::v1::Envelope* envelope, bool* parsed) const;
+                        safeshare::v1::Envelope* envelope, bool* parsed,
+                        safeshare::v1::SharingDeclaration* answered) const;
+  // A reply answers a message its sender received, of the matching kind, and
+  // goes back to that message's sender.
+  absl::Status CheckReply(const safeshare::v1::Envelope& envelope,
+                          safeshare::v1::SharingDeclaration* answered) const;
   // Signature, signing key ownership and recipient key id.
   absl::Status VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
                              const safeshare::v1::Envelope& envelope) const;

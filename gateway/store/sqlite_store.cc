@@ -15,7 +15,7 @@ namespace {
 
 using safeshare::v1::MessageState;
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
@@ -53,6 +53,22 @@ CREATE TABLE IF NOT EXISTS agency_keys (
   current       INTEGER NOT NULL,
   revoked_us    INTEGER
 );
+)sql";
+
+// Version 4 -> 5: threads, and one open deadline per message (to be
+// acknowledged, answered or decided), indexed only while it is open.
+constexpr const char* kMigrateTo5 = R"sql(
+ALTER TABLE messages ADD COLUMN in_reply_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN declaration BLOB NOT NULL DEFAULT x'';
+ALTER TABLE messages ADD COLUMN answered_us INTEGER;
+ALTER TABLE messages ADD COLUMN open_deadline_us INTEGER;
+UPDATE messages SET open_deadline_us = ack_deadline_us
+  WHERE acknowledged_us IS NULL AND escalated_us IS NULL AND state IN (1, 4);
+DROP INDEX IF EXISTS messages_by_deadline;
+CREATE INDEX IF NOT EXISTS messages_by_open_deadline ON messages (open_deadline_us)
+  WHERE open_deadline_us IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_by_reply ON messages (in_reply_to)
+  WHERE in_reply_to <> '';
 )sql";
 
 // Version 3 -> 4: acknowledgement deadlines and escalation.
@@ -112,7 +128,8 @@ ALTER TABLE messages ADD COLUMN refusal_detail TEXT NOT NULL DEFAULT '';
 constexpr const char* kColumns =
     "sequence, message_id, sender, recipient, kind, signed_envelope, envelope_sha256, "
     "receipt, state, accepted_us, first_delivered_us, acknowledged_us, refusal_reason, "
-    "refusal_detail, urgency, ack_deadline_us, escalated_us, retention_us";
+    "refusal_detail, urgency, ack_deadline_us, escalated_us, retention_us, in_reply_to, "
+    "declaration, answered_us";
 
 constexpr const char* kKeyColumns =
     "agency_id, key_id, purpose, public_key, not_before_us, not_after_us, current, revoked_us";
@@ -210,6 +227,9 @@ StoredMessage ReadRow(const Statement& s) {
   if (!s.IsNull(15)) m.acknowledge_deadline = FromMicros(s.Int(15));
   if (!s.IsNull(16)) m.escalated_time = FromMicros(s.Int(16));
   m.retention = absl::Microseconds(s.Int(17));
+  m.in_reply_to = s.Text(18);
+  m.declaration = s.Text(19);
+  if (!s.IsNull(20)) m.answered_time = FromMicros(s.Int(20));
   return m;
 }
 
@@ -393,8 +413,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
       if (version < 3) {
         if (auto st = store->Exec(kMigrateTo3); !st.ok()) return st;
       }
-      if (auto st = store->Exec(kMigrateTo4); !st.ok()) return st;
-      if (auto st = store->Exec("PRAGMA user_version=4"); !st.ok()) return st;
+      if (version < 4) {
+        if (auto st = store->Exec(kMigrateTo4); !st.ok()) return st;
+      }
+      if (auto st = store->Exec(kMigrateTo5); !st.ok()) return st;
+      if (auto st = store->Exec("PRAGMA user_version=5"); !st.ok()) return st;
       return true;
     });
     if (!migrated.ok()) return migrated.status();
@@ -509,8 +532,10 @@ absl::StatusOr<StoredMessage> SqliteStore::ResolveHeldTx(
   const auto next = approve ? safeshare::v1::MESSAGE_STATE_SUBMITTED
                             : safeshare::v1::MESSAGE_STATE_REFUSED;
   const absl::Time deadline = deadline_for(m.urgency);
-  Statement u(db_, approve ? "UPDATE messages SET state = ?, ack_deadline_us = ? WHERE sequence = ?"
-                           : "UPDATE messages SET state = ?, signed_envelope = x'' WHERE sequence = ?");
+  Statement u(db_, approve ? "UPDATE messages SET state = ?1, ack_deadline_us = ?2, "
+                             "open_deadline_us = ?2 WHERE sequence = ?3"
+                           : "UPDATE messages SET state = ?, signed_envelope = x'', "
+                             "open_deadline_us = NULL WHERE sequence = ?");
   if (auto st = u.status("resolve held"); !st.ok()) return st;
   u.Bind(1, static_cast<int64_t>(next));
   if (approve) {
@@ -521,6 +546,9 @@ absl::StatusOr<StoredMessage> SqliteStore::ResolveHeldTx(
   }
   if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "resolve held");
   if (auto st = AddEventLocked(message_id, next, now); !st.ok()) return st;
+  if (approve && !m.in_reply_to.empty()) {
+    if (auto st = AnswerLocked(m.in_reply_to, now); !st.ok()) return st;
+  }
   m.state = next;
   if (approve) {
     m.acknowledge_deadline = deadline;
@@ -795,7 +823,8 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
     Statement s(db_, CachedLocked(
                          "INSERT INTO messages (message_id, sender, recipient, kind, "
                          "signed_envelope, envelope_sha256, receipt, state, accepted_us, urgency, "
-                         "ack_deadline_us, retention_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                         "ack_deadline_us, retention_us, in_reply_to, declaration, "
+                         "open_deadline_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     if (auto st = s.status("insert message"); !st.ok()) return st;
     s.Bind(1, m.message_id);
     s.Bind(2, m.sender_agency_id);
@@ -813,13 +842,54 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
       s.BindNull(11);
     }
     s.Bind(12, absl::ToInt64Microseconds(m.retention));
+    s.Bind(13, m.in_reply_to);
+    s.BindBlob(14, m.declaration);
+    const bool open = m.acknowledge_deadline && (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED ||
+                                                 m.state == safeshare::v1::MESSAGE_STATE_HELD);
+    if (open) {
+      s.Bind(15, ToMicros(*m.acknowledge_deadline));
+    } else {
+      s.BindNull(15);
+    }
     int rc = s.Step();
     if (rc != SQLITE_DONE) return SqliteError(db_, rc, "insert message");
     InsertResult result{true, m};
     result.message.sequence = static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));
     if (auto st = AddEventLocked(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
+    if (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED && !m.in_reply_to.empty()) {
+      if (auto st = AnswerLocked(m.in_reply_to, m.accepted_time); !st.ok()) return st;
+    }
     return result;
   }
+}
+
+absl::Status SqliteStore::AnswerLocked(const std::string& answered_id, absl::Time now) {
+  auto loaded = LoadLocked(answered_id);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the message answered, ", answered_id, ", is not stored"));
+  }
+  const StoredMessage& m = **loaded;
+  // Answering is acknowledging; a thread's later replies change nothing more.
+  const bool waiting = m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED ||
+                       m.state == safeshare::v1::MESSAGE_STATE_DELIVERED ||
+                       m.state == safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED ||
+                       m.state == safeshare::v1::MESSAGE_STATE_ESCALATED;
+  const MessageState next = m.kind == safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST
+                                ? safeshare::v1::MESSAGE_STATE_ANSWERED
+                                : safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED;
+  Statement u(db_, CachedLocked(
+                       "UPDATE messages SET answered_us = COALESCE(answered_us, ?), "
+                       "acknowledged_us = COALESCE(acknowledged_us, ?), open_deadline_us = NULL, "
+                       "state = ? WHERE sequence = ?"));
+  if (auto st = u.status("record answer"); !st.ok()) return st;
+  u.Bind(1, ToMicros(now));
+  u.Bind(2, ToMicros(now));
+  u.Bind(3, static_cast<int64_t>(waiting ? next : m.state));
+  u.Bind(4, static_cast<int64_t>(m.sequence));
+  if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "record answer");
+  return waiting ? AddEventLocked(answered_id, next, now) : absl::OkStatus();
 }
 
 absl::StatusOr<StoredMessage> SqliteStore::RecipientMessageLocked(
@@ -848,7 +918,7 @@ absl::StatusOr<StoredMessage> SqliteStore::RefuseContentTx(
     if (m.acknowledged_time.has_value()) return m;  // already settled
     Statement u(db_,
                 "UPDATE messages SET acknowledged_us = ?, state = ?, refusal_reason = ?, "
-                "refusal_detail = ? WHERE sequence = ?");
+                "refusal_detail = ?, open_deadline_us = NULL WHERE sequence = ?");
     if (auto st = u.status("refuse content"); !st.ok()) return st;
     u.Bind(1, ToMicros(now));
     u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED));
@@ -876,11 +946,15 @@ absl::StatusOr<StoredMessage> SqliteStore::AcknowledgeTx(const std::string& reci
     if (!loaded.ok()) return loaded.status();
     StoredMessage m = std::move(*loaded);
     if (m.acknowledged_time.has_value()) return m;  // idempotent
-    Statement u(db_, "UPDATE messages SET acknowledged_us = ?, state = ? WHERE sequence = ?");
+    // A request's deadline stays open until it is answered.
+    Statement u(db_,
+                "UPDATE messages SET acknowledged_us = ?, state = ?, open_deadline_us = CASE WHEN "
+                "kind = ? THEN open_deadline_us ELSE NULL END WHERE sequence = ?");
     if (auto st = u.status("acknowledge"); !st.ok()) return st;
     u.Bind(1, ToMicros(now));
     u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
-    u.Bind(3, static_cast<int64_t>(m.sequence));
+    u.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST));
+    u.Bind(4, static_cast<int64_t>(m.sequence));
     if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "acknowledge");
     if (auto st = AddEventLocked(message_id, safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED, now);
         !st.ok()) {
@@ -892,24 +966,43 @@ absl::StatusOr<StoredMessage> SqliteStore::AcknowledgeTx(const std::string& reci
   }
 }
 
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ReadMessagesWithHistory(
+    const char* where, const std::string& id) {
+  absl::MutexLock lock(&read_mu_);
+  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM messages WHERE ", where,
+                                 " ORDER BY sequence");
+  std::vector<StoredMessage> out;
+  {
+    Statement s(read_db_, sql.c_str());
+    if (auto st = s.status("load message"); !st.ok()) return st;
+    s.Bind(1, id);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+    if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "load message");
+  }
+  for (StoredMessage& m : out) {
+    Statement h(read_db_,
+                "SELECT state, time_us FROM message_events WHERE message_id = ? ORDER BY id");
+    if (auto st = h.status("load history"); !st.ok()) return st;
+    h.Bind(1, m.message_id);
+    int rc;
+    while ((rc = h.Step()) == SQLITE_ROW) {
+      m.history.push_back({static_cast<MessageState>(h.Int(0)), FromMicros(h.Int(1))});
+    }
+    if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "load history");
+  }
+  return out;
+}
+
 absl::StatusOr<StoredMessage> SqliteStore::GetMessage(const std::string& message_id) {
-  absl::MutexLock lock(&mu_);
-  auto loaded = LoadLocked(message_id);
-  if (!loaded.ok()) return loaded.status();
-  if (!loaded->has_value()) {
-    return absl::NotFoundError(absl::StrCat("no message with id ", message_id));
-  }
-  StoredMessage m = std::move(**loaded);
-  Statement s(db_,
-              "SELECT state, time_us FROM message_events WHERE message_id = ? ORDER BY id");
-  if (auto st = s.status("load history"); !st.ok()) return st;
-  s.Bind(1, message_id);
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    m.history.push_back({static_cast<MessageState>(s.Int(0)), FromMicros(s.Int(1))});
-  }
-  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load history");
-  return m;
+  auto found = ReadMessagesWithHistory("message_id = ?", message_id);
+  if (!found.ok()) return found.status();
+  if (found->empty()) return absl::NotFoundError(absl::StrCat("no message with id ", message_id));
+  return std::move(found->front());
+}
+
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListThread(const std::string& root_id) {
+  return ReadMessagesWithHistory("message_id = ?1 OR in_reply_to = ?1", root_id);
 }
 
 absl::StatusOr<std::optional<AgencyKey>> SqliteStore::LoadKeyLocked(const std::string& key_id) {
@@ -1062,33 +1155,35 @@ absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::RevokeKey(const std::strin
 
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::EscalateOverdueTx(absl::Time now,
                                                                           int limit) {
-  std::string sql = absl::StrCat(
+  static const std::string sql = absl::StrCat(
       "SELECT ", kColumns,
-      " FROM messages WHERE acknowledged_us IS NULL AND escalated_us IS NULL "
-      "AND ack_deadline_us IS NOT NULL AND ack_deadline_us < ? AND state IN (?, ?) "
-      "ORDER BY ack_deadline_us LIMIT ?");
-  Statement s(db_, sql.c_str());
+      " FROM messages WHERE open_deadline_us IS NOT NULL AND open_deadline_us < ? "
+      "ORDER BY open_deadline_us LIMIT ?");
+  Statement s(db_, CachedLocked(sql));
   if (auto st = s.status("find overdue"); !st.ok()) return st;
   s.Bind(1, ToMicros(now));
-  s.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
-  s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_DELIVERED));
-  s.Bind(4, limit);
+  s.Bind(2, limit);
   std::vector<StoredMessage> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "find overdue");
   for (StoredMessage& m : out) {
-    Statement u(db_, "UPDATE messages SET escalated_us = ?, state = ? WHERE sequence = ?");
+    // A hold stays HELD: only an officer's decision moves it on.
+    const MessageState next = m.state == safeshare::v1::MESSAGE_STATE_HELD
+                                  ? m.state
+                                  : safeshare::v1::MESSAGE_STATE_ESCALATED;
+    Statement u(db_, CachedLocked("UPDATE messages SET escalated_us = ?, state = ?, "
+                                  "open_deadline_us = NULL WHERE sequence = ?"));
     if (auto st = u.status("escalate"); !st.ok()) return st;
     u.Bind(1, ToMicros(now));
-    u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
+    u.Bind(2, static_cast<int64_t>(next));
     u.Bind(3, static_cast<int64_t>(m.sequence));
     if (int urc = u.Step(); urc != SQLITE_DONE) return SqliteError(db_, urc, "escalate");
     if (auto st = AddEventLocked(m.message_id, safeshare::v1::MESSAGE_STATE_ESCALATED, now);
         !st.ok()) {
       return st;
     }
-    m.state = safeshare::v1::MESSAGE_STATE_ESCALATED;
+    m.state = next;
     m.escalated_time = now;
   }
   return out;
@@ -1098,13 +1193,17 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PurgeExpiredTx(absl::Tim
                                                                        int limit) {
   std::string sql = absl::StrCat(
       "SELECT ", kColumns,
-      " FROM messages WHERE state = ? AND retention_us > 0 AND acknowledged_us IS NOT NULL "
-      "AND acknowledged_us + retention_us < ? AND length(signed_envelope) > 0 LIMIT ?");
+      " FROM messages WHERE state IN (?, ?, ?, ?) AND retention_us > 0 "
+      "AND acknowledged_us IS NOT NULL AND acknowledged_us + retention_us < ? "
+      "AND length(signed_envelope) > 0 LIMIT ?");
   Statement s(db_, sql.c_str());
   if (auto st = s.status("find expired"); !st.ok()) return st;
   s.Bind(1, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
-  s.Bind(2, ToMicros(now));
-  s.Bind(3, limit);
+  s.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ANSWERED));
+  s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED));
+  s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
+  s.Bind(5, ToMicros(now));
+  s.Bind(6, limit);
   std::vector<StoredMessage> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));

@@ -32,6 +32,7 @@ class SqliteStore final : public Store {
   void Commit(Work work, Done done) override;
 
   absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) override;
+  absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id) override;
   absl::StatusOr<std::vector<StoredMessage>> ListHeld(const std::vector<std::string>& senders,
                                                       uint64_t after_sequence, int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,
@@ -83,6 +84,13 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::optional<AgencyKey>> LoadKeyLocked(const std::string& key_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertKeyLocked(const AgencyKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Marks the message a reply answered (see Store::InsertMessage).
+  absl::Status AnswerLocked(const std::string& answered_id, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Messages matching `where` (its one parameter bound to `id`) on the read
+  // connection, with their histories.
+  absl::StatusOr<std::vector<StoredMessage>> ReadMessagesWithHistory(const char* where,
+                                                                     const std::string& id);
   absl::Status DemoteCurrentLocked(const std::string& agency_id,
                                    safeshare::v1::KeyPurpose purpose)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

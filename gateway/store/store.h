@@ -53,6 +53,12 @@ struct StoredMessage {
   safeshare::v1::ContentRefusalReason refusal_reason =
       safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
   std::string refusal_detail;
+  // For replies: the message answered (a thread is one message and its replies).
+  std::string in_reply_to;
+  // The serialized SharingDeclaration, kept after the content is purged.
+  std::string declaration;
+  // When a reply to this message first reached its sender's mailbox.
+  std::optional<absl::Time> answered_time;
 };
 
 // The sequences among `messages` not yet handed over to their recipient.
@@ -77,7 +83,10 @@ class StoreTransaction {
   virtual ~StoreTransaction() = default;
 
   // Stores a new message in state `m.state`. If the message id exists, stores
-  // nothing and returns the existing row with inserted = false.
+  // nothing and returns the existing row with inserted = false. A SUBMITTED
+  // or HELD message's acknowledge_deadline is its open deadline (to be
+  // acknowledged, answered or decided). A SUBMITTED reply marks the message it
+  // answers ANSWERED (a request) or OUTCOME_RECEIVED (a referral).
   virtual absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) = 0;
 
   // Marks a message acknowledged by its recipient; idempotent. PERMISSION_DENIED
@@ -98,15 +107,17 @@ class StoreTransaction {
       const std::string& recipient, const std::vector<uint64_t>& sequences, absl::Time now) = 0;
 
   // Settles a HELD message on an IG officer's decision: approved, it enters the
-  // recipient's mailbox (SUBMITTED, with deadline_for(its urgency)); refused, it becomes
-  // REFUSED and its sealed content is dropped. FAILED_PRECONDITION if the
-  // message is not held; NOT_FOUND if absent.
+  // recipient's mailbox (SUBMITTED, with deadline_for(its urgency); a reply
+  // then answers its thread as on insert); refused, it becomes REFUSED and its
+  // sealed content is dropped. FAILED_PRECONDITION if the message is not
+  // held; NOT_FOUND if absent.
   virtual absl::StatusOr<StoredMessage> ResolveHeld(
       const std::string& message_id, bool approve,
       const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now) = 0;
 
-  // Marks up to `limit` unacknowledged deliverable messages whose deadline
-  // passed before `now` as ESCALATED (once each) and returns them.
+  // Escalates up to `limit` messages whose open deadline passed before `now`,
+  // once each, and returns them: unacknowledged messages, unanswered requests
+  // (both become ESCALATED) and undecided holds (they stay HELD).
   virtual absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now,
                                                                      int limit) = 0;
 
@@ -187,8 +198,13 @@ class Store {
                                               safeshare::v1::ContentRefusalReason reason,
                                               const std::string& detail, absl::Time now);
 
-  // One message with its state history. NOT_FOUND if absent.
+  // One message with its state history, from committed data. NOT_FOUND if
+  // absent.
   virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) = 0;
+
+  // A thread from committed data: the message `root_id`, then the messages
+  // replying to it in arrival order, each with its history. Empty if absent.
+  virtual absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id) = 0;
 
   // Held messages from any of `senders` (all senders when empty), oldest
   // first, after `after_sequence`.

@@ -764,3 +764,55 @@ TEST(Engine, PrefersAgreementThatAllowsTheShare) {
 
 }  // namespace
 }  // namespace safeshare::policy
+
+namespace safeshare::policy {
+namespace {
+
+// Replies: a response is checked against what its request asked for, an
+// outcome must name the decision.
+TEST(Replies, AResponseBeyondTheAskIsHeldAndWithinItPasses) {
+  auto isa = PoliceIsa("police-pm", "portsmouth-mash", kNow - absl::Hours(24),
+                       kNow + absl::Hours(24), false);
+  isa.mutable_rules(0)->add_kinds(v1::MESSAGE_KIND_INFORMATION_RESPONSE);
+  isa.mutable_rules(0)->add_kinds(v1::MESSAGE_KIND_OUTCOME);
+  IsaSet set;
+  set.agreements = {isa};
+  auto engine = PolicyEngine::Create(std::move(set), DevFederation());
+  ASSERT_TRUE(engine.ok()) << engine.status();
+
+  v1::Envelope response = Base();
+  response.set_kind(v1::MESSAGE_KIND_INFORMATION_RESPONSE);
+  v1::SharingDeclaration request;
+  request.add_requested_categories(v1::DATA_CATEGORY_IDENTITY);
+  request.add_requested_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
+  request.add_requested_categories(v1::DATA_CATEGORY_HEALTH);
+  EXPECT_EQ((*engine)->Decide(response, kNow, RulePack::k2024, &request).decision(), ALLOW)
+      << "fewer categories than asked";
+
+  request.clear_requested_categories();
+  request.add_requested_categories(v1::DATA_CATEGORY_IDENTITY);
+  const v1::PolicyDecision held = (*engine)->Decide(response, kNow, RulePack::k2024, &request);
+  EXPECT_EQ(held.decision(), HOLD);
+  EXPECT_EQ(held.findings(5).outcome(), ADVICE);
+  EXPECT_NE(held.findings(5).reason().find("concern details, which the request did not ask for"),
+            std::string::npos)
+      << held.findings(5).reason();
+  // Without the request (e.g. policy check offline) only the ISA applies.
+  EXPECT_EQ((*engine)->Decide(response, kNow).decision(), ALLOW);
+  // At immediate urgency it goes ahead, flagged.
+  response.mutable_declaration()->set_urgency(v1::URGENCY_IMMEDIATE);
+  const v1::PolicyDecision now = (*engine)->Decide(response, kNow, RulePack::k2024, &request);
+  EXPECT_EQ(now.decision(), ALLOW);
+  EXPECT_TRUE(NeedsReview(now));
+
+  v1::Envelope outcome = Base();
+  outcome.set_kind(v1::MESSAGE_KIND_OUTCOME);
+  const v1::PolicyDecision unnamed = (*engine)->Decide(outcome, kNow);
+  EXPECT_EQ(unnamed.decision(), DENY);
+  EXPECT_NE(unnamed.findings(6).reason().find("outcome_decision"), std::string::npos);
+  outcome.mutable_declaration()->set_outcome_decision(v1::OUTCOME_DECISION_EARLY_HELP);
+  EXPECT_EQ((*engine)->Decide(outcome, kNow).decision(), ALLOW);
+}
+
+}  // namespace
+}  // namespace safeshare::policy

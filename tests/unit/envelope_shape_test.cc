@@ -66,6 +66,21 @@ TEST(EnvelopeShapeTest, RepliesNeedInReplyTo) {
   EXPECT_TRUE(ValidateEnvelopeShape(e).ok());
 }
 
+TEST(EnvelopeShapeTest, OnlyRequestsAskForCategoriesAndTheyMust) {
+  v1::Envelope e = Valid();
+  e.set_kind(v1::MESSAGE_KIND_INFORMATION_REQUEST);
+  EXPECT_EQ(ValidateEnvelopeShape(e).message(),
+            "envelope.declaration.requested_categories: a request must name the categories it "
+            "asks for");
+  e.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_HEALTH);
+  EXPECT_TRUE(ValidateEnvelopeShape(e).ok());
+  e.mutable_declaration()->add_requested_categories(static_cast<v1::DataCategory>(999));
+  EXPECT_EQ(ValidateEnvelopeShape(e).code(), absl::StatusCode::kInvalidArgument);
+  v1::Envelope referral = Valid();
+  referral.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_HEALTH);
+  EXPECT_EQ(ValidateEnvelopeShape(referral).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(EnvelopeShapeTest, ParseRefusesEmptyGarbageAndUnknownFields) {
   EXPECT_EQ(ParseEnvelope("").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseEnvelope("\xff\xff\xff").status().code(), absl::StatusCode::kInvalidArgument);

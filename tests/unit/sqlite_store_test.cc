@@ -1,5 +1,7 @@
 #include "gateway/store/sqlite_store.h"
 
+#include <sqlite3.h>
+
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
 
@@ -245,6 +247,140 @@ TEST_F(SqliteStoreTest, OverdueMessagesEscalateOnceAndAcknowledgedContentExpires
   EXPECT_EQ(after->state, v1::MESSAGE_STATE_EXPIRED);
   EXPECT_TRUE(after->signed_envelope.empty());
   EXPECT_EQ(after->history.back().state, v1::MESSAGE_STATE_EXPIRED);
+}
+
+TEST_F(SqliteStoreTest, ARequestStaysOpenUntilAnsweredAndTheReplyClosesIt) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  StoredMessage request = Message("req", "hampshire-crt", "southampton-mash");
+  request.kind = v1::MESSAGE_KIND_INFORMATION_REQUEST;
+  request.acknowledge_deadline = t0 + absl::Hours(1);
+  request.declaration = "declared";
+  ASSERT_TRUE(store_->InsertMessage(request).ok());
+  ASSERT_TRUE(store_->Acknowledge("hampshire-crt", "req", t0 + absl::Minutes(5)).ok());
+
+  std::vector<StoredMessage> escalated;
+  auto escalate = [&](absl::Time now) {
+    return store_->CommitAndWait([&](StoreTransaction& tx) {
+      auto got = tx.EscalateOverdue(now, 10);
+      if (got.ok()) escalated = *got;
+      return got.status();
+    });
+  };
+  ASSERT_TRUE(escalate(t0 + absl::Hours(2)).ok());
+  ASSERT_EQ(escalated.size(), 1u) << "acknowledged is not answered";
+  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_ESCALATED);
+
+  StoredMessage reply = Message("resp", "southampton-mash", "hampshire-crt");
+  reply.kind = v1::MESSAGE_KIND_INFORMATION_RESPONSE;
+  reply.in_reply_to = "req";
+  reply.accepted_time = t0 + absl::Hours(3);
+  ASSERT_TRUE(store_->InsertMessage(reply).ok());
+  auto answered = store_->GetMessage("req");
+  ASSERT_TRUE(answered.ok());
+  EXPECT_EQ(answered->state, v1::MESSAGE_STATE_ANSWERED);
+  ASSERT_TRUE(answered->answered_time.has_value());
+  EXPECT_EQ(*answered->answered_time, t0 + absl::Hours(3));
+  EXPECT_EQ(answered->declaration, "declared");
+
+  auto thread = store_->ListThread("req");
+  ASSERT_TRUE(thread.ok());
+  ASSERT_EQ(thread->size(), 2u);
+  EXPECT_EQ((*thread)[0].message_id, "req");
+  EXPECT_EQ((*thread)[1].message_id, "resp");
+  EXPECT_EQ((*thread)[1].in_reply_to, "req");
+  EXPECT_FALSE((*thread)[1].history.empty());
+  auto none = store_->ListThread("absent");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(SqliteStoreTest, AHeldReplyAnswersOnlyOnceApprovedAndAHoldEscalatesStillHeld) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  StoredMessage referral = Message("ref", "portsmouth-mash");
+  ASSERT_TRUE(store_->InsertMessage(referral).ok());
+  ASSERT_TRUE(store_->Acknowledge("portsmouth-mash", "ref", t0).ok());
+  StoredMessage outcome = Message("out", "hiow-police", "portsmouth-mash");
+  outcome.kind = v1::MESSAGE_KIND_OUTCOME;
+  outcome.in_reply_to = "ref";
+  outcome.state = v1::MESSAGE_STATE_HELD;
+  outcome.acknowledge_deadline = t0 + absl::Hours(4);  // decide by
+  ASSERT_TRUE(store_->InsertMessage(outcome).ok());
+  EXPECT_EQ(store_->GetMessage("ref")->state, v1::MESSAGE_STATE_ACKNOWLEDGED);
+
+  std::vector<StoredMessage> escalated;
+  ASSERT_TRUE(store_
+                  ->CommitAndWait([&](StoreTransaction& tx) {
+                    auto got = tx.EscalateOverdue(t0 + absl::Hours(5), 10);
+                    if (got.ok()) escalated = *got;
+                    return got.status();
+                  })
+                  .ok());
+  ASSERT_EQ(escalated.size(), 1u);
+  EXPECT_EQ(escalated[0].message_id, "out");
+  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_HELD) << "only an officer moves a hold on";
+  auto held = store_->ListHeld({}, 0, 10);
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_TRUE((*held)[0].escalated_time.has_value());
+
+  ASSERT_TRUE(store_
+                  ->CommitAndWait([&](StoreTransaction& tx) {
+                    return tx
+                        .ResolveHeld(
+                            "out", true,
+                            [&](v1::Urgency) { return t0 + absl::Hours(30); },
+                            t0 + absl::Hours(6))
+                        .status();
+                  })
+                  .ok());
+  auto ref = store_->GetMessage("ref");
+  ASSERT_TRUE(ref.ok());
+  EXPECT_EQ(ref->state, v1::MESSAGE_STATE_OUTCOME_RECEIVED);
+  EXPECT_EQ(ref->history.back().state, v1::MESSAGE_STATE_OUTCOME_RECEIVED);
+  auto out = store_->GetMessage("out");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->state, v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_EQ(*out->acknowledge_deadline, t0 + absl::Hours(30));
+}
+
+TEST(SqliteStoreMigrationTest, AVersion4DatabaseGainsThreadsAndKeepsItsOpenDeadlines) {
+  safeshare::testing::TempDir dir;
+  const std::string path = dir.path() + "/v4.db";
+  {
+    auto s = OpenStore("sqlite://" + path);
+    ASSERT_TRUE(s.ok()) << s.status();
+    StoredMessage m = Message("old", "iow-mash");
+    m.acknowledge_deadline = absl::FromUnixSeconds(1764000000) + absl::Hours(1);
+    ASSERT_TRUE((*s)->InsertMessage(m).ok());
+  }
+  // Turn it back into what a version 4 gateway wrote.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (const char* sql :
+       {"DROP INDEX messages_by_open_deadline", "DROP INDEX messages_by_reply",
+        "ALTER TABLE messages DROP COLUMN in_reply_to",
+        "ALTER TABLE messages DROP COLUMN declaration",
+        "ALTER TABLE messages DROP COLUMN answered_us",
+        "ALTER TABLE messages DROP COLUMN open_deadline_us",
+        "CREATE INDEX messages_by_deadline ON messages (ack_deadline_us) "
+        "WHERE acknowledged_us IS NULL AND escalated_us IS NULL",
+        "PRAGMA user_version=4"}) {
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+
+  auto s = OpenStore("sqlite://" + path);
+  ASSERT_TRUE(s.ok()) << s.status();
+  std::vector<StoredMessage> escalated;
+  ASSERT_TRUE((*s)->CommitAndWait([&](StoreTransaction& tx) {
+                  auto got = tx.EscalateOverdue(absl::FromUnixSeconds(1764000000) +
+                                                    absl::Hours(2), 10);
+                  if (got.ok()) escalated = *got;
+                  return got.status();
+                }).ok());
+  ASSERT_EQ(escalated.size(), 1u) << "the old message's deadline is still watched";
+  EXPECT_TRUE(escalated[0].in_reply_to.empty());
 }
 
 TEST(OpenStoreTest, RefusesUnknownSchemesAndBadPaths) {
