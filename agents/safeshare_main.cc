@@ -415,18 +415,16 @@ int CmdReply(const std::vector<char*>& args, safeshare::v1::MessageKind kind) {
     if (!reasons.ok()) return Failed(reasons.status());
     if (reasons->empty()) return Usage("decline needs --reasons (e.g. not_necessary)");
     for (auto r : *reasons) d.add_decline_reasons(r);
-    if (!absl::GetFlag(FLAGS_explanation).empty()) {
-      m.content.mutable_decline()->set_explanation(absl::GetFlag(FLAGS_explanation));
-    }
+    // The reasons travel in the declaration; the explanation is optional.
+    m.content.mutable_decline()->set_explanation(absl::GetFlag(FLAGS_explanation));
   } else if (kind == safeshare::v1::MESSAGE_KIND_OUTCOME) {
     auto decided = ParseEnumFlag<safeshare::v1::OutcomeDecision>(
         "OUTCOME_DECISION_", absl::GetFlag(FLAGS_outcome_decision),
         safeshare::v1::OutcomeDecision_Parse);
     if (!decided.ok()) return Usage("outcome needs --outcome_decision (e.g. early_help)");
     d.set_outcome_decision(*decided);
-    if (!absl::GetFlag(FLAGS_summary).empty()) {
-      m.content.mutable_outcome()->set_summary(absl::GetFlag(FLAGS_summary));
-    }
+    // The decision travels in the declaration; the summary is optional.
+    m.content.mutable_outcome()->set_summary(absl::GetFlag(FLAGS_summary));
   }
   if (auto st = ReadMessageFlags(&m); !st.ok()) return Failed(st);
   if (d.purpose() == safeshare::v1::PURPOSE_UNSPECIFIED) {
@@ -502,7 +500,7 @@ int CmdThread(const std::vector<char*>& args) {
                 << "\n";
     }
     for (const auto& h : m.history()) {
-      std::cout << indent << std::left << std::setw(14) << StateName(h.state())
+      std::cout << indent << std::left << std::setw(18) << StateName(h.state())
                 << TimeText(h.time()) << "\n";
     }
   }
@@ -852,7 +850,13 @@ int CmdAdvice(const std::vector<char*>& args) {
         const auto& e = h.envelope_header();
         std::cout << h.message_id() << "  " << KindName(e.kind()) << " " << e.sender_agency_id()
                   << " -> " << e.recipient_agency_id() << "  held since "
-                  << TimeText(h.held_time()) << "\n";
+                  << TimeText(h.held_time());
+        if (h.has_decide_by()) std::cout << ", decide by " << TimeText(h.decide_by());
+        if (h.has_escalated_time()) {
+          std::cout << ", ESCALATED to the federation's officers at "
+                    << TimeText(h.escalated_time());
+        }
+        std::cout << "\n";
         PrintDecision(h.decision());
       }
       token = page->next_page_token();
@@ -899,7 +903,7 @@ void PrintStatus(const safeshare::v1::GetStatusResponse& resp) {
     std::cout << "  acknowledge by " << TimeText(resp.acknowledge_deadline()) << "\n";
   }
   for (const auto& h : resp.history()) {
-    std::cout << "  " << std::left << std::setw(14) << StateName(h.state()) << TimeText(h.time())
+    std::cout << "  " << std::left << std::setw(18) << StateName(h.state()) << TimeText(h.time())
               << "\n";
   }
 }

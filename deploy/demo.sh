@@ -126,6 +126,31 @@ step "The police check their receipt offline: the decision is in the signed audi
 "$SAFESHARE" receipt verify --receipt "$DEV/police-receipt.json" \
   --federation "$DEV/federation/federation.textproto"
 
+step "Across the border: Southampton MASH asks Hampshire CRT what it holds"
+REQ_ID="demo-$(date +%s)-request"
+agency southampton-mash request --to hampshire-crt --message_id "$REQ_ID" \
+  --ask education,social_care_history,health \
+  --declaration "$EX/southampton-request-to-hampshire.json" \
+  --payload "$EX/southampton-request-to-hampshire.payload.json" \
+  --practitioner soton-sw-0311 --role social_worker
+agency hampshire-crt inbox --out "$DEV/inbox/hampshire-crt"
+
+step "Hampshire CRT answers with what it holds (fewer categories than asked)"
+agency hampshire-crt respond "$REQ_ID" --message_id "demo-$(date +%s)-response" \
+  --declaration "$EX/hampshire-response-to-southampton.json" \
+  --payload "$EX/hampshire-response-to-southampton.payload.json" \
+  --practitioner crt-sw-2231 --role social_worker
+agency southampton-mash inbox --out "$DEV/inbox/southampton-mash"
+agency southampton-mash thread "$REQ_ID"
+
+step "Portsmouth MASH tells the police what the front door decided"
+agency portsmouth-mash outcome "$POLICE_ID" --message_id "demo-$(date +%s)-outcome" \
+  --outcome_decision strategy_discussion \
+  --declaration "$EX/portsmouth-outcome-to-police.json" \
+  --practitioner pm-sw-0147 --role mash_practitioner
+agency hiow-police inbox --out "$DEV/inbox/hiow-police"
+agency hiow-police thread "$POLICE_ID"
+
 officer() {  # officer AGENCY.ID COMMAND ARGS... : run the CLI as an IG officer
   local id="$1"; shift
   "$SAFESHARE" "$@" --gateway "localhost:$PORT" --identity "$DEV/federation/officers/$id"
