@@ -982,6 +982,7 @@ TEST_F(AuditE2eTest, OfficersApproveOrRefuseHeldMessagesWithinTheirScope) {
   }
   EXPECT_EQ(approved, 1);
   EXPECT_EQ(refused, 1);
+  ExpectAuditLogVerifies();
 }
 
 }  // namespace

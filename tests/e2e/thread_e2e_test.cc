@@ -64,46 +64,6 @@ class ThreadE2eTest : public GatewayE2eTest {
     return m;
   }
 
-  std::vector<v1::AuditRecord> Audit() {
-    auto dpo = Officer("hampshire-crt.dpo");
-    std::vector<v1::AuditRecord> out;
-    std::string token;
-    do {
-      auto page = dpo->QueryRecords({}, 0, token);
-      EXPECT_TRUE(page.ok()) << page.status();
-      if (!page.ok()) break;
-      for (const auto& r : page->records()) out.push_back(r);
-      token = page->next_page_token();
-    } while (!token.empty());
-    return out;
-  }
-
-  // Exports the whole log as the partnership DPO and verifies it offline:
-  // every record recomputed into the signed checkpoint, one record per event
-  // seen through the Audit service.
-  void ExpectAuditLogVerifies() {
-    const size_t seen = Audit().size();
-    std::string jsonl;
-    ASSERT_TRUE(Officer("hampshire-crt.dpo")
-                    ->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES,
-                                    [&](const std::string& chunk) {
-                                      jsonl += chunk;
-                                      return absl::OkStatus();
-                                    })
-                    .ok());
-    const std::string path = data_.path() + "/export.jsonl";
-    std::ofstream(path) << jsonl;
-    v1::Federation fed;
-    std::ifstream in(federation_ + "/federation.textproto");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
-    auto v = agents::VerifyAuditExport(path, fed.audit_log());
-    ASSERT_TRUE(v.ok()) << v.status();
-    EXPECT_TRUE(v->complete);
-    EXPECT_EQ(v->records, seen);
-    EXPECT_EQ(v->tree_size, seen);
-  }
-
   const v1::AuditRecord* DecisionFor(const std::vector<v1::AuditRecord>& records,
                                      const std::string& id) {
     for (const auto& r : records) {
