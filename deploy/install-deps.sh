@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev
+  libabsl-dev libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata
 )

@@ -106,6 +106,15 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   }
   gw->server_->GetHealthCheckService()->SetServingStatus(true);
   const uint32_t scan_ms = config.delivery().escalation_scan_ms();
+  // Other replicas' mail and key changes (a no-op on the embedded store).
+  gw->store_->SetEventListener(
+      {[notifier = &gw->notifier_](const std::string& recipient) { notifier->Notify(recipient); },
+       [keys = gw->keys_.get()] {
+         if (auto st = keys->Reload(); !st.ok()) {
+           LogEvent("error", "keys.reload_failed", {{"detail", std::string(st.message())}});
+         }
+       },
+       [notifier = &gw->notifier_] { notifier->NotifyAll(); }});
   gw->escalator_ = std::make_unique<Escalator>(gw->store_.get(), gw->directory_.get(),
                                                &gw->notifier_,
                                                absl::Milliseconds(scan_ms ? scan_ms : 30000));
@@ -134,6 +143,7 @@ absl::Status GatewayServer::ReloadPolicy() {
 
 void GatewayServer::Shutdown(absl::Duration grace) {
   escalator_.reset();
+  if (store_ != nullptr) store_->SetEventListener({});
   if (server_ == nullptr) return;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));

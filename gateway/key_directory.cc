@@ -24,12 +24,23 @@ absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(Store* store,
   return dir;
 }
 
+absl::Status KeyDirectory::Reload() {
+  auto keys = store_->ListKeys();  // outside the lock: lookups go on meanwhile
+  if (!keys.ok()) return keys.status();
+  absl::MutexLock lock(&mu_);
+  return Replace(std::move(*keys));
+}
+
 absl::Status KeyDirectory::ReloadLocked() {
   auto keys = store_->ListKeys();
   if (!keys.ok()) return keys.status();
+  return Replace(std::move(*keys));
+}
+
+absl::Status KeyDirectory::Replace(std::vector<AgencyKey> keys) {
   by_id_.clear();
   ids_by_agency_.clear();
-  for (auto& k : *keys) {
+  for (auto& k : keys) {
     ids_by_agency_[k.agency_id].push_back(k.key.key_id());
     by_id_[k.key.key_id()] = std::move(k);
   }

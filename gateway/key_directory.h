@@ -33,12 +33,16 @@ class KeyDirectory {
   // Validates and publishes `key` for `agency_id` (see Store::PublishKey).
   absl::StatusOr<safeshare::v1::PublicKey> Publish(const std::string& agency_id,
                                                    safeshare::v1::PublicKey key, absl::Time now);
+  // Reads every key again (another replica published or revoked one).
+  absl::Status Reload();
+
   absl::StatusOr<safeshare::v1::PublicKey> Revoke(const std::string& agency_id,
                                                   const std::string& key_id, absl::Time now);
 
  private:
   explicit KeyDirectory(Store* store) : store_(store) {}
   absl::Status ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Replace(std::vector<AgencyKey> keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* store_;
   mutable absl::Mutex mu_;

@@ -25,6 +25,11 @@ void MailboxNotifier::Notify(const std::string& agency_id) {
   }
 }
 
+void MailboxNotifier::NotifyAll() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [token, entry] : entries_) entry.listener();
+}
+
 size_t MailboxNotifier::subscribers() const {
   absl::MutexLock lock(&mu_);
   return entries_.size();

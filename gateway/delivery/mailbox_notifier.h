@@ -20,6 +20,8 @@ class MailboxNotifier {
   uint64_t Add(const std::string& agency_id, Listener listener);
   void Remove(uint64_t token);
   void Notify(const std::string& agency_id);
+  // Wakes every subscription (after notifications may have been missed).
+  void NotifyAll();
   size_t subscribers() const;
 
  private:

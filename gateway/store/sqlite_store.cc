@@ -7,13 +7,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/log.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "gateway/store/store_rows.h"
 
 namespace safeshare::gateway {
 namespace {
 
 using safeshare::v1::MessageState;
+using store_rows::FlaggedChecks;
+using store_rows::FromMicros;
+using store_rows::SerializeRecord;
+using store_rows::ToMicros;
+using store_rows::Ts;
+using store_rows::TsMicros;
 
 constexpr int kSchemaVersion = 5;
 
@@ -125,15 +130,6 @@ ALTER TABLE messages ADD COLUMN refusal_reason INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN refusal_detail TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr const char* kColumns =
-    "sequence, message_id, sender, recipient, kind, signed_envelope, envelope_sha256, "
-    "receipt, state, accepted_us, first_delivered_us, acknowledged_us, refusal_reason, "
-    "refusal_detail, urgency, ack_deadline_us, escalated_us, retention_us, in_reply_to, "
-    "declaration, answered_us";
-
-constexpr const char* kKeyColumns =
-    "agency_id, key_id, purpose, public_key, not_before_us, not_after_us, current, revoked_us";
-
 // Maps an SQLite result to a status an operator can act on. Conditions that
 // go away (full disk, read-only file, I/O error, lock contention) are
 // UNAVAILABLE so clients retry with the same message id.
@@ -156,8 +152,6 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   }
 }
 
-int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
-absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
 // A prepared statement that finalizes itself.
 class Statement {
@@ -207,56 +201,6 @@ class Statement {
   int rc_;
 };
 
-StoredMessage ReadRow(const Statement& s) {
-  StoredMessage m;
-  m.sequence = static_cast<uint64_t>(s.Int(0));
-  m.message_id = s.Text(1);
-  m.sender_agency_id = s.Text(2);
-  m.recipient_agency_id = s.Text(3);
-  m.kind = static_cast<safeshare::v1::MessageKind>(s.Int(4));
-  m.signed_envelope = s.Text(5);
-  m.envelope_sha256 = s.Text(6);
-  m.receipt = s.Text(7);
-  m.state = static_cast<MessageState>(s.Int(8));
-  m.accepted_time = FromMicros(s.Int(9));
-  if (!s.IsNull(10)) m.first_delivered_time = FromMicros(s.Int(10));
-  if (!s.IsNull(11)) m.acknowledged_time = FromMicros(s.Int(11));
-  m.refusal_reason = static_cast<safeshare::v1::ContentRefusalReason>(s.Int(12));
-  m.refusal_detail = s.Text(13);
-  m.urgency = static_cast<safeshare::v1::Urgency>(s.Int(14));
-  if (!s.IsNull(15)) m.acknowledge_deadline = FromMicros(s.Int(15));
-  if (!s.IsNull(16)) m.escalated_time = FromMicros(s.Int(16));
-  m.retention = absl::Microseconds(s.Int(17));
-  m.in_reply_to = s.Text(18);
-  m.declaration = s.Text(19);
-  if (!s.IsNull(20)) m.answered_time = FromMicros(s.Int(20));
-  return m;
-}
-
-google::protobuf::Timestamp Ts(int64_t us) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(us / 1000000);
-  t.set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
-  return t;
-}
-
-int64_t TsMicros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
-
-AgencyKey ReadKeyRow(const Statement& s) {
-  AgencyKey k;
-  k.agency_id = s.Text(0);
-  k.key.set_key_id(s.Text(1));
-  k.key.set_purpose(static_cast<safeshare::v1::KeyPurpose>(s.Int(2)));
-  k.key.set_public_key(s.Text(3));
-  *k.key.mutable_not_before() = Ts(s.Int(4));
-  if (!s.IsNull(5)) *k.key.mutable_not_after() = Ts(s.Int(5));
-  k.key.set_current(s.Int(6) != 0);
-  k.key.set_revoked(!s.IsNull(7));
-  return k;
-}
-
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back on any error.
 template <typename Fn>
 auto InTransaction(sqlite3* db, Fn body) -> decltype(body()) {
@@ -292,29 +236,6 @@ class ReadTransaction {
   sqlite3* db_;
   bool open_;
 };
-
-// Deterministic bytes: what the leaf hash covers, reproducible by verifiers.
-std::string SerializeRecord(const safeshare::v1::AuditRecord& r) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  r.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
-
-// Checks that failed or asked for advice, as ",check,check," for LIKE queries.
-std::string FlaggedChecks(const safeshare::v1::AuditRecord& r) {
-  std::string out = ",";
-  for (const auto& f : r.decision().findings()) {
-    if (f.outcome() == safeshare::v1::FINDING_OUTCOME_FAIL ||
-        f.outcome() == safeshare::v1::FINDING_OUTCOME_ADVICE) {
-      absl::StrAppend(&out, f.check(), ",");
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -474,7 +395,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PendingForRecipient(
     const std::string& recipient, uint64_t after_sequence, int limit) {
   absl::MutexLock lock(&read_mu_);
   std::string sql = absl::StrCat(
-      "SELECT ", kColumns,
+      "SELECT ", store_rows::kMessageColumns,
       " FROM messages WHERE recipient = ? AND acknowledged_us IS NULL AND sequence > ? "
       "AND state IN (?, ?, ?) ORDER BY sequence LIMIT ?");
   Statement s(read_db_, sql.c_str());
@@ -487,7 +408,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PendingForRecipient(
   s.Bind(6, limit);
   std::vector<StoredMessage> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(store_rows::ReadMessageRow(s));
   if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "read mailbox");
   return out;
 }
@@ -496,7 +417,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(
     const std::vector<std::string>& senders, uint64_t after_sequence, int limit) {
   absl::MutexLock lock(&read_mu_);
   std::vector<std::string> marks(senders.size(), "?");
-  std::string sql = absl::StrCat("SELECT ", kColumns,
+  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns,
                                  " FROM messages WHERE state = ? AND sequence > ?",
                                  senders.empty() ? "" : absl::StrCat(" AND sender IN (",
                                                                      absl::StrJoin(marks, ","), ")"),
@@ -510,7 +431,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(
   s.Bind(i++, limit);
   std::vector<StoredMessage> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(store_rows::ReadMessageRow(s));
   if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "list held");
   return out;
 }
@@ -562,7 +483,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::MarkDeliveredTx(
     const std::string& recipient, const std::vector<uint64_t>& seqs, absl::Time now) {
   std::vector<StoredMessage> marked;
   static const std::string select =
-      absl::StrCat("SELECT ", kColumns, " FROM messages WHERE sequence = ? AND recipient = ?");
+      absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE sequence = ? AND recipient = ?");
   for (uint64_t seq : seqs) {
     std::optional<StoredMessage> m;
     {
@@ -571,7 +492,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::MarkDeliveredTx(
       s.Bind(1, static_cast<int64_t>(seq));
       s.Bind(2, recipient);
       int rc = s.Step();
-      if (rc == SQLITE_ROW) m = ReadRow(s);
+      if (rc == SQLITE_ROW) m = store_rows::ReadMessageRow(s);
       else if (rc != SQLITE_DONE) return SqliteError(db_, rc, "mark delivered");
     }
     if (!m || m->first_delivered_time) continue;
@@ -793,14 +714,14 @@ absl::Status SqliteStore::Exec(const char* sql) {
 absl::StatusOr<std::optional<StoredMessage>> SqliteStore::LoadLocked(
     const std::string& message_id) {
   static const std::string sql =
-      absl::StrCat("SELECT ", kColumns, " FROM messages WHERE message_id = ?");
+      absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE message_id = ?");
   Statement s(db_, CachedLocked(sql));
   if (auto st = s.status("load message"); !st.ok()) return st;
   s.Bind(1, message_id);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<StoredMessage>();
   if (rc != SQLITE_ROW) return SqliteError(db_, rc, "load message");
-  return std::optional<StoredMessage>(ReadRow(s));
+  return std::optional<StoredMessage>(store_rows::ReadMessageRow(s));
 }
 
 absl::Status SqliteStore::AddEventLocked(const std::string& message_id, MessageState state,
@@ -872,13 +793,8 @@ absl::Status SqliteStore::AnswerLocked(const std::string& answered_id, absl::Tim
   }
   const StoredMessage& m = **loaded;
   // Answering is acknowledging; a thread's later replies change nothing more.
-  const bool waiting = m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED ||
-                       m.state == safeshare::v1::MESSAGE_STATE_DELIVERED ||
-                       m.state == safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED ||
-                       m.state == safeshare::v1::MESSAGE_STATE_ESCALATED;
-  const MessageState next = m.kind == safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST
-                                ? safeshare::v1::MESSAGE_STATE_ANSWERED
-                                : safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED;
+  const bool waiting = store_rows::AwaitsAnswer(m.state);
+  const MessageState next = store_rows::AnsweredState(m.kind);
   Statement u(db_, CachedLocked(
                        "UPDATE messages SET answered_us = COALESCE(answered_us, ?), "
                        "acknowledged_us = COALESCE(acknowledged_us, ?), open_deadline_us = NULL, "
@@ -969,7 +885,7 @@ absl::StatusOr<StoredMessage> SqliteStore::AcknowledgeTx(const std::string& reci
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ReadMessagesWithHistory(
     const char* where, const std::string& id) {
   absl::MutexLock lock(&read_mu_);
-  std::string sql = absl::StrCat("SELECT ", kColumns, " FROM messages WHERE ", where,
+  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE ", where,
                                  " ORDER BY sequence");
   std::vector<StoredMessage> out;
   {
@@ -977,7 +893,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ReadMessagesWithHistory(
     if (auto st = s.status("load message"); !st.ok()) return st;
     s.Bind(1, id);
     int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(store_rows::ReadMessageRow(s));
     if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "load message");
   }
   for (StoredMessage& m : out) {
@@ -1006,14 +922,14 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListThread(const std::st
 }
 
 absl::StatusOr<std::optional<AgencyKey>> SqliteStore::LoadKeyLocked(const std::string& key_id) {
-  std::string sql = absl::StrCat("SELECT ", kKeyColumns, " FROM agency_keys WHERE key_id = ?");
+  std::string sql = absl::StrCat("SELECT ", store_rows::kKeyColumns, " FROM agency_keys WHERE key_id = ?");
   Statement s(db_, sql.c_str());
   if (auto st = s.status("load key"); !st.ok()) return st;
   s.Bind(1, key_id);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<AgencyKey>();
   if (rc != SQLITE_ROW) return SqliteError(db_, rc, "load key");
-  return std::optional<AgencyKey>(ReadKeyRow(s));
+  return std::optional<AgencyKey>(store_rows::ReadKeyRow(s));
 }
 
 absl::Status SqliteStore::InsertKeyLocked(const AgencyKey& k) {
@@ -1053,12 +969,12 @@ absl::Status SqliteStore::DemoteCurrentLocked(const std::string& agency_id,
 
 absl::StatusOr<std::vector<AgencyKey>> SqliteStore::ListKeys() {
   absl::MutexLock lock(&mu_);
-  std::string sql = absl::StrCat("SELECT ", kKeyColumns, " FROM agency_keys ORDER BY seq");
+  std::string sql = absl::StrCat("SELECT ", store_rows::kKeyColumns, " FROM agency_keys ORDER BY seq");
   Statement s(db_, sql.c_str());
   if (auto st = s.status("list keys"); !st.ok()) return st;
   std::vector<AgencyKey> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadKeyRow(s));
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(store_rows::ReadKeyRow(s));
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "list keys");
   return out;
 }
@@ -1156,7 +1072,7 @@ absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::RevokeKey(const std::strin
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::EscalateOverdueTx(absl::Time now,
                                                                           int limit) {
   static const std::string sql = absl::StrCat(
-      "SELECT ", kColumns,
+      "SELECT ", store_rows::kMessageColumns,
       " FROM messages WHERE open_deadline_us IS NOT NULL AND open_deadline_us < ? "
       "ORDER BY open_deadline_us LIMIT ?");
   Statement s(db_, CachedLocked(sql));
@@ -1165,7 +1081,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::EscalateOverdueTx(absl::
   s.Bind(2, limit);
   std::vector<StoredMessage> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(store_rows::ReadMessageRow(s));
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "find overdue");
   for (StoredMessage& m : out) {
     // A hold stays HELD: only an officer's decision moves it on.
@@ -1192,7 +1108,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::EscalateOverdueTx(absl::
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PurgeExpiredTx(absl::Time now,
                                                                        int limit) {
   std::string sql = absl::StrCat(
-      "SELECT ", kColumns,
+      "SELECT ", store_rows::kMessageColumns,
       " FROM messages WHERE state IN (?, ?, ?, ?) AND retention_us > 0 "
       "AND acknowledged_us IS NOT NULL AND acknowledged_us + retention_us < ? "
       "AND length(signed_envelope) > 0 LIMIT ?");
@@ -1206,7 +1122,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PurgeExpiredTx(absl::Tim
   s.Bind(6, limit);
   std::vector<StoredMessage> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(store_rows::ReadMessageRow(s));
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "find expired");
   for (StoredMessage& m : out) {
     Statement u(db_, "UPDATE messages SET signed_envelope = x'', state = ? WHERE sequence = ?");

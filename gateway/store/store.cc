@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/store/postgres_store.h"
 #include "gateway/store/sqlite_store.h"
 
 namespace safeshare::gateway {
@@ -105,8 +106,15 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
     if (!store.ok()) return store.status();
     return std::unique_ptr<Store>(std::move(*store));
   }
+  if (absl::StartsWith(uri, "postgresql://") || absl::StartsWith(uri, "postgres://")) {
+    auto store = PostgresStore::Open(uri);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(*store));
+  }
+  // Not echoed whole: a database URI may carry a password.
   return absl::InvalidArgumentError(absl::StrCat(
-      "store: unsupported store URI '", uri, "'; use sqlite:///path/to/file.db"));
+      "store: unsupported store URI scheme '", uri.substr(0, uri.find(':')),
+      "'; use sqlite:///path/to/file.db or postgresql://host/db"));
 }
 
 }  // namespace safeshare::gateway

@@ -170,6 +170,14 @@ struct AuditFilter {
   }
 };
 
+// What other processes sharing the store changed (several gateway replicas on
+// one PostgreSQL). Called from a store thread; must be quick.
+struct StoreEvents {
+  std::function<void(const std::string& recipient)> mail;  // new mail for an agency
+  std::function<void()> keys;                              // a key was published or revoked
+  std::function<void()> resync;                            // events may have been missed
+};
+
 class Store {
  public:
   using Work = std::function<absl::Status(StoreTransaction&)>;
@@ -236,6 +244,10 @@ class Store {
                                                              const std::string& key_id,
                                                              absl::Time now) = 0;
 
+  // Starts delivering other processes' changes. The embedded store has none
+  // (one process), so the default does nothing.
+  virtual void SetEventListener(StoreEvents events) { (void)events; }
+
   // ---- Audit log (RFC 6962 over AuditRecords) ----
 
   // Signs a checkpoint after every batch that appended to the log. Set before
@@ -258,7 +270,8 @@ class Store {
 
 // Opens the store named by `uri`: "sqlite:///abs/path.db" or
 // "sqlite://relative/path.db", optionally "?max_pages=N" to cap the database
-// size (writes beyond it fail UNAVAILABLE, as on a full disk).
+// size (writes beyond it fail UNAVAILABLE, as on a full disk); or a libpq
+// "postgresql://" URI, shared by any number of gateway replicas.
 // INVALID_ARGUMENT for an unknown scheme or option.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri);
 

@@ -1,16 +1,21 @@
 #include "tests/support/test_support.h"
 
+#include <libpq-fe.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "gtest/gtest.h"
 
 namespace safeshare::testing {
 
@@ -209,6 +214,34 @@ void GatewayProcess::Kill() {
   int status;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+std::string FreshPostgresDatabase() {
+  const char* admin = std::getenv("SAFESHARE_TEST_POSTGRES");
+  if (admin == nullptr || *admin == '\0') {
+    if (std::getenv("SAFESHARE_REQUIRE_POSTGRES") != nullptr) {
+      ADD_FAILURE() << "SAFESHARE_REQUIRE_POSTGRES is set but SAFESHARE_TEST_POSTGRES is not";
+    }
+    return "";
+  }
+  static std::atomic<int> counter{0};
+  const std::string name = "safeshare_test_" + std::to_string(getpid()) + "_" +
+                           std::to_string(counter++) + "_" +
+                           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
+  PGconn* conn = PQconnectdb(admin);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    ADD_FAILURE() << "cannot reach the test PostgreSQL: " << PQerrorMessage(conn);
+    PQfinish(conn);
+    return "";
+  }
+  PGresult* r = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) ADD_FAILURE() << "CREATE DATABASE failed: " << PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(conn);
+  if (!ok) return "";
+  std::string uri = admin;
+  return uri.substr(0, uri.rfind('/') + 1) + name;
 }
 
 }  // namespace safeshare::testing

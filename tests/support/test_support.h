@@ -55,6 +55,12 @@ class ChildProcess {
 // Polls `condition` every 50 ms until it holds or `seconds` pass.
 bool WaitFor(const std::function<bool()>& condition, double seconds);
 
+// A fresh, empty PostgreSQL database on the test cluster named by
+// $SAFESHARE_TEST_POSTGRES (an admin URI, set by deploy/test.sh), as a
+// postgresql:// URI; empty when no cluster is configured. Fails the calling
+// test when $SAFESHARE_REQUIRE_POSTGRES is set and none is.
+std::string FreshPostgresDatabase();
+
 // Paths fixed at build time.
 std::string GatewayBinary();
 std::string CliBinary();

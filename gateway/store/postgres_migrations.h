@@ -1,0 +1,21 @@
+#ifndef SAFESHARE_GATEWAY_STORE_POSTGRES_MIGRATIONS_H_
+#define SAFESHARE_GATEWAY_STORE_POSTGRES_MIGRATIONS_H_
+
+#include <cstddef>
+
+namespace safeshare::gateway {
+
+// One file of deploy/postgres/migrations, compiled in (NNNN_name.sql).
+struct PostgresMigration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// In version order; generated from the migration files by CMake.
+extern const PostgresMigration kPostgresMigrations[];
+extern const size_t kPostgresMigrationCount;
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_STORE_POSTGRES_MIGRATIONS_H_

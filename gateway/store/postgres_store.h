@@ -1,0 +1,154 @@
+#ifndef SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_
+#define SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gateway/store/store.h"
+#include "transparency/merkle.h"
+
+typedef struct pg_conn PGconn;
+
+namespace safeshare::gateway {
+
+// The scale-out store: one PostgreSQL database shared by any number of
+// gateway replicas. Each replica group-commits like the embedded store (one
+// committer thread, one transaction and one signed checkpoint per batch), and
+// every batch holds a transaction-scoped advisory lock, so the replicas'
+// batches are serialized: the audit log stays one linear Merkle log (sequence
+// numbers assigned inside the transaction, no gaps, no forks) and mailbox
+// sequences commit in order. Mail and key changes are announced with
+// NOTIFY; every replica LISTENs and wakes its own subscribers.
+class PostgresStore final : public Store {
+ public:
+  // Connects (libpq `conninfo`, a postgresql:// URI) and applies the schema
+  // migrations in deploy/postgres/migrations that the database lacks.
+  static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const std::string& conninfo);
+  // Finishes queued work, then disconnects.
+  ~PostgresStore() override;
+
+  void Commit(Work work, Done done) override;
+  void SetEventListener(StoreEvents events) override;
+
+  absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) override;
+  absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id) override;
+  absl::StatusOr<std::vector<StoredMessage>> ListHeld(const std::vector<std::string>& senders,
+                                                      uint64_t after_sequence, int limit) override;
+  absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,
+                                                                 uint64_t after_sequence,
+                                                                 int limit) override;
+  absl::StatusOr<std::vector<AgencyKey>> ListKeys() override;
+  absl::Status SeedKey(const AgencyKey& key, absl::Time now) override;
+  absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
+                                                      absl::Time now) override;
+  absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
+                                                     const std::string& key_id,
+                                                     absl::Time now) override;
+
+  void SetCheckpointSigner(CheckpointSigner signer) override;
+  absl::StatusOr<CommitInfo> LatestCheckpoint() override;
+  absl::StatusOr<std::vector<std::string>> Checkpoints() override;
+  absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t leaf_index,
+                                                          uint64_t tree_size) override;
+  absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t first_size,
+                                                            uint64_t second_size) override;
+  absl::StatusOr<AuditLeaf> GetAuditLeaf(uint64_t leaf_index) override;
+  absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
+                         const std::function<bool(const AuditLeaf&)>& visit) override;
+
+  // A connection that is still open, reconnecting a broken one (after a
+  // database restart or failover). UNAVAILABLE if the database is down.
+  static absl::Status Ready(PGconn* conn);
+
+ private:
+  class Transaction;
+  class Subtrees;
+  struct Job {
+    Work work;
+    Done done;
+  };
+
+  PostgresStore() = default;
+  void CommitterLoop();
+  void RunBatch(std::deque<Job>& batch);
+  void ListenerLoop();
+  absl::Status BeginBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::StatusOr<std::optional<StoredMessage>> LoadLocked(const std::string& message_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AddEventLocked(const std::string& message_id, safeshare::v1::MessageState state,
+                              absl::Time t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AnswerLocked(const std::string& answered_id, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> RecipientMessageLocked(const std::string& recipient,
+                                                       const std::string& message_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::optional<AgencyKey>> LoadKeyLocked(const std::string& key_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertKeyLocked(const AgencyKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `body` in its own transaction on the write connection.
+  template <typename Fn>
+  auto InKeyTransaction(Fn body) -> decltype(body()) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Transaction bodies: the caller holds mu_ inside the batch's transaction.
+  absl::StatusOr<InsertResult> InsertMessageTx(const StoredMessage& m)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> AcknowledgeTx(const std::string& recipient,
+                                              const std::string& message_id, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> RefuseContentTx(const std::string& recipient,
+                                                const std::string& message_id,
+                                                safeshare::v1::ContentRefusalReason reason,
+                                                const std::string& detail, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredMessage> ResolveHeldTx(
+      const std::string& message_id, bool approve,
+      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<StoredMessage>> MarkDeliveredTx(const std::string& recipient,
+                                                             const std::vector<uint64_t>& seqs,
+                                                             absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<StoredMessage>> EscalateOverdueTx(absl::Time now, int limit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<StoredMessage>> PurgeExpiredTx(absl::Time now, int limit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint64_t> AppendAuditTx(safeshare::v1::AuditRecord record,
+                                         std::string* hashed_bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Reads on the read connection.
+  absl::StatusOr<std::vector<StoredMessage>> ReadMessages(const std::string& sql,
+                                                          const std::vector<std::string>& params,
+                                                          bool with_history);
+  absl::StatusOr<uint64_t> ReadTreeSize() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
+
+  std::string conninfo_;
+
+  absl::Mutex mu_;  // the write connection and the tree state
+  PGconn* conn_ ABSL_GUARDED_BY(mu_) = nullptr;
+  transparency::Frontier frontier_ ABSL_GUARDED_BY(mu_);
+  CheckpointSigner signer_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex read_mu_;
+  PGconn* read_conn_ ABSL_GUARDED_BY(read_mu_) = nullptr;
+
+  absl::Mutex events_mu_;
+  StoreEvents events_ ABSL_GUARDED_BY(events_mu_);
+  absl::Notification stop_listening_;
+  std::thread listener_;
+
+  absl::Mutex queue_mu_;
+  std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread committer_;
+};
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_

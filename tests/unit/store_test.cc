@@ -1,0 +1,654 @@
+// The shared store suite: every test runs against both back-ends, the
+// embedded SQLite store and PostgreSQL (a fresh database on the cluster that
+// deploy/test.sh starts), so the two keep the same contract.
+
+#include <libpq-fe.h>
+
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "envelope/keys.h"
+#include "gateway/store/store.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+#include "transparency/checkpoint.h"
+#include "transparency/merkle.h"
+
+namespace safeshare::gateway {
+namespace {
+
+constexpr char kOrigin[] = "safeshare.test/audit";
+
+StoredMessage Message(const std::string& id, const std::string& to,
+                      const std::string& from = "hiow-police") {
+  StoredMessage m;
+  m.message_id = id;
+  m.sender_agency_id = from;
+  m.recipient_agency_id = to;
+  m.kind = v1::MESSAGE_KIND_REFERRAL;
+  m.signed_envelope = "envelope-" + id;
+  m.envelope_sha256 = std::string(32, 'h');
+  m.receipt = "receipt-" + id;
+  m.state = v1::MESSAGE_STATE_SUBMITTED;
+  m.accepted_time = absl::FromUnixSeconds(1764000000);
+  return m;
+}
+
+v1::AuditRecord Record(const std::string& id) {
+  v1::AuditRecord r;
+  r.set_event(v1::AUDIT_EVENT_TYPE_DECISION);
+  r.set_message_id(id);
+  r.set_kind(v1::MESSAGE_KIND_REFERRAL);
+  r.set_sender_agency_id("hiow-police");
+  r.set_recipient_agency_id(id.back() % 2 ? "portsmouth-mash" : "iow-mash");
+  r.set_sender_area_id("hampshire");
+  r.set_recipient_area_id(id.back() % 2 ? "portsmouth" : "isle-of-wight");
+  r.mutable_decision()->set_decision(v1::DECISION_ALLOW);
+  return r;
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      uri_ = safeshare::testing::FreshPostgresDatabase();
+      if (uri_.empty()) GTEST_SKIP() << "no test PostgreSQL (deploy/test.sh starts one)";
+    } else {
+      uri_ = "sqlite://" + dir_.path() + "/store.db";
+    }
+    store_ = OpenSigned();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  // Another handle on the same store: a reopened gateway, or a second replica.
+  std::unique_ptr<Store> OpenSigned() {
+    auto s = OpenStore(uri_);
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (!s.ok()) return nullptr;
+    (*s)->SetCheckpointSigner([this](uint64_t size, const std::string& root) {
+      return transparency::SignCheckpoint({kOrigin, size, root}, kOrigin, key_.get());
+    });
+    return std::move(*s);
+  }
+  void Reopen() {
+    store_.reset();
+    store_ = OpenSigned();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  void Append(Store& store, int n, int batch = 1) {
+    for (int i = 0; i < n; i += batch) {
+      ASSERT_TRUE(store
+                      .CommitAndWait([&, i](StoreTransaction& tx) -> absl::Status {
+                        for (int j = i; j < std::min(n, i + batch); ++j) {
+                          auto idx = tx.AppendAudit(Record(absl::StrCat("m-", next_++)));
+                          if (!idx.ok()) return idx.status();
+                        }
+                        return absl::OkStatus();
+                      })
+                      .ok());
+    }
+  }
+
+  // Recomputes the whole tree from the stored leaves and checks it against
+  // the latest signed checkpoint and every earlier one: what an offline
+  // verifier does, through the Store interface.
+  void ExpectLogVerifies(uint64_t expected) {
+    transparency::MemoryTree tree;
+    uint64_t next = 0;
+    ASSERT_TRUE(store_->ScanAudit({}, 0, 0, [&](const AuditLeaf& leaf) {
+      EXPECT_EQ(leaf.index, next++) << "no gaps, in order";
+      v1::AuditRecord r;
+      EXPECT_TRUE(r.ParseFromString(leaf.record));
+      EXPECT_EQ(r.sequence(), leaf.index);
+      EXPECT_EQ(transparency::LeafHash(leaf.record), leaf.leaf_hash);
+      EXPECT_TRUE(tree.AppendLeafHash(leaf.leaf_hash).ok());
+      return true;
+    }).ok());
+    EXPECT_EQ(tree.size(), expected);
+    auto cp = store_->LatestCheckpoint();
+    ASSERT_TRUE(cp.ok());
+    EXPECT_EQ(cp->tree_size, expected);
+    auto opened = transparency::VerifyCheckpoint(cp->checkpoint_note, kOrigin,
+                                                 key_.RawPublicKey(), kOrigin);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EXPECT_EQ(opened->root_hash, *tree.Root());
+    auto all = store_->Checkpoints();
+    ASSERT_TRUE(all.ok());
+    uint64_t last = 0;
+    for (const auto& note : *all) {
+      auto c = transparency::VerifyCheckpoint(note, kOrigin, key_.RawPublicKey(), kOrigin);
+      ASSERT_TRUE(c.ok()) << c.status();
+      EXPECT_GT(c->size, last) << "one linear log: every checkpoint extends the last";
+      last = c->size;
+      EXPECT_EQ(c->root_hash, *tree.Root(c->size)) << "no fork at " << c->size;
+    }
+  }
+
+  safeshare::testing::TempDir dir_;
+  std::string uri_;
+  envelope::PrivateKey key_ = *envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
+  std::unique_ptr<Store> store_;
+  int next_ = 0;
+};
+
+TEST_P(StoreTest, InsertIsIdempotentByMessageId) {
+  auto first = store_->InsertMessage(Message("m1", "portsmouth-mash"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->inserted);
+  StoredMessage again = Message("m1", "iow-mash");
+  again.receipt = "other";
+  auto second = store_->InsertMessage(again);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->inserted);
+  EXPECT_EQ(second->message.recipient_agency_id, "portsmouth-mash");
+  EXPECT_EQ(second->message.receipt, "receipt-m1");
+}
+
+TEST_P(StoreTest, FetchReturnsOnlyTheRecipientsUnacknowledgedMailInOrder) {
+  ASSERT_TRUE(store_->InsertMessage(Message("a", "portsmouth-mash")).ok());
+  ASSERT_TRUE(store_->InsertMessage(Message("b", "iow-mash")).ok());
+  ASSERT_TRUE(store_->InsertMessage(Message("c", "portsmouth-mash")).ok());
+  const absl::Time now = absl::FromUnixSeconds(1764000100);
+  auto got = store_->FetchForRecipient("portsmouth-mash", 0, 10, now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].message_id, "a");
+  EXPECT_EQ((*got)[1].message_id, "c");
+  EXPECT_EQ((*got)[0].state, v1::MESSAGE_STATE_DELIVERED);
+  EXPECT_EQ((*got)[0].first_delivered_time, now);
+
+  // Paging by sequence.
+  auto after = store_->FetchForRecipient("portsmouth-mash", (*got)[0].sequence, 10, now);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].message_id, "c");
+
+  // First delivery time is kept on redelivery.
+  auto again = store_->FetchForRecipient("portsmouth-mash", 0, 10, now + absl::Hours(1));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].first_delivered_time, now);
+
+  ASSERT_TRUE(store_->Acknowledge("portsmouth-mash", "a", now).ok());
+  auto rest = store_->FetchForRecipient("portsmouth-mash", 0, 10, now);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].message_id, "c");
+}
+
+TEST_P(StoreTest, OnlyTheRecipientCanAcknowledge) {
+  ASSERT_TRUE(store_->InsertMessage(Message("m", "portsmouth-mash")).ok());
+  const absl::Time now = absl::FromUnixSeconds(1764000200);
+  EXPECT_EQ(store_->Acknowledge("hiow-police", "m", now).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->Acknowledge("iow-mash", "m", now).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->Acknowledge("portsmouth-mash", "missing", now).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto acked = store_->Acknowledge("portsmouth-mash", "m", now);
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(acked->state, v1::MESSAGE_STATE_ACKNOWLEDGED);
+  auto twice = store_->Acknowledge("portsmouth-mash", "m", now + absl::Hours(1));
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice->acknowledged_time, now) << "the first acknowledgement stands";
+}
+
+TEST_P(StoreTest, HeldMessagesAreNotInTheMailbox) {
+  StoredMessage held = Message("h", "portsmouth-mash");
+  held.state = v1::MESSAGE_STATE_HELD;
+  ASSERT_TRUE(store_->InsertMessage(held).ok());
+  auto got = store_->FetchForRecipient("portsmouth-mash", 0, 10, absl::Now());
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->empty());
+  EXPECT_EQ(store_->Acknowledge("portsmouth-mash", "h", absl::Now()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_P(StoreTest, HistoryRecordsEachStateInOrder) {
+  ASSERT_TRUE(store_->InsertMessage(Message("m", "iow-mash")).ok());
+  ASSERT_TRUE(store_->FetchForRecipient("iow-mash", 0, 10, absl::Now()).ok());
+  ASSERT_TRUE(store_->Acknowledge("iow-mash", "m", absl::Now()).ok());
+  auto m = store_->GetMessage("m");
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->history.size(), 3u);
+  EXPECT_EQ(m->history[0].state, v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_EQ(m->history[1].state, v1::MESSAGE_STATE_DELIVERED);
+  EXPECT_EQ(m->history[2].state, v1::MESSAGE_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(store_->GetMessage("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StoreTest, DataSurvivesReopening) {
+  ASSERT_TRUE(store_->InsertMessage(Message("kept", "iow-mash")).ok());
+  Reopen();
+  auto m = store_->GetMessage("kept");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->signed_envelope, "envelope-kept");
+}
+
+AgencyKey Key(const std::string& agency, const std::string& id, bool current = true) {
+  AgencyKey k;
+  k.agency_id = agency;
+  k.key.set_key_id(id);
+  k.key.set_purpose(v1::KEY_PURPOSE_ENCRYPTION);
+  k.key.set_public_key(std::string(32, id[0]));
+  k.key.set_current(current);
+  return k;
+}
+
+TEST_P(StoreTest, PublishingAKeyDemotesThePreviousOne) {
+  const absl::Time now = absl::FromUnixSeconds(1764000000);
+  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
+  auto published = store_->PublishKey(Key("iow-mash", "b2"), now);
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_TRUE(published->current());
+  auto keys = store_->ListKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_FALSE((*keys)[0].key.current()) << "a1 is now the previous key";
+  EXPECT_TRUE((*keys)[1].key.current());
+  // Idempotent for its owner, refused for anyone else.
+  EXPECT_TRUE(store_->PublishKey(Key("iow-mash", "b2"), now).ok());
+  EXPECT_EQ(store_->PublishKey(Key("hiow-police", "b2"), now).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  // Reseeding the federation file's (older) key does not make it current again.
+  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
+  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "c3"), now).ok());
+  keys = store_->ListKeys();
+  int current = 0;
+  for (const auto& k : *keys) current += k.key.current();
+  EXPECT_EQ(current, 1);
+}
+
+TEST_P(StoreTest, RevocationIsOwnedAndFinal) {
+  const absl::Time now = absl::FromUnixSeconds(1764000000);
+  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
+  EXPECT_EQ(store_->RevokeKey("hiow-police", "a1", now).status().code(),
+            absl::StatusCode::kNotFound);
+  auto revoked = store_->RevokeKey("iow-mash", "a1", now);
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_TRUE(revoked->revoked());
+  EXPECT_FALSE(revoked->current());
+  EXPECT_EQ(store_->PublishKey(Key("iow-mash", "a1"), now).status().code(),
+            absl::StatusCode::kAlreadyExists)
+      << "a revoked key cannot come back";
+}
+
+TEST_P(StoreTest, ContentRefusalTakesTheMessageOutOfTheMailbox) {
+  ASSERT_TRUE(store_->InsertMessage(Message("r", "iow-mash")).ok());
+  EXPECT_EQ(store_->RefuseContent("hiow-police", "r", v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE,
+                                  "x", absl::Now())
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  auto refused = store_->RefuseContent("iow-mash", "r", v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE,
+                                       "did not open", absl::Now());
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->state, v1::MESSAGE_STATE_CONTENT_REFUSED);
+  auto m = store_->GetMessage("r");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->refusal_reason, v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE);
+  EXPECT_EQ(m->refusal_detail, "did not open");
+  auto pending = store_->FetchForRecipient("iow-mash", 0, 10, absl::Now());
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+}
+
+TEST_P(StoreTest, OverdueMessagesEscalateOnceAndAcknowledgedContentExpires) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  StoredMessage m = Message("late", "iow-mash");
+  m.acknowledge_deadline = t0 + absl::Hours(1);
+  m.retention = absl::Hours(24);
+  ASSERT_TRUE(store_->InsertMessage(m).ok());
+  StoredMessage on_time = Message("on-time", "iow-mash");
+  on_time.acknowledge_deadline = t0 + absl::Hours(5);
+  ASSERT_TRUE(store_->InsertMessage(on_time).ok());
+
+  std::vector<StoredMessage> escalated;
+  auto escalate = [&](absl::Time now) {
+    return store_->CommitAndWait([&](StoreTransaction& tx) {
+      auto got = tx.EscalateOverdue(now, 10);
+      if (got.ok()) escalated = *got;
+      return got.status();
+    });
+  };
+  ASSERT_TRUE(escalate(t0 + absl::Minutes(59)).ok());
+  EXPECT_TRUE(escalated.empty());
+  ASSERT_TRUE(escalate(t0 + absl::Hours(2)).ok());
+  ASSERT_EQ(escalated.size(), 1u);
+  EXPECT_EQ(escalated[0].message_id, "late");
+  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_ESCALATED);
+  ASSERT_TRUE(escalate(t0 + absl::Hours(3)).ok());
+  EXPECT_TRUE(escalated.empty()) << "escalated once";
+  // Still in the mailbox until acknowledged: never dropped.
+  auto pending = store_->FetchForRecipient("iow-mash", 0, 10, t0 + absl::Hours(3));
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->size(), 2u);
+
+  ASSERT_TRUE(store_->Acknowledge("iow-mash", "late", t0 + absl::Hours(4)).ok());
+  std::vector<StoredMessage> purged;
+  auto purge = [&](absl::Time now) {
+    return store_->CommitAndWait([&](StoreTransaction& tx) {
+      auto got = tx.PurgeExpired(now, 10);
+      if (got.ok()) purged = *got;
+      return got.status();
+    });
+  };
+  ASSERT_TRUE(purge(t0 + absl::Hours(27)).ok());
+  EXPECT_TRUE(purged.empty()) << "retention runs from the acknowledgement";
+  ASSERT_TRUE(purge(t0 + absl::Hours(29)).ok());
+  ASSERT_EQ(purged.size(), 1u);
+  auto after = store_->GetMessage("late");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->state, v1::MESSAGE_STATE_EXPIRED);
+  EXPECT_TRUE(after->signed_envelope.empty());
+  EXPECT_EQ(after->history.back().state, v1::MESSAGE_STATE_EXPIRED);
+}
+
+TEST_P(StoreTest, ARequestStaysOpenUntilAnsweredAndTheReplyClosesIt) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  StoredMessage request = Message("req", "hampshire-crt", "southampton-mash");
+  request.kind = v1::MESSAGE_KIND_INFORMATION_REQUEST;
+  request.acknowledge_deadline = t0 + absl::Hours(1);
+  request.declaration = "declared";
+  ASSERT_TRUE(store_->InsertMessage(request).ok());
+  ASSERT_TRUE(store_->Acknowledge("hampshire-crt", "req", t0 + absl::Minutes(5)).ok());
+
+  std::vector<StoredMessage> escalated;
+  auto escalate = [&](absl::Time now) {
+    return store_->CommitAndWait([&](StoreTransaction& tx) {
+      auto got = tx.EscalateOverdue(now, 10);
+      if (got.ok()) escalated = *got;
+      return got.status();
+    });
+  };
+  ASSERT_TRUE(escalate(t0 + absl::Hours(2)).ok());
+  ASSERT_EQ(escalated.size(), 1u) << "acknowledged is not answered";
+  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_ESCALATED);
+
+  StoredMessage reply = Message("resp", "southampton-mash", "hampshire-crt");
+  reply.kind = v1::MESSAGE_KIND_INFORMATION_RESPONSE;
+  reply.in_reply_to = "req";
+  reply.accepted_time = t0 + absl::Hours(3);
+  ASSERT_TRUE(store_->InsertMessage(reply).ok());
+  auto answered = store_->GetMessage("req");
+  ASSERT_TRUE(answered.ok());
+  EXPECT_EQ(answered->state, v1::MESSAGE_STATE_ANSWERED);
+  ASSERT_TRUE(answered->answered_time.has_value());
+  EXPECT_EQ(*answered->answered_time, t0 + absl::Hours(3));
+  EXPECT_EQ(answered->declaration, "declared");
+
+  auto thread = store_->ListThread("req");
+  ASSERT_TRUE(thread.ok());
+  ASSERT_EQ(thread->size(), 2u);
+  EXPECT_EQ((*thread)[0].message_id, "req");
+  EXPECT_EQ((*thread)[1].message_id, "resp");
+  EXPECT_EQ((*thread)[1].in_reply_to, "req");
+  EXPECT_FALSE((*thread)[1].history.empty());
+  auto none = store_->ListThread("absent");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(StoreTest, AHeldReplyAnswersOnlyOnceApprovedAndAHoldEscalatesStillHeld) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  StoredMessage referral = Message("ref", "portsmouth-mash");
+  ASSERT_TRUE(store_->InsertMessage(referral).ok());
+  ASSERT_TRUE(store_->Acknowledge("portsmouth-mash", "ref", t0).ok());
+  StoredMessage outcome = Message("out", "hiow-police", "portsmouth-mash");
+  outcome.kind = v1::MESSAGE_KIND_OUTCOME;
+  outcome.in_reply_to = "ref";
+  outcome.state = v1::MESSAGE_STATE_HELD;
+  outcome.acknowledge_deadline = t0 + absl::Hours(4);  // decide by
+  ASSERT_TRUE(store_->InsertMessage(outcome).ok());
+  EXPECT_EQ(store_->GetMessage("ref")->state, v1::MESSAGE_STATE_ACKNOWLEDGED);
+
+  std::vector<StoredMessage> escalated;
+  ASSERT_TRUE(store_
+                  ->CommitAndWait([&](StoreTransaction& tx) {
+                    auto got = tx.EscalateOverdue(t0 + absl::Hours(5), 10);
+                    if (got.ok()) escalated = *got;
+                    return got.status();
+                  })
+                  .ok());
+  ASSERT_EQ(escalated.size(), 1u);
+  EXPECT_EQ(escalated[0].message_id, "out");
+  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_HELD) << "only an officer moves a hold on";
+  auto held = store_->ListHeld({}, 0, 10);
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_TRUE((*held)[0].escalated_time.has_value());
+
+  ASSERT_TRUE(store_
+                  ->CommitAndWait([&](StoreTransaction& tx) {
+                    return tx
+                        .ResolveHeld(
+                            "out", true,
+                            [&](v1::Urgency) { return t0 + absl::Hours(30); },
+                            t0 + absl::Hours(6))
+                        .status();
+                  })
+                  .ok());
+  auto ref = store_->GetMessage("ref");
+  ASSERT_TRUE(ref.ok());
+  EXPECT_EQ(ref->state, v1::MESSAGE_STATE_OUTCOME_RECEIVED);
+  EXPECT_EQ(ref->history.back().state, v1::MESSAGE_STATE_OUTCOME_RECEIVED);
+  auto out = store_->GetMessage("out");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->state, v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_EQ(*out->acknowledge_deadline, t0 + absl::Hours(30));
+}
+
+TEST_P(StoreTest, CheckpointsAreSignedAndProofsVerify) {
+  Append(*store_, 37, 5);
+  auto cp = store_->LatestCheckpoint();
+  ASSERT_TRUE(cp.ok());
+  EXPECT_EQ(cp->tree_size, 37u);
+  for (uint64_t i : {0, 1, 17, 36}) {
+    auto leaf = store_->GetAuditLeaf(i);
+    ASSERT_TRUE(leaf.ok());
+    auto proof = store_->InclusionProof(i, 37);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_TRUE(transparency::VerifyInclusion(leaf->leaf_hash, i, 37, *proof, cp->root_hash).ok());
+  }
+  EXPECT_EQ(store_->InclusionProof(1, 38).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store_->GetAuditLeaf(37).status().code(), absl::StatusCode::kNotFound);
+  auto checkpoints = store_->Checkpoints();
+  ASSERT_TRUE(checkpoints.ok());
+  EXPECT_EQ(checkpoints->size(), 8u) << "one per batch of 5";
+  auto first =
+      transparency::VerifyCheckpoint((*checkpoints)[0], kOrigin, key_.RawPublicKey(), kOrigin);
+  ASSERT_TRUE(first.ok());
+  auto consistency = store_->ConsistencyProof(first->size, 37);
+  ASSERT_TRUE(consistency.ok());
+  EXPECT_TRUE(transparency::VerifyConsistency(first->size, 37, first->root_hash, cp->root_hash,
+                                              *consistency)
+                  .ok());
+  ExpectLogVerifies(37);
+}
+
+TEST_P(StoreTest, ConcurrentCommitsShareBatchesAndLoseNothing) {
+  constexpr int kThreads = 8, kEach = 20;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        EXPECT_TRUE(store_
+                        ->CommitAndWait([&](StoreTransaction& tx) {
+                          return tx.AppendAudit(Record(absl::StrCat("t", t, "-", i))).status();
+                        })
+                        .ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ExpectLogVerifies(kThreads * kEach);
+}
+
+TEST_P(StoreTest, AFailedJobIsRolledBackAloneAndTheTreeStaysConsistent) {
+  Append(*store_, 3);
+  absl::Notification a, b;
+  absl::Status sa, sb;
+  store_->Commit(
+      [&](StoreTransaction& tx) -> absl::Status {
+        EXPECT_TRUE(tx.AppendAudit(Record("doomed")).ok());
+        EXPECT_TRUE(tx.InsertMessage(Message("doomed", "iow-mash")).ok());
+        return absl::AbortedError("changed my mind");
+      },
+      [&](const absl::Status& st, const CommitInfo&) { sa = st; a.Notify(); });
+  store_->Commit([&](StoreTransaction& tx) { return tx.AppendAudit(Record("kept")).status(); },
+                 [&](const absl::Status& st, const CommitInfo&) { sb = st; b.Notify(); });
+  a.WaitForNotification();
+  b.WaitForNotification();
+  EXPECT_EQ(sa.code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(sb.ok());
+  EXPECT_EQ(store_->GetMessage("doomed").status().code(), absl::StatusCode::kNotFound);
+  auto leaf = store_->GetAuditLeaf(3);
+  ASSERT_TRUE(leaf.ok());
+  v1::AuditRecord r;
+  ASSERT_TRUE(r.ParseFromString(leaf->record));
+  EXPECT_EQ(r.message_id(), "kept");
+  Reopen();  // reloads the same tree
+  Append(*store_, 2);
+  ExpectLogVerifies(6);
+}
+
+TEST_P(StoreTest, AuditQueriesFilterScopeAndLimit) {
+  Append(*store_, 10, 3);
+  AuditFilter portsmouth;
+  portsmouth.agencies = {"portsmouth-mash", "portsmouth-hospitals"};
+  int n = 0;
+  ASSERT_TRUE(store_->ScanAudit(portsmouth, 0, 0, [&](const AuditLeaf& leaf) {
+    v1::AuditRecord r;
+    EXPECT_TRUE(r.ParseFromString(leaf.record));
+    EXPECT_EQ(r.recipient_agency_id(), "portsmouth-mash");
+    ++n;
+    return true;
+  }).ok());
+  EXPECT_EQ(n, 5);
+  AuditFilter area;
+  area.area_id = "isle-of-wight";
+  n = 0;
+  ASSERT_TRUE(store_->ScanAudit(area, 0, 2, [&](const AuditLeaf&) { return ++n, true; }).ok());
+  EXPECT_EQ(n, 2) << "limit";
+  AuditFilter before;
+  before.before_index = 4;
+  n = 0;
+  ASSERT_TRUE(store_->ScanAudit(before, 1, 0, [&](const AuditLeaf&) { return ++n, true; }).ok());
+  EXPECT_EQ(n, 3) << "records 1, 2 and 3";
+}
+
+// Several handles on one PostgreSQL store, as gateway replicas (an embedded
+// store belongs to one process, so these run on PostgreSQL only).
+class ReplicaStoreTest : public StoreTest {};
+
+// Each replica appends in its own batches; the log stays one linear log that
+// both see.
+TEST_P(ReplicaStoreTest, TwoWritersKeepOneLinearLog) {
+  auto replica = OpenSigned();
+  ASSERT_NE(replica, nullptr);
+  std::thread a([&] { Append(*store_, 40, 3); });
+  std::thread b([&] { Append(*replica, 40, 4); });
+  a.join();
+  b.join();
+  ExpectLogVerifies(80);
+  auto seen = replica->LatestCheckpoint();
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->tree_size, 80u);
+  // Mail inserted through one replica is in the other's mailbox reads.
+  ASSERT_TRUE(replica->InsertMessage(Message("via-b", "iow-mash")).ok());
+  auto pending = store_->PendingForRecipient("iow-mash", 0, 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].message_id, "via-b");
+}
+
+TEST_P(ReplicaStoreTest, OtherReplicasHearOfNewMailAndKeys) {
+  auto replica = OpenSigned();
+  ASSERT_NE(replica, nullptr);
+  absl::Mutex mu;
+  std::vector<std::string> mail;
+  int keys = 0;
+  store_->SetEventListener({[&](const std::string& r) {
+                              absl::MutexLock lock(&mu);
+                              mail.push_back(r);
+                            },
+                            [&] {
+                              absl::MutexLock lock(&mu);
+                              ++keys;
+                            },
+                            nullptr});
+  auto heard = [&](const std::string& recipient) {
+    absl::MutexLock lock(&mu);
+    return std::find(mail.begin(), mail.end(), recipient) != mail.end();
+  };
+  ASSERT_TRUE(replica->InsertMessage(Message("n1", "portsmouth-mash")).ok());
+  EXPECT_TRUE(safeshare::testing::WaitFor([&] { return heard("portsmouth-mash"); }, 10));
+  StoredMessage held = Message("n2", "iow-mash");
+  held.state = v1::MESSAGE_STATE_HELD;
+  ASSERT_TRUE(replica->InsertMessage(held).ok());
+  ASSERT_TRUE(replica->InsertMessage(Message("n3", "southampton-mash")).ok());
+  EXPECT_TRUE(safeshare::testing::WaitFor([&] { return heard("southampton-mash"); }, 10));
+  EXPECT_FALSE(heard("iow-mash")) << "a held message is not mail";
+  AgencyKey k;
+  k.agency_id = "iow-mash";
+  k.key.set_key_id("k-new");
+  k.key.set_purpose(v1::KEY_PURPOSE_ENCRYPTION);
+  k.key.set_public_key(std::string(32, 'k'));
+  ASSERT_TRUE(replica->PublishKey(k, absl::Now()).ok());
+  EXPECT_TRUE(safeshare::testing::WaitFor(
+      [&] {
+        absl::MutexLock lock(&mu);
+        return keys > 0;
+      },
+      10));
+  store_->SetEventListener({});
+}
+
+// PostgreSQL migrations: applied once, recorded, safe to race, and a newer
+// schema than this build knows is refused rather than misread.
+TEST(PostgresMigrationTest, AppliedOnceRecordedAndANewerSchemaIsRefused) {
+  const std::string uri = safeshare::testing::FreshPostgresDatabase();
+  if (uri.empty()) GTEST_SKIP() << "no test PostgreSQL (deploy/test.sh starts one)";
+  std::vector<std::thread> starting;
+  std::vector<absl::Status> results(3);
+  for (int i = 0; i < 3; ++i) {
+    starting.emplace_back([&, i] { results[i] = OpenStore(uri).status(); });
+  }
+  for (auto& t : starting) t.join();
+  for (const auto& st : results) EXPECT_TRUE(st.ok()) << st;
+
+  PGconn* conn = PQconnectdb(uri.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+  PGresult* r = PQexec(conn, "SELECT count(*), max(version) FROM safeshare_schema");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), std::string(PQgetvalue(r, 0, 1)))
+      << "one row per migration, applied once";
+  PQclear(r);
+  r = PQexec(conn, "INSERT INTO safeshare_schema VALUES (9999, '9999_future', 0)");
+  ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  PQfinish(conn);
+  auto refused = OpenStore(uri);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("newer than this gateway"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find("safeshare@"), std::string::npos)
+      << "errors never echo the connection string";
+}
+
+TEST(PostgresStoreTest, AnUnreachableDatabaseIsUnavailableWithoutEchoingTheUri) {
+  auto s = OpenStore("postgresql://someone:secret-pw@127.0.0.1:1/nowhere?connect_timeout=2");
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(s.status().message().find("secret-pw"), std::string::npos) << s.status();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+INSTANTIATE_TEST_SUITE_P(Replicas, ReplicaStoreTest, ::testing::Values("postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+}  // namespace
+}  // namespace safeshare::gateway
