@@ -280,7 +280,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
         if (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED) {
           notifier->Notify(m.recipient_agency_id);  // live subscribers get it now
         }
-        *response = state->receipt;
+        *response = std::move(state->receipt);
         if (absl::Status proof = AttachAuditProof(*store, info, response); !proof.ok()) {
           // Committed and audited; only the proof is missing from the reply.
           LogEvent("error", "audit.proof_failed",

@@ -258,6 +258,7 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::st
     auto size = store->ReadTreeSize();
     if (!size.ok()) return size.status();
   }
+  store->completions_ = std::make_unique<CompletionExecutor>();
   store->committer_ = std::thread([s = store.get()] { s->CommitterLoop(); });
   store->listener_ = std::thread([s = store.get()] { s->ListenerLoop(); });
   return store;
@@ -269,6 +270,7 @@ PostgresStore::~PostgresStore() {
     stopping_ = true;
   }
   if (committer_.joinable()) committer_.join();
+  completions_.reset();  // every callback has run; they may read the store
   stop_listening_.Notify();
   if (listener_.joinable()) listener_.join();
   {
@@ -502,8 +504,12 @@ void PostgresStore::RunBatch(std::deque<Job>& batch) {
       if (latest.ok() && latest->rows() > 0) info.checkpoint_note = latest->row(0).Text(0);
     }
   }
+  // Receipts, proofs and replies are finished off this thread.
+  auto shared_info = std::make_shared<const CommitInfo>(std::move(info));
   for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done(commit_status.ok() ? results[i] : commit_status, info);
+    completions_->Post([done = std::move(batch[i].done),
+                        st = commit_status.ok() ? results[i] : commit_status,
+                        shared_info] { done(st, *shared_info); });
   }
 }
 

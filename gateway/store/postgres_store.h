@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/store/completion_executor.h"
 #include "gateway/store/store.h"
 #include "transparency/merkle.h"
 
@@ -142,6 +143,8 @@ class PostgresStore final : public Store {
   StoreEvents events_ ABSL_GUARDED_BY(events_mu_);
   absl::Notification stop_listening_;
   std::thread listener_;
+
+  std::unique_ptr<CompletionExecutor> completions_;
 
   absl::Mutex queue_mu_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);

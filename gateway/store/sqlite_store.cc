@@ -239,33 +239,48 @@ class ReadTransaction {
 
 }  // namespace
 
-// Complete subtree hashes from the database: leaves from audit_log, the rest
-// from audit_nodes.
+// A prepared statement kept in `cache` for the connection's life; null if
+// it does not prepare.
+sqlite3_stmt* Prepared(sqlite3* db, std::map<std::string, sqlite3_stmt*>& cache,
+                       const std::string& sql) {
+  auto it = cache.find(sql);
+  if (it != cache.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+      SQLITE_OK) {
+    return nullptr;
+  }
+  cache.emplace(sql, stmt);
+  return stmt;
+}
+
+// Complete subtree hashes from one connection: leaves from audit_log, the
+// rest from audit_nodes. The caller holds the lock that guards the
+// connection, its statements and its node cache.
 class SqliteStore::Subtrees final : public transparency::SubtreeSource {
  public:
-  // Called with store->mu_ held.
-  explicit Subtrees(SqliteStore* store) : store_(store), db_(store->db_) {}
-  absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  using NodeCache = std::map<std::pair<uint64_t, uint64_t>, std::string>;
+  Subtrees(sqlite3* db, std::map<std::string, sqlite3_stmt*>* statements, NodeCache* cache)
+      : db_(db), statements_(statements), cache_(cache) {}
+  absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
     constexpr uint64_t kCachedLevel = 8;
     constexpr size_t kCacheCap = 100000;
-    auto& cache = store_->node_cache_;
     if (level >= kCachedLevel) {
-      auto it = cache.find({level, index});
-      if (it != cache.end()) return it->second;
+      auto it = cache_->find({level, index});
+      if (it != cache_->end()) return it->second;
     }
     auto hash = Read(level, index);
-    if (hash.ok() && level >= kCachedLevel && cache.size() < kCacheCap) {
-      cache.emplace(std::make_pair(level, index), *hash);  // complete nodes never change
+    if (hash.ok() && level >= kCachedLevel && cache_->size() < kCacheCap) {
+      cache_->emplace(std::make_pair(level, index), *hash);  // complete nodes never change
     }
     return hash;
   }
 
  private:
-  absl::StatusOr<std::string> Read(uint64_t level, uint64_t index) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    Statement s(db_, store_->CachedLocked(
-                         level == 0 ? "SELECT leaf_hash FROM audit_log WHERE seq = ?"
-                                    : "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?"));
+  absl::StatusOr<std::string> Read(uint64_t level, uint64_t index) {
+    Statement s(db_, Prepared(db_, *statements_,
+                              level == 0 ? "SELECT leaf_hash FROM audit_log WHERE seq = ?"
+                                         : "SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?"));
     if (auto st = s.status("read tree"); !st.ok()) return st;
     if (level == 0) {
       s.Bind(1, static_cast<int64_t>(index));
@@ -282,8 +297,9 @@ class SqliteStore::Subtrees final : public transparency::SubtreeSource {
     return SqliteError(db_, rc, "read tree");
   }
 
-  SqliteStore* store_;
   sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*>* statements_;
+  NodeCache* cache_;
 };
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
@@ -360,7 +376,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
                        c.Int(1) - 1, "); run `safeshare audit verify` on a copy"));
     }
   }
-  Subtrees source(store.get());
+  Subtrees source(store->db_, &store->statements_, &store->node_cache_);
   auto frontier = transparency::Frontier::Load(source, size);
   if (!frontier.ok()) return frontier.status();
   store->frontier_ = std::move(*frontier);
@@ -372,6 +388,26 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     }
     sqlite3_busy_timeout(store->read_db_, 5000);
   }
+  store->committed_size_.store(size);
+  store->path_ = path;
+  store->completions_ = std::make_unique<CompletionExecutor>();
+  // Checkpoints leave the commit path: the writer only signals when the WAL
+  // has grown (SQLite's own auto-checkpoint would run inside a COMMIT).
+  {
+    // (mu_ is held: Open owns the writer throughout.)
+    sqlite3_wal_hook(
+        store->db_,
+        +[](void* arg, sqlite3*, const char*, int pages) -> int {
+          auto* s = static_cast<SqliteStore*>(arg);
+          if (pages >= 1000) {
+            absl::MutexLock lock(&s->checkpoint_mu_);
+            s->checkpoint_wanted_ = true;
+          }
+          return SQLITE_OK;
+        },
+        store.get());
+  }
+  store->checkpointer_ = std::thread([s = store.get()] { s->CheckpointerLoop(); });
   store->committer_ = std::thread([s = store.get()] { s->CommitterLoop(); });
   return store;
 }
@@ -382,8 +418,15 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   if (committer_.joinable()) committer_.join();
+  completions_.reset();  // every callback has run; they may read the store
+  {
+    absl::MutexLock lock(&checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  if (checkpointer_.joinable()) checkpointer_.join();
   {
     absl::MutexLock read_lock(&read_mu_);
+    for (auto& [sql, stmt] : read_statements_) sqlite3_finalize(stmt);
     sqlite3_close_v2(read_db_);
   }
   absl::MutexLock lock(&mu_);
@@ -521,15 +564,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::MarkDeliveredTx(
 }
 
 sqlite3_stmt* SqliteStore::CachedLocked(const std::string& sql) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) return it->second;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-      SQLITE_OK) {
-    return nullptr;
-  }
-  statements_.emplace(sql, stmt);
-  return stmt;
+  return Prepared(db_, statements_, sql);
 }
 
 // ---- Group commit ----
@@ -622,14 +657,14 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
   {
     absl::MutexLock lock(&mu_);
     const transparency::Frontier before_batch = frontier_;
-    int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    int rc = StepCachedLocked("BEGIN IMMEDIATE");
     if (rc != SQLITE_OK) {
       commit_status = SqliteError(db_, rc, "begin transaction");
     } else {
       Transaction tx(this);
       for (size_t i = 0; i < batch.size(); ++i) {
         const transparency::Frontier before_job = frontier_;
-        if (int src = sqlite3_exec(db_, "SAVEPOINT job", nullptr, nullptr, nullptr);
+        if (int src = StepCachedLocked("SAVEPOINT job");
             src != SQLITE_OK) {
           commit_status = SqliteError(db_, src, "savepoint");
           break;
@@ -646,11 +681,11 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
         }
         int src;
         if (results[i].ok()) {
-          src = sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+          src = StepCachedLocked("RELEASE job");
         } else {
           // This job alone is undone; the rest of the batch goes ahead.
-          src = sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
-          if (src == SQLITE_OK) src = sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+          src = StepCachedLocked("ROLLBACK TO job");
+          if (src == SQLITE_OK) src = StepCachedLocked("RELEASE job");
           frontier_ = before_job;
         }
         if (src != SQLITE_OK) {
@@ -680,9 +715,10 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
         }
       }
       if (commit_status.ok()) {
-        rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+        rc = StepCachedLocked("COMMIT");
         if (rc != SQLITE_OK) commit_status = SqliteError(db_, rc, "commit");
       }
+      if (commit_status.ok()) committed_size_.store(frontier_.size());
       if (!commit_status.ok()) {
         if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         frontier_ = before_batch;
@@ -699,9 +735,55 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
       if (latest.ok()) info.checkpoint_note = latest->checkpoint_note;
     }
   }
+  // Receipts, proofs and replies are finished off this thread.
+  auto shared_info = std::make_shared<const CommitInfo>(std::move(info));
   for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done(commit_status.ok() ? results[i] : commit_status, info);
+    completions_->Post([done = std::move(batch[i].done),
+                        st = commit_status.ok() ? results[i] : commit_status,
+                        shared_info] { done(st, *shared_info); });
   }
+}
+
+void SqliteStore::CheckpointerLoop() {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    LogEvent("error", "store.checkpointer_failed", {{"detail", "cannot open the database"}});
+    sqlite3_close_v2(db);
+    return;
+  }
+  sqlite3_busy_timeout(db, 1000);
+  (void)sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+  for (;;) {
+    {
+      absl::MutexLock lock(&checkpoint_mu_);
+      // Also every few seconds, so a quiet gateway's WAL is folded back too.
+      checkpoint_mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                return s->checkpoint_wanted_ || s->checkpoint_stop_;
+              },
+              this),
+          absl::Seconds(5));
+      if (checkpoint_stop_) break;
+      checkpoint_wanted_ = false;
+    }
+    // PASSIVE: copies what no reader still needs, never blocks the writer.
+    int log = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      LogEvent("warn", "store.checkpoint_failed", {{"detail", sqlite3_errmsg(db)}});
+    }
+  }
+  sqlite3_close_v2(db);
+}
+
+int SqliteStore::StepCachedLocked(const char* sql) {
+  sqlite3_stmt* stmt = CachedLocked(sql);
+  if (stmt == nullptr) return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
 absl::Status SqliteStore::Exec(const char* sql) {
@@ -1228,16 +1310,18 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::Checkpoints() {
   return out;
 }
 
+// On the read connection: receipts' proofs never wait for a batch to commit.
 absl::StatusOr<std::vector<std::string>> SqliteStore::InclusionProof(uint64_t leaf_index,
                                                                      uint64_t tree_size) {
-  absl::MutexLock lock(&mu_);
-  if (tree_size > frontier_.size()) {
+  const uint64_t committed = committed_size_.load();
+  if (tree_size > committed) {
     return absl::OutOfRangeError(
-        absl::StrCat("the audit log has ", frontier_.size(), " records, not ", tree_size));
+        absl::StrCat("the audit log has ", committed, " records, not ", tree_size));
   }
-  Subtrees source(this);
+  absl::MutexLock lock(&read_mu_);
+  Subtrees source(read_db_, &read_statements_, &read_node_cache_);
   // One read transaction for all the lookups, not one each.
-  ReadTransaction read(db_);
+  ReadTransaction read(read_db_);
   return transparency::InclusionProof(source, leaf_index, tree_size);
 }
 
@@ -1248,7 +1332,7 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t 
     return absl::OutOfRangeError(
         absl::StrCat("the audit log has ", frontier_.size(), " records, not ", second_size));
   }
-  Subtrees source(this);
+  Subtrees source(db_, &statements_, &node_cache_);
   ReadTransaction read(db_);
   return transparency::ConsistencyProof(source, first_size, second_size);
 }

@@ -7,8 +7,11 @@
 #include <string>
 #include <thread>
 
+#include <atomic>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/store/completion_executor.h"
 #include "gateway/store/store.h"
 #include "transparency/merkle.h"
 
@@ -70,6 +73,12 @@ class SqliteStore final : public Store {
   void RunBatch(std::deque<Job>& batch);
 
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Steps a cached statement without results (BEGIN, SAVEPOINT, COMMIT...):
+  // SQLITE_OK or the error code.
+  int StepCachedLocked(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The WAL is checkpointed here, on a connection of its own, when it grows,
+  // never inside a commit.
+  void CheckpointerLoop();
   // A prepared statement kept for the connection's life (re-preparing was
   // half the cost of a tree read); null if it does not prepare.
   sqlite3_stmt* CachedLocked(const std::string& sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -136,6 +145,19 @@ class SqliteStore final : public Store {
   // committer holds the write connection through a batch and its fsync.
   absl::Mutex read_mu_;
   sqlite3* read_db_ ABSL_GUARDED_BY(read_mu_) = nullptr;
+  std::map<std::string, sqlite3_stmt*> read_statements_ ABSL_GUARDED_BY(read_mu_);
+  std::map<std::pair<uint64_t, uint64_t>, std::string> read_node_cache_
+      ABSL_GUARDED_BY(read_mu_);
+  // The audit log's size as last committed: what proofs may be asked about.
+  std::atomic<uint64_t> committed_size_{0};
+
+  std::unique_ptr<CompletionExecutor> completions_;
+
+  std::string path_;
+  absl::Mutex checkpoint_mu_;
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool checkpoint_stop_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  std::thread checkpointer_;
 
   absl::Mutex queue_mu_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
