@@ -1294,19 +1294,34 @@ absl::StatusOr<CommitInfo> SqliteStore::LatestCheckpointLocked() {
   return info;
 }
 
+// Audit reads use the read connection: they never wait for a batch.
 absl::StatusOr<CommitInfo> SqliteStore::LatestCheckpoint() {
-  absl::MutexLock lock(&mu_);
-  return LatestCheckpointLocked();
+  absl::MutexLock lock(&read_mu_);
+  CommitInfo info;
+  Statement s(read_db_, Prepared(read_db_, read_statements_,
+                                 "SELECT tree_size, root_hash, note FROM audit_checkpoints "
+                                 "ORDER BY tree_size DESC LIMIT 1"));
+  if (auto st = s.status("read checkpoint"); !st.ok()) return st;
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) {
+    info.root_hash = transparency::EmptyRootHash();
+    return info;
+  }
+  if (rc != SQLITE_ROW) return SqliteError(read_db_, rc, "read checkpoint");
+  info.tree_size = static_cast<uint64_t>(s.Int(0));
+  info.root_hash = s.Text(1);
+  info.checkpoint_note = s.Text(2);
+  return info;
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::Checkpoints() {
-  absl::MutexLock lock(&mu_);
-  Statement s(db_, "SELECT note FROM audit_checkpoints ORDER BY tree_size");
+  absl::MutexLock lock(&read_mu_);
+  Statement s(read_db_, "SELECT note FROM audit_checkpoints ORDER BY tree_size");
   if (auto st = s.status("read checkpoints"); !st.ok()) return st;
   std::vector<std::string> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back(s.Text(0));
-  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "read checkpoints");
+  if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "read checkpoints");
   return out;
 }
 
@@ -1327,26 +1342,28 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::InclusionProof(uint64_t le
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t first_size,
                                                                        uint64_t second_size) {
-  absl::MutexLock lock(&mu_);
-  if (second_size > frontier_.size()) {
+  const uint64_t committed = committed_size_.load();
+  if (second_size > committed) {
     return absl::OutOfRangeError(
-        absl::StrCat("the audit log has ", frontier_.size(), " records, not ", second_size));
+        absl::StrCat("the audit log has ", committed, " records, not ", second_size));
   }
-  Subtrees source(db_, &statements_, &node_cache_);
-  ReadTransaction read(db_);
+  absl::MutexLock lock(&read_mu_);
+  Subtrees source(read_db_, &read_statements_, &read_node_cache_);
+  ReadTransaction read(read_db_);
   return transparency::ConsistencyProof(source, first_size, second_size);
 }
 
 absl::StatusOr<AuditLeaf> SqliteStore::GetAuditLeaf(uint64_t leaf_index) {
-  absl::MutexLock lock(&mu_);
-  Statement s(db_, CachedLocked("SELECT record, leaf_hash FROM audit_log WHERE seq = ?"));
+  absl::MutexLock lock(&read_mu_);
+  Statement s(read_db_, Prepared(read_db_, read_statements_,
+                                 "SELECT record, leaf_hash FROM audit_log WHERE seq = ?"));
   if (auto st = s.status("read audit record"); !st.ok()) return st;
   s.Bind(1, static_cast<int64_t>(leaf_index));
   int rc = s.Step();
   if (rc == SQLITE_DONE) {
     return absl::NotFoundError(absl::StrCat("no audit record ", leaf_index));
   }
-  if (rc != SQLITE_ROW) return SqliteError(db_, rc, "read audit record");
+  if (rc != SQLITE_ROW) return SqliteError(read_db_, rc, "read audit record");
   return AuditLeaf{leaf_index, s.Text(0), s.Text(1)};
 }
 
@@ -1354,7 +1371,8 @@ absl::Status SqliteStore::ScanAudit(const AuditFilter& f, uint64_t start, size_t
                                     const std::function<bool(const AuditLeaf&)>& visit) {
   std::vector<std::string> where = {"seq >= ?"};
   std::vector<std::function<void(Statement&, int)>> binds;
-  binds.push_back([start](Statement& s, int i) { s.Bind(i, static_cast<int64_t>(start)); });
+  uint64_t next = start;  // the chunk's first index, bound per chunk
+  binds.push_back([&next](Statement& s, int i) { s.Bind(i, static_cast<int64_t>(next)); });
   auto text = [&](const char* clause, std::string v) {
     where.push_back(clause);
     binds.push_back([v](Statement& s, int i) { s.Bind(i, v); });
@@ -1389,21 +1407,33 @@ absl::Status SqliteStore::ScanAudit(const AuditFilter& f, uint64_t start, size_t
   if (f.decision != 0) num("decision = ?", f.decision);
   if (!f.failed_check.empty()) text("flagged_checks LIKE ?", absl::StrCat("%,", f.failed_check, ",%"));
   if (!f.subject_reference.empty()) text("subject_reference = ?", f.subject_reference);
-  std::string sql = absl::StrCat("SELECT seq, record, leaf_hash FROM audit_log WHERE ",
-                                 absl::StrJoin(where, " AND "), " ORDER BY seq");
-  if (limit > 0) absl::StrAppend(&sql, " LIMIT ", limit);
-
-  absl::MutexLock lock(&mu_);
-  Statement s(db_, sql.c_str());
-  if (auto st = s.status("query audit log"); !st.ok()) return st;
-  for (size_t i = 0; i < binds.size(); ++i) binds[i](s, static_cast<int>(i + 1));
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    if (!visit(AuditLeaf{static_cast<uint64_t>(s.Int(0)), s.Text(1), s.Text(2)})) {
-      return absl::OkStatus();
+  // In chunks on the read connection, visiting outside its lock: a long
+  // export never holds up commits or other readers while the caller streams.
+  constexpr size_t kChunk = 1000;
+  const std::string sql = absl::StrCat("SELECT seq, record, leaf_hash FROM audit_log WHERE ",
+                                       absl::StrJoin(where, " AND "), " ORDER BY seq LIMIT ",
+                                       kChunk);
+  size_t seen = 0;
+  for (;;) {
+    std::vector<AuditLeaf> chunk;
+    {
+      absl::MutexLock lock(&read_mu_);
+      Statement s(read_db_, Prepared(read_db_, read_statements_, sql));
+      if (auto st = s.status("query audit log"); !st.ok()) return st;
+      for (size_t i = 0; i < binds.size(); ++i) binds[i](s, static_cast<int>(i + 1));
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        chunk.push_back(AuditLeaf{static_cast<uint64_t>(s.Int(0)), s.Text(1), s.Text(2)});
+      }
+      if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "query audit log");
     }
+    for (const AuditLeaf& leaf : chunk) {
+      if (!visit(leaf)) return absl::OkStatus();
+      if (limit > 0 && ++seen >= limit) return absl::OkStatus();
+    }
+    if (chunk.size() < kChunk) return absl::OkStatus();
+    next = chunk.back().index + 1;
   }
-  return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, "query audit log");
 }
 
 }  // namespace safeshare::gateway
