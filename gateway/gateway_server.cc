@@ -121,7 +121,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   LogEvent("info", "gateway.started",
            {{"listen", config.listen_address()},
             {"port", absl::StrCat(gw->port_)},
-            {"store", config.store()},
+            {"store", RedactStoreUri(config.store())},
             {"agencies", absl::StrCat(gw->directory_->federation().agencies_size())},
             {"agreements", absl::StrCat(gw->policy_.Current()->isa_count())},
             {"rule_pack", std::string(policy::RulePackName(pack))}});

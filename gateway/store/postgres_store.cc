@@ -321,7 +321,11 @@ void PostgresStore::ListenerLoop() {
     }
     pollfd p{PQsocket(conn), POLLIN, 0};
     if (poll(&p, 1, 200) < 0) continue;
-    if (!PQconsumeInput(conn)) continue;  // broken: reconnect above
+    if (!PQconsumeInput(conn)) {  // broken: reconnect above
+      PQfinish(conn);
+      conn = nullptr;
+      continue;
+    }
     StoreEvents events;
     {
       absl::MutexLock lock(&events_mu_);

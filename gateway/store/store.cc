@@ -117,4 +117,16 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
       "'; use sqlite:///path/to/file.db or postgresql://host/db"));
 }
 
+std::string RedactStoreUri(const std::string& uri) {
+  std::string out = uri.substr(0, uri.find('?'));
+  const size_t scheme = out.find("://");
+  if (scheme == std::string::npos) return out;
+  const size_t start = scheme + 3;
+  const size_t at = out.find('@', start);
+  if (at == std::string::npos || out.find('/', start) < at) return out;
+  const size_t colon = out.find(':', start);
+  if (colon != std::string::npos && colon < at) out.replace(colon, at - colon, ":***");
+  return out;
+}
+
 }  // namespace safeshare::gateway

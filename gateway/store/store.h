@@ -275,6 +275,10 @@ class Store {
 // INVALID_ARGUMENT for an unknown scheme or option.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri);
 
+// `uri` fit for a log line: no password and no query options (which may name
+// credentials).
+std::string RedactStoreUri(const std::string& uri);
+
 }  // namespace safeshare::gateway
 
 #endif  // SAFESHARE_GATEWAY_STORE_STORE_H_

@@ -641,6 +641,15 @@ TEST(PostgresStoreTest, AnUnreachableDatabaseIsUnavailableWithoutEchoingTheUri) 
   EXPECT_EQ(s.status().message().find("secret-pw"), std::string::npos) << s.status();
 }
 
+TEST(RedactStoreUriTest, LogLinesNeverCarryPasswordsOrOptions) {
+  EXPECT_EQ(RedactStoreUri("postgresql://gw:s3cret@db.example:5432/safeshare?sslmode=verify-full"),
+            "postgresql://gw:***@db.example:5432/safeshare");
+  EXPECT_EQ(RedactStoreUri("postgresql://gw@db/safeshare?password=s3cret"),
+            "postgresql://gw@db/safeshare");
+  EXPECT_EQ(RedactStoreUri("sqlite:///var/lib/safeshare/gateway.db"),
+            "sqlite:///var/lib/safeshare/gateway.db");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
