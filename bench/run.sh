@@ -32,6 +32,34 @@
 #     Environment: SAFESHARE_RELEASE_BUILD_DIR [build-release],
 #     SAFESHARE_BUILD_JOBS [nproc], SAFESHARE_SKIP_DEPS=1 skips install-deps.
 #     Everything the run makes is in <build dir>/bench-gateway/.
+#
+#   bash bench/run.sh postgres [options]
+#     Scale-out: Submit throughput with 1, 2 and 3 gateway replicas on one
+#     PostgreSQL on this machine, against one gateway on SQLite. Builds as the
+#     gateway mode does (same environment), creates a fresh development
+#     federation, starts a throwaway PostgreSQL cluster with fsync on
+#     (deploy/postgres/throwaway-cluster.sh --durable; stopped at exit) and,
+#     for each replica count N, a fresh database (CREATE DATABASE bench_N, with
+#     psql from postgresql-client-15, which postgresql-15 pulls in) and N
+#     safeshare-gateway processes on it, each with its own port and runtime
+#     directory. The load generator spreads the sending agencies over the
+#     replicas (agency i on replica i % N, as agents pinned by a layer-4 load
+#     balancer): first the maximum (closed loop), then latency at half of it
+#     (open loop). During each closed-loop window it samples from /proc the
+#     CPU of the replicas, PostgreSQL's backends and background processes, the
+#     load generator and the rest of the machine, and from pg_stat_activity
+#     (10 times a second) what the replicas' backends wait on and run; the
+#     maximum's samples go in the report, with the audit log's final size.
+#     Prints the tables and appends a dated section to bench/RESULTS.md, with
+#     a line for the bottleneck note to fill in.
+#     Options (defaults in brackets):
+#       --warmup S [5]  --duration S [20]  --agencies N [8]
+#       --in-flight "N ..." ["64 256"]  closed-loop settings tried per scenario
+#       --replicas "N ..." ["1 2 3"]  --size BYTES [2048]  payload
+#       --no-sqlite       skip the single SQLite gateway for comparison
+#       --no-append       print the results, leave bench/RESULTS.md alone
+#     Everything the run makes is in <build dir>/bench-postgres/ (the cluster's
+#     log is copied to postgres.log there before the cluster is removed).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -41,7 +69,7 @@ cpu() {
 }
 machine() { echo "$(nproc) cores, $(cpu), $(g++ --version | head -1)"; }
 
-if [ "${1:-}" != gateway ]; then
+if [ "${1:-}" != gateway ] && [ "${1:-}" != postgres ]; then
   BUILD="${SAFESHARE_BUILD_DIR:-$ROOT/build}"
   bash "$ROOT/deploy/install-deps.sh"
   bash "$ROOT/deploy/build.sh"
@@ -56,24 +84,30 @@ if [ "${1:-}" != gateway ]; then
   exit 0
 fi
 
-# ---- bash bench/run.sh gateway ---------------------------------------------
+# ---- bash bench/run.sh gateway | postgres ----------------------------------
+MODE="$1"
 shift
 WARMUP=5 DURATION=20 IN_FLIGHT="16 64 256" AGENCIES=8 SUBSCRIBERS=5 SIZES="2048 65536"
 RSS=300 RSS_INTERVAL=5 RSS_ONLY=0 PERF=0 APPEND=1
+REPLICAS="1 2 3" SIZE=2048 SQLITE=1
+[ "$MODE" = postgres ] && IN_FLIGHT="64 256"
 while [ $# -gt 0 ]; do
-  case "$1" in
-    --warmup) WARMUP="$2"; shift 2 ;;
-    --duration) DURATION="$2"; shift 2 ;;
-    --in-flight) IN_FLIGHT="$2"; shift 2 ;;
-    --agencies) AGENCIES="$2"; shift 2 ;;
-    --subscribers) SUBSCRIBERS="$2"; shift 2 ;;
-    --sizes) SIZES="$2"; shift 2 ;;
-    --rss) RSS="$2"; shift 2 ;;
-    --rss-interval) RSS_INTERVAL="$2"; shift 2 ;;
-    --rss-only) RSS_ONLY=1; shift ;;
-    --perf) PERF="$2"; shift 2 ;;
-    --no-append) APPEND=0; shift ;;
-    *) echo "bench/run.sh gateway: unknown option $1 (see the top of bench/run.sh)" >&2; exit 2 ;;
+  case "$MODE $1" in
+    *" --warmup") WARMUP="$2"; shift 2 ;;
+    *" --duration") DURATION="$2"; shift 2 ;;
+    *" --in-flight") IN_FLIGHT="$2"; shift 2 ;;
+    *" --agencies") AGENCIES="$2"; shift 2 ;;
+    *" --no-append") APPEND=0; shift ;;
+    "gateway --subscribers") SUBSCRIBERS="$2"; shift 2 ;;
+    "gateway --sizes") SIZES="$2"; shift 2 ;;
+    "gateway --rss") RSS="$2"; shift 2 ;;
+    "gateway --rss-interval") RSS_INTERVAL="$2"; shift 2 ;;
+    "gateway --rss-only") RSS_ONLY=1; shift ;;
+    "gateway --perf") PERF="$2"; shift 2 ;;
+    "postgres --replicas") REPLICAS="$2"; shift 2 ;;
+    "postgres --size") SIZE="$2"; shift 2 ;;
+    "postgres --no-sqlite") SQLITE=0; shift ;;
+    *) echo "bench/run.sh $MODE: unknown option $1 (see the top of bench/run.sh)" >&2; exit 2 ;;
   esac
 done
 
@@ -87,19 +121,24 @@ GATEWAY="$BUILD/gateway/safeshare-gateway"
 ECHO="$BUILD/bench/echo-server/safeshare_echo_server"
 LOADGEN="$BUILD/bench/loadgen/safeshare_loadgen"
 
-WORK="$BUILD/bench-gateway"
+WORK="$BUILD/bench-$MODE"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 RESULTS="$WORK/results.jsonl"
 "$SAFESHARE" pki init --dir "$WORK/federation" \
   --federation_template "$ROOT/deploy/dev-federation.textproto" >/dev/null
 
-ECHO_PID="" GW_PID="" PERF_PID=""
+ECHO_PID="" GW_PID="" PERF_PID="" LG_PID="" WATCH_PID="" PG_DIR="" PG_DB="" ADMIN_URI=""
+GW_PIDS=() GW_PORTS=()
 cleanup() {
-  for pid in $PERF_PID $GW_PID $ECHO_PID; do
+  for pid in $WATCH_PID $LG_PID $PERF_PID "${GW_PIDS[@]}" $ECHO_PID; do
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  if [ -n "$PG_DIR" ]; then
+    cp "$PG_DIR/postgres.log" "$WORK/postgres.log" 2>/dev/null || true
+    bash "$ROOT/deploy/postgres/throwaway-cluster.sh" stop "$PG_DIR" || true
+  fi
 }
 trap cleanup EXIT
 
@@ -122,43 +161,248 @@ start_echo() {
   ECHO_PORT="$(wait_port "$WORK/echo.port" "$ECHO_PID" "$WORK/echo.log")"
 }
 
-# start_gateway NAME: a gateway on a fresh database in $WORK/NAME.
+# start_gateway NAME [STORE]: a gateway in $WORK/NAME (its runtime directory),
+# on a fresh SQLite database there unless given a STORE URI. GW_PID and GW_PORT
+# are the newest one's; GW_PIDS and GW_PORTS list every running one.
 start_gateway() {
-  local dir="$WORK/$1"
+  local dir="$WORK/$1" store="${2:-}"
   mkdir -p "$dir"
+  [ -n "$store" ] || store="sqlite://$dir/gateway.db"
   "$GATEWAY" --listen 127.0.0.1:0 \
     --ca "$WORK/federation/gateway/ca.pem" --cert "$WORK/federation/gateway/cert.pem" \
-    --key "$WORK/federation/gateway/key.pem" --store "sqlite://$dir/gateway.db" \
+    --key "$WORK/federation/gateway/key.pem" --store "$store" \
     --federation "$WORK/federation/federation.textproto" --isa_dir "$ROOT/deploy/isa" \
     --audit_key "$WORK/federation/gateway/audit-signing.pem" --rule_pack 2024 \
-    --port_file "$dir/port" 2>"$dir/gateway.log" &
+    --runtime_dir "$dir" --port_file "$dir/port" 2>"$dir/gateway.log" &
   GW_PID=$!
+  GW_PIDS+=("$GW_PID")
   GW_PORT="$(wait_port "$dir/port" "$GW_PID" "$dir/gateway.log")"
+  GW_PORTS+=("$GW_PORT")
 }
 
+# stop_gateway: stops every running gateway.
 stop_gateway() {
-  kill -TERM "$GW_PID"
-  wait "$GW_PID" || true
-  GW_PID=""
+  local pid
+  for pid in "${GW_PIDS[@]}"; do kill -TERM "$pid"; done
+  for pid in "${GW_PIDS[@]}"; do wait "$pid" || true; done
+  GW_PID="" GW_PIDS=() GW_PORTS=()
 }
 
-# measure LABEL TARGET PORT ARGS...: one load generator run; its JSON line
-# goes to $RESULTS and $LAST.
+# measure LABEL TARGET PORTS ARGS...: one load generator run against the
+# servers on PORTS (comma-separated; agency i uses the i % n-th); its JSON line
+# goes to $RESULTS and $LAST. With SAMPLE=1 it also samples the measured
+# window (sample_window): LAST_CPU, LAST_WAITS and LAST_STATEMENTS.
+SAMPLE=0 SAMPLE_MAX=0
 measure() {
-  local label="$1" target="$2" port="$3"
+  local label="$1" target="$2" ports="$3"
   shift 3
   echo
-  local out
-  out="$("$LOADGEN" --target "$target" --address "localhost:$port" \
-    --federation "$WORK/federation" --examples_dir "$ROOT/deploy/examples" \
-    --agencies "$AGENCIES" --warmup "$WARMUP" --duration "$DURATION" \
-    --label "$label" --json_out "$RESULTS" "$@")" || {
+  local out rc=0 addresses
+  addresses="$(sed 's/[^,][^,]*/localhost:&/g' <<<"$ports")"
+  local cmd=("$LOADGEN" --target "$target" --address "$addresses"
+    --federation "$WORK/federation" --examples_dir "$ROOT/deploy/examples"
+    --agencies "$AGENCIES" --warmup "$WARMUP" --duration "$DURATION"
+    --label "$label" --json_out "$RESULTS" "$@")
+  if [ "$SAMPLE" = 1 ]; then
+    rm -f "$WORK/measuring"
+    "${cmd[@]}" --measure_start_file "$WORK/measuring" >"$WORK/loadgen.out" &
+    LG_PID=$!
+    sample_window "$LG_PID" "$WORK/measuring"
+    wait "$LG_PID" || rc=$?
+    LG_PID=""
+    out="$(cat "$WORK/loadgen.out")"
+  else
+    out="$("${cmd[@]}")" || rc=$?
+  fi
+  if [ "$rc" != 0 ]; then
     echo "$out"
     echo "load generator failed in $label" >&2
     return 1
-  }
+  fi
   echo "$out"
   LAST="$(tail -1 <<<"$out")"
+}
+
+# proc_jiffies GROUP STAT_FILE...: "GROUP ID JIFFIES" (user + system) for each
+# process or thread.
+proc_jiffies() {
+  local group="$1"
+  shift
+  [ $# -gt 0 ] || return 0
+  # The command name in parentheses may hold spaces: fields count after it.
+  awk -v g="$group" '{ line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+    id = FILENAME; sub(/\/stat$/, "", id); sub(/.*\//, "", id); print g, id, f[12] + f[13] }' \
+    "$@" 2>/dev/null || true
+}
+
+# cpu_snapshot: the machine's CPU counters and those of each process group
+# the benchmark runs: the gateways (and their threads), the load generator,
+# PostgreSQL's backends serving the benchmark database and the rest of the
+# cluster (postmaster, WAL writer, checkpointer, ...).
+cpu_snapshot() {
+  awk '{ print "machine uptime", $1 }' /proc/uptime
+  awk '/^cpu / { print "machine busy", $2 + $3 + $4 + $7 + $8 + $9
+    print "machine idle", $5 + $6 }' /proc/stat
+  local i pid title
+  for i in "${!GW_PIDS[@]}"; do
+    proc_jiffies "replica-$i" "/proc/${GW_PIDS[$i]}/stat"
+    proc_jiffies "thread-$i" /proc/"${GW_PIDS[$i]}"/task/*/stat
+  done
+  [ -z "$LG_PID" ] || proc_jiffies loadgen "/proc/$LG_PID/stat"
+  [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+  local postmaster
+  postmaster="$(head -1 "$PG_DIR/data/postmaster.pid")"
+  proc_jiffies pg-background "/proc/$postmaster/stat"
+  for pid in $(ps -o pid= --ppid "$postmaster"); do
+    title="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    # Backends are titled "postgres: USER DATABASE HOST(PORT) STATE"; the
+    # sampler's own backend (database postgres) is left to "other".
+    if [[ "$title" == *" 127.0.0.1("* ]]; then
+      [ -z "$PG_DB" ] || [[ "$title" != *" $PG_DB 127.0.0.1("* ]] ||
+        proc_jiffies pg-backends "/proc/$pid/stat"
+    else
+      proc_jiffies pg-background "/proc/$pid/stat"
+    fi
+  done
+}
+
+# cpu_summary BEFORE AFTER [ROLES]: key=value percentages of one core over the
+# interval: replicas (sum), replica_each (r0+r1...), thread_max (each
+# replica's busiest thread), pg_backends (with ROLES, "PID ROLE" lines, split
+# into pg_writers, pg_readers and pg_listeners), pg_backend_max (the busiest),
+# pg_background, loadgen, machine (all busy), other (busy outside these), idle.
+cpu_summary() {
+  awk -v cores="$(nproc)" -v hz="$(getconf CLK_TCK)" -v roles="${3:-}" '
+    BEGIN {
+      while (roles != "" && (getline line < roles) > 0) { split(line, f, " "); role[f[1]] = f[2] }
+    }
+    FNR == NR { before[$1 " " $2] = $3; next }
+    # A process started in between counts from zero; one gone is lost.
+    { key = $1 " " $2; d = $3 - (key in before ? before[key] : 0) }
+    $1 == "machine" { m[$2] = d; next }
+    $1 ~ /^thread-/ { i = substr($1, 8); if (d > tmax[i]) tmax[i] = d; next }
+    $1 == "pg-backends" { if (d > bmax) bmax = d; by_role[$2 in role ? role[$2] : "other"] += d }
+    { sum[$1] += d }
+    function pct(j) { return 100 * j / (hz * m["uptime"]) }
+    END {
+      if (m["uptime"] <= 0) exit
+      machine = 100 * cores * m["busy"] / (m["busy"] + m["idle"])
+      replicas = 0; each = ""; threads = ""
+      for (i = 0; ("replica-" i) in sum; i++) {
+        replicas += sum["replica-" i]
+        each = each (i ? "+" : "") sprintf("%.0f", pct(sum["replica-" i]))
+        threads = threads (i ? "+" : "") sprintf("%.0f", pct(tmax[i]))
+      }
+      known = pct(replicas + sum["pg-backends"] + sum["pg-background"] + sum["loadgen"])
+      printf "secs=%.1f replicas=%.0f replica_each=%s thread_max=%s pg_backends=%.0f", \
+        m["uptime"], pct(replicas), each, threads, pct(sum["pg-backends"])
+      printf " pg_writers=%.0f pg_readers=%.0f pg_listeners=%.0f pg_backend_max=%.0f", \
+        pct(by_role["writer"]), pct(by_role["reader"]), pct(by_role["listener"]), pct(bmax)
+      printf " pg_background=%.0f loadgen=%.0f machine=%.0f other=%.0f idle=%.0f\n", \
+        pct(sum["pg-background"]), pct(sum["loadgen"]), machine, \
+        (machine > known ? machine - known : 0), 100 * cores - machine
+    }' "$1" "$2"
+}
+
+# What the benchmark database's backends are doing, as psql \watch samples it:
+# EPOCH PID APPLICATION STATE WAIT_TYPE WAIT_EVENT QUERY (the last one if idle).
+WAITS_SQL="SELECT extract(epoch FROM now()), pid, coalesce(nullif(application_name, ''), '-'),
+  replace(coalesce(state, '-'), ' ', '_'), coalesce(wait_event_type, '-'),
+  coalesce(wait_event, '-'), left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 48)
+  FROM pg_stat_activity WHERE datname = '%s' AND backend_type = 'client backend'"
+
+# backend_roles FILE: "PID ROLE" for each sampled backend. A replica's writer
+# is the connection that takes the lock, writes and holds transactions open;
+# its listener's last statement is LISTEN; the rest read.
+backend_roles() {
+  awk '
+    NF < 7 { next }  # \watch separates samples with blank lines
+    { q = $7; for (i = 8; i <= NF; i++) q = q " " $i; seen[$2] = 1 }
+    $4 == "idle_in_transaction" ||
+      q ~ /^(BEGIN|COMMIT|SAVEPOINT|RELEASE|ROLLBACK|INSERT|UPDATE|DELETE|SELECT pg_advisory)/ {
+      writer[$2] = 1 }
+    q ~ /^LISTEN/ { listener[$2] = 1 }
+    END { for (p in seen) print p, p in writer ? "writer" : p in listener ? "listener" : "reader" }
+  ' "$1"
+}
+
+# wait_summary FILE ROLES: key=value mean number of backends per sample in
+# each state. Writers: w_lock (waiting for the audit log's advisory lock),
+# w_client (holding it in a transaction, waiting for their replica's next
+# statement), w_run (running a statement), w_wal (WAL write or flush), w_idle,
+# w_other; readers: r_busy, r_idle; and the samples.
+wait_summary() {
+  awk '
+    FNR == NR { role[$1] = $2; next }
+    NF < 7 { next }
+    { if (!($1 in t)) { t[$1] = 1; n++ } }
+    role[$2] == "listener" { next }
+    role[$2] == "reader" { c[$4 == "active" ? "r_busy" : "r_idle"]++; next }
+    $4 == "idle" { c["w_idle"]++; next }
+    $4 == "idle_in_transaction" { c["w_client"]++; next }
+    $4 == "active" && $5 == "Lock" && $6 == "advisory" { c["w_lock"]++; next }
+    $4 == "active" && $5 == "-" { c["w_run"]++; next }
+    $4 == "active" && $6 ~ /^WAL/ { c["w_wal"]++; next }
+    { c["w_other"]++; what[$5 ":" $6]++ }
+    END {
+      if (n == 0) { print "samples=0"; exit }
+      printf "samples=%d", n
+      split("w_lock w_client w_run w_wal w_idle w_other r_busy r_idle", k, " ")
+      for (i = 1; i <= 8; i++) printf " %s=%.2f", k[i], c[k[i]] / n
+      top = ""; for (w in what) if (top == "" || what[w] > what[top]) top = w
+      printf " other_top=%s\n", top == "" ? "-" : top
+    }' "$2" "$1"
+}
+
+# statement_summary FILE ROLES ROLE: the statements that ROLE's backends were
+# most often in while active (running or waiting), as shares of those samples.
+statement_summary() {
+  awk -v want="$3" '
+    FNR == NR { role[$1] = $2; next }
+    NF < 7 || $4 != "active" || role[$2] != want { next }
+    { q = $7; for (i = 8; i <= NF; i++) q = q " " $i; c[q]++; n++ }
+    END {
+      for (k = 0; k < 3 && n > 0; k++) {
+        top = ""; for (q in c) if (top == "" || c[q] > c[top]) top = q
+        if (top == "") break
+        printf "%s`%s…` %.0f%%", k ? ", " : "", top, 100 * c[top] / n
+        delete c[top]
+      }
+      print (n > 0 ? "" : "-")
+    }' "$2" "$1"
+}
+
+# sample_window LOADGEN_PID MARKER: once the load generator touches MARKER,
+# samples the CPU and (on PostgreSQL) the backends' waits for the window.
+LAST_CPU="" LAST_WAITS="" LAST_STATEMENTS=""
+sample_window() {
+  local lg="$1" marker="$2" secs roles=""
+  LAST_CPU="" LAST_WAITS="" LAST_STATEMENTS=""
+  while kill -0 "$lg" 2>/dev/null && [ ! -e "$marker" ]; do sleep 0.1; done
+  kill -0 "$lg" 2>/dev/null || return 0
+  # A little short of the window: the marker is seen up to 0.1 s late, and
+  # the load generator stops sending as the window ends.
+  secs="$(awk -v d="$DURATION" 'BEGIN { s = d - 0.5; if (s < 0.5) s = d * 0.8; print s }')"
+  if [ -n "$PG_DB" ]; then
+    # shellcheck disable=SC2059
+    psql "$ADMIN_URI" -Atq -F ' ' <<<"$(printf "$WAITS_SQL" "$PG_DB") \\watch 0.1" \
+      >"$WORK/waits.txt" 2>"$WORK/waits.err" &
+    WATCH_PID=$!
+  fi
+  cpu_snapshot >"$WORK/cpu.before"
+  sleep "$secs"
+  cpu_snapshot >"$WORK/cpu.after"
+  if [ -n "$WATCH_PID" ]; then
+    kill -TERM "$WATCH_PID" 2>/dev/null || true
+    wait "$WATCH_PID" 2>/dev/null || true
+    WATCH_PID=""
+    roles="$WORK/roles.txt"
+    backend_roles "$WORK/waits.txt" >"$roles"
+    LAST_WAITS="$(wait_summary "$WORK/waits.txt" "$roles")"
+    LAST_STATEMENTS="writers: $(statement_summary "$WORK/waits.txt" "$roles" writer);"
+    LAST_STATEMENTS+=" readers: $(statement_summary "$WORK/waits.txt" "$roles" reader)"
+  fi
+  LAST_CPU="$(cpu_summary "$WORK/cpu.before" "$WORK/cpu.after" "$roles")"
 }
 
 # jget KEY JSON: a number from a flat JSON line.
@@ -171,23 +415,34 @@ kib() { awk -v b="$1" 'BEGIN { printf "%g KiB", b / 1024 }'; }
 ROWS=()
 declare -A MAX
 # find_max NAME TARGET PORT ARGS...: the best closed loop over $IN_FLIGHT, in
-# MAX_JSON and MAX[NAME].
-declare -A BEST_IN_FLIGHT
+# MAX_JSON and MAX[NAME] (with SAMPLE_MAX=1 that run's samples in MAX_CPU,
+# MAX_WAITS and MAX_STATEMENTS).
+declare -A BEST_IN_FLIGHT MAX_CPU MAX_WAITS MAX_STATEMENTS
 find_max() {
   local name="$1" target="$2" port="$3" k best=0
   shift 3
   MAX_JSON=""
   for k in $IN_FLIGHT; do
+    SAMPLE="$SAMPLE_MAX"
     measure "$name max, $k in flight" "$target" "$port" --in_flight "$k" --fail_on_error "$@"
+    SAMPLE=0
+    if [ "$SAMPLE_MAX" = 1 ]; then
+      echo "cpu: $LAST_CPU"
+      [ -z "$LAST_WAITS" ] || echo "backends: $LAST_WAITS; running: $LAST_STATEMENTS"
+    fi
     if awk -v a="$(jget throughput_per_s "$LAST")" -v b="$best" 'BEGIN { exit !(a > b) }'; then
       MAX_JSON="$LAST"
       best="$(jget throughput_per_s "$LAST")"
       BEST_IN_FLIGHT["$name"]="$k"
+      MAX_CPU["$name"]="$LAST_CPU"
+      MAX_WAITS["$name"]="$LAST_WAITS"
+      MAX_STATEMENTS["$name"]="$LAST_STATEMENTS"
     fi
   done
   MAX["$name"]="$best"
 }
 
+declare -A HALF_JSON MAX_JSONS
 scenario() {
   local name="$1" target="$2" port="$3"
   shift 3
@@ -200,6 +455,8 @@ scenario() {
   if [ -n "$(jget delivery_p99_ms "$j")" ]; then
     delivery="$(jget delivery_p50_ms "$j") / $(jget delivery_p99_ms "$j")"
   fi
+  HALF_JSON["$name"]="$j"
+  MAX_JSONS["$name"]="$max_json"
   ROWS+=("| $name | $(jget request_bytes "$max_json") | $max | $(jget in_flight "$max_json") | $(jget p50_ms "$max_json") / $(jget p99_ms "$max_json") | $(jget throughput_per_s "$j") | $(jget p50_ms "$j") | $(jget p90_ms "$j") | $(jget p99_ms "$j") | $(jget p999_ms "$j") | $(jget max_ms "$j") | $delivery | $(( $(jget errors "$max_json") + $(jget errors "$j") )) |")
 }
 
@@ -261,6 +518,190 @@ perf_run() {
   cat "$WORK/perf.dso.txt"
 }
 
+# versions [PACKAGE...]: installed versions of the build's libraries (and more).
+versions() {
+  local out=() p
+  for p in libgrpc++-dev libprotobuf-dev libssl-dev libsqlite3-dev "$@"; do
+    out+=("$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo '?')")
+  done
+  local IFS=,
+  echo "${out[*]}" | sed 's/,/, /g'
+}
+
+# ---- bash bench/run.sh postgres ----------------------------------------------
+# kv KEY LINE: a value from a key=value line.
+kv() { sed -n "s/\(^\|.* \)$1=\([^ ]*\).*/\2/p" <<<"$2"; }
+# spread N: how many of the sending agencies each of N replicas serves.
+spread() {
+  local n="$1" i out=()
+  for ((i = 0; i < n; i++)); do out+=("$(((AGENCIES - i + n - 1) / n))"); done
+  local IFS=/
+  echo "${out[*]}"
+}
+# source_state: the commit measured, and what was uncommitted outside bench/.
+source_state() {
+  local head dirty
+  head="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  dirty="$(git -C "$ROOT" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null |
+    awk '$2 !~ /^bench\// { print $2 }' | paste -sd, - | sed 's/,/, /g')"
+  echo "commit $head${dirty:+, with uncommitted changes to $dirty}"
+}
+
+# log_check URI: the audit log's size, and how long the size check the reader
+# makes before each receipt's proof (PostgresStore::ReadTreeSize) takes on it
+# (EXPLAIN ANALYZE, the best of three), in ms.
+log_check() {
+  local size i
+  size="$(psql "$1" -Atc 'SELECT count(*) FROM audit_log')"
+  echo "$size $(for i in 1 2 3; do
+    psql "$1" -Atc 'EXPLAIN ANALYZE SELECT COUNT(*)::int8, COALESCE(MAX(seq) + 1, 0)::int8
+      FROM audit_log' | sed -n 's/^Execution Time: \(.*\) ms$/\1/p'
+  done | sort -g | head -1)"
+}
+
+declare -A LOG_CHECK
+postgres_main() {
+  command -v psql >/dev/null || {
+    echo "bench/run.sh postgres: needs psql (postgresql-client-15; postgresql-15 pulls it in)" >&2
+    exit 1
+  }
+  echo "# machine: $(machine)"
+  LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+  SOURCE="$(source_state)"
+  SAMPLE_MAX=1
+  PG_DIR="$WORK/pg"
+  ADMIN_URI="$(bash "$ROOT/deploy/postgres/throwaway-cluster.sh" start "$PG_DIR" --durable)"
+  PG_VERSION="$(psql "$ADMIN_URI" -Atc 'SHOW server_version')"
+  PG_SETTINGS="$(psql "$ADMIN_URI" -Atc "SELECT string_agg(name || ' ' || current_setting(name),
+    ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit',
+    'wal_sync_method', 'full_page_writes', 'shared_buffers', 'commit_delay', 'max_wal_size')")"
+  echo "# PostgreSQL $PG_VERSION at $ADMIN_URI: $PG_SETTINGS"
+  local names=() n i name
+  if [ "$SQLITE" = 1 ]; then
+    PG_DB=""
+    name="SQLite, 1 gateway"
+    start_gateway sqlite
+    scenario "$name" gateway "$GW_PORT" --payload_bytes "$SIZE"
+    stop_gateway
+    names+=("$name")
+  fi
+  for n in $REPLICAS; do
+    PG_DB="bench_$n"
+    psql "$ADMIN_URI" -qAt -c "CREATE DATABASE $PG_DB"
+    for ((i = 0; i < n; i++)); do
+      # application_name tells the replicas' connections apart in pg_stat_activity.
+      start_gateway "pg-$n/replica-$i" "${ADMIN_URI%/*}/$PG_DB?application_name=replica-$i"
+    done
+    name="PostgreSQL, $n replica$([ "$n" = 1 ] || echo s)"
+    scenario "$name" gateway "$(IFS=,; echo "${GW_PORTS[*]}")" --payload_bytes "$SIZE"
+    stop_gateway
+    LOG_CHECK["$name"]="$(log_check "${ADMIN_URI%/*}/$PG_DB")"
+    names+=("$name")
+  done
+  PG_DB=""
+
+  echo
+  postgres_report "${names[@]}" | tee "$WORK/report.md"
+  if [ "$APPEND" = 1 ]; then
+    { echo; cat "$WORK/report.md"; } >>"$ROOT/bench/RESULTS.md"
+    echo
+    echo "appended to bench/RESULTS.md"
+  fi
+}
+
+# postgres_report NAME...: the dated section for bench/RESULTS.md.
+postgres_report() {
+  local name n spreads=() base="${MAX["PostgreSQL, 1 replica"]:-}"
+  for n in $REPLICAS; do [ "$n" -le 1 ] || spreads+=("$(spread "$n") with $n"); done
+  local any_json="${MAX_JSONS["$1"]}"
+  local counts
+  counts="$(awk '{ for (i = 1; i <= NF; i++) printf "%s%s", i == 1 ? "" : i == NF ? " and " : ", ", $i }' \
+    <<<"$REPLICAS")"
+  echo "## Scale-out: Submit on $counts gateway replicas on one PostgreSQL (bash bench/run.sh postgres), $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Machine: $(nproc) cores, $(cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(. /etc/os-release && echo "$PRETTY_NAME"); $(g++ --version | head -1)."
+  echo "Versions: $(versions libpq-dev postgresql-15); PostgreSQL server $PG_VERSION."
+  echo "Source: $SOURCE."
+  echo "Load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Settings: Release build (-O3); load generator, replicas and PostgreSQL share the machine's"
+  echo "cores, unpinned; $AGENCIES sending agencies, each on its own mutual-TLS 1.3 channel, agency i on"
+  echo "replica i % N (agencies per replica: $(IFS=';'; echo "${spreads[*]:-one replica only}" | sed 's/;/; /g'));"
+  echo "$SIZE B payload ($(jget request_bytes "$any_json") B request); maximum = the best closed loop of"
+  echo "$IN_FLIGHT calls in flight (in that order, on one database); half = open loop at half that maximum"
+  echo "(latency from each call's scheduled start); warm-up $WARMUP s, measured $DURATION s. PostgreSQL:"
+  echo "a throwaway cluster on this machine's disk (deploy/postgres/throwaway-cluster.sh --durable:"
+  echo "$PG_SETTINGS), a fresh database per replica count, each replica"
+  echo "on loopback TCP without TLS (writer, reader and listener connections). SQLite: one gateway on a"
+  echo "fresh database on the same disk (WAL, durable group commit). Signed checkpoints, the deploy/isa"
+  echo "agreements, 2024 rule pack. Latencies in ms."
+  echo
+  echo "| scenario | max /s | vs 1 PostgreSQL replica | in flight | p50 / p99 at max | half: rate /s | p50 | p90 | p99 | p99.9 | max | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  local mj hj vs
+  for name in "$@"; do
+    mj="${MAX_JSONS["$name"]}" hj="${HALF_JSON["$name"]}"
+    vs="$(awk -v a="${MAX["$name"]}" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }')"
+    echo "| $name | ${MAX["$name"]} | $vs | $(jget in_flight "$mj") | $(jget p50_ms "$mj") / $(jget p99_ms "$mj") | $(jget throughput_per_s "$hj") | $(jget p50_ms "$hj") | $(jget p90_ms "$hj") | $(jget p99_ms "$hj") | $(jget p999_ms "$hj") | $(jget max_ms "$hj") | $(( $(jget errors "$mj") + $(jget errors "$hj") )) |"
+  done
+  echo
+  echo "CPU during each maximum's measured window, from /proc (user + system over the last"
+  echo "$(kv secs "${MAX_CPU["$1"]}") s of it; 100% = one core, the machine has $(nproc)00%). \"Other\" is the"
+  echo "rest of the machine's busy time: other users, the kernel's interrupts, the pg_stat_activity sampler."
+  echo
+  echo "| scenario | replicas (each) | busiest thread of each replica | PostgreSQL backends: all (writers + readers) | busiest backend | PostgreSQL background | load generator | other | idle |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  local c pg pgmax
+  for name in "$@"; do
+    c="${MAX_CPU["$name"]}" pg="$(kv pg_backends "$c")% ($(kv pg_writers "$c") + $(kv pg_readers "$c"))"
+    pgmax="$(kv pg_backend_max "$c")%"
+    if [ -z "${MAX_WAITS["$name"]}" ]; then pg="-" pgmax="-"; fi
+    echo "| $name | $(kv replicas "$c")% ($(kv replica_each "$c")) | $(kv thread_max "$c" | sed 's/+/% + /g')% | $pg | $pgmax | $(kv pg_background "$c")% | $(kv loadgen "$c")% | $(kv other "$c")% | $(kv idle "$c")% |"
+  done
+  echo
+  echo "What the replicas' PostgreSQL backends were doing in the same windows (pg_stat_activity,"
+  echo "10 samples a second; mean number of backends in each state). Each replica has a writer, a"
+  echo "reader and a listener connection. A writer holds the audit log's advisory lock for its"
+  echo "whole batch transaction, so at most one writer at a time is past the lock: \"holding the"
+  echo "lock\" near 1 means the lock is never free."
+  echo
+  echo "| scenario | samples | writers waiting for the lock | holding it: waiting for their replica | holding it: running a statement | holding it: WAL write/flush | writers idle | readers busy | readers idle | other |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  local w other
+  for name in "$@"; do
+    w="${MAX_WAITS["$name"]}"
+    [ -n "$w" ] || continue
+    other="$(kv w_other "$w")"
+    [ "$(kv other_top "$w")" = - ] || other="$other (mostly $(kv other_top "$w"))"
+    echo "| $name | $(kv samples "$w") | $(kv w_lock "$w") | $(kv w_client "$w") | $(kv w_run "$w") | $(kv w_wal "$w") | $(kv w_idle "$w") | $(kv r_busy "$w") | $(kv r_idle "$w") | $other |"
+  done
+  echo
+  echo "Statements the writers and readers were most often in while active (shares of their"
+  echo "active samples; a writer's lock wait is in \`SELECT pg_advisory_xact_lock\`):"
+  echo
+  for name in "$@"; do
+    [ -n "${MAX_WAITS["$name"]}" ] || continue
+    echo "- $name: ${MAX_STATEMENTS["$name"]}"
+  done
+  echo
+  echo "The readers' size check before each receipt's inclusion proof"
+  echo "(\`SELECT COUNT(*), MAX(seq) + 1 FROM audit_log\`) reads the whole log; at the end of each"
+  echo "scenario (EXPLAIN ANALYZE, the best of three):"
+  echo
+  local size ms
+  for name in "$@"; do
+    [ -n "${LOG_CHECK["$name"]:-}" ] || continue
+    read -r size ms <<<"${LOG_CHECK["$name"]}"
+    echo "- $name: $size records, $ms ms"
+  done
+  echo
+  echo "Bottleneck: (to be written from the tables above)."
+}
+
+if [ "$MODE" = postgres ]; then
+  postgres_main
+  exit 0
+fi
+
 echo "# machine: $(machine)"
 # Other work on the machine skews everything; the report says how busy it was.
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -301,15 +742,6 @@ if [ "$PERF" -gt 0 ]; then perf_run; fi
 if [ "$RSS" -gt 0 ]; then
   rss_run "$(half "${MAX["(c) gateway+subscribers 2 KiB"]:-${MAX["(b) gateway 2 KiB"]}}")"
 fi
-
-versions() {
-  local out=() p
-  for p in libgrpc++-dev libprotobuf-dev libssl-dev libsqlite3-dev; do
-    out+=("$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo '?')")
-  done
-  local IFS=,
-  echo "${out[*]}" | sed 's/,/, /g'
-}
 
 report() {
   echo "## Gateway against the gRPC ceiling (bash bench/run.sh gateway), $(date -u '+%Y-%m-%d %H:%M UTC')"

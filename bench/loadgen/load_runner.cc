@@ -107,9 +107,10 @@ class LoadRunner::Subscriber final : public grpc::ClientReadReactor<v1::Subscrib
 
 absl::StatusOr<std::unique_ptr<LoadRunner>> LoadRunner::Create(const Options& options,
                                                                const EnvelopeFactory* factory) {
+  if (options.addresses.empty()) return absl::InvalidArgumentError("no server address");
   std::unique_ptr<LoadRunner> runner(new LoadRunner(options, factory));
   for (int a = 0; a < factory->agencies(); ++a) {
-    auto channel = AgencyChannel(options.address, factory->sender_dir(a));
+    auto channel = AgencyChannel(runner->address(a), factory->sender_dir(a));
     if (!channel.ok()) return channel.status();
     runner->referrals_.push_back(v1::Referrals::NewStub(*channel));
     runner->echo_.push_back(echo::v1::Echo::NewStub(*channel));
@@ -320,7 +321,7 @@ absl::Status LoadRunner::StartSubscribers(int count) {
   std::vector<std::string> ids = factory_->Recipients();
   if (count > static_cast<int>(ids.size())) count = static_cast<int>(ids.size());
   for (int i = 0; i < count; ++i) {
-    auto channel = AgencyChannel(options_.address, factory_->AgencyDir(ids[i]));
+    auto channel = AgencyChannel(address(i), factory_->AgencyDir(ids[i]));
     if (!channel.ok()) return channel.status();
     subscribers_.push_back(std::make_unique<Subscriber>(this, std::move(*channel)));
     subscribed_ids_.push_back(ids[i]);

@@ -4,7 +4,9 @@
 // Drives unary calls on the gRPC callback API, one mutual-TLS channel per
 // agency: a fixed number in flight (closed loop) or a fixed rate (open loop),
 // a warm-up, then a measured window. Optionally, recipient agencies stay
-// subscribed to their mailboxes and acknowledge what arrives.
+// subscribed to their mailboxes and acknowledge what arrives. With several
+// server addresses (gateway replicas), agencies and subscribers are spread
+// over them round-robin.
 
 #include <grpcpp/grpcpp.h>
 
@@ -55,7 +57,9 @@ class LoadRunner {
  public:
   struct Options {
     Target target = Target::kGateway;
-    std::string address;
+    // Agency (or subscriber) i connects to addresses[i % size]: a fixed
+    // spread, as agents pinned to replicas behind a layer-4 load balancer.
+    std::vector<std::string> addresses;
     int in_flight = 32;  // closed loop
     double rate = 0;     // open loop when > 0: calls per second
     absl::Duration call_timeout = absl::Seconds(30);
@@ -63,6 +67,7 @@ class LoadRunner {
   };
 
   // Opens one channel per sending agency and waits until each is connected.
+  // Needs at least one address.
   static absl::StatusOr<std::unique_ptr<LoadRunner>> Create(const Options& options,
                                                             const EnvelopeFactory* factory);
   ~LoadRunner();
@@ -93,6 +98,10 @@ class LoadRunner {
   class Subscriber;
 
   LoadRunner(const Options& options, const EnvelopeFactory* factory);
+  // Where agency (or subscriber) `i` connects.
+  const std::string& address(int i) const {
+    return options_.addresses[i % options_.addresses.size()];
+  }
   // Starts call `index` as if started at `start`. False when the pool is spent.
   bool Issue(uint64_t index, Clock::time_point start);
   void Done(Call* call, const grpc::Status& status);

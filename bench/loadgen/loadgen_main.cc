@@ -7,6 +7,10 @@
 //   safeshare_loadgen --target gateway --address localhost:7443
 //       --federation .safeshare-dev/federation --in_flight 32 --duration 10
 //   safeshare_loadgen --target gateway ... --rate 500 --subscribers 5
+//   safeshare_loadgen --target gateway --address localhost:7443,localhost:7444 ...
+//
+// With several addresses (gateway replicas on one database), agency i and
+// subscriber i connect to address i % n.
 //
 // Closed loop (default): --in_flight calls always outstanding; before the
 // warm-up a short calibration sizes the pool of pre-sealed envelopes, since
@@ -20,6 +24,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -27,12 +32,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "agents/agent_client.h"
 #include "bench/loadgen/load_runner.h"
 #include "bench/loadgen/workload.h"
 
 ABSL_FLAG(std::string, target, "gateway", "gateway (Referrals.Submit) or echo (the baseline)");
-ABSL_FLAG(std::string, address, "", "host:port of the server; the host must match its certificate");
+ABSL_FLAG(std::string, address, "",
+          "host:port of the server, or a comma-separated list (replicas; agency i uses the "
+          "i % n-th); the host must match the server's certificate");
 ABSL_FLAG(std::string, federation, "", "Development federation directory (safeshare pki init)");
 ABSL_FLAG(std::string, examples_dir, SAFESHARE_SOURCE_DIR "/deploy/examples",
           "Where the example declarations are");
@@ -92,13 +100,13 @@ std::string JsonString(const std::string& s) {
 
 absl::StatusOr<safeshare::bench::AgencyDirectory> Directory(bool gateway,
                                                             const std::string& federation,
+                                                            const std::string& address,
                                                             const std::string& first_sender) {
   if (!gateway) return safeshare::bench::LoadDirectoryFile(federation + "/federation.textproto");
   // The gateway's directory names the keys currently in force.
   auto identity = safeshare::agents::LoadIdentity(federation + "/agencies/" + first_sender);
   if (!identity.ok()) return identity.status();
-  auto client = safeshare::agents::AgentClient::Connect(absl::GetFlag(FLAGS_address), *identity,
-                                                        absl::Seconds(10));
+  auto client = safeshare::agents::AgentClient::Connect(address, *identity, absl::Seconds(10));
   auto listed = client->ListAgencies();
   if (!listed.ok()) return listed.status();
   safeshare::bench::AgencyDirectory directory;
@@ -123,8 +131,12 @@ int main(int argc, char** argv) {
   }
   const bool gateway = target == "gateway";
   const std::string federation = absl::GetFlag(FLAGS_federation);
+  const std::vector<std::string> addresses = absl::StrSplit(absl::GetFlag(FLAGS_address), ',');
   if (absl::GetFlag(FLAGS_address).empty() || federation.empty()) {
     return Fail(absl::InvalidArgumentError("--address and --federation are required"));
+  }
+  for (const std::string& a : addresses) {
+    if (a.empty()) return Fail(absl::InvalidArgumentError("--address has an empty entry"));
   }
   const double rate = absl::GetFlag(FLAGS_rate);
   const double warmup_s = absl::GetFlag(FLAGS_warmup);
@@ -142,8 +154,9 @@ int main(int argc, char** argv) {
     return Fail(absl::InvalidArgumentError("--agencies must be 1 to 8"));
   }
 
-  auto directory =
-      Directory(gateway, federation, safeshare::bench::DevFederationRoutes()[0].sender);
+  // Replicas share one database, so any of them has the directory.
+  auto directory = Directory(gateway, federation, addresses[0],
+                             safeshare::bench::DevFederationRoutes()[0].sender);
   if (!directory.ok()) return Fail(directory.status());
   safeshare::bench::WorkloadOptions workload;
   workload.federation_dir = federation;
@@ -156,7 +169,7 @@ int main(int argc, char** argv) {
 
   safeshare::bench::LoadRunner::Options options;
   options.target = gateway ? safeshare::bench::Target::kGateway : safeshare::bench::Target::kEcho;
-  options.address = absl::GetFlag(FLAGS_address);
+  options.addresses = addresses;
   options.in_flight = absl::GetFlag(FLAGS_in_flight);
   options.rate = rate;
   options.call_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
@@ -183,16 +196,27 @@ int main(int argc, char** argv) {
   } else if (absl::GetFlag(FLAGS_requests) > 0) {
     if (auto st = load.EnsureRequests(absl::GetFlag(FLAGS_requests)); !st.ok()) return Fail(st);
   } else {
-    const uint64_t first = std::max<uint64_t>(4000, 20 * options.in_flight);
-    if (auto st = load.EnsureRequests(first); !st.ok()) return Fail(st);
     // The rate of the calibration's second half (the first connects and warms
     // the server), doubled: a warm server runs faster than a cold one.
     const double calibrate_s = absl::GetFlag(FLAGS_calibrate);
-    RunStats calibration = load.Run(absl::Seconds(calibrate_s / 2), absl::Seconds(calibrate_s / 2));
-    calibration_errors = calibration.errors + calibration.errors_outside_window;
+    uint64_t batch = std::max<uint64_t>(4000, 20 * options.in_flight);
+    uint64_t cap = 0;
+    RunStats calibration;
+    for (;;) {
+      if (auto st = load.EnsureRequests(load.requests_used() + batch); !st.ok()) return Fail(st);
+      cap = (absl::GetFlag(FLAGS_max_pool_mib) << 20) / load.request_bytes();
+      calibration = load.Run(absl::Seconds(calibrate_s / 2), absl::Seconds(calibrate_s / 2));
+      calibration_errors += calibration.errors + calibration.errors_outside_window;
+      // Spent before the second half measured much (a fast server: its rate
+      // would read as ~0 and the run's pool run out in the warm-up): more.
+      if (!calibration.pool_exhausted || calibration.window_s >= calibrate_s / 4 ||
+          4 * batch > cap) {
+        break;
+      }
+      batch *= 4;
+    }
     uint64_t more = static_cast<uint64_t>(
         std::ceil(std::max(calibration.throughput_per_s, 100.0) * window_s * 2));
-    const uint64_t cap = (absl::GetFlag(FLAGS_max_pool_mib) << 20) / load.request_bytes();
     if (more > cap) {
       std::fprintf(stderr, "safeshare_loadgen: sealing %llu envelopes (--max_pool_mib), not %llu\n",
                    static_cast<unsigned long long>(cap), static_cast<unsigned long long>(more));
@@ -219,7 +243,7 @@ int main(int argc, char** argv) {
                                : absl::StrFormat("closed loop, %d in flight", options.in_flight);
   std::string table = absl::StrFormat(
       "safeshare_loadgen: %s at %s, %s, %d agencies, %d B payload (%d B request)\n", target,
-      options.address, mode, agencies, workload.payload_bytes, load.request_bytes());
+      absl::GetFlag(FLAGS_address), mode, agencies, workload.payload_bytes, load.request_bytes());
   absl::StrAppendFormat(&table, "  window      %.2f s after %.1f s warm-up%s\n", stats.window_s,
                         warmup_s, stats.pool_exhausted ? " (CUT SHORT: envelopes ran out)" : "");
   absl::StrAppendFormat(&table, "  calls       %d ok, %d errors (%d more before the window)\n",
