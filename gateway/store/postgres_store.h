@@ -2,6 +2,7 @@
 #define SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +17,12 @@
 typedef struct pg_conn PGconn;
 
 namespace safeshare::gateway {
+
+// One connection and the statements prepared on it (lost when it reconnects).
+struct PgSession {
+  PGconn* conn = nullptr;
+  std::map<std::string, std::string> prepared;  // SQL -> statement name
+};
 
 // The scale-out store: one PostgreSQL database shared by any number of
 // gateway replicas. Each replica group-commits like the embedded store (one
@@ -64,7 +71,7 @@ class PostgresStore final : public Store {
 
   // A connection that is still open, reconnecting a broken one (after a
   // database restart or failover). UNAVAILABLE if the database is down.
-  static absl::Status Ready(PGconn* conn);
+  static absl::Status Ready(PgSession& session);
 
  private:
   class Transaction;
@@ -132,12 +139,12 @@ class PostgresStore final : public Store {
   std::string conninfo_;
 
   absl::Mutex mu_;  // the write connection and the tree state
-  PGconn* conn_ ABSL_GUARDED_BY(mu_) = nullptr;
+  PgSession write_ ABSL_GUARDED_BY(mu_);
   transparency::Frontier frontier_ ABSL_GUARDED_BY(mu_);
   CheckpointSigner signer_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex read_mu_;
-  PGconn* read_conn_ ABSL_GUARDED_BY(read_mu_) = nullptr;
+  PgSession read_ ABSL_GUARDED_BY(read_mu_);
 
   absl::Mutex events_mu_;
   StoreEvents events_ ABSL_GUARDED_BY(events_mu_);
