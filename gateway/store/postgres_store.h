@@ -74,7 +74,7 @@ class PostgresStore final : public Store {
   static absl::Status Ready(PgSession& session);
 
  private:
-  class Transaction;
+  template <typename> friend class BatchTransaction;
   class Subtrees;
   struct Job {
     Work work;

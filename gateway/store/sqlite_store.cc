@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/log.h"
+#include "gateway/store/batch_transaction.h"
 #include "gateway/store/store_rows.h"
 
 namespace safeshare::gateway {
@@ -569,55 +570,6 @@ sqlite3_stmt* SqliteStore::CachedLocked(const std::string& sql) {
 
 // ---- Group commit ----
 
-class SqliteStore::Transaction final : public StoreTransaction {
- public:
-  explicit Transaction(SqliteStore* s) : s_(s) {}
-  absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->InsertMessageTx(m);
-  }
-  absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient, const std::string& id,
-                                            absl::Time now) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->AcknowledgeTx(recipient, id, now);
-  }
-  absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
-                                              const std::string& id,
-                                              safeshare::v1::ContentRefusalReason reason,
-                                              const std::string& detail, absl::Time now) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->RefuseContentTx(recipient, id, reason, detail, now);
-  }
-  absl::StatusOr<StoredMessage> ResolveHeld(
-      const std::string& message_id, bool approve,
-      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for,
-      absl::Time now) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->ResolveHeldTx(message_id, approve, deadline_for, now);
-  }
-  absl::StatusOr<std::vector<StoredMessage>> MarkDelivered(const std::string& recipient,
-                                                           const std::vector<uint64_t>& seqs,
-                                                           absl::Time now) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->MarkDeliveredTx(recipient, seqs, now);
-  }
-  absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now, int limit) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->EscalateOverdueTx(now, limit);
-  }
-  absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time now, int limit) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->PurgeExpiredTx(now, limit);
-  }
-  absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
-                                       std::string* hashed_bytes) override
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return s_->AppendAuditTx(std::move(record), hashed_bytes);
-  }
-
- private:
-  SqliteStore* s_;
-};
-
 void SqliteStore::Commit(Work work, Done done) {
   {
     absl::MutexLock lock(&queue_mu_);
@@ -661,7 +613,7 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
     if (rc != SQLITE_OK) {
       commit_status = SqliteError(db_, rc, "begin transaction");
     } else {
-      Transaction tx(this);
+      BatchTransaction<SqliteStore> tx(this);
       for (size_t i = 0; i < batch.size(); ++i) {
         const transparency::Frontier before_job = frontier_;
         if (int src = StepCachedLocked("SAVEPOINT job");

@@ -61,7 +61,7 @@ class SqliteStore final : public Store {
                          const std::function<bool(const AuditLeaf&)>& visit) override;
 
  private:
-  class Transaction;
+  template <typename> friend class BatchTransaction;
   class Subtrees;
   struct Job {
     Work work;

@@ -88,35 +88,6 @@ class AuditLogTest : public ::testing::Test {
   int next_ = 0;
 };
 
-TEST_F(AuditLogTest, CheckpointsAreSignedAndProofsVerify) {
-  Append(37, 5);
-  auto cp = store_->LatestCheckpoint();
-  ASSERT_TRUE(cp.ok());
-  EXPECT_EQ(cp->tree_size, 37u);
-  auto opened = transparency::VerifyCheckpoint(cp->checkpoint_note, kOrigin, key_.RawPublicKey(),
-                                               kOrigin);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  EXPECT_EQ(opened->root_hash, cp->root_hash);
-  for (uint64_t i : {0, 1, 17, 36}) {
-    auto leaf = store_->GetAuditLeaf(i);
-    ASSERT_TRUE(leaf.ok());
-    EXPECT_EQ(leaf->leaf_hash, transparency::LeafHash(leaf->record));
-    auto proof = store_->InclusionProof(i, 37);
-    ASSERT_TRUE(proof.ok());
-    EXPECT_TRUE(transparency::VerifyInclusion(leaf->leaf_hash, i, 37, *proof, cp->root_hash).ok());
-  }
-  auto checkpoints = store_->Checkpoints();
-  ASSERT_TRUE(checkpoints.ok());
-  EXPECT_EQ(checkpoints->size(), 8u) << "one per batch of 5";
-  auto first = transparency::VerifyCheckpoint((*checkpoints)[0], kOrigin, key_.RawPublicKey(), kOrigin);
-  ASSERT_TRUE(first.ok());
-  auto consistency = store_->ConsistencyProof(first->size, 37);
-  ASSERT_TRUE(consistency.ok());
-  EXPECT_TRUE(transparency::VerifyConsistency(first->size, 37, first->root_hash, cp->root_hash,
-                                              *consistency)
-                  .ok());
-}
-
 TEST_F(AuditLogTest, ConcurrentCommitsShareBatchesAndLoseNothing) {
   constexpr int kThreads = 16, kEach = 25;
   std::vector<std::thread> threads;
@@ -173,26 +144,6 @@ TEST_F(AuditLogTest, AFailedJobIsRolledBackAloneAndTheTreeStaysConsistent) {
   auto v = VerifyCopy();
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->records, 6u);
-}
-
-TEST_F(AuditLogTest, QueriesFilterAndScope) {
-  Append(10, 3);
-  AuditFilter portsmouth;
-  portsmouth.agencies = {"portsmouth-mash", "portsmouth-hospitals"};
-  int n = 0;
-  ASSERT_TRUE(store_->ScanAudit(portsmouth, 0, 0, [&](const AuditLeaf& leaf) {
-    v1::AuditRecord r;
-    EXPECT_TRUE(r.ParseFromString(leaf.record));
-    EXPECT_EQ(r.recipient_agency_id(), "portsmouth-mash");
-    ++n;
-    return true;
-  }).ok());
-  EXPECT_EQ(n, 5);
-  AuditFilter area;
-  area.area_id = "isle-of-wight";
-  n = 0;
-  ASSERT_TRUE(store_->ScanAudit(area, 0, 2, [&](const AuditLeaf&) { return ++n, true; }).ok());
-  EXPECT_EQ(n, 2) << "limit";
 }
 
 TEST(AuditCsvTest, SenderTextCannotRunAsASpreadsheetFormula) {
