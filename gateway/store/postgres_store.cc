@@ -116,8 +116,6 @@ absl::Status PgError(PGconn* conn, const PGresult* r, absl::string_view what) {
   return transient ? absl::UnavailableError(message) : absl::InternalError(message);
 }
 
-}  // namespace
-
 // A statement runs prepared: parsed and planned once per connection, which is
 // most of the database's CPU for these small statements.
 absl::StatusOr<Result> Run(PgSession& session, const std::string& sql,
@@ -152,8 +150,6 @@ absl::StatusOr<Result> Run(PgSession& session, const std::string& sql,
   }
   return Result(raw);
 }
-
-namespace {
 
 // Plain statements without parameters (several allowed, e.g. a migration).
 absl::Status Script(PGconn* conn, const char* sql, absl::string_view what) {
@@ -287,19 +283,15 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::st
           r->row(0).Int(1) - 1, "); run `safeshare audit verify` on an export"));
     }
   }
-  store->completions_ = std::make_unique<CompletionExecutor>();
-  store->committer_ = std::thread([s = store.get()] { s->CommitterLoop(); });
+  store->committer_ = std::make_unique<GroupCommitter>(
+      [s = store.get()](const std::vector<Work>& jobs, std::vector<absl::Status>& results,
+                         CommitInfo& info) { return s->RunBatch(jobs, results, info); });
   store->listener_ = std::thread([s = store.get()] { s->ListenerLoop(); });
   return store;
 }
 
 PostgresStore::~PostgresStore() {
-  {
-    absl::MutexLock lock(&queue_mu_);
-    stopping_ = true;
-  }
-  if (committer_.joinable()) committer_.join();
-  completions_.reset();  // every callback has run; they may read the store
+  committer_.reset();  // commits what is queued and runs every callback: they may read the store
   stop_listening_.Notify();
   if (listener_.joinable()) listener_.join();
   {
@@ -375,35 +367,7 @@ void PostgresStore::ListenerLoop() {
 // ---- Group commit ----
 
 void PostgresStore::Commit(Work work, Done done) {
-  {
-    absl::MutexLock lock(&queue_mu_);
-    if (!stopping_) {
-      queue_.push_back({std::move(work), std::move(done)});
-      return;
-    }
-  }
-  done(absl::UnavailableError("store: shutting down"), CommitInfo());
-}
-
-void PostgresStore::CommitterLoop() {
-  constexpr size_t kMaxBatch = 1024;
-  for (;;) {
-    std::deque<Job> batch;
-    {
-      absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(absl::Condition(
-          +[](PostgresStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return s->stopping_ || !s->queue_.empty();
-          },
-          this));
-      if (queue_.empty()) return;
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    RunBatch(batch);
-  }
+  committer_->Commit(std::move(work), std::move(done));
 }
 
 // BEGIN, the write lock, then the log as other replicas left it.
@@ -427,23 +391,22 @@ absl::Status PostgresStore::BeginBatchLocked() {
   return absl::OkStatus();
 }
 
-void PostgresStore::RunBatch(std::deque<Job>& batch) {
-  std::vector<absl::Status> results(batch.size());
+absl::Status PostgresStore::RunBatch(const std::vector<Work>& jobs, std::vector<absl::Status>& results,
+                              CommitInfo& info) {
   absl::Status commit_status;
-  CommitInfo info;
   {
     absl::MutexLock lock(&mu_);
     commit_status = BeginBatchLocked();
     const transparency::Frontier before_batch = frontier_;
     if (commit_status.ok()) {
       BatchTransaction<PostgresStore> tx(this);
-      for (size_t i = 0; i < batch.size(); ++i) {
+      for (size_t i = 0; i < jobs.size(); ++i) {
         const transparency::Frontier before_job = frontier_;
         if (auto st = Script(write_.conn, "SAVEPOINT job", "savepoint"); !st.ok()) {
           commit_status = st;
           break;
         }
-        results[i] = batch[i].work(tx);
+        results[i] = jobs[i](tx);
         absl::Status settled =
             results[i].ok() ? Script(write_.conn, "RELEASE SAVEPOINT job", "savepoint")
                             : Script(write_.conn, "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job",
@@ -477,10 +440,6 @@ void PostgresStore::RunBatch(std::deque<Job>& batch) {
     if (!commit_status.ok()) {
       if (PQstatus(write_.conn) == CONNECTION_OK) (void)Script(write_.conn, "ROLLBACK", "roll back");
       frontier_ = before_batch;
-      LogEvent("error", "store.commit_failed",
-               {{"jobs", absl::StrCat(batch.size())},
-                {"code", absl::StatusCodeToString(commit_status.code())},
-                {"detail", std::string(commit_status.message())}});
     } else if (info.checkpoint_note.empty() && info.tree_size > 0) {
       auto latest = Run(write_,
                         "SELECT note FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1", {},
@@ -488,13 +447,7 @@ void PostgresStore::RunBatch(std::deque<Job>& batch) {
       if (latest.ok() && latest->rows() > 0) info.checkpoint_note = latest->row(0).Text(0);
     }
   }
-  // Receipts, proofs and replies are finished off this thread.
-  auto shared_info = std::make_shared<const CommitInfo>(std::move(info));
-  for (size_t i = 0; i < batch.size(); ++i) {
-    completions_->Post([done = std::move(batch[i].done),
-                        st = commit_status.ok() ? results[i] : commit_status,
-                        shared_info] { done(st, *shared_info); });
-  }
+  return commit_status;
 }
 
 // ---- Messages ----

@@ -1,7 +1,6 @@
 #ifndef SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_
 #define SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,7 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "gateway/store/completion_executor.h"
+#include "gateway/store/group_committer.h"
 #include "gateway/store/store.h"
 #include "transparency/merkle.h"
 
@@ -76,14 +75,11 @@ class PostgresStore final : public Store {
  private:
   template <typename> friend class BatchTransaction;
   class Subtrees;
-  struct Job {
-    Work work;
-    Done done;
-  };
 
   PostgresStore() = default;
-  void CommitterLoop();
-  void RunBatch(std::deque<Job>& batch);
+  // The group committer's batch: every job in one transaction.
+  absl::Status RunBatch(const std::vector<Work>& jobs, std::vector<absl::Status>& results,
+                        CommitInfo& info);
   void ListenerLoop();
   absl::Status BeginBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -151,12 +147,8 @@ class PostgresStore final : public Store {
   absl::Notification stop_listening_;
   std::thread listener_;
 
-  std::unique_ptr<CompletionExecutor> completions_;
-
-  absl::Mutex queue_mu_;
-  std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
-  std::thread committer_;
+  // Last, so it is built after what batches use; destroyed explicitly first.
+  std::unique_ptr<GroupCommitter> committer_;
 };
 
 }  // namespace safeshare::gateway

@@ -391,7 +391,6 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   }
   store->committed_size_.store(size);
   store->path_ = path;
-  store->completions_ = std::make_unique<CompletionExecutor>();
   // Checkpoints leave the commit path: the writer only signals when the WAL
   // has grown (SQLite's own auto-checkpoint would run inside a COMMIT).
   {
@@ -409,17 +408,14 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         store.get());
   }
   store->checkpointer_ = std::thread([s = store.get()] { s->CheckpointerLoop(); });
-  store->committer_ = std::thread([s = store.get()] { s->CommitterLoop(); });
+  store->committer_ = std::make_unique<GroupCommitter>(
+      [s = store.get()](const std::vector<Work>& jobs, std::vector<absl::Status>& results,
+                         CommitInfo& info) { return s->RunBatch(jobs, results, info); });
   return store;
 }
 
 SqliteStore::~SqliteStore() {
-  {
-    absl::MutexLock lock(&queue_mu_);
-    stopping_ = true;
-  }
-  if (committer_.joinable()) committer_.join();
-  completions_.reset();  // every callback has run; they may read the store
+  committer_.reset();  // commits what is queued and runs every callback: they may read the store
   {
     absl::MutexLock lock(&checkpoint_mu_);
     checkpoint_stop_ = true;
@@ -571,41 +567,12 @@ sqlite3_stmt* SqliteStore::CachedLocked(const std::string& sql) {
 // ---- Group commit ----
 
 void SqliteStore::Commit(Work work, Done done) {
-  {
-    absl::MutexLock lock(&queue_mu_);
-    if (!stopping_) {
-      queue_.push_back({std::move(work), std::move(done)});
-      return;
-    }
-  }
-  done(absl::UnavailableError("store: shutting down"), CommitInfo());  // no lock held
+  committer_->Commit(std::move(work), std::move(done));
 }
 
-void SqliteStore::CommitterLoop() {
-  constexpr size_t kMaxBatch = 1024;
-  for (;;) {
-    std::deque<Job> batch;
-    {
-      absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(absl::Condition(
-          +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return s->stopping_ || !s->queue_.empty();
-          },
-          this));
-      if (queue_.empty()) return;  // stopping, and nothing left to do
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    RunBatch(batch);
-  }
-}
-
-void SqliteStore::RunBatch(std::deque<Job>& batch) {
-  std::vector<absl::Status> results(batch.size());
+absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs, std::vector<absl::Status>& results,
+                              CommitInfo& info) {
   absl::Status commit_status;
-  CommitInfo info;
   {
     absl::MutexLock lock(&mu_);
     const transparency::Frontier before_batch = frontier_;
@@ -614,14 +581,14 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
       commit_status = SqliteError(db_, rc, "begin transaction");
     } else {
       BatchTransaction<SqliteStore> tx(this);
-      for (size_t i = 0; i < batch.size(); ++i) {
+      for (size_t i = 0; i < jobs.size(); ++i) {
         const transparency::Frontier before_job = frontier_;
         if (int src = StepCachedLocked("SAVEPOINT job");
             src != SQLITE_OK) {
           commit_status = SqliteError(db_, src, "savepoint");
           break;
         }
-        results[i] = batch[i].work(tx);
+        results[i] = jobs[i](tx);
         if (sqlite3_get_autocommit(db_)) {
           // SQLite rolled the whole transaction back (disk full, I/O error):
           // nothing of this batch is written, and no later job may run
@@ -676,24 +643,12 @@ void SqliteStore::RunBatch(std::deque<Job>& batch) {
         frontier_ = before_batch;
       }
     }
-    if (!commit_status.ok()) {
-      // Nothing of this batch is durable; say so plainly in the log.
-      LogEvent("error", "store.commit_failed",
-               {{"jobs", absl::StrCat(batch.size())},
-                {"code", absl::StatusCodeToString(commit_status.code())},
-                {"detail", std::string(commit_status.message())}});
-    } else if (info.checkpoint_note.empty() && info.tree_size > 0) {
+    if (commit_status.ok() && info.checkpoint_note.empty() && info.tree_size > 0) {
       auto latest = LatestCheckpointLocked();
       if (latest.ok()) info.checkpoint_note = latest->checkpoint_note;
     }
   }
-  // Receipts, proofs and replies are finished off this thread.
-  auto shared_info = std::make_shared<const CommitInfo>(std::move(info));
-  for (size_t i = 0; i < batch.size(); ++i) {
-    completions_->Post([done = std::move(batch[i].done),
-                        st = commit_status.ok() ? results[i] : commit_status,
-                        shared_info] { done(st, *shared_info); });
-  }
+  return commit_status;
 }
 
 void SqliteStore::CheckpointerLoop() {

@@ -1,7 +1,6 @@
 #ifndef SAFESHARE_GATEWAY_STORE_SQLITE_STORE_H_
 #define SAFESHARE_GATEWAY_STORE_SQLITE_STORE_H_
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,7 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/store/completion_executor.h"
+#include "gateway/store/group_committer.h"
 #include "gateway/store/store.h"
 #include "transparency/merkle.h"
 
@@ -63,14 +62,11 @@ class SqliteStore final : public Store {
  private:
   template <typename> friend class BatchTransaction;
   class Subtrees;
-  struct Job {
-    Work work;
-    Done done;
-  };
 
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  void CommitterLoop();
-  void RunBatch(std::deque<Job>& batch);
+  // The group committer's batch: every job in one transaction.
+  absl::Status RunBatch(const std::vector<Work>& jobs, std::vector<absl::Status>& results,
+                        CommitInfo& info);
 
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Steps a cached statement without results (BEGIN, SAVEPOINT, COMMIT...):
@@ -151,18 +147,14 @@ class SqliteStore final : public Store {
   // The audit log's size as last committed: what proofs may be asked about.
   std::atomic<uint64_t> committed_size_{0};
 
-  std::unique_ptr<CompletionExecutor> completions_;
-
   std::string path_;
   absl::Mutex checkpoint_mu_;
   bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   bool checkpoint_stop_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   std::thread checkpointer_;
 
-  absl::Mutex queue_mu_;
-  std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
-  std::thread committer_;
+  // Last, so it is built after what batches use; destroyed explicitly first.
+  std::unique_ptr<GroupCommitter> committer_;
 };
 
 }  // namespace safeshare::gateway

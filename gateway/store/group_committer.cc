@@ -1,0 +1,94 @@
+#include "gateway/store/group_committer.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/log.h"
+
+namespace safeshare::gateway {
+
+GroupCommitter::GroupCommitter(RunBatch run_batch) : run_batch_(std::move(run_batch)) {
+  committer_ = std::thread([this] { CommitterLoop(); });
+  completer_ = std::thread([this] { CompletionLoop(); });
+}
+
+GroupCommitter::~GroupCommitter() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  committer_.join();
+  {
+    absl::MutexLock lock(&done_mu_);
+    committer_done_ = true;
+  }
+  completer_.join();
+}
+
+void GroupCommitter::Commit(Store::Work work, Store::Done done) {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_) {
+      queue_.emplace_back(std::move(work), std::move(done));
+      return;
+    }
+  }
+  done(absl::UnavailableError("store: shutting down"), CommitInfo());  // no lock held
+}
+
+void GroupCommitter::CommitterLoop() {
+  constexpr size_t kMaxBatch = 1024;
+  for (;;) {
+    std::vector<Store::Work> jobs;
+    std::vector<Store::Done> dones;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](GroupCommitter* g) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return g->stopping_ || !g->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and nothing left to do
+      while (!queue_.empty() && jobs.size() < kMaxBatch) {
+        jobs.push_back(std::move(queue_.front().first));
+        dones.push_back(std::move(queue_.front().second));
+        queue_.pop_front();
+      }
+    }
+    std::vector<absl::Status> results(jobs.size());
+    auto info = std::make_shared<CommitInfo>();
+    const absl::Status committed = run_batch_(jobs, results, *info);
+    if (!committed.ok()) {
+      // Nothing of this batch is durable; say so plainly in the log.
+      LogEvent("error", "store.commit_failed",
+               {{"jobs", absl::StrCat(jobs.size())},
+                {"code", absl::StatusCodeToString(committed.code())},
+                {"detail", std::string(committed.message())}});
+    }
+    absl::MutexLock lock(&done_mu_);
+    for (size_t i = 0; i < dones.size(); ++i) {
+      completions_.push_back([done = std::move(dones[i]),
+                              st = committed.ok() ? results[i] : committed,
+                              info] { done(st, *info); });
+    }
+  }
+}
+
+void GroupCommitter::CompletionLoop() {
+  for (;;) {
+    std::deque<std::function<void()>> ready;
+    {
+      absl::MutexLock lock(&done_mu_);
+      done_mu_.Await(absl::Condition(
+          +[](GroupCommitter* g) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return g->committer_done_ || !g->completions_.empty();
+          },
+          this));
+      if (completions_.empty()) return;  // the committer has stopped: nothing more comes
+      ready.swap(completions_);
+    }
+    for (auto& fn : ready) fn();
+  }
+}
+
+}  // namespace safeshare::gateway
