@@ -357,7 +357,6 @@ int SubmitAndPrint(safeshare::agents::AgencyAgent& agent, safeshare::agents::Out
 int CmdSend() {
   safeshare::agents::OutgoingMessage m;
   if (absl::GetFlag(FLAGS_to).empty()) return Usage("send needs --to AGENCY");
-  if (absl::GetFlag(FLAGS_payload).empty()) return Usage("send needs --payload CONTENT.json");
   auto kind = ParseEnumFlag<safeshare::v1::MessageKind>(
       "MESSAGE_KIND_", absl::GetFlag(FLAGS_kind), safeshare::v1::MessageKind_Parse);
   if (!kind.ok()) return Failed(kind.status());

@@ -1,8 +1,10 @@
-// The shared store suite: every test runs against both back-ends, the
-// embedded SQLite store and PostgreSQL (a fresh database on the cluster that
-// deploy/test.sh starts), so the two keep the same contract.
+// The store: a shared suite that runs against both back-ends, the embedded
+// SQLite store and PostgreSQL (a fresh database on the cluster that
+// deploy/test.sh starts), so the two keep the same contract; then what is
+// particular to each (schema migrations, files, several replicas).
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include <thread>
 
@@ -45,6 +47,29 @@ v1::AuditRecord Record(const std::string& id) {
   r.set_recipient_area_id(id.back() % 2 ? "portsmouth" : "isle-of-wight");
   r.mutable_decision()->set_decision(v1::DECISION_ALLOW);
   return r;
+}
+
+// The escalator's and purger's transaction steps, one batch each.
+absl::StatusOr<std::vector<StoredMessage>> Escalate(Store& store, absl::Time now) {
+  std::vector<StoredMessage> out;
+  absl::Status st = store.CommitAndWait([&](StoreTransaction& tx) {
+    auto got = tx.EscalateOverdue(now, 10);
+    if (got.ok()) out = std::move(*got);
+    return got.status();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredMessage>> Purge(Store& store, absl::Time now) {
+  std::vector<StoredMessage> out;
+  absl::Status st = store.CommitAndWait([&](StoreTransaction& tx) {
+    auto got = tx.PurgeExpired(now, 10);
+    if (got.ok()) out = std::move(*got);
+    return got.status();
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 class StoreTest : public ::testing::TestWithParam<std::string> {
@@ -303,40 +328,29 @@ TEST_P(StoreTest, OverdueMessagesEscalateOnceAndAcknowledgedContentExpires) {
   on_time.acknowledge_deadline = t0 + absl::Hours(5);
   ASSERT_TRUE(store_->InsertMessage(on_time).ok());
 
-  std::vector<StoredMessage> escalated;
-  auto escalate = [&](absl::Time now) {
-    return store_->CommitAndWait([&](StoreTransaction& tx) {
-      auto got = tx.EscalateOverdue(now, 10);
-      if (got.ok()) escalated = *got;
-      return got.status();
-    });
-  };
-  ASSERT_TRUE(escalate(t0 + absl::Minutes(59)).ok());
-  EXPECT_TRUE(escalated.empty());
-  ASSERT_TRUE(escalate(t0 + absl::Hours(2)).ok());
-  ASSERT_EQ(escalated.size(), 1u);
-  EXPECT_EQ(escalated[0].message_id, "late");
-  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_ESCALATED);
-  ASSERT_TRUE(escalate(t0 + absl::Hours(3)).ok());
-  EXPECT_TRUE(escalated.empty()) << "escalated once";
+  auto escalated = Escalate(*store_, t0 + absl::Minutes(59));
+  ASSERT_TRUE(escalated.ok());
+  EXPECT_TRUE(escalated->empty());
+  escalated = Escalate(*store_, t0 + absl::Hours(2));
+  ASSERT_TRUE(escalated.ok());
+  ASSERT_EQ(escalated->size(), 1u);
+  EXPECT_EQ((*escalated)[0].message_id, "late");
+  EXPECT_EQ((*escalated)[0].state, v1::MESSAGE_STATE_ESCALATED);
+  escalated = Escalate(*store_, t0 + absl::Hours(3));
+  ASSERT_TRUE(escalated.ok());
+  EXPECT_TRUE(escalated->empty()) << "escalated once";
   // Still in the mailbox until acknowledged: never dropped.
   auto pending = store_->FetchForRecipient("iow-mash", 0, 10, t0 + absl::Hours(3));
   ASSERT_TRUE(pending.ok());
   EXPECT_EQ(pending->size(), 2u);
 
   ASSERT_TRUE(store_->Acknowledge("iow-mash", "late", t0 + absl::Hours(4)).ok());
-  std::vector<StoredMessage> purged;
-  auto purge = [&](absl::Time now) {
-    return store_->CommitAndWait([&](StoreTransaction& tx) {
-      auto got = tx.PurgeExpired(now, 10);
-      if (got.ok()) purged = *got;
-      return got.status();
-    });
-  };
-  ASSERT_TRUE(purge(t0 + absl::Hours(27)).ok());
-  EXPECT_TRUE(purged.empty()) << "retention runs from the acknowledgement";
-  ASSERT_TRUE(purge(t0 + absl::Hours(29)).ok());
-  ASSERT_EQ(purged.size(), 1u);
+  auto purged = Purge(*store_, t0 + absl::Hours(27));
+  ASSERT_TRUE(purged.ok());
+  EXPECT_TRUE(purged->empty()) << "retention runs from the acknowledgement";
+  purged = Purge(*store_, t0 + absl::Hours(29));
+  ASSERT_TRUE(purged.ok());
+  ASSERT_EQ(purged->size(), 1u);
   auto after = store_->GetMessage("late");
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->state, v1::MESSAGE_STATE_EXPIRED);
@@ -353,17 +367,10 @@ TEST_P(StoreTest, ARequestStaysOpenUntilAnsweredAndTheReplyClosesIt) {
   ASSERT_TRUE(store_->InsertMessage(request).ok());
   ASSERT_TRUE(store_->Acknowledge("hampshire-crt", "req", t0 + absl::Minutes(5)).ok());
 
-  std::vector<StoredMessage> escalated;
-  auto escalate = [&](absl::Time now) {
-    return store_->CommitAndWait([&](StoreTransaction& tx) {
-      auto got = tx.EscalateOverdue(now, 10);
-      if (got.ok()) escalated = *got;
-      return got.status();
-    });
-  };
-  ASSERT_TRUE(escalate(t0 + absl::Hours(2)).ok());
-  ASSERT_EQ(escalated.size(), 1u) << "acknowledged is not answered";
-  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_ESCALATED);
+  auto escalated = Escalate(*store_, t0 + absl::Hours(2));
+  ASSERT_TRUE(escalated.ok());
+  ASSERT_EQ(escalated->size(), 1u) << "acknowledged is not answered";
+  EXPECT_EQ((*escalated)[0].state, v1::MESSAGE_STATE_ESCALATED);
 
   StoredMessage reply = Message("resp", "southampton-mash", "hampshire-crt");
   reply.kind = v1::MESSAGE_KIND_INFORMATION_RESPONSE;
@@ -402,17 +409,11 @@ TEST_P(StoreTest, AHeldReplyAnswersOnlyOnceApprovedAndAHoldEscalatesStillHeld) {
   ASSERT_TRUE(store_->InsertMessage(outcome).ok());
   EXPECT_EQ(store_->GetMessage("ref")->state, v1::MESSAGE_STATE_ACKNOWLEDGED);
 
-  std::vector<StoredMessage> escalated;
-  ASSERT_TRUE(store_
-                  ->CommitAndWait([&](StoreTransaction& tx) {
-                    auto got = tx.EscalateOverdue(t0 + absl::Hours(5), 10);
-                    if (got.ok()) escalated = *got;
-                    return got.status();
-                  })
-                  .ok());
-  ASSERT_EQ(escalated.size(), 1u);
-  EXPECT_EQ(escalated[0].message_id, "out");
-  EXPECT_EQ(escalated[0].state, v1::MESSAGE_STATE_HELD) << "only an officer moves a hold on";
+  auto escalated = Escalate(*store_, t0 + absl::Hours(5));
+  ASSERT_TRUE(escalated.ok());
+  ASSERT_EQ(escalated->size(), 1u);
+  EXPECT_EQ((*escalated)[0].message_id, "out");
+  EXPECT_EQ((*escalated)[0].state, v1::MESSAGE_STATE_HELD) << "only an officer moves a hold on";
   auto held = store_->ListHeld({}, 0, 10);
   ASSERT_TRUE(held.ok());
   ASSERT_EQ(held->size(), 1u);
@@ -603,6 +604,63 @@ TEST_P(ReplicaStoreTest, OtherReplicasHearOfNewMailAndKeys) {
       10));
   store_->SetEventListener({});
 }
+
+// ---- SQLite only: its own schema versions and files ----
+
+TEST(SqliteStoreMigrationTest, AVersion4DatabaseGainsThreadsAndKeepsItsOpenDeadlines) {
+  safeshare::testing::TempDir dir;
+  const std::string path = dir.path() + "/v4.db";
+  {
+    auto s = OpenStore("sqlite://" + path);
+    ASSERT_TRUE(s.ok()) << s.status();
+    StoredMessage m = Message("old", "iow-mash");
+    m.acknowledge_deadline = absl::FromUnixSeconds(1764000000) + absl::Hours(1);
+    ASSERT_TRUE((*s)->InsertMessage(m).ok());
+  }
+  // Turn it back into what a version 4 gateway wrote.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (const char* sql :
+       {"DROP INDEX messages_by_open_deadline", "DROP INDEX messages_by_reply",
+        "ALTER TABLE messages DROP COLUMN in_reply_to",
+        "ALTER TABLE messages DROP COLUMN declaration",
+        "ALTER TABLE messages DROP COLUMN answered_us",
+        "ALTER TABLE messages DROP COLUMN open_deadline_us",
+        "CREATE INDEX messages_by_deadline ON messages (ack_deadline_us) "
+        "WHERE acknowledged_us IS NULL AND escalated_us IS NULL",
+        "PRAGMA user_version=4"}) {
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+
+  auto s = OpenStore("sqlite://" + path);
+  ASSERT_TRUE(s.ok()) << s.status();
+  auto escalated = Escalate(**s, absl::FromUnixSeconds(1764000000) + absl::Hours(2));
+  ASSERT_TRUE(escalated.ok());
+  ASSERT_EQ(escalated->size(), 1u) << "the old message's deadline is still watched";
+  EXPECT_TRUE((*escalated)[0].in_reply_to.empty());
+}
+
+TEST(OpenStoreTest, RefusesUnknownSchemesAndBadPaths) {
+  EXPECT_EQ(OpenStore("mysql://x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenStore("sqlite://").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenStore("sqlite:///nonexistent-dir/x/y.db").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(OpenStoreTest, RefusesAFileThatIsNotADatabase) {
+  safeshare::testing::TempDir dir;
+  std::string path = dir.path() + "/junk.db";
+  FILE* f = fopen(path.c_str(), "w");
+  fputs("this is not an sqlite database, just some text that is long enough....", f);
+  fclose(f);
+  auto s = OpenStore("sqlite://" + path);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss) << s.status();
+}
+
+// ---- PostgreSQL only ----
 
 // PostgreSQL migrations: applied once, recorded, safe to race, and a newer
 // schema than this build knows is refused rather than misread.
