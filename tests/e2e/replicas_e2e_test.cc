@@ -89,6 +89,35 @@ TEST_F(ReplicasE2eTest, ASubscriberOnOneReplicaGetsMailSubmittedThroughAnother) 
   ExpectAuditLogVerifies();
 }
 
+TEST_F(ReplicasE2eTest, AKeyPublishedThroughOneReplicaIsCurrentOnTheOthers) {
+  // Southampton rotates its encryption key through replica 1.
+  auto southampton = AgentOn(1, "southampton-mash");
+  auto rotated = southampton->RotateKeys(/*signing=*/false, /*encryption=*/true);
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_EQ(rotated->size(), 1u);
+  const std::string new_key = (*rotated)[0].key_id();
+
+  // Replica 2 hears of it (NOTIFY) and seals to, and accepts, the new key.
+  auto police = AgentOn(2, "hiow-police");
+  absl::StatusOr<v1::SignedEnvelope> sealed;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        sealed = police->Seal(Message("hiow-police", "southampton-mash", "to-new-key"));
+        return sealed.ok() && Open(*sealed).payload().recipient_key_id() == new_key;
+      },
+      20))
+      << "replica 2's directory still lists the old key";
+  auto sent = police->client().Submit(*sealed);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+
+  // Received through replica 0, opened with the new key.
+  auto inbox = AgentOn(0, "southampton-mash")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 1u);
+  EXPECT_EQ(inbox->received[0].message_id, "to-new-key");
+  ExpectAuditLogVerifies();
+}
+
 TEST_F(ReplicasE2eTest, ConcurrentSubmitsSurviveAKilledReplicaExactlyOnceInOneLog) {
   const std::string inbox_pm = data_.path() + "/inbox-pm", inbox_iow = data_.path() + "/inbox-iow";
   testing::ChildProcess pm, iow;
