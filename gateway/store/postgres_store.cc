@@ -694,10 +694,9 @@ absl::StatusOr<std::vector<StoredMessage>> PostgresStore::EscalateOverdueTx(absl
 absl::StatusOr<std::vector<StoredMessage>> PostgresStore::PurgeExpiredTx(absl::Time now,
                                                                          int limit) {
   static const std::string sql = absl::StrCat(
-      MessageSelect("state IN ($1, $2, $3, $4) AND retention_us > 0 AND acknowledged_us IS NOT "
-                    "NULL AND acknowledged_us + retention_us < $5 AND "
-                    "length(signed_envelope) > 0"),
-      " LIMIT $6");
+      MessageSelect("state IN ($1, $2, $3, $4) AND retention_us > 0 AND "
+                    "length(signed_envelope) > 0 AND acknowledged_us + retention_us < $5"),
+      " ORDER BY acknowledged_us + retention_us LIMIT $6");
   auto r = Run(write_, sql.c_str(),
                {P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED)),
                 P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ANSWERED)),

@@ -21,7 +21,9 @@ using store_rows::ToMicros;
 using store_rows::Ts;
 using store_rows::TsMicros;
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
+// WAL size (pages) at which the checkpointer runs, and restarts the WAL.
+constexpr int kCheckpointPages = 1000;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
@@ -59,6 +61,14 @@ CREATE TABLE IF NOT EXISTS agency_keys (
   current       INTEGER NOT NULL,
   revoked_us    INTEGER
 );
+)sql";
+
+// Version 5 -> 6: expired content is found by index. The escalator's purge
+// scan read the whole table, every envelope included, each interval: a stall
+// that grew with the database.
+constexpr const char* kMigrateTo6 = R"sql(
+CREATE INDEX IF NOT EXISTS messages_by_purge ON messages (acknowledged_us + retention_us)
+  WHERE retention_us > 0 AND length(signed_envelope) > 0;
 )sql";
 
 // Version 4 -> 5: threads, and one open deadline per message (to be
@@ -318,9 +328,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   absl::MutexLock lock(&store->mu_);
-  // WAL + FULL: each commit is fsynced before it returns.
+  // WAL + FULL: each commit is fsynced before it returns. temp_store=MEMORY
+  // keeps each job's savepoint journal off the disk, where its writes queued
+  // behind the checkpoint's and stalled the commit.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON"}) {
+                             "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
     if (absl::Status st = store->Exec(pragma); !st.ok()) return st;
   }
   {
@@ -354,8 +366,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
       if (version < 4) {
         if (auto st = store->Exec(kMigrateTo4); !st.ok()) return st;
       }
-      if (auto st = store->Exec(kMigrateTo5); !st.ok()) return st;
-      if (auto st = store->Exec("PRAGMA user_version=5"); !st.ok()) return st;
+      if (version < 5) {
+        if (auto st = store->Exec(kMigrateTo5); !st.ok()) return st;
+      }
+      if (auto st = store->Exec(kMigrateTo6); !st.ok()) return st;
+      if (auto st = store->Exec("PRAGMA user_version=6"); !st.ok()) return st;
       return true;
     });
     if (!migrated.ok()) return migrated.status();
@@ -399,7 +414,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         store->db_,
         +[](void* arg, sqlite3*, const char*, int pages) -> int {
           auto* s = static_cast<SqliteStore*>(arg);
-          if (pages >= 1000) {
+          if (pages >= kCheckpointPages) {
             absl::MutexLock lock(&s->checkpoint_mu_);
             s->checkpoint_wanted_ = true;
           }
@@ -659,7 +674,7 @@ void SqliteStore::CheckpointerLoop() {
     sqlite3_close_v2(db);
     return;
   }
-  sqlite3_busy_timeout(db, 1000);
+  sqlite3_busy_timeout(db, 20);  // only a RESTART waits, and it holds the writer
   (void)sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
   for (;;) {
     {
@@ -678,6 +693,15 @@ void SqliteStore::CheckpointerLoop() {
     // PASSIVE: copies what no reader still needs, never blocks the writer.
     int log = 0, copied = 0;
     int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc == SQLITE_OK && log >= kCheckpointPages) {
+      // Under steady commits a PASSIVE checkpoint never catches up with the
+      // writer, so the WAL is never restarted: it grows without bound and every
+      // read searches more of it. Pause the writer for the frames still left and
+      // restart the WAL; a reader that holds on past the short timeout makes
+      // this round give up, and the next one tries again.
+      absl::MutexLock writer(&mu_);
+      rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+    }
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       LogEvent("warn", "store.checkpoint_failed", {{"detail", sqlite3_errmsg(db)}});
     }
@@ -1098,16 +1122,16 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PurgeExpiredTx(absl::Tim
                                                                        int limit) {
   std::string sql = absl::StrCat(
       "SELECT ", store_rows::kMessageColumns,
-      " FROM messages WHERE state IN (?, ?, ?, ?) AND retention_us > 0 "
-      "AND acknowledged_us IS NOT NULL AND acknowledged_us + retention_us < ? "
-      "AND length(signed_envelope) > 0 LIMIT ?");
+      " FROM messages WHERE retention_us > 0 AND length(signed_envelope) > 0 "
+      "AND acknowledged_us + retention_us < ? AND state IN (?, ?, ?, ?) "
+      "ORDER BY acknowledged_us + retention_us LIMIT ?");
   Statement s(db_, sql.c_str());
   if (auto st = s.status("find expired"); !st.ok()) return st;
-  s.Bind(1, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
-  s.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ANSWERED));
-  s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED));
-  s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
-  s.Bind(5, ToMicros(now));
+  s.Bind(1, ToMicros(now));
+  s.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
+  s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ANSWERED));
+  s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED));
+  s.Bind(5, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
   s.Bind(6, limit);
   std::vector<StoredMessage> out;
   int rc;

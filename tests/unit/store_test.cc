@@ -642,6 +642,52 @@ TEST(SqliteStoreMigrationTest, AVersion4DatabaseGainsThreadsAndKeepsItsOpenDeadl
   EXPECT_TRUE((*escalated)[0].in_reply_to.empty());
 }
 
+// The escalator purges every interval: a scan of the whole table (every
+// envelope's pages) stalled the writer for longer as the database grew.
+TEST(SqliteStoreMigrationTest, AVersion5DatabaseFindsExpiredContentByIndex) {
+  safeshare::testing::TempDir dir;
+  const std::string path = dir.path() + "/v5.db";
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  {
+    auto s = OpenStore("sqlite://" + path);
+    ASSERT_TRUE(s.ok()) << s.status();
+    StoredMessage m = Message("kept-a-day", "iow-mash");
+    m.retention = absl::Hours(24);
+    ASSERT_TRUE((*s)->InsertMessage(m).ok());
+    ASSERT_TRUE((*s)->Acknowledge("iow-mash", "kept-a-day", t0).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (const char* sql : {"DROP INDEX messages_by_purge", "PRAGMA user_version=5"}) {
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+  }
+  sqlite3_close(db);
+
+  auto s = OpenStore("sqlite://" + path);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string plan;
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "EXPLAIN QUERY PLAN SELECT sequence FROM messages "
+                               "WHERE retention_us > 0 AND length(signed_envelope) > 0 "
+                               "AND acknowledged_us + retention_us < 1 AND state IN (5, 6) "
+                               "ORDER BY acknowledged_us + retention_us LIMIT 10",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_NE(plan.find("USING INDEX messages_by_purge"), std::string::npos) << plan;
+
+  auto purged = Purge(**s, t0 + absl::Hours(25));
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  ASSERT_EQ(purged->size(), 1u);
+  EXPECT_EQ((*purged)[0].message_id, "kept-a-day");
+}
+
 TEST(OpenStoreTest, RefusesUnknownSchemesAndBadPaths) {
   EXPECT_EQ(OpenStore("mysql://x").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenStore("sqlite://").status().code(), absl::StatusCode::kInvalidArgument);
