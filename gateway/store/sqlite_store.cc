@@ -63,12 +63,13 @@ CREATE TABLE IF NOT EXISTS agency_keys (
 );
 )sql";
 
-// Version 5 -> 6: expired content is found by index. The escalator's purge
-// scan read the whole table, every envelope included, each interval: a stall
-// that grew with the database.
+// Version 5 -> 6: expired content and holds are found by index. The
+// escalator's purge scan read the whole table, every envelope included, each
+// interval: a stall that grew with the database.
 constexpr const char* kMigrateTo6 = R"sql(
 CREATE INDEX IF NOT EXISTS messages_by_purge ON messages (acknowledged_us + retention_us)
   WHERE retention_us > 0 AND length(signed_envelope) > 0;
+CREATE INDEX IF NOT EXISTS messages_held ON messages (sequence) WHERE state = 2;
 )sql";
 
 // Version 4 -> 5: threads, and one open deadline per message (to be
@@ -472,15 +473,16 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(
     const std::vector<std::string>& senders, uint64_t after_sequence, int limit) {
   absl::MutexLock lock(&read_mu_);
   std::vector<std::string> marks(senders.size(), "?");
-  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns,
-                                 " FROM messages WHERE state = ? AND sequence > ?",
+  // The literal state matches the partial index messages_held.
+  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE state = ",
+                                 static_cast<int>(safeshare::v1::MESSAGE_STATE_HELD),
+                                 " AND sequence > ?",
                                  senders.empty() ? "" : absl::StrCat(" AND sender IN (",
                                                                      absl::StrJoin(marks, ","), ")"),
                                  " ORDER BY sequence LIMIT ?");
   Statement s(read_db_, sql.c_str());
   if (auto st = s.status("list held"); !st.ok()) return st;
   int i = 1;
-  s.Bind(i++, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_HELD));
   s.Bind(i++, static_cast<int64_t>(after_sequence));
   for (const auto& sender : senders) s.Bind(i++, sender);
   s.Bind(i++, limit);

@@ -642,9 +642,9 @@ TEST(SqliteStoreMigrationTest, AVersion4DatabaseGainsThreadsAndKeepsItsOpenDeadl
   EXPECT_TRUE((*escalated)[0].in_reply_to.empty());
 }
 
-// The escalator purges every interval: a scan of the whole table (every
-// envelope's pages) stalled the writer for longer as the database grew.
-TEST(SqliteStoreMigrationTest, AVersion5DatabaseFindsExpiredContentByIndex) {
+// The escalator purges every interval, and officers list holds: a scan of the
+// whole table (every envelope's pages) took longer as the database grew.
+TEST(SqliteStoreMigrationTest, AVersion5DatabaseFindsExpiredContentAndHoldsByIndex) {
   safeshare::testing::TempDir dir;
   const std::string path = dir.path() + "/v5.db";
   const absl::Time t0 = absl::FromUnixSeconds(1764000000);
@@ -658,7 +658,8 @@ TEST(SqliteStoreMigrationTest, AVersion5DatabaseFindsExpiredContentByIndex) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  for (const char* sql : {"DROP INDEX messages_by_purge", "PRAGMA user_version=5"}) {
+  for (const char* sql :
+       {"DROP INDEX messages_by_purge", "DROP INDEX messages_held", "PRAGMA user_version=5"}) {
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
   }
   sqlite3_close(db);
@@ -679,8 +680,19 @@ TEST(SqliteStoreMigrationTest, AVersion5DatabaseFindsExpiredContentByIndex) {
     plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
   }
   sqlite3_finalize(stmt);
-  sqlite3_close(db);
   EXPECT_NE(plan.find("USING INDEX messages_by_purge"), std::string::npos) << plan;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "EXPLAIN QUERY PLAN SELECT sequence FROM messages "
+                               "WHERE state = 2 AND sequence > 0 ORDER BY sequence LIMIT 10",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  plan.clear();
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+  }
+  sqlite3_finalize(stmt);
+  EXPECT_NE(plan.find("USING INDEX messages_held"), std::string::npos) << plan;
+  sqlite3_close(db);
 
   auto purged = Purge(**s, t0 + absl::Hours(25));
   ASSERT_TRUE(purged.ok()) << purged.status();
