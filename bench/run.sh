@@ -198,6 +198,10 @@ measure() {
   shift 3
   echo
   local out rc=0 addresses
+  # Settle: the previous run's dirty pages reach the disk first, so every run
+  # starts on an idle disk (the database and the gateway stay as they are).
+  sync
+  sleep 2
   addresses="$(sed 's/[^,][^,]*/localhost:&/g' <<<"$ports")"
   local cmd=("$LOADGEN" --target "$target" --address "$addresses"
     --federation "$WORK/federation" --examples_dir "$ROOT/deploy/examples"
@@ -752,8 +756,8 @@ report() {
   echo "Settings: Release build (-O3); load generator, echo server and gateway share the"
   echo "machine's cores, unpinned; $AGENCIES sending agencies, each on its own mutual-TLS 1.3 channel;"
   echo "maximum = the best closed loop of $IN_FLIGHT calls in flight (in that order, on one database);"
-  echo "half = open loop at half that maximum"
-  echo "(latency from each call's scheduled start); warm-up ${WARMUP} s, measured ${DURATION} s; gateway on"
+  echo "half = open loop at half that maximum, on the same database"
+  echo "(latency from each call's scheduled start); before each run \`sync\` and 2 s idle; warm-up ${WARMUP} s, measured ${DURATION} s; gateway on"
   echo "a fresh SQLite database per scenario (WAL, durable group commit, signed checkpoints), the"
   echo "deploy/isa agreements, 2024 rule pack; (c) with $SUBSCRIBERS recipient agencies subscribed and"
   echo "acknowledging. Payload = serialized referral content before sealing; request = bytes of the"
