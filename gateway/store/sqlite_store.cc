@@ -638,9 +638,8 @@ absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs, std::vector<ab
           commit_status = note.status();
         } else {
           info.checkpoint_note = *note;
-          Statement c(db_,
-                      "INSERT INTO audit_checkpoints (tree_size, root_hash, note, time_us) "
-                      "VALUES (?, ?, ?, ?)");
+          Statement c(db_, CachedLocked("INSERT INTO audit_checkpoints (tree_size, root_hash, note, "
+                                        "time_us) VALUES (?, ?, ?, ?)"));
           c.Bind(1, static_cast<int64_t>(info.tree_size));
           c.BindBlob(2, info.root_hash);
           c.Bind(3, *note);
@@ -878,9 +877,9 @@ absl::StatusOr<StoredMessage> SqliteStore::AcknowledgeTx(const std::string& reci
     StoredMessage m = std::move(*loaded);
     if (m.acknowledged_time.has_value()) return m;  // idempotent
     // A request's deadline stays open until it is answered.
-    Statement u(db_,
-                "UPDATE messages SET acknowledged_us = ?, state = ?, open_deadline_us = CASE WHEN "
-                "kind = ? THEN open_deadline_us ELSE NULL END WHERE sequence = ?");
+    Statement u(db_, CachedLocked("UPDATE messages SET acknowledged_us = ?, state = ?, "
+                                  "open_deadline_us = CASE WHEN kind = ? THEN open_deadline_us "
+                                  "ELSE NULL END WHERE sequence = ?"));
     if (auto st = u.status("acknowledge"); !st.ok()) return st;
     u.Bind(1, ToMicros(now));
     u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
