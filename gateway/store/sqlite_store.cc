@@ -22,6 +22,8 @@ using store_rows::Ts;
 using store_rows::TsMicros;
 
 constexpr int kSchemaVersion = 6;
+// kFindHeld's literal state is the one in messages_held's WHERE.
+static_assert(safeshare::v1::MESSAGE_STATE_HELD == 2);
 // WAL size (pages) at which the checkpointer runs, and restarts the WAL.
 constexpr int kCheckpointPages = 1000;
 
@@ -473,10 +475,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(
     const std::vector<std::string>& senders, uint64_t after_sequence, int limit) {
   absl::MutexLock lock(&read_mu_);
   std::vector<std::string> marks(senders.size(), "?");
-  // The literal state matches the partial index messages_held.
-  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE state = ",
-                                 static_cast<int>(safeshare::v1::MESSAGE_STATE_HELD),
-                                 " AND sequence > ?",
+  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " ", kFindHeld,
                                  senders.empty() ? "" : absl::StrCat(" AND sender IN (",
                                                                      absl::StrJoin(marks, ","), ")"),
                                  " ORDER BY sequence LIMIT ?");
@@ -576,6 +575,12 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::MarkDeliveredTx(
   }
   return marked;
 }
+
+const char SqliteStore::kFindHeld[] = "FROM messages WHERE state = 2 AND sequence > ?";
+const char SqliteStore::kFindExpired[] =
+    "FROM messages WHERE retention_us > 0 AND length(signed_envelope) > 0 "
+    "AND acknowledged_us + retention_us < ? AND state IN (?, ?, ?, ?) "
+    "ORDER BY acknowledged_us + retention_us LIMIT ?";
 
 sqlite3_stmt* SqliteStore::CachedLocked(const std::string& sql) {
   return Prepared(db_, statements_, sql);
@@ -1121,11 +1126,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::EscalateOverdueTx(absl::
 
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PurgeExpiredTx(absl::Time now,
                                                                        int limit) {
-  std::string sql = absl::StrCat(
-      "SELECT ", store_rows::kMessageColumns,
-      " FROM messages WHERE retention_us > 0 AND length(signed_envelope) > 0 "
-      "AND acknowledged_us + retention_us < ? AND state IN (?, ?, ?, ?) "
-      "ORDER BY acknowledged_us + retention_us LIMIT ?");
+  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " ", kFindExpired);
   Statement s(db_, sql.c_str());
   if (auto st = s.status("find expired"); !st.ok()) return st;
   s.Bind(1, ToMicros(now));
@@ -1208,42 +1209,37 @@ void SqliteStore::SetCheckpointSigner(CheckpointSigner signer) {
   signer_ = std::move(signer);
 }
 
-absl::StatusOr<CommitInfo> SqliteStore::LatestCheckpointLocked() {
+namespace {
+
+constexpr char kLatestCheckpoint[] =
+    "SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1";
+
+absl::StatusOr<CommitInfo> ReadLatestCheckpoint(sqlite3* db, sqlite3_stmt* latest) {
   CommitInfo info;
-  Statement s(db_,
-              "SELECT tree_size, root_hash, note FROM audit_checkpoints "
-              "ORDER BY tree_size DESC LIMIT 1");
+  Statement s(db, latest);
   if (auto st = s.status("read checkpoint"); !st.ok()) return st;
   int rc = s.Step();
   if (rc == SQLITE_DONE) {
     info.root_hash = transparency::EmptyRootHash();
     return info;
   }
-  if (rc != SQLITE_ROW) return SqliteError(db_, rc, "read checkpoint");
+  if (rc != SQLITE_ROW) return SqliteError(db, rc, "read checkpoint");
   info.tree_size = static_cast<uint64_t>(s.Int(0));
   info.root_hash = s.Text(1);
   info.checkpoint_note = s.Text(2);
   return info;
 }
 
+}  // namespace
+
+absl::StatusOr<CommitInfo> SqliteStore::LatestCheckpointLocked() {
+  return ReadLatestCheckpoint(db_, CachedLocked(kLatestCheckpoint));
+}
+
 // Audit reads use the read connection: they never wait for a batch.
 absl::StatusOr<CommitInfo> SqliteStore::LatestCheckpoint() {
   absl::MutexLock lock(&read_mu_);
-  CommitInfo info;
-  Statement s(read_db_, Prepared(read_db_, read_statements_,
-                                 "SELECT tree_size, root_hash, note FROM audit_checkpoints "
-                                 "ORDER BY tree_size DESC LIMIT 1"));
-  if (auto st = s.status("read checkpoint"); !st.ok()) return st;
-  int rc = s.Step();
-  if (rc == SQLITE_DONE) {
-    info.root_hash = transparency::EmptyRootHash();
-    return info;
-  }
-  if (rc != SQLITE_ROW) return SqliteError(read_db_, rc, "read checkpoint");
-  info.tree_size = static_cast<uint64_t>(s.Int(0));
-  info.root_hash = s.Text(1);
-  info.checkpoint_note = s.Text(2);
-  return info;
+  return ReadLatestCheckpoint(read_db_, Prepared(read_db_, read_statements_, kLatestCheckpoint));
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::Checkpoints() {

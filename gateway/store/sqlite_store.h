@@ -59,6 +59,12 @@ class SqliteStore final : public Store {
   absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
                          const std::function<bool(const AuditLeaf&)>& visit) override;
 
+  // Where the held list and the escalator's purge read (after "SELECT
+  // columns "): each must plan on its partial index, messages_held and
+  // messages_by_purge, or it reads the whole table.
+  static const char kFindHeld[];
+  static const char kFindExpired[];
+
  private:
   template <typename> friend class BatchTransaction;
   class Subtrees;
