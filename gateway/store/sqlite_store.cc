@@ -274,9 +274,13 @@ sqlite3_stmt* Prepared(sqlite3* db, std::map<std::string, sqlite3_stmt*>& cache,
 class SqliteStore::Subtrees final : public transparency::SubtreeSource {
  public:
   using NodeCache = std::map<std::pair<uint64_t, uint64_t>, std::string>;
-  Subtrees(sqlite3* db, std::map<std::string, sqlite3_stmt*>* statements, NodeCache* cache)
-      : db_(db), statements_(statements), cache_(cache) {}
+  Subtrees(sqlite3* db, std::map<std::string, sqlite3_stmt*>* statements, NodeCache* cache,
+           const RecentSubtrees* recent = nullptr)
+      : db_(db), statements_(statements), cache_(cache), recent_(recent) {}
   absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
+    if (recent_ != nullptr && recent_->Keeps(level)) {
+      if (auto hash = recent_->Find(level, index); hash.has_value()) return *std::move(hash);
+    }
     constexpr uint64_t kCachedLevel = 8;
     constexpr size_t kCacheCap = 100000;
     if (level >= kCachedLevel) {
@@ -314,6 +318,7 @@ class SqliteStore::Subtrees final : public transparency::SubtreeSource {
   sqlite3* db_;
   std::map<std::string, sqlite3_stmt*>* statements_;
   NodeCache* cache_;
+  const RecentSubtrees* recent_;
 };
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
@@ -598,6 +603,7 @@ absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs, std::vector<ab
   {
     absl::MutexLock lock(&mu_);
     const transparency::Frontier before_batch = frontier_;
+    batch_subtrees_.clear();
     int rc = StepCachedLocked("BEGIN IMMEDIATE");
     if (rc != SQLITE_OK) {
       commit_status = SqliteError(db_, rc, "begin transaction");
@@ -605,6 +611,7 @@ absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs, std::vector<ab
       BatchTransaction<SqliteStore> tx(this);
       for (size_t i = 0; i < jobs.size(); ++i) {
         const transparency::Frontier before_job = frontier_;
+        const size_t subtrees_before_job = batch_subtrees_.size();
         if (int src = StepCachedLocked("SAVEPOINT job");
             src != SQLITE_OK) {
           commit_status = SqliteError(db_, src, "savepoint");
@@ -628,6 +635,7 @@ absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs, std::vector<ab
           src = StepCachedLocked("ROLLBACK TO job");
           if (src == SQLITE_OK) src = StepCachedLocked("RELEASE job");
           frontier_ = before_job;
+          batch_subtrees_.resize(subtrees_before_job);
         }
         if (src != SQLITE_OK) {
           // Cannot tell what of this job is written: give up the whole batch.
@@ -658,7 +666,10 @@ absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs, std::vector<ab
         rc = StepCachedLocked("COMMIT");
         if (rc != SQLITE_OK) commit_status = SqliteError(db_, rc, "commit");
       }
-      if (commit_status.ok()) committed_size_.store(frontier_.size());
+      if (commit_status.ok()) {
+        recent_.Add(batch_subtrees_);  // before proofs may ask for them
+        committed_size_.store(frontier_.size());
+      }
       if (!commit_status.ok()) {
         if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         frontier_ = before_batch;
@@ -1193,6 +1204,7 @@ absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord r
   auto completed = frontier_.Append(leaf);
   if (!completed.ok()) return completed.status();
   for (const auto& node : *completed) {
+    if (recent_.Keeps(node.level)) batch_subtrees_.push_back(node);
     if (node.level == 0) continue;  // the leaf row holds it
     Statement n(db_, CachedLocked("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)"));
     if (auto st = n.status("store tree node"); !st.ok()) return st;
@@ -1262,7 +1274,7 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::InclusionProof(uint64_t le
         absl::StrCat("the audit log has ", committed, " records, not ", tree_size));
   }
   absl::MutexLock lock(&read_mu_);
-  Subtrees source(read_db_, &read_statements_, &read_node_cache_);
+  Subtrees source(read_db_, &read_statements_, &read_node_cache_, &recent_);
   // One read transaction for all the lookups, not one each.
   ReadTransaction read(read_db_);
   return transparency::InclusionProof(source, leaf_index, tree_size);
@@ -1276,7 +1288,7 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t 
         absl::StrCat("the audit log has ", committed, " records, not ", second_size));
   }
   absl::MutexLock lock(&read_mu_);
-  Subtrees source(read_db_, &read_statements_, &read_node_cache_);
+  Subtrees source(read_db_, &read_statements_, &read_node_cache_, &recent_);
   ReadTransaction read(read_db_);
   return transparency::ConsistencyProof(source, first_size, second_size);
 }

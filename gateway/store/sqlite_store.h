@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/store/group_committer.h"
+#include "gateway/store/recent_subtrees.h"
 #include "gateway/store/store.h"
 #include "transparency/merkle.h"
 
@@ -142,6 +143,9 @@ class SqliteStore final : public Store {
   // reads: about 300 KiB per million records, capped at 100,000 nodes.
   std::map<std::pair<uint64_t, uint64_t>, std::string> node_cache_ ABSL_GUARDED_BY(mu_);
   CheckpointSigner signer_ ABSL_GUARDED_BY(mu_);
+  // The batch's new lower subtrees, handed to recent_ once it commits.
+  std::vector<transparency::Subtree> batch_subtrees_ ABSL_GUARDED_BY(mu_);
+  RecentSubtrees recent_;
 
   // A second, read-only connection: WAL lets it read committed data while the
   // committer holds the write connection through a batch and its fsync.

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "envelope/keys.h"
+#include "gateway/store/recent_subtrees.h"
 #include "gateway/store/sqlite_store.h"
 #include "gateway/store/store.h"
 #include "gtest/gtest.h"
@@ -142,6 +143,15 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
                                                  key_.RawPublicKey(), kOrigin);
     ASSERT_TRUE(opened.ok()) << opened.status();
     EXPECT_EQ(opened->root_hash, *tree.Root());
+    for (uint64_t i = 0; i < expected; ++i) {
+      auto leaf = store_->GetAuditLeaf(i);
+      auto proof = store_->InclusionProof(i, expected);
+      ASSERT_TRUE(leaf.ok() && proof.ok()) << i;
+      EXPECT_TRUE(
+          transparency::VerifyInclusion(leaf->leaf_hash, i, expected, *proof, opened->root_hash)
+              .ok())
+          << "record " << i << " of " << expected;
+    }
     auto all = store_->Checkpoints();
     ASSERT_TRUE(all.ok());
     uint64_t last = 0;
@@ -512,6 +522,7 @@ TEST_P(StoreTest, AFailedJobIsRolledBackAloneAndTheTreeStaysConsistent) {
   v1::AuditRecord r;
   ASSERT_TRUE(r.ParseFromString(leaf->record));
   EXPECT_EQ(r.message_id(), "kept");
+  ExpectLogVerifies(4);  // proofs straight after an undone record use the kept one
   Reopen();  // reloads the same tree
   Append(*store_, 2);
   ExpectLogVerifies(6);
@@ -735,6 +746,28 @@ TEST(SqliteStoreWalTest, TheWalStaysBoundedUnderSteadyWritesAndReads) {
   // never restarted, it held every page written (200-340 MB).
   const int64_t envelope_bytes = int64_t{kWriters} * kPerWriter * static_cast<int64_t>(body.size());
   EXPECT_LT(wal.st_size, envelope_bytes) << "the WAL is " << wal.st_size << " bytes";
+}
+
+TEST(RecentSubtreesTest, KeepsTheLastLeavesLowerLevelsAndForgetsOlderOnes) {
+  RecentSubtrees recent(/*leaves=*/4, /*levels=*/2);
+  transparency::MemoryTree tree;
+  transparency::Frontier frontier;
+  for (int i = 0; i < 6; ++i) {
+    auto completed = frontier.Append(tree.Append(absl::StrCat("record ", i)));
+    ASSERT_TRUE(completed.ok());
+    recent.Add(*completed);
+  }
+  EXPECT_TRUE(recent.Keeps(1));
+  EXPECT_FALSE(recent.Keeps(2));
+  for (auto [level, index] : std::vector<std::pair<uint64_t, uint64_t>>{{0, 2}, {0, 5}, {1, 1}, {1, 2}}) {
+    auto hash = recent.Find(level, index);
+    ASSERT_TRUE(hash.has_value()) << level << "," << index;
+    EXPECT_EQ(*hash, *tree.CompleteSubtree(level, index));
+  }
+  EXPECT_FALSE(recent.Find(0, 1).has_value()) << "its slot now holds record 5";
+  EXPECT_FALSE(recent.Find(1, 0).has_value()) << "its slot now holds (1, 2)";
+  EXPECT_FALSE(recent.Find(2, 0).has_value()) << "a level not kept";
+  EXPECT_FALSE(recent.Find(0, 6).has_value()) << "not added yet";
 }
 
 TEST(OpenStoreTest, RefusesUnknownSchemesAndBadPaths) {
