@@ -68,6 +68,11 @@ cpu() {
     END { printf "%s (family %s, model %s)", m, f, n }'
 }
 machine() { echo "$(nproc) cores, $(cpu), $(g++ --version | head -1)"; }
+# This shared VM's speed drifts by tens of percent within an hour; the verify
+# rate of Ed25519 (the gateway's largest per-Submit cost) dates each run's speed.
+cpu_speed() {
+  openssl speed -seconds 2 ed25519 2>/dev/null | awk '/Ed25519/ { printf "%.0f", $NF }'
+}
 
 if [ "${1:-}" != gateway ] && [ "${1:-}" != postgres ]; then
   BUILD="${SAFESHARE_BUILD_DIR:-$ROOT/build}"
@@ -571,6 +576,7 @@ postgres_main() {
   }
   echo "# machine: $(machine)"
   LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+  SPEED_START="$(cpu_speed)"
   SOURCE="$(source_state)"
   SAMPLE_MAX=1
   PG_DIR="$WORK/pg"
@@ -627,6 +633,7 @@ postgres_report() {
   echo "Versions: $(versions libpq-dev postgresql-15); PostgreSQL server $PG_VERSION."
   echo "Source: $SOURCE."
   echo "Load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "CPU speed (\`openssl speed ed25519\`, verifications per second on one core) at the start: $SPEED_START; at the end: $(cpu_speed)."
   echo "Settings: Release build (-O3); load generator, replicas and PostgreSQL share the machine's"
   echo "cores, unpinned; $AGENCIES sending agencies, each on its own mutual-TLS 1.3 channel, agency i on"
   echo "replica i % N (agencies per replica: $(IFS=';'; echo "${spreads[*]:-one replica only}" | sed 's/;/; /g'));"
@@ -709,6 +716,7 @@ fi
 echo "# machine: $(machine)"
 # Other work on the machine skews everything; the report says how busy it was.
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+SPEED_START="$(cpu_speed)"
 
 if [ "$RSS_ONLY" = 1 ]; then
   [ "$RSS" -gt 0 ] || RSS=300
@@ -753,6 +761,7 @@ report() {
   echo "Machine: $(nproc) cores, $(cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(. /etc/os-release && echo "$PRETTY_NAME"); $(g++ --version | head -1)."
   echo "Versions: $(versions)."
   echo "Load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "CPU speed (\`openssl speed ed25519\`, verifications per second on one core) at the start: $SPEED_START; at the end: $(cpu_speed)."
   echo "Settings: Release build (-O3); load generator, echo server and gateway share the"
   echo "machine's cores, unpinned; $AGENCIES sending agencies, each on its own mutual-TLS 1.3 channel;"
   echo "maximum = the best closed loop of $IN_FLIGHT calls in flight (in that order, on one database);"
