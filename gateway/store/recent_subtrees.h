@@ -20,14 +20,12 @@ namespace safeshare::gateway {
 class RecentSubtrees {
  public:
   // Keeps levels below `levels` for the last `leaves` records (a power of two).
-  explicit RecentSubtrees(uint64_t leaves = 8192, uint64_t levels = 8);
+  RecentSubtrees(uint64_t leaves, uint64_t levels);
 
   // Subtrees of a committed batch; those of higher levels are ignored.
   void Add(const std::vector<transparency::Subtree>& committed);
   // Its hash, if still kept.
   std::optional<std::string> Find(uint64_t level, uint64_t index) const;
-  // The subtrees worth keeping from one append's completed list.
-  bool Keeps(uint64_t level) const { return level < levels_; }
 
  private:
   struct Slot {

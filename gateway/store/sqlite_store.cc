@@ -278,10 +278,9 @@ class SqliteStore::Subtrees final : public transparency::SubtreeSource {
            const RecentSubtrees* recent = nullptr)
       : db_(db), statements_(statements), cache_(cache), recent_(recent) {}
   absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
-    if (recent_ != nullptr && recent_->Keeps(level)) {
+    if (recent_ != nullptr) {
       if (auto hash = recent_->Find(level, index); hash.has_value()) return *std::move(hash);
     }
-    constexpr uint64_t kCachedLevel = 8;
     constexpr size_t kCacheCap = 100000;
     if (level >= kCachedLevel) {
       auto it = cache_->find({level, index});
@@ -1203,15 +1202,16 @@ absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord r
   if (hashed_bytes != nullptr) *hashed_bytes = bytes;
   auto completed = frontier_.Append(leaf);
   if (!completed.ok()) return completed.status();
-  for (const auto& node : *completed) {
-    if (recent_.Keeps(node.level)) batch_subtrees_.push_back(node);
-    if (node.level == 0) continue;  // the leaf row holds it
-    Statement n(db_, CachedLocked("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)"));
-    if (auto st = n.status("store tree node"); !st.ok()) return st;
-    n.Bind(1, static_cast<int64_t>(node.level));
-    n.Bind(2, static_cast<int64_t>(node.index));
-    n.BindBlob(3, node.hash);
-    if (int rc = n.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "store tree node");
+  for (auto& node : *completed) {
+    if (node.level > 0) {  // the leaf row holds level 0
+      Statement n(db_, CachedLocked("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)"));
+      if (auto st = n.status("store tree node"); !st.ok()) return st;
+      n.Bind(1, static_cast<int64_t>(node.level));
+      n.Bind(2, static_cast<int64_t>(node.index));
+      n.BindBlob(3, node.hash);
+      if (int rc = n.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "store tree node");
+    }
+    batch_subtrees_.push_back(std::move(node));
   }
   return index;
 }

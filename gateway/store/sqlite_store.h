@@ -140,12 +140,14 @@ class SqliteStore final : public Store {
   transparency::Frontier frontier_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, sqlite3_stmt*> statements_ ABSL_GUARDED_BY(mu_);
   // Upper tree levels (each node covers >= 256 records), which every proof
-  // reads: about 300 KiB per million records, capped at 100,000 nodes.
+  // reads: about 300 KiB per million records, capped at 100,000 nodes. The
+  // levels below are recent_'s.
+  static constexpr uint64_t kCachedLevel = 8;
   std::map<std::pair<uint64_t, uint64_t>, std::string> node_cache_ ABSL_GUARDED_BY(mu_);
   CheckpointSigner signer_ ABSL_GUARDED_BY(mu_);
-  // The batch's new lower subtrees, handed to recent_ once it commits.
+  // The batch's new subtrees, handed to recent_ once it commits.
   std::vector<transparency::Subtree> batch_subtrees_ ABSL_GUARDED_BY(mu_);
-  RecentSubtrees recent_;
+  RecentSubtrees recent_{/*leaves=*/8192, /*levels=*/kCachedLevel};
 
   // A second, read-only connection: WAL lets it read committed data while the
   // committer holds the write connection through a batch and its fsync.

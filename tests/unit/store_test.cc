@@ -757,8 +757,6 @@ TEST(RecentSubtreesTest, KeepsTheLastLeavesLowerLevelsAndForgetsOlderOnes) {
     ASSERT_TRUE(completed.ok());
     recent.Add(*completed);
   }
-  EXPECT_TRUE(recent.Keeps(1));
-  EXPECT_FALSE(recent.Keeps(2));
   for (auto [level, index] : std::vector<std::pair<uint64_t, uint64_t>>{{0, 2}, {0, 5}, {1, 1}, {1, 2}}) {
     auto hash = recent.Find(level, index);
     ASSERT_TRUE(hash.has_value()) << level << "," << index;
