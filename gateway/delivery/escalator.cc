@@ -1,5 +1,7 @@
 #include "gateway/delivery/escalator.h"
 
+#include <pthread.h>
+
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -48,6 +50,7 @@ Escalator::Escalator(Store* store, const FederationDirectory* directory, Mailbox
                      absl::Duration interval)
     : store_(store), directory_(directory), notifier_(notifier), interval_(interval) {
   thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "escalator");
     while (!stop_.WaitForNotificationWithTimeout(interval_)) {
       if (absl::Status st = ScanOnce(absl::Now()); !st.ok()) {
         LogEvent("error", "escalation.scan_failed", {{"detail", std::string(st.message())}});

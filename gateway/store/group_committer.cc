@@ -1,5 +1,7 @@
 #include "gateway/store/group_committer.h"
 
+#include <pthread.h>
+
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -8,8 +10,14 @@
 namespace safeshare::gateway {
 
 GroupCommitter::GroupCommitter(RunBatch run_batch) : run_batch_(std::move(run_batch)) {
-  committer_ = std::thread([this] { CommitterLoop(); });
-  completer_ = std::thread([this] { CompletionLoop(); });
+  committer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "committer");
+    CommitterLoop();
+  });
+  completer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "completer");
+    CompletionLoop();
+  });
 }
 
 GroupCommitter::~GroupCommitter() {

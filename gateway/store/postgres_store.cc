@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include <cstring>
 #include <utility>
@@ -286,7 +287,10 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::st
   store->committer_ = std::make_unique<GroupCommitter>(
       [s = store.get()](const std::vector<Work>& jobs, std::vector<absl::Status>& results,
                          CommitInfo& info) { return s->RunBatch(jobs, results, info); });
-  store->listener_ = std::thread([s = store.get()] { s->ListenerLoop(); });
+  store->listener_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "pg-listener");
+    s->ListenerLoop();
+  });
   return store;
 }
 

@@ -1,5 +1,6 @@
 #include "gateway/store/sqlite_store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <utility>
@@ -429,7 +430,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         },
         store.get());
   }
-  store->checkpointer_ = std::thread([s = store.get()] { s->CheckpointerLoop(); });
+  store->checkpointer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "wal-checkpoint");
+    s->CheckpointerLoop();
+  });
   store->committer_ = std::make_unique<GroupCommitter>(
       [s = store.get()](const std::vector<Work>& jobs, std::vector<absl::Status>& results,
                          CommitInfo& info) { return s->RunBatch(jobs, results, info); });
