@@ -15,6 +15,18 @@ std::string KeyIdOf(absl::string_view raw_public_key) {
 
 void PrivateKey::Free::operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 
+SigningPublicKey::SigningPublicKey(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {}
+
+absl::StatusOr<SigningPublicKey> SigningPublicKey::FromRaw(absl::string_view raw) {
+  EVP_PKEY* key = raw.size() == 32
+                      ? EVP_PKEY_new_raw_public_key(
+                            EVP_PKEY_ED25519, nullptr,
+                            reinterpret_cast<const unsigned char*>(raw.data()), raw.size())
+                      : nullptr;
+  if (key == nullptr) return absl::InvalidArgumentError("signing key is not an Ed25519 public key");
+  return SigningPublicKey(key);
+}
+
 absl::StatusOr<PrivateKey> PrivateKey::Generate(Type type) {
   EVP_PKEY* key =
       EVP_PKEY_Q_keygen(nullptr, nullptr, type == Type::kSigning ? "ED25519" : "X25519");

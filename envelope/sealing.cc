@@ -176,13 +176,16 @@ absl::Status ValidateSealedShape(const safeshare::v1::SignedEnvelope& s,
 
 absl::Status VerifySignature(const safeshare::v1::SignedEnvelope& s,
                              absl::string_view raw_signing_public_key) {
-  Owned<EVP_PKEY> pub(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                                  U(raw_signing_public_key),
-                                                  raw_signing_public_key.size()));
-  if (!pub) return absl::InvalidArgumentError("signing key is not an Ed25519 public key");
+  absl::StatusOr<SigningPublicKey> key = SigningPublicKey::FromRaw(raw_signing_public_key);
+  if (!key.ok()) return key.status();
+  return VerifySignature(s, *key);
+}
+
+absl::Status VerifySignature(const safeshare::v1::SignedEnvelope& s,
+                             const SigningPublicKey& signing_key) {
   Owned<EVP_MD_CTX> md(EVP_MD_CTX_new());
   const std::string& bytes = s.envelope_bytes();
-  if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, pub.get()) != 1 ||
+  if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, signing_key.get()) != 1 ||
       EVP_DigestVerify(md.get(), U(s.signature()), s.signature().size(), U(bytes),
                        bytes.size()) != 1) {
     return absl::UnauthenticatedError(absl::StrCat(

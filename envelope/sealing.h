@@ -48,6 +48,8 @@ absl::Status ValidateSealedShape(const safeshare::v1::SignedEnvelope& signed_env
 // UNAUTHENTICATED if it does not verify.
 absl::Status VerifySignature(const safeshare::v1::SignedEnvelope& signed_envelope,
                              absl::string_view raw_signing_public_key);
+absl::Status VerifySignature(const safeshare::v1::SignedEnvelope& signed_envelope,
+                             const SigningPublicKey& signing_key);
 
 // Decrypts the payload of an (already verified) envelope with the recipient's
 // private encryption key. FAILED_PRECONDITION if the payload was sealed to a

@@ -1,7 +1,6 @@
 #include "gateway/key_directory.h"
 
 #include "absl/strings/str_cat.h"
-#include "envelope/keys.h"
 
 namespace safeshare::gateway {
 
@@ -42,12 +41,18 @@ absl::Status KeyDirectory::Replace(std::vector<AgencyKey> keys) {
   ids_by_agency_.clear();
   for (auto& k : keys) {
     ids_by_agency_[k.agency_id].push_back(k.key.key_id());
-    by_id_[k.key.key_id()] = std::move(k);
+    DirectoryKey& entry = by_id_[k.key.key_id()];
+    if (k.key.purpose() == safeshare::v1::KEY_PURPOSE_SIGNING) {
+      if (auto decoded = envelope::SigningPublicKey::FromRaw(k.key.public_key()); decoded.ok()) {
+        entry.verifier = *std::move(decoded);
+      }
+    }
+    static_cast<AgencyKey&>(entry) = std::move(k);
   }
   return absl::OkStatus();
 }
 
-std::optional<AgencyKey> KeyDirectory::Find(const std::string& key_id) const {
+std::optional<DirectoryKey> KeyDirectory::Find(const std::string& key_id) const {
   absl::MutexLock lock(&mu_);
   auto it = by_id_.find(key_id);
   if (it == by_id_.end()) return std::nullopt;

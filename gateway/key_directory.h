@@ -13,10 +13,16 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "envelope/keys.h"
 #include "gateway/federation_directory.h"
 #include "gateway/store/store.h"
 
 namespace safeshare::gateway {
+
+// A directory key, decoded once when it is a signing key.
+struct DirectoryKey : AgencyKey {
+  std::optional<envelope::SigningPublicKey> verifier;  // unset: not a usable signing key
+};
 
 class KeyDirectory {
  public:
@@ -25,7 +31,7 @@ class KeyDirectory {
                                                             const FederationDirectory& fed,
                                                             absl::Time now);
 
-  std::optional<AgencyKey> Find(const std::string& key_id) const;
+  std::optional<DirectoryKey> Find(const std::string& key_id) const;
   std::optional<safeshare::v1::PublicKey> Current(const std::string& agency_id,
                                                   safeshare::v1::KeyPurpose purpose) const;
   std::vector<safeshare::v1::PublicKey> KeysOf(const std::string& agency_id) const;
@@ -46,7 +52,7 @@ class KeyDirectory {
 
   Store* store_;
   mutable absl::Mutex mu_;
-  std::map<std::string, AgencyKey> by_id_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, DirectoryKey> by_id_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> ids_by_agency_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -76,6 +76,23 @@ TEST_F(SealingTest, FlippedBitsAnywhereAreDetected) {
   EXPECT_EQ(VerifySignature(t, signing_.RawPublicKey()).code(), absl::StatusCode::kUnauthenticated);
 }
 
+TEST_F(SealingTest, ADecodedKeyVerifiesAsTheRawBytesDo) {
+  auto decoded = SigningPublicKey::FromRaw(signing_.RawPublicKey());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  v1::SignedEnvelope s = Seal("referral");
+  EXPECT_TRUE(VerifySignature(s, *decoded).ok());
+  EXPECT_TRUE(VerifySignature(s, *decoded).ok()) << "the key is reused, not consumed";
+  v1::SignedEnvelope t = s;
+  (*t.mutable_envelope_bytes())[3] ^= 0x01;
+  EXPECT_EQ(VerifySignature(t, *decoded).code(), absl::StatusCode::kUnauthenticated);
+  PrivateKey other = *PrivateKey::Generate(PrivateKey::Type::kSigning);
+  EXPECT_EQ(VerifySignature(s, *SigningPublicKey::FromRaw(other.RawPublicKey())).code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(SigningPublicKey::FromRaw("short").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifySignature(s, std::string(31, 'k')).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(SealingTest, DecryptionDetectsAlteredCiphertextAndHeader) {
   v1::Envelope e = Parse(Seal("referral"));
   v1::Envelope ct = e;
