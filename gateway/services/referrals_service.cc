@@ -325,11 +325,11 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
         "signing key ", signed_envelope.signing_key_id(), " of ", sender,
         " has been revoked; sign with the agency's current key"));
   }
-  // The exact bytes received, never a re-serialization.
   if (!signing->verifier.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "signing key ", signed_envelope.signing_key_id(), " is not an Ed25519 public key"));
   }
+  // The exact bytes received, never a re-serialization.
   if (absl::Status st = envelope::VerifySignature(signed_envelope, *signing->verifier); !st.ok()) {
     return st;
   }
