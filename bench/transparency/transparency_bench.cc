@@ -5,6 +5,7 @@
 // proofs include the cut-short node. Each tree is built once and kept.
 
 #include <benchmark/benchmark.h>
+#include <openssl/evp.h>
 
 #include <cstdint>
 #include <map>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
 
 namespace safeshare::transparency {
@@ -108,6 +110,19 @@ void BM_FrontierAppend(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_FrontierAppend);
+
+// The checkpoint the committer signs after every batch (one Ed25519 signature
+// over the note, and its formatting).
+void BM_SignCheckpoint(benchmark::State& state) {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  const Checkpoint checkpoint{"audit.safeshare.example/log", 1'234'567, LeafHash("root")};
+  for (auto _ : state) {
+    auto note = SignCheckpoint(checkpoint, checkpoint.origin, key);
+    benchmark::DoNotOptimize(note);
+  }
+  EVP_PKEY_free(key);
+}
+BENCHMARK(BM_SignCheckpoint);
 
 }  // namespace
 }  // namespace safeshare::transparency
