@@ -18,11 +18,9 @@ void PrivateKey::Free::operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 SigningPublicKey::SigningPublicKey(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {}
 
 absl::StatusOr<SigningPublicKey> SigningPublicKey::FromRaw(absl::string_view raw) {
-  EVP_PKEY* key = raw.size() == 32
-                      ? EVP_PKEY_new_raw_public_key(
-                            EVP_PKEY_ED25519, nullptr,
-                            reinterpret_cast<const unsigned char*>(raw.data()), raw.size())
-                      : nullptr;
+  // OpenSSL refuses any length but 32.
+  EVP_PKEY* key = EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
   if (key == nullptr) return absl::InvalidArgumentError("signing key is not an Ed25519 public key");
   return SigningPublicKey(key);
 }

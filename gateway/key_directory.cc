@@ -41,21 +41,22 @@ absl::Status KeyDirectory::Replace(std::vector<AgencyKey> keys) {
   ids_by_agency_.clear();
   for (auto& k : keys) {
     ids_by_agency_[k.agency_id].push_back(k.key.key_id());
-    DirectoryKey& entry = by_id_[k.key.key_id()];
+    std::optional<envelope::SigningPublicKey> verifier;
     if (k.key.purpose() == safeshare::v1::KEY_PURPOSE_SIGNING) {
       if (auto decoded = envelope::SigningPublicKey::FromRaw(k.key.public_key()); decoded.ok()) {
-        entry.verifier = *std::move(decoded);
+        verifier = *std::move(decoded);
       }
     }
-    static_cast<AgencyKey&>(entry) = std::move(k);
+    const std::string id = k.key.key_id();
+    by_id_[id] = std::make_shared<const DirectoryKey>(DirectoryKey{std::move(k), std::move(verifier)});
   }
   return absl::OkStatus();
 }
 
-std::optional<DirectoryKey> KeyDirectory::Find(const std::string& key_id) const {
+std::shared_ptr<const DirectoryKey> KeyDirectory::Find(const std::string& key_id) const {
   absl::MutexLock lock(&mu_);
   auto it = by_id_.find(key_id);
-  if (it == by_id_.end()) return std::nullopt;
+  if (it == by_id_.end()) return nullptr;
   return it->second;
 }
 
@@ -65,7 +66,7 @@ std::optional<safeshare::v1::PublicKey> KeyDirectory::Current(
   auto it = ids_by_agency_.find(agency_id);
   if (it == ids_by_agency_.end()) return std::nullopt;
   for (const auto& id : it->second) {
-    const auto& k = by_id_.at(id).key;
+    const auto& k = by_id_.at(id)->key;
     if (k.purpose() == purpose && k.current() && !k.revoked()) return k;
   }
   return std::nullopt;
@@ -76,7 +77,7 @@ std::vector<safeshare::v1::PublicKey> KeyDirectory::KeysOf(const std::string& ag
   std::vector<safeshare::v1::PublicKey> out;
   auto it = ids_by_agency_.find(agency_id);
   if (it == ids_by_agency_.end()) return out;
-  for (const auto& id : it->second) out.push_back(by_id_.at(id).key);
+  for (const auto& id : it->second) out.push_back(by_id_.at(id)->key);
   return out;
 }
 

@@ -6,6 +6,7 @@
 // memory. The gateway holds public keys only.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,8 @@
 
 namespace safeshare::gateway {
 
-// A directory key, decoded once when it is a signing key.
+// A directory key, decoded once when it is a signing key. Shared: a lookup on
+// the Submit path hands out a reference, not a copy of the key.
 struct DirectoryKey : AgencyKey {
   std::optional<envelope::SigningPublicKey> verifier;  // unset: not a usable signing key
 };
@@ -31,7 +33,8 @@ class KeyDirectory {
                                                             const FederationDirectory& fed,
                                                             absl::Time now);
 
-  std::optional<DirectoryKey> Find(const std::string& key_id) const;
+  // Null if no key has this id.
+  std::shared_ptr<const DirectoryKey> Find(const std::string& key_id) const;
   std::optional<safeshare::v1::PublicKey> Current(const std::string& agency_id,
                                                   safeshare::v1::KeyPurpose purpose) const;
   std::vector<safeshare::v1::PublicKey> KeysOf(const std::string& agency_id) const;
@@ -52,7 +55,7 @@ class KeyDirectory {
 
   Store* store_;
   mutable absl::Mutex mu_;
-  std::map<std::string, DirectoryKey> by_id_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const DirectoryKey>> by_id_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> ids_by_agency_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -307,7 +307,7 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
                                             const safeshare::v1::Envelope& envelope) const {
   const std::string& sender = envelope.sender_agency_id();
   auto signing = keys_->Find(signed_envelope.signing_key_id());
-  if (!signing.has_value()) {
+  if (signing == nullptr) {
     return absl::UnauthenticatedError(absl::StrCat(
         "signing key ", signed_envelope.signing_key_id(), " is not in the directory"));
   }

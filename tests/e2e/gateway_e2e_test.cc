@@ -602,6 +602,8 @@ TEST_F(GatewayE2eTest, RevokedSigningKeyIsRefusedAndRotationSurvivesRestart) {
 
   ASSERT_TRUE(police->RotateKeys(/*signing=*/true, /*encryption=*/false).ok());
   ASSERT_TRUE(police->client().RevokeKey(old_key->KeyId()).ok());
+  // The key just published verifies at once (the directory decodes it on reload).
+  EXPECT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "rotated-sig")).ok());
   auto r = police->client().Submit(*signed_old);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
   EXPECT_NE(r.status().message().find("revoked"), std::string::npos);
