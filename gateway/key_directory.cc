@@ -48,7 +48,8 @@ absl::Status KeyDirectory::Replace(std::vector<AgencyKey> keys) {
       }
     }
     const std::string id = k.key.key_id();
-    by_id_[id] = std::make_shared<const DirectoryKey>(DirectoryKey{std::move(k), std::move(verifier)});
+    by_id_[id] =
+        std::make_shared<const DirectoryKey>(DirectoryKey{std::move(k), std::move(verifier)});
   }
   return absl::OkStatus();
 }
