@@ -16,7 +16,10 @@
 #       audit append, mailbox write), (c) the same with every recipient
 #       subscribed and acknowledging:
 #     first the maximum throughput (closed loop), then latency at half of it
-#     (open loop, latency from each call's scheduled start). Prints the ratios
+#     (open loop, latency from each call's scheduled start), then echo again at
+#     (b)'s half rate: bare gRPC's share of the machine at that load. Each
+#     half-load run samples the cores busy (machine, server, load generator)
+#     from /proc. Prints the ratios
 #     gateway/echo and appends a dated section to bench/RESULTS.md. Then, with
 #     --rss, runs (c) at half load for that long, sampling the gateway's VmRSS.
 #     Options (defaults in brackets):
@@ -258,6 +261,7 @@ cpu_snapshot() {
     proc_jiffies "thread-$i" /proc/"${GW_PIDS[$i]}"/task/*/stat
   done
   [ -z "$LG_PID" ] || proc_jiffies loadgen "/proc/$LG_PID/stat"
+  [ -z "$ECHO_PID" ] || proc_jiffies echo "/proc/$ECHO_PID/stat"
   [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
   local postmaster
   postmaster="$(head -1 "$PG_DIR/data/postmaster.pid")"
@@ -279,7 +283,8 @@ cpu_snapshot() {
 # interval: replicas (sum), replica_each (r0+r1...), thread_max (each
 # replica's busiest thread), pg_backends (with ROLES, "PID ROLE" lines, split
 # into pg_writers, pg_readers and pg_listeners), pg_backend_max (the busiest),
-# pg_background, loadgen, machine (all busy), other (busy outside these), idle.
+# pg_background, loadgen, echo (the echo server), machine (all busy), other
+# (busy outside these), idle.
 cpu_summary() {
   awk -v cores="$(nproc)" -v hz="$(getconf CLK_TCK)" -v roles="${3:-}" '
     BEGIN {
@@ -302,13 +307,13 @@ cpu_summary() {
         each = each (i ? "+" : "") sprintf("%.0f", pct(sum["replica-" i]))
         threads = threads (i ? "+" : "") sprintf("%.0f", pct(tmax[i]))
       }
-      known = pct(replicas + sum["pg-backends"] + sum["pg-background"] + sum["loadgen"])
+      known = pct(replicas + sum["pg-backends"] + sum["pg-background"] + sum["loadgen"] + sum["echo"])
       printf "secs=%.1f replicas=%.0f replica_each=%s thread_max=%s pg_backends=%.0f", \
         m["uptime"], pct(replicas), each, threads, pct(sum["pg-backends"])
       printf " pg_writers=%.0f pg_readers=%.0f pg_listeners=%.0f pg_backend_max=%.0f", \
         pct(by_role["writer"]), pct(by_role["reader"]), pct(by_role["listener"]), pct(bmax)
-      printf " pg_background=%.0f loadgen=%.0f machine=%.0f other=%.0f idle=%.0f\n", \
-        pct(sum["pg-background"]), pct(sum["loadgen"]), machine, \
+      printf " pg_background=%.0f loadgen=%.0f echo=%.0f machine=%.0f other=%.0f idle=%.0f\n", \
+        pct(sum["pg-background"]), pct(sum["loadgen"]), pct(sum["echo"]), machine, \
         (machine > known ? machine - known : 0), 100 * cores - machine
     }' "$1" "$2"
 }
@@ -459,7 +464,10 @@ scenario() {
   local max_json="$MAX_JSON" max="${MAX["$name"]}"
   local rate
   rate="$(half "$max")"
+  SAMPLE=1
   measure "$name half" "$target" "$port" --rate "$rate" --fail_on_error "$@"
+  SAMPLE=0
+  half_row "$name" "$target"
   local j="$LAST" delivery="-"
   if [ -n "$(jget delivery_p99_ms "$j")" ]; then
     delivery="$(jget delivery_p50_ms "$j") / $(jget delivery_p99_ms "$j")"
@@ -468,6 +476,16 @@ scenario() {
   MAX_JSONS["$name"]="$max_json"
   ROWS+=("| $name | $(jget request_bytes "$max_json") | $max | $(jget in_flight "$max_json") | $(jget p50_ms "$max_json") / $(jget p99_ms "$max_json") | $(jget throughput_per_s "$j") | $(jget p50_ms "$j") | $(jget p90_ms "$j") | $(jget p99_ms "$j") | $(jget p999_ms "$j") | $(jget max_ms "$j") | $delivery | $(( $(jget errors "$max_json") + $(jget errors "$j") )) |")
 }
+
+# half_row NAME TARGET: a row of the half-load table from the run just made
+# (LAST and LAST_CPU): where the machine's cores went at that rate.
+HALF_ROWS=()
+half_row() {
+  local server
+  if [ "$2" = echo ]; then server="$(kv echo "$LAST_CPU")"; else server="$(kv replicas "$LAST_CPU")"; fi
+  HALF_ROWS+=("| $1 | $(jget throughput_per_s "$LAST") | $(jget p50_ms "$LAST") | $(jget p99_ms "$LAST") | $(cores "$(kv machine "$LAST_CPU")") | $(cores "$server") | $(cores "$(kv loadgen "$LAST_CPU")") |")
+}
+cores() { awk -v p="$1" 'BEGIN { if (p == "") print "-"; else printf "%.2f", p / 100 }'; }
 
 # rss_run RATE: (c) at RATE for $RSS seconds, sampling the gateway's VmRSS.
 RSS_LINE=""
@@ -734,6 +752,12 @@ for size in $SIZES; do
   start_gateway "b-$size"
   scenario "(b) gateway $(kib "$size")" gateway "$GW_PORT" --payload_bytes "$size"
   stop_gateway
+  # Bare gRPC at the gateway's half-load rate: what the machine has left.
+  SAMPLE=1
+  measure "(a) echo $(kib "$size") at (b)'s half rate" echo "$ECHO_PORT" --payload_bytes "$size" \
+    --rate "$(half "${MAX["(b) gateway $(kib "$size")"]}")" --fail_on_error
+  SAMPLE=0
+  half_row "(a) echo $(kib "$size") at (b)'s half rate" echo
   start_gateway "c-$size"
   scenario "(c) gateway+subscribers $(kib "$size")" gateway "$GW_PORT" --payload_bytes "$size" \
     --subscribers "$SUBSCRIBERS"
@@ -779,6 +803,13 @@ report() {
   echo "| payload | echo max /s | (b) gateway max /s | (b)/echo | (c) with subscribers max /s | (c)/echo |"
   echo "|---|---:|---:|---:|---:|---:|"
   printf '%s\n' "${RATIOS[@]}"
+  echo
+  echo "Where the cores went at half load (from /proc over the measured window; cores busy,"
+  echo "out of $(nproc)); the echo server is also run at (b)'s half rate, the same load on bare gRPC:"
+  echo
+  echo "| run | rate /s | p50 ms | p99 ms | machine | server | load generator |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${HALF_ROWS[@]}"
   if [ -n "$RSS_LINE" ]; then
     echo
     echo "RSS: $RSS_LINE."
