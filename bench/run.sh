@@ -464,10 +464,7 @@ scenario() {
   local max_json="$MAX_JSON" max="${MAX["$name"]}"
   local rate
   rate="$(half "$max")"
-  SAMPLE=1
-  measure "$name half" "$target" "$port" --rate "$rate" --fail_on_error "$@"
-  SAMPLE=0
-  half_row "$name" "$target"
+  half_run "$name half" "$target" "$port" "$rate" "$@"
   local j="$LAST" delivery="-"
   if [ -n "$(jget delivery_p99_ms "$j")" ]; then
     delivery="$(jget delivery_p50_ms "$j") / $(jget delivery_p99_ms "$j")"
@@ -477,13 +474,17 @@ scenario() {
   ROWS+=("| $name | $(jget request_bytes "$max_json") | $max | $(jget in_flight "$max_json") | $(jget p50_ms "$max_json") / $(jget p99_ms "$max_json") | $(jget throughput_per_s "$j") | $(jget p50_ms "$j") | $(jget p90_ms "$j") | $(jget p99_ms "$j") | $(jget p999_ms "$j") | $(jget max_ms "$j") | $delivery | $(( $(jget errors "$max_json") + $(jget errors "$j") )) |")
 }
 
-# half_row NAME TARGET: a row of the half-load table from the run just made
-# (LAST and LAST_CPU): where the machine's cores went at that rate.
+# half_run LABEL TARGET PORT RATE ARGS...: an open loop at RATE, its window
+# sampled; adds a row to the half-load table: where the machine's cores went.
 HALF_ROWS=()
-half_row() {
-  local server
-  if [ "$2" = echo ]; then server="$(kv echo "$LAST_CPU")"; else server="$(kv replicas "$LAST_CPU")"; fi
-  HALF_ROWS+=("| $1 | $(jget throughput_per_s "$LAST") | $(jget p50_ms "$LAST") | $(jget p99_ms "$LAST") | $(cores "$(kv machine "$LAST_CPU")") | $(cores "$server") | $(cores "$(kv loadgen "$LAST_CPU")") |")
+half_run() {
+  local label="$1" target="$2" port="$3" rate="$4" server
+  shift 4
+  SAMPLE=1
+  measure "$label" "$target" "$port" --rate "$rate" --fail_on_error "$@"
+  SAMPLE=0
+  if [ "$target" = echo ]; then server="$(kv echo "$LAST_CPU")"; else server="$(kv replicas "$LAST_CPU")"; fi
+  HALF_ROWS+=("| $label | $(jget throughput_per_s "$LAST") | $(jget p50_ms "$LAST") | $(jget p99_ms "$LAST") | $(cores "$(kv machine "$LAST_CPU")") | $(cores "$server") | $(cores "$(kv loadgen "$LAST_CPU")") |")
 }
 cores() { awk -v p="$1" 'BEGIN { if (p == "") print "-"; else printf "%.2f", p / 100 }'; }
 
@@ -753,11 +754,8 @@ for size in $SIZES; do
   scenario "(b) gateway $(kib "$size")" gateway "$GW_PORT" --payload_bytes "$size"
   stop_gateway
   # Bare gRPC at the gateway's half-load rate: what the machine has left.
-  SAMPLE=1
-  measure "(a) echo $(kib "$size") at (b)'s half rate" echo "$ECHO_PORT" --payload_bytes "$size" \
-    --rate "$(half "${MAX["(b) gateway $(kib "$size")"]}")" --fail_on_error
-  SAMPLE=0
-  half_row "(a) echo $(kib "$size") at (b)'s half rate" echo
+  half_run "(a) echo $(kib "$size") at (b)'s half rate" echo "$ECHO_PORT" \
+    "$(half "${MAX["(b) gateway $(kib "$size")"]}")" --payload_bytes "$size"
   start_gateway "c-$size"
   scenario "(c) gateway+subscribers $(kib "$size")" gateway "$GW_PORT" --payload_bytes "$size" \
     --subscribers "$SUBSCRIBERS"
