@@ -46,11 +46,17 @@ check() {
 
 "$SAFESHARE" pki init --dir "$WORK/federation" \
   --federation_template "$SRC/deploy/dev-federation.textproto" >/dev/null
-mkdir -p "$WORK/data"
+mkdir -p "$WORK/data" "$WORK/isa"
+# The shipped agreements with their review date three years on: the gateway
+# decides at the clock's time, and the test must not expire with the data.
+REVIEW_BY="$(date -u -d '+3 years' +%Y-%m-%dT00:00:00Z)"
+for f in "$SRC"/deploy/isa/*.json; do
+  sed -E "s/(\"review_by\": *\")[^\"]*\"/\1$REVIEW_BY\"/" "$f" >"$WORK/isa/$(basename "$f")"
+done
 "$GATEWAY" --listen 127.0.0.1:0 \
   --ca "$WORK/federation/gateway/ca.pem" --cert "$WORK/federation/gateway/cert.pem" \
   --key "$WORK/federation/gateway/key.pem" --store "sqlite://$WORK/data/gateway.db" \
-  --federation "$WORK/federation/federation.textproto" --isa_dir "$SRC/deploy/isa" \
+  --federation "$WORK/federation/federation.textproto" --isa_dir "$WORK/isa" \
   --audit_key "$WORK/federation/gateway/audit-signing.pem" \
   --port_file "$WORK/gateway.port" 2>"$WORK/gateway.log" &
 PIDS+=($!)

@@ -1,6 +1,8 @@
 // End-to-end: a real safeshare-gateway process on loopback, driven over real
 // mutual TLS by the agent library and the safeshare CLI.
 
+#include <map>
+
 #include "tests/e2e/gateway_fixture.h"
 
 namespace safeshare {
@@ -105,11 +107,30 @@ TEST_F(GatewayE2eTest, ReusingAMessageIdForOtherContentIsAlreadyExists) {
 }
 
 TEST_F(GatewayE2eTest, SenderDifferentFromCertificateIsPermissionDenied) {
+  // The police hold Hampshire CRT's signing key (stolen, or a shared
+  // workstation) but their own certificate: a perfectly signed envelope in
+  // Hampshire's name is still refused, by the sender check alone.
   auto police = Agency("hiow-police");
-  auto r = police->Submit(Referral("hampshire-crt", "portsmouth-mash"));
+  v1::SignedEnvelope forged =
+      SealByHand(Header("hampshire-crt", "portsmouth-mash", "forged-1"),
+                 Content().SerializeAsString(), "hampshire-crt", "portsmouth-mash");
+  auto r = police->Submit(forged);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
-  EXPECT_NE(r.status().message().find("hiow-police"), std::string::npos);
+  EXPECT_EQ(r.status().message(),
+            "envelope.sender_agency_id is hampshire-crt but the client certificate belongs to "
+            "hiow-police");
   ExpectMailboxEmpty("portsmouth-mash");
+  // The same bytes from Hampshire's own certificate go through: only the caller differed.
+  EXPECT_TRUE(Agency("hampshire-crt")->Submit(forged).ok());
+  // The refusal is recorded against the caller who tried it.
+  bool recorded = false;
+  for (const auto& rec : Audit()) {
+    recorded = recorded || (rec.event() == v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED &&
+                            rec.message_id() == "forged-1" &&
+                            rec.status_code() == "PERMISSION_DENIED" &&
+                            rec.actor() == "safeshare://agency/hiow-police");
+  }
+  EXPECT_TRUE(recorded);
 }
 
 TEST_F(GatewayE2eTest, UnknownRecipientIsNotFound) {
@@ -320,6 +341,24 @@ TEST_F(GatewayE2eTest, AcceptedMessagesSurviveKillAndRestart) {
   std::vector<std::string> got;
   for (const auto& m : page->messages()) got.push_back(m.message_id());
   EXPECT_EQ(got, ids);
+}
+
+TEST_F(GatewayE2eTest, AnAuditKeyThatIsNotTheFederationsStopsTheStart) {
+  gateway_->Stop();
+  // A real Ed25519 key, but the police's signing key, not the log's.
+  std::string other;
+  for (const auto& f : std::filesystem::directory_iterator(AgencyDir("hiow-police") + "/keys")) {
+    if (f.path().filename().string().rfind("signing-", 0) == 0) other = f.path().string();
+  }
+  ASSERT_FALSE(other.empty());
+  GatewayProcess wrong(federation_, data_.path() + "/wrong", {"--audit_key=" + other});
+  EXPECT_FALSE(wrong.Start()) << "a gateway must not sign checkpoints the federation cannot check";
+  std::ifstream in(wrong.log_path());
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("does not match the audit_log public key in the federation file"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("PRIVATE KEY"), std::string::npos) << "never the key itself";
 }
 
 TEST_F(GatewayE2eTest, SigtermShutsDownCleanly) {
@@ -552,6 +591,19 @@ TEST_F(GatewayE2eTest, RecipientRefusesSplicedAndUndeclaredContentAndTheSenderSe
   EXPECT_EQ(status->state(), v1::MESSAGE_STATE_CONTENT_REFUSED);
   EXPECT_EQ(status->content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY);
   ExpectMailboxEmpty("portsmouth-mash");  // refused messages are not redelivered
+
+  // Each refusal is in the log, by the recipient, with its reason.
+  std::map<std::string, v1::AuditRecord> refusals;
+  for (const auto& r : Audit()) {
+    if (r.event() == v1::AUDIT_EVENT_TYPE_CONTENT_REFUSED_BY_RECIPIENT) refusals[r.message_id()] = r;
+  }
+  ASSERT_EQ(refusals.size(), 2u);
+  EXPECT_EQ(refusals["spliced"].content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE);
+  EXPECT_EQ(refusals["undeclared"].content_refusal_reason(),
+            v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY);
+  EXPECT_EQ(refusals["undeclared"].actor(), "safeshare://agency/portsmouth-mash");
+  EXPECT_EQ(refusals["undeclared"].state(), v1::MESSAGE_STATE_CONTENT_REFUSED);
+  ExpectAuditLogVerifies();
 }
 
 TEST_F(GatewayE2eTest, RotationKeepsOldMessagesOpenableAndRequiresTheCurrentKey) {
@@ -599,8 +651,14 @@ TEST_F(GatewayE2eTest, RevokedSigningKeyIsRefusedAndRotationSurvivesRestart) {
   ASSERT_TRUE(old_key.ok());
   auto signed_old = police->Seal(Message("hiow-police", "portsmouth-mash", "old-signature"));
   ASSERT_TRUE(signed_old.ok());
+  auto in_flight = police->Seal(Message("hiow-police", "portsmouth-mash", "in-flight"));
+  ASSERT_TRUE(in_flight.ok());
 
   ASSERT_TRUE(police->RotateKeys(/*signing=*/true, /*encryption=*/false).ok());
+  // Rotation alone retires nothing: a message signed a moment before with the
+  // previous key (queued, or retried) is still accepted.
+  auto previous = police->client().Submit(*in_flight);
+  EXPECT_TRUE(previous.ok()) << previous.status();
   ASSERT_TRUE(police->client().RevokeKey(old_key->KeyId()).ok());
   // The key just published verifies at once (the directory decodes it on reload).
   EXPECT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "rotated-sig")).ok());
@@ -744,13 +802,6 @@ class AuditE2eTest : public GatewayE2eTest {
   std::unique_ptr<AgentClient> Officer(const std::string& dir) {
     return ClientFor(federation_ + "/officers/" + dir);
   }
-  static v1::AuditLogIdentity Log() {
-    v1::Federation fed;
-    std::ifstream in(federation_ + "/federation.textproto");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
-    return fed.audit_log();
-  }
   std::vector<v1::AuditRecord> Query(AgentClient& officer, const v1::AuditQuery& q = {}) {
     std::vector<v1::AuditRecord> out;
     std::string token;
@@ -769,23 +820,29 @@ TEST_F(AuditE2eTest, ReceiptsProveTheDecisionIsInTheSignedLog) {
   auto police = Agent("hiow-police");
   auto allowed = police->Send(Message("hiow-police", "portsmouth-mash", "audited-1"));
   ASSERT_TRUE(allowed.ok()) << allowed.status();
-  EXPECT_TRUE(agents::VerifyReceipt(*allowed, Log()).ok())
-      << agents::VerifyReceipt(*allowed, Log());
+  EXPECT_TRUE(agents::VerifyReceipt(*allowed, AuditLog()).ok())
+      << agents::VerifyReceipt(*allowed, AuditLog());
 
   auto m = Message("hiow-police", "portsmouth-mash", "audited-2");
   m.declaration.clear_lawful_basis();
   v1::SubmitResponse denied;
   ASSERT_EQ(police->Send(m, &denied).status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(agents::VerifyReceipt(denied, Log()).ok()) << "a refusal is recorded too";
+  EXPECT_TRUE(agents::VerifyReceipt(denied, AuditLog()).ok()) << "a refusal is recorded too";
   EXPECT_GT(denied.audit_inclusion_proof().leaf_index(),
             allowed->audit_inclusion_proof().leaf_index());
 
   // A receipt whose decision was altered no longer matches its record.
   v1::SubmitResponse forged = denied;
   forged.mutable_decision()->set_decision(v1::DECISION_ALLOW);
-  EXPECT_EQ(agents::VerifyReceipt(forged, Log()).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(agents::VerifyReceipt(forged, AuditLog()).code(), absl::StatusCode::kDataLoss);
+  // Nor one whose message id was changed (a receipt for another message).
+  v1::SubmitResponse renamed = *allowed;
+  renamed.set_message_id("audited-2");
+  auto wrong_id = agents::VerifyReceipt(renamed, AuditLog());
+  EXPECT_EQ(wrong_id.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(wrong_id.message().find("not this message's decision"), std::string::npos) << wrong_id;
   // Nor does one checked against another federation's key.
-  v1::AuditLogIdentity other = Log();
+  v1::AuditLogIdentity other = AuditLog();
   other.set_public_key(std::string(32, '\x07'));
   EXPECT_FALSE(agents::VerifyReceipt(*allowed, other).ok());
 }
@@ -795,31 +852,50 @@ TEST_F(AuditE2eTest, OnlyOfficersReadTheAuditAndEachWithinTheirScope) {
   ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash")).ok());
   ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash")).ok());
   ASSERT_TRUE(police->Send(Message("hiow-police", "hampshire-crt")).ok());
+  // Between two agencies of Portsmouth's area other than the IG lead's own
+  // (refused or not, a decision is recorded against both).
+  auto hospital = Agent("portsmouth-hospitals");
+  (void)hospital->Send(Message("portsmouth-hospitals", "southsea-academy", "pht-1"));
 
   EXPECT_EQ(Agency("portsmouth-mash")->GetCheckpoint().status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Agency("portsmouth-mash")->QueryRecords({}, 0, "").status().code(),
             absl::StatusCode::kPermissionDenied);
 
-  // The Portsmouth IG lead (area scope) sees only flows involving Portsmouth.
+  // The Portsmouth IG lead (area scope) sees the flows of every agency in
+  // Portsmouth: its own MASH's and those between the hospital and the school.
   auto portsmouth = Officer("portsmouth-mash.ig-lead");
   auto mine = Query(*portsmouth);
-  ASSERT_EQ(mine.size(), 1u);
+  ASSERT_EQ(mine.size(), 2u);
   EXPECT_EQ(mine[0].recipient_agency_id(), "portsmouth-mash");
+  EXPECT_EQ(mine[1].message_id(), "pht-1");
   v1::AuditQuery iow;
   iow.set_agency_id("iow-mash");
   EXPECT_TRUE(Query(*portsmouth, iow).empty()) << "asking does not widen the scope";
 
-  // The partnership DPO (federation scope) sees all three, and can filter.
+  // The constabulary's DPO (agency scope) sees the police's three flows and
+  // nothing of the hospital's, even when asking for it.
+  auto police_dpo = Officer("hiow-police.dpo");
+  auto own = Query(*police_dpo);
+  ASSERT_EQ(own.size(), 3u);
+  for (const auto& r : own) EXPECT_EQ(r.sender_agency_id(), "hiow-police");
+  v1::AuditQuery school;
+  school.set_agency_id("southsea-academy");
+  EXPECT_TRUE(Query(*police_dpo, school).empty());
+  EXPECT_EQ(Query(*portsmouth, school).size(), 1u);
+
+  // The partnership DPO (federation scope) sees all four, and can filter.
   auto dpo = Officer("hampshire-crt.dpo");
-  EXPECT_EQ(Query(*dpo).size(), 3u);
+  EXPECT_EQ(Query(*dpo).size(), 4u);
   EXPECT_EQ(Query(*dpo, iow).size(), 1u);
   v1::AuditQuery area;
   area.set_area_id("hampshire");
   EXPECT_EQ(Query(*dpo, area).size(), 3u) << "the police are in Hampshire";
   v1::AuditQuery denied;
   denied.set_decision(v1::DECISION_DENY);
-  EXPECT_TRUE(Query(*dpo, denied).empty());
+  auto refused = Query(*dpo, denied);
+  ASSERT_EQ(refused.size(), 1u) << "no agreement covers a hospital writing to a school";
+  EXPECT_EQ(refused[0].message_id(), "pht-1");
 }
 
 TEST_F(AuditE2eTest, EveryEventAndRefusalIsRecordedAndTheLogVerifiesAfterAKill) {
@@ -853,7 +929,7 @@ TEST_F(AuditE2eTest, EveryEventAndRefusalIsRecordedAndTheLogVerifiesAfterAKill) 
   ASSERT_EQ(gateway_->Stop(), 0);
   const std::string copy = data_.path() + "/copy.db";
   std::filesystem::copy_file(gateway_->db_path(), copy);
-  auto v = agents::VerifyAuditDatabase(copy, Log());
+  auto v = agents::VerifyAuditDatabase(copy, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->records, 5u);
   EXPECT_EQ(v->tree_size, 5u);
@@ -879,7 +955,7 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
 
   const std::string full = data_.path() + "/full.jsonl";
   std::ofstream(full) << jsonl;
-  auto v = agents::VerifyAuditExport(full, Log());
+  auto v = agents::VerifyAuditExport(full, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->records, 7u);
   EXPECT_TRUE(v->complete);
@@ -891,7 +967,7 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
   ASSERT_TRUE(exported.ok()) << exported.code() << " " << exported.message();
   const std::string part = data_.path() + "/part.jsonl";
   std::ofstream(part) << filtered;
-  v = agents::VerifyAuditExport(part, Log());
+  v = agents::VerifyAuditExport(part, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->records, 3u);
   EXPECT_FALSE(v->complete);
@@ -901,9 +977,70 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
   size_t second = cut.find('\n', cut.find('\n') + 1);
   cut.erase(cut.find('\n') + 1, second - cut.find('\n'));
   std::ofstream(full) << cut;
-  v = agents::VerifyAuditExport(full, Log());
+  v = agents::VerifyAuditExport(full, AuditLog());
   EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(v.status().message().find("record 0 is missing"), std::string::npos) << v.status();
+}
+
+TEST_F(AuditE2eTest, AnExportIsOneSnapshotWhileWritesContinue) {
+  // More than one export chunk (500 records), so the gateway reads the log
+  // several times during one export while the police keep submitting.
+  auto police = Agent("hiow-police");
+  std::vector<v1::SignedEnvelope> sealed;
+  for (int i = 0; i < 1300; ++i) {
+    auto s = police->Seal(Message("hiow-police", i % 2 ? "portsmouth-mash" : "iow-mash",
+                                  absl::StrCat("snap-", i)));
+    ASSERT_TRUE(s.ok()) << s.status();
+    sealed.push_back(*s);
+  }
+  // 1,100 records first, from four connections at once (group commit).
+  std::vector<std::thread> fill;
+  for (int t = 0; t < 4; ++t) {
+    fill.emplace_back([&, t] {
+      auto client = Agency("hiow-police");
+      for (size_t i = t; i < 1100; i += 4) EXPECT_TRUE(client->Submit(sealed[i]).ok()) << i;
+    });
+  }
+  for (auto& th : fill) th.join();
+
+  std::atomic<bool> exporting{true};
+  std::atomic<int> during{0};
+  std::thread writer([&] {
+    auto client = Agency("hiow-police");
+    for (size_t i = 1100; i < sealed.size() && exporting; ++i) {
+      if (client->Submit(sealed[i]).ok()) ++during;
+    }
+  });
+  std::string jsonl;
+  int chunks = 0;
+  absl::Status exported = Officer("hampshire-crt.dpo")
+                              ->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES,
+                                              [&](const std::string& chunk) {
+                                                jsonl += chunk;
+                                                // A slow reader: writes land between chunks.
+                                                if (++chunks < 3) {
+                                                  const int before = during;
+                                                  testing::WaitFor([&] { return during > before + 20; },
+                                                                   5);
+                                                }
+                                                return absl::OkStatus();
+                                              });
+  exporting = false;
+  writer.join();
+  ASSERT_TRUE(exported.ok()) << exported;
+  EXPECT_GE(chunks, 3);
+  EXPECT_GT(during.load(), 0) << "the log grew while it was exported";
+
+  const std::string path = data_.path() + "/snapshot.jsonl";
+  std::ofstream(path) << jsonl;
+  auto v = agents::VerifyAuditExport(path, AuditLog());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->complete);
+  EXPECT_EQ(v->records, v->tree_size) << "every record of the snapshot, and none after it";
+  EXPECT_GE(v->tree_size, 1100u);
+  auto now = Officer("hampshire-crt.dpo")->GetCheckpoint();
+  ASSERT_TRUE(now.ok());
+  EXPECT_GT(now->tree_size(), v->tree_size);
 }
 
 TEST_F(AuditE2eTest, FlowReportCountsDecisionsByAreaAndCheck) {
@@ -940,21 +1077,49 @@ TEST_F(AuditE2eTest, OfficersApproveOrRefuseHeldMessagesWithinTheirScope) {
   };
   held("held-a");
   held("held-b");
+  // And one from Southsea Academy, in Portsmouth's area.
+  auto school = Agent("southsea-academy");
+  auto from_school = Message("southsea-academy", "portsmouth-mash", "held-c");
+  {
+    std::ifstream in(testing::SourceDir() + "/deploy/examples/school-to-portsmouth-referral.json");
+    std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &from_school.declaration).ok());
+  }
+  from_school.practitioner.set_role(v1::PRACTITIONER_ROLE_DESIGNATED_SAFEGUARDING_LEAD);
+  from_school.declaration.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+  from_school.declaration.set_urgency(v1::URGENCY_URGENT);
+  auto c = school->Send(from_school);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->state(), v1::MESSAGE_STATE_HELD);
 
-  // The police are in Hampshire: the Portsmouth lead does not oversee them.
+  auto ids = [](const absl::StatusOr<v1::ListHeldResponse>& list) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(list.ok()) << list.status();
+    if (list.ok()) {
+      for (const auto& m : list->messages()) out.push_back(m.message_id());
+    }
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  // The police are in Hampshire: the Portsmouth lead (area scope) oversees
+  // the school but not them.
   auto portsmouth = Officer("portsmouth-mash.ig-lead");
-  auto none = portsmouth->ListHeld();
-  ASSERT_TRUE(none.ok()) << none.status();
-  EXPECT_EQ(none->messages_size(), 0);
+  EXPECT_EQ(ids(portsmouth->ListHeld()), Ids{"held-c"});
   EXPECT_EQ(portsmouth->Approve("held-a", "The s47 threshold is met, share now.").code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Agency("hiow-police")->ListHeld().status().code(),
             absl::StatusCode::kPermissionDenied);
+  // The constabulary's DPO (agency scope) oversees the police alone.
+  auto police_dpo = Officer("hiow-police.dpo");
+  EXPECT_EQ(ids(police_dpo->ListHeld()), (Ids{"held-a", "held-b"}));
+  EXPECT_EQ(police_dpo->Approve("held-c", "The school's concern is clearly urgent.").code(),
+            absl::StatusCode::kPermissionDenied);
 
   auto dpo = Officer("hampshire-crt.dpo");
+  EXPECT_EQ(ids(dpo->ListHeld()), (Ids{"held-a", "held-b", "held-c"}));
   auto list = dpo->ListHeld();
   ASSERT_TRUE(list.ok()) << list.status();
-  ASSERT_EQ(list->messages_size(), 2);
+  ASSERT_EQ(list->messages_size(), 3);
   EXPECT_EQ(list->messages(0).message_id(), "held-a");
   EXPECT_FALSE(list->messages(0).envelope_header().has_payload()) << "never content";
   EXPECT_EQ(list->messages(0).decision().decision(), v1::DECISION_HOLD_FOR_ADVICE);

@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 class ReplicasE2eTest : public GatewayE2eTest {
  protected:
   void SetUp() override {
-    database_ = testing::FreshPostgresDatabase();
-    if (database_.empty()) GTEST_SKIP() << "no test PostgreSQL (deploy/test.sh starts one)";
+    SAFESHARE_FRESH_POSTGRES_OR_SKIP(database_);
+    UseOwnFederation();
     // Replica 0 is the fixture's gateway_, so the fixture's helpers use it.
     for (int i = 0; i < 3; ++i) {
       const std::string dir = data_.path() + "/replica-" + std::to_string(i);

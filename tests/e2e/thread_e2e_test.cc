@@ -326,6 +326,11 @@ TEST_F(ThreadE2eTest, AnUnansweredRequestEscalatesEvenOnceAcknowledged) {
   auto request = southampton->client().GetStatus("req-4");
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->state(), v1::MESSAGE_STATE_ANSWERED);
+  // Southampton takes the answer in time: nothing is left for the escalator.
+  auto answer = southampton->Receive();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(answer->received.size(), 1u);
+  ASSERT_TRUE(southampton->client().Ack("resp-4").ok());
   ExpectAuditLogVerifies();
 }
 
@@ -370,6 +375,7 @@ TEST_F(ThreadE2eTest, AHoldPastItsDeadlineEscalatesToTheFederationOfficersAndSta
   ASSERT_TRUE(inbox.ok());
   ASSERT_EQ(inbox->received.size(), 1u);
   EXPECT_EQ(inbox->received[0].message_id, "hold-1");
+  ASSERT_TRUE(Agency("portsmouth-mash")->Ack("hold-1").ok());  // in time: no second escalation
   ExpectAuditLogVerifies();
 }
 

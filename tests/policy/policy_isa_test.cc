@@ -20,6 +20,10 @@ namespace v1 = safeshare::v1;
 using namespace ::safeshare::policy::testing;  // NOLINT: test helpers
 
 const std::string kDevIsaDir = SourcePath("deploy/isa");
+// Decisions about the shipped agreements are taken at a fixed time inside
+// their term, never at the clock's: they must not expire with the data.
+const absl::Time kToday =
+    absl::FromCivil(absl::CivilSecond(2026, 12, 1, 10, 0, 0), absl::UTCTimeZone());
 
 // A small valid agreement; cases below break one thing at a time.
 constexpr char kGood[] = R"json({
@@ -72,7 +76,8 @@ std::shared_ptr<const PolicyEngine> DevEngine() {
   return *engine;
 }
 
-// The three example declarations are allowed under the 2024 pack, now and at
+// The three example declarations are allowed under the 2024 pack, today (a
+// fixed date: the shipped agreements reach their review date in 2029) and at
 // the end of 2028, under the agreement expected for each pair.
 TEST(DevIsaSet, ExampleDeclarationsAreAllowed) {
   const char* expected_isa[] = {"hips-police-front-doors", "portsmouth-schools-mash",
@@ -81,7 +86,7 @@ TEST(DevIsaSet, ExampleDeclarationsAreAllowed) {
       absl::FromCivil(absl::CivilSecond(2028, 12, 31, 23, 0, 0), absl::UTCTimeZone());
   for (int i = 0; i < 3; ++i) {
     const v1::Envelope e = ExampleEnvelope(kExamples[i]);
-    for (absl::Time at : {absl::Now(), end_2028}) {
+    for (absl::Time at : {kToday, end_2028}) {
       const v1::PolicyDecision d = DevEngine()->Decide(e, at, RulePack::k2024);
       EXPECT_EQ(d.decision(), v1::DECISION_ALLOW) << kExamples[i].file << "\n" << d.DebugString();
       EXPECT_EQ(d.isa_id(), expected_isa[i]);
@@ -120,7 +125,7 @@ TEST(DevIsaSet, CrossBorderPairsDiffer) {
     d.add_data_categories(v1::DATA_CATEGORY_IDENTITY);
     d.add_data_categories(f.category);
     d.set_criminal_offence_condition(v1::CRIMINAL_OFFENCE_CONDITION_SAFEGUARDING_SCH1_PARA18);
-    EXPECT_EQ(DevEngine()->Decide(e, absl::Now()).decision(), f.decision)
+    EXPECT_EQ(DevEngine()->Decide(e, kToday).decision(), f.decision)
         << f.sender << " -> " << f.recipient << " " << v1::DataCategory_Name(f.category);
   }
 }
@@ -270,7 +275,7 @@ TEST(PolicyRegistry, BadReloadKeepsThePreviousPolicy) {
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(st.message(), dir + "/bad.json")) << st;
   EXPECT_EQ(registry.Current(), first);
-  EXPECT_EQ(registry.Current()->Decide(ExampleEnvelope(kExamples[0]), absl::Now()).decision(),
+  EXPECT_EQ(registry.Current()->Decide(ExampleEnvelope(kExamples[0]), kToday).decision(),
             v1::DECISION_ALLOW);
 
   // A good set replaces it.
@@ -291,7 +296,7 @@ TEST(PolicyRegistry, DecisionsContinueDuringReloads) {
   std::thread decider([&] {
     const v1::Envelope e = ExampleEnvelope(kExamples[1]);
     while (!stop)
-      allowed += registry.Current()->Decide(e, absl::Now()).decision() == v1::DECISION_ALLOW;
+      allowed += registry.Current()->Decide(e, kToday).decision() == v1::DECISION_ALLOW;
   });
   // Start reloading only once the decider is deciding (it may be scheduled late).
   for (auto t = std::chrono::steady_clock::now() + std::chrono::seconds(10);

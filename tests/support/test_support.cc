@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -172,7 +174,7 @@ bool GatewayProcess::Start() {
                                    "--key=" + federation_dir_ + "/gateway/key.pem",
                                    "--store=sqlite://" + db_path(),
                                    "--federation=" + federation_dir_ + "/federation.textproto",
-                                   "--isa_dir=" + SourceDir() + "/deploy/isa",
+                                   "--isa_dir=" + TestAgreements(data_dir_ + "-agreements"),
                                    "--audit_key=" + federation_dir_ + "/gateway/audit-signing.pem",
                                    "--port_file=" + port_file};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
@@ -216,11 +218,12 @@ void GatewayProcess::Kill() {
   pid_ = -1;
 }
 
-std::string FreshPostgresDatabase() {
+std::string FreshPostgresDatabase(std::string* error) {
+  error->clear();
   const char* admin = std::getenv("SAFESHARE_TEST_POSTGRES");
   if (admin == nullptr || *admin == '\0') {
     if (std::getenv("SAFESHARE_REQUIRE_POSTGRES") != nullptr) {
-      ADD_FAILURE() << "SAFESHARE_REQUIRE_POSTGRES is set but SAFESHARE_TEST_POSTGRES is not";
+      *error = "SAFESHARE_REQUIRE_POSTGRES is set but SAFESHARE_TEST_POSTGRES is not";
     }
     return "";
   }
@@ -230,18 +233,37 @@ std::string FreshPostgresDatabase() {
                            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
   PGconn* conn = PQconnectdb(admin);
   if (PQstatus(conn) != CONNECTION_OK) {
-    ADD_FAILURE() << "cannot reach the test PostgreSQL: " << PQerrorMessage(conn);
+    *error = std::string("cannot reach the test PostgreSQL: ") + PQerrorMessage(conn);
     PQfinish(conn);
     return "";
   }
   PGresult* r = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  if (!ok) ADD_FAILURE() << "CREATE DATABASE failed: " << PQresultErrorMessage(r);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    *error = std::string("CREATE DATABASE failed: ") + PQresultErrorMessage(r);
+  }
   PQclear(r);
   PQfinish(conn);
-  if (!ok) return "";
+  if (!error->empty()) return "";
   std::string uri = admin;
   return uri.substr(0, uri.rfind('/') + 1) + name;
+}
+
+std::string TestAgreements(const std::string& dir) {
+  fs::create_directories(dir);
+  const auto review_by = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 3);
+  const std::time_t t = std::chrono::system_clock::to_time_t(review_by);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char date[64];
+  std::strftime(date, sizeof date, "\"review_by\": \"%Y-%m-%dT00:00:00Z\"", &utc);
+  const std::regex field(R"re("review_by"\s*:\s*"[^"]*")re");
+  for (const auto& f : fs::directory_iterator(SourceDir() + "/deploy/isa")) {
+    if (f.path().extension() != ".json") continue;
+    std::ifstream in(f.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(dir + "/" + f.path().filename().string()) << std::regex_replace(text, field, date);
+  }
+  return dir;
 }
 
 }  // namespace safeshare::testing

@@ -57,9 +57,16 @@ bool WaitFor(const std::function<bool()>& condition, double seconds);
 
 // A fresh, empty PostgreSQL database on the test cluster named by
 // $SAFESHARE_TEST_POSTGRES (an admin URI, set by deploy/test.sh), as a
-// postgresql:// URI; empty when no cluster is configured. Fails the calling
-// test when $SAFESHARE_REQUIRE_POSTGRES is set and none is.
-std::string FreshPostgresDatabase();
+// postgresql:// URI. Empty when there is none; then `error` is empty when no
+// cluster is configured (and none is required), else it says what is wrong.
+// Tests use SAFESHARE_FRESH_POSTGRES_OR_SKIP rather than this.
+std::string FreshPostgresDatabase(std::string* error);
+
+// A copy of the development agreements (deploy/isa) in `dir`, with every
+// review date moved to three years from now: end-to-end tests decide at the
+// gateway's clock, and must not all turn red on the day the shipped
+// agreements reach their review date. Returns the directory.
+std::string TestAgreements(const std::string& dir);
 
 // Paths fixed at build time.
 std::string GatewayBinary();
@@ -101,5 +108,17 @@ class GatewayProcess {
 };
 
 }  // namespace safeshare::testing
+
+// In SetUp or a test body: sets `uri` to a fresh PostgreSQL database, skips
+// the test when no cluster is configured, and fails it fatally (so the body
+// never runs with no database) when $SAFESHARE_REQUIRE_POSTGRES is set
+// without one or the cluster cannot be reached.
+#define SAFESHARE_FRESH_POSTGRES_OR_SKIP(uri)                                      \
+  do {                                                                             \
+    std::string safeshare_pg_error;                                                \
+    (uri) = ::safeshare::testing::FreshPostgresDatabase(&safeshare_pg_error);      \
+    if (!safeshare_pg_error.empty()) GTEST_FAIL() << safeshare_pg_error;           \
+    if ((uri).empty()) GTEST_SKIP() << "no test PostgreSQL (deploy/test.sh starts one)"; \
+  } while (0)
 
 #endif  // SAFESHARE_TESTS_SUPPORT_TEST_SUPPORT_H_

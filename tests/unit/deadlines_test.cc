@@ -1,5 +1,8 @@
 #include "gateway/delivery/deadlines.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "gtest/gtest.h"
 
 namespace safeshare::gateway {
@@ -52,6 +55,45 @@ TEST(DeadlinesTest, ConfiguredSpansAndBadConfig) {
   v1::DeliveryConfig zone;
   zone.set_time_zone("Mars/Olympus_Mons");
   EXPECT_EQ(DeadlinePolicy::FromConfig(zone).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// With no zone configured, working days are London's: Friday 23:30 UTC in
+// October is already Saturday in British Summer Time, so the deadline is
+// Monday 00:30 (the clocks went back on the Sunday); in UTC it would be
+// Monday 23:30.
+TEST(DeadlinesTest, TheDefaultZoneIsEuropeLondon) {
+  auto london = DeadlinePolicy::FromConfig({});
+  ASSERT_TRUE(london.ok());
+  EXPECT_EQ(london->Deadline(v1::URGENCY_STANDARD, Utc(2026, 10, 23, 23, 30)),
+            Utc(2026, 10, 26, 0, 30));
+  v1::DeliveryConfig c;
+  c.set_time_zone("UTC");
+  auto utc = DeadlinePolicy::FromConfig(c);
+  ASSERT_TRUE(utc.ok());
+  EXPECT_EQ(utc->Deadline(v1::URGENCY_STANDARD, Utc(2026, 10, 23, 23, 30)),
+            Utc(2026, 10, 26, 23, 30));
+}
+
+// A machine without time-zone data still starts: the default falls back to
+// UTC, while a zone the operator named is refused rather than ignored. Run in
+// a fresh process (zones are cached once loaded) with TZDIR pointing nowhere.
+TEST(DeadlinesDeathTest, WithoutZoneDataTheDefaultFallsBackToUtc) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("TZDIR", "/nonexistent/zoneinfo", 1);
+        auto fallback = DeadlinePolicy::FromConfig({});
+        const bool utc = fallback.ok() && fallback->Deadline(v1::URGENCY_STANDARD,
+                                                             Utc(2026, 10, 23, 23, 30)) ==
+                                              Utc(2026, 10, 26, 23, 30);
+        v1::DeliveryConfig named;
+        named.set_time_zone("Europe/London");
+        const bool refused =
+            DeadlinePolicy::FromConfig(named).status().code() == absl::StatusCode::kInvalidArgument;
+        std::fprintf(stderr, "utc=%d refused=%d\n", utc, refused);
+        std::exit(utc && refused ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "utc=1 refused=1");
 }
 
 }  // namespace

@@ -47,6 +47,12 @@ TEST_F(DevPkiTest, WritesEveryPrincipalWithPrivateKeys0600) {
                              "hiow-police", "hiow-icb", "southsea-academy"}) {
     const std::string dir = fed_ + "/agencies/" + agency;
     EXPECT_EQ(ModeOf(dir + "/key.pem"), 0600u) << agency;
+    int envelope_keys = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir + "/keys")) {
+      EXPECT_EQ(ModeOf(f.path().string()), 0600u) << f.path();
+      ++envelope_keys;
+    }
+    EXPECT_EQ(envelope_keys, 2) << agency << ": a signing and an encryption key";
     auto id = LoadIdentity(dir);
     ASSERT_TRUE(id.ok()) << id.status();
     auto uri = PrincipalUriOfCertificate(id->cert_pem);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -81,8 +82,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "postgresql") {
-      uri_ = safeshare::testing::FreshPostgresDatabase();
-      if (uri_.empty()) GTEST_SKIP() << "no test PostgreSQL (deploy/test.sh starts one)";
+      SAFESHARE_FRESH_POSTGRES_OR_SKIP(uri_);
     } else {
       uri_ = "sqlite://" + dir_.path() + "/store.db";
     }
@@ -482,21 +482,41 @@ TEST_P(StoreTest, CheckpointsAreSignedAndProofsVerify) {
 }
 
 TEST_P(StoreTest, ConcurrentCommitsShareBatchesAndLoseNothing) {
-  constexpr int kThreads = 8, kEach = 20;
+  // Jobs queued from eight threads without waiting: the committer takes
+  // whatever is queued into one transaction, so fewer commits than jobs.
+  constexpr int kThreads = 8, kEach = 20, kJobs = kThreads * kEach;
+  absl::Mutex mu;
+  std::set<uint64_t> commits;  // tree size after each commit a job was in
+  int done = 0;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        EXPECT_TRUE(store_
-                        ->CommitAndWait([&](StoreTransaction& tx) {
-                          return tx.AppendAudit(Record(absl::StrCat("t", t, "-", i))).status();
-                        })
-                        .ok());
+        auto index = std::make_shared<uint64_t>(0);
+        store_->Commit(
+            [t, i, index](StoreTransaction& tx) -> absl::Status {
+              auto got = tx.AppendAudit(Record(absl::StrCat("t", t, "-", i)));
+              if (got.ok()) *index = *got;
+              return got.status();
+            },
+            [&, index](const absl::Status& st, const CommitInfo& info) {
+              EXPECT_TRUE(st.ok()) << st;
+              EXPECT_GT(info.tree_size, *index) << "the commit's checkpoint covers the job";
+              absl::MutexLock lock(&mu);
+              commits.insert(info.tree_size);
+              ++done;
+            });
       }
     });
   }
   for (auto& th : threads) th.join();
-  ExpectLogVerifies(kThreads * kEach);
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(+[](int* d) { return *d == kJobs; }, &done));
+    EXPECT_LT(commits.size(), static_cast<size_t>(kJobs)) << "no two jobs shared a commit";
+    EXPECT_EQ(*commits.rbegin(), static_cast<uint64_t>(kJobs));
+  }
+  ExpectLogVerifies(kJobs);
 }
 
 TEST_P(StoreTest, AFailedJobIsRolledBackAloneAndTheTreeStaysConsistent) {
@@ -617,6 +637,47 @@ TEST_P(ReplicaStoreTest, OtherReplicasHearOfNewMailAndKeys) {
         return keys > 0;
       },
       10));
+  store_->SetEventListener({});
+}
+
+// A replica whose LISTEN connection is cut (a failover, an idle timeout)
+// reconnects and asks its subscribers to resync, since notifications sent in
+// between are lost; then it hears new mail again.
+TEST_P(ReplicaStoreTest, ALostListenConnectionReconnectsAndResyncs) {
+  auto replica = OpenSigned();
+  ASSERT_NE(replica, nullptr);
+  std::atomic<int> resyncs{0};
+  absl::Mutex mu;
+  std::vector<std::string> mail;
+  store_->SetEventListener({[&](const std::string& r) {
+                              absl::MutexLock lock(&mu);
+                              mail.push_back(r);
+                            },
+                            nullptr, [&] { ++resyncs; }});
+  auto heard = [&](const std::string& recipient) {
+    absl::MutexLock lock(&mu);
+    return std::find(mail.begin(), mail.end(), recipient) != mail.end();
+  };
+  // Wait until the listener is up (it hears its first mail).
+  ASSERT_TRUE(replica->InsertMessage(Message("l1", "portsmouth-mash")).ok());
+  ASSERT_TRUE(safeshare::testing::WaitFor([&] { return heard("portsmouth-mash"); }, 10));
+  ASSERT_EQ(resyncs.load(), 0);
+
+  PGconn* admin = PQconnectdb(uri_.c_str());
+  ASSERT_EQ(PQstatus(admin), CONNECTION_OK);
+  PGresult* r = PQexec(admin,
+                       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                       "AND query LIKE 'LISTEN%'");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+  EXPECT_EQ(PQntuples(r), 2) << "each replica's listener";
+  PQclear(r);
+  PQfinish(admin);
+
+  EXPECT_TRUE(safeshare::testing::WaitFor([&] { return resyncs.load() > 0; }, 15))
+      << "no resync after the LISTEN connection was cut";
+  ASSERT_TRUE(replica->InsertMessage(Message("l2", "southampton-mash")).ok());
+  EXPECT_TRUE(safeshare::testing::WaitFor([&] { return heard("southampton-mash"); }, 10));
   store_->SetEventListener({});
 }
 
@@ -791,8 +852,8 @@ TEST(OpenStoreTest, RefusesAFileThatIsNotADatabase) {
 // PostgreSQL migrations: applied once, recorded, safe to race, and a newer
 // schema than this build knows is refused rather than misread.
 TEST(PostgresMigrationTest, AppliedOnceRecordedAndANewerSchemaIsRefused) {
-  const std::string uri = safeshare::testing::FreshPostgresDatabase();
-  if (uri.empty()) GTEST_SKIP() << "no test PostgreSQL (deploy/test.sh starts one)";
+  std::string uri;
+  SAFESHARE_FRESH_POSTGRES_OR_SKIP(uri);
   std::vector<std::thread> starting;
   std::vector<absl::Status> results(3);
   for (int i = 0; i < 3; ++i) {
