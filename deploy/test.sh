@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, starts a throwaway
 # PostgreSQL cluster (for the PostgreSQL back-end and multi-replica tests),
-# runs the whole CTest suite against both back-ends, and stops the cluster.
+# runs the whole CTest suite against both back-ends, then the mutation
+# harness (skipped when ctest arguments narrow the run), and stops the cluster.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${SAFESHARE_BUILD_DIR:-$ROOT/build}"
@@ -14,5 +15,10 @@ SAFESHARE_TEST_POSTGRES="$(bash "$ROOT/deploy/postgres/throwaway-cluster.sh" sta
 export SAFESHARE_TEST_POSTGRES
 export SAFESHARE_REQUIRE_POSTGRES=1  # a skipped PostgreSQL test is a failure here
 
-cd "$BUILD"
-ctest --output-on-failure -j"$(nproc)" "$@"
+(cd "$BUILD" && ctest --output-on-failure -j"$(nproc)" "$@")
+
+# The whole run (no ctest arguments) also mutates the security-critical lines
+# and fails if a test misses one (tests/mutation/, about 6 minutes on 2 cores).
+if [ $# -eq 0 ] && [ -z "${SAFESHARE_SKIP_MUTATION:-}" ]; then
+  python3 "$ROOT/tests/mutation/run_mutations.py"
+fi

@@ -44,7 +44,7 @@ inline constexpr absl::string_view kFlaggedForReview = "Flagged for IG review: "
 bool NeedsReview(const safeshare::v1::PolicyDecision& decision);
 
 // Decides whether a declared share may go ahead: the Seven Golden Rules as
-// checks (see shared DOMAIN.md), against the agreements in force.
+// checks (see docs/domain.md), against the agreements in force.
 //
 // Immutable once created, so Decide may be called from any number of threads.
 // Agreements are indexed by (sender, recipient, purpose), where sender and
