@@ -5,27 +5,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/files.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace safeshare::agents {
-namespace {
-
-absl::StatusOr<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-}  // namespace
-
 absl::StatusOr<AgentIdentity> LoadIdentity(const std::string& dir) {
   AgentIdentity id;
   for (auto [name, field] : {std::pair{"ca.pem", &id.ca_pem}, std::pair{"cert.pem", &id.cert_pem},
                              std::pair{"key.pem", &id.key_pem}}) {
-    auto data = Slurp(absl::StrCat(dir, "/", name));
+    auto data = ReadFile(absl::StrCat(dir, "/", name));
     if (!data.ok()) return data.status();
     *field = std::move(*data);
   }

@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "agents/keyring.h"
+#include "common/files.h"
+#include "common/log.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace safeshare::agents {
@@ -25,22 +27,15 @@ std::string Json(const google::protobuf::Message& m) {
 }
 
 void Log(absl::string_view event, absl::string_view detail) {
-  std::fprintf(stderr, "{\"event\":\"%.*s\",\"detail\":\"%.*s\"}\n",
-               static_cast<int>(event.size()), event.data(), static_cast<int>(detail.size()),
-               detail.data());
+  LogEvent("warn", event, {{"detail", std::string(detail)}});
 }
 
 }  // namespace
 
 absl::Status WriteFileDurably(const std::string& dir, const std::string& name,
                               const std::string& data) {
-  if (auto st = WritePrivateFile(absl::StrCat(dir, "/", name), data); !st.ok()) return st;
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat(dir, ": ", std::strerror(errno)));
-  const bool ok = fsync(fd) == 0;  // make the rename itself durable
-  close(fd);
-  return ok ? absl::OkStatus()
-            : absl::UnavailableError(absl::StrCat("fsync ", dir, ": ", std::strerror(errno)));
+  if (auto st = WriteFileAtomically(absl::StrCat(dir, "/", name), data, 0600); !st.ok()) return st;
+  return SyncDirectory(dir);  // make the rename itself durable
 }
 
 absl::Status InboxDaemon::Handle(const safeshare::v1::MailboxMessage& message) {

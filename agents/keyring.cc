@@ -12,24 +12,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace safeshare::agents {
 
 namespace fs = std::filesystem;
 
 absl::Status WritePrivateFile(const std::string& path, const std::string& data) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat(tmp, ": ", std::strerror(errno)));
-  bool ok = fchmod(fd, 0600) == 0 &&
-            write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-            fsync(fd) == 0;
-  ok = close(fd) == 0 && ok;
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    unlink(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat(path, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, data, 0600);
 }
 
 absl::StatusOr<Keyring> Keyring::Load(const std::string& identity_dir) {
@@ -45,11 +35,13 @@ absl::StatusOr<Keyring> Keyring::Load(const std::string& identity_dir) {
     pem << in.rdbuf();
     auto key = envelope::PrivateKey::FromPem(pem.str());
     if (!key.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(entry.path().string(), ": ", key.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(entry.path().string(), ": ", key.status().message()));
     }
     struct stat st {};
     stat(entry.path().c_str(), &st);
-    const int64_t written = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    const int64_t written =
+        static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     ring.keys_.emplace(key->KeyId(), Entry{*key, written});
   }
   if (ec) return absl::UnavailableError(absl::StrCat(dir.string(), ": ", ec.message()));
@@ -62,7 +54,8 @@ absl::Status Keyring::Add(const std::string& identity_dir, const envelope::Priva
   fs::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat(dir.string(), ": ", ec.message()));
   chmod(dir.c_str(), 0700);
-  const char* prefix = key.type() == envelope::PrivateKey::Type::kSigning ? "signing-" : "encryption-";
+  const char* prefix =
+      key.type() == envelope::PrivateKey::Type::kSigning ? "signing-" : "encryption-";
   const std::string path = (dir / absl::StrCat(prefix, key.KeyId(), ".pem")).string();
   if (auto st = WritePrivateFile(path, key.Pem()); !st.ok()) return st;
   int64_t newest = 0;

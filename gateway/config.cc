@@ -11,19 +11,6 @@
 
 namespace safeshare::gateway {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::string why = std::strerror(errno);
-    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": ", why));
-    if (errno == EACCES) return absl::PermissionDeniedError(absl::StrCat(path, ": ", why));
-    return absl::UnavailableError(absl::StrCat(path, ": ", why));
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string& path) {
   safeshare::v1::GatewayConfig config;
   if (absl::Status st = LoadTextProtoFile(path, &config); !st.ok()) return st;
@@ -38,21 +25,21 @@ absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
                ? absl::InvalidArgumentError(absl::StrCat("config: ", name, " must be set"))
                : absl::OkStatus();
   };
-  for (auto st : {require(config.tls().ca_cert_file(), "tls.ca_cert_file (or --ca)"),
-                  require(config.tls().cert_file(), "tls.cert_file (or --cert)"),
-                  require(config.tls().key_file(), "tls.key_file (or --key)"),
-                  require(config.store(), "store (or --store)"),
-                  require(config.federation_file(), "federation_file (or --federation)"),
-                  require(config.isa_dir(), "isa_dir (or --isa_dir)"),
-                  require(config.audit_signing_key_file(),
-                          "audit_signing_key_file (or --audit_key)")}) {
+  for (auto st :
+       {require(config.tls().ca_cert_file(), "tls.ca_cert_file (or --ca)"),
+        require(config.tls().cert_file(), "tls.cert_file (or --cert)"),
+        require(config.tls().key_file(), "tls.key_file (or --key)"),
+        require(config.store(), "store (or --store)"),
+        require(config.federation_file(), "federation_file (or --federation)"),
+        require(config.isa_dir(), "isa_dir (or --isa_dir)"),
+        require(config.audit_signing_key_file(), "audit_signing_key_file (or --audit_key)")}) {
     if (!st.ok()) return st;
   }
   if (config.rule_pack().empty()) config.set_rule_pack("2024");
   policy::RulePack pack;
   if (!policy::ParseRulePack(config.rule_pack(), &pack)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: rule_pack '", config.rule_pack(), "' is not a known edition (2018 or 2024)"));
+    return absl::InvalidArgumentError(absl::StrCat("config: rule_pack '", config.rule_pack(),
+                                                   "' is not a known edition (2018 or 2024)"));
   }
   return absl::OkStatus();
 }

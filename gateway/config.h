@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/files.h"
 #include "safeshare/v1/gateway_config.pb.h"
 
 namespace safeshare::gateway {
@@ -16,9 +17,6 @@ absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string
 
 // Fills defaults and checks that every required setting is present.
 absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config);
-
-// Reads a whole file. NOT_FOUND / PERMISSION_DENIED name the path.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace safeshare::gateway
 

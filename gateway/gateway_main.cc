@@ -17,9 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 #include "gateway/config.h"
 #include "gateway/gateway_server.h"
-#include "gateway/log.h"
 #include "gateway/tls13.h"
 
 ABSL_FLAG(std::string, config, "", "Gateway config file (proto text, safeshare.v1.GatewayConfig)");
@@ -44,7 +44,7 @@ ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (f
 
 namespace {
 
-using safeshare::gateway::LogEvent;
+using safeshare::LogEvent;
 
 int Fail(const absl::Status& st) {
   LogEvent("error", "gateway.start_failed",
@@ -66,7 +66,8 @@ std::string RuntimeDir(const safeshare::v1::GatewayConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("safeshare gateway: mutual-TLS gRPC broker for safeguarding referrals");
+  absl::SetProgramUsageMessage(
+      "safeshare gateway: mutual-TLS gRPC broker for safeguarding referrals");
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil checks lock order on every Mutex operation (about 1% of a
   // Submit's CPU); the unit tests keep that check, the server skips it.
@@ -87,11 +88,15 @@ int main(int argc, char** argv) {
     config = *loaded;
   }
   if (!absl::GetFlag(FLAGS_listen).empty()) config.set_listen_address(absl::GetFlag(FLAGS_listen));
-  if (!absl::GetFlag(FLAGS_ca).empty()) config.mutable_tls()->set_ca_cert_file(absl::GetFlag(FLAGS_ca));
-  if (!absl::GetFlag(FLAGS_cert).empty()) config.mutable_tls()->set_cert_file(absl::GetFlag(FLAGS_cert));
-  if (!absl::GetFlag(FLAGS_key).empty()) config.mutable_tls()->set_key_file(absl::GetFlag(FLAGS_key));
+  if (!absl::GetFlag(FLAGS_ca).empty())
+    config.mutable_tls()->set_ca_cert_file(absl::GetFlag(FLAGS_ca));
+  if (!absl::GetFlag(FLAGS_cert).empty())
+    config.mutable_tls()->set_cert_file(absl::GetFlag(FLAGS_cert));
+  if (!absl::GetFlag(FLAGS_key).empty())
+    config.mutable_tls()->set_key_file(absl::GetFlag(FLAGS_key));
   if (!absl::GetFlag(FLAGS_store).empty()) config.set_store(absl::GetFlag(FLAGS_store));
-  if (!absl::GetFlag(FLAGS_federation).empty()) config.set_federation_file(absl::GetFlag(FLAGS_federation));
+  if (!absl::GetFlag(FLAGS_federation).empty())
+    config.set_federation_file(absl::GetFlag(FLAGS_federation));
   if (!absl::GetFlag(FLAGS_isa_dir).empty()) config.set_isa_dir(absl::GetFlag(FLAGS_isa_dir));
   if (!absl::GetFlag(FLAGS_rule_pack).empty()) config.set_rule_pack(absl::GetFlag(FLAGS_rule_pack));
   if (!absl::GetFlag(FLAGS_audit_key).empty()) {
@@ -101,11 +106,13 @@ int main(int argc, char** argv) {
     config.set_max_message_bytes(absl::GetFlag(FLAGS_max_message_bytes));
   }
   auto* delivery = config.mutable_delivery();
-  if (uint32_t v = absl::GetFlag(FLAGS_immediate_ack_seconds)) delivery->set_immediate_ack_seconds(v);
+  if (uint32_t v = absl::GetFlag(FLAGS_immediate_ack_seconds))
+    delivery->set_immediate_ack_seconds(v);
   if (uint32_t v = absl::GetFlag(FLAGS_urgent_ack_seconds)) delivery->set_urgent_ack_seconds(v);
   if (uint32_t v = absl::GetFlag(FLAGS_standard_ack_seconds)) delivery->set_standard_ack_seconds(v);
   if (uint32_t v = absl::GetFlag(FLAGS_escalation_scan_ms)) delivery->set_escalation_scan_ms(v);
-  if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok()) return Fail(st);
+  if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok())
+    return Fail(st);
 
   // Must precede the first TLS context.
   if (absl::Status st = safeshare::gateway::RestrictProcessToTls13(

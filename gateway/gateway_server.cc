@@ -5,10 +5,11 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
+#include "common/log.h"
 #include "envelope/keys.h"
 #include "gateway/config.h"
 #include "transparency/checkpoint.h"
-#include "gateway/log.h"
 
 namespace safeshare::gateway {
 
@@ -39,8 +40,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!key_pem.ok()) return key_pem.status();
   auto audit_key = envelope::PrivateKey::FromPem(*key_pem);
   if (!audit_key.ok() || audit_key->type() != envelope::PrivateKey::Type::kSigning) {
-    return absl::InvalidArgumentError(absl::StrCat(config.audit_signing_key_file(),
-                                                   ": not an Ed25519 private key"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.audit_signing_key_file(), ": not an Ed25519 private key"));
   }
   if (audit_key->RawPublicKey() != log_identity.public_key()) {
     return absl::FailedPreconditionError(
@@ -67,8 +68,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   auto key = ReadFile(config.tls().key_file());
   if (!key.ok()) return key.status();
 
-  grpc::SslServerCredentialsOptions tls(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   tls.pem_root_certs = *ca;
   tls.pem_key_cert_pairs.push_back({*key, *cert});
 
@@ -77,10 +77,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gw->advice_ = std::make_unique<AdviceService>(gw->directory_.get(), gw->store_.get(),
                                                 &gw->notifier_, *deadlines);
   gw->referrals_ = std::make_unique<ReferralsService>(
-      gw->directory_.get(), gw->keys_.get(), &gw->policy_, pack, gw->store_.get(),
-      &gw->notifier_, std::move(*deadlines), config.max_message_bytes());
-  gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get(),
-                                                  &gw->notifier_);
+      gw->directory_.get(), gw->keys_.get(), &gw->policy_, pack, gw->store_.get(), &gw->notifier_,
+      std::move(*deadlines), config.max_message_bytes());
+  gw->mailbox_ =
+      std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get(), &gw->notifier_);
   gw->directory_service_ =
       std::make_unique<DirectoryService>(gw->directory_.get(), gw->keys_.get());
 
@@ -115,9 +115,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
          }
        },
        [notifier = &gw->notifier_] { notifier->NotifyAll(); }});
-  gw->escalator_ = std::make_unique<Escalator>(gw->store_.get(), gw->directory_.get(),
-                                               &gw->notifier_,
-                                               absl::Milliseconds(scan_ms ? scan_ms : 30000));
+  gw->escalator_ =
+      std::make_unique<Escalator>(gw->store_.get(), gw->directory_.get(), &gw->notifier_,
+                                  absl::Milliseconds(scan_ms ? scan_ms : 30000));
   LogEvent("info", "gateway.started",
            {{"listen", config.listen_address()},
             {"port", absl::StrCat(gw->port_)},
@@ -135,7 +135,8 @@ absl::Status GatewayServer::ReloadPolicy() {
              {{"isa_dir", isa_dir_}, {"agreements", absl::StrCat(policy_.Current()->isa_count())}});
   } else {
     LogEvent("error", "policy.reload_failed",
-             {{"isa_dir", isa_dir_}, {"detail", std::string(st.message())},
+             {{"isa_dir", isa_dir_},
+              {"detail", std::string(st.message())},
               {"in_force", "previous policy kept"}});
   }
   return st;

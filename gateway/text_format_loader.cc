@@ -1,6 +1,7 @@
 #include "gateway/text_format_loader.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "gateway/config.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"

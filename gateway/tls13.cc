@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace safeshare::gateway {
 
@@ -26,19 +27,8 @@ constexpr char kOpensslConf[] =
 }  // namespace
 
 absl::Status RestrictProcessToTls13(const std::string& conf_path) {
-  std::string tmp = absl::StrCat(conf_path, ".tmp.", getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot write TLS configuration ", tmp, ": ", std::strerror(errno)));
-  }
-  const size_t len = sizeof(kOpensslConf) - 1;
-  bool ok = write(fd, kOpensslConf, len) == static_cast<ssize_t>(len) && fsync(fd) == 0;
-  ok = (close(fd) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), conf_path.c_str()) != 0) {
-    unlink(tmp.c_str());
-    return absl::UnavailableError(
-        absl::StrCat("cannot write TLS configuration ", conf_path, ": ", std::strerror(errno)));
+  if (absl::Status st = WriteFileAtomically(conf_path, kOpensslConf, 0644); !st.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot write TLS configuration: ", st.message()));
   }
   setenv("OPENSSL_CONF", conf_path.c_str(), 1);
   return absl::OkStatus();

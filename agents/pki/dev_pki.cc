@@ -25,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agents/keyring.h"
+#include "common/files.h"
 #include "envelope/keys.h"
 #include "google/protobuf/text_format.h"
 #include "safeshare/v1/directory.pb.h"
@@ -34,9 +35,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct X509Free { void operator()(X509* p) const { X509_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Cert = std::unique_ptr<X509, X509Free>;
 using Bio = std::unique_ptr<BIO, BioFree>;
@@ -93,11 +100,11 @@ absl::StatusOr<Cert> Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer,
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), nb + absl::ToInt64Seconds(spec.validity));
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("safeshare federation"), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>("safeshare federation"), -1, -1,
+                             0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()),
-                             -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1,
+                             -1, 0);
   X509* signer = issuer ? issuer : cert.get();
   X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
   if (X509_set_pubkey(cert.get(), key) != 1) return OpensslError("set public key");
@@ -126,22 +133,6 @@ absl::StatusOr<Cert> Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer,
   return cert;
 }
 
-// Writes `data` to `path` atomically with `mode` (0600 for private keys).
-absl::Status WriteFileMode(const std::string& path, const std::string& data, mode_t mode) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat(tmp, ": ", std::strerror(errno)));
-  bool ok = fchmod(fd, mode) == 0 &&
-            write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-            fsync(fd) == 0;
-  ok = close(fd) == 0 && ok;
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    unlink(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat(path, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::string> CertPem(X509* cert) {
   Bio bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_X509(bio.get(), cert) != 1) return OpensslError("encode certificate");
@@ -160,25 +151,18 @@ absl::StatusOr<std::string> KeyPem(EVP_PKEY* key) {
   return std::string(data, len);
 }
 
-absl::StatusOr<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("pki: cannot read ", path));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 absl::Status MakeDir(const std::string& dir, mode_t mode) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("pki: cannot create ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("pki: cannot create ", dir, ": ", ec.message()));
   chmod(dir.c_str(), mode);
   return absl::OkStatus();
 }
 
 // Writes {ca,cert,key}.pem for one principal into `dir`.
-absl::Status WriteIdentity(const std::string& dir, const std::string& ca_pem,
-                           const CertSpec& spec, X509* ca, EVP_PKEY* ca_key) {
+absl::Status WriteIdentity(const std::string& dir, const std::string& ca_pem, const CertSpec& spec,
+                           X509* ca, EVP_PKEY* ca_key) {
   if (auto st = MakeDir(dir, 0700); !st.ok()) return st;
   auto key = NewKey();
   if (!key.ok()) return key.status();
@@ -188,9 +172,9 @@ absl::Status WriteIdentity(const std::string& dir, const std::string& ca_pem,
   if (!cert_pem.ok()) return cert_pem.status();
   auto key_pem = KeyPem(key->get());
   if (!key_pem.ok()) return key_pem.status();
-  if (auto st = WriteFileMode(dir + "/ca.pem", ca_pem, 0644); !st.ok()) return st;
-  if (auto st = WriteFileMode(dir + "/cert.pem", *cert_pem, 0644); !st.ok()) return st;
-  return WriteFileMode(dir + "/key.pem", *key_pem, 0600);
+  if (auto st = WriteFileAtomically(dir + "/ca.pem", ca_pem, 0644); !st.ok()) return st;
+  if (auto st = WriteFileAtomically(dir + "/cert.pem", *cert_pem, 0644); !st.ok()) return st;
+  return WriteFileAtomically(dir + "/key.pem", *key_pem, 0600);
 }
 
 struct LoadedCa {
@@ -200,9 +184,9 @@ struct LoadedCa {
 };
 
 absl::StatusOr<LoadedCa> LoadCa(const std::string& federation_dir) {
-  auto pem = Slurp(federation_dir + "/ca/ca.pem");
+  auto pem = ReadFile(federation_dir + "/ca/ca.pem");
   if (!pem.ok()) return pem.status();
-  auto key_pem = Slurp(federation_dir + "/ca/ca.key");
+  auto key_pem = ReadFile(federation_dir + "/ca/ca.key");
   if (!key_pem.ok()) return key_pem.status();
   Bio cb(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
   Bio kb(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
@@ -216,7 +200,7 @@ absl::StatusOr<LoadedCa> LoadCa(const std::string& federation_dir) {
 
 absl::Status CreateDevFederation(const std::string& federation_template, const std::string& dir,
                                  bool force) {
-  auto text = Slurp(federation_template);
+  auto text = ReadFile(federation_template);
   if (!text.ok()) return text.status();
   safeshare::v1::Federation federation;
   if (!google::protobuf::TextFormat::ParseFromString(*text, &federation)) {
@@ -241,8 +225,8 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   if (!ca_pem.ok()) return ca_pem.status();
   auto ca_key_pem = KeyPem(ca_key->get());
   if (!ca_key_pem.ok()) return ca_key_pem.status();
-  if (auto st = WriteFileMode(dir + "/ca/ca.pem", *ca_pem, 0644); !st.ok()) return st;
-  if (auto st = WriteFileMode(dir + "/ca/ca.key", *ca_key_pem, 0600); !st.ok()) return st;
+  if (auto st = WriteFileAtomically(dir + "/ca/ca.pem", *ca_pem, 0644); !st.ok()) return st;
+  if (auto st = WriteFileAtomically(dir + "/ca/ca.key", *ca_key_pem, 0600); !st.ok()) return st;
 
   CertSpec gw;
   gw.common_name = "safeshare gateway";
@@ -263,7 +247,8 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
     // The agency's envelope keys; only their public halves enter the directory.
     agency.clear_keys();
     Keyring ring;
-    for (auto type : {envelope::PrivateKey::Type::kSigning, envelope::PrivateKey::Type::kEncryption}) {
+    for (auto type :
+         {envelope::PrivateKey::Type::kSigning, envelope::PrivateKey::Type::kEncryption}) {
       auto key = envelope::PrivateKey::Generate(type);
       if (!key.ok()) return key.status();
       if (auto st = ring.Add(agency_dir, *key); !st.ok()) return st;
@@ -274,31 +259,31 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   {
     auto audit_key = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
     if (!audit_key.ok()) return audit_key.status();
-    if (auto st = WriteFileMode(dir + "/gateway/audit-signing.pem", audit_key->Pem(), 0600);
+    if (auto st = WriteFileAtomically(dir + "/gateway/audit-signing.pem", audit_key->Pem(), 0600);
         !st.ok()) {
       return st;
     }
     auto* log = federation.mutable_audit_log();
-    if (log->origin().empty()) log->set_origin(absl::StrCat("safeshare.", federation.id(), "/audit"));
+    if (log->origin().empty())
+      log->set_origin(absl::StrCat("safeshare.", federation.id(), "/audit"));
     log->set_public_key(audit_key->RawPublicKey());
   }
   for (const auto& officer : federation.officers()) {
     CertSpec spec;
     spec.common_name = officer.display_name().empty() ? officer.id() : officer.display_name();
     spec.sans = {absl::StrCat("URI:safeshare://officer/", officer.agency_id(), "/", officer.id())};
-    if (auto st = WriteIdentity(absl::StrCat(dir, "/officers/", officer.agency_id(), ".",
-                                             officer.id()),
-                                *ca_pem, spec, ca->get(), ca_key->get());
+    if (auto st =
+            WriteIdentity(absl::StrCat(dir, "/officers/", officer.agency_id(), ".", officer.id()),
+                          *ca_pem, spec, ca->get(), ca_key->get());
         !st.ok()) {
       return st;
     }
   }
   std::string out;
   google::protobuf::TextFormat::PrintToString(federation, &out);
-  return WriteFileMode(dir + "/federation.textproto",
-                       "# Generated by `safeshare pki init`. Schema: safeshare.v1.Federation.\n" +
-                           out,
-                       0644);
+  return WriteFileAtomically(
+      dir + "/federation.textproto",
+      "# Generated by `safeshare pki init`. Schema: safeshare.v1.Federation.\n" + out, 0644);
 }
 
 absl::Status IssueClientCertificate(const std::string& federation_dir,

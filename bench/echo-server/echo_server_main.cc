@@ -23,9 +23,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/files.h"
+#include "common/log.h"
 #include "echo.grpc.pb.h"
 #include "gateway/config.h"
-#include "gateway/log.h"
 #include "gateway/tls13.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to listen on (port 0: any)");
@@ -41,7 +42,7 @@ ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving");
 
 namespace {
 
-using safeshare::gateway::LogEvent;
+using safeshare::LogEvent;
 
 class EchoService final : public safeshare::bench::echo::v1::Echo::CallbackService {
  public:
@@ -91,11 +92,11 @@ int main(int argc, char** argv) {
        absl::GetFlag(FLAGS_key).empty())) {
     return Fail(absl::InvalidArgumentError("give --federation, or --ca, --cert and --key"));
   }
-  auto ca = safeshare::gateway::ReadFile(PathOr(absl::GetFlag(FLAGS_ca), "ca.pem"));
+  auto ca = safeshare::ReadFile(PathOr(absl::GetFlag(FLAGS_ca), "ca.pem"));
   if (!ca.ok()) return Fail(ca.status());
-  auto cert = safeshare::gateway::ReadFile(PathOr(absl::GetFlag(FLAGS_cert), "cert.pem"));
+  auto cert = safeshare::ReadFile(PathOr(absl::GetFlag(FLAGS_cert), "cert.pem"));
   if (!cert.ok()) return Fail(cert.status());
-  auto key = safeshare::gateway::ReadFile(PathOr(absl::GetFlag(FLAGS_key), "key.pem"));
+  auto key = safeshare::ReadFile(PathOr(absl::GetFlag(FLAGS_key), "key.pem"));
   if (!key.ok()) return Fail(key.status());
 
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);

@@ -5,11 +5,11 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/time.h"
 #include "envelope/digest.h"
 #include "envelope/envelope_shape.h"
 #include "gateway/audit/audit_records.h"
-#include "gateway/log.h"
-#include "gateway/services/caller.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -102,7 +102,8 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
         // sender may use.
         alert.message_id = absl::StrCat(
             envelope::kReservedMessageIdPrefix, "esc-",
-            envelope::ToHex(envelope::Sha256(absl::StrCat(m.message_id, "\n", reason, "\n", contact)))
+            envelope::ToHex(
+                envelope::Sha256(absl::StrCat(m.message_id, "\n", reason, "\n", contact)))
                 .substr(0, 32));
         alert.sender_agency_id = "safeshare-gateway";
         alert.recipient_agency_id = contact;
@@ -113,8 +114,8 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
         auto inserted = tx.InsertMessage(alert);
         if (!inserted.ok()) return inserted.status();
         if (!inserted->inserted) {
-          return absl::InternalError(absl::StrCat("escalation id for ", m.message_id,
-                                                  " is already taken"));
+          return absl::InternalError(
+              absl::StrCat("escalation id for ", m.message_id, " is already taken"));
         }
         contacts->insert(contact);
       }

@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/time.h"
 #include "gateway/audit/audit_records.h"
-#include "gateway/services/caller.h"
 
 namespace safeshare::gateway {
 

@@ -5,11 +5,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/time.h"
 #include "envelope/envelope_shape.h"
 #include "gateway/audit/audit_records.h"
-#include "gateway/log.h"
+#include "gateway/authentication.h"
+#include "gateway/grpc_status.h"
 #include "gateway/officer_scope.h"
-#include "gateway/services/caller.h"
 #include "safeshare/v1/referrals.pb.h"
 
 namespace safeshare::gateway {
@@ -42,7 +44,8 @@ grpc::ServerUnaryReactor* AdviceService::ListHeld(grpc::CallbackServerContext* c
     st = scope.status();
   }
   uint64_t after = 0;
-  if (st.ok() && !request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
+  if (st.ok() && !request->page_token().empty() &&
+      !absl::SimpleAtoi(request->page_token(), &after)) {
     st = absl::InvalidArgumentError("page_token is not one this gateway issued");
   }
   if (st.ok()) {
@@ -125,14 +128,14 @@ grpc::ServerUnaryReactor* AdviceService::Resolve(grpc::CallbackServerContext* ct
         if (!m.ok()) return m.status();
         // Out of scope: the job fails, so its change is rolled back.
         if (!InScope(*in_scope, m->sender_agency_id)) {
-          return absl::PermissionDeniedError(absl::StrCat(
-              "message ", id, " is not held in this officer's scope"));
+          return absl::PermissionDeniedError(
+              absl::StrCat("message ", id, " is not held in this officer's scope"));
         }
-        safeshare::v1::AuditRecord record = MessageEventRecord(
-            *m,
-            approve ? safeshare::v1::AUDIT_EVENT_TYPE_APPROVED_BY_OFFICER
-                    : safeshare::v1::AUDIT_EVENT_TYPE_REFUSED_BY_OFFICER,
-            uri, *directory);
+        safeshare::v1::AuditRecord record =
+            MessageEventRecord(*m,
+                               approve ? safeshare::v1::AUDIT_EVENT_TYPE_APPROVED_BY_OFFICER
+                                       : safeshare::v1::AUDIT_EVENT_TYPE_REFUSED_BY_OFFICER,
+                               uri, *directory);
         record.set_reason(reason);
         auto index = tx.AppendAudit(record);
         if (!index.ok()) return index.status();

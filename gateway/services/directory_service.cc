@@ -3,8 +3,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gateway/log.h"
-#include "gateway/services/caller.h"
+#include "common/log.h"
+#include "gateway/authentication.h"
+#include "gateway/grpc_status.h"
 
 namespace safeshare::gateway {
 

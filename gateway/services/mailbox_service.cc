@@ -5,11 +5,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/time.h"
 #include "envelope/envelope_shape.h"
 #include "gateway/audit/audit_records.h"
+#include "gateway/authentication.h"
 #include "gateway/delivery/hand_over.h"
-#include "gateway/log.h"
-#include "gateway/services/caller.h"
+#include "gateway/grpc_status.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -356,8 +358,8 @@ absl::StatusOr<StoredMessage> MailboxService::VisibleMessage(const Principal &ca
   if (!m.ok() && m.status().code() != absl::StatusCode::kNotFound) return m.status();
   if (!m.ok() || !VisibleTo(*m, caller.agency_id)) {
     // Absent and someone else's look the same.
-    return absl::PermissionDeniedError(absl::StrCat(
-        "agency ", caller.agency_id, " sent or received no message with id ", id));
+    return absl::PermissionDeniedError(
+        absl::StrCat("agency ", caller.agency_id, " sent or received no message with id ", id));
   }
   return m;
 }

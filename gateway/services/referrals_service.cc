@@ -2,13 +2,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/time.h"
 #include "envelope/digest.h"
 #include "envelope/envelope_shape.h"
 #include "envelope/sealing.h"
 #include "gateway/audit/audit_records.h"
 #include "gateway/audit/receipt_proofs.h"
-#include "gateway/log.h"
-#include "gateway/services/caller.h"
+#include "gateway/authentication.h"
+#include "gateway/grpc_status.h"
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -29,10 +31,11 @@ absl::Status DeniedStatus(const SubmitResponse& receipt) {
     if (f.outcome() != safeshare::v1::FINDING_OUTCOME_FAIL) continue;
     absl::StrAppend(&why, why.empty() ? "" : "; ", f.check(), " (", f.rule(), "): ", f.reason());
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "not shared: the declaration fails ", d.rule_pack(), " ", d.rule_pack_version(),
-      d.isa_id().empty() ? std::string() : absl::StrCat(" under ", d.isa_id(), " v", d.isa_version()),
-      ": ", why));
+  return absl::FailedPreconditionError(
+      absl::StrCat("not shared: the declaration fails ", d.rule_pack(), " ", d.rule_pack_version(),
+                   d.isa_id().empty() ? std::string()
+                                      : absl::StrCat(" under ", d.isa_id(), " v", d.isa_version()),
+                   ": ", why));
 }
 
 // A refused Submit still carries its receipt, in the standard rich error
@@ -84,9 +87,9 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
   const auto& signed_envelope = request.signed_envelope();
   const size_t size = signed_envelope.ByteSizeLong();
   if (size > max_message_bytes_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("signed envelope is ", size, " bytes; this gateway accepts at most ",
-                     max_message_bytes_, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat("signed envelope is ", size,
+                                                     " bytes; this gateway accepts at most ",
+                                                     max_message_bytes_, " bytes"));
   }
   auto parsed_envelope = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
   if (!parsed_envelope.ok()) return parsed_envelope.status();
@@ -97,9 +100,9 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
     return st;
   }
   if (envelope->sender_agency_id() != caller.agency_id) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "envelope.sender_agency_id is ", envelope->sender_agency_id(),
-        " but the client certificate belongs to ", caller.agency_id));
+    return absl::PermissionDeniedError(
+        absl::StrCat("envelope.sender_agency_id is ", envelope->sender_agency_id(),
+                     " but the client certificate belongs to ", caller.agency_id));
   }
   const auto* recipient = directory_->FindAgency(envelope->recipient_agency_id());
   if (recipient == nullptr) {
@@ -134,15 +137,15 @@ absl::Status ReferralsService::CheckReply(const safeshare::v1::Envelope& envelop
                           ? safeshare::v1::MESSAGE_KIND_REFERRAL
                           : safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST;
   if (original->kind != wanted) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "a ", safeshare::v1::MessageKind_Name(envelope.kind()), " answers a ",
-        safeshare::v1::MessageKind_Name(wanted), ", but ", id, " is a ",
-        safeshare::v1::MessageKind_Name(original->kind)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("a ", safeshare::v1::MessageKind_Name(envelope.kind()), " answers a ",
+                     safeshare::v1::MessageKind_Name(wanted), ", but ", id, " is a ",
+                     safeshare::v1::MessageKind_Name(original->kind)));
   }
   if (envelope.recipient_agency_id() != original->sender_agency_id) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "a reply to ", id, " goes back to the agency that sent it, ", original->sender_agency_id,
-        ", not to ", envelope.recipient_agency_id()));
+    return absl::PermissionDeniedError(
+        absl::StrCat("a reply to ", id, " goes back to the agency that sent it, ",
+                     original->sender_agency_id, ", not to ", envelope.recipient_agency_id()));
   }
   if (!answered->ParseFromString(original->declaration)) {
     return absl::DataLossError(absl::StrCat("the stored declaration of ", id, " is corrupt"));
@@ -161,11 +164,10 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
     // Refused before policy: still audited, since the sender is known.
     auto record = std::make_shared<safeshare::v1::AuditRecord>(SubmitRefusedRecord(
         caller.agency_id, caller.uri, parsed ? &envelope : nullptr, invalid, *directory_));
-    store_->Commit(
-        [record](StoreTransaction& tx) { return tx.AppendAudit(*record).status(); },
-        [invalid, done](const absl::Status& st, const CommitInfo&) {
-          done(st.ok() ? invalid : st);
-        });
+    store_->Commit([record](StoreTransaction& tx) { return tx.AppendAudit(*record).status(); },
+                   [invalid, done](const absl::Status& st, const CommitInfo&) {
+                     done(st.ok() ? invalid : st);
+                   });
     return;
   }
 
@@ -176,8 +178,8 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
     return;
   }
   const absl::Time now = absl::Now();
-  safeshare::v1::PolicyDecision decision = engine->Decide(
-      envelope, now, pack_, envelope.in_reply_to().empty() ? nullptr : &answered);
+  safeshare::v1::PolicyDecision decision =
+      engine->Decide(envelope, now, pack_, envelope.in_reply_to().empty() ? nullptr : &answered);
 
   // Shared by the transaction and its completion.
   struct State {
@@ -244,7 +246,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
         return absl::OkStatus();
       },
       [state, store, notifier, response, done, size](const absl::Status& st,
-                                                    const CommitInfo& info) {
+                                                     const CommitInfo& info) {
         const StoredMessage& m = state->message;
         // Only this job's own duplicate verdict counts: if the batch failed,
         // the row it saw was never stored either.
@@ -295,8 +297,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
                   {"recipient", m.recipient_agency_id},
                   {"kind", safeshare::v1::MessageKind_Name(m.kind)},
                   {"isa", response->decision().isa_id()},
-                  {"audit_index",
-                   absl::StrCat(response->audit_inclusion_proof().leaf_index())},
+                  {"audit_index", absl::StrCat(response->audit_inclusion_proof().leaf_index())},
                   {"bytes", absl::StrCat(size)}});
         done(m.state == safeshare::v1::MESSAGE_STATE_REFUSED ? DeniedStatus(*response)
                                                              : absl::OkStatus());
@@ -304,46 +305,46 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
 }
 
 absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
-                                            const safeshare::v1::Envelope& envelope) const {
+                                             const safeshare::v1::Envelope& envelope) const {
   const std::string& sender = envelope.sender_agency_id();
   auto signing = keys_->Find(signed_envelope.signing_key_id());
   if (signing == nullptr) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "signing key ", signed_envelope.signing_key_id(), " is not in the directory"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("signing key ", signed_envelope.signing_key_id(), " is not in the directory"));
   }
   if (signing->agency_id != sender) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "signing key ", signed_envelope.signing_key_id(), " belongs to ", signing->agency_id,
-        ", not to the sender ", sender));
+    return absl::PermissionDeniedError(
+        absl::StrCat("signing key ", signed_envelope.signing_key_id(), " belongs to ",
+                     signing->agency_id, ", not to the sender ", sender));
   }
   if (signing->key.purpose() != safeshare::v1::KEY_PURPOSE_SIGNING) {
     return absl::PermissionDeniedError(
         absl::StrCat("key ", signed_envelope.signing_key_id(), " is not a signing key"));
   }
   if (signing->key.revoked()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "signing key ", signed_envelope.signing_key_id(), " of ", sender,
-        " has been revoked; sign with the agency's current key"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("signing key ", signed_envelope.signing_key_id(), " of ", sender,
+                     " has been revoked; sign with the agency's current key"));
   }
   if (!signing->verifier.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "signing key ", signed_envelope.signing_key_id(), " is not an Ed25519 public key"));
+    return absl::InvalidArgumentError(absl::StrCat("signing key ", signed_envelope.signing_key_id(),
+                                                   " is not an Ed25519 public key"));
   }
   // The exact bytes received, never a re-serialization.
   if (absl::Status st = envelope::VerifySignature(signed_envelope, *signing->verifier); !st.ok()) {
     return st;
   }
-  auto current = keys_->Current(envelope.recipient_agency_id(),
-                                safeshare::v1::KEY_PURPOSE_ENCRYPTION);
+  auto current =
+      keys_->Current(envelope.recipient_agency_id(), safeshare::v1::KEY_PURPOSE_ENCRYPTION);
   if (!current.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "recipient ", envelope.recipient_agency_id(), " has no current encryption key"));
+    return absl::FailedPreconditionError(absl::StrCat("recipient ", envelope.recipient_agency_id(),
+                                                      " has no current encryption key"));
   }
   if (envelope.payload().recipient_key_id() != current->key_id()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "payload is sealed to key ", envelope.payload().recipient_key_id(), " but ",
-        envelope.recipient_agency_id(), "'s current encryption key is ", current->key_id(),
-        "; refresh the directory and seal again"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("payload is sealed to key ", envelope.payload().recipient_key_id(), " but ",
+                     envelope.recipient_agency_id(), "'s current encryption key is ",
+                     current->key_id(), "; refresh the directory and seal again"));
   }
   return absl::OkStatus();
 }

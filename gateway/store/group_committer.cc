@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/log.h"
+#include "common/log.h"
 
 namespace safeshare::gateway {
 

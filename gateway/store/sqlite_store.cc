@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "gateway/log.h"
+#include "common/log.h"
 #include "gateway/store/batch_transaction.h"
 #include "gateway/store/store_rows.h"
 

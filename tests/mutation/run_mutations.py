@@ -143,10 +143,13 @@ def sync(scratch_src):
 
 
 def run(argv, cwd, log, timeout=None):
+    # A PostgreSQL test that cannot get its database fails rather than skips:
+    # a skipped test would let its mutation "survive" for the wrong reason.
+    env = dict(os.environ, SAFESHARE_REQUIRE_POSTGRES="1")
     with open(log, "w") as out:
         try:
             return subprocess.run(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                  timeout=timeout).returncode
+                                  timeout=timeout, env=env).returncode
         except subprocess.TimeoutExpired:
             return "timeout"
 

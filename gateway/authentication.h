@@ -1,14 +1,14 @@
-#ifndef SAFESHARE_GATEWAY_SERVICES_CALLER_H_
-#define SAFESHARE_GATEWAY_SERVICES_CALLER_H_
+#ifndef SAFESHARE_GATEWAY_AUTHENTICATION_H_
+#define SAFESHARE_GATEWAY_AUTHENTICATION_H_
+
+// Who is calling an RPC: the principal in the client certificate, checked
+// against the federation directory. Never a field of the request.
 
 #include <grpcpp/grpcpp.h>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "gateway/federation_directory.h"
 #include "gateway/principal.h"
-#include "google/protobuf/timestamp.pb.h"
 
 namespace safeshare::gateway {
 
@@ -20,10 +20,6 @@ absl::StatusOr<Principal> AuthenticateCaller(const grpc::CallbackServerContext& 
 absl::StatusOr<Principal> AuthenticateAgency(const grpc::CallbackServerContext& ctx,
                                              const FederationDirectory& directory);
 
-grpc::Status ToGrpcStatus(const absl::Status& status);
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t);
-
 }  // namespace safeshare::gateway
 
-#endif  // SAFESHARE_GATEWAY_SERVICES_CALLER_H_
+#endif  // SAFESHARE_GATEWAY_AUTHENTICATION_H_

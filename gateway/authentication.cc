@@ -1,4 +1,4 @@
-#include "gateway/services/caller.h"
+#include "gateway/authentication.h"
 
 #include <string>
 
@@ -26,24 +26,6 @@ absl::StatusOr<Principal> AuthenticateAgency(const grpc::CallbackServerContext& 
         "this call is for agency certificates; officer certificates are for Audit and Advice");
   }
   return principal;
-}
-
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  // absl and gRPC share canonical code numbers.
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t us = absl::ToUnixMicros(t);
-  ts.set_seconds(us / 1000000);
-  ts.set_nanos(static_cast<int32_t>((us % 1000000) * 1000));
-  if (ts.nanos() < 0) {
-    ts.set_seconds(ts.seconds() - 1);
-    ts.set_nanos(ts.nanos() + 1000000000);
-  }
-  return ts;
 }
 
 }  // namespace safeshare::gateway

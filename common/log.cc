@@ -1,4 +1,4 @@
-#include "gateway/log.h"
+#include "common/log.h"
 
 #include <cstdio>
 
@@ -7,18 +7,28 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace safeshare::gateway {
+namespace safeshare {
 namespace {
 
 void AppendJsonString(std::string& out, absl::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           absl::StrAppendFormat(&out, "\\u%04x", c);
@@ -31,6 +41,12 @@ void AppendJsonString(std::string& out, absl::string_view s) {
 }
 
 }  // namespace
+
+std::string JsonString(absl::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
 
 void LogEvent(absl::string_view level, absl::string_view event,
               std::initializer_list<LogField> fields) {
@@ -51,4 +67,4 @@ void LogEvent(absl::string_view level, absl::string_view event,
   std::fflush(stderr);
 }
 
-}  // namespace safeshare::gateway
+}  // namespace safeshare

@@ -1,5 +1,5 @@
-#ifndef SAFESHARE_GATEWAY_LOG_H_
-#define SAFESHARE_GATEWAY_LOG_H_
+#ifndef SAFESHARE_COMMON_LOG_H_
+#define SAFESHARE_COMMON_LOG_H_
 
 // Structured logs: one JSON object a line on stderr. Callers pass ids, codes
 // and counts only, never declaration text, content or personal data.
@@ -10,13 +10,17 @@
 
 #include "absl/strings/string_view.h"
 
-namespace safeshare::gateway {
+namespace safeshare {
 
 using LogField = std::pair<absl::string_view, std::string>;
 
 void LogEvent(absl::string_view level, absl::string_view event,
               std::initializer_list<LogField> fields = {});
 
-}  // namespace safeshare::gateway
+// `s` as a JSON string literal, quotes included, every control character
+// escaped.
+std::string JsonString(absl::string_view s);
 
-#endif  // SAFESHARE_GATEWAY_LOG_H_
+}  // namespace safeshare
+
+#endif  // SAFESHARE_COMMON_LOG_H_

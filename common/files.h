@@ -1,0 +1,31 @@
+#ifndef SAFESHARE_COMMON_FILES_H_
+#define SAFESHARE_COMMON_FILES_H_
+
+// Reading whole files and writing them so that a crash leaves either the old
+// file or the new one, never half of either.
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace safeshare {
+
+// The whole file. NOT_FOUND, PERMISSION_DENIED or UNAVAILABLE name the path
+// and the reason.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// Writes `data` to `path` through a temporary file in the same directory:
+// created with `mode` (0600 for private keys), fsynced, then renamed over
+// `path`. UNAVAILABLE names the path and the reason.
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view data, mode_t mode);
+
+// Fsyncs a directory, so that a rename into it survives a crash.
+absl::Status SyncDirectory(const std::string& dir);
+
+}  // namespace safeshare
+
+#endif  // SAFESHARE_COMMON_FILES_H_

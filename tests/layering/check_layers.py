@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Fails when an #include crosses the layering in docs/architecture.md.
+
+Each source folder may include only the project folders listed for it (or,
+where a folder lists what it may not include, anything but those). Generated
+protos ("safeshare/v1/...") and third-party headers are always allowed.
+"""
+
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PROJECT = ("common", "transparency", "envelope", "policy", "gateway", "agents")
+
+# Most specific folder first. ("only", {...}): allowed project folders;
+# ("never", {...}): forbidden ones.
+RULES = [
+    ("common", "only", {"common"}),
+    ("transparency", "only", {"common", "transparency"}),
+    ("envelope", "only", {"common", "envelope"}),
+    ("policy", "only", {"common", "policy"}),
+    ("agents", "only", {"common", "transparency", "envelope", "policy", "agents"}),
+    ("gateway/store", "only", {"common", "transparency", "gateway/store"}),
+    ("gateway/audit", "never", {"gateway/services", "gateway/delivery", "agents"}),
+    ("gateway/delivery", "never", {"gateway/services", "agents"}),
+    ("gateway", "never", {"agents"}),
+]
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def layer_of(path):
+    """The project folder an included path names: gateway/<sub> or top level."""
+    parts = path.split("/")
+    if parts[0] not in PROJECT:
+        return None
+    if parts[0] == "gateway" and len(parts) > 2:
+        return "gateway/" + parts[1]
+    return parts[0]
+
+
+def allowed(rule, included):
+    folder, kind, names = rule
+    if kind == "only":
+        return included in names or any(included.startswith(n + "/") for n in names)
+    top = included.split("/")[0]
+    return included not in names and top not in names
+
+
+def main():
+    problems = []
+    for dirpath, _, files in os.walk(ROOT):
+        rel_dir = os.path.relpath(dirpath, ROOT)
+        top = rel_dir.split(os.sep)[0]
+        if top not in PROJECT:
+            continue
+        for name in files:
+            if not name.endswith((".h", ".cc")):
+                continue
+            rel = os.path.join(rel_dir, name).replace(os.sep, "/")
+            rule = next((r for r in RULES if rel.startswith(r[0] + "/")), None)
+            if rule is None:
+                continue
+            with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+                for number, line in enumerate(f, 1):
+                    m = INCLUDE.match(line)
+                    if not m:
+                        continue
+                    included = layer_of(m.group(1))
+                    if included is not None and not allowed(rule, included):
+                        problems.append(f"{rel}:{number}: {rule[0]}/ may not include "
+                                        f"{m.group(1)} (see docs/architecture.md, Layers)")
+    for p in problems:
+        print(p)
+    print(f"layering: {len(problems)} crossing(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
