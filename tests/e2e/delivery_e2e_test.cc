@@ -348,7 +348,7 @@ TEST_F(DeliveryE2eTest, AnUnacknowledgedImmediateReferralEscalatesOnceAndIsNever
       << "escalated before anyone collected it, then delivered and acknowledged";
 
   // The escalation is in the audit log.
-  auto dpo = ClientFor(federation_ + "/officers/hampshire-crt.dpo");
+  auto dpo = Officer("hampshire-crt.dpo");
   auto records = dpo->QueryRecords({}, 0, "");
   ASSERT_TRUE(records.ok());
   int escalations = 0;

@@ -82,6 +82,24 @@ class GatewayE2eTest : public ::testing::Test {
     return AgentClient::Connect(gateway_->target(), *id, absl::Seconds(10));
   }
   std::unique_ptr<AgentClient> Agency(const std::string& id) { return ClientFor(AgencyDir(id)); }
+  // An IG officer's client, e.g. Officer("hampshire-crt.dpo").
+  std::unique_ptr<AgentClient> Officer(const std::string& dir) {
+    return ClientFor(federation_ + "/officers/" + dir);
+  }
+
+  // Every audit record `officer` may see that matches `q`, all pages.
+  std::vector<v1::AuditRecord> Query(AgentClient& officer, const v1::AuditQuery& q = {}) {
+    std::vector<v1::AuditRecord> out;
+    std::string token;
+    do {
+      auto page = officer.QueryRecords(q, 0, token);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      for (const auto& r : page->records()) out.push_back(r);
+      token = page->next_page_token();
+    } while (!token.empty());
+    return out;
+  }
 
   static v1::SharingDeclaration Declaration() {
     v1::SharingDeclaration d;
@@ -174,19 +192,7 @@ class GatewayE2eTest : public ::testing::Test {
   }
 
   // Every audit record, read as the partnership DPO (federation scope).
-  std::vector<v1::AuditRecord> Audit() {
-    auto dpo = ClientFor(federation_ + "/officers/hampshire-crt.dpo");
-    std::vector<v1::AuditRecord> out;
-    std::string token;
-    do {
-      auto page = dpo->QueryRecords({}, 0, token);
-      EXPECT_TRUE(page.ok()) << page.status();
-      if (!page.ok()) break;
-      for (const auto& r : page->records()) out.push_back(r);
-      token = page->next_page_token();
-    } while (!token.empty());
-    return out;
-  }
+  std::vector<v1::AuditRecord> Audit() { return Query(*Officer("hampshire-crt.dpo")); }
 
   // Exports the whole log as the partnership DPO and verifies it offline:
   // every record recomputed into the signed checkpoint the export starts
@@ -195,7 +201,7 @@ class GatewayE2eTest : public ::testing::Test {
   // in between (it runs on its own clock) cannot make the two disagree.
   void ExpectAuditLogVerifies() {
     std::string jsonl;
-    ASSERT_TRUE(ClientFor(federation_ + "/officers/hampshire-crt.dpo")
+    ASSERT_TRUE(Officer("hampshire-crt.dpo")
                     ->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES,
                                     [&](const std::string& chunk) {
                                       jsonl += chunk;

@@ -9,10 +9,6 @@ namespace {
 
 class ThreadE2eTest : public GatewayE2eTest {
  protected:
-  std::unique_ptr<AgentClient> Officer(const std::string& dir) {
-    return ClientFor(federation_ + "/officers/" + dir);
-  }
-
   // A request for the child's records: it carries the child's identity and the
   // questions, and asks for `asked`.
   static agents::OutgoingMessage Request(const std::string& from, const std::string& to,

@@ -34,11 +34,11 @@ class Mutation:
     what: str = ""
     file: str = ""
     pairs: list = field(default_factory=list)  # [(find, replace)]
-    test: list = field(default_factory=list)  # argv, binary relative to the build dir
+    tests: list = field(default_factory=list)  # [argv], binary relative to the build dir
 
     @property
-    def target(self):
-        return os.path.basename(self.test[0])
+    def targets(self):
+        return sorted({os.path.basename(t[0]) for t in self.tests})
 
 
 def parse(path):
@@ -68,13 +68,13 @@ def parse(path):
                 current.pairs.append((pending_find, value))
                 pending_find = None
             elif key == "test":
-                current.test = shlex.split(value)
+                current.tests.append(shlex.split(value))
             else:
                 sys.exit(f"{path}:{number}: unknown key '{key}'")
     names = set()
     for m in mutations:
         where = f"{path}:{m.line} [{m.name}]"
-        if not (m.file and m.pairs and m.test):
+        if not (m.file and m.pairs and m.tests):
             sys.exit(f"{where}: needs file, find/replace and test")
         if m.name in names:
             sys.exit(f"{where}: the name is used twice")
@@ -191,14 +191,14 @@ def main():
         subprocess.run(["cmake", "-S", src, "-B", build, "-G", "Ninja",
                         "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g0"],
                        check=True, stdout=subprocess.DEVNULL)
-    targets = sorted({m.target for m in mutations})
+    targets = sorted({t for m in mutations for t in m.targets})
     print(f"building {len(targets)} targets in {build} ...", flush=True)
     if run(["ninja", "-C", build] + targets, ROOT, os.path.join(logs, "baseline-build.log")) != 0:
         print(f"the unmutated tree does not build: see {logs}/baseline-build.log")
         return 1
 
     # Every test must pass unmutated, or a failure proves nothing.
-    for argv in sorted({tuple(m.test) for m in mutations}):
+    for argv in sorted({tuple(t) for m in mutations for t in m.tests}):
         log = os.path.join(logs, "baseline-" + argv[0].replace("/", "_") + ".log")
         rc = run(list(argv), build, log, TEST_TIMEOUT_S)
         if rc != 0:
@@ -219,13 +219,14 @@ def main():
         try:
             write(path, mutated)
             log = os.path.join(logs, m.name + ".log")
-            if run(["ninja", "-C", build, m.target], ROOT, log) != 0:
+            if run(["ninja", "-C", build] + m.targets, ROOT, log) != 0:
                 verdict = "DOES NOT BUILD"
                 broken.append((m, f"the mutated tree does not build: see {log}"))
             else:
-                rc = run(m.test, build, log, TEST_TIMEOUT_S)
-                verdict = "caught" if rc != 0 else "SURVIVED"
-                if rc == 0:
+                # Caught when any of its tests fails; the rest need not run.
+                caught = any(run(t, build, log, TEST_TIMEOUT_S) != 0 for t in m.tests)
+                verdict = "caught" if caught else "SURVIVED"
+                if not caught:
                     survived.append(m)
         finally:
             write(path, pristine)
@@ -235,7 +236,8 @@ def main():
     print(f"{len(mutations) - len(survived) - len(broken)} of {len(mutations)} mutations caught "
           f"in {total:.0f} s")
     for m in survived:
-        print(f"SURVIVED [{m.name}] {m.what}: {m.file}; tests: {' '.join(m.test)}")
+        tests = "; ".join(" ".join(t) for t in m.tests)
+        print(f"SURVIVED [{m.name}] {m.what}: {m.file}; tests: {tests}")
     for m, why in broken:
         print(f"BROKEN [{m.name}] {why}")
     print(f"{len(mutations) - len(survived) - len(broken)} passed, "

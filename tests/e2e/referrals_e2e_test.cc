@@ -1,0 +1,345 @@
+// End-to-end over real mutual TLS on loopback, a real safeshare-gateway
+// process driven by the real agent code. Referrals.Submit: what is accepted, refused and why, and what the receipt says.
+
+#include "tests/e2e/gateway_fixture.h"
+
+namespace safeshare {
+namespace {
+
+TEST_F(GatewayE2eTest, ReferralIsAcceptedDeliveredAndAcknowledged) {
+  auto police = Agency("hiow-police");
+  auto mash = Agency("portsmouth-mash");
+  v1::SignedEnvelope sent = Referral("hiow-police", "portsmouth-mash");
+  const std::string id = Open(sent).message_id();
+
+  auto receipt = police->Submit(sent);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(receipt->message_id(), id);
+  EXPECT_EQ(receipt->state(), v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_EQ(receipt->envelope_sha256().size(), 32u);
+
+  auto status = police->GetStatus(id);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_SUBMITTED);
+
+  auto page = mash->Fetch();
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->messages_size(), 1);
+  const auto& got = page->messages(0);
+  EXPECT_EQ(got.message_id(), id);
+  EXPECT_EQ(got.signed_envelope().envelope_bytes(), sent.envelope_bytes());  // byte-exact
+  EXPECT_TRUE(got.has_first_delivered_time());
+  // The gateway handed over a sealed payload; only the recipient can open it.
+  EXPECT_EQ(Open(got.signed_envelope()).payload().ciphertext().find("sealed referral content"),
+            std::string::npos);
+
+  status = police->GetStatus(id);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_DELIVERED);
+
+  auto ack = mash->Ack(id);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_TRUE(ack->has_acknowledged_time());
+  EXPECT_TRUE(mash->Ack(id).ok()) << "Ack is idempotent";
+
+  status = police->GetStatus(id);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
+  ASSERT_EQ(status->history_size(), 3);
+  EXPECT_EQ(status->history(0).state(), v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_EQ(status->history(1).state(), v1::MESSAGE_STATE_DELIVERED);
+  EXPECT_EQ(status->history(2).state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
+
+  ExpectMailboxEmpty("portsmouth-mash");
+}
+
+TEST_F(GatewayE2eTest, SameMessageIdTwiceIsStoredOnceWithTheFirstReceipt) {
+  auto police = Agency("hiow-police");
+  v1::SignedEnvelope sent = Referral("hiow-police", "portsmouth-mash", "dup-0001");
+  auto first = police->Submit(sent);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = police->Submit(sent);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(first->SerializeAsString(), second->SerializeAsString());
+  auto page = Agency("portsmouth-mash")->Fetch();
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->messages_size(), 1);
+}
+
+TEST_F(GatewayE2eTest, ReusingAMessageIdForOtherContentIsAlreadyExists) {
+  auto police = Agency("hiow-police");
+  ASSERT_TRUE(police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1")).ok());
+  auto other = police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1", Content("different")));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists) << other.status();
+  // Another agency cannot take over (or probe) the id either.
+  auto school = Agency("southsea-academy");
+  auto hijack = school->Submit(Referral("southsea-academy", "portsmouth-mash", "reuse-1"));
+  EXPECT_EQ(hijack.status().code(), absl::StatusCode::kAlreadyExists) << hijack.status();
+}
+
+TEST_F(GatewayE2eTest, SenderDifferentFromCertificateIsPermissionDenied) {
+  // The police hold Hampshire CRT's signing key (stolen, or a shared
+  // workstation) but their own certificate: a perfectly signed envelope in
+  // Hampshire's name is still refused, by the sender check alone.
+  auto police = Agency("hiow-police");
+  v1::SignedEnvelope forged =
+      SealByHand(Header("hampshire-crt", "portsmouth-mash", "forged-1"),
+                 Content().SerializeAsString(), "hampshire-crt", "portsmouth-mash");
+  auto r = police->Submit(forged);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_EQ(r.status().message(),
+            "envelope.sender_agency_id is hampshire-crt but the client certificate belongs to "
+            "hiow-police");
+  ExpectMailboxEmpty("portsmouth-mash");
+  // The same bytes from Hampshire's own certificate go through: only the caller differed.
+  EXPECT_TRUE(Agency("hampshire-crt")->Submit(forged).ok());
+  // The refusal is recorded against the caller who tried it.
+  bool recorded = false;
+  for (const auto& rec : Audit()) {
+    recorded = recorded || (rec.event() == v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED &&
+                            rec.message_id() == "forged-1" &&
+                            rec.status_code() == "PERMISSION_DENIED" &&
+                            rec.actor() == "safeshare://agency/hiow-police");
+  }
+  EXPECT_TRUE(recorded);
+}
+
+TEST_F(GatewayE2eTest, UnknownRecipientIsNotFound) {
+  auto r = Agency("hiow-police")->Submit(SealByHand(Header("hiow-police", "narnia-mash"), "x",
+                                                    "hiow-police", "portsmouth-mash"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
+}
+
+TEST_F(GatewayE2eTest, EmptyEnvelopeIsInvalidArgument) {
+  auto r = Agency("hiow-police")->Submit(v1::SignedEnvelope());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+}
+
+TEST_F(GatewayE2eTest, MalformedEnvelopeBytesAreInvalidArgument) {
+  auto police = Agency("hiow-police");
+  v1::SignedEnvelope garbage;
+  garbage.set_envelope_bytes(std::string("\xff\xff\xff\xff\x0f garbage", 13));
+  EXPECT_EQ(police->Submit(garbage).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Truncated: a valid envelope cut short.
+  v1::SignedEnvelope cut = Referral("hiow-police", "portsmouth-mash");
+  cut.set_envelope_bytes(cut.envelope_bytes().substr(0, cut.envelope_bytes().size() / 2));
+  EXPECT_EQ(police->Submit(cut).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Well-formed protobuf with a field the contract does not define.
+  v1::SignedEnvelope extra = Referral("hiow-police", "portsmouth-mash");
+  extra.mutable_envelope_bytes()->append(std::string("\xf8\x07\x01", 3));  // field 127 = 1
+  EXPECT_EQ(police->Submit(extra).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Shape: no declaration.
+  v1::Envelope e = Open(Referral("hiow-police", "portsmouth-mash"));
+  e.clear_declaration();
+  v1::SignedEnvelope no_decl;
+  no_decl.set_envelope_bytes(e.SerializeAsString());
+  auto r = police->Submit(no_decl);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("declaration"), std::string::npos);
+
+  ExpectMailboxEmpty("portsmouth-mash");
+}
+
+TEST_F(GatewayE2eTest, OversizedEnvelopeIsResourceExhausted) {
+  gateway_->Stop();
+  StartGateway({"--max_message_bytes=65536"});
+  auto police = Agency("hiow-police");
+  // Just over the limit: the gateway's own check answers.
+  auto r = police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(70000, 'x'))));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+  EXPECT_NE(r.status().message().find("65536"), std::string::npos) << r.status();
+  // Far over: gRPC's receive limit answers, with the same code.
+  r = police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(1 << 20, 'x'))));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+  // Under the limit still works.
+  EXPECT_TRUE(
+      police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(60000, 'x')))).ok());
+}
+
+TEST_F(GatewayE2eTest, SealedReferralOpensToExactlyWhatWasSentAndTheStoreHoldsNoPlaintext) {
+  const std::string marker = "MARKER-7f3a9c-never-in-the-gateway";
+  auto police = Agent("hiow-police");
+  v1::SealedContent content = Content(marker);
+  content.mutable_referral()->mutable_record()->set_domestic_abuse("DASH high risk");
+  auto receipt = police->Send(Message("hiow-police", "portsmouth-mash", "sealed-1", content));
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+
+  auto inbox = Agent("portsmouth-mash")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 1u);
+  EXPECT_TRUE(inbox->refused.empty());
+  const auto& got = inbox->received[0];
+  EXPECT_EQ(got.message_id, "sealed-1");
+  EXPECT_EQ(got.header.sender_agency_id(), "hiow-police");
+  EXPECT_EQ(got.content.SerializeAsString(), content.SerializeAsString());
+
+  // Stop the gateway so the WAL is checkpointed, then search every file of
+  // the database for the marker.
+  ASSERT_EQ(gateway_->Stop(), 0);
+  for (const auto& entry : std::filesystem::directory_iterator(data_.path() + "/gw")) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(marker), std::string::npos) << entry.path();
+    EXPECT_EQ(bytes.find("DASH high risk"), std::string::npos) << entry.path();
+  }
+  std::ifstream db(gateway_->db_path(), std::ios::binary);
+  std::string db_bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  EXPECT_NE(db_bytes.find("sealed-1"), std::string::npos) << "the search can find what is there";
+}
+
+TEST_F(GatewayE2eTest, TamperedEnvelopesAreRefusedAtSubmit) {
+  auto police = Agency("hiow-police");
+  const v1::SignedEnvelope good = Referral("hiow-police", "portsmouth-mash");
+
+  v1::Envelope e = Open(good);
+  const size_t ct_at = good.envelope_bytes().find(e.payload().ciphertext());
+  ASSERT_NE(ct_at, std::string::npos);
+
+  v1::SignedEnvelope flipped_ct = good;
+  (*flipped_ct.mutable_envelope_bytes())[ct_at + 3] ^= 0x01;
+  EXPECT_EQ(police->Submit(flipped_ct).status().code(), absl::StatusCode::kUnauthenticated);
+
+  v1::SignedEnvelope flipped_header = good;
+  const size_t practitioner_at = good.envelope_bytes().find("pc-4471");
+  ASSERT_NE(practitioner_at, std::string::npos);
+  (*flipped_header.mutable_envelope_bytes())[practitioner_at] ^= 0x01;  // "qc-4471"
+  EXPECT_EQ(police->Submit(flipped_header).status().code(), absl::StatusCode::kUnauthenticated);
+
+  v1::SignedEnvelope flipped_sig = good;
+  (*flipped_sig.mutable_signature())[10] ^= 0x80;
+  auto r = police->Submit(flipped_sig);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(r.status().message().find("does not verify"), std::string::npos) << r.status();
+
+  // Replayed to another recipient: the recipient is signed, so changing it breaks
+  // the signature...
+  v1::Envelope redirected = e;
+  redirected.set_recipient_agency_id("iow-mash");
+  v1::SignedEnvelope replay = good;
+  replay.set_envelope_bytes(redirected.SerializeAsString());
+  EXPECT_EQ(police->Submit(replay).status().code(), absl::StatusCode::kUnauthenticated);
+
+  ExpectMailboxEmpty("portsmouth-mash");
+  ExpectMailboxEmpty("iow-mash");
+  // ...and the untouched envelope still goes through.
+  EXPECT_TRUE(police->Submit(good).ok());
+}
+
+TEST_F(GatewayE2eTest, KeyProblemsAreRefusedWithPreciseCodes) {
+  auto police = Agency("hiow-police");
+
+  // Sealed to Portsmouth's key but addressed to the Isle of Wight (a sender
+  // re-signing a replay): wrong recipient key id.
+  v1::SignedEnvelope wrong_key =
+      SealByHand(Header("hiow-police", "iow-mash"), Content().SerializeAsString(), "hiow-police",
+                 "portsmouth-mash");
+  auto r = police->Submit(wrong_key);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("current encryption key"), std::string::npos);
+
+  // Signed with another agency's key (the school's), sent as the police.
+  v1::SignedEnvelope other_agency =
+      SealByHand(Header("hiow-police", "portsmouth-mash"), Content().SerializeAsString(),
+                 "southsea-academy", "portsmouth-mash");
+  r = police->Submit(other_agency);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_NE(r.status().message().find("belongs to southsea-academy"), std::string::npos);
+
+  // A signing key the directory has never seen.
+  v1::SignedEnvelope unknown = Referral("hiow-police", "portsmouth-mash");
+  unknown.set_signing_key_id(std::string(32, 'a'));
+  EXPECT_EQ(police->Submit(unknown).status().code(), absl::StatusCode::kUnauthenticated);
+
+  // Truncated and oversized sealed fields.
+  v1::SignedEnvelope short_sig = Referral("hiow-police", "portsmouth-mash");
+  short_sig.mutable_signature()->pop_back();
+  EXPECT_EQ(police->Submit(short_sig).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::SignedEnvelope short_nonce = Referral("hiow-police", "portsmouth-mash");
+  v1::Envelope e = Open(short_nonce);
+  e.mutable_payload()->mutable_nonce()->pop_back();
+  short_nonce.set_envelope_bytes(e.SerializeAsString());
+  auto nr = police->Submit(short_nonce);
+  EXPECT_EQ(nr.status().code(), absl::StatusCode::kInvalidArgument) << nr.status();
+  EXPECT_NE(nr.status().message().find("nonce"), std::string::npos);
+  v1::SignedEnvelope raw = Referral("hiow-police", "portsmouth-mash");
+  v1::Envelope bad = Open(raw);
+  bad.mutable_payload()->mutable_ephemeral_public_key()->append("!");
+  raw.set_envelope_bytes(bad.SerializeAsString());
+  r = police->Submit(raw);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("ephemeral_public_key"), std::string::npos);
+}
+
+TEST_F(GatewayE2eTest, AllowedReferralCarriesTheDecisionInItsReceipt) {
+  auto receipt = Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash"));
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  const auto& d = receipt->decision();
+  EXPECT_EQ(d.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(d.rule_pack(), "golden-rules-2024");
+  EXPECT_FALSE(d.isa_id().empty());
+  EXPECT_EQ(d.findings_size(), 7);
+}
+
+TEST_F(GatewayE2eTest, DeniedShareIsFailedPreconditionWithFindingsAndNeverDelivered) {
+  auto m = Message("hiow-police", "portsmouth-mash", "denied-1");
+  m.declaration.clear_lawful_basis();
+  v1::SubmitResponse refused;
+  auto agent = Agent("hiow-police");
+  auto r = agent->Send(m, &refused);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("lawful_basis"), std::string::npos) << r.status();
+  EXPECT_EQ(refused.message_id(), "denied-1");
+  EXPECT_EQ(refused.state(), v1::MESSAGE_STATE_REFUSED);
+  EXPECT_EQ(refused.decision().decision(), v1::DECISION_DENY);
+  bool failed_lawful_basis = false;
+  for (const auto& f : refused.decision().findings()) {
+    if (f.check() == "lawful_basis") failed_lawful_basis = f.outcome() == v1::FINDING_OUTCOME_FAIL;
+  }
+  EXPECT_TRUE(failed_lawful_basis);
+
+  // A retry gets the same answer; the sender can see the refusal.
+  v1::SubmitResponse again;
+  auto sealed = agent->Seal(m);
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(agent->client().Submit(*sealed, &again).status().code(),
+            absl::StatusCode::kAlreadyExists)
+      << "a reseal has new bytes: same id, other envelope";
+  auto status = agent->client().GetStatus("denied-1");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_REFUSED);
+  ExpectMailboxEmpty("portsmouth-mash");
+}
+
+TEST_F(GatewayE2eTest, HeldShareStaysOutOfTheMailboxAndShowsInStatus) {
+  auto m = Message("hiow-police", "portsmouth-mash", "held-1");
+  m.declaration.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+  m.declaration.set_urgency(v1::URGENCY_URGENT);
+  auto agent = Agent("hiow-police");
+  auto receipt = agent->Send(m);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(receipt->state(), v1::MESSAGE_STATE_HELD);
+  EXPECT_EQ(receipt->decision().decision(), v1::DECISION_HOLD_FOR_ADVICE);
+  auto status = agent->client().GetStatus("held-1");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_HELD);
+  ExpectMailboxEmpty("portsmouth-mash");
+  EXPECT_EQ(Agency("portsmouth-mash")->Ack("held-1").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Agency("portsmouth-mash")->GetStatus("held-1").status().code(),
+            absl::StatusCode::kPermissionDenied)
+      << "the recipient does not learn of a held message";
+
+  // The same request at immediate urgency is never held.
+  auto urgent = Message("hiow-police", "portsmouth-mash", "immediate-1");
+  urgent.declaration.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+  urgent.declaration.set_urgency(v1::URGENCY_IMMEDIATE);
+  auto now = agent->Send(urgent);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(now->state(), v1::MESSAGE_STATE_SUBMITTED);
+}
+
+}  // namespace
+}  // namespace safeshare
