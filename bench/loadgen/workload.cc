@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agents/keyring.h"
 #include "agents/outgoing_message.h"
+#include "common/files.h"
 #include "envelope/content.h"
 #include "envelope/envelope_shape.h"
 #include "envelope/sealing.h"
@@ -21,14 +22,6 @@ namespace safeshare::bench {
 namespace {
 
 namespace v1 = safeshare::v1;
-
-absl::StatusOr<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 const v1::PublicKey* CurrentKey(const v1::Agency& agency, v1::KeyPurpose purpose) {
   for (const auto& k : agency.keys()) {
@@ -67,7 +60,7 @@ const std::vector<Route>& DevFederationRoutes() {
 }
 
 absl::StatusOr<AgencyDirectory> LoadDirectoryFile(const std::string& federation_file) {
-  auto text = Slurp(federation_file);
+  auto text = ReadFile(federation_file);
   if (!text.ok()) return text.status();
   v1::Federation federation;
   if (!google::protobuf::TextFormat::ParseFromString(*text, &federation)) {
@@ -106,7 +99,7 @@ absl::StatusOr<std::unique_ptr<EnvelopeFactory>> EnvelopeFactory::Create(
     if (!key.ok()) return key.status();
     Sender s{&route, identity_dir, *key, {}, {}, {}};
 
-    auto json = Slurp(absl::StrCat(options.examples_dir, "/", route.declaration_file));
+    auto json = ReadFile(absl::StrCat(options.examples_dir, "/", route.declaration_file));
     if (!json.ok()) return json.status();
     if (auto st = google::protobuf::util::JsonStringToMessage(*json, &s.declaration); !st.ok()) {
       return absl::InvalidArgumentError(

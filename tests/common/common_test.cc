@@ -1,0 +1,93 @@
+// The bottom library: files, time and the JSON log line.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace safeshare {
+namespace {
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  stat(path.c_str(), &st);
+  return st.st_mode & 0777;
+}
+
+TEST(FilesTest, WritesAtomicallyWithExactlyTheModeAskedForAndReadsBack) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/key.pem";
+  const mode_t old_umask = umask(0);  // a permissive umask must not widen a private file
+  ASSERT_TRUE(WriteFileAtomically(path, "first", 0600).ok());
+  umask(old_umask);
+  EXPECT_EQ(ModeOf(path), 0600u);
+  ASSERT_TRUE(WriteFileAtomically(path, std::string("sec\0ond", 7), 0644).ok());
+  EXPECT_EQ(ModeOf(path), 0644u);
+  auto back = ReadFile(path);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, std::string("sec\0ond", 7)) << "binary-safe";
+  int files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+    ++files;
+    (void)f;
+  }
+  EXPECT_EQ(files, 1) << "no temporary file left behind";
+  EXPECT_TRUE(SyncDirectory(dir.path()).ok());
+}
+
+TEST(FilesTest, ErrorsNameThePathAndTheReason) {
+  testing::TempDir dir;
+  auto missing = ReadFile(dir.path() + "/absent.pem");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("absent.pem"), std::string::npos);
+  auto nowhere = WriteFileAtomically(dir.path() + "/no/such/dir/x", "x", 0600);
+  EXPECT_EQ(nowhere.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(nowhere.message().find("no/such/dir"), std::string::npos) << nowhere;
+  EXPECT_EQ(SyncDirectory(dir.path() + "/absent").code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(TimeTest, TimestampsRoundTripAtMicrosecondsBeforeAndAfter1970) {
+  for (absl::Time t : {absl::FromUnixMicros(1764000000123456), absl::FromUnixMicros(-1500001),
+                       absl::UnixEpoch()}) {
+    google::protobuf::Timestamp ts = ToTimestamp(t);
+    EXPECT_GE(ts.nanos(), 0);
+    EXPECT_LT(ts.nanos(), 1000000000);
+    EXPECT_EQ(FromTimestamp(ts), t);
+  }
+  EXPECT_EQ(ToTimestamp(absl::FromUnixMicros(-1500001)).seconds(), -2);
+}
+
+TEST(LogTest, JsonStringsEscapeQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(JsonString("plain"), "\"plain\"");
+  EXPECT_EQ(JsonString("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+}
+
+TEST(LogTest, EachEventIsOneEscapedJsonLine) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/stderr";
+  std::fflush(stderr);
+  const int saved = dup(2);
+  FILE* f = std::freopen(path.c_str(), "w", stderr);
+  ASSERT_NE(f, nullptr);
+  LogEvent("warn", "inbox.refused", {{"detail", "line one\n\"two\""}});
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.find('\n'), text.size() - 1) << "one line: " << text;
+  EXPECT_NE(text.find("\"level\":\"warn\",\"event\":\"inbox.refused\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"detail\":\"line one\\n\\\"two\\\"\""), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace safeshare
