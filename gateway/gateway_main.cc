@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "gateway/config.h"
 #include "gateway/gateway_server.h"
@@ -63,6 +64,65 @@ std::string RuntimeDir(const safeshare::v1::GatewayConfig& config) {
   return "/tmp";
 }
 
+// The configuration file, then each flag that was given over it.
+absl::StatusOr<safeshare::v1::GatewayConfig> ConfigFromFlags() {
+  safeshare::v1::GatewayConfig config;
+  if (!absl::GetFlag(FLAGS_config).empty()) {
+    auto loaded = safeshare::gateway::LoadGatewayConfig(absl::GetFlag(FLAGS_config));
+    if (!loaded.ok()) return loaded.status();
+    config = *loaded;
+  }
+  auto set = [](const absl::Flag<std::string>& flag, auto&& setter) {
+    if (!absl::GetFlag(flag).empty()) setter(absl::GetFlag(flag));
+  };
+  auto* tls = config.mutable_tls();
+  set(FLAGS_listen, [&](const std::string& v) { config.set_listen_address(v); });
+  set(FLAGS_ca, [&](const std::string& v) { tls->set_ca_cert_file(v); });
+  set(FLAGS_cert, [&](const std::string& v) { tls->set_cert_file(v); });
+  set(FLAGS_key, [&](const std::string& v) { tls->set_key_file(v); });
+  set(FLAGS_store, [&](const std::string& v) { config.set_store(v); });
+  set(FLAGS_federation, [&](const std::string& v) { config.set_federation_file(v); });
+  set(FLAGS_isa_dir, [&](const std::string& v) { config.set_isa_dir(v); });
+  set(FLAGS_rule_pack, [&](const std::string& v) { config.set_rule_pack(v); });
+  set(FLAGS_audit_key, [&](const std::string& v) { config.set_audit_signing_key_file(v); });
+  if (absl::GetFlag(FLAGS_max_message_bytes) != 0) {
+    config.set_max_message_bytes(absl::GetFlag(FLAGS_max_message_bytes));
+  }
+  auto* delivery = config.mutable_delivery();
+  if (uint32_t v = absl::GetFlag(FLAGS_immediate_ack_seconds)) {
+    delivery->set_immediate_ack_seconds(v);
+  }
+  if (uint32_t v = absl::GetFlag(FLAGS_urgent_ack_seconds)) delivery->set_urgent_ack_seconds(v);
+  if (uint32_t v = absl::GetFlag(FLAGS_standard_ack_seconds)) delivery->set_standard_ack_seconds(v);
+  if (uint32_t v = absl::GetFlag(FLAGS_escalation_scan_ms)) delivery->set_escalation_scan_ms(v);
+  if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok()) return st;
+  return config;
+}
+
+// For tests and scripts: the bound port, written atomically once serving.
+void WritePortFile(int port) {
+  const std::string path = absl::GetFlag(FLAGS_port_file);
+  if (path.empty()) return;
+  (void)safeshare::WriteFileAtomically(path, absl::StrCat(port, "\n"), 0644);
+}
+
+// Waits for SIGTERM or SIGINT (returned), reloading policy on SIGHUP. glibc
+// keeps what a burst allocated (a stall's backlog of calls) in its arenas
+// after it is freed; trimming every 30 s returns those pages, so RSS follows
+// what is in use instead of the highest burst so far.
+int ServeUntilStopped(const sigset_t& stop_signals, safeshare::gateway::GatewayServer& server) {
+  const timespec trim_interval{30, 0};
+  for (;;) {
+    const int sig = sigtimedwait(&stop_signals, nullptr, &trim_interval);
+    if (sig < 0) {
+      malloc_trim(0);
+      continue;
+    }
+    if (sig != SIGHUP) return sig;
+    (void)server.ReloadPolicy();  // logged; the old policy stays on error
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,72 +141,19 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  safeshare::v1::GatewayConfig config;
-  if (!absl::GetFlag(FLAGS_config).empty()) {
-    auto loaded = safeshare::gateway::LoadGatewayConfig(absl::GetFlag(FLAGS_config));
-    if (!loaded.ok()) return Fail(loaded.status());
-    config = *loaded;
-  }
-  if (!absl::GetFlag(FLAGS_listen).empty()) config.set_listen_address(absl::GetFlag(FLAGS_listen));
-  if (!absl::GetFlag(FLAGS_ca).empty())
-    config.mutable_tls()->set_ca_cert_file(absl::GetFlag(FLAGS_ca));
-  if (!absl::GetFlag(FLAGS_cert).empty())
-    config.mutable_tls()->set_cert_file(absl::GetFlag(FLAGS_cert));
-  if (!absl::GetFlag(FLAGS_key).empty())
-    config.mutable_tls()->set_key_file(absl::GetFlag(FLAGS_key));
-  if (!absl::GetFlag(FLAGS_store).empty()) config.set_store(absl::GetFlag(FLAGS_store));
-  if (!absl::GetFlag(FLAGS_federation).empty())
-    config.set_federation_file(absl::GetFlag(FLAGS_federation));
-  if (!absl::GetFlag(FLAGS_isa_dir).empty()) config.set_isa_dir(absl::GetFlag(FLAGS_isa_dir));
-  if (!absl::GetFlag(FLAGS_rule_pack).empty()) config.set_rule_pack(absl::GetFlag(FLAGS_rule_pack));
-  if (!absl::GetFlag(FLAGS_audit_key).empty()) {
-    config.set_audit_signing_key_file(absl::GetFlag(FLAGS_audit_key));
-  }
-  if (absl::GetFlag(FLAGS_max_message_bytes) != 0) {
-    config.set_max_message_bytes(absl::GetFlag(FLAGS_max_message_bytes));
-  }
-  auto* delivery = config.mutable_delivery();
-  if (uint32_t v = absl::GetFlag(FLAGS_immediate_ack_seconds))
-    delivery->set_immediate_ack_seconds(v);
-  if (uint32_t v = absl::GetFlag(FLAGS_urgent_ack_seconds)) delivery->set_urgent_ack_seconds(v);
-  if (uint32_t v = absl::GetFlag(FLAGS_standard_ack_seconds)) delivery->set_standard_ack_seconds(v);
-  if (uint32_t v = absl::GetFlag(FLAGS_escalation_scan_ms)) delivery->set_escalation_scan_ms(v);
-  if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok())
-    return Fail(st);
-
+  auto config = ConfigFromFlags();
+  if (!config.ok()) return Fail(config.status());
   // Must precede the first TLS context.
   if (absl::Status st = safeshare::gateway::RestrictProcessToTls13(
-          absl::StrCat(RuntimeDir(config), "/openssl-tls13.cnf"));
+          absl::StrCat(RuntimeDir(*config), "/openssl-tls13.cnf"));
       !st.ok()) {
     return Fail(st);
   }
-
-  auto server = safeshare::gateway::GatewayServer::Start(config);
+  auto server = safeshare::gateway::GatewayServer::Start(*config);
   if (!server.ok()) return Fail(server.status());
+  WritePortFile((*server)->port());
 
-  if (!absl::GetFlag(FLAGS_port_file).empty()) {
-    std::string tmp = absl::GetFlag(FLAGS_port_file) + ".tmp";
-    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-      std::fprintf(f, "%d\n", (*server)->port());
-      std::fclose(f);
-      std::rename(tmp.c_str(), absl::GetFlag(FLAGS_port_file).c_str());
-    }
-  }
-
-  // glibc keeps what a burst allocated (a stall's backlog of calls) in its
-  // arenas after it is freed; trimming every 30 s returns those pages, so RSS
-  // follows what is in use instead of the highest burst so far.
-  const timespec trim_interval{30, 0};
-  int sig = 0;
-  for (;;) {
-    sig = sigtimedwait(&stop_signals, nullptr, &trim_interval);
-    if (sig < 0) {
-      malloc_trim(0);
-      continue;
-    }
-    if (sig != SIGHUP) break;
-    (void)(*server)->ReloadPolicy();  // logged; the old policy stays on error
-  }
+  const int sig = ServeUntilStopped(stop_signals, **server);
   LogEvent("info", "gateway.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*server)->Shutdown(absl::Seconds(10));
   return 0;
