@@ -26,8 +26,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace v1 = safeshare::v1;
 
-constexpr char kCategories[] =
-    "\"DATA_CATEGORY_IDENTITY\", \"DATA_CATEGORY_CONCERN_DETAILS\"";
+constexpr char kCategories[] = "\"DATA_CATEGORY_IDENTITY\", \"DATA_CATEGORY_CONCERN_DETAILS\"";
 
 void WriteFederation(const std::string& path, int subscribers) {
   std::ofstream f(path);
@@ -77,6 +76,163 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
+// One run: a gateway on a fresh federation, `subscribers` recipient agencies
+// subscribed and acknowledging, and the police sending to them.
+class DeliveryBench {
+ public:
+  explicit DeliveryBench(int subscribers) : subscribers_(subscribers) {}
+
+  absl::Status Start() {
+    fed_ = tmp_.path() + "/fed";
+    WriteFederation(tmp_.path() + "/template.textproto", subscribers_);
+    if (auto st = safeshare::agents::CreateDevFederation(tmp_.path() + "/template.textproto", fed_,
+                                                         false);
+        !st.ok()) {
+      return st;
+    }
+    WriteIsa(tmp_.path() + "/isa");
+    gateway_ = std::make_unique<safeshare::testing::GatewayProcess>(
+        fed_, tmp_.path() + "/gw", std::vector<std::string>{"--isa_dir=" + tmp_.path() + "/isa"});
+    if (!gateway_->Start()) return absl::UnavailableError("gateway did not start");
+    for (int i = 1; i <= subscribers_; ++i) {
+      if (auto st = Subscribe(absl::StrCat(fed_, "/agencies/bench-mash-", i)); !st.ok()) return st;
+    }
+    auto sender =
+        safeshare::agents::AgencyAgent::Open(fed_ + "/agencies/bench-police", gateway_->target());
+    if (!sender.ok()) return sender.status();
+    sender_ = std::move(*sender);
+    return absl::OkStatus();
+  }
+
+  // Seals ahead of time: the benchmark measures the gateway, not the sender.
+  std::vector<v1::SignedEnvelope> Seal(int n) {
+    std::vector<v1::SignedEnvelope> out;
+    for (int i = 0; i < n; ++i) {
+      safeshare::agents::OutgoingMessage m;
+      m.sender_agency_id = "bench-police";
+      m.recipient_agency_id = absl::StrCat("bench-mash-", 1 + i % subscribers_);
+      m.practitioner.set_id("pc-1");
+      m.practitioner.set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
+      m.declaration = Declaration();
+      auto* r = m.content.mutable_referral()->mutable_record();
+      r->mutable_child()->set_given_names("Bench");
+      r->set_concern_details(std::string(2048, 'c'));
+      auto sealed = sender_->Seal(m);
+      if (sealed.ok()) out.push_back(*sealed);
+    }
+    return out;
+  }
+
+  // Phase 1: Submits per second with 16 in flight.
+  double MaxThroughput() {
+    auto burst = Seal(3000);
+    std::atomic<size_t> next{0};
+    std::atomic<int> ok{0};
+    const auto t0 = Clock::now();
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 16; ++w) {
+      workers.emplace_back([&] {
+        for (size_t i; (i = next++) < burst.size();) {
+          if (sender_->client().Submit(burst[i]).ok()) ++ok;
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    const double burst_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("max throughput: %d Submits in %.2f s = %.0f/s (16 in flight)\n", ok.load(),
+                burst_s, ok / burst_s);
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // let subscribers drain
+    std::lock_guard<std::mutex> lock(mu_);
+    arrived_at_.clear();
+    return ok / burst_s;
+  }
+
+  // Phase 2: `rate` Submits per second, evenly paced from 8 senders, for
+  // `seconds`; prints Submit-to-arrival latency. Returns the messages that
+  // never arrived.
+  int Steady(double rate, int seconds) {
+    auto steady = Seal(static_cast<int>(rate * seconds));
+    std::atomic<int> index{0};
+    const auto start = Clock::now();
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 8; ++w) {
+      workers.emplace_back([&] {
+        for (int i; (i = index++) < static_cast<int>(steady.size());) {
+          std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                                    std::chrono::duration<double>(i / rate)));
+          v1::Envelope e;
+          e.ParseFromString(steady[i].envelope_bytes());
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            sent_at_[e.message_id()] = Clock::now();
+          }
+          (void)sender_->client().Submit(steady[i]);
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    std::vector<double> ms;
+    int missing = 0;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, t] : sent_at_) {
+      auto it = arrived_at_.find(id);
+      if (it == arrived_at_.end()) {
+        ++missing;
+        continue;
+      }
+      ms.push_back(std::chrono::duration<double, std::milli>(it->second - t).count());
+    }
+    std::printf(
+        "steady: %zu messages at %.0f/s to %d subscribers; latency Submit->arrival "
+        "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; missing %d\n",
+        sent_at_.size(), rate, subscribers_, Percentile(ms, 0.5), Percentile(ms, 0.9),
+        Percentile(ms, 0.99), Percentile(ms, 1.0), missing);
+    return missing;
+  }
+
+  void Stop() {
+    for (auto& s : subs_) s->Cancel();
+    for (auto& r : readers_) r.join();
+    for (auto& s : subs_) (void)s->Finish();
+    gateway_->Stop();
+  }
+
+ private:
+  // A subscriber records each message's arrival time and acknowledges it.
+  absl::Status Subscribe(const std::string& identity) {
+    auto agent = safeshare::agents::AgencyAgent::Open(identity, gateway_->target());
+    if (!agent.ok()) return agent.status();
+    subs_.push_back((*agent)->client().Subscribe(0));
+    auto* sub = subs_.back().get();
+    auto* client = &(*agent)->client();
+    agents_.push_back(std::move(*agent));
+    readers_.emplace_back([this, sub, client] {
+      v1::MailboxMessage m;
+      while (sub->Read(&m)) {
+        const auto now = Clock::now();
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          arrived_at_[m.message_id()] = now;
+        }
+        (void)client->Ack(m.message_id());
+      }
+    });
+    return absl::OkStatus();
+  }
+
+  const int subscribers_;
+  safeshare::testing::TempDir tmp_;
+  std::string fed_;
+  std::unique_ptr<safeshare::testing::GatewayProcess> gateway_;
+  std::unique_ptr<safeshare::agents::AgencyAgent> sender_;
+  std::mutex mu_;
+  std::map<std::string, Clock::time_point> sent_at_, arrived_at_;
+  std::vector<std::unique_ptr<safeshare::agents::AgencyAgent>> agents_;
+  std::vector<std::unique_ptr<safeshare::agents::AgentClient::Subscription>> subs_;
+  std::vector<std::thread> readers_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,142 +241,13 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--subscribers") subscribers = std::atoi(argv[i + 1]);
     if (std::string(argv[i]) == "--seconds") seconds = std::atoi(argv[i + 1]);
   }
-  safeshare::testing::TempDir tmp;
-  const std::string fed = tmp.path() + "/fed";
-  WriteFederation(tmp.path() + "/template.textproto", subscribers);
-  if (auto st = safeshare::agents::CreateDevFederation(tmp.path() + "/template.textproto", fed,
-                                                       false);
-      !st.ok()) {
-    std::fprintf(stderr, "pki: %s\n", std::string(st.message()).c_str());
+  DeliveryBench bench(subscribers);
+  if (absl::Status st = bench.Start(); !st.ok()) {
+    std::fprintf(stderr, "delivery_latency: %s\n", std::string(st.message()).c_str());
     return 1;
   }
-  WriteIsa(tmp.path() + "/isa");
-  safeshare::testing::GatewayProcess gateway(fed, tmp.path() + "/gw",
-                                             {"--isa_dir=" + tmp.path() + "/isa"});
-  if (!gateway.Start()) {
-    std::fprintf(stderr, "gateway did not start\n");
-    return 1;
-  }
-
-  // Subscribers: record arrival time per message id, acknowledge each.
-  std::mutex mu;
-  std::map<std::string, Clock::time_point> sent_at, arrived_at;
-  std::atomic<bool> stop{false};
-  std::vector<std::unique_ptr<safeshare::agents::AgencyAgent>> agents;
-  std::vector<std::unique_ptr<safeshare::agents::AgentClient::Subscription>> subs;
-  std::vector<std::thread> readers;
-  for (int i = 1; i <= subscribers; ++i) {
-    auto agent = safeshare::agents::AgencyAgent::Open(
-        absl::StrCat(fed, "/agencies/bench-mash-", i), gateway.target());
-    if (!agent.ok()) return 1;
-    subs.push_back((*agent)->client().Subscribe(0));
-    auto* sub = subs.back().get();
-    auto* client = &(*agent)->client();
-    agents.push_back(std::move(*agent));
-    readers.emplace_back([&, sub, client] {
-      v1::MailboxMessage m;
-      while (sub->Read(&m)) {
-        const auto now = Clock::now();
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          arrived_at[m.message_id()] = now;
-        }
-        (void)client->Ack(m.message_id());
-      }
-    });
-  }
-
-  auto sender_agent = safeshare::agents::AgencyAgent::Open(fed + "/agencies/bench-police",
-                                                           gateway.target());
-  if (!sender_agent.ok()) return 1;
-  // Seal ahead of time: the benchmark measures the gateway, not the sender's CPU.
-  auto seal = [&](int n) {
-    std::vector<v1::SignedEnvelope> out;
-    for (int i = 0; i < n; ++i) {
-      safeshare::agents::OutgoingMessage m;
-      m.sender_agency_id = "bench-police";
-      m.recipient_agency_id = absl::StrCat("bench-mash-", 1 + i % subscribers);
-      m.practitioner.set_id("pc-1");
-      m.practitioner.set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
-      m.declaration = Declaration();
-      auto* r = m.content.mutable_referral()->mutable_record();
-      r->mutable_child()->set_given_names("Bench");
-      r->set_concern_details(std::string(2048, 'c'));
-      auto sealed = (*sender_agent)->Seal(m);
-      if (sealed.ok()) out.push_back(*sealed);
-    }
-    return out;
-  };
-
-  // Phase 1: maximum throughput, 16 Submits in flight.
-  auto burst = seal(3000);
-  std::atomic<size_t> next{0};
-  std::atomic<int> ok{0};
-  const auto t0 = Clock::now();
-  std::vector<std::thread> workers;
-  for (int w = 0; w < 16; ++w) {
-    workers.emplace_back([&] {
-      for (size_t i; (i = next++) < burst.size();) {
-        if ((*sender_agent)->client().Submit(burst[i]).ok()) ++ok;
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  const double burst_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double max_rate = ok / burst_s;
-  std::printf("max throughput: %d Submits in %.2f s = %.0f/s (16 in flight)\n", ok.load(),
-              burst_s, max_rate);
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // let subscribers drain
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    arrived_at.clear();
-  }
-
-  // Phase 2: half that rate, evenly paced, from 8 senders.
-  const double rate = max_rate / 2;
-  const int total = static_cast<int>(rate * seconds);
-  auto steady = seal(total);
-  std::atomic<int> index{0};
-  const auto start = Clock::now();
-  workers.clear();
-  for (int w = 0; w < 8; ++w) {
-    workers.emplace_back([&] {
-      for (int i; (i = index++) < static_cast<int>(steady.size());) {
-        const auto due = start + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(i / rate));
-        std::this_thread::sleep_until(due);
-        v1::Envelope e;
-        e.ParseFromString(steady[i].envelope_bytes());
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          sent_at[e.message_id()] = Clock::now();
-        }
-        (void)(*sender_agent)->client().Submit(steady[i]);
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  std::vector<double> ms;
-  int missing = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    for (const auto& [id, t] : sent_at) {
-      auto it = arrived_at.find(id);
-      if (it == arrived_at.end()) {
-        ++missing;
-        continue;
-      }
-      ms.push_back(std::chrono::duration<double, std::milli>(it->second - t).count());
-    }
-  }
-  std::printf("steady: %zu messages at %.0f/s to %d subscribers; latency Submit->arrival "
-              "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; missing %d\n",
-              sent_at.size(), rate, subscribers, Percentile(ms, 0.5), Percentile(ms, 0.9),
-              Percentile(ms, 0.99), Percentile(ms, 1.0), missing);
-  for (auto& s : subs) s->Cancel();
-  for (auto& r : readers) r.join();
-  for (auto& s : subs) (void)s->Finish();
-  gateway.Stop();
+  const double max_rate = bench.MaxThroughput();
+  const int missing = bench.Steady(max_rate / 2, seconds);
+  bench.Stop();
   return missing == 0 ? 0 : 1;
 }
