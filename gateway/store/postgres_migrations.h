@@ -1,16 +1,12 @@
 #ifndef SAFESHARE_GATEWAY_STORE_POSTGRES_MIGRATIONS_H_
 #define SAFESHARE_GATEWAY_STORE_POSTGRES_MIGRATIONS_H_
 
-#include <cstddef>
+#include "gateway/store/embedded_migration.h"
 
 namespace safeshare::gateway {
 
 // One file of deploy/postgres/migrations, compiled in (NNNN_name.sql).
-struct PostgresMigration {
-  int version;
-  const char* name;
-  const char* sql;
-};
+using PostgresMigration = EmbeddedMigration;
 
 // In version order; generated from the migration files by CMake.
 extern const PostgresMigration kPostgresMigrations[];
