@@ -4,8 +4,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "gateway/store/postgres_store.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/postgres/postgres_store.h"
+#include "gateway/store/sqlite/sqlite_store.h"
 
 namespace safeshare::gateway {
 
@@ -95,8 +95,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
       path.resize(q);
       if (!absl::StartsWith(option, "max_pages=") ||
           !absl::SimpleAtoi(option.substr(10), &max_pages) || max_pages <= 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "store: unknown option '", option, "' (the only option is max_pages=N)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("store: unknown option '", option, "' (the only option is max_pages=N)"));
       }
     }
     if (path.empty()) {
@@ -112,9 +112,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
     return std::unique_ptr<Store>(std::move(*store));
   }
   // Not echoed whole: a database URI may carry a password.
-  return absl::InvalidArgumentError(absl::StrCat(
-      "store: unsupported store URI scheme '", uri.substr(0, uri.find(':')),
-      "'; use sqlite:///path/to/file.db or postgresql://host/db"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("store: unsupported store URI scheme '", uri.substr(0, uri.find(':')),
+                   "'; use sqlite:///path/to/file.db or postgresql://host/db"));
 }
 
 std::string RedactStoreUri(const std::string& uri) {
