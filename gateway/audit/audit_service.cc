@@ -68,7 +68,8 @@ std::string AuditCsvRow(const safeshare::v1::AuditRecord& r) {
   std::vector<std::string> flagged;
   for (const auto& f : r.decision().findings()) {
     if (f.outcome() == v1::FINDING_OUTCOME_FAIL || f.outcome() == v1::FINDING_OUTCOME_ADVICE) {
-      flagged.push_back(absl::StrCat(f.check(), ":", v1::FindingOutcome_Name(f.outcome()).substr(16)));
+      flagged.push_back(
+          absl::StrCat(f.check(), ":", v1::FindingOutcome_Name(f.outcome()).substr(16)));
     }
   }
   std::vector<std::string> cols = {
@@ -256,9 +257,8 @@ grpc::ServerUnaryReactor* AuditService::QueryRecords(
     st = absl::InvalidArgumentError("page_size must not be negative");
   }
   if (st.ok()) {
-    const size_t limit = request->page_size() == 0
-                             ? kDefaultPageSize
-                             : std::min(request->page_size(), kMaxPageSize);
+    const size_t limit =
+        request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
     uint64_t last = 0;
     absl::Status parse;
     st = store_->ScanAudit(*filter, start, limit, [&](const AuditLeaf& leaf) {
@@ -291,13 +291,13 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
   // Exports the records under `checkpoint`, so the export is one consistent
   // snapshot. A JSON-lines export starts with that signed checkpoint; when it
   // is filtered, each record carries its inclusion proof against it.
-  ExportReactor(Store* store, AuditFilter filter, safeshare::v1::ExportFormat format,
+  ExportReactor(AuditLogStore* store, AuditFilter filter, safeshare::v1::ExportFormat format,
                 CommitInfo checkpoint)
       : store_(store), filter_(std::move(filter)), format_(format), checkpoint_(checkpoint) {
     with_proofs_ = !filter_.MatchesAll();
     filter_.before_index = checkpoint_.tree_size;
     header_ = format_ == safeshare::v1::EXPORT_FORMAT_CSV ? std::string(kAuditCsvHeader)
-                                                         : AuditJsonCheckpointLine(checkpoint_);
+                                                          : AuditJsonCheckpointLine(checkpoint_);
     Next();
   }
   void OnWriteDone(bool ok) override {
@@ -316,11 +316,11 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
     // Read the chunk first: proofs read the store too, and its lock is not
     // reentrant.
     std::vector<AuditLeaf> leaves;
-    absl::Status st = store_->ScanAudit(filter_, next_, kExportChunkRecords,
-                                        [&](const AuditLeaf& leaf) {
-                                          leaves.push_back(leaf);
-                                          return true;
-                                        });
+    absl::Status st =
+        store_->ScanAudit(filter_, next_, kExportChunkRecords, [&](const AuditLeaf& leaf) {
+          leaves.push_back(leaf);
+          return true;
+        });
     const size_t count = leaves.size();
     for (const AuditLeaf& leaf : leaves) {
       if (!st.ok()) break;
@@ -360,7 +360,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
     }
   }
 
-  Store* store_;
+  AuditLogStore* store_;
   AuditFilter filter_;
   safeshare::v1::ExportFormat format_;
   CommitInfo checkpoint_;
@@ -398,9 +398,9 @@ grpc::ServerWriteReactor<safeshare::v1::ExportRecordsResponse>* AuditService::Ex
   return new ExportReactor(store_, std::move(*filter), request->format(), *checkpoint);
 }
 
-grpc::ServerUnaryReactor* AuditService::FlowReport(
-    grpc::CallbackServerContext* ctx, const safeshare::v1::FlowReportRequest* request,
-    safeshare::v1::FlowReportResponse* response) {
+grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* ctx,
+                                                   const safeshare::v1::FlowReportRequest* request,
+                                                   safeshare::v1::FlowReportResponse* response) {
   auto* reactor = ctx->DefaultReactor();
   auto officer = AuthenticateOfficer(*ctx);
   absl::Status st = officer.status();
@@ -438,14 +438,23 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(
         if (r.event() != safeshare::v1::AUDIT_EVENT_TYPE_DECISION) continue;
         auto& f = flows[{r.sender_area_id(), r.recipient_area_id()}];
         switch (r.decision().decision()) {
-          case safeshare::v1::DECISION_ALLOW: ++f[0]; break;
-          case safeshare::v1::DECISION_DENY: ++f[1]; break;
-          case safeshare::v1::DECISION_HOLD_FOR_ADVICE: ++f[2]; break;
-          default: break;
+          case safeshare::v1::DECISION_ALLOW:
+            ++f[0];
+            break;
+          case safeshare::v1::DECISION_DENY:
+            ++f[1];
+            break;
+          case safeshare::v1::DECISION_HOLD_FOR_ADVICE:
+            ++f[2];
+            break;
+          default:
+            break;
         }
         for (const auto& finding : r.decision().findings()) {
-          if (finding.outcome() == safeshare::v1::FINDING_OUTCOME_FAIL) ++checks[finding.check()][0];
-          if (finding.outcome() == safeshare::v1::FINDING_OUTCOME_ADVICE) ++checks[finding.check()][1];
+          if (finding.outcome() == safeshare::v1::FINDING_OUTCOME_FAIL)
+            ++checks[finding.check()][0];
+          if (finding.outcome() == safeshare::v1::FINDING_OUTCOME_ADVICE)
+            ++checks[finding.check()][1];
         }
       }
     }

@@ -46,8 +46,8 @@ std::set<std::string> AlertedAgencies(const StoredMessage& m,
 
 }  // namespace
 
-Escalator::Escalator(Store* store, const FederationDirectory* directory, MailboxNotifier* notifier,
-                     absl::Duration interval)
+Escalator::Escalator(MailboxStore* store, const FederationDirectory* directory,
+                     MailboxNotifier* notifier, absl::Duration interval)
     : store_(store), directory_(directory), notifier_(notifier), interval_(interval) {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "escalator");
@@ -102,7 +102,8 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
         // sender may use.
         alert.message_id = absl::StrCat(
             envelope::kReservedMessageIdPrefix, "esc-",
-            envelope::ToHex(envelope::Sha256(absl::StrCat(m.message_id, "\n", reason, "\n", contact)))
+            envelope::ToHex(
+                envelope::Sha256(absl::StrCat(m.message_id, "\n", reason, "\n", contact)))
                 .substr(0, 32));
         alert.sender_agency_id = "safeshare-gateway";
         alert.recipient_agency_id = contact;
@@ -113,8 +114,8 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
         auto inserted = tx.InsertMessage(alert);
         if (!inserted.ok()) return inserted.status();
         if (!inserted->inserted) {
-          return absl::InternalError(absl::StrCat("escalation id for ", m.message_id,
-                                                  " is already taken"));
+          return absl::InternalError(
+              absl::StrCat("escalation id for ", m.message_id, " is already taken"));
         }
         contacts->insert(contact);
       }

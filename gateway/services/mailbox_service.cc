@@ -35,8 +35,9 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
  public:
   static constexpr int kSubscribeBatch = 16;
 
-  SubscribeReactor(Store *store, MailboxNotifier *notifier, const FederationDirectory *directory,
-                   std::string agency, std::string uri, uint64_t after)
+  SubscribeReactor(MailboxStore *store, MailboxNotifier *notifier,
+                   const FederationDirectory *directory, std::string agency, std::string uri,
+                   uint64_t after)
       : store_(store),
         notifier_(notifier),
         directory_(directory),
@@ -138,7 +139,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
     }
   }
 
-  Store *store_;
+  MailboxStore *store_;
   MailboxNotifier *notifier_;
   const FederationDirectory *directory_;
   const std::string agency_, uri_;
@@ -356,8 +357,8 @@ absl::StatusOr<StoredMessage> MailboxService::VisibleMessage(const Principal &ca
   if (!m.ok() && m.status().code() != absl::StatusCode::kNotFound) return m.status();
   if (!m.ok() || !VisibleTo(*m, caller.agency_id)) {
     // Absent and someone else's look the same.
-    return absl::PermissionDeniedError(absl::StrCat(
-        "agency ", caller.agency_id, " sent or received no message with id ", id));
+    return absl::PermissionDeniedError(
+        absl::StrCat("agency ", caller.agency_id, " sent or received no message with id ", id));
   }
   return m;
 }

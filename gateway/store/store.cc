@@ -17,7 +17,7 @@ std::vector<uint64_t> FirstHandOvers(const std::vector<StoredMessage>& messages)
   return out;
 }
 
-absl::Status Store::CommitAndWait(Work work, CommitInfo* info) {
+absl::Status MailboxStore::CommitAndWait(Work work, CommitInfo* info) {
   absl::Notification done;
   absl::Status result;
   Commit(std::move(work), [&](const absl::Status& st, const CommitInfo& ci) {
@@ -29,7 +29,7 @@ absl::Status Store::CommitAndWait(Work work, CommitInfo* info) {
   return result;
 }
 
-absl::StatusOr<InsertResult> Store::InsertMessage(const StoredMessage& m) {
+absl::StatusOr<InsertResult> MailboxStore::InsertMessage(const StoredMessage& m) {
   absl::StatusOr<InsertResult> out = absl::InternalError("not run");
   absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
     out = tx.InsertMessage(m);
@@ -39,9 +39,8 @@ absl::StatusOr<InsertResult> Store::InsertMessage(const StoredMessage& m) {
   return out;
 }
 
-absl::StatusOr<std::vector<StoredMessage>> Store::FetchForRecipient(const std::string& recipient,
-                                                                    uint64_t after_sequence,
-                                                                    int limit, absl::Time now) {
+absl::StatusOr<std::vector<StoredMessage>> MailboxStore::FetchForRecipient(
+    const std::string& recipient, uint64_t after_sequence, int limit, absl::Time now) {
   auto out = PendingForRecipient(recipient, after_sequence, limit);
   if (!out.ok()) return out.status();
   const std::vector<uint64_t> first = FirstHandOvers(*out);
@@ -60,8 +59,9 @@ absl::StatusOr<std::vector<StoredMessage>> Store::FetchForRecipient(const std::s
   return out;
 }
 
-absl::StatusOr<StoredMessage> Store::Acknowledge(const std::string& recipient,
-                                                 const std::string& message_id, absl::Time now) {
+absl::StatusOr<StoredMessage> MailboxStore::Acknowledge(const std::string& recipient,
+                                                        const std::string& message_id,
+                                                        absl::Time now) {
   absl::StatusOr<StoredMessage> out = absl::InternalError("not run");
   absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
     out = tx.Acknowledge(recipient, message_id, now);
@@ -71,10 +71,9 @@ absl::StatusOr<StoredMessage> Store::Acknowledge(const std::string& recipient,
   return out;
 }
 
-absl::StatusOr<StoredMessage> Store::RefuseContent(const std::string& recipient,
-                                                   const std::string& message_id,
-                                                   safeshare::v1::ContentRefusalReason reason,
-                                                   const std::string& detail, absl::Time now) {
+absl::StatusOr<StoredMessage> MailboxStore::RefuseContent(
+    const std::string& recipient, const std::string& message_id,
+    safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) {
   absl::StatusOr<StoredMessage> out = absl::InternalError("not run");
   absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
     out = tx.RefuseContent(recipient, message_id, reason, detail, now);
