@@ -89,10 +89,8 @@ absl::Status PostgresStore::SyncLogLocked() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> PostgresStore::AppendAuditTx(safeshare::v1::AuditRecord record,
-                                                      std::string* hashed_bytes) {
-  AuditRows rows(&write_);
-  return appender_.Append(std::move(record), rows, hashed_bytes);
+std::unique_ptr<AuditRowWriter> PostgresStore::AuditRowsLocked() {
+  return std::make_unique<AuditRows>(&write_);
 }
 
 absl::Status PostgresStore::StoreCheckpointLocked(const CommitInfo& info) {

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include "gateway/store/batch_transaction.h"
+#include "gateway/store/mailbox_transaction.h"
 #include "gateway/store/postgres/postgres_store.h"
 #include "gateway/store/store_rows.h"
 
@@ -56,7 +56,9 @@ absl::Status PostgresStore::RunBatch(const std::vector<Work>& jobs,
 
 absl::Status PostgresStore::RunJobsLocked(const std::vector<Work>& jobs,
                                           std::vector<absl::Status>& results) {
-  BatchTransaction<PostgresStore> tx(this);
+  auto rows = MessageRowsLocked();
+  auto audit = AuditRowsLocked();
+  MailboxTransaction tx(rows.get(), &appender_, audit.get());
   for (size_t i = 0; i < jobs.size(); ++i) {
     const transparency::Frontier before_job = appender_.frontier();
     if (auto st = Script(write_.conn, "SAVEPOINT job", "savepoint"); !st.ok()) return st;

@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "gateway/store/audit_appender.h"
 #include "gateway/store/group_committer.h"
+#include "gateway/store/mailbox_transaction.h"
 #include "gateway/store/postgres/connection.h"
 #include "gateway/store/store.h"
 
@@ -65,10 +66,9 @@ class PostgresStore final : public Store {
                          const std::function<bool(const AuditLeaf&)>& visit) override;
 
  private:
-  template <typename>
-  friend class BatchTransaction;
   class Subtrees;
   class Keys;
+  class Messages;
   class AuditRows;
   using PgSession = pg::PgSession;
 
@@ -87,47 +87,13 @@ class PostgresStore final : public Store {
   // The log as other replicas left it: reloads the frontier if it grew.
   absl::Status SyncLogLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::StatusOr<std::optional<StoredMessage>> LoadLocked(const std::string& message_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AddEventLocked(const std::string& message_id, safeshare::v1::MessageState state,
-                              absl::Time t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AnswerLocked(const std::string& answered_id, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> RecipientMessageLocked(const std::string& recipient,
-                                                       const std::string& message_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Tells every replica's listener that `recipient` has new mail.
-  absl::Status NotifyMailLocked(const std::string& recipient) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` in its own transaction on the write connection.
   template <typename Fn>
   auto InKeyTransaction(Fn body) -> decltype(body()) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Transaction bodies: the caller holds mu_ inside the batch's transaction.
-  absl::StatusOr<InsertResult> InsertMessageTx(const StoredMessage& m)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> AcknowledgeTx(const std::string& recipient,
-                                              const std::string& message_id, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> RefuseContentTx(const std::string& recipient,
-                                                const std::string& message_id,
-                                                safeshare::v1::ContentRefusalReason reason,
-                                                const std::string& detail, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> ResolveHeldTx(
-      const std::string& message_id, bool approve,
-      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> MarkDeliveredTx(const std::string& recipient,
-                                                             const std::vector<uint64_t>& seqs,
-                                                             absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> EscalateOverdueTx(absl::Time now, int limit)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> PurgeExpiredTx(absl::Time now, int limit)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<uint64_t> AppendAuditTx(safeshare::v1::AuditRecord record,
-                                         std::string* hashed_bytes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The SQL a batch's MailboxTransaction runs (messages.cc, audit_log.cc).
+  std::unique_ptr<MessageRows> MessageRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<AuditRowWriter> AuditRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status StoreCheckpointLocked(const CommitInfo& info) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Reads on the read connection.

@@ -139,10 +139,8 @@ absl::Status SqliteStore::LoadLogLocked(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> SqliteStore::AppendAuditTx(safeshare::v1::AuditRecord record,
-                                                    std::string* hashed_bytes) {
-  AuditRows rows(this);
-  return appender_.Append(std::move(record), rows, hashed_bytes, &batch_subtrees_);
+std::unique_ptr<AuditRowWriter> SqliteStore::AuditRowsLocked() {
+  return std::make_unique<AuditRows>(this);
 }
 
 absl::Status SqliteStore::StoreCheckpointLocked(const CommitInfo& info) {

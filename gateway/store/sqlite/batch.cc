@@ -5,7 +5,7 @@
 
 #include <utility>
 
-#include "gateway/store/batch_transaction.h"
+#include "gateway/store/mailbox_transaction.h"
 #include "gateway/store/sqlite/connection.h"
 #include "gateway/store/sqlite/sqlite_store.h"
 
@@ -47,7 +47,9 @@ absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs,
 
 absl::Status SqliteStore::RunJobsLocked(const std::vector<Work>& jobs,
                                         std::vector<absl::Status>& results) {
-  BatchTransaction<SqliteStore> tx(this);
+  auto rows = MessageRowsLocked();
+  auto audit = AuditRowsLocked();
+  MailboxTransaction tx(rows.get(), &appender_, audit.get(), &batch_subtrees_);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const transparency::Frontier before_job = appender_.frontier();
     const size_t subtrees_before_job = batch_subtrees_.size();

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "gateway/store/message_rules.h"
+#include "gateway/store/mailbox_transaction.h"
 #include "gateway/store/sqlite/connection.h"
 #include "gateway/store/sqlite/sqlite_store.h"
 #include "gateway/store/store_rows.h"
@@ -117,44 +117,41 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListThread(const std::st
   return ReadMessagesWithHistory("message_id = ?1 OR in_reply_to = ?1", root_id);
 }
 
-// ---- Writes, inside a batch ----
+// ---- Writes, inside a batch: the SQL under MailboxTransaction ----
 
-absl::StatusOr<std::optional<StoredMessage>> SqliteStore::LoadLocked(
-    const std::string& message_id) {
-  static const std::string sql =
-      absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE message_id = ?");
-  Statement s(db_, CachedLocked(sql));
-  if (auto st = s.status("load message"); !st.ok()) return st;
-  s.Bind(1, message_id);
-  int rc = s.Step();
-  if (rc == SQLITE_DONE) return std::optional<StoredMessage>();
-  if (rc != SQLITE_ROW) return SqliteError(db_, rc, "load message");
-  return std::optional<StoredMessage>(store_rows::ReadMessageRow(s));
-}
+// The rows on the write connection; the store's mu_ is held throughout.
+class SqliteStore::Messages final : public MessageRows {
+ public:
+  explicit Messages(SqliteStore* store) : s_(store) {}
 
-absl::Status SqliteStore::AddEventLocked(const std::string& message_id, MessageState state,
-                                         absl::Time t) {
-  Statement s(db_, CachedLocked(
-                       "INSERT INTO message_events (message_id, state, time_us) VALUES (?, ?, ?)"));
-  if (auto st = s.status("record state change"); !st.ok()) return st;
-  s.Bind(1, message_id);
-  s.Bind(2, static_cast<int64_t>(state));
-  s.Bind(3, ToMicros(t));
-  int rc = s.Step();
-  return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, "record state change");
-}
+  absl::StatusOr<std::optional<StoredMessage>> Load(const std::string& message_id) override {
+    static const std::string sql =
+        absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE message_id = ?");
+    Statement s(db(), Cached(sql));
+    if (auto st = s.status("load message"); !st.ok()) return st;
+    s.Bind(1, message_id);
+    return One(s, "load message");
+  }
 
-absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m) {
-  {
-    auto existing = LoadLocked(m.message_id);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) return InsertResult{false, std::move(**existing)};
+  absl::StatusOr<std::optional<StoredMessage>> LoadForRecipient(
+      uint64_t sequence, const std::string& recipient) override {
+    static const std::string sql =
+        absl::StrCat("SELECT ", store_rows::kMessageColumns,
+                     " FROM messages WHERE sequence = ? AND recipient = ?");
+    Statement s(db(), Cached(sql));
+    if (auto st = s.status("mark delivered"); !st.ok()) return st;
+    s.Bind(1, static_cast<int64_t>(sequence));
+    s.Bind(2, recipient);
+    return One(s, "mark delivered");
+  }
 
-    Statement s(db_, CachedLocked(
-                         "INSERT INTO messages (message_id, sender, recipient, kind, "
-                         "signed_envelope, envelope_sha256, receipt, state, accepted_us, urgency, "
-                         "ack_deadline_us, retention_us, in_reply_to, declaration, "
-                         "open_deadline_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  absl::StatusOr<uint64_t> Insert(const StoredMessage& m,
+                                  std::optional<absl::Time> open_deadline) override {
+    Statement s(db(),
+                Cached("INSERT INTO messages (message_id, sender, recipient, kind, "
+                       "signed_envelope, envelope_sha256, receipt, state, accepted_us, urgency, "
+                       "ack_deadline_us, retention_us, in_reply_to, declaration, "
+                       "open_deadline_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     if (auto st = s.status("insert message"); !st.ok()) return st;
     s.Bind(1, m.message_id);
     s.Bind(2, m.sender_agency_id);
@@ -166,68 +163,54 @@ absl::StatusOr<InsertResult> SqliteStore::InsertMessageTx(const StoredMessage& m
     s.Bind(8, static_cast<int64_t>(m.state));
     s.Bind(9, ToMicros(m.accepted_time));
     s.Bind(10, static_cast<int64_t>(m.urgency));
-    if (m.acknowledge_deadline) {
-      s.Bind(11, ToMicros(*m.acknowledge_deadline));
-    } else {
-      s.BindNull(11);
-    }
+    BindTime(s, 11, m.acknowledge_deadline);
     s.Bind(12, absl::ToInt64Microseconds(m.retention));
     s.Bind(13, m.in_reply_to);
     s.BindBlob(14, m.declaration);
-    if (message_rules::OpensDeadline(m)) {
-      s.Bind(15, ToMicros(*m.acknowledge_deadline));
-    } else {
-      s.BindNull(15);
-    }
-    int rc = s.Step();
-    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "insert message");
-    InsertResult result{true, m};
-    result.message.sequence = static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));
-    if (auto st = AddEventLocked(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
-    if (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED && !m.in_reply_to.empty()) {
-      if (auto st = AnswerLocked(m.in_reply_to, m.accepted_time); !st.ok()) return st;
-    }
-    return result;
+    BindTime(s, 15, open_deadline);
+    if (int rc = s.Step(); rc != SQLITE_DONE) return SqliteError(db(), rc, "insert message");
+    return static_cast<uint64_t>(sqlite3_last_insert_rowid(db()));
   }
-}
 
-absl::Status SqliteStore::AnswerLocked(const std::string& answered_id, absl::Time now) {
-  auto loaded = LoadLocked(answered_id);
-  if (!loaded.ok()) return loaded.status();
-  if (auto st = message_rules::AnsweredIsStored(*loaded, answered_id); !st.ok()) return st;
-  const StoredMessage& m = **loaded;
-  // Answering is acknowledging; a thread's later replies change nothing more.
-  const bool waiting = store_rows::AwaitsAnswer(m.state);
-  const MessageState next = store_rows::AnsweredState(m.kind);
-  Statement u(
-      db_, CachedLocked("UPDATE messages SET answered_us = COALESCE(answered_us, ?), "
-                        "acknowledged_us = COALESCE(acknowledged_us, ?), open_deadline_us = NULL, "
-                        "state = ? WHERE sequence = ?"));
-  if (auto st = u.status("record answer"); !st.ok()) return st;
-  u.Bind(1, ToMicros(now));
-  u.Bind(2, ToMicros(now));
-  u.Bind(3, static_cast<int64_t>(waiting ? next : m.state));
-  u.Bind(4, static_cast<int64_t>(m.sequence));
-  if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "record answer");
-  return waiting ? AddEventLocked(answered_id, next, now) : absl::OkStatus();
-}
+  absl::Status AddEvent(const std::string& message_id, MessageState state, absl::Time t) override {
+    Statement s(db(), Cached("INSERT INTO message_events (message_id, state, time_us) "
+                             "VALUES (?, ?, ?)"));
+    if (auto st = s.status("record state change"); !st.ok()) return st;
+    s.Bind(1, message_id);
+    s.Bind(2, static_cast<int64_t>(state));
+    s.Bind(3, ToMicros(t));
+    return Done(s, "record state change");
+  }
 
-absl::StatusOr<StoredMessage> SqliteStore::RecipientMessageLocked(const std::string& recipient,
-                                                                  const std::string& message_id) {
-  auto loaded = LoadLocked(message_id);
-  if (!loaded.ok()) return loaded.status();
-  return message_rules::InMailbox(*std::move(loaded), recipient, message_id);
-}
+  absl::Status NotifyMail(const std::string&) override { return absl::OkStatus(); }
 
-absl::StatusOr<StoredMessage> SqliteStore::RefuseContentTx(
-    const std::string& recipient, const std::string& message_id,
-    safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) {
-  {
-    auto loaded = RecipientMessageLocked(recipient, message_id);
-    if (!loaded.ok()) return loaded.status();
-    StoredMessage m = std::move(*loaded);
-    if (m.acknowledged_time.has_value()) return m;  // already settled
-    Statement u(db_,
+  absl::Status SetAnswered(uint64_t sequence, MessageState state, absl::Time now) override {
+    Statement u(db(), Cached("UPDATE messages SET answered_us = COALESCE(answered_us, ?), "
+                             "acknowledged_us = COALESCE(acknowledged_us, ?), "
+                             "open_deadline_us = NULL, state = ? WHERE sequence = ?"));
+    if (auto st = u.status("record answer"); !st.ok()) return st;
+    u.Bind(1, ToMicros(now));
+    u.Bind(2, ToMicros(now));
+    u.Bind(3, static_cast<int64_t>(state));
+    u.Bind(4, static_cast<int64_t>(sequence));
+    return Done(u, "record answer");
+  }
+
+  absl::Status SetAcknowledged(uint64_t sequence, absl::Time now) override {
+    Statement u(db(), Cached("UPDATE messages SET acknowledged_us = ?, state = ?, "
+                             "open_deadline_us = CASE WHEN kind = ? THEN open_deadline_us "
+                             "ELSE NULL END WHERE sequence = ?"));
+    if (auto st = u.status("acknowledge"); !st.ok()) return st;
+    u.Bind(1, ToMicros(now));
+    u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
+    u.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST));
+    u.Bind(4, static_cast<int64_t>(sequence));
+    return Done(u, "acknowledge");
+  }
+
+  absl::Status SetContentRefused(uint64_t sequence, safeshare::v1::ContentRefusalReason reason,
+                                 const std::string& detail, absl::Time now) override {
+    Statement u(db(),
                 "UPDATE messages SET acknowledged_us = ?, state = ?, refusal_reason = ?, "
                 "refusal_detail = ?, open_deadline_us = NULL WHERE sequence = ?");
     if (auto st = u.status("refuse content"); !st.ok()) return st;
@@ -235,192 +218,116 @@ absl::StatusOr<StoredMessage> SqliteStore::RefuseContentTx(
     u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED));
     u.Bind(3, static_cast<int64_t>(reason));
     u.Bind(4, detail);
-    u.Bind(5, static_cast<int64_t>(m.sequence));
-    if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "refuse content");
-    if (auto st = AddEventLocked(message_id, safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED, now);
-        !st.ok()) {
-      return st;
-    }
-    m.acknowledged_time = now;
-    m.state = safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED;
-    m.refusal_reason = reason;
-    m.refusal_detail = detail;
-    return m;
+    u.Bind(5, static_cast<int64_t>(sequence));
+    return Done(u, "refuse content");
   }
-}
 
-absl::StatusOr<StoredMessage> SqliteStore::AcknowledgeTx(const std::string& recipient,
-                                                         const std::string& message_id,
-                                                         absl::Time now) {
-  {
-    auto loaded = RecipientMessageLocked(recipient, message_id);
-    if (!loaded.ok()) return loaded.status();
-    StoredMessage m = std::move(*loaded);
-    if (m.acknowledged_time.has_value()) return m;  // idempotent
-    // A request's deadline stays open until it is answered.
-    Statement u(db_, CachedLocked("UPDATE messages SET acknowledged_us = ?, state = ?, "
-                                  "open_deadline_us = CASE WHEN kind = ? THEN open_deadline_us "
-                                  "ELSE NULL END WHERE sequence = ?"));
-    if (auto st = u.status("acknowledge"); !st.ok()) return st;
-    u.Bind(1, ToMicros(now));
-    u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
-    u.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST));
-    u.Bind(4, static_cast<int64_t>(m.sequence));
-    if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "acknowledge");
-    if (auto st = AddEventLocked(message_id, safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED, now);
-        !st.ok()) {
-      return st;
-    }
-    m.acknowledged_time = now;
-    m.state = safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED;
-    return m;
-  }
-}
-
-absl::StatusOr<StoredMessage> SqliteStore::ResolveHeldTx(
-    const std::string& message_id, bool approve,
-    const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now) {
-  auto loaded = LoadLocked(message_id);
-  if (!loaded.ok()) return loaded.status();
-  auto held = message_rules::HeldForDecision(*std::move(loaded), message_id);
-  if (!held.ok()) return held.status();
-  StoredMessage m = *std::move(held);
-  const auto next =
-      approve ? safeshare::v1::MESSAGE_STATE_SUBMITTED : safeshare::v1::MESSAGE_STATE_REFUSED;
-  const absl::Time deadline = deadline_for(m.urgency);
-  Statement u(db_, approve ? "UPDATE messages SET state = ?1, ack_deadline_us = ?2, "
-                             "open_deadline_us = ?2 WHERE sequence = ?3"
-                           : "UPDATE messages SET state = ?, signed_envelope = x'', "
-                             "open_deadline_us = NULL WHERE sequence = ?");
-  if (auto st = u.status("resolve held"); !st.ok()) return st;
-  u.Bind(1, static_cast<int64_t>(next));
-  if (approve) {
+  absl::Status SetApproved(uint64_t sequence, absl::Time deadline) override {
+    Statement u(db(),
+                "UPDATE messages SET state = ?1, ack_deadline_us = ?2, "
+                "open_deadline_us = ?2 WHERE sequence = ?3");
+    if (auto st = u.status("resolve held"); !st.ok()) return st;
+    u.Bind(1, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
     u.Bind(2, ToMicros(deadline));
-    u.Bind(3, static_cast<int64_t>(m.sequence));
-  } else {
-    u.Bind(2, static_cast<int64_t>(m.sequence));
+    u.Bind(3, static_cast<int64_t>(sequence));
+    return Done(u, "resolve held");
   }
-  if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "resolve held");
-  if (auto st = AddEventLocked(message_id, next, now); !st.ok()) return st;
-  if (approve && !m.in_reply_to.empty()) {
-    if (auto st = AnswerLocked(m.in_reply_to, now); !st.ok()) return st;
-  }
-  m.state = next;
-  if (approve) {
-    m.acknowledge_deadline = deadline;
-  } else {
-    m.signed_envelope.clear();
-  }
-  return m;
-}
 
-absl::StatusOr<std::vector<StoredMessage>> SqliteStore::MarkDeliveredTx(
-    const std::string& recipient, const std::vector<uint64_t>& seqs, absl::Time now) {
-  std::vector<StoredMessage> marked;
-  static const std::string select =
-      absl::StrCat("SELECT ", store_rows::kMessageColumns,
-                   " FROM messages WHERE sequence = ? AND recipient = ?");
-  for (uint64_t seq : seqs) {
-    std::optional<StoredMessage> m;
-    {
-      Statement s(db_, CachedLocked(select));
-      if (auto st = s.status("mark delivered"); !st.ok()) return st;
-      s.Bind(1, static_cast<int64_t>(seq));
-      s.Bind(2, recipient);
-      int rc = s.Step();
-      if (rc == SQLITE_ROW)
-        m = store_rows::ReadMessageRow(s);
-      else if (rc != SQLITE_DONE)
-        return SqliteError(db_, rc, "mark delivered");
-    }
-    if (!m || m->first_delivered_time) continue;
-    // Only a message still waiting changes state; an acknowledged or
-    // escalated one keeps its state and just gains its hand-over time.
-    Statement u(
-        db_,
-        CachedLocked("UPDATE messages SET first_delivered_us = ?, state = CASE WHEN state = ? "
-                     "THEN ? ELSE state END WHERE sequence = ? AND first_delivered_us IS NULL"));
+  absl::Status SetRefused(uint64_t sequence) override {
+    Statement u(db(),
+                "UPDATE messages SET state = ?, signed_envelope = x'', "
+                "open_deadline_us = NULL WHERE sequence = ?");
+    if (auto st = u.status("resolve held"); !st.ok()) return st;
+    u.Bind(1, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_REFUSED));
+    u.Bind(2, static_cast<int64_t>(sequence));
+    return Done(u, "resolve held");
+  }
+
+  absl::Status SetFirstDelivered(uint64_t sequence, absl::Time now) override {
+    Statement u(db(),
+                Cached("UPDATE messages SET first_delivered_us = ?, state = CASE WHEN state = ? "
+                       "THEN ? ELSE state END WHERE sequence = ? AND first_delivered_us IS NULL"));
     if (auto st = u.status("mark delivered"); !st.ok()) return st;
     u.Bind(1, ToMicros(now));
     u.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
     u.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_DELIVERED));
-    u.Bind(4, static_cast<int64_t>(seq));
-    if (int rc = u.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, "mark delivered");
-    if (auto st = AddEventLocked(m->message_id, safeshare::v1::MESSAGE_STATE_DELIVERED, now);
-        !st.ok()) {
-      return st;
-    }
-    if (m->state == safeshare::v1::MESSAGE_STATE_SUBMITTED) {
-      m->state = safeshare::v1::MESSAGE_STATE_DELIVERED;
-    }
-    m->first_delivered_time = now;
-    marked.push_back(std::move(*m));
+    u.Bind(4, static_cast<int64_t>(sequence));
+    return Done(u, "mark delivered");
   }
-  return marked;
-}
 
-absl::StatusOr<std::vector<StoredMessage>> SqliteStore::EscalateOverdueTx(absl::Time now,
-                                                                          int limit) {
-  static const std::string sql =
-      absl::StrCat("SELECT ", store_rows::kMessageColumns,
-                   " FROM messages WHERE open_deadline_us IS NOT NULL AND open_deadline_us < ? "
-                   "ORDER BY open_deadline_us LIMIT ?");
-  Statement s(db_, CachedLocked(sql));
-  if (auto st = s.status("find overdue"); !st.ok()) return st;
-  s.Bind(1, ToMicros(now));
-  s.Bind(2, limit);
-  auto found = ReadAll(db_, s, "find overdue");
-  if (!found.ok()) return found.status();
-  std::vector<StoredMessage> out = *std::move(found);
-  for (StoredMessage& m : out) {
-    // A hold stays HELD: only an officer's decision moves it on.
-    const MessageState next = m.state == safeshare::v1::MESSAGE_STATE_HELD
-                                  ? m.state
-                                  : safeshare::v1::MESSAGE_STATE_ESCALATED;
-    Statement u(db_, CachedLocked("UPDATE messages SET escalated_us = ?, state = ?, "
-                                  "open_deadline_us = NULL WHERE sequence = ?"));
+  absl::Status SetEscalated(uint64_t sequence, MessageState state, absl::Time now) override {
+    Statement u(db(), Cached("UPDATE messages SET escalated_us = ?, state = ?, "
+                             "open_deadline_us = NULL WHERE sequence = ?"));
     if (auto st = u.status("escalate"); !st.ok()) return st;
     u.Bind(1, ToMicros(now));
-    u.Bind(2, static_cast<int64_t>(next));
-    u.Bind(3, static_cast<int64_t>(m.sequence));
-    if (int urc = u.Step(); urc != SQLITE_DONE) return SqliteError(db_, urc, "escalate");
-    if (auto st = AddEventLocked(m.message_id, safeshare::v1::MESSAGE_STATE_ESCALATED, now);
-        !st.ok()) {
-      return st;
-    }
-    m.state = next;
-    m.escalated_time = now;
+    u.Bind(2, static_cast<int64_t>(state));
+    u.Bind(3, static_cast<int64_t>(sequence));
+    return Done(u, "escalate");
   }
-  return out;
-}
 
-absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PurgeExpiredTx(absl::Time now, int limit) {
-  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " ", kFindExpired);
-  Statement s(db_, sql.c_str());
-  if (auto st = s.status("find expired"); !st.ok()) return st;
-  s.Bind(1, ToMicros(now));
-  s.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
-  s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ANSWERED));
-  s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED));
-  s.Bind(5, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
-  s.Bind(6, limit);
-  auto found = ReadAll(db_, s, "find expired");
-  if (!found.ok()) return found.status();
-  std::vector<StoredMessage> out = *std::move(found);
-  for (StoredMessage& m : out) {
-    Statement u(db_, "UPDATE messages SET signed_envelope = x'', state = ? WHERE sequence = ?");
+  absl::Status SetPurged(uint64_t sequence) override {
+    Statement u(db(), "UPDATE messages SET signed_envelope = x'', state = ? WHERE sequence = ?");
     if (auto st = u.status("purge"); !st.ok()) return st;
     u.Bind(1, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_EXPIRED));
-    u.Bind(2, static_cast<int64_t>(m.sequence));
-    if (int urc = u.Step(); urc != SQLITE_DONE) return SqliteError(db_, urc, "purge");
-    if (auto st = AddEventLocked(m.message_id, safeshare::v1::MESSAGE_STATE_EXPIRED, now);
-        !st.ok()) {
-      return st;
-    }
-    m.state = safeshare::v1::MESSAGE_STATE_EXPIRED;
-    m.signed_envelope.clear();
+    u.Bind(2, static_cast<int64_t>(sequence));
+    return Done(u, "purge");
   }
-  return out;
+
+  absl::StatusOr<std::vector<StoredMessage>> FindOverdue(absl::Time now, int limit) override {
+    static const std::string sql =
+        absl::StrCat("SELECT ", store_rows::kMessageColumns,
+                     " FROM messages WHERE open_deadline_us IS NOT NULL AND open_deadline_us < ? "
+                     "ORDER BY open_deadline_us LIMIT ?");
+    Statement s(db(), Cached(sql));
+    if (auto st = s.status("find overdue"); !st.ok()) return st;
+    s.Bind(1, ToMicros(now));
+    s.Bind(2, limit);
+    return ReadAll(db(), s, "find overdue");
+  }
+
+  absl::StatusOr<std::vector<StoredMessage>> FindExpired(absl::Time now, int limit) override {
+    std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " ", kFindExpired);
+    Statement s(db(), sql.c_str());
+    if (auto st = s.status("find expired"); !st.ok()) return st;
+    s.Bind(1, ToMicros(now));
+    s.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED));
+    s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ANSWERED));
+    s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED));
+    s.Bind(5, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
+    s.Bind(6, limit);
+    return ReadAll(db(), s, "find expired");
+  }
+
+ private:
+  sqlite3* db() ABSL_NO_THREAD_SAFETY_ANALYSIS { return s_->db_; }
+  sqlite3_stmt* Cached(const std::string& sql) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->CachedLocked(sql);
+  }
+  static void BindTime(Statement& s, int i, const std::optional<absl::Time>& t) {
+    if (t) {
+      s.Bind(i, ToMicros(*t));
+    } else {
+      s.BindNull(i);
+    }
+  }
+  // Steps a statement without results.
+  absl::Status Done(Statement& s, const char* what) {
+    int rc = s.Step();
+    return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db(), rc, what);
+  }
+  // The one row a lookup finds, if any.
+  absl::StatusOr<std::optional<StoredMessage>> One(Statement& s, const char* what) {
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<StoredMessage>();
+    if (rc != SQLITE_ROW) return SqliteError(db(), rc, what);
+    return std::optional<StoredMessage>(store_rows::ReadMessageRow(s));
+  }
+
+  SqliteStore* s_;
+};
+
+std::unique_ptr<MessageRows> SqliteStore::MessageRowsLocked() {
+  return std::make_unique<Messages>(this);
 }
 
 }  // namespace safeshare::gateway

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gateway/store/audit_appender.h"
 #include "gateway/store/group_committer.h"
+#include "gateway/store/mailbox_transaction.h"
 #include "gateway/store/recent_subtrees.h"
 #include "gateway/store/store.h"
 #include "transparency/merkle.h"
@@ -71,10 +72,9 @@ class SqliteStore final : public Store {
   static const char kFindExpired[];
 
  private:
-  template <typename>
-  friend class BatchTransaction;
   class Subtrees;
   class Keys;
+  class Messages;
   class AuditRows;
   using StatementCache = std::map<std::string, sqlite3_stmt*>;
   using NodeCache = std::map<std::pair<uint64_t, uint64_t>, std::string>;
@@ -107,47 +107,14 @@ class SqliteStore final : public Store {
   // A prepared statement kept for the connection's life (re-preparing was
   // half the cost of a tree read); null if it does not prepare.
   sqlite3_stmt* CachedLocked(const std::string& sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::optional<StoredMessage>> LoadLocked(const std::string& message_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AddEventLocked(const std::string& message_id, safeshare::v1::MessageState state,
-                              absl::Time t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> RecipientMessageLocked(const std::string& recipient,
-                                                       const std::string& message_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Marks the message a reply answered (see Store::InsertMessage).
-  absl::Status AnswerLocked(const std::string& answered_id, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Messages matching `where` (its one parameter bound to `id`) on the read
   // connection, with their histories.
   absl::StatusOr<std::vector<StoredMessage>> ReadMessagesWithHistory(const char* where,
                                                                      const std::string& id);
 
-  // Transaction bodies: the caller holds mu_ inside an open transaction.
-  absl::StatusOr<InsertResult> InsertMessageTx(const StoredMessage& m)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> AcknowledgeTx(const std::string& recipient,
-                                              const std::string& message_id, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> RefuseContentTx(const std::string& recipient,
-                                                const std::string& message_id,
-                                                safeshare::v1::ContentRefusalReason reason,
-                                                const std::string& detail, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> ResolveHeldTx(
-      const std::string& message_id, bool approve,
-      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> MarkDeliveredTx(const std::string& recipient,
-                                                             const std::vector<uint64_t>& seqs,
-                                                             absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> EscalateOverdueTx(absl::Time now, int limit)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> PurgeExpiredTx(absl::Time now, int limit)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<uint64_t> AppendAuditTx(safeshare::v1::AuditRecord record,
-                                         std::string* hashed_bytes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The SQL a batch's MailboxTransaction runs (messages.cc, audit_log.cc).
+  std::unique_ptr<MessageRows> MessageRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<AuditRowWriter> AuditRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status StoreCheckpointLocked(const CommitInfo& info) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<CommitInfo> LatestCheckpointLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
