@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gateway/store/store_rows.h"
 
@@ -57,5 +58,23 @@ absl::StatusOr<bool> AuditAppender::Seal(uint64_t before_size, CommitInfo& info)
   info.checkpoint_note = *std::move(note);
   return true;
 }
+
+namespace audit_errors {
+
+absl::Status BeyondTheLog(uint64_t log_size, uint64_t tree_size) {
+  return absl::OutOfRangeError(
+      absl::StrCat("the audit log has ", log_size, " records, not ", tree_size));
+}
+
+absl::Status NoAuditRecord(uint64_t index) {
+  return absl::NotFoundError(absl::StrCat("no audit record ", index));
+}
+
+absl::Status MissingTreeNode(uint64_t level, uint64_t index) {
+  return absl::DataLossError(
+      absl::StrCat("store: audit tree node (", level, ", ", index, ") is missing"));
+}
+
+}  // namespace audit_errors
 
 }  // namespace safeshare::gateway

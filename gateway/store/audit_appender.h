@@ -73,6 +73,16 @@ class AuditAppender {
   CheckpointSigner signer_;
 };
 
+// The errors every back-end's audit reads give.
+namespace audit_errors {
+// OUT_OF_RANGE: a proof asked about a tree larger than the committed log.
+absl::Status BeyondTheLog(uint64_t log_size, uint64_t tree_size);
+// NOT_FOUND: no leaf at `index`.
+absl::Status NoAuditRecord(uint64_t index);
+// DATA_LOSS: a complete subtree the log must hold is not stored.
+absl::Status MissingTreeNode(uint64_t level, uint64_t index);
+}  // namespace audit_errors
+
 }  // namespace safeshare::gateway
 
 #endif  // SAFESHARE_GATEWAY_STORE_AUDIT_APPENDER_H_

@@ -23,15 +23,17 @@ absl::StatusOr<StoredMessage> InMailbox(std::optional<StoredMessage> loaded,
 
 absl::StatusOr<StoredMessage> HeldForDecision(std::optional<StoredMessage> loaded,
                                               const std::string& message_id) {
-  if (!loaded.has_value()) {
-    return absl::NotFoundError(absl::StrCat("no message with id ", message_id));
-  }
+  if (!loaded.has_value()) return NoSuchMessage(message_id);
   if (loaded->state != safeshare::v1::MESSAGE_STATE_HELD) {
     return absl::FailedPreconditionError(
         absl::StrCat("message ", message_id, " is not held for advice (it is ",
                      safeshare::v1::MessageState_Name(loaded->state), ")"));
   }
   return *std::move(loaded);
+}
+
+absl::Status NoSuchMessage(const std::string& message_id) {
+  return absl::NotFoundError(absl::StrCat("no message with id ", message_id));
 }
 
 absl::Status AnsweredIsStored(const std::optional<StoredMessage>& answered,

@@ -23,6 +23,9 @@ absl::StatusOr<StoredMessage> InMailbox(std::optional<StoredMessage> loaded,
 absl::StatusOr<StoredMessage> HeldForDecision(std::optional<StoredMessage> loaded,
                                               const std::string& message_id);
 
+// NOT_FOUND: no message has this id.
+absl::Status NoSuchMessage(const std::string& message_id);
+
 // FAILED_PRECONDITION unless the message a reply answers is stored.
 absl::Status AnsweredIsStored(const std::optional<StoredMessage>& answered,
                               const std::string& answered_id);

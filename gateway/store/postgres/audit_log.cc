@@ -34,8 +34,7 @@ class PostgresStore::Subtrees final : public transparency::SubtreeSource {
                        {P(level), P(index)}, "read tree");
     if (!r.ok()) return r.status();
     if (r->rows() == 0) {
-      return absl::DataLossError(
-          absl::StrCat("store: audit tree node (", level, ", ", index, ") is missing"));
+      return audit_errors::MissingTreeNode(level, index);
     }
     return r->row(0).Text(0);
   }
@@ -154,8 +153,7 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::InclusionProof(uint64_t 
   auto size = ReadTreeSize();
   if (!size.ok()) return size.status();
   if (tree_size > *size) {
-    return absl::OutOfRangeError(
-        absl::StrCat("the audit log has ", *size, " records, not ", tree_size));
+    return audit_errors::BeyondTheLog(*size, tree_size);
   }
   Subtrees source(&read_);
   return transparency::InclusionProof(source, leaf_index, tree_size);
@@ -167,8 +165,7 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::ConsistencyProof(uint64_
   auto size = ReadTreeSize();
   if (!size.ok()) return size.status();
   if (second_size > *size) {
-    return absl::OutOfRangeError(
-        absl::StrCat("the audit log has ", *size, " records, not ", second_size));
+    return audit_errors::BeyondTheLog(*size, second_size);
   }
   Subtrees source(&read_);
   return transparency::ConsistencyProof(source, first_size, second_size);
@@ -180,7 +177,7 @@ absl::StatusOr<AuditLeaf> PostgresStore::GetAuditLeaf(uint64_t leaf_index) {
   auto r = Run(read_, "SELECT record, leaf_hash FROM audit_log WHERE seq = $1", {P(leaf_index)},
                "read audit record");
   if (!r.ok()) return r.status();
-  if (r->rows() == 0) return absl::NotFoundError(absl::StrCat("no audit record ", leaf_index));
+  if (r->rows() == 0) return audit_errors::NoAuditRecord(leaf_index);
   return AuditLeaf{leaf_index, r->row(0).Text(0), r->row(0).Text(1)};
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/store/mailbox_transaction.h"
+#include "gateway/store/message_rules.h"
 #include "gateway/store/postgres/postgres_store.h"
 #include "gateway/store/store_rows.h"
 
@@ -57,7 +58,7 @@ absl::StatusOr<StoredMessage> PostgresStore::GetMessage(const std::string& messa
   static const std::string sql = MessageSelect("message_id = $1");
   auto found = ReadMessages(sql, {message_id}, true);
   if (!found.ok()) return found.status();
-  if (found->empty()) return absl::NotFoundError(absl::StrCat("no message with id ", message_id));
+  if (found->empty()) return message_rules::NoSuchMessage(message_id);
   return std::move(found->front());
 }
 

@@ -59,8 +59,7 @@ class SqliteStore::Subtrees final : public transparency::SubtreeSource {
     int rc = s.Step();
     if (rc == SQLITE_ROW) return s.Text(0);
     if (rc == SQLITE_DONE) {
-      return absl::DataLossError(
-          absl::StrCat("store: audit tree node (", level, ", ", index, ") is missing"));
+      return audit_errors::MissingTreeNode(level, index);
     }
     return SqliteError(db_, rc, "read tree");
   }
@@ -208,8 +207,7 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::InclusionProof(uint64_t le
                                                                      uint64_t tree_size) {
   const uint64_t committed = committed_size_.load();
   if (tree_size > committed) {
-    return absl::OutOfRangeError(
-        absl::StrCat("the audit log has ", committed, " records, not ", tree_size));
+    return audit_errors::BeyondTheLog(committed, tree_size);
   }
   absl::MutexLock lock(&read_mu_);
   Subtrees source(read_db_, &read_statements_, &read_node_cache_, &recent_);
@@ -222,8 +220,7 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t 
                                                                        uint64_t second_size) {
   const uint64_t committed = committed_size_.load();
   if (second_size > committed) {
-    return absl::OutOfRangeError(
-        absl::StrCat("the audit log has ", committed, " records, not ", second_size));
+    return audit_errors::BeyondTheLog(committed, second_size);
   }
   absl::MutexLock lock(&read_mu_);
   Subtrees source(read_db_, &read_statements_, &read_node_cache_, &recent_);
@@ -239,7 +236,7 @@ absl::StatusOr<AuditLeaf> SqliteStore::GetAuditLeaf(uint64_t leaf_index) {
   s.Bind(1, static_cast<int64_t>(leaf_index));
   int rc = s.Step();
   if (rc == SQLITE_DONE) {
-    return absl::NotFoundError(absl::StrCat("no audit record ", leaf_index));
+    return audit_errors::NoAuditRecord(leaf_index);
   }
   if (rc != SQLITE_ROW) return SqliteError(read_db_, rc, "read audit record");
   return AuditLeaf{leaf_index, s.Text(0), s.Text(1)};

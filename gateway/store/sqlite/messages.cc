@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/store/mailbox_transaction.h"
+#include "gateway/store/message_rules.h"
 #include "gateway/store/sqlite/connection.h"
 #include "gateway/store/sqlite/sqlite_store.h"
 #include "gateway/store/store_rows.h"
@@ -109,7 +110,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ReadMessagesWithHistory(
 absl::StatusOr<StoredMessage> SqliteStore::GetMessage(const std::string& message_id) {
   auto found = ReadMessagesWithHistory("message_id = ?", message_id);
   if (!found.ok()) return found.status();
-  if (found->empty()) return absl::NotFoundError(absl::StrCat("no message with id ", message_id));
+  if (found->empty()) return message_rules::NoSuchMessage(message_id);
   return std::move(found->front());
 }
 
