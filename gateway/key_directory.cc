@@ -4,15 +4,15 @@
 
 namespace safeshare::gateway {
 
-absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(Store* store,
-                                                                  const FederationDirectory& fed,
-                                                                  absl::Time now) {
+absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(KeyStore* store,
+                                                                 const FederationDirectory& fed,
+                                                                 absl::Time now) {
   for (const auto& agency : fed.federation().agencies()) {
     for (const auto& key : agency.keys()) {
       if (key.public_key().size() != 32 || key.key_id() != envelope::KeyIdOf(key.public_key())) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "federation file: agency ", agency.id(), " key ", key.key_id(),
-            " is not a 32-byte key whose id matches its bytes"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("federation file: agency ", agency.id(), " key ", key.key_id(),
+                         " is not a 32-byte key whose id matches its bytes"));
       }
       if (auto st = store->SeedKey({agency.id(), key}, now); !st.ok()) return st;
     }

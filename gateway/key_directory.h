@@ -29,7 +29,7 @@ struct DirectoryKey : AgencyKey {
 class KeyDirectory {
  public:
   // Seeds the store with the federation file's keys and loads every key.
-  static absl::StatusOr<std::unique_ptr<KeyDirectory>> Load(Store* store,
+  static absl::StatusOr<std::unique_ptr<KeyDirectory>> Load(KeyStore* store,
                                                             const FederationDirectory& fed,
                                                             absl::Time now);
 
@@ -39,7 +39,7 @@ class KeyDirectory {
                                                   safeshare::v1::KeyPurpose purpose) const;
   std::vector<safeshare::v1::PublicKey> KeysOf(const std::string& agency_id) const;
 
-  // Validates and publishes `key` for `agency_id` (see Store::PublishKey).
+  // Validates and publishes `key` for `agency_id` (see KeyStore::PublishKey).
   absl::StatusOr<safeshare::v1::PublicKey> Publish(const std::string& agency_id,
                                                    safeshare::v1::PublicKey key, absl::Time now);
   // Reads every key again (another replica published or revoked one).
@@ -49,11 +49,11 @@ class KeyDirectory {
                                                   const std::string& key_id, absl::Time now);
 
  private:
-  explicit KeyDirectory(Store* store) : store_(store) {}
+  explicit KeyDirectory(KeyStore* store) : store_(store) {}
   absl::Status ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Replace(std::vector<AgencyKey> keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  Store* store_;
+  KeyStore* store_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<const DirectoryKey>> by_id_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> ids_by_agency_ ABSL_GUARDED_BY(mu_);

@@ -292,7 +292,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
   // Exports the records under `checkpoint`, so the export is one consistent
   // snapshot. A JSON-lines export starts with that signed checkpoint; when it
   // is filtered, each record carries its inclusion proof against it.
-  ExportReactor(Store* store, AuditFilter filter, safeshare::v1::ExportFormat format,
+  ExportReactor(AuditLogStore* store, AuditFilter filter, safeshare::v1::ExportFormat format,
                 CommitInfo checkpoint)
       : store_(store), filter_(std::move(filter)), format_(format), checkpoint_(checkpoint) {
     with_proofs_ = !filter_.MatchesAll();
@@ -361,7 +361,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
     }
   }
 
-  Store* store_;
+  AuditLogStore* store_;
   AuditFilter filter_;
   safeshare::v1::ExportFormat format_;
   CommitInfo checkpoint_;

@@ -16,7 +16,7 @@ namespace safeshare::gateway {
 // flows its scope covers: its agency, its agency's area, or the federation.
 class AuditService final : public safeshare::v1::Audit::CallbackService {
  public:
-  AuditService(const FederationDirectory* directory, Store* store)
+  AuditService(const FederationDirectory* directory, AuditLogStore* store)
       : directory_(directory), store_(store) {}
 
   grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* ctx,
@@ -47,7 +47,7 @@ class AuditService final : public safeshare::v1::Audit::CallbackService {
   absl::StatusOr<Principal> AuthenticateOfficer(const grpc::CallbackServerContext& ctx) const;
 
   const FederationDirectory* directory_;
-  Store* store_;
+  AuditLogStore* store_;
 };
 
 // One record as a CSV row (fields in kAuditCsvHeader order), and as a JSON

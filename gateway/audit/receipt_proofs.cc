@@ -13,14 +13,13 @@ safeshare::v1::Checkpoint CheckpointProto(const CommitInfo& info) {
   return c;
 }
 
-absl::Status AttachAuditProof(Store& store, const CommitInfo& checkpoint,
+absl::Status AttachAuditProof(AuditLogStore& store, const CommitInfo& checkpoint,
                               safeshare::v1::SubmitResponse* receipt) {
   auto* proof = receipt->mutable_audit_inclusion_proof();
   const uint64_t index = proof->leaf_index();
   if (index >= checkpoint.tree_size) {
-    return absl::InternalError(absl::StrCat("audit record ", index,
-                                            " is not in the checkpoint of size ",
-                                            checkpoint.tree_size));
+    return absl::InternalError(absl::StrCat(
+        "audit record ", index, " is not in the checkpoint of size ", checkpoint.tree_size));
   }
   auto hashes = store.InclusionProof(index, checkpoint.tree_size);
   if (!hashes.ok()) return hashes.status();

@@ -13,7 +13,7 @@ safeshare::v1::Checkpoint CheckpointProto(const CommitInfo& info);
 
 // Puts the signed checkpoint and the inclusion proof of the receipt's leaf
 // (audit_inclusion_proof.leaf_index) against it into `receipt`.
-absl::Status AttachAuditProof(Store& store, const CommitInfo& checkpoint,
+absl::Status AttachAuditProof(AuditLogStore& store, const CommitInfo& checkpoint,
                               safeshare::v1::SubmitResponse* receipt);
 
 }  // namespace safeshare::gateway

@@ -46,8 +46,8 @@ std::set<std::string> AlertedAgencies(const StoredMessage& m,
 
 }  // namespace
 
-Escalator::Escalator(Store* store, const FederationDirectory* directory, MailboxNotifier* notifier,
-                     absl::Duration interval)
+Escalator::Escalator(MailboxStore* store, const FederationDirectory* directory,
+                     MailboxNotifier* notifier, absl::Duration interval)
     : store_(store), directory_(directory), notifier_(notifier), interval_(interval) {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "escalator");

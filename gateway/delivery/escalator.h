@@ -19,7 +19,7 @@ namespace safeshare::gateway {
 // audit record stays).
 class Escalator {
  public:
-  Escalator(Store* store, const FederationDirectory* directory, MailboxNotifier* notifier,
+  Escalator(MailboxStore* store, const FederationDirectory* directory, MailboxNotifier* notifier,
             absl::Duration interval);
   ~Escalator();  // stops the scanning thread
 
@@ -27,7 +27,7 @@ class Escalator {
   absl::Status ScanOnce(absl::Time now);
 
  private:
-  Store* store_;
+  MailboxStore* store_;
   const FederationDirectory* directory_;
   MailboxNotifier* notifier_;
   absl::Duration interval_;

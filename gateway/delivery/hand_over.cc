@@ -7,9 +7,9 @@
 
 namespace safeshare::gateway {
 
-Store::Work RecordHandOvers(std::string recipient, std::vector<uint64_t> sequences,
-                            std::string actor_uri, const FederationDirectory* directory,
-                            std::shared_ptr<std::vector<StoredMessage>> marked) {
+MailboxStore::Work RecordHandOvers(std::string recipient, std::vector<uint64_t> sequences,
+                                   std::string actor_uri, const FederationDirectory* directory,
+                                   std::shared_ptr<std::vector<StoredMessage>> marked) {
   return [recipient = std::move(recipient), sequences = std::move(sequences),
           actor_uri = std::move(actor_uri), directory,
           marked = std::move(marked)](StoreTransaction& tx) -> absl::Status {

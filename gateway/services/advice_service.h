@@ -14,9 +14,12 @@ namespace safeshare::gateway {
 // are audited; an approved message enters the recipient's mailbox at once.
 class AdviceService final : public safeshare::v1::Advice::CallbackService {
  public:
-  AdviceService(const FederationDirectory* directory, Store* store, MailboxNotifier* notifier,
-                DeadlinePolicy deadlines)
-      : directory_(directory), store_(store), notifier_(notifier), deadlines_(std::move(deadlines)) {}
+  AdviceService(const FederationDirectory* directory, MailboxStore* store,
+                MailboxNotifier* notifier, DeadlinePolicy deadlines)
+      : directory_(directory),
+        store_(store),
+        notifier_(notifier),
+        deadlines_(std::move(deadlines)) {}
 
   grpc::ServerUnaryReactor* ListHeld(grpc::CallbackServerContext* ctx,
                                      const safeshare::v1::ListHeldRequest* request,
@@ -34,7 +37,7 @@ class AdviceService final : public safeshare::v1::Advice::CallbackService {
                                     std::string* response_id);
 
   const FederationDirectory* directory_;
-  Store* store_;
+  MailboxStore* store_;
   MailboxNotifier* notifier_;
   DeadlinePolicy deadlines_;
 };

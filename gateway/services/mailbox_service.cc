@@ -37,8 +37,9 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
  public:
   static constexpr int kSubscribeBatch = 16;
 
-  SubscribeReactor(Store *store, MailboxNotifier *notifier, const FederationDirectory *directory,
-                   std::string agency, std::string uri, uint64_t after)
+  SubscribeReactor(MailboxStore *store, MailboxNotifier *notifier,
+                   const FederationDirectory *directory, std::string agency, std::string uri,
+                   uint64_t after)
       : store_(store),
         notifier_(notifier),
         directory_(directory),
@@ -140,7 +141,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
     }
   }
 
-  Store *store_;
+  MailboxStore *store_;
   MailboxNotifier *notifier_;
   const FederationDirectory *directory_;
   const std::string agency_, uri_;

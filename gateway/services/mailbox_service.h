@@ -13,7 +13,8 @@ namespace safeshare::gateway {
 // certificate, so no request can name another agency's mail.
 class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
  public:
-  MailboxService(const FederationDirectory* directory, Store* store, MailboxNotifier* notifier)
+  MailboxService(const FederationDirectory* directory, MailboxStore* store,
+                 MailboxNotifier* notifier)
       : directory_(directory), store_(store), notifier_(notifier) {}
 
   grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* ctx,
@@ -39,7 +40,7 @@ class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
   // PERMISSION_DENIED, the same whether it exists or not.
   absl::StatusOr<StoredMessage> VisibleMessage(const Principal& caller, const std::string& id);
   const FederationDirectory* directory_;
-  Store* store_;
+  MailboxStore* store_;
   MailboxNotifier* notifier_;
 };
 

@@ -1,5 +1,6 @@
-# Writes OUT: a C++ source holding every deploy/postgres/migrations/NNNN_name.sql
-# in version order, so the gateway applies exactly the files in the repository.
+# Writes OUT: a C++ source holding every DIR/NNNN_name.sql in version order as
+# the array ARRAY (and its length COUNT) declared in HEADER, so a gateway
+# applies exactly the migration files in the repository.
 file(GLOB files "${DIR}/[0-9][0-9][0-9][0-9]_*.sql")
 list(SORT files)
 set(body "")
@@ -12,10 +13,10 @@ foreach(f ${files})
   string(APPEND body "  {${version}, \"${name}\", R\"safeshare_sql(${sql})safeshare_sql\"},\n")
   math(EXPR count "${count} + 1")
 endforeach()
-file(WRITE "${OUT}.tmp" "// Generated from deploy/postgres/migrations by embed_migrations.cmake.\n"
-  "#include \"gateway/store/postgres_migrations.h\"\n\n"
+file(WRITE "${OUT}.tmp" "// Generated from ${DIR} by embed_migrations.cmake.\n"
+  "#include \"${HEADER}\"\n\n"
   "namespace safeshare::gateway {\n\n"
-  "const PostgresMigration kPostgresMigrations[] = {\n${body}};\n"
-  "const size_t kPostgresMigrationCount = ${count};\n\n"
+  "const EmbeddedMigration ${ARRAY}[] = {\n${body}};\n"
+  "const size_t ${COUNT} = ${count};\n\n"
   "}  // namespace safeshare::gateway\n")
 file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

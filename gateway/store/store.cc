@@ -4,8 +4,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "gateway/store/postgres_store.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/postgres/postgres_store.h"
+#include "gateway/store/sqlite/sqlite_store.h"
 
 namespace safeshare::gateway {
 
@@ -17,7 +17,7 @@ std::vector<uint64_t> FirstHandOvers(const std::vector<StoredMessage>& messages)
   return out;
 }
 
-absl::Status Store::CommitAndWait(Work work, CommitInfo* info) {
+absl::Status MailboxStore::CommitAndWait(Work work, CommitInfo* info) {
   absl::Notification done;
   absl::Status result;
   Commit(std::move(work), [&](const absl::Status& st, const CommitInfo& ci) {
@@ -29,7 +29,7 @@ absl::Status Store::CommitAndWait(Work work, CommitInfo* info) {
   return result;
 }
 
-absl::StatusOr<InsertResult> Store::InsertMessage(const StoredMessage& m) {
+absl::StatusOr<InsertResult> MailboxStore::InsertMessage(const StoredMessage& m) {
   absl::StatusOr<InsertResult> out = absl::InternalError("not run");
   absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
     out = tx.InsertMessage(m);
@@ -39,9 +39,8 @@ absl::StatusOr<InsertResult> Store::InsertMessage(const StoredMessage& m) {
   return out;
 }
 
-absl::StatusOr<std::vector<StoredMessage>> Store::FetchForRecipient(const std::string& recipient,
-                                                                    uint64_t after_sequence,
-                                                                    int limit, absl::Time now) {
+absl::StatusOr<std::vector<StoredMessage>> MailboxStore::FetchForRecipient(
+    const std::string& recipient, uint64_t after_sequence, int limit, absl::Time now) {
   auto out = PendingForRecipient(recipient, after_sequence, limit);
   if (!out.ok()) return out.status();
   const std::vector<uint64_t> first = FirstHandOvers(*out);
@@ -60,8 +59,9 @@ absl::StatusOr<std::vector<StoredMessage>> Store::FetchForRecipient(const std::s
   return out;
 }
 
-absl::StatusOr<StoredMessage> Store::Acknowledge(const std::string& recipient,
-                                                 const std::string& message_id, absl::Time now) {
+absl::StatusOr<StoredMessage> MailboxStore::Acknowledge(const std::string& recipient,
+                                                        const std::string& message_id,
+                                                        absl::Time now) {
   absl::StatusOr<StoredMessage> out = absl::InternalError("not run");
   absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
     out = tx.Acknowledge(recipient, message_id, now);
@@ -71,10 +71,9 @@ absl::StatusOr<StoredMessage> Store::Acknowledge(const std::string& recipient,
   return out;
 }
 
-absl::StatusOr<StoredMessage> Store::RefuseContent(const std::string& recipient,
-                                                   const std::string& message_id,
-                                                   safeshare::v1::ContentRefusalReason reason,
-                                                   const std::string& detail, absl::Time now) {
+absl::StatusOr<StoredMessage> MailboxStore::RefuseContent(
+    const std::string& recipient, const std::string& message_id,
+    safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) {
   absl::StatusOr<StoredMessage> out = absl::InternalError("not run");
   absl::Status st = CommitAndWait([&](StoreTransaction& tx) {
     out = tx.RefuseContent(recipient, message_id, reason, detail, now);
@@ -95,8 +94,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
       path.resize(q);
       if (!absl::StartsWith(option, "max_pages=") ||
           !absl::SimpleAtoi(option.substr(10), &max_pages) || max_pages <= 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "store: unknown option '", option, "' (the only option is max_pages=N)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("store: unknown option '", option, "' (the only option is max_pages=N)"));
       }
     }
     if (path.empty()) {
@@ -112,9 +111,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
     return std::unique_ptr<Store>(std::move(*store));
   }
   // Not echoed whole: a database URI may carry a password.
-  return absl::InvalidArgumentError(absl::StrCat(
-      "store: unsupported store URI scheme '", uri.substr(0, uri.find(':')),
-      "'; use sqlite:///path/to/file.db or postgresql://host/db"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("store: unsupported store URI scheme '", uri.substr(0, uri.find(':')),
+                   "'; use sqlite:///path/to/file.db or postgresql://host/db"));
 }
 
 std::string RedactStoreUri(const std::string& uri) {

@@ -1,8 +1,9 @@
 #ifndef SAFESHARE_GATEWAY_STORE_STORE_H_
 #define SAFESHARE_GATEWAY_STORE_STORE_H_
 
-// The Store seam: everything the gateway keeps durably. One interface, one
-// embedded back-end (SQLite) today; PostgreSQL joins it for scale-out.
+// The Store seam: everything the gateway keeps durably, in three parts
+// (MailboxStore, KeyStore, AuditLogStore) that Store combines. Two back-ends:
+// SQLite embedded (store/sqlite/), PostgreSQL for scale-out (store/postgres/).
 //
 // Every mutating call is one transaction, committed durably before it returns
 // OK. Errors: UNAVAILABLE when the store cannot write (disk full, read-only,
@@ -97,9 +98,11 @@ class StoreTransaction {
 
   // Records that the recipient's agent refused a message's content; it leaves
   // the mailbox. PERMISSION_DENIED as for Acknowledge. Idempotent.
-  virtual absl::StatusOr<StoredMessage> RefuseContent(
-      const std::string& recipient, const std::string& message_id,
-      safeshare::v1::ContentRefusalReason reason, const std::string& detail, absl::Time now) = 0;
+  virtual absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
+                                                      const std::string& message_id,
+                                                      safeshare::v1::ContentRefusalReason reason,
+                                                      const std::string& detail,
+                                                      absl::Time now) = 0;
 
   // Records the first hand-over of messages already sent to `recipient` over a
   // live subscription (those not yet marked), returning the ones it marked.
@@ -118,8 +121,7 @@ class StoreTransaction {
   // Escalates up to `limit` messages whose open deadline passed before `now`,
   // once each, and returns them: unacknowledged messages, unanswered requests
   // (both become ESCALATED) and undecided holds (they stay HELD).
-  virtual absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now,
-                                                                     int limit) = 0;
+  virtual absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now, int limit) = 0;
 
   // Removes the sealed content of up to `limit` acknowledged messages whose
   // retention ran out before `now` (state EXPIRED) and returns them. Their
@@ -178,12 +180,15 @@ struct StoreEvents {
   std::function<void()> resync;                            // events may have been missed
 };
 
-class Store {
+// The mailbox: messages and their lives. Its transactions (Commit) are the
+// store's only writes besides keys, so a mailbox change and the audit record
+// for it commit together or not at all.
+class MailboxStore {
  public:
   using Work = std::function<absl::Status(StoreTransaction&)>;
   using Done = std::function<void(const absl::Status&, const CommitInfo&)>;
 
-  virtual ~Store() = default;
+  virtual ~MailboxStore() = default;
 
   // Runs `work` in the next group commit. `done` runs once the batch is
   // durably committed (OK), or with the job's error (its savepoint rolled
@@ -197,8 +202,8 @@ class Store {
   // PendingForRecipient, then MarkDelivered for those not yet handed over
   // (without an audit record): the returned rows show the hand-over.
   absl::StatusOr<std::vector<StoredMessage>> FetchForRecipient(const std::string& recipient,
-                                                               uint64_t after_sequence,
-                                                               int limit, absl::Time now);
+                                                               uint64_t after_sequence, int limit,
+                                                               absl::Time now);
   absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient,
                                             const std::string& message_id, absl::Time now);
   absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
@@ -224,6 +229,12 @@ class Store {
   // committer (and without recording anything).
   virtual absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(
       const std::string& recipient, uint64_t after_sequence, int limit) = 0;
+};
+
+// The key directory: agencies' public keys.
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
 
   // Every published key, in publication order.
   virtual absl::StatusOr<std::vector<AgencyKey>> ListKeys() = 0;
@@ -243,12 +254,13 @@ class Store {
   virtual absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
                                                              const std::string& key_id,
                                                              absl::Time now) = 0;
+};
 
-  // Starts delivering other processes' changes. The embedded store has none
-  // (one process), so the default does nothing.
-  virtual void SetEventListener(StoreEvents events) { (void)events; }
-
-  // ---- Audit log (RFC 6962 over AuditRecords) ----
+// The audit log (RFC 6962 over AuditRecords), as committed. Records are
+// appended inside mailbox transactions (StoreTransaction::AppendAudit).
+class AuditLogStore {
+ public:
+  virtual ~AuditLogStore() = default;
 
   // Signs a checkpoint after every batch that appended to the log. Set before
   // the first commit.
@@ -266,6 +278,18 @@ class Store {
   // it returns false or `limit` leaves matched (0: no limit).
   virtual absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
                                  const std::function<bool(const AuditLeaf&)>& visit) = 0;
+};
+
+// Everything the gateway keeps durably: one back-end serves all three parts
+// (as Trillian's storage serves its log and admin interfaces), and a service
+// takes only the part it uses.
+class Store : public MailboxStore, public KeyStore, public AuditLogStore {
+ public:
+  ~Store() override = default;
+
+  // Starts delivering other processes' changes. The embedded store has none
+  // (one process), so the default does nothing.
+  virtual void SetEventListener(StoreEvents events) { (void)events; }
 };
 
 // Opens the store named by `uri`: "sqlite:///abs/path.db" or

@@ -1,7 +1,10 @@
-#ifndef SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_
-#define SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_
+#ifndef SAFESHARE_GATEWAY_STORE_POSTGRES_POSTGRES_STORE_H_
+#define SAFESHARE_GATEWAY_STORE_POSTGRES_POSTGRES_STORE_H_
 
-#include <map>
+// The scale-out back-end. Its files, one concern each: open.cc (connecting
+// and migrations), batch.cc (the group commit), listener.cc (other replicas'
+// changes), messages.cc, keys.cc and audit_log.cc; connection.h wraps libpq.
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -9,19 +12,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/store/audit_appender.h"
 #include "gateway/store/group_committer.h"
+#include "gateway/store/mailbox_transaction.h"
+#include "gateway/store/postgres/connection.h"
 #include "gateway/store/store.h"
-#include "transparency/merkle.h"
-
-typedef struct pg_conn PGconn;
 
 namespace safeshare::gateway {
-
-// One connection and the statements prepared on it (lost when it reconnects).
-struct PgSession {
-  PGconn* conn = nullptr;
-  std::map<std::string, std::string> prepared;  // SQL -> statement name
-};
 
 // The scale-out store: one PostgreSQL database shared by any number of
 // gateway replicas. Each replica group-commits like the embedded store (one
@@ -34,7 +31,7 @@ struct PgSession {
 class PostgresStore final : public Store {
  public:
   // Connects (libpq `conninfo`, a postgresql:// URI) and applies the schema
-  // migrations in deploy/postgres/migrations that the database lacks.
+  // migrations in gateway/store/postgres/migrations that the database lacks.
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const std::string& conninfo);
   // Finishes queued work, then disconnects.
   ~PostgresStore() override;
@@ -68,63 +65,36 @@ class PostgresStore final : public Store {
   absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
                          const std::function<bool(const AuditLeaf&)>& visit) override;
 
-  // A connection that is still open, reconnecting a broken one (after a
-  // database restart or failover). UNAVAILABLE if the database is down.
-  static absl::Status Ready(PgSession& session);
-
  private:
-  template <typename> friend class BatchTransaction;
   class Subtrees;
+  class Keys;
+  class Messages;
+  class AuditRows;
+  using PgSession = pg::PgSession;
 
   PostgresStore() = default;
   // The group committer's batch: every job in one transaction.
   absl::Status RunBatch(const std::vector<Work>& jobs, std::vector<absl::Status>& results,
                         CommitInfo& info);
+  // Runs the jobs in savepoints; the batch's first error, if it must stop.
+  absl::Status RunJobsLocked(const std::vector<Work>& jobs, std::vector<absl::Status>& results)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Signs and stores the batch's checkpoint, then commits.
+  absl::Status SealAndCommitLocked(uint64_t before_size, CommitInfo& info)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ListenerLoop();
   absl::Status BeginBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The log as other replicas left it: reloads the frontier if it grew.
+  absl::Status SyncLogLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::StatusOr<std::optional<StoredMessage>> LoadLocked(const std::string& message_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AddEventLocked(const std::string& message_id, safeshare::v1::MessageState state,
-                              absl::Time t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AnswerLocked(const std::string& answered_id, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> RecipientMessageLocked(const std::string& recipient,
-                                                       const std::string& message_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::optional<AgencyKey>> LoadKeyLocked(const std::string& key_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertKeyLocked(const AgencyKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` in its own transaction on the write connection.
   template <typename Fn>
   auto InKeyTransaction(Fn body) -> decltype(body()) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Transaction bodies: the caller holds mu_ inside the batch's transaction.
-  absl::StatusOr<InsertResult> InsertMessageTx(const StoredMessage& m)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> AcknowledgeTx(const std::string& recipient,
-                                              const std::string& message_id, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> RefuseContentTx(const std::string& recipient,
-                                                const std::string& message_id,
-                                                safeshare::v1::ContentRefusalReason reason,
-                                                const std::string& detail, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<StoredMessage> ResolveHeldTx(
-      const std::string& message_id, bool approve,
-      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> MarkDeliveredTx(const std::string& recipient,
-                                                             const std::vector<uint64_t>& seqs,
-                                                             absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> EscalateOverdueTx(absl::Time now, int limit)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::vector<StoredMessage>> PurgeExpiredTx(absl::Time now, int limit)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<uint64_t> AppendAuditTx(safeshare::v1::AuditRecord record,
-                                         std::string* hashed_bytes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The SQL a batch's MailboxTransaction runs (messages.cc, audit_log.cc).
+  std::unique_ptr<MessageRows> MessageRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<AuditRowWriter> AuditRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status StoreCheckpointLocked(const CommitInfo& info) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Reads on the read connection.
   absl::StatusOr<std::vector<StoredMessage>> ReadMessages(const std::string& sql,
@@ -136,8 +106,7 @@ class PostgresStore final : public Store {
 
   absl::Mutex mu_;  // the write connection and the tree state
   PgSession write_ ABSL_GUARDED_BY(mu_);
-  transparency::Frontier frontier_ ABSL_GUARDED_BY(mu_);
-  CheckpointSigner signer_ ABSL_GUARDED_BY(mu_);
+  AuditAppender appender_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex read_mu_;
   PgSession read_ ABSL_GUARDED_BY(read_mu_);
@@ -153,4 +122,4 @@ class PostgresStore final : public Store {
 
 }  // namespace safeshare::gateway
 
-#endif  // SAFESHARE_GATEWAY_STORE_POSTGRES_STORE_H_
+#endif  // SAFESHARE_GATEWAY_STORE_POSTGRES_POSTGRES_STORE_H_

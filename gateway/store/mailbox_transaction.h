@@ -1,0 +1,109 @@
+#ifndef SAFESHARE_GATEWAY_STORE_MAILBOX_TRANSACTION_H_
+#define SAFESHARE_GATEWAY_STORE_MAILBOX_TRANSACTION_H_
+
+// The StoreTransaction every back-end's batch hands its jobs, written once:
+// the mailbox's state changes (message_rules.h says who may make them) over a
+// back-end's MessageRows, and audit appends through the shared AuditAppender.
+// A back-end supplies only the SQL: its MessageRows and AuditRowWriter.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/store/audit_appender.h"
+#include "gateway/store/store.h"
+#include "transparency/merkle.h"
+
+namespace safeshare::gateway {
+
+// The messages and message_events rows, inside the batch's transaction. Each
+// update names its message by sequence.
+class MessageRows {
+ public:
+  virtual ~MessageRows() = default;
+  virtual absl::StatusOr<std::optional<StoredMessage>> Load(const std::string& message_id) = 0;
+  // The message at `sequence` if `recipient` receives it.
+  virtual absl::StatusOr<std::optional<StoredMessage>> LoadForRecipient(
+      uint64_t sequence, const std::string& recipient) = 0;
+  // Stores a new message with its open deadline, if any; returns its sequence.
+  virtual absl::StatusOr<uint64_t> Insert(const StoredMessage& m,
+                                          std::optional<absl::Time> open_deadline) = 0;
+  // One line of a message's state history.
+  virtual absl::Status AddEvent(const std::string& message_id, safeshare::v1::MessageState state,
+                                absl::Time t) = 0;
+  // Wakes `recipient`'s subscribers on every replica once the batch commits;
+  // a store with one process has nothing to do.
+  virtual absl::Status NotifyMail(const std::string& recipient) = 0;
+
+  // Answered (and so acknowledged) at `now` unless already; deadline closed.
+  virtual absl::Status SetAnswered(uint64_t sequence, safeshare::v1::MessageState state,
+                                   absl::Time now) = 0;
+  // ACKNOWLEDGED; the deadline closes, except a request's (open until answered).
+  virtual absl::Status SetAcknowledged(uint64_t sequence, absl::Time now) = 0;
+  virtual absl::Status SetContentRefused(uint64_t sequence,
+                                         safeshare::v1::ContentRefusalReason reason,
+                                         const std::string& detail, absl::Time now) = 0;
+  // A held message approved: SUBMITTED, with `deadline` as its open deadline.
+  virtual absl::Status SetApproved(uint64_t sequence, absl::Time deadline) = 0;
+  // A held message refused: REFUSED, its sealed content dropped.
+  virtual absl::Status SetRefused(uint64_t sequence) = 0;
+  // First handed over at `now`; a SUBMITTED message becomes DELIVERED.
+  virtual absl::Status SetFirstDelivered(uint64_t sequence, absl::Time now) = 0;
+  virtual absl::Status SetEscalated(uint64_t sequence, safeshare::v1::MessageState state,
+                                    absl::Time now) = 0;
+  // EXPIRED, its sealed content dropped.
+  virtual absl::Status SetPurged(uint64_t sequence) = 0;
+
+  // Up to `limit` messages whose open deadline passed before `now`, earliest
+  // first.
+  virtual absl::StatusOr<std::vector<StoredMessage>> FindOverdue(absl::Time now, int limit) = 0;
+  // Up to `limit` settled messages whose retention ran out before `now`,
+  // earliest first, content not yet purged.
+  virtual absl::StatusOr<std::vector<StoredMessage>> FindExpired(absl::Time now, int limit) = 0;
+};
+
+class MailboxTransaction final : public StoreTransaction {
+ public:
+  // `completed`, if given, gains every subtree the batch's appends complete.
+  MailboxTransaction(MessageRows* rows, AuditAppender* appender, AuditRowWriter* audit,
+                     std::vector<transparency::Subtree>* completed = nullptr)
+      : rows_(rows), appender_(appender), audit_(audit), completed_(completed) {}
+
+  absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override;
+  absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient,
+                                            const std::string& message_id, absl::Time now) override;
+  absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
+                                              const std::string& message_id,
+                                              safeshare::v1::ContentRefusalReason reason,
+                                              const std::string& detail, absl::Time now) override;
+  absl::StatusOr<std::vector<StoredMessage>> MarkDelivered(const std::string& recipient,
+                                                           const std::vector<uint64_t>& sequences,
+                                                           absl::Time now) override;
+  absl::StatusOr<StoredMessage> ResolveHeld(
+      const std::string& message_id, bool approve,
+      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for,
+      absl::Time now) override;
+  absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now, int limit) override;
+  absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time now, int limit) override;
+  absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
+                                       std::string* hashed_bytes) override;
+
+ private:
+  // Marks the message a reply answered (see StoreTransaction::InsertMessage).
+  absl::Status Answer(const std::string& answered_id, absl::Time now);
+  // The message if it is in `recipient`'s mailbox (message_rules::InMailbox).
+  absl::StatusOr<StoredMessage> InMailbox(const std::string& recipient,
+                                          const std::string& message_id);
+
+  MessageRows* rows_;
+  AuditAppender* appender_;
+  AuditRowWriter* audit_;
+  std::vector<transparency::Subtree>* completed_;
+};
+
+}  // namespace safeshare::gateway
+
+#endif  // SAFESHARE_GATEWAY_STORE_MAILBOX_TRANSACTION_H_

@@ -1,0 +1,51 @@
+#include "gateway/store/message_rules.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace safeshare::gateway::message_rules {
+
+absl::StatusOr<StoredMessage> InMailbox(std::optional<StoredMessage> loaded,
+                                        const std::string& recipient,
+                                        const std::string& message_id) {
+  // Same answer whether the message is absent or someone else's: a mailbox
+  // reveals nothing about other agencies' traffic.
+  const bool deliverable = loaded.has_value() && loaded->recipient_agency_id == recipient &&
+                           loaded->state != safeshare::v1::MESSAGE_STATE_HELD &&
+                           loaded->state != safeshare::v1::MESSAGE_STATE_REFUSED;
+  if (!deliverable) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("message ", message_id, " is not in the mailbox of agency ", recipient));
+  }
+  return *std::move(loaded);
+}
+
+absl::StatusOr<StoredMessage> HeldForDecision(std::optional<StoredMessage> loaded,
+                                              const std::string& message_id) {
+  if (!loaded.has_value()) return NoSuchMessage(message_id);
+  if (loaded->state != safeshare::v1::MESSAGE_STATE_HELD) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("message ", message_id, " is not held for advice (it is ",
+                     safeshare::v1::MessageState_Name(loaded->state), ")"));
+  }
+  return *std::move(loaded);
+}
+
+absl::Status NoSuchMessage(const std::string& message_id) {
+  return absl::NotFoundError(absl::StrCat("no message with id ", message_id));
+}
+
+absl::Status AnsweredIsStored(const std::optional<StoredMessage>& answered,
+                              const std::string& answered_id) {
+  if (answered.has_value()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the message answered, ", answered_id, ", is not stored"));
+}
+
+bool OpensDeadline(const StoredMessage& m) {
+  return m.acknowledge_deadline && (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED ||
+                                    m.state == safeshare::v1::MESSAGE_STATE_HELD);
+}
+
+}  // namespace safeshare::gateway::message_rules

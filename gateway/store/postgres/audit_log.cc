@@ -1,0 +1,250 @@
+// The PostgreSQL store's audit log: the leaves and tree nodes the shared
+// appender produces, checkpoints, proofs and queries.
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gateway/store/postgres/postgres_store.h"
+#include "gateway/store/store_rows.h"
+
+namespace safeshare::gateway {
+namespace {
+
+constexpr size_t kScanChunk = 1000;
+
+}  // namespace
+
+using pg::Bytes;
+using pg::P;
+using pg::Param;
+using pg::Run;
+using store_rows::ToMicros;
+
+// Complete subtree hashes from a connection: leaves from audit_log, the rest
+// from audit_nodes.
+class PostgresStore::Subtrees final : public transparency::SubtreeSource {
+ public:
+  explicit Subtrees(PgSession* session) : session_(session) {}
+  absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
+    auto r = level == 0
+                 ? Run(*session_, "SELECT leaf_hash FROM audit_log WHERE seq = $1", {P(index)},
+                       "read tree")
+                 : Run(*session_, "SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2",
+                       {P(level), P(index)}, "read tree");
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) {
+      return audit_errors::MissingTreeNode(level, index);
+    }
+    return r->row(0).Text(0);
+  }
+
+ private:
+  PgSession* session_;
+};
+
+// Writes what the appender produces on the write connection; the store's mu_
+// is held throughout.
+class PostgresStore::AuditRows final : public AuditRowWriter {
+ public:
+  explicit AuditRows(PgSession* session) : session_(session) {}
+
+  absl::Status WriteLeaf(const AuditLeafRow& row) override {
+    return Run(*session_,
+               "INSERT INTO audit_log (seq, record, leaf_hash, time_us, event, message_id, kind, "
+               "sender, recipient, sender_area, recipient_area, purpose, decision, "
+               "subject_reference, flagged_checks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+               "$10, $11, $12, $13, $14, $15)",
+               {P(row.index), Bytes(row.record), Bytes(row.leaf_hash), P(row.time_us),
+                P(static_cast<int>(row.event)), P(row.message_id), P(static_cast<int>(row.kind)),
+                P(row.sender), P(row.recipient), P(row.sender_area), P(row.recipient_area),
+                P(static_cast<int>(row.purpose)), P(static_cast<int>(row.decision)),
+                P(row.subject_reference), P(row.flagged_checks)},
+               "append audit record")
+        .status();
+  }
+
+  absl::Status WriteNode(const transparency::Subtree& node) override {
+    return Run(*session_, "INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3)",
+               {P(node.level), P(node.index), Bytes(node.hash)}, "store tree node")
+        .status();
+  }
+
+ private:
+  PgSession* session_;
+};
+
+absl::Status PostgresStore::SyncLogLocked() {
+  auto size =
+      Run(write_, "SELECT COALESCE(MAX(seq) + 1, 0)::int8 FROM audit_log", {}, "read the log size");
+  if (!size.ok()) return size.status();
+  const uint64_t n = static_cast<uint64_t>(size->row(0).Int(0));
+  if (n != appender_.size()) {
+    Subtrees source(&write_);
+    auto loaded = transparency::Frontier::Load(source, n);
+    if (!loaded.ok()) return loaded.status();
+    appender_.Reset(*std::move(loaded));
+  }
+  return absl::OkStatus();
+}
+
+std::unique_ptr<AuditRowWriter> PostgresStore::AuditRowsLocked() {
+  return std::make_unique<AuditRows>(&write_);
+}
+
+absl::Status PostgresStore::StoreCheckpointLocked(const CommitInfo& info) {
+  return Run(write_,
+             "INSERT INTO audit_checkpoints (tree_size, root_hash, note, time_us) "
+             "VALUES ($1, $2, $3, $4)",
+             {P(info.tree_size), Bytes(info.root_hash), P(info.checkpoint_note),
+              P(ToMicros(absl::Now()))},
+             "store checkpoint")
+      .status();
+}
+
+void PostgresStore::SetCheckpointSigner(CheckpointSigner signer) {
+  absl::MutexLock lock(&mu_);
+  appender_.SetSigner(std::move(signer));
+}
+
+// One index lookup; the whole-log count that also proves there are no gaps
+// runs once, at open.
+absl::StatusOr<uint64_t> PostgresStore::ReadTreeSize() {
+  if (auto st = pg::Ready(read_); !st.ok()) return st;
+  auto r =
+      Run(read_, "SELECT COALESCE(MAX(seq) + 1, 0)::int8 FROM audit_log", {}, "read the log size");
+  if (!r.ok()) return r.status();
+  return static_cast<uint64_t>(r->row(0).Int(0));
+}
+
+absl::StatusOr<CommitInfo> PostgresStore::LatestCheckpoint() {
+  absl::MutexLock lock(&read_mu_);
+  if (auto st = pg::Ready(read_); !st.ok()) return st;
+  auto r = Run(read_,
+               "SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size DESC "
+               "LIMIT 1",
+               {}, "read checkpoint");
+  if (!r.ok()) return r.status();
+  CommitInfo info;
+  if (r->rows() == 0) {
+    info.root_hash = transparency::EmptyRootHash();
+    return info;
+  }
+  info.tree_size = static_cast<uint64_t>(r->row(0).Int(0));
+  info.root_hash = r->row(0).Text(1);
+  info.checkpoint_note = r->row(0).Text(2);
+  return info;
+}
+
+absl::StatusOr<std::vector<std::string>> PostgresStore::Checkpoints() {
+  absl::MutexLock lock(&read_mu_);
+  if (auto st = pg::Ready(read_); !st.ok()) return st;
+  auto r =
+      Run(read_, "SELECT note FROM audit_checkpoints ORDER BY tree_size", {}, "read checkpoints");
+  if (!r.ok()) return r.status();
+  std::vector<std::string> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(r->row(i).Text(0));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> PostgresStore::InclusionProof(uint64_t leaf_index,
+                                                                       uint64_t tree_size) {
+  absl::MutexLock lock(&read_mu_);
+  auto size = ReadTreeSize();
+  if (!size.ok()) return size.status();
+  if (tree_size > *size) {
+    return audit_errors::BeyondTheLog(*size, tree_size);
+  }
+  Subtrees source(&read_);
+  return transparency::InclusionProof(source, leaf_index, tree_size);
+}
+
+absl::StatusOr<std::vector<std::string>> PostgresStore::ConsistencyProof(uint64_t first_size,
+                                                                         uint64_t second_size) {
+  absl::MutexLock lock(&read_mu_);
+  auto size = ReadTreeSize();
+  if (!size.ok()) return size.status();
+  if (second_size > *size) {
+    return audit_errors::BeyondTheLog(*size, second_size);
+  }
+  Subtrees source(&read_);
+  return transparency::ConsistencyProof(source, first_size, second_size);
+}
+
+absl::StatusOr<AuditLeaf> PostgresStore::GetAuditLeaf(uint64_t leaf_index) {
+  absl::MutexLock lock(&read_mu_);
+  if (auto st = pg::Ready(read_); !st.ok()) return st;
+  auto r = Run(read_, "SELECT record, leaf_hash FROM audit_log WHERE seq = $1", {P(leaf_index)},
+               "read audit record");
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return audit_errors::NoAuditRecord(leaf_index);
+  return AuditLeaf{leaf_index, r->row(0).Text(0), r->row(0).Text(1)};
+}
+
+// Reads in chunks and visits outside the lock, so a long export never holds
+// the read connection while the caller streams.
+absl::Status PostgresStore::ScanAudit(const AuditFilter& f, uint64_t start, size_t limit,
+                                      const std::function<bool(const AuditLeaf&)>& visit) {
+  std::vector<std::string> where = {"seq >= $1"};
+  std::vector<std::string> params = {""};  // $1: the chunk's start, set per chunk
+  auto add = [&](const std::string& value) {
+    params.push_back(value);
+    return absl::StrCat("$", params.size());
+  };
+  if (!f.agencies.empty()) {
+    std::vector<std::string> marks;
+    for (const auto& a : f.agencies) marks.push_back(add(a));
+    const std::string in = absl::StrJoin(marks, ",");
+    where.push_back(absl::StrCat("(sender IN (", in, ") OR recipient IN (", in, "))"));
+  }
+  if (!f.agency_id.empty()) {
+    const std::string m = add(f.agency_id);
+    where.push_back(absl::StrCat("(sender = ", m, " OR recipient = ", m, ")"));
+  }
+  if (!f.area_id.empty()) {
+    const std::string m = add(f.area_id);
+    where.push_back(absl::StrCat("(sender_area = ", m, " OR recipient_area = ", m, ")"));
+  }
+  if (f.before_index) where.push_back(absl::StrCat("seq < ", add(absl::StrCat(*f.before_index))));
+  if (f.start) where.push_back(absl::StrCat("time_us >= ", add(absl::StrCat(ToMicros(*f.start)))));
+  if (f.end) where.push_back(absl::StrCat("time_us < ", add(absl::StrCat(ToMicros(*f.end)))));
+  if (f.kind != 0) where.push_back(absl::StrCat("kind = ", add(absl::StrCat(f.kind))));
+  if (f.purpose != 0) where.push_back(absl::StrCat("purpose = ", add(absl::StrCat(f.purpose))));
+  if (f.decision != 0) where.push_back(absl::StrCat("decision = ", add(absl::StrCat(f.decision))));
+  if (!f.failed_check.empty()) {
+    where.push_back(
+        absl::StrCat("flagged_checks LIKE ", add(absl::StrCat("%,", f.failed_check, ",%"))));
+  }
+  if (!f.subject_reference.empty()) {
+    where.push_back(absl::StrCat("subject_reference = ", add(f.subject_reference)));
+  }
+  const std::string sql =
+      absl::StrCat("SELECT seq, record, leaf_hash FROM audit_log WHERE ",
+                   absl::StrJoin(where, " AND "), " ORDER BY seq LIMIT ", kScanChunk);
+  size_t seen = 0;
+  uint64_t next = start;
+  for (;;) {
+    std::vector<AuditLeaf> chunk;
+    {
+      absl::MutexLock lock(&read_mu_);
+      if (auto st = pg::Ready(read_); !st.ok()) return st;
+      params[0] = absl::StrCat(next);
+      std::vector<Param> ps;
+      for (const auto& p : params) ps.push_back(P(p));
+      auto r = Run(read_, sql.c_str(), ps, "query audit log");
+      if (!r.ok()) return r.status();
+      for (int i = 0; i < r->rows(); ++i) {
+        chunk.push_back(AuditLeaf{static_cast<uint64_t>(r->row(i).Int(0)), r->row(i).Text(1),
+                                  r->row(i).Text(2)});
+      }
+    }
+    for (const AuditLeaf& leaf : chunk) {
+      if (!visit(leaf)) return absl::OkStatus();
+      if (limit > 0 && ++seen >= limit) return absl::OkStatus();
+    }
+    if (chunk.size() < kScanChunk) return absl::OkStatus();
+    next = chunk.back().index + 1;
+  }
+}
+
+}  // namespace safeshare::gateway
