@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace safeshare::cli {
 namespace {
@@ -56,6 +57,21 @@ std::string UsageLine(const Command& cmd) {
   return line + "\n";
 }
 
+// `text` in lines of at most kHelpWidth columns, each after the first
+// indented by `indent` (the first starts at column `indent` already).
+constexpr size_t kHelpWidth = 100;
+std::string Wrap(const std::string& text, size_t indent) {
+  std::string out, line;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (!line.empty() && indent + line.size() + 1 + word.size() > kHelpWidth) {
+      absl::StrAppend(&out, line, "\n", std::string(indent, ' '));
+      line.clear();
+    }
+    absl::StrAppend(&line, line.empty() ? "" : " ", word);
+  }
+  return out + line;
+}
+
 void PrintCommandHelp(const Command& cmd, std::ostream& out) {
   out << UsageLine(cmd) << "\n" << cmd.summary << "\n";
   if (!cmd.flags.empty()) out << "\nflags:\n";
@@ -67,11 +83,11 @@ void PrintCommandHelp(const Command& cmd, std::ostream& out) {
     // Long synopses get their help on the next line rather than a wide column.
     left += left.size() < width + 2 ? std::string(width + 2 - left.size(), ' ')
                                     : "\n" + std::string(width + 2, ' ');
-    out << left << f.help;
-    if (f.required) out << " (required)";
-    if (!f.default_value.empty()) out << " (default: " << f.default_value << ")";
-    if (!f.old_name.empty()) out << " (was --" << f.old_name << ", deprecated)";
-    out << "\n";
+    std::string help = f.help;
+    if (f.required) help += " (required)";
+    if (!f.default_value.empty()) absl::StrAppend(&help, " (default: ", f.default_value, ")");
+    if (!f.old_name.empty()) absl::StrAppend(&help, " (was --", f.old_name, ", deprecated)");
+    out << left << Wrap(help, width + 2) << "\n";
   }
   if (!cmd.details.empty()) out << "\n" << cmd.details;
   out << "\n" << kExitContract;
