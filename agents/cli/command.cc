@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -173,8 +174,8 @@ int Help(const std::vector<std::string>& words, std::ostream& out, std::ostream&
 bool IsHelp(const std::string& arg) { return arg == "--help" || arg == "-h"; }
 
 // Parses one flag argument at args[*i] into `inv`; advances *i past a
-// separate value. An empty string when fine, else what is wrong.
-std::string ParseFlag(const std::vector<std::string>& args, size_t* i, Invocation* inv) {
+// separate value.
+absl::Status ParseFlag(const std::vector<std::string>& args, size_t* i, Invocation* inv) {
   const std::string& arg = args[*i];
   const size_t start = arg.find_first_not_of('-');
   std::string spelling = start == std::string::npos ? "" : arg.substr(start);
@@ -187,7 +188,7 @@ std::string ParseFlag(const std::vector<std::string>& args, size_t* i, Invocatio
   bool deprecated = false;
   const FlagSpec* spec = FindSpelling(*inv->command, spelling, &deprecated);
   if (spec == nullptr || !absl::StartsWith(arg, "--")) {
-    return absl::StrCat("unknown flag ", arg.substr(0, arg.find('=')));
+    return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg.substr(0, arg.find('='))));
   }
   if (deprecated) {
     inv->err << "safeshare: --" << spec->old_name << " is deprecated; use --" << spec->name << "\n";
@@ -195,20 +196,22 @@ std::string ParseFlag(const std::vector<std::string>& args, size_t* i, Invocatio
   if (spec->value_name.empty()) {  // a switch: never takes the next argument
     if (!inline_value) value = "true";
     if (value != "true" && value != "false" && value != "1" && value != "0") {
-      return absl::StrCat("--", spec->name, " is a switch: give it alone, or =true or =false");
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", spec->name, " is a switch: give it alone, or =true or =false"));
     }
   } else if (!inline_value) {
     if (*i + 1 >= args.size()) {
-      return absl::StrCat("--", spec->name, " needs a value (", spec->value_name, ")");
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", spec->name, " needs a value (", spec->value_name, ")"));
     }
     value = args[++*i];
   }
   inv->values[spec->name] = value;
-  return "";
+  return absl::OkStatus();
 }
 
 // Everything after the command words: flags, positionals, required checks.
-std::string ParseArguments(const std::vector<std::string>& args, Invocation* inv) {
+absl::Status ParseArguments(const std::vector<std::string>& args, Invocation* inv) {
   bool only_positionals = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -216,22 +219,25 @@ std::string ParseArguments(const std::vector<std::string>& args, Invocation* inv
       inv->args.push_back(arg);
     } else if (arg == "--") {
       only_positionals = true;
-    } else if (std::string why = ParseFlag(args, &i, inv); !why.empty()) {
-      return why;
+    } else if (absl::Status st = ParseFlag(args, &i, inv); !st.ok()) {
+      return st;
     }
   }
   const auto& wanted = inv->command->positionals;
-  if (inv->args.size() < wanted.size()) return "missing " + wanted[inv->args.size()];
+  if (inv->args.size() < wanted.size()) {
+    return absl::InvalidArgumentError("missing " + wanted[inv->args.size()]);
+  }
   if (inv->args.size() > wanted.size()) {
-    return absl::StrCat("unexpected argument '", inv->args[wanted.size()], "'");
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", inv->args[wanted.size()], "'"));
   }
   for (const FlagSpec& f : inv->command->flags) {
     auto it = inv->values.find(f.name);
     if (f.required && (it == inv->values.end() || it->second.empty())) {
-      return absl::StrCat(FlagSynopsis(f), " is required: ", f.help);
+      return absl::InvalidArgumentError(absl::StrCat(FlagSynopsis(f), " is required: ", f.help));
     }
   }
-  return "";
+  return absl::OkStatus();
 }
 
 int RunCommand(const Command& cmd, const std::vector<std::string>& rest, std::ostream& out,
@@ -244,7 +250,9 @@ int RunCommand(const Command& cmd, const std::vector<std::string>& rest, std::os
     }
   }
   Invocation inv{&cmd, {}, {}, out, err};
-  if (std::string why = ParseArguments(rest, &inv); !why.empty()) return inv.BadUsage(why);
+  if (absl::Status st = ParseArguments(rest, &inv); !st.ok()) {
+    return inv.BadUsage(std::string(st.message()));
+  }
   return cmd.run(inv);
 }
 
