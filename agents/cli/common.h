@@ -5,6 +5,7 @@
 // reading files, printing protos and times, and turning a Status into an
 // exit code.
 
+#include <initializer_list>
 #include <memory>
 #include <ostream>
 #include <string>
