@@ -18,13 +18,14 @@ constexpr int kExitDone = 0;
 constexpr int kExitRefused = 1;  // refused by the gateway, or unreachable
 constexpr int kExitBadInput = 2;
 
+// Fields after the first two default, so table entries may stop early.
 struct FlagSpec {
   std::string name;        // spelled with underscores, e.g. "isa_dir"
   std::string value_name;  // e.g. "DIR"; empty for a switch (--json)
-  std::string help;
-  std::string default_value;  // used, and shown in help, when not given
+  std::string help = "";
+  std::string default_value = "";  // used, and shown in help, when not given
   bool required = false;
-  std::string old_name;  // a deprecated spelling still accepted, with a warning
+  std::string old_name = "";  // a deprecated spelling still accepted, with a warning
 };
 
 struct Invocation;
@@ -35,7 +36,7 @@ struct Command {
   std::vector<std::string> positionals;  // required, in order, e.g. "MESSAGE_ID"
   std::vector<FlagSpec> flags;
   int (*run)(const Invocation&);
-  std::string details;  // optional paragraph after the flags in help
+  std::string details = "";  // optional paragraph after the flags in help
 };
 
 // A parsed command line, handed to Command::run.
