@@ -1,12 +1,11 @@
 #include "agents/cli/common.h"
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "agents/outgoing_message.h"
+#include "common/files.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -38,11 +37,10 @@ int Failed(const Invocation& inv, const absl::Status& st) {
 }
 
 absl::StatusOr<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  auto text = safeshare::ReadFile(path);
+  // A file the user named and we cannot read is bad input (exit 2).
+  if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
+  return text;
 }
 
 std::string ToJson(const google::protobuf::Message& m) {

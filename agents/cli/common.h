@@ -42,6 +42,7 @@ FlagSpec JsonFlag();
 // Prints "safeshare: CODE: message"; 2 for INVALID_ARGUMENT, else 1.
 int Failed(const Invocation& inv, const absl::Status& st);
 
+// The whole file; INVALID_ARGUMENT naming the path and the reason if not.
 absl::StatusOr<std::string> ReadAll(const std::string& path);
 std::string ToJson(const google::protobuf::Message& m);
 std::string StateName(safeshare::v1::MessageState s);

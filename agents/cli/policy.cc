@@ -1,8 +1,6 @@
 // safeshare policy check|lint: "may I share this?" before sending, and
 // validating agreements, offline.
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agents/cli/command.h"
+#include "common/files.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
@@ -28,14 +27,6 @@ using safeshare::policy::RulePack;
 // Verdicts; bad input is kExitBadInput (2), as for every command.
 constexpr int kAllow = 0, kDeny = 1, kHold = 3;
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 class FirstError : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, google::protobuf::io::ColumnNumber column,
@@ -46,7 +37,7 @@ class FirstError : public google::protobuf::io::ErrorCollector {
 };
 
 absl::StatusOr<v1::Federation> LoadFederation(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = safeshare::ReadFile(path);
   if (!text.ok()) return text.status();
   v1::Federation federation;
   google::protobuf::TextFormat::Parser parser;
@@ -59,7 +50,7 @@ absl::StatusOr<v1::Federation> LoadFederation(const std::string& path) {
 }
 
 absl::StatusOr<v1::Envelope> LoadEnvelope(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = safeshare::ReadFile(path);
   if (!text.ok()) return text.status();
   v1::Envelope envelope;
   absl::Status st = safeshare::policy::ParseProtoJson(*text, &envelope);
