@@ -1,6 +1,4 @@
 // `safeshare policy check` and `safeshare policy lint`: output and exit codes.
-#include "agents/policy_command.h"
-
 #include <algorithm>
 #include <sstream>
 #include <vector>
@@ -8,12 +6,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "agents/cli/command.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/policy/policy_test_util.h"
 
-namespace safeshare::agents {
+namespace safeshare::cli {
 namespace {
 
 namespace v1 = safeshare::v1;
@@ -26,10 +25,8 @@ struct Result {
 
 Result Policy(std::vector<std::string> args) {
   args.insert(args.begin(), {"safeshare", "policy"});
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
   std::ostringstream out, err;
-  const int code = RunPolicyCommand(static_cast<int>(argv.size()), argv.data(), out, err);
+  const int code = safeshare::cli::Run(args, out, err);
   return {code, out.str(), err.str()};
 }
 
@@ -37,7 +34,7 @@ std::vector<std::string> Check(const std::string& envelope, std::vector<std::str
   std::vector<std::string> args = {"check",
                                    "--envelope",
                                    envelope,
-                                   "--isa-dir",
+                                   "--isa_dir",
                                    SourcePath("deploy/isa"),
                                    "--federation=" + SourcePath("deploy/dev-federation.textproto")};
   args.insert(args.end(), more.begin(), more.end());
@@ -99,11 +96,11 @@ TEST(PolicyCheck, DenyHoldAndPackExitCodes) {
   hold.mutable_declaration()->set_advice_status(v1::ADVICE_STATUS_REQUESTED);
   const std::string hold_path = WriteEnvelope("hold", hold);
   r = Policy(Check(hold_path));
-  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
   EXPECT_EQ(ParseOutput(r.out).fields().at("decision").string_value(), "HOLD_FOR_ADVICE");
 
   r = Policy(Check(hold_path, {"--pack", "2018"}));
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 3);
   EXPECT_EQ(ParseOutput(r.out).fields().at("pack").string_value(), "golden-rules-2018");
 }
 
@@ -117,7 +114,7 @@ TEST(PolicyCheck, AtTimeAfterReviewDateDenies) {
   EXPECT_TRUE(absl::StrContains(r.out, "\"isa\": null")) << r.out;
 }
 
-TEST(PolicyCheck, BadInputExitsThree) {
+TEST(PolicyCheck, BadInputExitsTwo) {
   const std::string good = WriteEnvelope("good", ExampleEnvelope(kExamples[0]));
   const std::string unknown_enum =
       WriteFile(MakeTempDir("unknown-enum"), "e.json",
@@ -130,23 +127,36 @@ TEST(PolicyCheck, BadInputExitsThree) {
   const Bad cases[] = {
       {Check(unknown_enum), "DATA_CATEGORY_SHOE_SIZE"},
       {Check(unknown_enum), "e.json: declaration.data_categories[0]: invalid value"},
-      {{"check"}, "check needs --envelope FILE"},
+      {{"check"}, "--envelope FILE is required"},
       {Check(good, {"--pack", "2020"}), "--pack must be 2018 or 2024"},
       {Check(good, {"--at", "tomorrow"}), "--at must be an RFC 3339 time"},
-      {Check(good, {"--colour", "red"}), "unknown option --colour"},
+      {Check(good, {"--colour", "red"}),
+       "unknown flag --colour (see 'safeshare help policy check')"},
       {Check(good, {"--at"}), "--at needs a value"},
-      {Check("/nonexistent/envelope.json"), "/nonexistent/envelope.json: cannot be read"},
-      {Check(good, {"--isa-dir", "/nonexistent/isa"}), "cannot list ISA directory"},
+      {Check("/nonexistent/envelope.json"),
+       "/nonexistent/envelope.json: No such file or directory"},
+      {Check(good, {"--isa_dir", "/nonexistent/isa"}), "cannot list ISA directory"},
+      {Check(good, {"unexpected"}), "unexpected argument 'unexpected'"},
       {Check(good, {"--federation", good}), "envelope.json:"},
-      {{"frobnicate"}, "expected check or lint"},
-      {{}, "expected check or lint"},
+      {{"frobnicate"}, "unknown subcommand 'frobnicate'; expected one of check, lint"},
+      {{}, "expected one of check, lint"},
   };
   for (const Bad& bad : cases) {
     const Result r = Policy(bad.args);
-    EXPECT_EQ(r.code, 3) << bad.err << "\n" << r.out;
+    EXPECT_EQ(r.code, 2) << bad.err << "\n" << r.out;
     EXPECT_TRUE(absl::StrContains(r.err, bad.err)) << r.err << "\nwanted: " << bad.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
   }
+}
+
+// --isa-dir was the only hyphenated flag; it still works for one release.
+TEST(PolicyCheck, DeprecatedIsaDirSpellingWorksAndWarns) {
+  std::vector<std::string> args = Check(WriteEnvelope("old", ExampleEnvelope(kExamples[0])));
+  std::replace(args.begin(), args.end(), std::string("--isa_dir"), std::string("--isa-dir"));
+  const Result r = Policy(args);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "--isa-dir is deprecated; use --isa_dir")) << r.err;
+  EXPECT_EQ(ParseOutput(r.out).fields().at("decision").string_value(), "ALLOW");
 }
 
 TEST(PolicyLint, ValidAndInvalidSets) {
@@ -171,11 +181,12 @@ TEST(PolicyLint, ValidAndInvalidSets) {
   EXPECT_TRUE(absl::StrContains(r.err, "DATA_CATEGORY_GOSSIP")) << r.err;
 
   r = Policy({"lint"});
-  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "missing DIR")) << r.err;
   r = Policy({"lint", "/nonexistent/isa", federation});
-  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "cannot list ISA directory")) << r.err;
 }
 
 }  // namespace
-}  // namespace safeshare::agents
+}  // namespace safeshare::cli

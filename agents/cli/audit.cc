@@ -1,0 +1,268 @@
+// safeshare audit checkpoint|query|export|report|verify and receipt verify:
+// reading the signed audit log, online (IG officers) and offline.
+#include <fstream>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "agents/audit_verifier.h"
+#include "agents/cli/common.h"
+#include "google/protobuf/util/json_util.h"
+#include "transparency/checkpoint.h"
+
+namespace safeshare::cli {
+namespace {
+
+namespace v1 = safeshare::v1;
+
+absl::StatusOr<google::protobuf::Timestamp> ParseTimeFlag(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err) &&
+      !absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not an RFC 3339 time or date"));
+  }
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+// --since and --until into `q`.
+absl::Status TimeRange(const Invocation& inv, v1::AuditQuery* q) {
+  for (const char* name : {"since", "until"}) {
+    if (inv.Flag(name).empty()) continue;
+    auto t = ParseTimeFlag(inv.Flag(name));
+    if (!t.ok()) return t.status();
+    *(std::string(name) == "since" ? q->mutable_start_time() : q->mutable_end_time()) = *t;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::AuditQuery> QueryFromFlags(const Invocation& inv) {
+  v1::AuditQuery q;
+  q.set_agency_id(inv.Flag("agency"));
+  q.set_area_id(inv.Flag("area"));
+  q.set_failed_check(inv.Flag("failed_check"));
+  q.set_subject_reference(inv.Flag("subject"));
+  if (auto st = TimeRange(inv, &q); !st.ok()) return st;
+  if (!inv.Flag("of_kind").empty()) {
+    auto k =
+        ParseEnumFlag<v1::MessageKind>("MESSAGE_KIND_", inv.Flag("of_kind"), v1::MessageKind_Parse);
+    if (!k.ok()) return k.status();
+    q.set_kind(*k);
+  }
+  if (!inv.Flag("for_purpose").empty()) {
+    auto p = ParseEnumFlag<v1::Purpose>("PURPOSE_", inv.Flag("for_purpose"), v1::Purpose_Parse);
+    if (!p.ok()) return p.status();
+    q.set_purpose(*p);
+  }
+  if (!inv.Flag("decision").empty()) {
+    auto d = ParseEnumFlag<v1::Decision>("DECISION_", inv.Flag("decision"), v1::Decision_Parse);
+    if (!d.ok()) return d.status();
+    q.set_decision(*d);
+  }
+  return q;
+}
+
+int AuditVerify(const Invocation& inv) {
+  auto log = TrustedLog(inv);
+  if (!log.ok()) return Failed(inv, log.status());
+  absl::StatusOr<safeshare::agents::AuditVerification> v =
+      absl::InvalidArgumentError("audit verify needs --db FILE or --export_file FILE");
+  if (!inv.Flag("db").empty()) {
+    v = safeshare::agents::VerifyAuditDatabase(inv.Flag("db"), *log);
+  } else if (!inv.Flag("export_file").empty()) {
+    v = safeshare::agents::VerifyAuditExport(inv.Flag("export_file"), *log);
+  }
+  if (!v.ok()) {
+    inv.out << "FAILED: " << v.status().message() << "\n";
+    return v.status().code() == absl::StatusCode::kDataLoss ? kExitRefused
+                                                            : Failed(inv, v.status());
+  }
+  inv.out << "verified: " << v->records << " records, " << v->checkpoints
+          << " signed checkpoint(s); log size " << v->tree_size << ", root " << v->root_hex
+          << (v->complete ? "" : " (filtered export: each record's inclusion proof checked)")
+          << "\n";
+  return kExitDone;
+}
+
+int AuditCheckpoint(const Invocation& inv) {
+  auto client = Connect(inv);
+  if (!client.ok()) return Failed(inv, client.status());
+  auto cp = (*client)->GetCheckpoint();
+  if (!cp.ok()) return Failed(inv, cp.status());
+  inv.out << cp->signed_note();
+  if (inv.Flag("federation").empty()) return kExitDone;
+  auto log = TrustedLog(inv);
+  if (!log.ok()) return Failed(inv, log.status());
+  auto opened = safeshare::transparency::VerifyCheckpoint(cp->signed_note(), log->origin(),
+                                                          log->public_key(), log->origin());
+  if (!opened.ok()) return Failed(inv, opened.status());
+  inv.out << "signature verified against the federation's audit key\n";
+  return kExitDone;
+}
+
+int AuditQuery(const Invocation& inv) {
+  auto limit = inv.Int("limit");
+  if (!limit.ok()) return inv.BadUsage(std::string(limit.status().message()));
+  auto query = QueryFromFlags(inv);
+  if (!query.ok()) return Failed(inv, query.status());
+  auto client = Connect(inv);
+  if (!client.ok()) return Failed(inv, client.status());
+  std::string token;
+  int shown = 0;
+  do {
+    auto page = (*client)->QueryRecords(*query, 0, token);
+    if (!page.ok()) return Failed(inv, page.status());
+    for (const auto& r : page->records()) {
+      if (shown++ >= *limit) return kExitDone;
+      inv.out << ToJson(r) << "\n";
+    }
+    token = page->next_page_token();
+  } while (!token.empty());
+  return kExitDone;
+}
+
+int AuditExport(const Invocation& inv) {
+  const std::string format = inv.Flag("format");
+  if (format != "csv" && format != "jsonl") return inv.BadUsage("--format must be csv or jsonl");
+  auto query = QueryFromFlags(inv);
+  if (!query.ok()) return Failed(inv, query.status());
+  auto client = Connect(inv);
+  if (!client.ok()) return Failed(inv, client.status());
+  std::ofstream file;
+  if (!inv.Flag("out").empty()) {
+    file.open(inv.Flag("out"), std::ios::binary | std::ios::trunc);
+    if (!file) return Failed(inv, absl::UnavailableError("cannot write " + inv.Flag("out")));
+  }
+  std::ostream& out = file.is_open() ? static_cast<std::ostream&>(file) : inv.out;
+  auto st = (*client)->ExportRecords(
+      *query, format == "csv" ? v1::EXPORT_FORMAT_CSV : v1::EXPORT_FORMAT_JSON_LINES,
+      [&](const std::string& chunk) {
+        out << chunk;
+        return out ? absl::OkStatus() : absl::UnavailableError("write failed");
+      });
+  if (!st.ok()) return Failed(inv, st);
+  return kExitDone;
+}
+
+void PrintReport(std::ostream& out, const v1::FlowReportResponse& report) {
+  out << absl::StrFormat("%-16s %-16s %8s %8s %8s\n", "from area", "to area", "allowed", "denied",
+                         "held");
+  for (const auto& f : report.flows()) {
+    out << absl::StrFormat("%-16s %-16s %8d %8d %8d\n", f.from_area_id(), f.to_area_id(),
+                           f.allowed(), f.denied(), f.held());
+  }
+  out << absl::StrFormat("\n%-28s %8s %8s\n", "check", "failed", "advice");
+  for (const auto& c : report.checks()) {
+    out << absl::StrFormat("%-28s %8d %8d\n", c.check(), c.failed(), c.advice());
+  }
+}
+
+int AuditReport(const Invocation& inv) {
+  v1::AuditQuery range;
+  if (auto st = TimeRange(inv, &range); !st.ok()) return Failed(inv, st);
+  auto client = Connect(inv);
+  if (!client.ok()) return Failed(inv, client.status());
+  v1::FlowReportRequest req;
+  if (range.has_start_time()) *req.mutable_start_time() = range.start_time();
+  if (range.has_end_time()) *req.mutable_end_time() = range.end_time();
+  auto report = (*client)->FlowReport(req);
+  if (!report.ok()) return Failed(inv, report.status());
+  if (inv.Switch("json")) {
+    inv.out << ToJson(*report) << "\n";
+  } else {
+    PrintReport(inv.out, *report);
+  }
+  return kExitDone;
+}
+
+int ReceiptVerify(const Invocation& inv) {
+  auto log = TrustedLog(inv);
+  if (!log.ok()) return Failed(inv, log.status());
+  auto json = ReadAll(inv.Flag("receipt"));
+  if (!json.ok()) return Failed(inv, json.status());
+  v1::SubmitResponse receipt;
+  if (!google::protobuf::util::JsonStringToMessage(*json, &receipt).ok()) {
+    return Failed(inv,
+                  absl::InvalidArgumentError("the receipt file is not a SubmitResponse in JSON"));
+  }
+  if (auto st = safeshare::agents::VerifyReceipt(receipt, *log); !st.ok()) {
+    inv.out << "FAILED: " << st.message() << "\n";
+    return kExitRefused;
+  }
+  inv.out << "verified: " << receipt.message_id() << " decision "
+          << v1::Decision_Name(receipt.decision().decision()) << " is record "
+          << receipt.audit_inclusion_proof().leaf_index() << " of the signed audit log (size "
+          << receipt.audit_checkpoint().tree_size() << ")\n";
+  return kExitDone;
+}
+
+std::vector<FlagSpec> TimeFlags() {
+  return {{"since", "TIME", "from this time (RFC 3339 or YYYY-MM-DD)"},
+          {"until", "TIME", "before this time (RFC 3339 or YYYY-MM-DD)"}};
+}
+
+std::vector<FlagSpec> FilterFlags() {
+  return Flags({{{"agency", "AGENCY", "flows to or from this agency"},
+                 {"area", "AREA", "flows to or from this area"}},
+                TimeFlags(),
+                {{"of_kind", "KIND", "only this message kind, e.g. referral"},
+                 {"for_purpose", "PURPOSE", "only this purpose, e.g. s47_enquiry"},
+                 {"decision", "DECISION", "allow | deny | hold_for_advice"},
+                 {"failed_check", "CHECK", "a check that failed or asked for advice"},
+                 {"subject", "REFERENCE", "a subject reference"}}});
+}
+
+FlagSpec FederationFlag(bool required) {
+  FlagSpec f{"federation", "FILE", "the federation file whose audit_log key is trusted"};
+  f.required = required;
+  return f;
+}
+
+}  // namespace
+
+std::vector<Command> AuditCommands() {
+  const std::vector<FlagSpec> officer = NetworkFlags("OFFICER_DIR");
+  return {
+      {"audit checkpoint",
+       "the gateway's latest signed checkpoint (verified if --federation is given)",
+       {},
+       Flags({{FederationFlag(false)}, officer}),
+       AuditCheckpoint},
+      {"audit query",
+       "audit records matching the filters, one JSON object a line",
+       {},
+       Flags({FilterFlags(), {{"limit", "N", "at most this many records", "1000"}}, officer}),
+       AuditQuery},
+      {"audit export",
+       "export matching audit records with their proofs, for offline verification",
+       {},
+       Flags({FilterFlags(),
+              {{"format", "FORMAT", "csv | jsonl", "jsonl"},
+               {"out", "FILE", "write here instead of standard output"}},
+              officer}),
+       AuditExport},
+      {"audit report",
+       "flows between areas and the checks that failed, counted",
+       {},
+       Flags({TimeFlags(), {JsonFlag()}, officer}),
+       AuditReport},
+      {"audit verify",
+       "verify the whole audit log offline: a copy of the gateway's database, or an export",
+       {},
+       {{"db", "FILE", "a copy of the gateway's SQLite database"},
+        {"export_file", "FILE", "a JSON-lines export (audit export --format jsonl)"},
+        FederationFlag(true)},
+       AuditVerify,
+       "Give --db or --export_file. Exit 1 when the log does not verify.\n"},
+      {"receipt verify",
+       "check offline that a receipt's decision is in the signed audit log",
+       {},
+       {Required({"receipt", "FILE", "a receipt JSON file (send --receipt_out)"}),
+        FederationFlag(true)},
+       ReceiptVerify,
+       "Exit 1 when the receipt does not verify.\n"},
+  };
+}
+
+}  // namespace safeshare::cli

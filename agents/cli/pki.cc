@@ -1,0 +1,58 @@
+// safeshare pki init|issue: a development federation's certificates.
+#include "absl/time/time.h"
+#include "agents/cli/common.h"
+#include "agents/pki/dev_pki.h"
+
+namespace safeshare::cli {
+namespace {
+
+FlagSpec DirFlag() { return Required({"dir", "DIR", "the federation directory"}); }
+
+int PkiInit(const Invocation& inv) {
+  const std::string dir = inv.Flag("dir");
+  auto st = safeshare::agents::CreateDevFederation(inv.Flag("federation_template"), dir,
+                                                   inv.Switch("force"));
+  if (!st.ok()) return Failed(inv, st);
+  inv.out << "federation created in " << dir
+          << " (CA, gateway, agency and officer certificates; keys 0600)\n";
+  return kExitDone;
+}
+
+int PkiIssue(const Invocation& inv) {
+  auto not_before_days = inv.Int("not_before_days");
+  if (!not_before_days.ok()) return inv.BadUsage(std::string(not_before_days.status().message()));
+  auto valid_days = inv.Int("valid_days");
+  if (!valid_days.ok()) return inv.BadUsage(std::string(valid_days.status().message()));
+  auto st = safeshare::agents::IssueClientCertificate(
+      inv.Flag("dir"), inv.Flag("principal"), inv.Flag("out"), absl::Hours(24) * *not_before_days,
+      absl::Hours(24) * *valid_days);
+  if (!st.ok()) return Failed(inv, st);
+  inv.out << "issued " << inv.Flag("principal") << " into " << inv.Flag("out") << "\n";
+  return kExitDone;
+}
+
+}  // namespace
+
+std::vector<Command> PkiCommands() {
+  return {
+      {"pki init",
+       "create a development federation: CA, gateway, agency and officer certificates",
+       {},
+       {DirFlag(),
+        {"federation_template", "FILE", "agencies and officers to issue certificates for",
+         "deploy/dev-federation.textproto"},
+        {"force", "", "replace an existing federation CA"}},
+       PkiInit},
+      {"pki issue",
+       "issue one more client certificate from a development federation's CA",
+       {},
+       {DirFlag(),
+        Required({"principal", "URI", "safeshare://agency/<id> or an officer URI"}),
+        Required({"out", "DIR", "where to write ca.pem, cert.pem and key.pem"}),
+        {"not_before_days", "N", "validity starts this many days from now", "0"},
+        {"valid_days", "N", "days of validity", "825"}},
+       PkiIssue},
+  };
+}
+
+}  // namespace safeshare::cli

@@ -1,0 +1,203 @@
+// safeshare policy check|lint: "may I share this?" before sending, and
+// validating agreements, offline.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "agents/cli/command.h"
+#include "common/files.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/time_util.h"
+#include "policy/isa.h"
+#include "policy/policy_engine.h"
+
+namespace safeshare::cli {
+namespace {
+
+namespace v1 = safeshare::v1;
+using safeshare::policy::RulePack;
+
+// Verdicts; bad input is kExitBadInput (2), as for every command.
+constexpr int kAllow = 0, kDeny = 1, kHold = 3;
+
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (error.empty()) error = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+  }
+  std::string error;
+};
+
+absl::StatusOr<v1::Federation> LoadFederation(const std::string& path) {
+  auto text = safeshare::ReadFile(path);
+  if (!text.ok()) return text.status();
+  v1::Federation federation;
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(*text, &federation)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", errors.error));
+  }
+  return federation;
+}
+
+absl::StatusOr<v1::Envelope> LoadEnvelope(const std::string& path) {
+  auto text = safeshare::ReadFile(path);
+  if (!text.ok()) return text.status();
+  v1::Envelope envelope;
+  absl::Status st = safeshare::policy::ParseProtoJson(*text, &envelope);
+  if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.message()));
+  return envelope;
+}
+
+std::string Quote(absl::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string Suffix(const std::string& name, absl::string_view prefix) {
+  return absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : name;
+}
+
+// Bad input: "safeshare policy check: what" on stderr, exit 2.
+int BadInput(const Invocation& inv, absl::string_view what) {
+  inv.err << "safeshare " << inv.command->name << ": " << what << "\n";
+  return kExitBadInput;
+}
+
+void PrintVerdict(std::ostream& out, const v1::PolicyDecision& d) {
+  std::vector<std::string> findings;
+  for (const auto& f : d.findings()) {
+    findings.push_back(absl::StrCat(
+        "    {\"check\": ", Quote(f.check()), ", \"rule\": ", Quote(f.rule()),
+        ", \"outcome\": ", Quote(Suffix(v1::FindingOutcome_Name(f.outcome()), "FINDING_OUTCOME_")),
+        ", \"reason\": ", Quote(f.reason()), "}"));
+  }
+  out << "{\n  \"decision\": " << Quote(Suffix(v1::Decision_Name(d.decision()), "DECISION_"))
+      << ",\n  \"pack\": " << Quote(d.rule_pack())
+      << ",\n  \"pack_version\": " << Quote(d.rule_pack_version())
+      << ",\n  \"isa\": " << (d.isa_id().empty() ? "null" : Quote(d.isa_id()))
+      << ",\n  \"isa_version\": " << (d.isa_id().empty() ? "null" : Quote(d.isa_version()))
+      << ",\n  \"findings\": [\n"
+      << absl::StrJoin(findings, ",\n") << "\n  ]\n}\n";
+}
+
+int Check(const Invocation& inv) {
+  RulePack pack = safeshare::policy::kDefaultRulePack;
+  if (!safeshare::policy::ParseRulePack(inv.Flag("pack"), &pack)) {
+    return BadInput(inv, "--pack must be 2018 or 2024");
+  }
+  absl::Time at = absl::Now();
+  if (inv.Has("at")) {
+    std::string why;
+    if (!absl::ParseTime(absl::RFC3339_full, inv.Flag("at"), &at, &why)) {
+      return BadInput(inv, absl::StrCat("--at must be an RFC 3339 time, e.g. "
+                                        "2026-11-25T09:00:00Z: ",
+                                        why));
+    }
+  }
+  auto envelope = LoadEnvelope(inv.Flag("envelope"));
+  if (!envelope.ok()) return BadInput(inv, envelope.status().message());
+  auto federation = LoadFederation(inv.Flag("federation"));
+  if (!federation.ok()) return BadInput(inv, federation.status().message());
+  auto isas = safeshare::policy::LoadIsaDirectory(inv.Flag("isa_dir"), &*federation);
+  if (!isas.ok()) return BadInput(inv, isas.status().message());
+  auto engine = safeshare::policy::PolicyEngine::Create(*std::move(isas), *federation);
+  if (!engine.ok()) return BadInput(inv, engine.status().message());
+
+  const v1::PolicyDecision d = (*engine)->Decide(*envelope, at, pack);
+  PrintVerdict(inv.out, d);
+  switch (d.decision()) {
+    case v1::DECISION_ALLOW:
+      return kAllow;
+    case v1::DECISION_HOLD_FOR_ADVICE:
+      return kHold;
+    default:
+      return kDeny;
+  }
+}
+
+int Lint(const Invocation& inv) {
+  const std::string dir = inv.args[0];
+  auto federation = LoadFederation(inv.Flag("federation"));
+  if (!federation.ok()) return BadInput(inv, federation.status().message());
+  auto isas = safeshare::policy::LoadIsaDirectory(dir, &*federation);
+  if (isas.status().code() == absl::StatusCode::kInvalidArgument) {
+    inv.err << isas.status().message() << "\n";
+    return 1;
+  }
+  if (!isas.ok()) return BadInput(inv, isas.status().message());
+  for (const auto& isa : isas->agreements) {
+    inv.out << "ok  " << isa.id() << " v" << isa.version() << "  review by "
+            << google::protobuf::util::TimeUtil::ToString(isa.review_by()).substr(0, 10) << "  "
+            << isa.title() << "\n";
+  }
+  inv.out << isas->agreements.size() << " agreements valid in " << dir << "\n";
+  return kExitDone;
+}
+
+FlagSpec FederationFlag() {
+  return {"federation", "FILE", "the federation (safeshare.v1.Federation, text format)",
+          "deploy/dev-federation.textproto"};
+}
+
+}  // namespace
+
+std::vector<Command> PolicyCommands() {
+  return {
+      {"policy check",
+       "may I share this? the golden-rules and agreement decision for an envelope, offline",
+       {},
+       {{"envelope", "FILE",
+         "an Envelope in proto3 JSON (kind, sender_agency_id, sender_practitioner, "
+         "recipient_agency_id, declaration; a payload is ignored)",
+         "", true},
+        {"isa_dir", "DIR", "the information sharing agreements", "deploy/isa", false, "isa-dir"},
+        {"pack", "2018|2024", "the golden-rules pack", "2024"},
+        {"at", "TIME", "decide as at this RFC 3339 time (default: now)"},
+        FederationFlag()},
+       Check,
+       "Prints one JSON object {\"decision\", \"pack\", \"pack_version\", \"isa\", "
+       "\"isa_version\",\n\"findings\": [{\"check\", \"rule\", \"outcome\", \"reason\"}]}.\n"
+       "Exits with the verdict: 0 ALLOW, 1 DENY, 3 HOLD_FOR_ADVICE; 2 bad input.\n"},
+      {"policy lint",
+       "validate every information sharing agreement in a directory",
+       {"DIR"},
+       {FederationFlag()},
+       Lint,
+       "Exit 0 all valid, 1 invalid (one line per bad file on stderr: file: field: reason),\n"
+       "2 bad input.\n"},
+  };
+}
+
+}  // namespace safeshare::cli
