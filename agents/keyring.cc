@@ -18,10 +18,6 @@ namespace safeshare::agents {
 
 namespace fs = std::filesystem;
 
-absl::Status WritePrivateFile(const std::string& path, const std::string& data) {
-  return WriteFileAtomically(path, data, 0600);
-}
-
 absl::StatusOr<Keyring> Keyring::Load(const std::string& identity_dir) {
   Keyring ring;
   const fs::path dir = fs::path(identity_dir) / "keys";
@@ -57,7 +53,7 @@ absl::Status Keyring::Add(const std::string& identity_dir, const envelope::Priva
   const char* prefix =
       key.type() == envelope::PrivateKey::Type::kSigning ? "signing-" : "encryption-";
   const std::string path = (dir / absl::StrCat(prefix, key.KeyId(), ".pem")).string();
-  if (auto st = WritePrivateFile(path, key.Pem()); !st.ok()) return st;
+  if (auto st = WriteFileAtomically(path, key.Pem(), 0600); !st.ok()) return st;
   int64_t newest = 0;
   for (const auto& [id, e] : keys_) newest = std::max(newest, e.written);
   keys_.insert_or_assign(key.KeyId(), Entry{key, newest + 1});

@@ -35,9 +35,6 @@ class Keyring {
   std::map<std::string, Entry> keys_;
 };
 
-// Writes a private key file with mode 0600 (atomically: write, fsync, rename).
-absl::Status WritePrivateFile(const std::string& path, const std::string& data);
-
 }  // namespace safeshare::agents
 
 #endif  // SAFESHARE_AGENTS_KEYRING_H_

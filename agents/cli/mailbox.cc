@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "agents/cli/common.h"
 #include "agents/keyring.h"
+#include "common/files.h"
 
 namespace safeshare::cli {
 namespace {
@@ -26,9 +27,9 @@ int WriteInbox(const Invocation& inv, const std::string& out,
     const std::string base = absl::StrCat(out, "/", msg.message_id);
     // Content first, so an envelope file never points at missing content.
     auto st =
-        safeshare::agents::WritePrivateFile(base + ".content.json", ToJson(msg.content) + "\n");
+        safeshare::WriteFileAtomically(base + ".content.json", ToJson(msg.content) + "\n", 0600);
     if (st.ok())
-      st = safeshare::agents::WritePrivateFile(base + ".envelope.json", ToJson(e) + "\n");
+      st = safeshare::WriteFileAtomically(base + ".envelope.json", ToJson(e) + "\n", 0600);
     if (!st.ok()) return Failed(inv, st);
     inv.out << "delivered  " << msg.message_id << "  " << KindName(e.kind()) << " from "
             << e.sender_agency_id() << " (" << e.sender_practitioner().id() << ")"

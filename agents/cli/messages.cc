@@ -4,6 +4,7 @@
 #include "agents/cli/common.h"
 #include "agents/keyring.h"
 #include "agents/outgoing_message.h"
+#include "common/files.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace safeshare::cli {
@@ -109,7 +110,7 @@ int SubmitAndPrint(const Invocation& inv, safeshare::agents::AgencyAgent& agent,
     return Failed(inv, receipt.status());
   }
   if (const std::string path = inv.Flag("receipt_out"); !path.empty()) {
-    if (auto st = safeshare::agents::WritePrivateFile(path, ToJson(*receipt) + "\n"); !st.ok()) {
+    if (auto st = safeshare::WriteFileAtomically(path, ToJson(*receipt) + "\n", 0600); !st.ok()) {
       return Failed(inv, st);
     }
   }

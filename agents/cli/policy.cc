@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "agents/cli/command.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
@@ -58,33 +59,6 @@ absl::StatusOr<v1::Envelope> LoadEnvelope(const std::string& path) {
   return envelope;
 }
 
-std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string Suffix(const std::string& name, absl::string_view prefix) {
   return absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : name;
 }
@@ -99,15 +73,15 @@ void PrintVerdict(std::ostream& out, const v1::PolicyDecision& d) {
   std::vector<std::string> findings;
   for (const auto& f : d.findings()) {
     findings.push_back(absl::StrCat(
-        "    {\"check\": ", Quote(f.check()), ", \"rule\": ", Quote(f.rule()),
-        ", \"outcome\": ", Quote(Suffix(v1::FindingOutcome_Name(f.outcome()), "FINDING_OUTCOME_")),
-        ", \"reason\": ", Quote(f.reason()), "}"));
+        "    {\"check\": ", JsonString(f.check()), ", \"rule\": ", JsonString(f.rule()),
+        ", \"outcome\": ", JsonString(Suffix(v1::FindingOutcome_Name(f.outcome()), "FINDING_OUTCOME_")),
+        ", \"reason\": ", JsonString(f.reason()), "}"));
   }
-  out << "{\n  \"decision\": " << Quote(Suffix(v1::Decision_Name(d.decision()), "DECISION_"))
-      << ",\n  \"pack\": " << Quote(d.rule_pack())
-      << ",\n  \"pack_version\": " << Quote(d.rule_pack_version())
-      << ",\n  \"isa\": " << (d.isa_id().empty() ? "null" : Quote(d.isa_id()))
-      << ",\n  \"isa_version\": " << (d.isa_id().empty() ? "null" : Quote(d.isa_version()))
+  out << "{\n  \"decision\": " << JsonString(Suffix(v1::Decision_Name(d.decision()), "DECISION_"))
+      << ",\n  \"pack\": " << JsonString(d.rule_pack())
+      << ",\n  \"pack_version\": " << JsonString(d.rule_pack_version())
+      << ",\n  \"isa\": " << (d.isa_id().empty() ? "null" : JsonString(d.isa_id()))
+      << ",\n  \"isa_version\": " << (d.isa_id().empty() ? "null" : JsonString(d.isa_version()))
       << ",\n  \"findings\": [\n"
       << absl::StrJoin(findings, ",\n") << "\n  ]\n}\n";
 }
