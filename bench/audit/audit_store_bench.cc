@@ -41,6 +41,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "bench/audit/sample_records.h"
 #include "envelope/keys.h"
 #include "gateway/audit/audit_service.h"
 #include "gateway/store/store.h"
@@ -117,133 +118,6 @@ CheckpointSigner Signer() {
   };
 }
 
-// ---- A realistic decision record ----
-
-struct Agency {
-  const char* id;
-  const char* area;
-  v1::PractitionerRole role;
-};
-constexpr Agency kAgencies[] = {
-    {"hiow-police", "hampshire-iow", v1::PRACTITIONER_ROLE_POLICE_OFFICER},
-    {"portsmouth-mash", "portsmouth", v1::PRACTITIONER_ROLE_MASH_PRACTITIONER},
-    {"southampton-mash", "southampton", v1::PRACTITIONER_ROLE_MASH_PRACTITIONER},
-    {"hampshire-mash", "hampshire", v1::PRACTITIONER_ROLE_SOCIAL_WORKER},
-    {"iow-mash", "isle-of-wight", v1::PRACTITIONER_ROLE_SOCIAL_WORKER},
-    {"solent-nhs", "portsmouth", v1::PRACTITIONER_ROLE_HEALTH_VISITOR},
-    {"portsmouth-schools", "portsmouth", v1::PRACTITIONER_ROLE_DESIGNATED_SAFEGUARDING_LEAD},
-};
-constexpr int kNumAgencies = sizeof(kAgencies) / sizeof(kAgencies[0]);
-
-constexpr const char* kChecks[] = {"lawful_basis",       "openness",
-                                   "consent",            "advice",
-                                   "protect_identities", "necessity_proportionality",
-                                   "record"};
-constexpr const char* kRules[] = {"2024 rules 1 & 3", "2024 rule 2", "2024 rule 3",
-                                  "2024 rule 4",      "2024 rule 5", "2024 rule 6",
-                                  "2024 rule 7"};
-constexpr const char* kReasons[] = {
-    "UK GDPR Art 6(1)(e) public task is allowed by the agreement; DPA 2018 Sch 1 para 18 "
-    "conditions are declared for special category and criminal offence data.",
-    "The subject was not informed: informing them would increase the risk of harm.",
-    "Consent was not sought: seeking it would increase the risk of harm to the child.",
-    "Advice was not needed for a level 4 referral under the agreement.",
-    "No protected identity is disclosed to the recipient.",
-    "The declared categories are within the agreement for this purpose and recipient.",
-    "The necessity justification and the decision are recorded.",
-};
-
-uint64_t Mix(uint64_t x) {  // splitmix64
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// What DecisionRecord() builds for a Submit: a referral with a full sharing
-// declaration and the policy engine's 7 findings. About 1.3 KB serialized.
-v1::AuditRecord MakeRecord(uint64_t n) {
-  const uint64_t h = Mix(n);
-  const Agency& from = kAgencies[h % kNumAgencies];
-  const Agency& to = kAgencies[(h / kNumAgencies + 1 + h % kNumAgencies) % kNumAgencies];
-  v1::AuditRecord r;
-  r.set_event(v1::AUDIT_EVENT_TYPE_DECISION);
-  r.set_message_id(absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x", h >> 32, (h >> 16) & 0xffff,
-                                   h & 0xfff, (h >> 12) & 0xfff, Mix(h) & 0xffffffffffffULL));
-  r.set_kind(v1::MESSAGE_KIND_REFERRAL);
-  r.set_sender_agency_id(from.id);
-  r.set_sender_area_id(from.area);
-  r.set_recipient_agency_id(to.id);
-  r.set_recipient_area_id(to.area);
-  r.mutable_sender_practitioner()->set_id(absl::StrFormat("pc-%04d", h % 10000));
-  r.mutable_sender_practitioner()->set_role(from.role);
-  v1::SharingDeclaration& d = *r.mutable_declaration();
-  d.set_purpose(v1::PURPOSE_SAFEGUARDING_REFERRAL);
-  d.set_lawful_basis(v1::LAWFUL_BASIS_PUBLIC_TASK);
-  d.set_special_category_condition(v1::SPECIAL_CATEGORY_CONDITION_SAFEGUARDING_SCH1_PARA18);
-  d.set_criminal_offence_condition(v1::CRIMINAL_OFFENCE_CONDITION_SAFEGUARDING_SCH1_PARA18);
-  d.set_statutory_gateway(v1::STATUTORY_GATEWAY_CHILDREN_ACT_1989_S17);
-  d.set_consent_status(v1::CONSENT_STATUS_NOT_SOUGHT);
-  d.set_consent_not_sought_reason(v1::CONSENT_NOT_SOUGHT_REASON_WOULD_INCREASE_RISK);
-  d.set_consent_rationale(
-      "Parents are the alleged source of harm; seeking consent would place the child at "
-      "greater risk.");
-  d.set_informed(false);
-  d.set_not_informed_reason(static_cast<v1::NotInformedReason>(1));
-  d.add_data_categories(v1::DATA_CATEGORY_IDENTITY);
-  d.add_data_categories(v1::DATA_CATEGORY_FAMILY_COMPOSITION);
-  d.add_data_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
-  d.add_data_categories(v1::DATA_CATEGORY_DOMESTIC_ABUSE);
-  d.set_necessity_justification(
-      "Police attended a domestic incident at the child's home overnight; the child was "
-      "present and has disclosed injuries. Children's social care need the incident details, "
-      "household composition and the child's account to decide on a strategy discussion "
-      "today. Only the categories needed for that decision are shared.");
-  d.set_threshold_level(v1::THRESHOLD_LEVEL_4_CHILDRENS_SOCIAL_CARE);
-  d.set_urgency(v1::URGENCY_URGENT);
-  d.add_concern_categories(v1::CONCERN_CATEGORY_PHYSICAL_ABUSE);
-  d.add_concern_categories(v1::CONCERN_CATEGORY_EMOTIONAL_ABUSE);
-  d.set_advice_status(v1::ADVICE_STATUS_NOT_SOUGHT);
-  std::string subject;
-  for (int i = 0; i < 4; ++i) absl::StrAppend(&subject, absl::StrFormat("%016x", Mix(h + i)));
-  d.set_subject_reference(subject);
-
-  // 90% allowed, 7% held for advice, 3% denied.
-  const int roll = static_cast<int>((h >> 40) % 100);
-  v1::PolicyDecision& decision = *r.mutable_decision();
-  decision.set_decision(roll < 90   ? v1::DECISION_ALLOW
-                        : roll < 97 ? v1::DECISION_HOLD_FOR_ADVICE
-                                    : v1::DECISION_DENY);
-  for (int i = 0; i < 7; ++i) {
-    v1::Finding& f = *decision.add_findings();
-    f.set_check(kChecks[i]);
-    f.set_rule(kRules[i]);
-    f.set_outcome(v1::FINDING_OUTCOME_PASS);
-    f.set_reason(kReasons[i]);
-  }
-  if (decision.decision() == v1::DECISION_HOLD_FOR_ADVICE) {
-    decision.mutable_findings(3)->set_outcome(v1::FINDING_OUTCOME_ADVICE);
-  } else if (decision.decision() == v1::DECISION_DENY) {
-    decision.mutable_findings(5)->set_outcome(v1::FINDING_OUTCOME_FAIL);
-  }
-  decision.set_rule_pack("seven-golden-rules");
-  decision.set_rule_pack_version("2024.1");
-  decision.set_isa_id(absl::StrCat(from.area, "-", to.area, "-safeguarding-isa"));
-  decision.set_isa_version("3");
-  std::string sha(32, '\0');
-  for (int i = 0; i < 4; ++i) {
-    const uint64_t w = Mix(h ^ (0x5a5a + i));
-    for (int b = 0; b < 8; ++b) sha[i * 8 + b] = static_cast<char>(w >> (8 * b));
-  }
-  r.set_payload_sha256(sha);
-  r.set_payload_size(4096 + h % 60000);
-  r.set_actor(absl::StrCat("safeshare://agency/", from.id, "/agent-1"));
-  r.set_state(decision.decision() == v1::DECISION_ALLOW  ? v1::MESSAGE_STATE_SUBMITTED
-              : decision.decision() == v1::DECISION_DENY ? v1::MESSAGE_STATE_REFUSED
-                                                         : v1::MESSAGE_STATE_HELD);
-  return r;
-}
-
 // ---- 1. Durable appends through group commit ----
 
 struct AppendRun {
@@ -318,20 +192,15 @@ void RunDurableAppends(benchmark::State& state, bool sign, Store* shared = nullp
 void BM_DurableAppend(benchmark::State& state) { RunDurableAppends(state, false); }
 void BM_DurableAppendSigned(benchmark::State& state) { RunDurableAppends(state, true); }
 BENCHMARK(BM_DurableAppend)->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_DurableAppendSigned)
-    ->Threads(1)
-    ->Threads(8)
-    ->Threads(64)
-    ->UseRealTime()
-    ->MinTime(2.0);
+BENCHMARK(BM_DurableAppendSigned)->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(2.0);
 
 // ---- Logs of 1 k and 1 M records, built once per process ----
 
 struct Log {
   fs::path db;
   std::unique_ptr<Store> store;
-  uint64_t size = 0;  // benchmarks use the first `size` records (the log may be longer)
-  std::string root;   // of the first `size` records, from their signed checkpoint
+  uint64_t size = 0;         // benchmarks use the first `size` records (the log may be longer)
+  std::string root;          // of the first `size` records, from their signed checkpoint
   double build_seconds = 0;  // 0 when reused from AUDIT_BENCH_DIR
   double open_seconds = 0;   // reopening the built file (Store::Open)
   double rss_before_build = 0, rss_after_build = 0, rss_after_reopen = 0;
@@ -443,11 +312,7 @@ void BM_InclusionProof(benchmark::State& state) {
       static_cast<double>(hashes) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
   ReportLog(state, log);
 }
-BENCHMARK(BM_InclusionProof)
-    ->Arg(1000)
-    ->Arg(kMillion)
-    ->Unit(benchmark::kMicrosecond)
-    ->MinTime(2.0);
+BENCHMARK(BM_InclusionProof)->Arg(1000)->Arg(kMillion)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
 
 // The receipt's proof: the newest leaf against the newest tree.
 void BM_InclusionProofNewest(benchmark::State& state) {
@@ -532,9 +397,9 @@ void BM_SubtreeLookup20InOneReadTransaction(benchmark::State& state) {
     }
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
   }
-  state.counters["per_lookup_us"] = benchmark::Counter(
-      20.0 * static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["per_lookup_us"] =
+      benchmark::Counter(20.0 * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
@@ -568,9 +433,8 @@ void BM_FlowReportScanWithConcurrentCommit(benchmark::State& state) {
     while (!scanning) absl::SleepFor(absl::Milliseconds(1));
     absl::SleepFor(absl::Milliseconds(100));
     const absl::Time commit_start = absl::Now();
-    absl::Status st = log.store->CommitAndWait([](StoreTransaction& tx) {
-      return tx.AppendAudit(MakeRecord(Mix(42) + 7)).status();
-    });
+    absl::Status st = log.store->CommitAndWait(
+        [](StoreTransaction& tx) { return tx.AppendAudit(MakeRecord(Mix(42) + 7)).status(); });
     commit_ms = absl::ToDoubleMilliseconds(absl::Now() - commit_start);
     scan.join();
     if (!st.ok()) state.SkipWithError(std::string(st.message()).c_str());
@@ -578,7 +442,10 @@ void BM_FlowReportScanWithConcurrentCommit(benchmark::State& state) {
   state.counters["scan_s"] = scan_s;
   state.counters["commit_during_scan_ms"] = commit_ms;
 }
-BENCHMARK(BM_FlowReportScanWithConcurrentCommit)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+BENCHMARK(BM_FlowReportScanWithConcurrentCommit)
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kSecond);
 
 // ---- 3. Export of 1 M records ----
 
@@ -608,8 +475,8 @@ void RunExport(benchmark::State& state, ExportMode mode) {
         status = absl::DataLossError("record does not parse");
         return false;
       }
-      buffer += mode == ExportMode::kCsv ? AuditCsvRow(record)
-                                         : AuditJsonLine(leaf, record, nullptr);
+      buffer +=
+          mode == ExportMode::kCsv ? AuditCsvRow(record) : AuditJsonLine(leaf, record, nullptr);
       if (buffer.size() >= kFlushBytes) {
         bytes += buffer.size();
         benchmark::DoNotOptimize(buffer.data());
@@ -702,8 +569,7 @@ void CloseAll() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::fprintf(stderr, "audit_store_bench: files in %s\n",
-               safeshare::gateway::BenchDir().c_str());
+  std::fprintf(stderr, "audit_store_bench: files in %s\n", safeshare::gateway::BenchDir().c_str());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   safeshare::gateway::CloseAll();
