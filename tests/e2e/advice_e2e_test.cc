@@ -9,6 +9,8 @@ namespace {
 // Officers at work: the fixture's Officer() and Query() helpers.
 using AuditE2eTest = GatewayE2eTest;
 
+// One story, kept whole (longer than a function should be): three holds, an
+// officer of each scope, their decisions and the record they leave.
 TEST_F(AuditE2eTest, OfficersApproveOrRefuseHeldMessagesWithinTheirScope) {
   auto police = Agent("hiow-police");
   auto held = [&](const std::string& id) {

@@ -132,6 +132,9 @@ TEST_F(DeliveryE2eTest, AnAgentKilledBetweenStoringAndAcknowledgingGetsTheMessag
   EXPECT_EQ(files, 2) << "one envelope and one content file, not two copies";
 }
 
+// One story, kept whole (longer than a function should be) so that it reads
+// as the crash it tests: senders, a SIGKILL mid-stream, a restart, then the
+// accounting of every message.
 TEST_F(DeliveryE2eTest, KillingTheGatewayMidStreamLosesAndDuplicatesNothing) {
   const std::string inbox_pm = data_.path() + "/inbox-pm", inbox_iow = data_.path() + "/inbox-iow";
   testing::ChildProcess pm, iow;

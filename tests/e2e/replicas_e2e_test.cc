@@ -118,6 +118,8 @@ TEST_F(ReplicasE2eTest, AKeyPublishedThroughOneReplicaIsCurrentOnTheOthers) {
   ExpectAuditLogVerifies();
 }
 
+// One story, kept whole (longer than a function should be) so that it reads
+// as the failover it tests.
 TEST_F(ReplicasE2eTest, ConcurrentSubmitsSurviveAKilledReplicaExactlyOnceInOneLog) {
   const std::string inbox_pm = data_.path() + "/inbox-pm", inbox_iow = data_.path() + "/inbox-iow";
   testing::ChildProcess pm, iow;
