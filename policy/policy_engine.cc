@@ -2,57 +2,25 @@
 
 #include <algorithm>
 #include <cstring>
-#include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/enum_text.h"
+#include "policy/enum_bits.h"
 
 namespace safeshare::policy {
 namespace {
 
 namespace v1 = safeshare::v1;
-using v1::FindingOutcome;
-
-constexpr uint64_t Bit(int value) { return value > 0 && value < 64 ? uint64_t{1} << value : 0; }
-
-template <typename List>
-uint64_t Mask(const List& values) {
-  uint64_t mask = 0;
-  for (int v : values) mask |= Bit(v);
-  return mask;
-}
-
-constexpr uint64_t kSpecialCategories =
-    Bit(v1::DATA_CATEGORY_HEALTH) | Bit(v1::DATA_CATEGORY_SEXUAL_HEALTH) |
-    Bit(v1::DATA_CATEGORY_ETHNICITY) | Bit(v1::DATA_CATEGORY_RELIGION) |
-    Bit(v1::DATA_CATEGORY_SEN_DISABILITY);
-constexpr uint64_t kFullCaseRecord = Bit(v1::DATA_CATEGORY_FULL_CASE_RECORD);
-constexpr uint64_t kCriminalOffence = Bit(v1::DATA_CATEGORY_CRIMINAL_OFFENCE);
-
-// "DATA_CATEGORY_CRIMINAL_OFFENCE" -> "criminal offence".
-std::string Human(const std::string& enum_name, absl::string_view prefix) {
-  absl::string_view s = enum_name;
-  if (absl::StartsWith(s, prefix)) s.remove_prefix(prefix.size());
-  if (s.empty()) return "unrecognised value";
-  return absl::AsciiStrToLower(absl::StrReplaceAll(s, {{"_", " "}}));
-}
-std::string CategoryText(int c) {
-  return Human(v1::DataCategory_Name(static_cast<v1::DataCategory>(c)), "DATA_CATEGORY_");
-}
-std::string PurposeText(v1::Purpose p) { return Human(v1::Purpose_Name(p), "PURPOSE_"); }
-std::string BasisText(v1::LawfulBasis b) { return Human(v1::LawfulBasis_Name(b), "LAWFUL_BASIS_"); }
-std::string ConsentText(v1::ConsentStatus s) {
-  return Human(v1::ConsentStatus_Name(s), "CONSENT_STATUS_");
-}
+using common::EnumText;
 
 std::string CategoriesText(uint64_t mask) {
   std::vector<std::string> names;
   for (int c = 1; c < 64; ++c) {
-    if (mask & Bit(c)) names.push_back(CategoryText(c));
+    if (mask & Bit(c)) names.push_back(EnumText(v1::DataCategory_descriptor(), c));
   }
   return absl::StrJoin(names, ", ");
 }
@@ -60,32 +28,9 @@ std::string CategoriesText(uint64_t mask) {
 std::string IdentitiesText(const v1::SharingDeclaration& d) {
   std::vector<std::string> names;
   for (int p : d.protected_identities()) {
-    names.push_back(Human(v1::ProtectedIdentity_Name(static_cast<v1::ProtectedIdentity>(p)),
-                          "PROTECTED_IDENTITY_"));
+    names.push_back(EnumText(v1::ProtectedIdentity_descriptor(), p));
   }
   return absl::StrJoin(names, ", ");
-}
-
-std::string DateText(absl::Time t) {
-  const bool midnight = absl::ToCivilSecond(t, absl::UTCTimeZone()) ==
-                        absl::CivilSecond(absl::ToCivilDay(t, absl::UTCTimeZone()));
-  return absl::FormatTime(midnight ? "%Y-%m-%d" : "%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
-}
-
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-std::string PartyKey(const v1::IsaParty& p) {
-  return p.has_agency_id() ? absl::StrCat("a:", p.agency_id()) : absl::StrCat("r:", p.area_id());
-}
-
-std::string IndexKey(absl::string_view sender, absl::string_view recipient, int purpose) {
-  return absl::StrCat(sender, "|", recipient, "|", purpose);
-}
-
-std::string IsaText(const v1::InformationSharingAgreement& isa) {
-  return absl::StrCat("ISA ", isa.id(), " v", isa.version());
 }
 
 // Accumulates one check's verdict: the worst outcome wins, every part of the
@@ -174,15 +119,8 @@ bool ParseRulePack(absl::string_view text, RulePack* pack) {
   return false;
 }
 
-struct PolicyEngine::Match {
-  const Candidate* chosen = nullptr;
-  std::string why_none;  // when chosen is null
-};
-
 absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(
     IsaSet isas, const v1::Federation& federation) {
-  std::unique_ptr<PolicyEngine> engine(new PolicyEngine);
-  for (const auto& a : federation.agencies()) engine->area_of_agency_[a.id()] = a.area_id();
   absl::flat_hash_map<std::string, bool> ids;
   for (const auto& isa : isas.agreements) {
     absl::Status st = ValidateIsa(isa, &federation);
@@ -193,116 +131,11 @@ absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(
       return absl::InvalidArgumentError(absl::StrCat("agreement '", isa.id(), "': ", st.message()));
     }
   }
-  // Candidates point into isas_, which is not resized after this line.
-  engine->isas_ = std::move(isas.agreements);
-  for (const auto& isa : engine->isas_) {
-    for (const auto& rule : isa.rules()) {
-      Candidate c{&isa,
-                  0,
-                  Mask(rule.kinds()),
-                  Mask(rule.lawful_bases()),
-                  Mask(rule.data_categories()),
-                  rule.protected_identities_allowed(),
-                  ToTime(isa.in_force_from()),
-                  ToTime(isa.review_by())};
-      for (const auto& s : rule.senders()) {
-        for (const auto& r : rule.recipients()) {
-          c.specificity = 2 * s.has_agency_id() + r.has_agency_id();
-          for (int p : rule.purposes()) {
-            engine->index_[IndexKey(PartyKey(s), PartyKey(r), p)].push_back(c);
-          }
-        }
-      }
-    }
-  }
-  return engine;
+  return std::unique_ptr<PolicyEngine>(new PolicyEngine(std::move(isas.agreements), federation));
 }
 
 const v1::InformationSharingAgreement* PolicyEngine::FindIsa(absl::string_view id) const {
-  for (const auto& isa : isas_) {
-    if (isa.id() == id) return &isa;
-  }
-  return nullptr;
-}
-
-PolicyEngine::Match PolicyEngine::FindAgreement(const v1::Envelope& h, absl::Time now,
-                                                uint64_t declared) const {
-  Match m;
-  const auto& d = h.declaration();
-  const std::string& sender = h.sender_agency_id();
-  const std::string& recipient = h.recipient_agency_id();
-  auto sender_area = area_of_agency_.find(sender);
-  auto recipient_area = area_of_agency_.find(recipient);
-  if (sender_area == area_of_agency_.end()) {
-    m.why_none = absl::StrCat("Sender agency '", sender, "' is not in the federation directory.");
-    return m;
-  }
-  if (recipient_area == area_of_agency_.end()) {
-    m.why_none =
-        absl::StrCat("Recipient agency '", recipient, "' is not in the federation directory.");
-    return m;
-  }
-  if (d.purpose() == v1::PURPOSE_UNSPECIFIED) {
-    m.why_none = "No purpose is declared, so no agreement can cover the share.";
-    return m;
-  }
-  const std::string senders[] = {absl::StrCat("a:", sender),
-                                 absl::StrCat("r:", sender_area->second)};
-  const std::string recipients[] = {absl::StrCat("a:", recipient),
-                                    absl::StrCat("r:", recipient_area->second)};
-  const std::string flow =
-      absl::StrCat(sender, " to ", recipient, " for ", PurposeText(d.purpose()));
-  std::vector<const Candidate*> covering;
-  for (const auto& s : senders) {
-    for (const auto& r : recipients) {
-      auto it = index_.find(IndexKey(s, r, d.purpose()));
-      if (it == index_.end()) continue;
-      for (const Candidate& c : it->second) covering.push_back(&c);
-    }
-  }
-  if (covering.empty()) {
-    m.why_none = absl::StrCat("No information sharing agreement covers ", flow, ".");
-    return m;
-  }
-  std::vector<const Candidate*> kind_ok, in_force;
-  for (const Candidate* c : covering) {
-    if (c->kinds & Bit(h.kind())) kind_ok.push_back(c);
-  }
-  if (kind_ok.empty()) {
-    m.why_none = absl::StrCat(IsaText(*covering.front()->isa), " covers ", flow, " but not ",
-                              Human(v1::MessageKind_Name(h.kind()), "MESSAGE_KIND_"), " messages.");
-    return m;
-  }
-  for (const Candidate* c : kind_ok) {
-    if (c->from <= now && now < c->until) in_force.push_back(c);
-  }
-  if (in_force.empty()) {
-    // Name the agreement with the latest review date: the one to renew (or wait for).
-    const Candidate* c = *std::max_element(
-        kind_ok.begin(), kind_ok.end(),
-        [](const Candidate* a, const Candidate* b) { return a->until < b->until; });
-    m.why_none =
-        c->until <= now
-            ? absl::StrCat(IsaText(*c->isa), " covered ", flow, " but reached its review date on ",
-                           DateText(c->until), " and is no longer in force.")
-            : absl::StrCat(IsaText(*c->isa), " covers ", flow, " but is not in force until ",
-                           DateText(c->from), ".");
-    return m;
-  }
-  // Prefer the agreement under which the share raises fewest problems, then
-  // the most specific, then the newest; ties go to the smaller id.
-  auto rank = [&](const Candidate* c) {
-    int problems = !(c->bases & Bit(d.lawful_basis())) +
-                   ((declared & ~kFullCaseRecord & ~c->categories) != 0) +
-                   ((declared & kFullCaseRecord & ~c->categories) != 0) +
-                   (d.protected_identities_size() > 0 && !c->protected_identities_allowed);
-    return std::make_tuple(problems, -c->specificity, -absl::ToUnixNanos(c->from),
-                           std::cref(c->isa->id()));
-  };
-  m.chosen =
-      *std::min_element(in_force.begin(), in_force.end(),
-                        [&](const Candidate* a, const Candidate* b) { return rank(a) < rank(b); });
-  return m;
+  return agreements_.FindIsa(id);
 }
 
 v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, RulePack pack,
@@ -319,8 +152,8 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, R
     }
   }
   const uint64_t special = declared & kSpecialCategories;
-  const Match match = FindAgreement(h, now, declared);
-  const Candidate* isa = match.chosen;
+  const AgreementMatch match = agreements_.Find(h, now, declared);
+  const AgreementCandidate* isa = match.chosen;
   const std::string isa_text = isa ? IsaText(*isa->isa) : "";
 
   v1::PolicyDecision out;
@@ -340,14 +173,14 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, R
     if (basis == v1::LAWFUL_BASIS_UNSPECIFIED || !v1::LawfulBasis_IsValid(basis)) {
       c.Fail("No UK GDPR Art 6 lawful basis is declared.");
     } else if (!isa) {
-      c.Fail(absl::StrCat("Art 6 basis ", BasisText(basis),
+      c.Fail(absl::StrCat("Art 6 basis ", EnumText(basis),
                           " cannot be confirmed: no agreement in force covers this share "
                           "(see necessity_proportionality)."));
     } else if (!(isa->bases & Bit(basis))) {
-      c.Fail(absl::StrCat(isa_text, " does not allow Art 6 basis ", BasisText(basis), " for ",
-                          PurposeText(d.purpose()), "."));
+      c.Fail(absl::StrCat(isa_text, " does not allow Art 6 basis ", EnumText(basis), " for ",
+                          EnumText(d.purpose()), "."));
     } else {
-      c.Pass(absl::StrCat("Art 6 basis ", BasisText(basis), " is allowed by ", isa_text, "."));
+      c.Pass(absl::StrCat("Art 6 basis ", EnumText(basis), " is allowed by ", isa_text, "."));
     }
     const auto art9 = d.special_category_condition();
     if (special && (art9 == 0 || !v1::SpecialCategoryCondition_IsValid(art9))) {
@@ -379,9 +212,7 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, R
       c.Pass("The child or family were told what is shared and why.");
     } else if (d.not_informed_reason() != 0 &&
                v1::NotInformedReason_IsValid(d.not_informed_reason())) {
-      c.Pass(absl::StrCat(
-          "Not informed, because: ",
-          Human(v1::NotInformedReason_Name(d.not_informed_reason()), "NOT_INFORMED_REASON_"), "."));
+      c.Pass(absl::StrCat("Not informed, because: ", EnumText(d.not_informed_reason()), "."));
     } else {
       c.Fail(
           "The child or family were not told about the share and no reason is given "
@@ -400,7 +231,7 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, R
       risk.push_back("threshold level 4");
     }
     if (d.purpose() == v1::PURPOSE_S47_ENQUIRY || d.purpose() == v1::PURPOSE_STRATEGY_DISCUSSION) {
-      risk.push_back(PurposeText(d.purpose()));
+      risk.push_back(EnumText(d.purpose()));
     }
     if (d.statutory_gateway() == v1::STATUTORY_GATEWAY_CHILDREN_ACT_1989_S47) {
       risk.push_back("Children Act 1989 s47 gateway");
@@ -411,7 +242,7 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, R
       c.Fail("No consent status is declared.");
     } else if (d.lawful_basis() == v1::LAWFUL_BASIS_CONSENT && status != v1::CONSENT_STATUS_GIVEN) {
       c.Fail(absl::StrCat("Consent is the only Art 6 basis declared but consent is ",
-                          ConsentText(status), ": rely on another basis or do not share."));
+                          EnumText(status), ": rely on another basis or do not share."));
     } else if (status == v1::CONSENT_STATUS_NOT_SOUGHT && !has_reason) {
       c.Fail("Consent was not sought and no reason is given.");
     } else if (special &&
@@ -421,21 +252,21 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, R
       c.Fail(
           absl::StrCat("Special-category data under DPA 2018 Sch 1 para 18 without consent "
                        "(consent ",
-                       ConsentText(status),
+                       EnumText(status),
                        ") needs the reason consent was not obtained: would increase risk, "
                        "would prejudice an investigation, cannot give, cannot reasonably "
                        "obtain."));
     } else if (status == v1::CONSENT_STATUS_GIVEN) {
       c.Pass("Consent is given.");
     } else if (!risk.empty()) {
-      c.Pass(absl::StrCat("Consent ", ConsentText(status), ": sharing without consent is ",
+      c.Pass(absl::StrCat("Consent ", EnumText(status), ": sharing without consent is ",
                           pack == RulePack::k2024 ? "allowed because the child is at risk ("
                                                   : "justified by risk of significant harm (",
                           absl::StrJoin(risk, ", "), ")."));
     } else {
       // Held in both packs; what the IG officer is asked differs.
       c.Hold(absl::StrCat(
-          "Consent ", ConsentText(status),
+          "Consent ", EnumText(status),
           " and no risk to the child is declared (threshold below 4, no s47 or strategy "
           "discussion, not immediate): ",
           pack == RulePack::k2024
@@ -499,7 +330,7 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, R
         for (int u : unrecognised) {
           absl::StrAppend(&names, names.empty() ? "" : ", ", "unrecognised category ", u);
         }
-        c.Fail(absl::StrCat("Categories beyond ", isa_text, " for ", PurposeText(d.purpose()), ": ",
+        c.Fail(absl::StrCat("Categories beyond ", isa_text, " for ", EnumText(d.purpose()), ": ",
                             names, "."));
       }
       if (declared & kFullCaseRecord) {
