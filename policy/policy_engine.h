@@ -28,7 +28,8 @@ absl::string_view RulePackVersion(RulePack pack);
 // Accepts "2018", "2024" or a pack name; false for anything else.
 bool ParseRulePack(absl::string_view text, RulePack* pack);
 
-// The names of the checks, in the order findings are returned.
+// The names of the checks, in the order findings are returned (the table of
+// checks in golden_rules.cc is checked against it when compiled).
 inline constexpr const char* kChecks[] = {
     "lawful_basis", "openness",           "consent",
     "advice",       "protect_identities", "necessity_proportionality",
@@ -42,9 +43,10 @@ inline constexpr absl::string_view kFlaggedForReview = "Flagged for IG review: "
 // went ahead at immediate urgency and an IG officer must review it.
 bool NeedsReview(const safeshare::v1::PolicyDecision& decision);
 
-// Decides whether a declared share may go ahead: the Seven Golden Rules as
-// checks (see docs/domain.md), against the agreements in force
-// (agreement_index.h). The design is in docs/architecture.md.
+// Decides whether a declared share may go ahead: the Seven Golden Rules (see
+// docs/domain.md) as a table of named checks (golden_rules.h), against the
+// agreements in force (agreement_index.h). The design is in
+// docs/architecture.md.
 //
 // Immutable once created, so Decide may be called from any number of threads.
 // Agreements are indexed by (sender, recipient, purpose), where sender and
