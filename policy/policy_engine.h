@@ -1,15 +1,14 @@
 #ifndef SAFESHARE_POLICY_POLICY_ENGINE_H_
 #define SAFESHARE_POLICY_POLICY_ENGINE_H_
 
-#include <cstdint>
 #include <memory>
-#include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "policy/agreement_index.h"
 #include "policy/isa.h"
 #include "safeshare/v1/directory.pb.h"
 #include "safeshare/v1/envelope.pb.h"
@@ -29,7 +28,8 @@ absl::string_view RulePackVersion(RulePack pack);
 // Accepts "2018", "2024" or a pack name; false for anything else.
 bool ParseRulePack(absl::string_view text, RulePack* pack);
 
-// The names of the checks, in the order findings are returned.
+// The names of the checks, in the order findings are returned (the table of
+// checks in golden_rules.cc is checked against it when compiled).
 inline constexpr const char* kChecks[] = {
     "lawful_basis", "openness",           "consent",
     "advice",       "protect_identities", "necessity_proportionality",
@@ -43,8 +43,10 @@ inline constexpr absl::string_view kFlaggedForReview = "Flagged for IG review: "
 // went ahead at immediate urgency and an IG officer must review it.
 bool NeedsReview(const safeshare::v1::PolicyDecision& decision);
 
-// Decides whether a declared share may go ahead: the Seven Golden Rules as
-// checks (see docs/domain.md), against the agreements in force.
+// Decides whether a declared share may go ahead: the Seven Golden Rules (see
+// docs/domain.md) as a table of named checks (golden_rules.h), against the
+// agreements in force (agreement_index.h). The design is in
+// docs/architecture.md.
 //
 // Immutable once created, so Decide may be called from any number of threads.
 // Agreements are indexed by (sender, recipient, purpose), where sender and
@@ -81,29 +83,14 @@ class PolicyEngine {
 
   // The agreement with this id, or nullptr (e.g. for its retention period).
   const safeshare::v1::InformationSharingAgreement* FindIsa(absl::string_view id) const;
-  size_t isa_count() const { return isas_.size(); }
+  size_t isa_count() const { return agreements_.isa_count(); }
 
  private:
-  // One rule of one agreement, under one index key, with its lists as bit
-  // masks (bit n set for enum value n) so that a decision compares words.
-  struct Candidate {
-    const safeshare::v1::InformationSharingAgreement* isa;
-    int specificity;  // 3 agency->agency, 2 agency->area, 1 area->agency, 0 area->area
-    uint64_t kinds, bases, categories;
-    bool protected_identities_allowed;
-    absl::Time from, until;
-  };
-  struct Match;
+  PolicyEngine(std::vector<safeshare::v1::InformationSharingAgreement> isas,
+               const safeshare::v1::Federation& federation)
+      : agreements_(std::move(isas), federation) {}
 
-  PolicyEngine() = default;
-  // The best agreement in force for this header, or why there is none.
-  Match FindAgreement(const safeshare::v1::Envelope& header, absl::Time now,
-                      uint64_t declared_categories) const;
-
-  std::vector<safeshare::v1::InformationSharingAgreement> isas_;
-  absl::flat_hash_map<std::string, std::string> area_of_agency_;
-  // Key: "<a|r>:<sender>|<a|r>:<recipient>|<purpose number>".
-  absl::flat_hash_map<std::string, std::vector<Candidate>> index_;
+  const AgreementIndex agreements_;
 };
 
 }  // namespace safeshare::policy

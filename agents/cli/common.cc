@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "agents/outgoing_message.h"
+#include "common/enum_text.h"
 #include "common/files.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -52,13 +53,9 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
-std::string StateName(safeshare::v1::MessageState s) {
-  return safeshare::v1::MessageState_Name(s).substr(strlen("MESSAGE_STATE_"));
-}
+std::string StateName(safeshare::v1::MessageState s) { return EnumShortName(s); }
 
-std::string KindName(safeshare::v1::MessageKind k) {
-  return safeshare::v1::MessageKind_Name(k).substr(strlen("MESSAGE_KIND_"));
-}
+std::string KindName(safeshare::v1::MessageKind k) { return EnumShortName(k); }
 
 std::string TimeText(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC",
@@ -67,9 +64,8 @@ std::string TimeText(const google::protobuf::Timestamp& t) {
 }
 
 void PrintDecision(std::ostream& out, const safeshare::v1::PolicyDecision& d) {
-  out << "          decision "
-      << safeshare::v1::Decision_Name(d.decision()).substr(strlen("DECISION_")) << " under "
-      << d.rule_pack() << " " << d.rule_pack_version();
+  out << "          decision " << EnumShortName(d.decision()) << " under " << d.rule_pack() << " "
+      << d.rule_pack_version();
   if (!d.isa_id().empty()) out << ", agreement " << d.isa_id() << " v" << d.isa_version();
   out << "\n";
   for (const auto& f : d.findings()) {
@@ -77,9 +73,8 @@ void PrintDecision(std::ostream& out, const safeshare::v1::PolicyDecision& d) {
         !absl::StartsWith(f.reason(), "Flagged")) {
       continue;
     }
-    out << "          "
-        << safeshare::v1::FindingOutcome_Name(f.outcome()).substr(strlen("FINDING_OUTCOME_"))
-        << "  " << f.check() << " (" << f.rule() << "): " << f.reason() << "\n";
+    out << "          " << EnumShortName(f.outcome()) << "  " << f.check() << " (" << f.rule()
+        << "): " << f.reason() << "\n";
   }
 }
 

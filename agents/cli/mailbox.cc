@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "agents/cli/common.h"
 #include "agents/keyring.h"
+#include "common/enum_text.h"
 #include "common/files.h"
 
 namespace safeshare::cli {
@@ -160,8 +161,7 @@ void PrintDeclaration(std::ostream& out, const v1::GetStatusResponse& m,
                       const std::string& indent) {
   const auto& d = m.declaration();
   if (d.purpose() != v1::PURPOSE_UNSPECIFIED) {
-    out << indent << "purpose "
-        << absl::AsciiStrToLower(v1::Purpose_Name(d.purpose()).substr(strlen("PURPOSE_"))) << "\n";
+    out << indent << "purpose " << absl::AsciiStrToLower(EnumShortName(d.purpose())) << "\n";
   }
   const size_t category = strlen("DATA_CATEGORY_");
   if (d.requested_categories_size() > 0) {
@@ -176,9 +176,7 @@ void PrintDeclaration(std::ostream& out, const v1::GetStatusResponse& m,
         << NameList(d.decline_reasons(), strlen("DECLINE_REASON_"), DeclineReasonName) << "\n";
   }
   if (d.outcome_decision() != v1::OUTCOME_DECISION_UNSPECIFIED) {
-    out << indent << "decided: "
-        << absl::AsciiStrToLower(
-               v1::OutcomeDecision_Name(d.outcome_decision()).substr(strlen("OUTCOME_DECISION_")))
+    out << indent << "decided: " << absl::AsciiStrToLower(EnumShortName(d.outcome_decision()))
         << "\n";
   }
 }
@@ -215,8 +213,7 @@ int Agencies(const Invocation& inv) {
   for (const auto& a : resp->agencies()) {
     std::vector<std::string> roles;
     for (int r : a.roles()) {
-      roles.push_back(absl::AsciiStrToLower(
-          v1::AgencyRole_Name(static_cast<v1::AgencyRole>(r)).substr(strlen("AGENCY_ROLE_"))));
+      roles.push_back(absl::AsciiStrToLower(EnumShortName(static_cast<v1::AgencyRole>(r))));
     }
     inv.out << absl::StrFormat("%-22s %-14s %-28s %s\n", a.id(), a.area_id(),
                                absl::StrJoin(roles, ","), a.display_name());

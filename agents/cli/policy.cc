@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agents/cli/command.h"
+#include "common/enum_text.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -59,10 +60,6 @@ absl::StatusOr<v1::Envelope> LoadEnvelope(const std::string& path) {
   return envelope;
 }
 
-std::string Suffix(const std::string& name, absl::string_view prefix) {
-  return absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : name;
-}
-
 // Bad input: "safeshare policy check: what" on stderr, exit 2.
 int BadInput(const Invocation& inv, absl::string_view what) {
   inv.err << "safeshare " << inv.command->name << ": " << what << "\n";
@@ -72,12 +69,12 @@ int BadInput(const Invocation& inv, absl::string_view what) {
 void PrintVerdict(std::ostream& out, const v1::PolicyDecision& d) {
   std::vector<std::string> findings;
   for (const auto& f : d.findings()) {
-    findings.push_back(absl::StrCat(
-        "    {\"check\": ", JsonString(f.check()), ", \"rule\": ", JsonString(f.rule()),
-        ", \"outcome\": ", JsonString(Suffix(v1::FindingOutcome_Name(f.outcome()), "FINDING_OUTCOME_")),
-        ", \"reason\": ", JsonString(f.reason()), "}"));
+    findings.push_back(absl::StrCat("    {\"check\": ", JsonString(f.check()),
+                                    ", \"rule\": ", JsonString(f.rule()),
+                                    ", \"outcome\": ", JsonString(EnumShortName(f.outcome())),
+                                    ", \"reason\": ", JsonString(f.reason()), "}"));
   }
-  out << "{\n  \"decision\": " << JsonString(Suffix(v1::Decision_Name(d.decision()), "DECISION_"))
+  out << "{\n  \"decision\": " << JsonString(EnumShortName(d.decision()))
       << ",\n  \"pack\": " << JsonString(d.rule_pack())
       << ",\n  \"pack_version\": " << JsonString(d.rule_pack_version())
       << ",\n  \"isa\": " << (d.isa_id().empty() ? "null" : JsonString(d.isa_id()))

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/enum_text.h"
 #include "common/log.h"
 #include "envelope/digest.h"
 #include "gateway/audit/receipt_proofs.h"
@@ -69,8 +70,7 @@ std::string AuditCsvRow(const safeshare::v1::AuditRecord& r) {
   std::vector<std::string> flagged;
   for (const auto& f : r.decision().findings()) {
     if (f.outcome() == v1::FINDING_OUTCOME_FAIL || f.outcome() == v1::FINDING_OUTCOME_ADVICE) {
-      flagged.push_back(
-          absl::StrCat(f.check(), ":", v1::FindingOutcome_Name(f.outcome()).substr(16)));
+      flagged.push_back(absl::StrCat(f.check(), ":", EnumShortName(f.outcome())));
     }
   }
   std::vector<std::string> cols = {
