@@ -98,8 +98,8 @@ absl::StatusOr<safeshare::v1::SignedEnvelope> AgencyAgent::Seal(const OutgoingMe
   }
   auto signing = keyring_.Find(own->key_id());
   if (!signing.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the directory's current signing key ", own->key_id(), " is not in this keyring"));
+    return absl::FailedPreconditionError(absl::StrCat("the directory's current signing key ",
+                                                      own->key_id(), " is not in this keyring"));
   }
   auto sealed = envelope::SealAndSign(header, m.content.SerializeAsString(),
                                       {enc->key_id(), enc->public_key()}, *signing);
@@ -124,8 +124,8 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
   if (!e.ok()) return e.status();
   if (auto st = envelope::ValidateSealedShape(signed_envelope, *e); !st.ok()) return st;
   if (e->recipient_agency_id() != agency_id_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("envelope is addressed to ", e->recipient_agency_id(), ", not to ", agency_id_));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "envelope is addressed to ", e->recipient_agency_id(), ", not to ", agency_id_));
   }
   // Verify against the sender's directory entry; refresh once for a new key.
   *reason = safeshare::v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE;
@@ -139,7 +139,8 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
   }
   if (key == nullptr || key->purpose() != safeshare::v1::KEY_PURPOSE_SIGNING) {
     return absl::UnauthenticatedError(absl::StrCat("signing key ", signed_envelope.signing_key_id(),
-                                                   " is not a signing key of ", e->sender_agency_id()));
+                                                   " is not a signing key of ",
+                                                   e->sender_agency_id()));
   }
   if (key->revoked()) {
     return absl::UnauthenticatedError(
@@ -150,8 +151,9 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
   *reason = safeshare::v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE;
   auto own = keyring_.Find(e->payload().recipient_key_id());
   if (!own.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "payload is sealed to key ", e->payload().recipient_key_id(), ", which this keyring lacks"));
+    return absl::FailedPreconditionError(absl::StrCat("payload is sealed to key ",
+                                                      e->payload().recipient_key_id(),
+                                                      ", which this keyring lacks"));
   }
   auto plaintext = envelope::DecryptPayload(*e, *own);
   if (!plaintext.ok()) return plaintext.status();
@@ -205,7 +207,7 @@ absl::StatusOr<Inbox> AgencyAgent::Receive() {
 }
 
 absl::StatusOr<std::vector<safeshare::v1::PublicKey>> AgencyAgent::RotateKeys(bool signing,
-                                                                             bool encryption) {
+                                                                              bool encryption) {
   std::vector<safeshare::v1::PublicKey> published;
   for (auto [wanted, type] : {std::pair{signing, envelope::PrivateKey::Type::kSigning},
                               std::pair{encryption, envelope::PrivateKey::Type::kEncryption}}) {

@@ -47,14 +47,12 @@ class AgentClient {
   absl::StatusOr<safeshare::v1::AckResponse> Ack(const std::string& message_id);
   absl::StatusOr<safeshare::v1::GetStatusResponse> GetStatus(const std::string& message_id);
   absl::StatusOr<safeshare::v1::GetThreadResponse> GetThread(const std::string& message_id);
-  absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(
-      const std::string& area_id = "");
+  absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(const std::string& area_id = "");
   absl::StatusOr<safeshare::v1::Agency> GetAgency(const std::string& agency_id);
   absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const safeshare::v1::PublicKey& key);
   absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& key_id);
   absl::Status RefuseContent(const std::string& message_id,
-                             safeshare::v1::ContentRefusalReason reason,
-                             const std::string& detail);
+                             safeshare::v1::ContentRefusalReason reason, const std::string& detail);
   // A live subscription to this agency's mailbox. Read() until it returns
   // false, then Finish(); Cancel() from another thread ends it.
   class Subscription {

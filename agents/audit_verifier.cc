@@ -50,8 +50,7 @@ absl::Status CheckRecord(uint64_t index, const std::string& bytes) {
 }
 
 // Verifies the signed checkpoints (ascending) against the recomputed tree.
-absl::Status CheckCheckpoints(const std::vector<std::string>& notes,
-                              transparency::MemoryTree& tree,
+absl::Status CheckCheckpoints(const std::vector<std::string>& notes, transparency::MemoryTree& tree,
                               const safeshare::v1::AuditLogIdentity& log,
                               std::optional<uint64_t> first_altered, AuditVerification& out) {
   std::optional<Checkpoint> previous;
@@ -72,12 +71,13 @@ absl::Status CheckCheckpoints(const std::vector<std::string>& notes,
       if (first_altered && *first_altered < cp->size) {
         return Broken(absl::StrCat("record ", *first_altered,
                                    " was altered: its bytes no longer hash to the signed tree "
-                                   "(first checkpoint broken: size ", cp->size, ")"));
+                                   "(first checkpoint broken: size ",
+                                   cp->size, ")"));
       }
-      return Broken(absl::StrCat(
-          "the records do not match the checkpoint for size ", cp->size,
-          ": a record in [", previous ? previous->size : 0, ", ", cp->size,
-          ") was altered or replaced (the checkpoint before it still matches)"));
+      return Broken(
+          absl::StrCat("the records do not match the checkpoint for size ", cp->size,
+                       ": a record in [", previous ? previous->size : 0, ", ", cp->size,
+                       ") was altered or replaced (the checkpoint before it still matches)"));
     }
     if (previous) {
       auto proof = transparency::ConsistencyProof(tree, previous->size, cp->size);
@@ -113,8 +113,8 @@ absl::Status CheckCheckpoints(const std::vector<std::string>& notes,
 
 }  // namespace
 
-absl::StatusOr<AuditVerification> VerifyAuditDatabase(
-    const std::string& db_path, const safeshare::v1::AuditLogIdentity& log) {
+absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path,
+                                                      const safeshare::v1::AuditLogIdentity& log) {
   if (auto st = CheckIdentity(log); !st.ok()) return st;
   sqlite3* db = nullptr;
   const std::string uri = absl::StrCat("file:", db_path, "?mode=ro");
@@ -129,8 +129,8 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(
   transparency::MemoryTree tree;
   std::optional<uint64_t> first_altered;
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT seq, record, leaf_hash FROM audit_log ORDER BY seq", -1,
-                         &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, "SELECT seq, record, leaf_hash FROM audit_log ORDER BY seq", -1, &stmt,
+                         nullptr) != SQLITE_OK) {
     return absl::InvalidArgumentError(
         absl::StrCat(db_path, " is not a safeshare gateway database: ", sqlite3_errmsg(db)));
   }
@@ -153,7 +153,8 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(
     if (auto st = tree.AppendLeafHash(leaf); !st.ok()) return st;
     ++out.records;
   }
-  if (rc != SQLITE_DONE) return absl::DataLossError(absl::StrCat("reading records: ", sqlite3_errmsg(db)));
+  if (rc != SQLITE_DONE)
+    return absl::DataLossError(absl::StrCat("reading records: ", sqlite3_errmsg(db)));
 
   std::vector<std::string> notes;
   sqlite3_stmt* cps = nullptr;
@@ -201,14 +202,15 @@ absl::StatusOr<AuditVerification> VerifyAuditExport(const std::string& path,
     if (line.empty()) continue;
     safeshare::v1::AuditExportLine rec;
     if (auto st = google::protobuf::util::JsonStringToMessage(line, &rec); !st.ok()) {
-      return Broken(absl::StrCat("line ", line_no, " is not an export record: ",
-                                 st.message().as_string()));
+      return Broken(
+          absl::StrCat("line ", line_no, " is not an export record: ", st.message().as_string()));
     }
     const uint64_t index = rec.index();
     if (auto st = CheckRecord(index, rec.record_bytes()); !st.ok()) return st;
     const std::string leaf = transparency::LeafHash(rec.record_bytes());
     if (Hex(leaf) != rec.leaf_hash()) {
-      return Broken(absl::StrCat("record ", index, " was altered: its bytes no longer match its leaf hash"));
+      return Broken(
+          absl::StrCat("record ", index, " was altered: its bytes no longer match its leaf hash"));
     }
     if (index >= cp->size) {
       return Broken(absl::StrCat("record ", index, " is beyond the export's checkpoint (size ",
@@ -256,7 +258,8 @@ absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
   if (auto st = CheckIdentity(log); !st.ok()) return st;
   auto cp = OpenCheckpoint(receipt.audit_checkpoint().signed_note(), log);
   if (!cp.ok()) {
-    return Broken(absl::StrCat("the receipt's checkpoint does not verify: ", cp.status().message()));
+    return Broken(
+        absl::StrCat("the receipt's checkpoint does not verify: ", cp.status().message()));
   }
   const auto& proof = receipt.audit_inclusion_proof();
   // The signed checkpoint, not the proof, fixes the tree size.
@@ -266,8 +269,8 @@ absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
   }
   std::vector<std::string> hashes(proof.hashes().begin(), proof.hashes().end());
   const std::string leaf = transparency::LeafHash(receipt.audit_record());
-  if (auto st = transparency::VerifyInclusion(leaf, proof.leaf_index(), cp->size, hashes,
-                                              cp->root_hash);
+  if (auto st =
+          transparency::VerifyInclusion(leaf, proof.leaf_index(), cp->size, hashes, cp->root_hash);
       !st.ok()) {
     return Broken(absl::StrCat("the audit record is not in the signed log: ", st.message()));
   }

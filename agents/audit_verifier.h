@@ -26,8 +26,8 @@ struct AuditVerification {
 // SQLite database (opened read-only), checks every checkpoint's signature and
 // root, the consistency of consecutive checkpoints, and that records are
 // numbered 0..n-1 in order. DATA_LOSS naming the first break otherwise.
-absl::StatusOr<AuditVerification> VerifyAuditDatabase(
-    const std::string& db_path, const safeshare::v1::AuditLogIdentity& log);
+absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path,
+                                                      const safeshare::v1::AuditLogIdentity& log);
 
 // The same for a JSON-lines export: a full export is recomputed against its
 // checkpoint; a filtered one has every record's inclusion proof checked.

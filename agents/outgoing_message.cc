@@ -42,8 +42,8 @@ absl::StatusOr<std::string> PrincipalUriOfCertificate(const std::string& cert_pe
   BIO_free(bio);
   if (cert == nullptr) return absl::InvalidArgumentError("not a PEM certificate");
   std::string uri;
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
     if (n->type != GEN_URI) continue;

@@ -28,7 +28,8 @@ struct Fixture {
     header.mutable_declaration()->set_necessity_justification(std::string(200, 'j'));
     header.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
     v1::SealedContent content;
-    content.mutable_referral()->mutable_record()->set_concern_details(std::string(concern_bytes, 'c'));
+    content.mutable_referral()->mutable_record()->set_concern_details(
+        std::string(concern_bytes, 'c'));
     plaintext = content.SerializeAsString();
   }
   RecipientKey To() const { return {recipient.KeyId(), recipient.RawPublicKey()}; }

@@ -50,12 +50,18 @@ void Collect(const Message& m, std::set<DataCategory>& out) {
 
 SealedContent::ContentCase CaseFor(safeshare::v1::MessageKind kind) {
   switch (kind) {
-    case safeshare::v1::MESSAGE_KIND_REFERRAL: return SealedContent::kReferral;
-    case safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST: return SealedContent::kInformationRequest;
-    case safeshare::v1::MESSAGE_KIND_INFORMATION_RESPONSE: return SealedContent::kInformationResponse;
-    case safeshare::v1::MESSAGE_KIND_DECLINE_TO_SHARE: return SealedContent::kDecline;
-    case safeshare::v1::MESSAGE_KIND_OUTCOME: return SealedContent::kOutcome;
-    default: return SealedContent::CONTENT_NOT_SET;
+    case safeshare::v1::MESSAGE_KIND_REFERRAL:
+      return SealedContent::kReferral;
+    case safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST:
+      return SealedContent::kInformationRequest;
+    case safeshare::v1::MESSAGE_KIND_INFORMATION_RESPONSE:
+      return SealedContent::kInformationResponse;
+    case safeshare::v1::MESSAGE_KIND_DECLINE_TO_SHARE:
+      return SealedContent::kDecline;
+    case safeshare::v1::MESSAGE_KIND_OUTCOME:
+      return SealedContent::kOutcome;
+    default:
+      return SealedContent::CONTENT_NOT_SET;
   }
 }
 
@@ -85,8 +91,9 @@ absl::Status CheckContentAgainstDeclaration(const SealedContent& content,
                                             const safeshare::v1::SharingDeclaration& declaration) {
   if (content.content_case() == SealedContent::CONTENT_NOT_SET ||
       content.content_case() != CaseFor(kind)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "payload content does not match the envelope kind ", safeshare::v1::MessageKind_Name(kind)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("payload content does not match the envelope kind ",
+                     safeshare::v1::MessageKind_Name(kind)));
   }
   std::set<int> declared(declaration.data_categories().begin(),
                          declaration.data_categories().end());

@@ -48,8 +48,8 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
 bool IsValidMessageId(absl::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != ':' && c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' &&
+        c != '-') {
       return false;
     }
   }
@@ -103,8 +103,7 @@ absl::Status ValidateEnvelopeShape(const Envelope& e) {
     return Invalid("sender_agency_id", "must be an agency id ([a-z0-9-], 1-64 characters)");
   }
   if (!IsValidAgencyId(e.recipient_agency_id())) {
-    return Invalid("recipient_agency_id",
-                   "must be an agency id ([a-z0-9-], 1-64 characters)");
+    return Invalid("recipient_agency_id", "must be an agency id ([a-z0-9-], 1-64 characters)");
   }
   if (e.sender_agency_id() == e.recipient_agency_id()) {
     return Invalid("recipient_agency_id", "must differ from the sender agency");
@@ -131,7 +130,8 @@ absl::Status ValidateEnvelopeShape(const Envelope& e) {
                      "a request must name the categories it asks for");
     }
     for (int c : asked) {
-      if (c == safeshare::v1::DATA_CATEGORY_UNSPECIFIED || !safeshare::v1::DataCategory_IsValid(c)) {
+      if (c == safeshare::v1::DATA_CATEGORY_UNSPECIFIED ||
+          !safeshare::v1::DataCategory_IsValid(c)) {
         return Invalid("declaration.requested_categories", "must hold known data categories");
       }
     }

@@ -69,8 +69,9 @@ safeshare::v1::PublicKey PublicKeyEntry(const PrivateKey& key, absl::Time now) {
   safeshare::v1::PublicKey entry;
   entry.set_public_key(key.RawPublicKey());
   entry.set_key_id(KeyIdOf(entry.public_key()));
-  entry.set_purpose(key.type() == PrivateKey::Type::kSigning ? safeshare::v1::KEY_PURPOSE_SIGNING
-                                                             : safeshare::v1::KEY_PURPOSE_ENCRYPTION);
+  entry.set_purpose(key.type() == PrivateKey::Type::kSigning
+                        ? safeshare::v1::KEY_PURPOSE_SIGNING
+                        : safeshare::v1::KEY_PURPOSE_ENCRYPTION);
   entry.mutable_not_before()->set_seconds(absl::ToUnixSeconds(now));
   entry.set_current(true);
   return entry;

@@ -111,9 +111,10 @@ absl::StatusOr<safeshare::v1::SignedEnvelope> SealAndSign(safeshare::v1::Envelop
   std::string out(plaintext.size() + kTagBytes, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   int len = 0, total = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(*key), U(nonce)) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), o, &len, U(plaintext), static_cast<int>(plaintext.size())) == 1;
+  bool ok =
+      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(*key), U(nonce)) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), o, &len, U(plaintext), static_cast<int>(plaintext.size())) == 1;
   total = len;
   ok = ok && EVP_EncryptFinal_ex(ctx.get(), o + total, &len) == 1;
   total += len;
@@ -186,11 +187,11 @@ absl::Status VerifySignature(const safeshare::v1::SignedEnvelope& s,
   Owned<EVP_MD_CTX> md(EVP_MD_CTX_new());
   const std::string& bytes = s.envelope_bytes();
   if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, signing_key.get()) != 1 ||
-      EVP_DigestVerify(md.get(), U(s.signature()), s.signature().size(), U(bytes),
-                       bytes.size()) != 1) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "the envelope signature does not verify under signing key ", s.signing_key_id(),
-        ": the envelope was altered or signed with another key"));
+      EVP_DigestVerify(md.get(), U(s.signature()), s.signature().size(), U(bytes), bytes.size()) !=
+          1) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the envelope signature does not verify under signing key ",
+                     s.signing_key_id(), ": the envelope was altered or signed with another key"));
   }
   return absl::OkStatus();
 }
@@ -203,15 +204,15 @@ absl::StatusOr<std::string> DecryptPayload(const safeshare::v1::Envelope& e,
   const auto& p = e.payload();
   const std::string own_raw = encryption_key.RawPublicKey();
   if (p.recipient_key_id() != KeyIdOf(own_raw)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "payload is sealed to key ", p.recipient_key_id(), ", not to this key (",
-        KeyIdOf(own_raw), ")"));
+    return absl::FailedPreconditionError(absl::StrCat("payload is sealed to key ",
+                                                      p.recipient_key_id(), ", not to this key (",
+                                                      KeyIdOf(own_raw), ")"));
   }
   if (p.nonce().size() != kNonceBytes || p.ciphertext().size() < kTagBytes) {
     return absl::InvalidArgumentError("payload nonce or ciphertext is truncated");
   }
-  auto key = DeriveKey(encryption_key.get(), p.ephemeral_public_key(), p.ephemeral_public_key(),
-                       own_raw);
+  auto key =
+      DeriveKey(encryption_key.get(), p.ephemeral_public_key(), p.ephemeral_public_key(), own_raw);
   if (!key.ok()) return key.status();
   const std::string aad = HeaderAssociatedData(e);
   const size_t body = p.ciphertext().size() - kTagBytes;
@@ -220,9 +221,11 @@ absl::StatusOr<std::string> DecryptPayload(const safeshare::v1::Envelope& e,
   Owned<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
   int len = 0, total = 0;
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(*key), U(p.nonce())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), o, &len, U(p.ciphertext()), static_cast<int>(body)) == 1;
+  bool ok =
+      ctx &&
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(*key), U(p.nonce())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), o, &len, U(p.ciphertext()), static_cast<int>(body)) == 1;
   total = len;
   ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
        EVP_DecryptFinal_ex(ctx.get(), o + total, &len) == 1;

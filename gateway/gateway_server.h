@@ -11,12 +11,12 @@
 #include "gateway/delivery/escalator.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
-#include "policy/policy_registry.h"
 #include "gateway/services/advice_service.h"
 #include "gateway/services/directory_service.h"
 #include "gateway/services/mailbox_service.h"
 #include "gateway/services/referrals_service.h"
 #include "gateway/store/store.h"
+#include "policy/policy_registry.h"
 #include "safeshare/v1/gateway_config.pb.h"
 
 namespace safeshare::gateway {

@@ -32,9 +32,9 @@ absl::StatusOr<Principal> ParsePrincipalUri(absl::string_view uri) {
     p.officer_id = std::string(parts[2]);
     return p;
   }
-  return absl::UnauthenticatedError(absl::StrCat(
-      "certificate identity '", uri,
-      "' is neither safeshare://agency/<id> nor safeshare://officer/<agency>/<id>"));
+  return absl::UnauthenticatedError(
+      absl::StrCat("certificate identity '", uri,
+                   "' is neither safeshare://agency/<id> nor safeshare://officer/<agency>/<id>"));
 }
 
 absl::StatusOr<Principal> PrincipalFromAuthContext(const grpc::AuthContext& auth) {
@@ -64,8 +64,8 @@ absl::Status CheckMembership(const Principal& p, const FederationDirectory& dire
         absl::StrCat("agency ", p.agency_id, " has been revoked from this federation"));
   }
   if (p.is_officer() && directory.FindOfficer(p.agency_id, p.officer_id) == nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "officer ", p.officer_id, " of ", p.agency_id, " is not registered in the federation"));
+    return absl::PermissionDeniedError(absl::StrCat("officer ", p.officer_id, " of ", p.agency_id,
+                                                    " is not registered in the federation"));
   }
   return absl::OkStatus();
 }

@@ -76,8 +76,8 @@ bool DecodeUtf8(absl::string_view s, std::vector<char32_t>& out) {
 // Go's unicode.IsSpace, which the reference implementation uses for names.
 bool IsUnicodeSpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
-         c == 0x205f || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+         c == 0x3000;
 }
 
 // UTF-8 without ASCII control characters other than newline.
@@ -122,8 +122,8 @@ bool ParseCanonicalDecimal(absl::string_view s, uint64_t& out) {
 
 absl::StatusOr<Owned<EVP_PKEY>> Ed25519PublicKey(absl::string_view raw) {
   if (raw.size() != kEd25519KeyBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("Ed25519 public key is ", raw.size(),
-                                                   " bytes, expected ", kEd25519KeyBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Ed25519 public key is ", raw.size(), " bytes, expected ", kEd25519KeyBytes));
   }
   Owned<EVP_PKEY> key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, U(raw), raw.size()));
   if (!key) return absl::InvalidArgumentError("not an Ed25519 public key");
@@ -148,8 +148,8 @@ bool IsValidKeyName(absl::string_view key_name) {
 }
 
 uint32_t NoteKeyHash(absl::string_view key_name, absl::string_view raw_ed25519_public_key) {
-  const std::string input = absl::StrCat(key_name, "\n", absl::string_view("\x01", 1),
-                                         raw_ed25519_public_key);
+  const std::string input =
+      absl::StrCat(key_name, "\n", absl::string_view("\x01", 1), raw_ed25519_public_key);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   // EVP_Digest only fails on allocation failure; there is no sane recovery.
@@ -181,8 +181,7 @@ absl::StatusOr<std::string> SignNote(absl::string_view text, absl::string_view k
   Owned<EVP_MD_CTX> md(EVP_MD_CTX_new());
   std::string sig(kEd25519SigBytes, '\0');
   size_t sig_len = sig.size();
-  if (!md ||
-      EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, ed25519_private_key) != 1 ||
+  if (!md || EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, ed25519_private_key) != 1 ||
       EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, U(text),
                      text.size()) != 1 ||
       sig_len != kEd25519SigBytes) {
@@ -221,8 +220,7 @@ absl::StatusOr<std::string> OpenNote(absl::string_view note, absl::string_view k
   const std::vector<absl::string_view> lines = absl::StrSplit(sigs, '\n');
   if (lines.size() > kMaxSignatures) {
     return absl::InvalidArgumentError(absl::StrCat("malformed note: ", lines.size(),
-                                                   " signature lines, at most ",
-                                                   kMaxSignatures));
+                                                   " signature lines, at most ", kMaxSignatures));
   }
   int verified = 0;
   std::vector<std::string> others;
@@ -267,10 +265,9 @@ absl::StatusOr<std::string> OpenNote(absl::string_view note, absl::string_view k
     ++verified;
   }
   if (verified == 0) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("the note has no signature by ", key_id,
-                     others.empty() ? "" : " (signed only by ", absl::StrJoin(others, ", "),
-                     others.empty() ? "" : ")"));
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the note has no signature by ", key_id, others.empty() ? "" : " (signed only by ",
+        absl::StrJoin(others, ", "), others.empty() ? "" : ")"));
   }
   return std::string(text);
 }
@@ -295,8 +292,8 @@ absl::StatusOr<Checkpoint> ParseCheckpointBody(absl::string_view body) {
   if (lines[0].empty()) return absl::InvalidArgumentError("checkpoint origin line is empty");
   c.origin = std::string(lines[0]);
   if (!ParseCanonicalDecimal(lines[1], c.size)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "checkpoint size \"", lines[1], "\" is not a canonical decimal number"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint size \"", lines[1], "\" is not a canonical decimal number"));
   }
   if (!StrictBase64(lines[2], c.root_hash)) {
     return absl::InvalidArgumentError("checkpoint root hash is not canonical base64");
@@ -308,8 +305,7 @@ absl::StatusOr<Checkpoint> ParseCheckpointBody(absl::string_view body) {
   return c;
 }
 
-absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& checkpoint,
-                                           absl::string_view key_name,
+absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& checkpoint, absl::string_view key_name,
                                            EVP_PKEY* ed25519_private_key) {
   if (checkpoint.origin.empty() || !IsNoteText(checkpoint.origin) ||
       absl::StrContains(checkpoint.origin, '\n')) {
@@ -317,9 +313,8 @@ absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& checkpoint,
         "checkpoint origin must be a non-empty line of UTF-8 without control characters");
   }
   if (checkpoint.root_hash.size() != kHashBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint root hash is ",
-                                                   checkpoint.root_hash.size(),
-                                                   " bytes, expected ", kHashBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "checkpoint root hash is ", checkpoint.root_hash.size(), " bytes, expected ", kHashBytes));
   }
   return SignNote(CheckpointBody(checkpoint), key_name, ed25519_private_key);
 }
@@ -372,19 +367,19 @@ absl::StatusOr<NoteVerifierKey> ParseVerifierKey(absl::string_view verifier_key)
     return absl::InvalidArgumentError("verifier key is not canonical base64");
   }
   if (key.size() != 1 + kEd25519KeyBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("verifier key is ", key.size(),
-                                                   " bytes, expected 33 (0x01 || Ed25519 key)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("verifier key is ", key.size(), " bytes, expected 33 (0x01 || Ed25519 key)"));
   }
   if (static_cast<unsigned char>(key[0]) != kAlgEd25519) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "verifier key algorithm ", static_cast<int>(static_cast<unsigned char>(key[0])),
-        " is not Ed25519 (1)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("verifier key algorithm ",
+                     static_cast<int>(static_cast<unsigned char>(key[0])), " is not Ed25519 (1)"));
   }
   out.public_key = key.substr(1);
   if (hash != NoteKeyHash(out.name, out.public_key)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "verifier key hash ", parts[1], " does not match the name and key (expected ",
-        KeyHashHex(NoteKeyHash(out.name, out.public_key)), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("verifier key hash ", parts[1], " does not match the name and key (expected ",
+                     KeyHashHex(NoteKeyHash(out.name, out.public_key)), ")"));
   }
   if (auto k = Ed25519PublicKey(out.public_key); !k.ok()) return k.status();
   out.key_hash = hash;

@@ -52,8 +52,7 @@ absl::StatusOr<Checkpoint> ParseCheckpointBody(absl::string_view body);
 
 // The full note text: body, blank line, one signature line. INVALID_ARGUMENT
 // for an invalid origin, root or key name, or a key that is not Ed25519.
-absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& checkpoint,
-                                           absl::string_view key_name,
+absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& checkpoint, absl::string_view key_name,
                                            EVP_PKEY* ed25519_private_key);
 
 // Opens a signed checkpoint: the note must carry a valid signature line by

@@ -142,21 +142,20 @@ absl::StatusOr<std::string> RootHash(SubtreeSource& source, uint64_t size) {
   return RangeHash(source, 0, size);
 }
 
-absl::StatusOr<std::vector<std::string>> InclusionProof(SubtreeSource& source,
-                                                        uint64_t leaf_index,
+absl::StatusOr<std::vector<std::string>> InclusionProof(SubtreeSource& source, uint64_t leaf_index,
                                                         uint64_t tree_size) {
   if (auto s = CheckTreeSize(tree_size); !s.ok()) return s;
   if (leaf_index >= tree_size) {
-    return absl::InvalidArgumentError(absl::StrCat("leaf index ", leaf_index,
-                                                   " is outside the tree of size ", tree_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("leaf index ", leaf_index, " is outside the tree of size ", tree_size));
   }
   std::vector<std::string> proof;
   if (auto s = AppendPath(source, 0, leaf_index, tree_size, proof); !s.ok()) return s;
   return proof;
 }
 
-absl::StatusOr<std::vector<std::string>> ConsistencyProof(SubtreeSource& source,
-                                                          uint64_t size1, uint64_t size2) {
+absl::StatusOr<std::vector<std::string>> ConsistencyProof(SubtreeSource& source, uint64_t size1,
+                                                          uint64_t size2) {
   if (auto s = CheckTreeSize(size2); !s.ok()) return s;
   if (size1 > size2) {
     return absl::InvalidArgumentError(
@@ -178,8 +177,7 @@ absl::StatusOr<std::vector<std::string>> ConsistencyProof(SubtreeSource& source,
   return proof;
 }
 
-absl::StatusOr<std::vector<Subtree>> CompletedByAppend(SubtreeSource& source,
-                                                       uint64_t leaf_index,
+absl::StatusOr<std::vector<Subtree>> CompletedByAppend(SubtreeSource& source, uint64_t leaf_index,
                                                        absl::string_view leaf_hash) {
   if (auto s = CheckHash("leaf hash", leaf_hash); !s.ok()) return s;
   if (leaf_index >= kMaxTreeSize) return absl::InvalidArgumentError("the tree is full (2^63)");
@@ -260,13 +258,13 @@ absl::StatusOr<std::string> MemoryTree::CompleteSubtree(uint64_t level, uint64_t
   return std::string(h.data(), h.size());
 }
 
-absl::StatusOr<std::string> RootFromInclusionProof(absl::string_view leaf_hash,
-                                                   uint64_t leaf_index, uint64_t tree_size,
+absl::StatusOr<std::string> RootFromInclusionProof(absl::string_view leaf_hash, uint64_t leaf_index,
+                                                   uint64_t tree_size,
                                                    const std::vector<std::string>& proof) {
   if (auto s = CheckTreeSize(tree_size); !s.ok()) return s;
   if (leaf_index >= tree_size) {
-    return absl::InvalidArgumentError(absl::StrCat("leaf index ", leaf_index,
-                                                   " is outside the tree of size ", tree_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("leaf index ", leaf_index, " is outside the tree of size ", tree_size));
   }
   if (auto s = CheckHash("leaf hash", leaf_hash); !s.ok()) return s;
   if (auto s = CheckProofHashes(proof); !s.ok()) return s;
@@ -297,9 +295,8 @@ absl::StatusOr<std::string> RootFromInclusionProof(absl::string_view leaf_hash,
   return r;
 }
 
-absl::Status VerifyInclusion(absl::string_view leaf_hash, uint64_t leaf_index,
-                             uint64_t tree_size, const std::vector<std::string>& proof,
-                             absl::string_view root) {
+absl::Status VerifyInclusion(absl::string_view leaf_hash, uint64_t leaf_index, uint64_t tree_size,
+                             const std::vector<std::string>& proof, absl::string_view root) {
   if (auto s = CheckHash("root hash", root); !s.ok()) return s;
   absl::StatusOr<std::string> computed =
       RootFromInclusionProof(leaf_hash, leaf_index, tree_size, proof);
@@ -324,8 +321,8 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, absl::string_view
   }
   if (size1 == size2) {
     if (!proof.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "trees of equal size need an empty proof, got ", proof.size(), " hashes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("trees of equal size need an empty proof, got ", proof.size(), " hashes"));
     }
     if (root1 != root2) {
       return absl::InvalidArgumentError(absl::StrCat("root mismatch: trees of size ", size1,
@@ -337,8 +334,8 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, absl::string_view
   if (size1 == 0) {
     // Every tree extends the empty one; its root is fixed.
     if (!proof.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "a proof from the empty tree must be empty, got ", proof.size(), " hashes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("a proof from the empty tree must be empty, got ", proof.size(), " hashes"));
     }
     if (root1 != EmptyRootHash()) {
       return absl::InvalidArgumentError("root1 mismatch: not the empty-tree hash for size 0");
@@ -348,8 +345,8 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, absl::string_view
   const int shift = absl::countr_zero(size1);
   const int full_inner = absl::bit_width((size1 - 1) ^ (size2 - 1));
   const bool power_of_two = absl::has_single_bit(size1);
-  const uint64_t want = (power_of_two ? 0 : 1) + (full_inner - shift) +
-                        absl::popcount((size1 - 1) >> full_inner);
+  const uint64_t want =
+      (power_of_two ? 0 : 1) + (full_inner - shift) + absl::popcount((size1 - 1) >> full_inner);
   if (proof.size() != want) {
     return absl::InvalidArgumentError(absl::StrCat("consistency proof has ", proof.size(),
                                                    " hashes, expected ", want, " for ", size1,
@@ -384,12 +381,12 @@ absl::Status VerifyConsistency(uint64_t size1, uint64_t size2, absl::string_view
   }
   if (sn != 0) return absl::InvalidArgumentError("consistency proof is shorter than the path");
   if (fr != root1) {
-    return absl::InvalidArgumentError(absl::StrCat("root1 mismatch: the proof leads to ",
-                                                   Short(fr), ", expected ", Short(root1)));
+    return absl::InvalidArgumentError(absl::StrCat("root1 mismatch: the proof leads to ", Short(fr),
+                                                   ", expected ", Short(root1)));
   }
   if (sr != root2) {
-    return absl::InvalidArgumentError(absl::StrCat("root2 mismatch: the proof leads to ",
-                                                   Short(sr), ", expected ", Short(root2)));
+    return absl::InvalidArgumentError(absl::StrCat("root2 mismatch: the proof leads to ", Short(sr),
+                                                   ", expected ", Short(root2)));
   }
   return absl::OkStatus();
 }

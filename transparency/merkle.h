@@ -67,15 +67,14 @@ absl::StatusOr<std::string> RootHash(SubtreeSource& source, uint64_t size);
 // At most 2L lookups: one per complete sibling, plus the peaks under the
 // single sibling (if any) that is cut short by the right edge of the tree.
 // INVALID_ARGUMENT unless leaf_index < tree_size <= kMaxTreeSize.
-absl::StatusOr<std::vector<std::string>> InclusionProof(SubtreeSource& source,
-                                                        uint64_t leaf_index,
+absl::StatusOr<std::vector<std::string>> InclusionProof(SubtreeSource& source, uint64_t leaf_index,
                                                         uint64_t tree_size);
 
 // RFC 9162 PROOF(size1, D[0:size2]). Empty when size1 is 0 or size1 == size2.
 // At most 2L + 1 lookups (L for size2). INVALID_ARGUMENT if size1 > size2 or
 // size2 > kMaxTreeSize.
-absl::StatusOr<std::vector<std::string>> ConsistencyProof(SubtreeSource& source,
-                                                          uint64_t size1, uint64_t size2);
+absl::StatusOr<std::vector<std::string>> ConsistencyProof(SubtreeSource& source, uint64_t size1,
+                                                          uint64_t size2);
 
 // The subtrees that become complete when `leaf_hash` is appended at
 // `leaf_index` (the tree grows from leaf_index to leaf_index + 1), bottom-up:
@@ -83,8 +82,7 @@ absl::StatusOr<std::vector<std::string>> ConsistencyProof(SubtreeSource& source,
 // leaf_index. Each parent needs its left sibling from `source`, so this costs
 // (trailing ones of leaf_index) lookups, 1 on average. Store all of them
 // before appending the next leaf.
-absl::StatusOr<std::vector<Subtree>> CompletedByAppend(SubtreeSource& source,
-                                                       uint64_t leaf_index,
+absl::StatusOr<std::vector<Subtree>> CompletedByAppend(SubtreeSource& source, uint64_t leaf_index,
                                                        absl::string_view leaf_hash);
 
 // The right edge of a tree (its peaks, at most 64 hashes): appends and roots
@@ -132,16 +130,15 @@ class MemoryTree : public SubtreeSource {
 // RFC 9162 section 2.1.3.2: the root that `proof` leads to from `leaf_hash`
 // at `leaf_index` in a tree of `tree_size`. INVALID_ARGUMENT with the reason
 // (index out of range, wrong proof length, wrong hash size).
-absl::StatusOr<std::string> RootFromInclusionProof(absl::string_view leaf_hash,
-                                                   uint64_t leaf_index, uint64_t tree_size,
+absl::StatusOr<std::string> RootFromInclusionProof(absl::string_view leaf_hash, uint64_t leaf_index,
+                                                   uint64_t tree_size,
                                                    const std::vector<std::string>& proof);
 
 // OK iff `proof` proves `leaf_hash` is leaf `leaf_index` of the tree of
 // `tree_size` whose root is `root`. INVALID_ARGUMENT with the reason
 // otherwise ("root mismatch" when everything is well formed but wrong).
-absl::Status VerifyInclusion(absl::string_view leaf_hash, uint64_t leaf_index,
-                             uint64_t tree_size, const std::vector<std::string>& proof,
-                             absl::string_view root);
+absl::Status VerifyInclusion(absl::string_view leaf_hash, uint64_t leaf_index, uint64_t tree_size,
+                             const std::vector<std::string>& proof, absl::string_view root);
 
 // RFC 9162 section 2.1.4.2: OK iff `proof` shows the tree of size2 with root2
 // extends the tree of size1 with root1. Edge cases: size1 == size2 needs an

@@ -7,7 +7,8 @@ namespace safeshare::gateway {
 absl::StatusOr<DeadlinePolicy> DeadlinePolicy::FromConfig(
     const safeshare::v1::DeliveryConfig& config) {
   DeadlinePolicy p;
-  if (config.immediate_ack_seconds() > 0) p.immediate_ = absl::Seconds(config.immediate_ack_seconds());
+  if (config.immediate_ack_seconds() > 0)
+    p.immediate_ = absl::Seconds(config.immediate_ack_seconds());
   if (config.urgent_ack_seconds() > 0) p.urgent_ = absl::Seconds(config.urgent_ack_seconds());
   if (config.standard_ack_seconds() > 0) {
     p.standard_fixed_ = absl::Seconds(config.standard_ack_seconds());

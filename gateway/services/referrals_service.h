@@ -5,10 +5,10 @@
 #include "gateway/delivery/mailbox_notifier.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
-#include "policy/policy_engine.h"
-#include "policy/policy_registry.h"
 #include "gateway/principal.h"
 #include "gateway/store/store.h"
+#include "policy/policy_engine.h"
+#include "policy/policy_registry.h"
 #include "safeshare/v1/referrals.grpc.pb.h"
 
 namespace safeshare::gateway {
@@ -19,8 +19,7 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
  public:
   ReferralsService(const FederationDirectory* directory, const KeyDirectory* keys,
                    const policy::PolicyRegistry* policy, policy::RulePack pack, Store* store,
-                   MailboxNotifier* notifier, DeadlinePolicy deadlines,
-                   uint64_t max_message_bytes)
+                   MailboxNotifier* notifier, DeadlinePolicy deadlines, uint64_t max_message_bytes)
       : directory_(directory),
         notifier_(notifier),
         deadlines_(std::move(deadlines)),

@@ -52,9 +52,8 @@ void GroupCommitter::CommitterLoop() {
     {
       absl::MutexLock lock(&queue_mu_);
       queue_mu_.Await(absl::Condition(
-          +[](GroupCommitter* g) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return g->stopping_ || !g->queue_.empty();
-          },
+          +[](GroupCommitter* g)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return g->stopping_ || !g->queue_.empty(); },
           this));
       if (queue_.empty()) return;  // stopping, and nothing left to do
       while (!queue_.empty() && jobs.size() < kMaxBatch) {

@@ -22,9 +22,8 @@ class GroupCommitter {
   // Runs `jobs` in one transaction, each job's own result in `results` (same
   // size), filling `info`; returns the commit's status (not OK: nothing of
   // the batch is durable).
-  using RunBatch = std::function<absl::Status(const std::vector<Store::Work>& jobs,
-                                              std::vector<absl::Status>& results,
-                                              CommitInfo& info)>;
+  using RunBatch = std::function<absl::Status(
+      const std::vector<Store::Work>& jobs, std::vector<absl::Status>& results, CommitInfo& info)>;
 
   explicit GroupCommitter(RunBatch run_batch);
   // Commits what is queued and runs every callback, then stops.

@@ -9,8 +9,8 @@
 
 #include "agents/agent_client.h"
 #include "agents/keyring.h"
-#include "gateway/federation_directory.h"
 #include "agents/outgoing_message.h"
+#include "gateway/federation_directory.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
 
@@ -33,10 +33,10 @@ X509* ReadCert(const std::string& pem) {
 class DevPkiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(CreateDevFederation(
-                    safeshare::testing::SourceDir() + "/deploy/dev-federation.textproto", fed_,
-                    false)
-                    .ok());
+    ASSERT_TRUE(
+        CreateDevFederation(safeshare::testing::SourceDir() + "/deploy/dev-federation.textproto",
+                            fed_, false)
+            .ok());
   }
   safeshare::testing::TempDir tmp_;
   std::string fed_ = tmp_.path() + "/fed";
@@ -78,7 +78,8 @@ TEST_F(DevPkiTest, CertificatesChainToTheFederationCa) {
   X509_STORE_add_cert(store, ca);
   X509_STORE_CTX* ctx = X509_STORE_CTX_new();
   X509_STORE_CTX_init(ctx, store, leaf, nullptr);
-  EXPECT_EQ(X509_verify_cert(ctx), 1) << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+  EXPECT_EQ(X509_verify_cert(ctx), 1)
+      << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
   X509_STORE_CTX_free(ctx);
   X509_STORE_free(store);
   X509_free(leaf);
@@ -93,8 +94,8 @@ TEST_F(DevPkiTest, RefusesToOverwriteAnExistingCaWithoutForce) {
 
 TEST_F(DevPkiTest, IssuesAnExpiredCertificateOnRequest) {
   const std::string out = tmp_.path() + "/expired";
-  ASSERT_TRUE(IssueClientCertificate(fed_, "safeshare://agency/hiow-police", out,
-                                     absl::Hours(-48), absl::Hours(24))
+  ASSERT_TRUE(IssueClientCertificate(fed_, "safeshare://agency/hiow-police", out, absl::Hours(-48),
+                                     absl::Hours(24))
                   .ok());
   auto id = LoadIdentity(out);
   ASSERT_TRUE(id.ok());

@@ -1,5 +1,6 @@
 // End-to-end over real mutual TLS on loopback, a real safeshare-gateway
-// process driven by the real agent code. The Advice service: officers decide held messages within their scope.
+// process driven by the real agent code. The Advice service: officers decide held messages within
+// their scope.
 
 #include "tests/e2e/gateway_fixture.h"
 
@@ -53,8 +54,7 @@ TEST_F(AuditE2eTest, OfficersApproveOrRefuseHeldMessagesWithinTheirScope) {
   EXPECT_EQ(ids(portsmouth->ListHeld()), Ids{"held-c"});
   EXPECT_EQ(portsmouth->Approve("held-a", "The s47 threshold is met, share now.").code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Agency("hiow-police")->ListHeld().status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Agency("hiow-police")->ListHeld().status().code(), absl::StatusCode::kPermissionDenied);
   // The constabulary's DPO (agency scope) oversees the police alone.
   auto police_dpo = Officer("hiow-police.dpo");
   EXPECT_EQ(ids(police_dpo->ListHeld()), (Ids{"held-a", "held-b"}));

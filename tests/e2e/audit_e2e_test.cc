@@ -1,5 +1,6 @@
 // End-to-end over real mutual TLS on loopback, a real safeshare-gateway
-// process driven by the real agent code. The Audit service: receipts' proofs, officers' scopes, the record of every event, exports and flow reports.
+// process driven by the real agent code. The Audit service: receipts' proofs, officers' scopes, the
+// record of every event, exports and flow reports.
 
 #include "tests/e2e/gateway_fixture.h"
 
@@ -181,8 +182,8 @@ TEST_F(AuditE2eTest, AnExportIsOneSnapshotWhileWritesContinue) {
   auto police = Agent("hiow-police");
   std::vector<v1::SignedEnvelope> sealed;
   for (int i = 0; i < 1300; ++i) {
-    auto s = police->Seal(Message("hiow-police", i % 2 ? "portsmouth-mash" : "iow-mash",
-                                  absl::StrCat("snap-", i)));
+    auto s = police->Seal(
+        Message("hiow-police", i % 2 ? "portsmouth-mash" : "iow-mash", absl::StrCat("snap-", i)));
     ASSERT_TRUE(s.ok()) << s.status();
     sealed.push_back(*s);
   }
@@ -206,18 +207,17 @@ TEST_F(AuditE2eTest, AnExportIsOneSnapshotWhileWritesContinue) {
   });
   std::string jsonl;
   int chunks = 0;
-  absl::Status exported = Officer("hampshire-crt.dpo")
-                              ->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES,
-                                              [&](const std::string& chunk) {
-                                                jsonl += chunk;
-                                                // A slow reader: writes land between chunks.
-                                                if (++chunks < 3) {
-                                                  const int before = during;
-                                                  testing::WaitFor([&] { return during > before + 20; },
-                                                                   5);
-                                                }
-                                                return absl::OkStatus();
-                                              });
+  absl::Status exported =
+      Officer("hampshire-crt.dpo")
+          ->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES, [&](const std::string& chunk) {
+            jsonl += chunk;
+            // A slow reader: writes land between chunks.
+            if (++chunks < 3) {
+              const int before = during;
+              testing::WaitFor([&] { return during > before + 20; }, 5);
+            }
+            return absl::OkStatus();
+          });
   exporting = false;
   writer.join();
   ASSERT_TRUE(exported.ok()) << exported;

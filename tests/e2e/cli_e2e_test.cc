@@ -1,5 +1,6 @@
 // End-to-end over real mutual TLS on loopback, a real safeshare-gateway
-// process driven by the real agent code. The safeshare CLI against a real gateway: send, inbox, ack, status --watch, and its exit codes.
+// process driven by the real agent code. The safeshare CLI against a real gateway: send, inbox,
+// ack, status --watch, and its exit codes.
 
 #include "tests/e2e/gateway_fixture.h"
 
@@ -38,9 +39,9 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
   // The sender follows the message until it settles.
   testing::ChildProcess watch;
   const std::string watch_log = data_.path() + "/watch.log";
-  ASSERT_TRUE(watch.Start({cli, "status", "cli-0001", "--watch", gw,
-                           "--identity=" + AgencyDir("southsea-academy")},
-                          watch_log));
+  ASSERT_TRUE(watch.Start(
+      {cli, "status", "cli-0001", "--watch", gw, "--identity=" + AgencyDir("southsea-academy")},
+      watch_log));
   ASSERT_TRUE(testing::WaitFor([&] { return fs_size(watch_log) > 0; }, 20));
   CommandResult ack =
       RunCommand({cli, "ack", "cli-0001", gw, "--identity=" + AgencyDir("portsmouth-mash")});

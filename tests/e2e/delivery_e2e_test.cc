@@ -30,8 +30,12 @@ class DeliveryE2eTest : public GatewayE2eTest {
   }
 
   std::vector<std::string> DaemonArgv(const std::string& agency, const std::string& inbox) {
-    return {testing::CliBinary(), "agent", "run", "--identity=" + AgencyDir(agency),
-            "--inbox=" + inbox, "--gateway=" + gateway_->target()};
+    return {testing::CliBinary(),
+            "agent",
+            "run",
+            "--identity=" + AgencyDir(agency),
+            "--inbox=" + inbox,
+            "--gateway=" + gateway_->target()};
   }
 };
 
@@ -158,8 +162,7 @@ TEST_F(DeliveryE2eTest, KillingTheGatewayMidStreamLosesAndDuplicatesNothing) {
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &school).ok());
     for (int i = 0; i < count; ++i) {
       // The police refer to both front doors; the school to its own.
-      const std::string to =
-          from == "southsea-academy" || i % 2 ? "portsmouth-mash" : "iow-mash";
+      const std::string to = from == "southsea-academy" || i % 2 ? "portsmouth-mash" : "iow-mash";
       auto m = Message(from, to, absl::StrCat(from, "-", i));
       if (from == "southsea-academy") {
         m.declaration = school;
@@ -206,8 +209,8 @@ TEST_F(DeliveryE2eTest, KillingTheGatewayMidStreamLosesAndDuplicatesNothing) {
   EXPECT_EQ(accepted_pm.size() + accepted_iow.size(), 38u);
   EXPECT_TRUE(testing::WaitFor(
       [&] { return Stored(inbox_pm) == accepted_pm && Stored(inbox_iow) == accepted_iow; }, 60))
-      << Stored(inbox_pm).size() << "/" << accepted_pm.size() << " and "
-      << Stored(inbox_iow).size() << "/" << accepted_iow.size();
+      << Stored(inbox_pm).size() << "/" << accepted_pm.size() << " and " << Stored(inbox_iow).size()
+      << "/" << accepted_iow.size();
   for (const auto& id : denied) {
     EXPECT_FALSE(fs::exists(inbox_pm + "/" + id + ".envelope.json"));
     EXPECT_FALSE(fs::exists(inbox_iow + "/" + id + ".envelope.json"));
@@ -275,8 +278,8 @@ TEST_F(DeliveryE2eTest, AFullStoreFailsSubmitWithUnavailableAndWritesNothingHalf
   } while (!token.empty());
   for (const auto& id : got) EXPECT_TRUE(accepted_ids.count(id)) << id << " was never accepted";
   // Still full: the next Submit fails the same way, the gateway carries on.
-  auto again = police->Send(Message("hiow-police", "portsmouth-mash", "fill-again",
-                                    Content(std::string(2000, 'x'))));
+  auto again = police->Send(
+      Message("hiow-police", "portsmouth-mash", "fill-again", Content(std::string(2000, 'x'))));
   EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable) << again.status();
   ASSERT_EQ(gateway_->Stop(), 0);
   StartGateway({});  // uncapped

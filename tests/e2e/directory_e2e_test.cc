@@ -97,7 +97,8 @@ TEST_F(GatewayE2eTest, RevokedSigningKeyIsRefusedAndRotationSurvivesRestart) {
   ASSERT_TRUE(gateway_->Start());
   EXPECT_EQ(Agency("hiow-police")->Submit(*signed_old).status().code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash", "new-sig")).ok());
+  EXPECT_TRUE(
+      Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash", "new-sig")).ok());
 }
 
 }  // namespace

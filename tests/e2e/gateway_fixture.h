@@ -9,20 +9,19 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "agents/agency_agent.h"
-#include "agents/audit_verifier.h"
 #include "agents/agent_client.h"
+#include "agents/audit_verifier.h"
+#include "agents/keyring.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
 #include "envelope/sealing.h"
-#include "agents/keyring.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -60,8 +59,7 @@ class GatewayE2eTest : public ::testing::Test {
   // test gets its own copy, so no test depends on which ran before it.
   void UseOwnFederation() {
     federation_ = data_.path() + "/federation";
-    std::filesystem::copy(suite_federation_, federation_,
-                          std::filesystem::copy_options::recursive);
+    std::filesystem::copy(suite_federation_, federation_, std::filesystem::copy_options::recursive);
   }
 
   void StartGateway(std::vector<std::string> flags) {
@@ -72,9 +70,7 @@ class GatewayE2eTest : public ::testing::Test {
     }
   }
 
-  std::string AgencyDir(const std::string& id) const {
-    return federation_ + "/agencies/" + id;
-  }
+  std::string AgencyDir(const std::string& id) const { return federation_ + "/agencies/" + id; }
 
   std::unique_ptr<AgentClient> ClientFor(const std::string& identity_dir) {
     auto id = agents::LoadIdentity(identity_dir);

@@ -1,5 +1,6 @@
 // End-to-end over real mutual TLS on loopback, a real safeshare-gateway
-// process driven by the real agent code. Mailbox: fetching in order, only one's own mail, and refusing content.
+// process driven by the real agent code. Mailbox: fetching in order, only one's own mail, and
+// refusing content.
 
 #include <map>
 
@@ -71,13 +72,14 @@ TEST_F(GatewayE2eTest, RecipientRefusesSplicedAndUndeclaredContentAndTheSenderSe
   // Content carrying a category the declaration does not list (health).
   v1::SealedContent undeclared = Content();
   undeclared.mutable_referral()->mutable_record()->set_health("not declared");
-  auto refused_locally = Agent("hiow-police")->Send(
-      Message("hiow-police", "portsmouth-mash", "undeclared", undeclared));
+  auto refused_locally =
+      Agent("hiow-police")
+          ->Send(Message("hiow-police", "portsmouth-mash", "undeclared", undeclared));
   EXPECT_EQ(refused_locally.status().code(), absl::StatusCode::kInvalidArgument)
       << "the sender's own agent refuses first";
-  v1::SignedEnvelope hostile = SealByHand(Header("hiow-police", "portsmouth-mash", "undeclared"),
-                                          undeclared.SerializeAsString(), "hiow-police",
-                                          "portsmouth-mash");
+  v1::SignedEnvelope hostile =
+      SealByHand(Header("hiow-police", "portsmouth-mash", "undeclared"),
+                 undeclared.SerializeAsString(), "hiow-police", "portsmouth-mash");
   ASSERT_TRUE(police->Submit(hostile).ok());
 
   auto inbox = Agent("portsmouth-mash")->Receive();
@@ -99,7 +101,8 @@ TEST_F(GatewayE2eTest, RecipientRefusesSplicedAndUndeclaredContentAndTheSenderSe
   // Each refusal is in the log, by the recipient, with its reason.
   std::map<std::string, v1::AuditRecord> refusals;
   for (const auto& r : Audit()) {
-    if (r.event() == v1::AUDIT_EVENT_TYPE_CONTENT_REFUSED_BY_RECIPIENT) refusals[r.message_id()] = r;
+    if (r.event() == v1::AUDIT_EVENT_TYPE_CONTENT_REFUSED_BY_RECIPIENT)
+      refusals[r.message_id()] = r;
   }
   ASSERT_EQ(refusals.size(), 2u);
   EXPECT_EQ(refusals["spliced"].content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE);

@@ -1,5 +1,6 @@
 // End-to-end over real mutual TLS on loopback, a real safeshare-gateway
-// process driven by the real agent code. Referrals.Submit: what is accepted, refused and why, and what the receipt says.
+// process driven by the real agent code. Referrals.Submit: what is accepted, refused and why, and
+// what the receipt says.
 
 #include "tests/e2e/gateway_fixture.h"
 
@@ -69,7 +70,8 @@ TEST_F(GatewayE2eTest, SameMessageIdTwiceIsStoredOnceWithTheFirstReceipt) {
 TEST_F(GatewayE2eTest, ReusingAMessageIdForOtherContentIsAlreadyExists) {
   auto police = Agency("hiow-police");
   ASSERT_TRUE(police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1")).ok());
-  auto other = police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1", Content("different")));
+  auto other =
+      police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1", Content("different")));
   EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists) << other.status();
   // Another agency cannot take over (or probe) the id either.
   auto school = Agency("southsea-academy");
@@ -96,17 +98,18 @@ TEST_F(GatewayE2eTest, SenderDifferentFromCertificateIsPermissionDenied) {
   // The refusal is recorded against the caller who tried it.
   bool recorded = false;
   for (const auto& rec : Audit()) {
-    recorded = recorded || (rec.event() == v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED &&
-                            rec.message_id() == "forged-1" &&
-                            rec.status_code() == "PERMISSION_DENIED" &&
-                            rec.actor() == "safeshare://agency/hiow-police");
+    recorded =
+        recorded || (rec.event() == v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED &&
+                     rec.message_id() == "forged-1" && rec.status_code() == "PERMISSION_DENIED" &&
+                     rec.actor() == "safeshare://agency/hiow-police");
   }
   EXPECT_TRUE(recorded);
 }
 
 TEST_F(GatewayE2eTest, UnknownRecipientIsNotFound) {
-  auto r = Agency("hiow-police")->Submit(SealByHand(Header("hiow-police", "narnia-mash"), "x",
-                                                    "hiow-police", "portsmouth-mash"));
+  auto r = Agency("hiow-police")
+               ->Submit(SealByHand(Header("hiow-police", "narnia-mash"), "x", "hiow-police",
+                                   "portsmouth-mash"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
 }
 
@@ -148,15 +151,19 @@ TEST_F(GatewayE2eTest, OversizedEnvelopeIsResourceExhausted) {
   StartGateway({"--max_message_bytes=65536"});
   auto police = Agency("hiow-police");
   // Just over the limit: the gateway's own check answers.
-  auto r = police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(70000, 'x'))));
+  auto r = police->Submit(
+      Referral("hiow-police", "portsmouth-mash", "", Content(std::string(70000, 'x'))));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_NE(r.status().message().find("65536"), std::string::npos) << r.status();
   // Far over: gRPC's receive limit answers, with the same code.
-  r = police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(1 << 20, 'x'))));
+  r = police->Submit(
+      Referral("hiow-police", "portsmouth-mash", "", Content(std::string(1 << 20, 'x'))));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   // Under the limit still works.
   EXPECT_TRUE(
-      police->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(60000, 'x')))).ok());
+      police
+          ->Submit(Referral("hiow-police", "portsmouth-mash", "", Content(std::string(60000, 'x'))))
+          .ok());
 }
 
 TEST_F(GatewayE2eTest, SealedReferralOpensToExactlyWhatWasSentAndTheStoreHoldsNoPlaintext) {

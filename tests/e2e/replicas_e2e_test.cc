@@ -28,8 +28,8 @@ class ReplicasE2eTest : public GatewayE2eTest {
       auto replica = std::make_unique<GatewayProcess>(
           federation_, dir,
           std::vector<std::string>{"--store=" + database_, "--runtime_dir=" + dir});
-      ASSERT_TRUE(replica->Start()) << "replica " << i << " did not start; see "
-                                    << replica->log_path();
+      ASSERT_TRUE(replica->Start())
+          << "replica " << i << " did not start; see " << replica->log_path();
       if (i == 0) {
         gateway_ = std::move(replica);
       } else {
@@ -48,8 +48,12 @@ class ReplicasE2eTest : public GatewayE2eTest {
 
   std::vector<std::string> DaemonArgv(const std::string& agency, const std::string& inbox,
                                       int replica) {
-    return {testing::CliBinary(), "agent", "run", "--identity=" + AgencyDir(agency),
-            "--inbox=" + inbox, "--gateway=" + Replica(replica).target()};
+    return {testing::CliBinary(),
+            "agent",
+            "run",
+            "--identity=" + AgencyDir(agency),
+            "--inbox=" + inbox,
+            "--gateway=" + Replica(replica).target()};
   }
 
   static std::set<std::string> Stored(const std::string& dir) {
@@ -181,8 +185,8 @@ TEST_F(ReplicasE2eTest, ConcurrentSubmitsSurviveAKilledReplicaExactlyOnceInOneLo
   ASSERT_EQ(accepted_pm.size() + accepted_iow.size(), 3u * kEach) << "every Submit accepted once";
   EXPECT_TRUE(testing::WaitFor(
       [&] { return Stored(inbox_pm) == accepted_pm && Stored(inbox_iow) == accepted_iow; }, 60))
-      << Stored(inbox_pm).size() << "/" << accepted_pm.size() << " and "
-      << Stored(inbox_iow).size() << "/" << accepted_iow.size();
+      << Stored(inbox_pm).size() << "/" << accepted_pm.size() << " and " << Stored(inbox_iow).size()
+      << "/" << accepted_iow.size();
   // Every hand-over was acknowledged before the daemons stop.
   auto police = AgentOn(1, "hiow-police");
   EXPECT_TRUE(testing::WaitFor(

@@ -1,5 +1,6 @@
 // End-to-end over real mutual TLS on loopback, a real safeshare-gateway
-// process driven by the real agent code. The gateway process: mutual TLS 1.3 and who may connect, health and reflection, start, stop, kill and policy reload.
+// process driven by the real agent code. The gateway process: mutual TLS 1.3 and who may connect,
+// health and reflection, start, stop, kill and policy reload.
 
 #include "tests/e2e/gateway_fixture.h"
 
@@ -51,8 +52,8 @@ TEST_F(GatewayE2eTest, ExpiredCertificateFailsTheHandshake) {
 
   // The same CA and principal with a current certificate works: it was the date.
   const std::string fresh = data_.path() + "/fresh";
-  ASSERT_TRUE(agents::IssueClientCertificate(federation_, "safeshare://agency/hiow-police",
-                                             fresh, absl::Minutes(-1), absl::Hours(24))
+  ASSERT_TRUE(agents::IssueClientCertificate(federation_, "safeshare://agency/hiow-police", fresh,
+                                             absl::Minutes(-1), absl::Hours(24))
                   .ok());
   EXPECT_TRUE(ClientFor(fresh)->Submit(Referral("hiow-police", "portsmouth-mash")).ok());
 }
@@ -70,16 +71,16 @@ TEST_F(GatewayE2eTest, CertificateForANonMemberAgencyIsPermissionDenied) {
 TEST_F(GatewayE2eTest, Tls12IsRefusedAndTls13Accepted) {
   const std::string dir = AgencyDir("hiow-police");
   const std::string connect = "127.0.0.1:" + std::to_string(gateway_->port());
-  CommandResult tls12 = RunCommand({"/usr/bin/openssl", "s_client", "-connect", connect,
-                                    "-tls1_2", "-cert", dir + "/cert.pem", "-key",
-                                    dir + "/key.pem", "-CAfile", dir + "/ca.pem"});
+  CommandResult tls12 =
+      RunCommand({"/usr/bin/openssl", "s_client", "-connect", connect, "-tls1_2", "-cert",
+                  dir + "/cert.pem", "-key", dir + "/key.pem", "-CAfile", dir + "/ca.pem"});
   EXPECT_NE(tls12.exit_code, 0) << tls12.out;
   EXPECT_NE(tls12.out.find("Cipher is (NONE)"), std::string::npos) << tls12.out;
   EXPECT_EQ(tls12.out.find("New, TLSv1.2"), std::string::npos) << tls12.out;
 
-  CommandResult tls13 = RunCommand({"/usr/bin/openssl", "s_client", "-connect", connect,
-                                    "-tls1_3", "-cert", dir + "/cert.pem", "-key",
-                                    dir + "/key.pem", "-CAfile", dir + "/ca.pem"});
+  CommandResult tls13 =
+      RunCommand({"/usr/bin/openssl", "s_client", "-connect", connect, "-tls1_3", "-cert",
+                  dir + "/cert.pem", "-key", dir + "/key.pem", "-CAfile", dir + "/ca.pem"});
   // Printed once the handshake completes (the session block may race the close).
   EXPECT_NE(tls13.out.find("New, TLSv1.3, Cipher is TLS_"), std::string::npos) << tls13.out;
   EXPECT_NE(tls13.out.find("Verify return code: 0 (ok)"), std::string::npos) << tls13.out;

@@ -75,10 +75,9 @@ class ThreadE2eTest : public GatewayE2eTest {
 TEST_F(ThreadE2eTest, SouthamptonRequestIsAnsweredByHampshireWithFewerCategories) {
   auto southampton = Agent("southampton-mash");
   auto hampshire = Agent("hampshire-crt");
-  auto asked = southampton->Send(Request(
-      "southampton-mash", "hampshire-crt", "req-1",
-      {v1::DATA_CATEGORY_HEALTH, v1::DATA_CATEGORY_EDUCATION,
-       v1::DATA_CATEGORY_SOCIAL_CARE_HISTORY}));
+  auto asked = southampton->Send(Request("southampton-mash", "hampshire-crt", "req-1",
+                                         {v1::DATA_CATEGORY_HEALTH, v1::DATA_CATEGORY_EDUCATION,
+                                          v1::DATA_CATEGORY_SOCIAL_CARE_HISTORY}));
   ASSERT_TRUE(asked.ok()) << asked.status();
   ASSERT_EQ(asked->state(), v1::MESSAGE_STATE_SUBMITTED);
 
@@ -88,9 +87,9 @@ TEST_F(ThreadE2eTest, SouthamptonRequestIsAnsweredByHampshireWithFewerCategories
   EXPECT_EQ(inbox->received[0].header.declaration().requested_categories_size(), 3);
 
   // Education and social-care history only: fewer than asked, within the ISA.
-  auto answered = hampshire->Send(Reply(
-      v1::MESSAGE_KIND_INFORMATION_RESPONSE, "hampshire-crt", "southampton-mash", "req-1",
-      "resp-1", {v1::DATA_CATEGORY_EDUCATION, v1::DATA_CATEGORY_SOCIAL_CARE_HISTORY}));
+  auto answered = hampshire->Send(
+      Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "hampshire-crt", "southampton-mash", "req-1",
+            "resp-1", {v1::DATA_CATEGORY_EDUCATION, v1::DATA_CATEGORY_SOCIAL_CARE_HISTORY}));
   ASSERT_TRUE(answered.ok()) << answered.status();
   EXPECT_EQ(answered->state(), v1::MESSAGE_STATE_SUBMITTED);
 
@@ -137,10 +136,9 @@ TEST_F(ThreadE2eTest, AResponseBeyondTheAskIsHeldAndBeyondTheAgreementIsRefused)
                                  {v1::DATA_CATEGORY_EDUCATION}))
                   .ok());
   // Domestic abuse is within the ISA but was not asked for: an officer decides.
-  auto more = hampshire->Send(Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "hampshire-crt",
-                                    "southampton-mash", "req-2", "resp-2a",
-                                    {v1::DATA_CATEGORY_EDUCATION,
-                                     v1::DATA_CATEGORY_DOMESTIC_ABUSE}));
+  auto more = hampshire->Send(
+      Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "hampshire-crt", "southampton-mash", "req-2",
+            "resp-2a", {v1::DATA_CATEGORY_EDUCATION, v1::DATA_CATEGORY_DOMESTIC_ABUSE}));
   ASSERT_TRUE(more.ok()) << more.status();
   EXPECT_EQ(more->state(), v1::MESSAGE_STATE_HELD);
   bool named = false;
@@ -175,17 +173,16 @@ TEST_F(ThreadE2eTest, AResponseBeyondTheAskIsHeldAndBeyondTheAgreementIsRefused)
 TEST_F(ThreadE2eTest, ADeclineCarriesItsReasonsAndIsAuditedLikeAShare) {
   auto southampton = Agent("southampton-mash");
   auto hampshire = Agent("hampshire-crt");
-  ASSERT_TRUE(southampton
-                  ->Send(Request("southampton-mash", "hampshire-crt", "req-3",
-                                 {v1::DATA_CATEGORY_HEALTH}))
-                  .ok());
+  ASSERT_TRUE(
+      southampton
+          ->Send(Request("southampton-mash", "hampshire-crt", "req-3", {v1::DATA_CATEGORY_HEALTH}))
+          .ok());
 
   // A decline must say why.
-  auto bare = Reply(v1::MESSAGE_KIND_DECLINE_TO_SHARE, "hampshire-crt", "southampton-mash",
-                    "req-3", "decl-0", {v1::DATA_CATEGORY_CONCERN_DETAILS});
+  auto bare = Reply(v1::MESSAGE_KIND_DECLINE_TO_SHARE, "hampshire-crt", "southampton-mash", "req-3",
+                    "decl-0", {v1::DATA_CATEGORY_CONCERN_DETAILS});
   v1::SubmitResponse refused;
-  EXPECT_EQ(hampshire->Send(bare, &refused).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(hampshire->Send(bare, &refused).status().code(), absl::StatusCode::kFailedPrecondition);
 
   auto decline = bare;
   decline.message_id = "decl-1";
@@ -223,8 +220,8 @@ TEST_F(ThreadE2eTest, AnOutcomeClosesAReferral) {
   ASSERT_TRUE(mash->Receive().ok());
 
   // An outcome must say what was decided.
-  auto outcome = Reply(v1::MESSAGE_KIND_OUTCOME, "portsmouth-mash", "hiow-police", "ref-1",
-                       "out-0", {v1::DATA_CATEGORY_IDENTITY});
+  auto outcome = Reply(v1::MESSAGE_KIND_OUTCOME, "portsmouth-mash", "hiow-police", "ref-1", "out-0",
+                       {v1::DATA_CATEGORY_IDENTITY});
   EXPECT_EQ(mash->Send(outcome).status().code(), absl::StatusCode::kFailedPrecondition);
 
   outcome.message_id = "out-1";
@@ -253,8 +250,8 @@ TEST_F(ThreadE2eTest, RepliesGoOnlyBackToTheAgencyThatAsked) {
   auto mash = Agent("portsmouth-mash");
 
   // Addressed to a third agency: refused, and the refusal is audited.
-  auto astray = Reply(v1::MESSAGE_KIND_OUTCOME, "portsmouth-mash", "iow-mash", "ref-2",
-                      "astray-1", {v1::DATA_CATEGORY_IDENTITY});
+  auto astray = Reply(v1::MESSAGE_KIND_OUTCOME, "portsmouth-mash", "iow-mash", "ref-2", "astray-1",
+                      {v1::DATA_CATEGORY_IDENTITY});
   astray.declaration.set_outcome_decision(v1::OUTCOME_DECISION_EARLY_HELP);
   auto r = mash->Send(astray);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
@@ -277,8 +274,8 @@ TEST_F(ThreadE2eTest, RepliesGoOnlyBackToTheAgencyThatAsked) {
                          ": no-such-message; a reply answers a message sent to your agency"));
 
   // A response answers a request, not a referral.
-  auto wrong_kind = Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "portsmouth-mash",
-                          "hiow-police", "ref-2", "astray-4", {v1::DATA_CATEGORY_IDENTITY});
+  auto wrong_kind = Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "portsmouth-mash", "hiow-police",
+                          "ref-2", "astray-4", {v1::DATA_CATEGORY_IDENTITY});
   EXPECT_EQ(mash->Send(wrong_kind).status().code(), absl::StatusCode::kFailedPrecondition);
 
   auto records = Audit();
@@ -314,11 +311,11 @@ TEST_F(ThreadE2eTest, AnUnansweredRequestEscalatesEvenOnceAcknowledged) {
   EXPECT_EQ(inbox->escalations[0].escalation().reason(), v1::ESCALATION_REASON_NOT_ANSWERED);
 
   // Answering late still closes it.
-  ASSERT_TRUE(Agent("hampshire-crt")
-                  ->Send(Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "hampshire-crt",
-                               "southampton-mash", "req-4", "resp-4",
-                               {v1::DATA_CATEGORY_EDUCATION}))
-                  .ok());
+  ASSERT_TRUE(
+      Agent("hampshire-crt")
+          ->Send(Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "hampshire-crt", "southampton-mash",
+                       "req-4", "resp-4", {v1::DATA_CATEGORY_EDUCATION}))
+          .ok());
   auto request = southampton->client().GetStatus("req-4");
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->state(), v1::MESSAGE_STATE_ANSWERED);
@@ -347,8 +344,8 @@ TEST_F(ThreadE2eTest, AHoldPastItsDeadlineEscalatesToTheFederationOfficersAndSta
   ASSERT_TRUE(testing::WaitFor(
       [&] {
         auto inbox = Agent("hampshire-crt")->Receive();
-        if (inbox.ok()) alerts.insert(alerts.end(), inbox->escalations.begin(),
-                                      inbox->escalations.end());
+        if (inbox.ok())
+          alerts.insert(alerts.end(), inbox->escalations.begin(), inbox->escalations.end());
         return !alerts.empty();
       },
       20));
@@ -410,27 +407,27 @@ TEST_F(ThreadE2eTest, PractitionersRequestRespondDeclineAndFollowTheThreadFromTh
   const std::string request_decl = write("request.json", request.declaration);
   const std::string request_payload =
       write("request.payload.json", request.content.information_request());
-  auto response = Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "hampshire-crt",
-                        "southampton-mash", "", "", {v1::DATA_CATEGORY_EDUCATION});
+  auto response = Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "hampshire-crt", "southampton-mash",
+                        "", "", {v1::DATA_CATEGORY_EDUCATION});
   response.declaration.clear_purpose();  // the command fills it in
   const std::string response_decl = write("response.json", response.declaration);
   const std::string response_payload =
       write("response.payload.json", response.content.information_response());
-  auto decline = Reply(v1::MESSAGE_KIND_DECLINE_TO_SHARE, "hampshire-crt", "southampton-mash",
-                       "", "", {v1::DATA_CATEGORY_CONCERN_DETAILS});
+  auto decline = Reply(v1::MESSAGE_KIND_DECLINE_TO_SHARE, "hampshire-crt", "southampton-mash", "",
+                       "", {v1::DATA_CATEGORY_CONCERN_DETAILS});
   const std::string decline_decl = write("decline.json", decline.declaration);
 
   const std::string southampton = "--identity=" + AgencyDir("southampton-mash");
   const std::string hampshire = "--identity=" + AgencyDir("hampshire-crt");
-  CommandResult asked = RunCommand(
-      {cli, "request", gw, southampton, "--to=hampshire-crt", "--ask=education,health",
-       "--declaration=" + request_decl, "--payload=" + request_payload,
-       "--practitioner=sw-0912", "--message_id=cli-req-1"});
+  CommandResult asked =
+      RunCommand({cli, "request", gw, southampton, "--to=hampshire-crt", "--ask=education,health",
+                  "--declaration=" + request_decl, "--payload=" + request_payload,
+                  "--practitioner=sw-0912", "--message_id=cli-req-1"});
   ASSERT_EQ(asked.exit_code, 0) << asked.err << asked.out;
-  CommandResult asked_again = RunCommand(
-      {cli, "request", gw, southampton, "--to=hampshire-crt", "--ask=education",
-       "--declaration=" + request_decl, "--payload=" + request_payload,
-       "--practitioner=sw-0912", "--message_id=cli-req-2"});
+  CommandResult asked_again =
+      RunCommand({cli, "request", gw, southampton, "--to=hampshire-crt", "--ask=education",
+                  "--declaration=" + request_decl, "--payload=" + request_payload,
+                  "--practitioner=sw-0912", "--message_id=cli-req-2"});
   ASSERT_EQ(asked_again.exit_code, 0) << asked_again.err;
 
   // Replies need no --to: they go back to whoever asked.

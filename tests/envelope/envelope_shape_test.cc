@@ -40,7 +40,8 @@ TEST(EnvelopeShapeTest, RefusesEachMissingOrMalformedField) {
       {"sender_agency_id", [](v1::Envelope& e) { e.set_sender_agency_id("Police!"); }},
       {"recipient_agency_id", [](v1::Envelope& e) { e.clear_recipient_agency_id(); }},
       {"recipient_agency_id", [](v1::Envelope& e) { e.set_recipient_agency_id("hiow-police"); }},
-      {"sender_practitioner.id", [](v1::Envelope& e) { e.mutable_sender_practitioner()->clear_id(); }},
+      {"sender_practitioner.id",
+       [](v1::Envelope& e) { e.mutable_sender_practitioner()->clear_id(); }},
       {"sender_practitioner.role",
        [](v1::Envelope& e) { e.mutable_sender_practitioner()->clear_role(); }},
       {"created_time", [](v1::Envelope& e) { e.clear_created_time(); }},
@@ -88,7 +89,9 @@ TEST(EnvelopeShapeTest, ParseRefusesEmptyGarbageAndUnknownFields) {
   EXPECT_TRUE(ParseEnvelope(bytes).ok());
   // Unknown field inside the nested declaration (field 100, varint).
   v1::Envelope e = Valid();
-  e.mutable_declaration()->GetReflection()->MutableUnknownFields(e.mutable_declaration())
+  e.mutable_declaration()
+      ->GetReflection()
+      ->MutableUnknownFields(e.mutable_declaration())
       ->AddVarint(100, 1);
   EXPECT_EQ(ParseEnvelope(e.SerializeAsString()).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -88,8 +88,7 @@ TEST_F(SealingTest, ADecodedKeyVerifiesAsTheRawBytesDo) {
   PrivateKey other = *PrivateKey::Generate(PrivateKey::Type::kSigning);
   EXPECT_EQ(VerifySignature(s, *SigningPublicKey::FromRaw(other.RawPublicKey())).code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(SigningPublicKey::FromRaw("short").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SigningPublicKey::FromRaw("short").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(VerifySignature(s, std::string(31, 'k')).code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -152,11 +151,14 @@ TEST_F(SealingTest, TruncatedOrOversizedFieldsAreNamed) {
     void (*mutate)(v1::SignedEnvelope&, v1::Envelope&);
   };
   const Case cases[] = {
-      {"signature", [](v1::SignedEnvelope& s, v1::Envelope&) { s.mutable_signature()->pop_back(); }},
-      {"signature", [](v1::SignedEnvelope& s, v1::Envelope&) { s.mutable_signature()->push_back('x'); }},
-      {"signing_key_id", [](v1::SignedEnvelope& s, v1::Envelope&) { s.set_signing_key_id("short"); }},
-      {"recipient_key_id",
-       [](v1::SignedEnvelope&, v1::Envelope& e) { e.mutable_payload()->set_recipient_key_id("x"); }},
+      {"signature",
+       [](v1::SignedEnvelope& s, v1::Envelope&) { s.mutable_signature()->pop_back(); }},
+      {"signature",
+       [](v1::SignedEnvelope& s, v1::Envelope&) { s.mutable_signature()->push_back('x'); }},
+      {"signing_key_id",
+       [](v1::SignedEnvelope& s, v1::Envelope&) { s.set_signing_key_id("short"); }},
+      {"recipient_key_id", [](v1::SignedEnvelope&,
+                              v1::Envelope& e) { e.mutable_payload()->set_recipient_key_id("x"); }},
       {"ephemeral_public_key",
        [](v1::SignedEnvelope&, v1::Envelope& e) {
          e.mutable_payload()->mutable_ephemeral_public_key()->pop_back();
@@ -165,7 +167,8 @@ TEST_F(SealingTest, TruncatedOrOversizedFieldsAreNamed) {
        [](v1::SignedEnvelope&, v1::Envelope& e) {
          e.mutable_payload()->mutable_ephemeral_public_key()->append("xx");
        }},
-      {"nonce", [](v1::SignedEnvelope&, v1::Envelope& e) { e.mutable_payload()->set_nonce("123"); }},
+      {"nonce",
+       [](v1::SignedEnvelope&, v1::Envelope& e) { e.mutable_payload()->set_nonce("123"); }},
       {"ciphertext",
        [](v1::SignedEnvelope&, v1::Envelope& e) { e.mutable_payload()->set_ciphertext("short"); }},
   };
@@ -207,9 +210,8 @@ TEST(ContentTest, CategoriesComeFromTheFieldsSet) {
   r->mutable_child()->set_given_names("A");
   r->add_family()->set_relationship("mother");
   r->set_health("x");
-  std::set<v1::DataCategory> want = {v1::DATA_CATEGORY_IDENTITY,
-                                     v1::DATA_CATEGORY_FAMILY_COMPOSITION,
-                                     v1::DATA_CATEGORY_HEALTH};
+  std::set<v1::DataCategory> want = {
+      v1::DATA_CATEGORY_IDENTITY, v1::DATA_CATEGORY_FAMILY_COMPOSITION, v1::DATA_CATEGORY_HEALTH};
   EXPECT_EQ(CategoriesIn(c), want);
 }
 

@@ -177,19 +177,23 @@ TEST_F(AuditLogTest, ReplacingACheckpointSignatureIsCaught) {
   Append(20, 4);
   store_.reset();
   // Re-sign the third checkpoint with another key.
-  envelope::PrivateKey mallory = *envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
+  envelope::PrivateKey mallory =
+      *envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, "SELECT tree_size, root_hash FROM audit_checkpoints ORDER BY tree_size "
-                         "LIMIT 1 OFFSET 2", -1, &s, nullptr);
+  sqlite3_prepare_v2(db,
+                     "SELECT tree_size, root_hash FROM audit_checkpoints ORDER BY tree_size "
+                     "LIMIT 1 OFFSET 2",
+                     -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
   const uint64_t size = sqlite3_column_int64(s, 0);
   std::string root(static_cast<const char*>(sqlite3_column_blob(s, 1)), sqlite3_column_bytes(s, 1));
   sqlite3_finalize(s);
   auto forged = transparency::SignCheckpoint({kOrigin, size, root}, kOrigin, mallory.get());
   ASSERT_TRUE(forged.ok());
-  sqlite3_prepare_v2(db, "UPDATE audit_checkpoints SET note = ? WHERE tree_size = ?", -1, &s, nullptr);
+  sqlite3_prepare_v2(db, "UPDATE audit_checkpoints SET note = ? WHERE tree_size = ?", -1, &s,
+                     nullptr);
   sqlite3_bind_text(s, 1, forged->c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, size);
   ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);

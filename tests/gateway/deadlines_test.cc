@@ -31,7 +31,8 @@ TEST(DeadlinesTest, StandardSkipsWeekendsAndBankHolidays) {
   auto p = DeadlinePolicy::FromConfig(c);
   ASSERT_TRUE(p.ok());
   // Friday afternoon -> Monday afternoon.
-  EXPECT_EQ(p->Deadline(v1::URGENCY_STANDARD, Utc(2026, 11, 27, 15, 30)), Utc(2026, 11, 30, 15, 30));
+  EXPECT_EQ(p->Deadline(v1::URGENCY_STANDARD, Utc(2026, 11, 27, 15, 30)),
+            Utc(2026, 11, 30, 15, 30));
   // Christmas Eve (Thursday) -> Christmas Day and the weekend and the Monday
   // bank holiday are skipped -> Tuesday 29th.
   EXPECT_EQ(p->Deadline(v1::URGENCY_STANDARD, Utc(2026, 12, 24, 9)), Utc(2026, 12, 29, 9));
@@ -83,9 +84,9 @@ TEST(DeadlinesDeathTest, WithoutZoneDataTheDefaultFallsBackToUtc) {
       {
         setenv("TZDIR", "/nonexistent/zoneinfo", 1);
         auto fallback = DeadlinePolicy::FromConfig({});
-        const bool utc = fallback.ok() && fallback->Deadline(v1::URGENCY_STANDARD,
-                                                             Utc(2026, 10, 23, 23, 30)) ==
-                                              Utc(2026, 10, 26, 23, 30);
+        const bool utc =
+            fallback.ok() && fallback->Deadline(v1::URGENCY_STANDARD, Utc(2026, 10, 23, 23, 30)) ==
+                                 Utc(2026, 10, 26, 23, 30);
         v1::DeliveryConfig named;
         named.set_time_zone("Europe/London");
         const bool refused =

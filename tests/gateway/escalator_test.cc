@@ -36,18 +36,21 @@ class EscalatorTest : public ::testing::Test {
     auto store = OpenStore("sqlite://" + dir_.path() + "/store.db");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    auto directory =
-        FederationDirectory::Load(safeshare::testing::SourceDir() + "/deploy/dev-federation.textproto");
+    auto directory = FederationDirectory::Load(safeshare::testing::SourceDir() +
+                                               "/deploy/dev-federation.textproto");
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_.emplace(std::move(*directory));
   }
 
   std::vector<v1::AuditRecord> Log() {
     std::vector<v1::AuditRecord> out;
-    EXPECT_TRUE(store_->ScanAudit({}, 0, 0, [&](const AuditLeaf& leaf) {
-      out.emplace_back().ParseFromString(leaf.record);
-      return true;
-    }).ok());
+    EXPECT_TRUE(store_
+                    ->ScanAudit({}, 0, 0,
+                                [&](const AuditLeaf& leaf) {
+                                  out.emplace_back().ParseFromString(leaf.record);
+                                  return true;
+                                })
+                    .ok());
     return out;
   }
 

@@ -20,10 +20,9 @@ TEST(PrincipalTest, ParsesAgencyAndOfficerUris) {
 }
 
 TEST(PrincipalTest, RefusesAnythingElse) {
-  for (const char* uri :
-       {"https://agency/x", "safeshare://agency/", "safeshare://agency/UPPER",
-        "safeshare://agency/a/b", "safeshare://officer/a", "safeshare://gateway",
-        "safeshare://agency/../x", ""}) {
+  for (const char* uri : {"https://agency/x", "safeshare://agency/", "safeshare://agency/UPPER",
+                          "safeshare://agency/a/b", "safeshare://officer/a", "safeshare://gateway",
+                          "safeshare://agency/../x", ""}) {
     EXPECT_EQ(ParsePrincipalUri(uri).status().code(), absl::StatusCode::kUnauthenticated) << uri;
   }
 }
@@ -53,10 +52,9 @@ TEST(PrincipalTest, MembershipFollowsTheDirectory) {
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(CheckMembership(*ParsePrincipalUri("safeshare://agency/old-agency"), *dir).code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(
-      CheckMembership(*ParsePrincipalUri("safeshare://officer/portsmouth-mash/nobody"), *dir)
-          .code(),
-      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckMembership(*ParsePrincipalUri("safeshare://officer/portsmouth-mash/nobody"), *dir)
+                .code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace

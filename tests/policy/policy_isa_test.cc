@@ -295,8 +295,7 @@ TEST(PolicyRegistry, DecisionsContinueDuringReloads) {
   std::atomic<int> allowed{0};
   std::thread decider([&] {
     const v1::Envelope e = ExampleEnvelope(kExamples[1]);
-    while (!stop)
-      allowed += registry.Current()->Decide(e, kToday).decision() == v1::DECISION_ALLOW;
+    while (!stop) allowed += registry.Current()->Decide(e, kToday).decision() == v1::DECISION_ALLOW;
   });
   // Start reloading only once the decider is deciding (it may be scheduled late).
   for (auto t = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -1,16 +1,15 @@
 #include "tests/support/test_support.h"
 
-#include <libpq-fe.h>
-
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -129,8 +128,8 @@ void ChildProcess::Signal(int sig) {
 }
 
 bool WaitFor(const std::function<bool()>& condition, double seconds) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int>(seconds * 1000));
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -144,8 +143,7 @@ std::string SourceDir() { return SAFESHARE_SOURCE_DIR; }
 
 std::string MakeFederation(const TempDir& dir) {
   std::string fed = dir.path() + "/federation";
-  CommandResult r = RunCommand({CliBinary(), "pki", "init", "--dir", fed,
-                                "--federation_template",
+  CommandResult r = RunCommand({CliBinary(), "pki", "init", "--dir", fed, "--federation_template",
                                 SourceDir() + "/deploy/dev-federation.textproto"});
   return r.exit_code == 0 ? fed : "";
 }
@@ -228,9 +226,9 @@ std::string FreshPostgresDatabase(std::string* error) {
     return "";
   }
   static std::atomic<int> counter{0};
-  const std::string name = "safeshare_test_" + std::to_string(getpid()) + "_" +
-                           std::to_string(counter++) + "_" +
-                           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
+  const std::string name =
+      "safeshare_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
   PGconn* conn = PQconnectdb(admin);
   if (PQstatus(conn) != CONNECTION_OK) {
     *error = std::string("cannot reach the test PostgreSQL: ") + PQerrorMessage(conn);
@@ -261,7 +259,8 @@ std::string TestAgreements(const std::string& dir) {
     if (f.path().extension() != ".json") continue;
     std::ifstream in(f.path());
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::ofstream(dir + "/" + f.path().filename().string()) << std::regex_replace(text, field, date);
+    std::ofstream(dir + "/" + f.path().filename().string())
+        << std::regex_replace(text, field, date);
   }
   return dir;
 }

@@ -113,11 +113,11 @@ class GatewayProcess {
 // the test when no cluster is configured, and fails it fatally (so the body
 // never runs with no database) when $SAFESHARE_REQUIRE_POSTGRES is set
 // without one or the cluster cannot be reached.
-#define SAFESHARE_FRESH_POSTGRES_OR_SKIP(uri)                                      \
-  do {                                                                             \
-    std::string safeshare_pg_error;                                                \
-    (uri) = ::safeshare::testing::FreshPostgresDatabase(&safeshare_pg_error);      \
-    if (!safeshare_pg_error.empty()) GTEST_FAIL() << safeshare_pg_error;           \
+#define SAFESHARE_FRESH_POSTGRES_OR_SKIP(uri)                                            \
+  do {                                                                                   \
+    std::string safeshare_pg_error;                                                      \
+    (uri) = ::safeshare::testing::FreshPostgresDatabase(&safeshare_pg_error);            \
+    if (!safeshare_pg_error.empty()) GTEST_FAIL() << safeshare_pg_error;                 \
     if ((uri).empty()) GTEST_SKIP() << "no test PostgreSQL (deploy/test.sh starts one)"; \
   } while (0)
 

@@ -30,8 +30,7 @@ using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
 
 Key Ed25519FromSeed(absl::string_view seed) {
   return Key(EVP_PKEY_new_raw_private_key(
-      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()),
-      seed.size()));
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
 }
 
 std::string RawPublicKey(EVP_PKEY* key) {
@@ -113,8 +112,8 @@ TEST_F(CheckpointTest, SignAndVerifyRoundTrip) {
   std::string blob;
   ASSERT_TRUE(absl::Base64Unescape(note->substr(prefix.size(), 92), &blob));
   const uint32_t hash = NoteKeyHash(kKeyName, pub_);
-  EXPECT_EQ(blob.substr(0, 4), absl::HexStringToBytes(absl::StrCat(
-                                   absl::Hex(hash, absl::kZeroPad8))));
+  EXPECT_EQ(blob.substr(0, 4),
+            absl::HexStringToBytes(absl::StrCat(absl::Hex(hash, absl::kZeroPad8))));
 
   absl::StatusOr<Checkpoint> back = Verify(*note);
   ASSERT_TRUE(back.ok()) << back.status();
@@ -132,7 +131,8 @@ TEST_F(CheckpointTest, TamperedNotesFail) {
   const std::vector<std::pair<std::string, std::string>> altered = {
       {"size", absl::StrReplaceAll(note, {{"\n8\n", "\n9\n"}})},
       {"root", absl::StrReplaceAll(note, {{kRoot8Base64, root7}})},
-      {"origin", absl::StrReplaceAll(note, {{"safeshare.example/audit\n8", "safeshare.example/audiT\n8"}})},
+      {"origin",
+       absl::StrReplaceAll(note, {{"safeshare.example/audit\n8", "safeshare.example/audiT\n8"}})},
       {"extra blank line", absl::StrReplaceAll(note, {{"=\n\n", "=\n\n\n"}})},
   };
   for (const auto& [what, text] : altered) {
@@ -279,7 +279,10 @@ TEST_F(CheckpointTest, SigningRefusesBadInput) {
               absl::StatusCode::kInvalidArgument, "origin");
   ExpectError(SignCheckpoint({"o", 1, "short"}, kKeyName, key_.get()).status(),
               absl::StatusCode::kInvalidArgument, "root hash is 5 bytes");
-  for (absl::string_view name : {"", "a b", "a+b", "a\tb", "a\xc2\xa0" "b", "\xff"}) {
+  for (absl::string_view name : {"", "a b", "a+b", "a\tb",
+                                 "a\xc2\xa0"
+                                 "b",
+                                 "\xff"}) {
     ExpectError(SignCheckpoint(Eight(), name, key_.get()).status(),
                 absl::StatusCode::kInvalidArgument, "invalid key name");
   }
@@ -308,8 +311,7 @@ TEST(VerifierKeyTest, RoundTripAndPublishedKey) {
 
   ExpectError(VerifierKey("a b", peter->public_key).status(), absl::StatusCode::kInvalidArgument,
               "invalid key name");
-  ExpectError(VerifierKey("n", "short").status(), absl::StatusCode::kInvalidArgument,
-              "5 bytes");
+  ExpectError(VerifierKey("n", "short").status(), absl::StatusCode::kInvalidArgument, "5 bytes");
 }
 
 // TestNewVerifier: every proper substring and every single-byte increment of
@@ -331,8 +333,7 @@ TEST(VerifierKeyTest, ManglingsAreRefused) {
   }
   EXPECT_GT(refused, 2000);
   ExpectError(
-      ParseVerifierKey(
-          "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==")
+      ParseVerifierKey("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==")
           .status(),
       absl::StatusCode::kInvalidArgument, "verifier key is not canonical base64");
   // A canonical encoding of a 34-byte key.
@@ -340,18 +341,16 @@ TEST(VerifierKeyTest, ManglingsAreRefused) {
                                             absl::Base64Escape(std::string(34, '\x01'))))
                   .status(),
               absl::StatusCode::kInvalidArgument, "is 34 bytes, expected 33");
-  ExpectError(
-      ParseVerifierKey("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
-          .status(),
-      absl::StatusCode::kInvalidArgument, "is not Ed25519");
-  ExpectError(
-      ParseVerifierKey("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
-          .status(),
-      absl::StatusCode::kInvalidArgument, "does not match the name and key (expected c74f20a3)");
-  ExpectError(
-      ParseVerifierKey("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
-          .status(),
-      absl::StatusCode::kInvalidArgument, "8 lowercase hex digits");
+  ExpectError(ParseVerifierKey("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+                  .status(),
+              absl::StatusCode::kInvalidArgument, "is not Ed25519");
+  ExpectError(ParseVerifierKey("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+                  .status(),
+              absl::StatusCode::kInvalidArgument,
+              "does not match the name and key (expected c74f20a3)");
+  ExpectError(ParseVerifierKey("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+                  .status(),
+              absl::StatusCode::kInvalidArgument, "8 lowercase hex digits");
 }
 
 class GoCompatibilityTest : public ::testing::Test {
@@ -399,11 +398,11 @@ TEST_F(GoCompatibilityTest, OpenThePublishedNotes) {
                         "PeterNeumann", peter_pub_)
                    .ok());
   // A changed word of the text.
-  ExpectError(
-      OpenNote(absl::StrReplaceAll(both, {{"cryptography", "cryptographY"}}), "PeterNeumann",
-               peter_pub_)
-          .status(),
-      absl::StatusCode::kUnauthenticated, "the signature by PeterNeumann+c74f20a3 does not verify");
+  ExpectError(OpenNote(absl::StrReplaceAll(both, {{"cryptography", "cryptographY"}}),
+                       "PeterNeumann", peter_pub_)
+                  .status(),
+              absl::StatusCode::kUnauthenticated,
+              "the signature by PeterNeumann+c74f20a3 does not verify");
 
   // "Invalid encoded message syntax": all malformed.
   const std::string text(kText);
@@ -415,7 +414,8 @@ TEST_F(GoCompatibilityTest, OpenThePublishedNotes) {
       "\xff" + text + "\n" + sig,
       text + "\n" +
           "\xe2\x80\x94 Bad Name "
-          "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+          "x08go/ZJkuBS9UG/"
+          "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
       text + "\n" + sig + "Unexpected line.\n",
   };
   for (const std::string& msg : bad) {

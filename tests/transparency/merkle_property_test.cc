@@ -197,8 +197,7 @@ TEST_F(MerklePropertyTest, RandomConsistencyProofsVerifyAndAlterationsFail) {
       }
       EXPECT_FALSE(VerifyConsistency(size1, size2 - 1, root1, Root(size2 - 1), *proof).ok());
       // Roots of a different log of the same sizes.
-      EXPECT_FALSE(
-          VerifyConsistency(size1, size2, LeafHash("forged"), root2, *proof).ok());
+      EXPECT_FALSE(VerifyConsistency(size1, size2, LeafHash("forged"), root2, *proof).ok());
     }
   }
 }
@@ -211,8 +210,7 @@ TEST_F(MerklePropertyTest, ExhaustiveSmallTrees) {
           << m << " of " << n;
     }
     for (uint64_t m = 0; m <= n; ++m) {
-      ASSERT_TRUE(
-          VerifyConsistency(m, n, Root(m), root, *ConsistencyProof(*tree_, m, n)).ok())
+      ASSERT_TRUE(VerifyConsistency(m, n, Root(m), root, *ConsistencyProof(*tree_, m, n)).ok())
           << m << " -> " << n;
     }
   }

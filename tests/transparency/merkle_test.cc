@@ -42,10 +42,14 @@ void ExpectError(const absl::Status& s, absl::StatusCode code, absl::string_view
 }
 
 const std::vector<std::string>& LeafInputs() {
-  static const auto* v = new std::vector<std::string>{
-      H(""),         H("00"),       H("10"),
-      H("2021"),     H("3031"),     H("40414243"),
-      H("5051525354555657"),        H("606162636465666768696a6b6c6d6e6f")};
+  static const auto* v = new std::vector<std::string>{H(""),
+                                                      H("00"),
+                                                      H("10"),
+                                                      H("2021"),
+                                                      H("3031"),
+                                                      H("40414243"),
+                                                      H("5051525354555657"),
+                                                      H("606162636465666768696a6b6c6d6e6f")};
   return *v;
 }
 
@@ -87,8 +91,7 @@ const std::vector<Proof>& NodeHashes() {
   return *v;
 }
 
-const std::string kSomeHash =
-    H("abacaba000000000000000000000000000000000000000000060061e00123456");
+const std::string kSomeHash = H("abacaba000000000000000000000000000000000000000000060061e00123456");
 
 struct InclusionVector {
   uint64_t index;  // 0-based
@@ -247,10 +250,10 @@ TEST_F(ProofLayoutTest, InclusionNodes) {
     Proof want;
   };
   const std::vector<Case> cases = {
-      {1, 0, {}},           {2, 0, {b}},           {2, 1, {a}},           {3, 1, {a, c}},
-      {7, 0, {b, h, l7}},   {7, 1, {a, h, l7}},    {7, 2, {d, g, l7}},    {7, 3, {c, g, l7}},
-      {7, 4, {f, j, k}},    {7, 5, {e, j, k}},     {7, 6, {i, k}},        {4, 2, {d, g}},
-      {5, 3, {c, g, e}},    {6, 3, {c, g, i}},     {6, 4, {f, k}},
+      {1, 0, {}},         {2, 0, {b}},        {2, 1, {a}},        {3, 1, {a, c}},
+      {7, 0, {b, h, l7}}, {7, 1, {a, h, l7}}, {7, 2, {d, g, l7}}, {7, 3, {c, g, l7}},
+      {7, 4, {f, j, k}},  {7, 5, {e, j, k}},  {7, 6, {i, k}},     {4, 2, {d, g}},
+      {5, 3, {c, g, e}},  {6, 3, {c, g, i}},  {6, 4, {f, k}},
   };
   for (const Case& t : cases) {
     absl::StatusOr<Proof> proof = InclusionProof(tree, t.index, t.size);
@@ -258,8 +261,8 @@ TEST_F(ProofLayoutTest, InclusionNodes) {
     EXPECT_EQ(*proof, t.want) << "leaf " << t.index << " of " << t.size;
   }
   // Errors from the same table.
-  for (auto [size, index] : std::vector<std::pair<uint64_t, uint64_t>>{
-           {0, 0}, {0, 1}, {1, 2}, {0, 3}, {7, 8}}) {
+  for (auto [size, index] :
+       std::vector<std::pair<uint64_t, uint64_t>>{{0, 0}, {0, 1}, {1, 2}, {0, 3}, {7, 8}}) {
     ExpectError(InclusionProof(tree, index, size).status(), absl::StatusCode::kInvalidArgument,
                 "is outside the tree");
   }
@@ -271,10 +274,14 @@ TEST_F(ProofLayoutTest, ConsistencyNodes) {
     Proof want;
   };
   const std::vector<Case> cases = {
-      {1, 2, {b}},          {1, 4, {b, h}},          {1, 6, {b, h, i}},    {2, 3, {c}},
-      {2, 8, {h, l8}},      {3, 7, {c, d, g, l7}},   {4, 7, {l7}},         {5, 7, {e, f, j, k}},
-      {6, 7, {i, j, k}},    {7, 8, {j, leaf7, i, k}}, {2, 4, {h}},         {3, 5, {c, d, g, e}},
-      {3, 6, {c, d, g, i}}, {4, 6, {i}},             {1, 7, {b, h, l7}},
+      {1, 2, {b}},          {1, 4, {b, h}},
+      {1, 6, {b, h, i}},    {2, 3, {c}},
+      {2, 8, {h, l8}},      {3, 7, {c, d, g, l7}},
+      {4, 7, {l7}},         {5, 7, {e, f, j, k}},
+      {6, 7, {i, j, k}},    {7, 8, {j, leaf7, i, k}},
+      {2, 4, {h}},          {3, 5, {c, d, g, e}},
+      {3, 6, {c, d, g, i}}, {4, 6, {i}},
+      {1, 7, {b, h, l7}},
   };
   for (const Case& t : cases) {
     absl::StatusOr<Proof> proof = ConsistencyProof(tree, t.size1, t.size2);
@@ -296,9 +303,7 @@ TEST_F(ProofLayoutTest, ConsistencyNodes) {
 TEST(ProofLayoutLargeTest, CutShortNodesInTheMiddle) {
   MemoryTree tree;
   for (int i = 0; i < 95; ++i) tree.Append(absl::StrCat("leaf ", i));
-  auto n = [&tree](uint64_t level, uint64_t index) {
-    return *tree.CompleteSubtree(level, index);
-  };
+  auto n = [&tree](uint64_t level, uint64_t index) { return *tree.CompleteSubtree(level, index); };
   EXPECT_EQ(*InclusionProof(tree, 10, 15),
             (Proof{n(0, 11), n(1, 4), NodeHash(n(1, 6), n(0, 14)), n(3, 0)}));
   EXPECT_EQ(*InclusionProof(tree, 24, 31),
@@ -379,14 +384,14 @@ TEST(VerifyInclusionTest, ReasonsAreSpecific) {
               absl::StatusCode::kInvalidArgument, "inclusion proof has 2 hashes, expected 3");
   ExpectError(VerifyInclusion(leaf, 0, 8, Extend(v.proof, kSomeHash), Roots()[8]),
               absl::StatusCode::kInvalidArgument, "inclusion proof has 4 hashes, expected 3");
-  ExpectError(VerifyInclusion(leaf, 0, 8, v.proof, Roots()[7]),
-              absl::StatusCode::kInvalidArgument, "root mismatch");
+  ExpectError(VerifyInclusion(leaf, 0, 8, v.proof, Roots()[7]), absl::StatusCode::kInvalidArgument,
+              "root mismatch");
   Proof swapped = v.proof;
   std::swap(swapped[0], swapped[1]);
-  ExpectError(VerifyInclusion(leaf, 0, 8, swapped, Roots()[8]),
-              absl::StatusCode::kInvalidArgument, "root mismatch");
-  ExpectError(VerifyInclusion(leaf, 8, 8, v.proof, Roots()[8]),
-              absl::StatusCode::kInvalidArgument, "leaf index 8 is outside the tree of size 8");
+  ExpectError(VerifyInclusion(leaf, 0, 8, swapped, Roots()[8]), absl::StatusCode::kInvalidArgument,
+              "root mismatch");
+  ExpectError(VerifyInclusion(leaf, 8, 8, v.proof, Roots()[8]), absl::StatusCode::kInvalidArgument,
+              "leaf index 8 is outside the tree of size 8");
   ExpectError(VerifyInclusion(leaf, 0, 8, Extend(Proof(v.proof.begin(), v.proof.end() - 1), "x"),
                               Roots()[8]),
               absl::StatusCode::kInvalidArgument, "proof hash 2 is 1 bytes, expected 32");
@@ -507,10 +512,10 @@ TEST(VerifyConsistencyTest, ReasonsAreSpecific) {
               "consistency proof has 0 hashes, expected 3");
   ExpectError(VerifyConsistency(6, 8, r6, r8, Extend(v.proof, r8)),
               absl::StatusCode::kInvalidArgument, "consistency proof has 4 hashes, expected 3");
-  ExpectError(VerifyConsistency(6, 8, Roots()[5], r8, v.proof),
-              absl::StatusCode::kInvalidArgument, "root1 mismatch");
-  ExpectError(VerifyConsistency(6, 8, r6, Roots()[7], v.proof),
-              absl::StatusCode::kInvalidArgument, "root2 mismatch");
+  ExpectError(VerifyConsistency(6, 8, Roots()[5], r8, v.proof), absl::StatusCode::kInvalidArgument,
+              "root1 mismatch");
+  ExpectError(VerifyConsistency(6, 8, r6, Roots()[7], v.proof), absl::StatusCode::kInvalidArgument,
+              "root2 mismatch");
   Proof swapped = v.proof;
   std::swap(swapped[1], swapped[2]);
   EXPECT_FALSE(VerifyConsistency(6, 8, r6, r8, swapped).ok());
@@ -571,8 +576,8 @@ TEST(LookupCountTest, LogarithmicForEveryProofUpTo300) {
 }
 
 TEST(LookupCountTest, LogarithmicForHugeTrees) {
-  for (uint64_t n : {uint64_t{1} << 40, (uint64_t{1} << 40) + 12345, uint64_t{999'999'999'999},
-                     kMaxTreeSize}) {
+  for (uint64_t n :
+       {uint64_t{1} << 40, (uint64_t{1} << 40) + 12345, uint64_t{999'999'999'999}, kMaxTreeSize}) {
     for (uint64_t m : {uint64_t{0}, n / 3, n / 2, n - 2, n - 1}) {
       CountingSource s;
       absl::StatusOr<Proof> inclusion = InclusionProof(s, m, n);
