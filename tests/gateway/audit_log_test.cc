@@ -11,12 +11,15 @@
 #include "gateway/audit/audit_service.h"
 #include "gateway/store/sqlite_store.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/store_test_rows.h"
 #include "tests/support/test_support.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
 
 namespace safeshare::gateway {
 namespace {
+
+using store_test::Record;
 
 constexpr char kOrigin[] = "safeshare.test/audit";
 
@@ -35,19 +38,6 @@ class AuditLogTest : public ::testing::Test {
     store_->SetCheckpointSigner([this](uint64_t size, const std::string& root) {
       return transparency::SignCheckpoint({kOrigin, size, root}, kOrigin, key_.get());
     });
-  }
-
-  static v1::AuditRecord Record(const std::string& id) {
-    v1::AuditRecord r;
-    r.set_event(v1::AUDIT_EVENT_TYPE_DECISION);
-    r.set_message_id(id);
-    r.set_kind(v1::MESSAGE_KIND_REFERRAL);
-    r.set_sender_agency_id("hiow-police");
-    r.set_recipient_agency_id(id.back() % 2 ? "portsmouth-mash" : "iow-mash");
-    r.set_sender_area_id("hampshire");
-    r.set_recipient_area_id(id.back() % 2 ? "portsmouth" : "isle-of-wight");
-    r.mutable_decision()->set_decision(v1::DECISION_ALLOW);
-    return r;
   }
 
   // Appends `n` records in batches of `batch`.

@@ -9,6 +9,7 @@
 #include "gateway/federation_directory.h"
 #include "gateway/store/store.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/store_test_rows.h"
 #include "tests/support/test_support.h"
 
 namespace safeshare::gateway {
@@ -16,19 +17,7 @@ namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1764000000);
 
-StoredMessage Message(const std::string& id, const std::string& to) {
-  StoredMessage m;
-  m.message_id = id;
-  m.sender_agency_id = "hiow-police";
-  m.recipient_agency_id = to;
-  m.kind = v1::MESSAGE_KIND_REFERRAL;
-  m.signed_envelope = "envelope-" + id;
-  m.envelope_sha256 = std::string(32, 'h');
-  m.receipt = "receipt-" + id;
-  m.state = v1::MESSAGE_STATE_SUBMITTED;
-  m.accepted_time = kT0;
-  return m;
-}
+using store_test::Message;  // accepted at kT0
 
 class EscalatorTest : public ::testing::Test {
  protected:
