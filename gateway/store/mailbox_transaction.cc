@@ -15,10 +15,9 @@ absl::StatusOr<InsertResult> MailboxTransaction::InsertMessage(const StoredMessa
   if (existing->has_value()) return InsertResult{false, std::move(**existing)};
   const std::optional<absl::Time> open =
       message_rules::OpensDeadline(m) ? m.acknowledge_deadline : std::nullopt;
-  auto sequence = rows_->Insert(m, open);
-  if (!sequence.ok()) return sequence.status();
-  InsertResult result{true, m};
-  result.message.sequence = *sequence;
+  // The new row's sequence is not needed by any caller; no copy of the
+  // message (its envelope can be a megabyte) on the Submit path.
+  if (auto sequence = rows_->Insert(m, open); !sequence.ok()) return sequence.status();
   if (auto st = rows_->AddEvent(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
   if (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED) {
     if (auto st = rows_->NotifyMail(m.recipient_agency_id); !st.ok()) return st;
@@ -26,7 +25,7 @@ absl::StatusOr<InsertResult> MailboxTransaction::InsertMessage(const StoredMessa
       if (auto st = Answer(m.in_reply_to, m.accepted_time); !st.ok()) return st;
     }
   }
-  return result;
+  return InsertResult{true, {}};
 }
 
 absl::Status MailboxTransaction::Answer(const std::string& answered_id, absl::Time now) {

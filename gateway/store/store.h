@@ -73,7 +73,7 @@ struct AgencyKey {
 
 struct InsertResult {
   bool inserted = false;  // false: the message id was already stored
-  StoredMessage message;  // the stored row (the earlier one when !inserted)
+  StoredMessage message;  // when !inserted, the row stored earlier; else empty
 };
 
 // What a batch of durable work sees: one transaction shared by every job in a

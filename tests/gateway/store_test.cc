@@ -132,6 +132,7 @@ TEST_P(StoreTest, InsertIsIdempotentByMessageId) {
   auto first = store_->InsertMessage(Message("m1", "portsmouth-mash"));
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(first->inserted);
+  EXPECT_TRUE(first->message.signed_envelope.empty()) << "a new row is not copied back";
   StoredMessage again = Message("m1", "iow-mash");
   again.receipt = "other";
   auto second = store_->InsertMessage(again);
