@@ -17,8 +17,25 @@ absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string
   return config;
 }
 
+void FinalizeLimits(safeshare::v1::LimitsConfig& l) {
+  if (l.max_declaration_bytes() == 0) l.set_max_declaration_bytes(16 << 10);
+  if (l.max_text_field_bytes() == 0) l.set_max_text_field_bytes(2 << 10);
+  if (l.max_repeated_entries() == 0) l.set_max_repeated_entries(64);
+  if (l.max_replies_per_thread() == 0) l.set_max_replies_per_thread(200);
+  if (l.max_keys_per_agency() == 0) l.set_max_keys_per_agency(64);
+  if (l.max_streams_per_principal() == 0) l.set_max_streams_per_principal(4);
+  if (l.max_streams_total() == 0) l.set_max_streams_total(1024);
+  if (l.mailbox_quota_bytes() == 0) l.set_mailbox_quota_bytes(uint64_t{2} << 30);
+  if (l.max_reply_bytes() == 0) l.set_max_reply_bytes(8 << 20);
+  if (l.max_commit_queue() == 0) l.set_max_commit_queue(10000);
+  if (l.transport_memory_bytes() == 0) l.set_transport_memory_bytes(uint64_t{1} << 30);
+  if (l.max_concurrent_streams_per_connection() == 0) l.set_max_concurrent_streams_per_connection(64);
+  if (l.handshake_timeout_ms() == 0) l.set_handshake_timeout_ms(10000);
+}
+
 absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
   if (config.max_message_bytes() == 0) config.set_max_message_bytes(kDefaultMaxMessageBytes);
+  FinalizeLimits(*config.mutable_limits());
   if (config.listen_address().empty()) config.set_listen_address("127.0.0.1:7443");
   auto require = [](const std::string& value, const char* name) {
     return value.empty()

@@ -15,6 +15,9 @@ inline constexpr uint64_t kDefaultMaxMessageBytes = 4 * 1024 * 1024;
 // line and problem.
 absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string& path);
 
+// Fills every unset (zero) limit with its default.
+void FinalizeLimits(safeshare::v1::LimitsConfig& limits);
+
 // Fills defaults and checks that every required setting is present.
 absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config);
 

@@ -24,11 +24,22 @@ TEST(ConfigTest, LoadsTextFormatAndFillsDefaults) {
   ASSERT_TRUE(FinalizeGatewayConfig(*config).ok());
   EXPECT_EQ(config->listen_address(), "127.0.0.1:9443");
   EXPECT_EQ(config->max_message_bytes(), 4u * 1024 * 1024);
+  EXPECT_EQ(config->limits().max_declaration_bytes(), 16u * 1024);
+  EXPECT_EQ(config->limits().max_streams_per_principal(), 4u);
+  EXPECT_EQ(config->limits().mailbox_quota_bytes(), uint64_t{2} << 30);
   EXPECT_EQ(config->rule_pack(), "2024");
   config->set_rule_pack("1999");
   absl::Status st = FinalizeGatewayConfig(*config);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("1999"), std::string::npos);
+}
+
+TEST(ConfigTest, LimitsSetInTheFileAreKept) {
+  safeshare::v1::LimitsConfig limits;
+  limits.set_max_streams_per_principal(9);
+  FinalizeLimits(limits);
+  EXPECT_EQ(limits.max_streams_per_principal(), 9u);
+  EXPECT_EQ(limits.max_streams_total(), 1024u);
 }
 
 TEST(ConfigTest, MissingSettingsAreNamed) {
