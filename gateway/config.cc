@@ -29,7 +29,8 @@ void FinalizeLimits(safeshare::v1::LimitsConfig& l) {
   if (l.max_reply_bytes() == 0) l.set_max_reply_bytes(8 << 20);
   if (l.max_commit_queue() == 0) l.set_max_commit_queue(10000);
   if (l.transport_memory_bytes() == 0) l.set_transport_memory_bytes(uint64_t{1} << 30);
-  if (l.max_concurrent_streams_per_connection() == 0) l.set_max_concurrent_streams_per_connection(64);
+  if (l.max_concurrent_streams_per_connection() == 0)
+    l.set_max_concurrent_streams_per_connection(64);
   if (l.handshake_timeout_ms() == 0) l.set_handshake_timeout_ms(10000);
 }
 

@@ -120,16 +120,18 @@ absl::StatusOr<StoredMessage> MailboxTransaction::ResolveHeld(
   const auto next =
       approve ? safeshare::v1::MESSAGE_STATE_SUBMITTED : safeshare::v1::MESSAGE_STATE_REFUSED;
   const absl::Time deadline = deadline_for(m.urgency);
-  if (auto st = approve ? rows_->SetApproved(m.sequence, deadline) : rows_->SetRefused(m.sequence);
-      !st.ok()) {
-    return st;
-  }
-  if (auto st = rows_->AddEvent(message_id, next, now); !st.ok()) return st;
-  m.state = next;
   if (!approve) {
+    if (auto st = rows_->SetRefused(m.sequence); !st.ok()) return st;
+    if (auto st = rows_->AddEvent(message_id, next, now); !st.ok()) return st;
+    m.state = next;
     m.signed_envelope.clear();
     return m;
   }
+  auto sequence = rows_->SetApproved(m.sequence, deadline);
+  if (!sequence.ok()) return sequence.status();
+  if (auto st = rows_->AddEvent(message_id, next, now); !st.ok()) return st;
+  m.state = next;
+  m.sequence = *sequence;
   m.acknowledge_deadline = deadline;
   if (auto st = rows_->NotifyMail(m.recipient_agency_id); !st.ok()) return st;
   if (!m.in_reply_to.empty()) {

@@ -46,8 +46,10 @@ class MessageRows {
   virtual absl::Status SetContentRefused(uint64_t sequence,
                                          safeshare::v1::ContentRefusalReason reason,
                                          const std::string& detail, absl::Time now) = 0;
-  // A held message approved: SUBMITTED, with `deadline` as its open deadline.
-  virtual absl::Status SetApproved(uint64_t sequence, absl::Time deadline) = 0;
+  // A held message approved: SUBMITTED, with `deadline` as its open deadline,
+  // and a new sequence after every message stored so far (returned): it
+  // arrives in the mailbox now, so subscribers past its old one still see it.
+  virtual absl::StatusOr<uint64_t> SetApproved(uint64_t sequence, absl::Time deadline) = 0;
   // A held message refused: REFUSED, its sealed content dropped.
   virtual absl::Status SetRefused(uint64_t sequence) = 0;
   // First handed over at `now`; a SUBMITTED message becomes DELIVERED.

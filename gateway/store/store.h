@@ -32,7 +32,9 @@ struct StateChange {
 };
 
 struct StoredMessage {
-  uint64_t sequence = 0;  // position in the store, increasing with arrival
+  // Position in the store, increasing with arrival in a mailbox: an approved
+  // hold takes a new one then.
+  uint64_t sequence = 0;
   std::string message_id;
   std::string sender_agency_id;
   std::string recipient_agency_id;

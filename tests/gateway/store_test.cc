@@ -411,6 +411,44 @@ TEST_P(StoreTest, AHeldReplyAnswersOnlyOnceApprovedAndAHoldEscalatesStillHeld) {
   EXPECT_EQ(*out->acknowledge_deadline, t0 + absl::Hours(30));
 }
 
+// A subscriber's cursor is a sequence: an approved hold must come after
+// everything it has seen, or a live subscriber never gets it.
+TEST_P(StoreTest, AnApprovedHoldTakesASequenceAfterEverythingStoredSoFar) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  StoredMessage held = Message("held", "portsmouth-mash");
+  held.state = v1::MESSAGE_STATE_HELD;
+  ASSERT_TRUE(store_->InsertMessage(held).ok());
+  ASSERT_TRUE(store_->InsertMessage(Message("seen", "portsmouth-mash")).ok());
+  auto pending = store_->PendingForRecipient("portsmouth-mash", 0, 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  const uint64_t cursor = (*pending)[0].sequence;
+
+  StoredMessage approved;
+  ASSERT_TRUE(store_
+                  ->CommitAndWait([&](StoreTransaction& tx) {
+                    auto m = tx.ResolveHeld(
+                        "held", true, [&](v1::Urgency) { return t0 + absl::Hours(4); }, t0);
+                    if (m.ok()) approved = *m;
+                    return m.status();
+                  })
+                  .ok());
+  EXPECT_GT(approved.sequence, cursor);
+  auto after = store_->PendingForRecipient("portsmouth-mash", cursor, 10);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].message_id, "held");
+  EXPECT_EQ((*after)[0].sequence, approved.sequence);
+  EXPECT_EQ(store_->GetMessage("held")->sequence, approved.sequence);
+  // The next arrival still comes after it, also once reopened.
+  Reopen();
+  ASSERT_TRUE(store_->InsertMessage(Message("next", "portsmouth-mash")).ok());
+  auto next = store_->PendingForRecipient("portsmouth-mash", approved.sequence, 10);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].message_id, "next");
+}
+
 TEST_P(StoreTest, CheckpointsAreSignedAndProofsVerify) {
   Append(*store_, 37, 5);
   auto cp = store_->LatestCheckpoint();

@@ -173,13 +173,17 @@ class PostgresStore::Messages final : public MessageRows {
         "refuse content");
   }
 
-  absl::Status SetApproved(uint64_t sequence, absl::Time deadline) override {
-    return Exec(
-        "UPDATE messages SET state = $1, ack_deadline_us = $2, open_deadline_us = $2 "
-        "WHERE sequence = $3",
-        {P(static_cast<int>(safeshare::v1::MESSAGE_STATE_SUBMITTED)), P(ToMicros(deadline)),
-         P(sequence)},
-        "resolve held");
+  absl::StatusOr<uint64_t> SetApproved(uint64_t sequence, absl::Time deadline) override {
+    auto r = Run(*session_,
+                 "UPDATE messages SET sequence = nextval(pg_get_serial_sequence('messages', "
+                 "'sequence')), state = $1, ack_deadline_us = $2, open_deadline_us = $2 "
+                 "WHERE sequence = $3 RETURNING sequence",
+                 {P(static_cast<int>(safeshare::v1::MESSAGE_STATE_SUBMITTED)),
+                  P(ToMicros(deadline)), P(sequence)},
+                 "resolve held");
+    if (!r.ok()) return r.status();
+    if (r->rows() != 1) return absl::InternalError("resolve held: the held message vanished");
+    return static_cast<uint64_t>(r->row(0).Int(0));
   }
 
   absl::Status SetRefused(uint64_t sequence) override {

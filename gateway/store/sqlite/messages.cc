@@ -223,15 +223,26 @@ class SqliteStore::Messages final : public MessageRows {
     return Done(u, "refuse content");
   }
 
-  absl::Status SetApproved(uint64_t sequence, absl::Time deadline) override {
+  absl::StatusOr<uint64_t> SetApproved(uint64_t sequence, absl::Time deadline) override {
+    // AUTOINCREMENT's counter moves first, so no later insert reuses the
+    // number the approved message takes.
+    Statement next(db(),
+                   "UPDATE sqlite_sequence SET seq = max(seq, (SELECT max(sequence) FROM "
+                   "messages)) + 1 WHERE name = 'messages' RETURNING seq");
+    if (auto st = next.status("resolve held"); !st.ok()) return st;
+    if (int rc = next.Step(); rc != SQLITE_ROW) return SqliteError(db(), rc, "resolve held");
+    const int64_t new_sequence = next.Int(0);
+    if (int rc = next.Step(); rc != SQLITE_DONE) return SqliteError(db(), rc, "resolve held");
     Statement u(db(),
-                "UPDATE messages SET state = ?1, ack_deadline_us = ?2, "
+                "UPDATE messages SET sequence = ?4, state = ?1, ack_deadline_us = ?2, "
                 "open_deadline_us = ?2 WHERE sequence = ?3");
     if (auto st = u.status("resolve held"); !st.ok()) return st;
     u.Bind(1, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
     u.Bind(2, ToMicros(deadline));
     u.Bind(3, static_cast<int64_t>(sequence));
-    return Done(u, "resolve held");
+    u.Bind(4, new_sequence);
+    if (auto st = Done(u, "resolve held"); !st.ok()) return st;
+    return static_cast<uint64_t>(new_sequence);
   }
 
   absl::Status SetRefused(uint64_t sequence) override {
