@@ -229,6 +229,19 @@ absl::StatusOr<safeshare::v1::Checkpoint> AgentClient::GetCheckpoint() {
   return resp.checkpoint();
 }
 
+absl::StatusOr<safeshare::v1::GetInclusionProofResponse> AgentClient::GetInclusionProof(
+    uint64_t leaf_index, uint64_t tree_size) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::GetInclusionProofRequest req;
+  req.set_leaf_index(leaf_index);
+  req.set_tree_size(tree_size);
+  safeshare::v1::GetInclusionProofResponse resp;
+  grpc::Status st = audit_->GetInclusionProof(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
 absl::StatusOr<safeshare::v1::QueryRecordsResponse> AgentClient::QueryRecords(
     const safeshare::v1::AuditQuery& query, int page_size, const std::string& page_token) {
   grpc::ClientContext ctx;
