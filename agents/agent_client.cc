@@ -115,14 +115,22 @@ absl::StatusOr<safeshare::v1::GetStatusResponse> AgentClient::GetStatus(
 
 absl::StatusOr<safeshare::v1::GetThreadResponse> AgentClient::GetThread(
     const std::string& message_id) {
-  grpc::ClientContext ctx;
-  Prepare(ctx);
-  safeshare::v1::GetThreadRequest req;
-  req.set_message_id(message_id);
-  safeshare::v1::GetThreadResponse resp;
-  grpc::Status st = mailbox_->GetThread(&ctx, req, &resp);
-  if (!st.ok()) return FromGrpcStatus(st);
-  return resp;
+  // Every page: a long thread comes in several replies.
+  safeshare::v1::GetThreadResponse all;
+  std::string token;
+  do {
+    grpc::ClientContext ctx;
+    Prepare(ctx);
+    safeshare::v1::GetThreadRequest req;
+    req.set_message_id(message_id);
+    req.set_page_token(token);
+    safeshare::v1::GetThreadResponse resp;
+    grpc::Status st = mailbox_->GetThread(&ctx, req, &resp);
+    if (!st.ok()) return FromGrpcStatus(st);
+    for (auto& m : *resp.mutable_messages()) *all.add_messages() = std::move(m);
+    token = resp.next_page_token();
+  } while (!token.empty());
+  return all;
 }
 
 absl::StatusOr<safeshare::v1::ListAgenciesResponse> AgentClient::ListAgencies(
@@ -219,6 +227,19 @@ absl::StatusOr<safeshare::v1::Checkpoint> AgentClient::GetCheckpoint() {
   grpc::Status st = audit_->GetCheckpoint(&ctx, req, &resp);
   if (!st.ok()) return FromGrpcStatus(st);
   return resp.checkpoint();
+}
+
+absl::StatusOr<safeshare::v1::GetInclusionProofResponse> AgentClient::GetInclusionProof(
+    uint64_t leaf_index, uint64_t tree_size) {
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  safeshare::v1::GetInclusionProofRequest req;
+  req.set_leaf_index(leaf_index);
+  req.set_tree_size(tree_size);
+  safeshare::v1::GetInclusionProofResponse resp;
+  grpc::Status st = audit_->GetInclusionProof(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
 }
 
 absl::StatusOr<safeshare::v1::QueryRecordsResponse> AgentClient::QueryRecords(

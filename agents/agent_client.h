@@ -70,6 +70,10 @@ class AgentClient {
 
   // Audit (IG officer identities only).
   absl::StatusOr<safeshare::v1::Checkpoint> GetCheckpoint();
+  // The leaf hash and proof of one record in the officer's scope (tree_size
+  // 0: the latest checkpoint's).
+  absl::StatusOr<safeshare::v1::GetInclusionProofResponse> GetInclusionProof(
+      uint64_t leaf_index, uint64_t tree_size = 0);
   absl::StatusOr<safeshare::v1::QueryRecordsResponse> QueryRecords(
       const safeshare::v1::AuditQuery& query, int page_size, const std::string& page_token);
   // Streams an export, handing each chunk to `sink` as it arrives.

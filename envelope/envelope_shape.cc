@@ -1,6 +1,7 @@
 #include "envelope/envelope_shape.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -41,6 +42,77 @@ bool IsReplyKind(MessageKind kind) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("envelope.", field, ": ", why));
+}
+
+using google::protobuf::FieldDescriptor;
+
+absl::Status UnknownEnum(absl::string_view field, const FieldDescriptor* f, int value) {
+  return Invalid(field, absl::StrCat(value, " is not a known ", f->enum_type()->full_name(),
+                                     " value (this gateway decides only on values it knows)"));
+}
+
+// One value of field `f` (element `i` if repeated): a known enum value, text
+// within the limit, a nested message within it too.
+absl::Status CheckValue(const google::protobuf::Message& m, const FieldDescriptor* f, int i,
+                        const std::string& field, const DeclarationLimits* limits);
+
+// Every set field of `m`, at any depth: enum values known and, when `limits`
+// is given, text and repeated fields within them. `path` names `m` in errors
+// (relative to the envelope).
+absl::Status CheckFields(const google::protobuf::Message& m, const std::string& path,
+                         const DeclarationLimits* limits) {
+  const auto* reflection = m.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const std::string field =
+        path.empty() ? std::string(f->name()) : absl::StrCat(path, ".", f->name());
+    if (!f->is_repeated()) {
+      if (auto st = CheckValue(m, f, -1, field, limits); !st.ok()) return st;
+      continue;
+    }
+    const int n = reflection->FieldSize(m, f);
+    if (limits != nullptr && static_cast<size_t>(n) > limits->max_repeated_entries) {
+      return Invalid(field,
+                     absl::StrCat("has ", n, " entries; the limit (max_repeated_entries) is ",
+                                  limits->max_repeated_entries));
+    }
+    for (int i = 0; i < n; ++i) {
+      if (auto st = CheckValue(m, f, i, absl::StrCat(field, "[", i, "]"), limits); !st.ok()) {
+        return st;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckValue(const google::protobuf::Message& m, const FieldDescriptor* f, int i,
+                        const std::string& field, const DeclarationLimits* limits) {
+  const auto* r = m.GetReflection();
+  const bool one = i < 0;
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const int v = one ? r->GetEnumValue(m, f) : r->GetRepeatedEnumValue(m, f, i);
+      if (f->enum_type()->FindValueByNumber(v) == nullptr) return UnknownEnum(field, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      if (limits == nullptr) return absl::OkStatus();
+      std::string scratch;
+      const std::string& text = one ? r->GetStringReference(m, f, &scratch)
+                                    : r->GetRepeatedStringReference(m, f, i, &scratch);
+      if (text.size() > limits->max_text_field_bytes) {
+        return Invalid(
+            field, absl::StrCat("is ", text.size(), " bytes; the limit (max_text_field_bytes) is ",
+                                limits->max_text_field_bytes));
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return CheckFields(one ? r->GetMessage(m, f) : r->GetRepeatedMessage(m, f, i), field, limits);
+    default:
+      return absl::OkStatus();
+  }
 }
 
 }  // namespace
@@ -84,7 +156,19 @@ absl::StatusOr<Envelope> ParseEnvelope(absl::string_view bytes) {
   return envelope;
 }
 
-absl::Status ValidateEnvelopeShape(const Envelope& e) {
+absl::Status ValidateDeclaration(const safeshare::v1::SharingDeclaration& d,
+                                 const DeclarationLimits& limits) {
+  const size_t size = d.ByteSizeLong();
+  if (size > limits.max_declaration_bytes) {
+    return Invalid("declaration", absl::StrCat("is ", size,
+                                               " bytes serialized; the limit "
+                                               "(max_declaration_bytes) is ",
+                                               limits.max_declaration_bytes));
+  }
+  return CheckFields(d, "declaration", &limits);
+}
+
+absl::Status ValidateEnvelopeShape(const Envelope& e, const DeclarationLimits& limits) {
   if (!IsValidMessageId(e.message_id())) {
     return Invalid("message_id", "must be 1-128 characters of [A-Za-z0-9._:-]");
   }
@@ -141,7 +225,9 @@ absl::Status ValidateEnvelopeShape(const Envelope& e) {
   if (!e.has_payload() || e.payload().ciphertext().empty()) {
     return Invalid("payload.ciphertext", "must not be empty");
   }
-  return absl::OkStatus();
+  if (absl::Status st = ValidateDeclaration(e.declaration(), limits); !st.ok()) return st;
+  // The rest of the header: an unknown practitioner role, say.
+  return CheckFields(e, "", nullptr);
 }
 
 }  // namespace safeshare::envelope

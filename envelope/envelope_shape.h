@@ -27,9 +27,31 @@ bool IsValidAgencyId(absl::string_view id);
 // everything the sender signed).
 absl::StatusOr<safeshare::v1::Envelope> ParseEnvelope(absl::string_view bytes);
 
+// How much a sender may declare. The declaration goes into the permanent
+// audit log, so it is bounded; the defaults are the gateway's (its config's
+// LimitsConfig takes them when unset), so an agent or `safeshare policy
+// check` using the defaults refuses exactly what a default gateway refuses.
+struct DeclarationLimits {
+  // The serialized SharingDeclaration.
+  size_t max_declaration_bytes = 16 << 10;
+  // Each free-text (string) field, at any depth.
+  size_t max_text_field_bytes = 2 << 10;
+  // Entries in each repeated field, at any depth.
+  size_t max_repeated_entries = 64;
+};
+
+// Checks a declaration against `limits`, and that every enum value in it is
+// one this build knows (proto3 keeps unknown values as bare numbers, which
+// policy could not reason about). INVALID_ARGUMENT naming the field and the
+// limit (e.g. "max_text_field_bytes") otherwise.
+absl::Status ValidateDeclaration(const safeshare::v1::SharingDeclaration& declaration,
+                                 const DeclarationLimits& limits = {});
+
 // Checks the envelope's shape: ids, kind, reply linkage, declaration and
-// payload present. INVALID_ARGUMENT naming the field otherwise.
-absl::Status ValidateEnvelopeShape(const safeshare::v1::Envelope& envelope);
+// payload present, no unknown enum value anywhere, and the declaration within
+// `limits` (ValidateDeclaration). INVALID_ARGUMENT naming the field otherwise.
+absl::Status ValidateEnvelopeShape(const safeshare::v1::Envelope& envelope,
+                                   const DeclarationLimits& limits = {});
 
 }  // namespace safeshare::envelope
 

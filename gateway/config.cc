@@ -6,10 +6,19 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "envelope/envelope_shape.h"
 #include "gateway/text_format_loader.h"
 #include "policy/policy_engine.h"
 
 namespace safeshare::gateway {
+
+envelope::DeclarationLimits DeclarationLimitsOf(const safeshare::v1::LimitsConfig& l) {
+  envelope::DeclarationLimits out;
+  out.max_declaration_bytes = l.max_declaration_bytes();
+  out.max_text_field_bytes = l.max_text_field_bytes();
+  out.max_repeated_entries = l.max_repeated_entries();
+  return out;
+}
 
 absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string& path) {
   safeshare::v1::GatewayConfig config;
@@ -18,9 +27,18 @@ absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string
 }
 
 void FinalizeLimits(safeshare::v1::LimitsConfig& l) {
-  if (l.max_declaration_bytes() == 0) l.set_max_declaration_bytes(16 << 10);
-  if (l.max_text_field_bytes() == 0) l.set_max_text_field_bytes(2 << 10);
-  if (l.max_repeated_entries() == 0) l.set_max_repeated_entries(64);
+  // The declaration's defaults are the envelope library's, so that agents and
+  // `safeshare policy check` refuse what a default gateway refuses.
+  const envelope::DeclarationLimits declaration;
+  if (l.max_declaration_bytes() == 0) {
+    l.set_max_declaration_bytes(static_cast<uint32_t>(declaration.max_declaration_bytes));
+  }
+  if (l.max_text_field_bytes() == 0) {
+    l.set_max_text_field_bytes(static_cast<uint32_t>(declaration.max_text_field_bytes));
+  }
+  if (l.max_repeated_entries() == 0) {
+    l.set_max_repeated_entries(static_cast<uint32_t>(declaration.max_repeated_entries));
+  }
   if (l.max_replies_per_thread() == 0) l.set_max_replies_per_thread(200);
   if (l.max_keys_per_agency() == 0) l.set_max_keys_per_agency(64);
   if (l.max_streams_per_principal() == 0) l.set_max_streams_per_principal(4);

@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/files.h"
+#include "envelope/envelope_shape.h"
 #include "safeshare/v1/gateway_config.pb.h"
 
 namespace safeshare::gateway {
@@ -17,6 +18,9 @@ absl::StatusOr<safeshare::v1::GatewayConfig> LoadGatewayConfig(const std::string
 
 // Fills every unset (zero) limit with its default.
 void FinalizeLimits(safeshare::v1::LimitsConfig& limits);
+
+// The declaration limits of a finalized LimitsConfig, for the shape check.
+envelope::DeclarationLimits DeclarationLimitsOf(const safeshare::v1::LimitsConfig& limits);
 
 // Fills defaults and checks that every required setting is present.
 absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config);

@@ -74,17 +74,19 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 
   auto deadlines = DeadlinePolicy::FromConfig(config.delivery());
   if (!deadlines.ok()) return deadlines.status();
-  gw->advice_ = std::make_unique<AdviceService>(gw->directory_.get(), gw->store_.get(),
-                                                &gw->notifier_, *deadlines);
+  gw->advice_ =
+      std::make_unique<AdviceService>(gw->directory_.get(), gw->store_.get(), &gw->notifier_,
+                                      *deadlines, config.limits().max_reply_bytes());
   gw->referrals_ = std::make_unique<ReferralsService>(
       gw->directory_.get(), gw->keys_.get(), &gw->policy_, pack, gw->store_.get(), &gw->notifier_,
-      std::move(*deadlines), config.max_message_bytes());
-  gw->mailbox_ =
-      std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get(), &gw->notifier_);
-  gw->directory_service_ =
-      std::make_unique<DirectoryService>(gw->directory_.get(), gw->keys_.get());
+      std::move(*deadlines), config.max_message_bytes(), config.limits());
+  gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get(),
+                                                  &gw->notifier_, config.limits());
+  gw->directory_service_ = std::make_unique<DirectoryService>(gw->directory_.get(), gw->keys_.get(),
+                                                              config.limits().max_reply_bytes());
 
-  gw->audit_ = std::make_unique<AuditService>(gw->directory_.get(), gw->store_.get());
+  gw->audit_ = std::make_unique<AuditService>(gw->directory_.get(), gw->store_.get(),
+                                              config.limits().max_reply_bytes());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

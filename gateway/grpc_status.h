@@ -7,7 +7,10 @@
 
 namespace safeshare::gateway {
 
-// The same code and message as a gRPC status (the two share code numbers).
+// The same code as a gRPC status (the two share code numbers), and the same
+// message, except for the gateway's own faults (a store error, INTERNAL,
+// DATA_LOSS, UNKNOWN): those get a generic message, the detail going to the
+// server log only, since store error text can carry SQL or stored values.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace safeshare::gateway

@@ -15,6 +15,9 @@ namespace {
 
 namespace v1 = safeshare::v1;
 
+// How many unrecognised categories a reason names before it just counts them.
+constexpr size_t kMaxUnrecognisedNamed = 8;
+
 // "health, sexual health": the categories of `mask`, in enum order.
 std::string CategoriesText(uint64_t mask) {
   std::vector<std::string> names;
@@ -262,8 +265,16 @@ void AddAgreementLimits(const DecisionInput& in, const AgreementCandidate& isa, 
   const uint64_t excess = in.declared & ~kFullCaseRecord & ~isa.categories;
   if (excess || !in.unrecognised.empty()) {
     std::string names = CategoriesText(excess);
+    // Named a few at a time: the reason goes into the permanent audit log, and
+    // a declaration that skipped the shape check could carry thousands.
+    size_t shown = 0;
     for (int u : in.unrecognised) {
+      if (shown == kMaxUnrecognisedNamed) break;
       absl::StrAppend(&names, names.empty() ? "" : ", ", "unrecognised category ", u);
+      ++shown;
+    }
+    if (in.unrecognised.size() > shown) {
+      absl::StrAppend(&names, " and ", in.unrecognised.size() - shown, " more unrecognised");
     }
     c.Fail(absl::StrCat("Categories beyond ", in.isa_text, " for ", EnumText(d.purpose()), ": ",
                         names, "."));

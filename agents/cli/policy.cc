@@ -14,6 +14,7 @@
 #include "common/enum_text.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "envelope/envelope_shape.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
@@ -99,6 +100,12 @@ int Check(const Invocation& inv) {
   }
   auto envelope = LoadEnvelope(inv.Flag("envelope"));
   if (!envelope.ok()) return BadInput(inv, envelope.status().message());
+  // The default gateway's limits: what it would refuse before policy is bad
+  // input here too, not a verdict.
+  if (absl::Status st = safeshare::envelope::ValidateDeclaration(envelope->declaration());
+      !st.ok()) {
+    return BadInput(inv, st.message());
+  }
   auto federation = LoadFederation(inv.Flag("federation"));
   if (!federation.ok()) return BadInput(inv, federation.status().message());
   auto isas = safeshare::policy::LoadIsaDirectory(inv.Flag("isa_dir"), &*federation);

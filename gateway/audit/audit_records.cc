@@ -43,8 +43,9 @@ safeshare::v1::AuditRecord DecisionRecord(const safeshare::v1::Envelope& envelop
 
 safeshare::v1::AuditRecord SubmitRefusedRecord(const std::string& caller_agency_id,
                                                const std::string& caller_uri,
+                                               absl::string_view envelope_bytes,
                                                const safeshare::v1::Envelope* envelope,
-                                               const absl::Status& status,
+                                               RefusedAt at, const absl::Status& status,
                                                const FederationDirectory& directory) {
   safeshare::v1::AuditRecord r;
   r.set_event(safeshare::v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED);
@@ -52,17 +53,22 @@ safeshare::v1::AuditRecord SubmitRefusedRecord(const std::string& caller_agency_
   r.set_status_code(absl::StatusCodeToString(status.code()));
   r.set_reason(std::string(status.message()));
   r.set_state(safeshare::v1::MESSAGE_STATE_REFUSED);
-  if (envelope != nullptr) {
-    r.set_message_id(envelope->message_id());
-    r.set_kind(envelope->kind());
-    r.set_in_reply_to(envelope->in_reply_to());
-    SetParties(r, caller_agency_id, envelope->recipient_agency_id(), directory);
+  r.set_submitted_sha256(envelope::Sha256(envelope_bytes));
+  r.set_submitted_size(envelope_bytes.size());
+  if (envelope == nullptr || at == RefusedAt::kBeforeShape) {
+    SetParties(r, caller_agency_id, "", directory);
+    return r;
+  }
+  // Bounded tokens of a fixed alphabet once the shape check passed.
+  r.set_message_id(envelope->message_id());
+  r.set_kind(envelope->kind());
+  r.set_in_reply_to(envelope->in_reply_to());
+  SetParties(r, caller_agency_id, envelope->recipient_agency_id(), directory);
+  if (at == RefusedAt::kAfterSignature) {
     *r.mutable_sender_practitioner() = envelope->sender_practitioner();
     *r.mutable_declaration() = envelope->declaration();
     r.set_payload_sha256(envelope::Sha256(envelope->payload().ciphertext()));
     r.set_payload_size(envelope->payload().ciphertext().size());
-  } else {
-    SetParties(r, caller_agency_id, "", directory);
   }
   return r;
 }

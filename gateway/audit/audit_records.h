@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "gateway/federation_directory.h"
 #include "gateway/store/store.h"
 #include "safeshare/v1/audit.pb.h"
@@ -22,12 +23,26 @@ safeshare::v1::AuditRecord DecisionRecord(const safeshare::v1::Envelope& envelop
                                           const std::string& caller_uri,
                                           const FederationDirectory& directory);
 
-// A Submit refused before policy (bad envelope, signature, key, recipient),
-// from an authenticated caller. `envelope` may be null when it did not parse.
+// How far a refused Submit got: what of it the refusal may record.
+enum class RefusedAt {
+  // Before the shape check: nothing in the envelope is known to be bounded.
+  kBeforeShape,
+  // Shape checked, signature not (yet) verified: the identifiers the shape
+  // check bounded, never the unsigned declaration or practitioner.
+  kBeforeSignature,
+  // Signed by the sender: the header and declaration, as for a decision.
+  kAfterSignature,
+};
+
+// A Submit refused before policy (bad envelope, signature, key, recipient,
+// reply) from an authenticated caller: always the SHA-256 and size of
+// `envelope_bytes` as sent; of `envelope` what `at` allows (it may be null
+// when it did not parse, with kBeforeShape).
 safeshare::v1::AuditRecord SubmitRefusedRecord(const std::string& caller_agency_id,
                                                const std::string& caller_uri,
+                                               absl::string_view envelope_bytes,
                                                const safeshare::v1::Envelope* envelope,
-                                               const absl::Status& status,
+                                               RefusedAt at, const absl::Status& status,
                                                const FederationDirectory& directory);
 
 // A later event in a stored message's life (delivered, acknowledged, ...).

@@ -15,6 +15,7 @@
 #include "gateway/authentication.h"
 #include "gateway/grpc_status.h"
 #include "gateway/officer_scope.h"
+#include "gateway/reply_budget.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace safeshare::gateway {
@@ -48,6 +49,18 @@ std::string EnumList(const google::protobuf::RepeatedField<int>& values, NameFn 
   std::vector<std::string> out;
   for (int v : values) out.push_back(name(static_cast<E>(v)));
   return absl::StrJoin(out, ";");
+}
+
+// Whether a serialized record's sender or recipient is in `scope` (empty:
+// the whole federation), as ScanAudit filters.
+bool RecordInScope(const std::vector<std::string>& scope, const std::string& record_bytes) {
+  if (scope.empty()) return true;
+  safeshare::v1::AuditRecord r;
+  if (!r.ParseFromString(record_bytes)) return false;
+  for (const std::string& agency : scope) {
+    if (agency == r.sender_agency_id() || agency == r.recipient_agency_id()) return true;
+  }
+  return false;
 }
 
 std::string TimeText(const google::protobuf::Timestamp& t) {
@@ -198,7 +211,13 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* ctx, const safeshare::v1::GetInclusionProofRequest* request,
     safeshare::v1::GetInclusionProofResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st = AuthenticateOfficer(*ctx).status();
+  auto officer = AuthenticateOfficer(*ctx);
+  absl::Status st = officer.status();
+  absl::StatusOr<std::vector<std::string>> scope = absl::InternalError("unset");
+  if (st.ok()) {
+    scope = OfficerScope(*officer, *directory_);
+    st = scope.status();
+  }
   uint64_t size = request->tree_size();
   if (st.ok() && size == 0) {
     auto latest = store_->LatestCheckpoint();
@@ -209,6 +228,13 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     auto proof = store_->InclusionProof(request->leaf_index(), size);
     auto leaf = store_->GetAuditLeaf(request->leaf_index());
     st = !proof.ok() ? proof.status() : leaf.status();
+    // A leaf hash outside the officer's scope is no more its business than
+    // the record: absent and out of scope give the same answer.
+    if (st.code() == absl::StatusCode::kNotFound ||
+        (st.ok() && !RecordInScope(*scope, leaf->record))) {
+      st = absl::NotFoundError(
+          absl::StrCat("no audit record ", request->leaf_index(), " in this officer's scope"));
+    }
     if (st.ok()) {
       response->mutable_proof()->set_leaf_index(request->leaf_index());
       response->mutable_proof()->set_tree_size(size);
@@ -262,7 +288,17 @@ grpc::ServerUnaryReactor* AuditService::QueryRecords(
         request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
     uint64_t last = 0;
     absl::Status parse;
+    ReplyBudget budget(max_reply_bytes_);
+    bool cut = false;
     st = store_->ScanAudit(*filter, start, limit, [&](const AuditLeaf& leaf) {
+      if (!budget.Take(leaf.record.size())) {
+        if (response->records_size() == 0) {
+          parse = OverReplyLimit(absl::StrCat("audit record ", leaf.index), leaf.record.size(),
+                                 budget.max_bytes());
+        }
+        cut = true;
+        return false;
+      }
       if (!response->add_records()->ParseFromString(leaf.record)) {
         parse = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
         return false;
@@ -271,9 +307,10 @@ grpc::ServerUnaryReactor* AuditService::QueryRecords(
       return true;
     });
     if (st.ok()) st = parse;
-    if (st.ok() && static_cast<size_t>(response->records_size()) == limit) {
+    if (st.ok() && (cut || static_cast<size_t>(response->records_size()) == limit)) {
       response->set_next_page_token(absl::StrCat(last + 1));
     }
+    if (!st.ok()) response->Clear();
     if (st.ok()) {
       LogEvent("info", "audit.query",
                {{"officer", officer->uri}, {"count", absl::StrCat(response->records_size())}});
@@ -293,8 +330,12 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
   // snapshot. A JSON-lines export starts with that signed checkpoint; when it
   // is filtered, each record carries its inclusion proof against it.
   ExportReactor(AuditLogStore* store, AuditFilter filter, safeshare::v1::ExportFormat format,
-                CommitInfo checkpoint)
-      : store_(store), filter_(std::move(filter)), format_(format), checkpoint_(checkpoint) {
+                CommitInfo checkpoint, size_t max_reply_bytes)
+      : store_(store),
+        filter_(std::move(filter)),
+        format_(format),
+        checkpoint_(checkpoint),
+        max_reply_bytes_(max_reply_bytes) {
     with_proofs_ = !filter_.MatchesAll();
     filter_.before_index = checkpoint_.tree_size;
     header_ = format_ == safeshare::v1::EXPORT_FORMAT_CSV ? std::string(kAuditCsvHeader)
@@ -314,6 +355,10 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
   void Next() {
     std::string chunk = std::move(header_);
     header_.clear();
+    // Each chunk within max_reply_bytes: it ends before the record that would
+    // cross it, and the next chunk starts there.
+    ReplyBudget budget(max_reply_bytes_);
+    (void)budget.Take(chunk.size());
     // Read the chunk first: proofs read the store too, and its lock is not
     // reentrant.
     std::vector<AuditLeaf> leaves;
@@ -322,7 +367,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
           leaves.push_back(leaf);
           return true;
         });
-    const size_t count = leaves.size();
+    bool more = leaves.size() == kExportChunkRecords;
     for (const AuditLeaf& leaf : leaves) {
       if (!st.ok()) break;
       safeshare::v1::AuditRecord record;
@@ -330,18 +375,28 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
         st = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
         break;
       }
+      std::string line;
       if (format_ == safeshare::v1::EXPORT_FORMAT_CSV) {
-        chunk += AuditCsvRow(record);
+        line = AuditCsvRow(record);
       } else if (with_proofs_) {
         auto proof = store_->InclusionProof(leaf.index, checkpoint_.tree_size);
         if (!proof.ok()) {
           st = proof.status();
           break;
         }
-        chunk += AuditJsonLine(leaf, record, &*proof);
+        line = AuditJsonLine(leaf, record, &*proof);
       } else {
-        chunk += AuditJsonLine(leaf, record, nullptr);
+        line = AuditJsonLine(leaf, record, nullptr);
       }
+      if (!budget.Take(line.size())) {
+        if (chunk.empty()) {  // alone over the budget: no chunk could carry it
+          st = OverReplyLimit(absl::StrCat("audit record ", leaf.index, " as exported"),
+                              line.size(), budget.max_bytes());
+        }
+        more = true;  // the rest from this record, in the next chunk
+        break;
+      }
+      chunk += line;
       next_ = leaf.index + 1;
     }
     if (!st.ok()) {
@@ -352,7 +407,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
       Finish(grpc::Status::OK);
       return;
     }
-    if (count < kExportChunkRecords) done_after_write_ = true;
+    if (!more) done_after_write_ = true;
     response_.set_data(std::move(chunk));
     if (done_after_write_) {
       StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
@@ -365,6 +420,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
   AuditFilter filter_;
   safeshare::v1::ExportFormat format_;
   CommitInfo checkpoint_;
+  size_t max_reply_bytes_;
   bool with_proofs_ = false;
   std::string header_;
   uint64_t next_ = 0;
@@ -396,7 +452,8 @@ grpc::ServerWriteReactor<safeshare::v1::ExportRecordsResponse>* AuditService::Ex
            {{"officer", officer->uri},
             {"format", safeshare::v1::ExportFormat_Name(request->format())},
             {"tree_size", absl::StrCat(checkpoint->tree_size)}});
-  return new ExportReactor(store_, std::move(*filter), request->format(), *checkpoint);
+  return new ExportReactor(store_, std::move(*filter), request->format(), *checkpoint,
+                           max_reply_bytes_);
 }
 
 grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* ctx,
@@ -474,6 +531,11 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* 
       c->set_failed(counts[0]);
       c->set_advice(counts[1]);
     }
+    // A report has no pages: one larger than a reply may be is refused.
+    if (st.ok() && response->ByteSizeLong() > max_reply_bytes_) {
+      st = OverReplyLimit("the flow report", response->ByteSizeLong(), max_reply_bytes_);
+    }
+    if (!st.ok()) response->Clear();
   }
   reactor->Finish(ToGrpcStatus(st));
   return reactor;

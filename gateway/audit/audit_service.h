@@ -16,8 +16,8 @@ namespace safeshare::gateway {
 // flows its scope covers: its agency, its agency's area, or the federation.
 class AuditService final : public safeshare::v1::Audit::CallbackService {
  public:
-  AuditService(const FederationDirectory* directory, AuditLogStore* store)
-      : directory_(directory), store_(store) {}
+  AuditService(const FederationDirectory* directory, AuditLogStore* store, size_t max_reply_bytes)
+      : directory_(directory), store_(store), max_reply_bytes_(max_reply_bytes) {}
 
   grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* ctx,
                                           const safeshare::v1::GetCheckpointRequest* request,
@@ -48,6 +48,7 @@ class AuditService final : public safeshare::v1::Audit::CallbackService {
 
   const FederationDirectory* directory_;
   AuditLogStore* store_;
+  size_t max_reply_bytes_;
 };
 
 // One record as a CSV row (fields in kAuditCsvHeader order), and as a JSON

@@ -12,6 +12,7 @@
 #include "gateway/authentication.h"
 #include "gateway/grpc_status.h"
 #include "gateway/officer_scope.h"
+#include "gateway/reply_budget.h"
 #include "safeshare/v1/referrals.pb.h"
 
 namespace safeshare::gateway {
@@ -26,8 +27,28 @@ absl::StatusOr<Principal> Officer(const grpc::CallbackServerContext& ctx,
   return caller;
 }
 
-bool InScope(const std::vector<std::string>& scope, const std::string& agency) {
-  return scope.empty() || std::find(scope.begin(), scope.end(), agency) != scope.end();
+// What an officer sees of a held message, from its metadata and receipt.
+safeshare::v1::HeldMessage Held(const StoredMessage& m) {
+  safeshare::v1::HeldMessage out;
+  out.set_message_id(m.message_id);
+  safeshare::v1::SubmitResponse receipt;
+  safeshare::v1::AuditRecord decided;
+  if (receipt.ParseFromString(m.receipt)) {
+    *out.mutable_decision() = receipt.decision();
+    decided.ParseFromString(receipt.audit_record());
+  }
+  auto* h = out.mutable_envelope_header();  // the declaration, never content
+  h->set_message_id(m.message_id);
+  h->set_kind(m.kind);
+  h->set_sender_agency_id(m.sender_agency_id);
+  h->set_recipient_agency_id(m.recipient_agency_id);
+  h->set_in_reply_to(m.in_reply_to);
+  *h->mutable_sender_practitioner() = decided.sender_practitioner();
+  h->mutable_declaration()->ParseFromString(m.declaration);
+  *out.mutable_held_time() = ToTimestamp(m.accepted_time);
+  if (m.acknowledge_deadline) *out.mutable_decide_by() = ToTimestamp(*m.acknowledge_deadline);
+  if (m.escalated_time) *out.mutable_escalated_time() = ToTimestamp(*m.escalated_time);
+  return out;
 }
 
 }  // namespace
@@ -50,24 +71,29 @@ grpc::ServerUnaryReactor* AdviceService::ListHeld(grpc::CallbackServerContext* c
   }
   if (st.ok()) {
     const int limit = request->page_size() <= 0 ? 50 : std::min(request->page_size(), 500);
+    // Without the sealed envelopes: the header comes from the decision's
+    // audit record in the receipt, the fields policy decided on.
     auto held = store_->ListHeld(*scope, after, limit);
     st = held.status();
+    ReplyBudget budget(max_reply_bytes_);
+    uint64_t last = after;
+    bool cut = false;
     for (const StoredMessage& m : held.ok() ? *held : std::vector<StoredMessage>{}) {
-      auto* out = response->add_messages();
-      out->set_message_id(m.message_id);
-      safeshare::v1::SignedEnvelope signed_envelope;
-      safeshare::v1::SubmitResponse receipt;
-      if (signed_envelope.ParseFromString(m.signed_envelope)) {
-        out->mutable_envelope_header()->ParseFromString(signed_envelope.envelope_bytes());
-        out->mutable_envelope_header()->clear_payload();  // the declaration, never content
+      safeshare::v1::HeldMessage out = Held(m);
+      const size_t bytes = out.ByteSizeLong();
+      if (!budget.Take(bytes)) {
+        if (response->messages_size() == 0) {
+          st = OverReplyLimit(absl::StrCat("held message ", m.message_id), bytes,
+                              budget.max_bytes());
+        }
+        cut = true;
+        break;
       }
-      if (receipt.ParseFromString(m.receipt)) *out->mutable_decision() = receipt.decision();
-      *out->mutable_held_time() = ToTimestamp(m.accepted_time);
-      if (m.acknowledge_deadline) *out->mutable_decide_by() = ToTimestamp(*m.acknowledge_deadline);
-      if (m.escalated_time) *out->mutable_escalated_time() = ToTimestamp(*m.escalated_time);
+      *response->add_messages() = std::move(out);
+      last = m.sequence;
     }
-    if (held.ok() && static_cast<int>(held->size()) == limit) {
-      response->set_next_page_token(absl::StrCat(held->back().sequence));
+    if (st.ok() && (cut || static_cast<int>(held->size()) == limit)) {
+      response->set_next_page_token(absl::StrCat(last));
     }
   }
   reactor->Finish(ToGrpcStatus(st));
@@ -118,19 +144,16 @@ grpc::ServerUnaryReactor* AdviceService::Resolve(grpc::CallbackServerContext* ct
       [=](StoreTransaction& tx) -> absl::Status {
         const absl::Time now = absl::Now();
         // The approved message's deadline to acknowledge runs from now.
+        // Scope is checked before state (in the store's rule), so absent and
+        // out of scope give one answer and reveal nothing of the message.
         auto m = tx.ResolveHeld(
-            id, approve, [&](safeshare::v1::Urgency u) { return deadlines->Deadline(u, now); },
-            now);
+            id, *in_scope, approve,
+            [&](safeshare::v1::Urgency u) { return deadlines->Deadline(u, now); }, now);
         if (!m.ok() && m.status().code() == absl::StatusCode::kNotFound) {
           return absl::PermissionDeniedError(
               absl::StrCat("message ", id, " is not held in this officer's scope"));
         }
         if (!m.ok()) return m.status();
-        // Out of scope: the job fails, so its change is rolled back.
-        if (!InScope(*in_scope, m->sender_agency_id)) {
-          return absl::PermissionDeniedError(
-              absl::StrCat("message ", id, " is not held in this officer's scope"));
-        }
         safeshare::v1::AuditRecord record =
             MessageEventRecord(*m,
                                approve ? safeshare::v1::AUDIT_EVENT_TYPE_APPROVED_BY_OFFICER

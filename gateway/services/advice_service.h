@@ -15,11 +15,12 @@ namespace safeshare::gateway {
 class AdviceService final : public safeshare::v1::Advice::CallbackService {
  public:
   AdviceService(const FederationDirectory* directory, MailboxStore* store,
-                MailboxNotifier* notifier, DeadlinePolicy deadlines)
+                MailboxNotifier* notifier, DeadlinePolicy deadlines, size_t max_reply_bytes)
       : directory_(directory),
         store_(store),
         notifier_(notifier),
-        deadlines_(std::move(deadlines)) {}
+        deadlines_(std::move(deadlines)),
+        max_reply_bytes_(max_reply_bytes) {}
 
   grpc::ServerUnaryReactor* ListHeld(grpc::CallbackServerContext* ctx,
                                      const safeshare::v1::ListHeldRequest* request,
@@ -40,6 +41,7 @@ class AdviceService final : public safeshare::v1::Advice::CallbackService {
   MailboxStore* store_;
   MailboxNotifier* notifier_;
   DeadlinePolicy deadlines_;
+  size_t max_reply_bytes_;
 };
 
 }  // namespace safeshare::gateway

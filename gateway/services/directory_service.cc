@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "gateway/authentication.h"
 #include "gateway/grpc_status.h"
+#include "gateway/reply_budget.h"
 
 namespace safeshare::gateway {
 
@@ -25,12 +26,22 @@ grpc::ServerUnaryReactor* DirectoryService::ListAgencies(
   if (st.ok()) {
     const int page = request->page_size() == 0 ? 100 : std::min(request->page_size(), 1000);
     const auto& agencies = directory_->federation().agencies();
+    ReplyBudget budget(max_reply_bytes_);
     int i = start;
     for (; i < agencies.size() && response->agencies_size() < page; ++i) {
       if (!request->area_id().empty() && agencies[i].area_id() != request->area_id()) continue;
-      *response->add_agencies() = WithKeys(agencies[i]);
+      safeshare::v1::Agency agency = WithKeys(agencies[i]);
+      const size_t bytes = agency.ByteSizeLong();
+      if (!budget.Take(bytes)) {
+        if (response->agencies_size() == 0) {
+          st = OverReplyLimit(absl::StrCat("agency ", agencies[i].id()), bytes, budget.max_bytes());
+        }
+        break;  // the token below resumes at this agency
+      }
+      *response->add_agencies() = std::move(agency);
     }
-    if (i < agencies.size()) response->set_next_page_token(absl::StrCat(i));
+    if (st.ok() && i < agencies.size()) response->set_next_page_token(absl::StrCat(i));
+    if (!st.ok()) response->Clear();
   }
   reactor->Finish(ToGrpcStatus(st));
   return reactor;
@@ -48,6 +59,11 @@ grpc::ServerUnaryReactor* DirectoryService::GetAgency(
           absl::StrCat("agency ", request->agency_id(), " is not in the federation directory"));
     } else {
       *response->mutable_agency() = WithKeys(*agency);
+      if (response->ByteSizeLong() > max_reply_bytes_) {
+        st = OverReplyLimit(absl::StrCat("agency ", agency->id()), response->ByteSizeLong(),
+                            max_reply_bytes_);
+        response->Clear();
+      }
     }
   }
   reactor->Finish(ToGrpcStatus(st));
@@ -59,7 +75,14 @@ grpc::ServerUnaryReactor* DirectoryService::ListAreas(
     safeshare::v1::ListAreasResponse* response) {
   auto* reactor = ctx->DefaultReactor();
   absl::Status st = AuthenticateCaller(*ctx, *directory_).status();
-  if (st.ok()) *response->mutable_areas() = directory_->federation().areas();
+  if (st.ok()) {
+    *response->mutable_areas() = directory_->federation().areas();
+    // The operator's own file, but still never a reply an agent cannot read.
+    if (response->ByteSizeLong() > max_reply_bytes_) {
+      st = OverReplyLimit("the list of areas", response->ByteSizeLong(), max_reply_bytes_);
+      response->Clear();
+    }
+  }
   reactor->Finish(ToGrpcStatus(st));
   return reactor;
 }

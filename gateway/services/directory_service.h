@@ -10,8 +10,8 @@ namespace safeshare::gateway {
 // Directory: who is in the federation, for any authenticated member.
 class DirectoryService final : public safeshare::v1::Directory::CallbackService {
  public:
-  DirectoryService(const FederationDirectory* directory, KeyDirectory* keys)
-      : directory_(directory), keys_(keys) {}
+  DirectoryService(const FederationDirectory* directory, KeyDirectory* keys, size_t max_reply_bytes)
+      : directory_(directory), keys_(keys), max_reply_bytes_(max_reply_bytes) {}
 
   grpc::ServerUnaryReactor* ListAgencies(grpc::CallbackServerContext* ctx,
                                          const safeshare::v1::ListAgenciesRequest* request,
@@ -35,6 +35,7 @@ class DirectoryService final : public safeshare::v1::Directory::CallbackService 
 
   const FederationDirectory* directory_;
   KeyDirectory* keys_;
+  size_t max_reply_bytes_;
 };
 
 }  // namespace safeshare::gateway

@@ -12,6 +12,7 @@
 #include "gateway/authentication.h"
 #include "gateway/delivery/hand_over.h"
 #include "gateway/grpc_status.h"
+#include "gateway/reply_budget.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -19,14 +20,40 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 
-absl::Status FillFetchResponse(const std::vector<StoredMessage> &messages, int limit,
-                               safeshare::v1::FetchResponse *response) {
-  for (const StoredMessage &m : messages) {
-    if (auto st = ToMailboxMessage(m, response->add_messages()); !st.ok()) return st;
+// How many rows Fetch reads at a time while it fills its byte budget: the
+// sealed envelopes held in memory stay a few over what the reply carries.
+constexpr int kFetchReadBatch = 8;
+
+// Reads and converts the caller's waiting messages after `after`, at most
+// `limit`, stopping before the one that would take the reply over `budget`.
+// `more` says whether the reply was cut short (by either bound).
+absl::Status ReadFetchPage(MailboxStore &store, const std::string &agency, uint64_t after,
+                           int limit, ReplyBudget &budget, std::vector<StoredMessage> *rows,
+                           std::vector<safeshare::v1::MailboxMessage> *page, bool *more) {
+  *more = false;
+  while (static_cast<int>(page->size()) < limit) {
+    const int want = std::min(kFetchReadBatch, limit - static_cast<int>(page->size()));
+    auto batch = store.PendingForRecipient(agency, after, want);
+    if (!batch.ok()) return batch.status();
+    for (StoredMessage &m : *batch) {
+      safeshare::v1::MailboxMessage out;
+      if (auto st = ToMailboxMessage(m, &out); !st.ok()) return st;
+      const size_t bytes = out.ByteSizeLong();
+      if (!budget.Take(bytes)) {
+        if (page->empty()) {
+          return OverReplyLimit(absl::StrCat("message ", m.message_id), bytes, budget.max_bytes());
+        }
+        *more = true;
+        return absl::OkStatus();
+      }
+      after = m.sequence;
+      m.signed_envelope.clear();  // converted; the copy in `out` is the one sent
+      rows->push_back(std::move(m));
+      page->push_back(std::move(out));
+    }
+    if (static_cast<int>(batch->size()) < want) return absl::OkStatus();
   }
-  if (static_cast<int>(messages.size()) == limit) {
-    response->set_next_page_token(absl::StrCat(messages.back().sequence));
-  }
+  *more = true;  // a full page: there may be more
   return absl::OkStatus();
 }
 
@@ -194,27 +221,38 @@ grpc::ServerUnaryReactor *MailboxService::Fetch(grpc::CallbackServerContext *ctx
         ToGrpcStatus(absl::InvalidArgumentError("page_token is not one this gateway issued")));
     return reactor;
   }
-  auto messages = store_->PendingForRecipient(caller->agency_id, after, limit);
-  if (!messages.ok()) {
-    reactor->Finish(ToGrpcStatus(messages.status()));
+  auto read = std::make_shared<std::vector<StoredMessage>>();
+  auto page = std::make_shared<std::vector<safeshare::v1::MailboxMessage>>();
+  ReplyBudget budget(max_reply_bytes_);
+  bool more = false;
+  if (absl::Status st = ReadFetchPage(*store_, caller->agency_id, after, limit, budget, read.get(),
+                                      page.get(), &more);
+      !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
     return reactor;
   }
-  auto read = std::make_shared<std::vector<StoredMessage>>(std::move(*messages));
   auto marked = std::make_shared<std::vector<StoredMessage>>();
   const std::string agency = caller->agency_id;
   auto reply = [=](const absl::Status &st, const CommitInfo &) {
-    for (StoredMessage &m : *read) {
+    if (!st.ok()) {
+      reactor->Finish(ToGrpcStatus(st));
+      return;
+    }
+    for (size_t i = 0; i < read->size(); ++i) {
+      safeshare::v1::MailboxMessage &out = (*page)[i];
       for (const StoredMessage &done : *marked) {
-        if (done.sequence == m.sequence) m.first_delivered_time = done.first_delivered_time;
+        if (done.sequence == out.sequence() && done.first_delivered_time) {
+          *out.mutable_first_delivered_time() = ToTimestamp(*done.first_delivered_time);
+        }
       }
+      *response->add_messages() = std::move(out);
     }
-    absl::Status out = st.ok() ? FillFetchResponse(*read, limit, response) : st;
-    if (out.ok()) {
-      LogEvent("info", "mailbox.fetch",
-               {{"agency", agency}, {"count", absl::StrCat(response->messages_size())}});
-    }
-    reactor->Finish(ToGrpcStatus(out));
+    if (more && !read->empty()) response->set_next_page_token(absl::StrCat(read->back().sequence));
+    LogEvent("info", "mailbox.fetch",
+             {{"agency", agency}, {"count", absl::StrCat(response->messages_size())}});
+    reactor->Finish(grpc::Status::OK);
   };
+  // Only what this reply carries is recorded as handed over.
   std::vector<uint64_t> first = FirstHandOvers(*read);
   if (first.empty()) {
     reply(absl::OkStatus(), CommitInfo());  // nothing new to record
@@ -355,7 +393,7 @@ absl::StatusOr<StoredMessage> MailboxService::VisibleMessage(const Principal &ca
   if (!envelope::IsValidMessageId(id)) {
     return absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
   }
-  auto m = store_->GetMessage(id);
+  auto m = store_->GetMessage(id, MessageRead::kMetadata);
   if (!m.ok() && m.status().code() != absl::StatusCode::kNotFound) return m.status();
   if (!m.ok() || !VisibleTo(*m, caller.agency_id)) {
     // Absent and someone else's look the same.
@@ -385,11 +423,36 @@ grpc::ServerUnaryReactor *MailboxService::GetThread(grpc::CallbackServerContext 
   auto m = caller.ok() ? VisibleMessage(*caller, request->message_id())
                        : absl::StatusOr<StoredMessage>(caller.status());
   absl::Status st = m.status();
+  uint64_t after = 0;
+  if (st.ok() && !request->page_token().empty() &&
+      !absl::SimpleAtoi(request->page_token(), &after)) {
+    st = absl::InvalidArgumentError("page_token is not one this gateway issued");
+  }
   if (st.ok()) {
-    auto thread = store_->ListThread(m->in_reply_to.empty() ? m->message_id : m->in_reply_to);
+    // A thread is its first message and at most max_replies_per_thread
+    // replies; read no more than that whatever is stored.
+    const int rows = static_cast<int>(std::min<uint64_t>(max_replies_per_thread_ + 1u, 100000));
+    auto thread =
+        store_->ListThread(m->in_reply_to.empty() ? m->message_id : m->in_reply_to, after, rows);
     st = thread.status();
+    ReplyBudget budget(max_reply_bytes_);
+    uint64_t last = after;
     for (const StoredMessage &t : thread.ok() ? *thread : std::vector<StoredMessage>{}) {
-      if (VisibleTo(t, caller->agency_id)) FillStatus(t, response->add_messages());
+      if (!VisibleTo(t, caller->agency_id)) continue;
+      safeshare::v1::GetStatusResponse one;
+      FillStatus(t, &one);
+      const size_t bytes = one.ByteSizeLong();
+      if (!budget.Take(bytes)) {
+        if (response->messages_size() == 0) {
+          st = OverReplyLimit(absl::StrCat("message ", t.message_id, "'s status"), bytes,
+                              budget.max_bytes());
+        } else {
+          response->set_next_page_token(absl::StrCat(last));
+        }
+        break;
+      }
+      last = t.sequence;
+      *response->add_messages() = std::move(one);
     }
   }
   reactor->Finish(ToGrpcStatus(st));

@@ -5,6 +5,7 @@
 #include "gateway/federation_directory.h"
 #include "gateway/principal.h"
 #include "gateway/store/store.h"
+#include "safeshare/v1/gateway_config.pb.h"
 #include "safeshare/v1/mailbox.grpc.pb.h"
 
 namespace safeshare::gateway {
@@ -14,8 +15,12 @@ namespace safeshare::gateway {
 class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
  public:
   MailboxService(const FederationDirectory* directory, MailboxStore* store,
-                 MailboxNotifier* notifier)
-      : directory_(directory), store_(store), notifier_(notifier) {}
+                 MailboxNotifier* notifier, const safeshare::v1::LimitsConfig& limits)
+      : directory_(directory),
+        store_(store),
+        notifier_(notifier),
+        max_reply_bytes_(limits.max_reply_bytes()),
+        max_replies_per_thread_(limits.max_replies_per_thread()) {}
 
   grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* ctx,
                                   const safeshare::v1::FetchRequest* request,
@@ -42,6 +47,8 @@ class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
   const FederationDirectory* directory_;
   MailboxStore* store_;
   MailboxNotifier* notifier_;
+  size_t max_reply_bytes_;
+  uint32_t max_replies_per_thread_;
 };
 
 }  // namespace safeshare::gateway

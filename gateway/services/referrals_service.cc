@@ -81,9 +81,9 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
 }
 
 absl::Status ReferralsService::Validate(const Principal& caller, const SubmitRequest& request,
-                                        safeshare::v1::Envelope* envelope, bool* parsed,
+                                        safeshare::v1::Envelope* envelope, RefusedAt* at,
                                         safeshare::v1::SharingDeclaration* answered) const {
-  *parsed = false;
+  *at = RefusedAt::kBeforeShape;
   const auto& signed_envelope = request.signed_envelope();
   const size_t size = signed_envelope.ByteSizeLong();
   if (size > max_message_bytes_) {
@@ -94,11 +94,13 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
   auto parsed_envelope = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
   if (!parsed_envelope.ok()) return parsed_envelope.status();
   *envelope = std::move(*parsed_envelope);
-  *parsed = true;
-  if (absl::Status st = envelope::ValidateEnvelopeShape(*envelope); !st.ok()) return st;
+  if (absl::Status st = envelope::ValidateEnvelopeShape(*envelope, declaration_limits_); !st.ok()) {
+    return st;
+  }
   if (absl::Status st = envelope::ValidateSealedShape(signed_envelope, *envelope); !st.ok()) {
     return st;
   }
+  *at = RefusedAt::kBeforeSignature;
   if (envelope->sender_agency_id() != caller.agency_id) {
     return absl::PermissionDeniedError(
         absl::StrCat("envelope.sender_agency_id is ", envelope->sender_agency_id(),
@@ -114,6 +116,7 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
         "recipient agency ", recipient->id(), " has been revoked and cannot receive messages"));
   }
   if (absl::Status st = VerifySealing(signed_envelope, *envelope); !st.ok()) return st;
+  *at = RefusedAt::kAfterSignature;
   return envelope->in_reply_to().empty() ? absl::OkStatus() : CheckReply(*envelope, answered);
 }
 
@@ -158,12 +161,12 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
                                    std::function<void(const absl::Status&)> done) {
   safeshare::v1::Envelope envelope;
   safeshare::v1::SharingDeclaration answered;
-  bool parsed = false;
-  if (absl::Status invalid = Validate(caller, request, &envelope, &parsed, &answered);
-      !invalid.ok()) {
+  RefusedAt at = RefusedAt::kBeforeShape;
+  if (absl::Status invalid = Validate(caller, request, &envelope, &at, &answered); !invalid.ok()) {
     // Refused before policy: still audited, since the sender is known.
     auto record = std::make_shared<safeshare::v1::AuditRecord>(SubmitRefusedRecord(
-        caller.agency_id, caller.uri, parsed ? &envelope : nullptr, invalid, *directory_));
+        caller.agency_id, caller.uri, request.signed_envelope().envelope_bytes(), &envelope, at,
+        invalid, *directory_));
     store_->Commit([record](StoreTransaction& tx) { return tx.AppendAudit(*record).status(); },
                    [invalid, done](const absl::Status& st, const CommitInfo&) {
                      done(st.ok() ? invalid : st);
@@ -187,6 +190,9 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
     SubmitResponse receipt;
     safeshare::v1::AuditRecord record;
     std::optional<StoredMessage> existing;
+    // A reply over max_replies_per_thread: refused and audited, not stored.
+    absl::Status thread_full;
+    safeshare::v1::AuditRecord thread_full_record;
   };
   auto state = std::make_shared<State>();
   StoredMessage& m = state->message;
@@ -230,8 +236,24 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   const size_t size = signed_envelope.ByteSizeLong();
   Store* store = store_;
   MailboxNotifier* notifier = notifier_;
+  const uint32_t max_replies = max_replies_per_thread_;
+  // Built now, used only if the thread turns out to be full.
+  state->thread_full_record = SubmitRefusedRecord(
+      caller.agency_id, caller.uri, signed_envelope.envelope_bytes(), &envelope,
+      RefusedAt::kAfterSignature, absl::ResourceExhaustedError(""), *directory_);
   store_->Commit(
-      [state](StoreTransaction& tx) -> absl::Status {
+      [state, max_replies](StoreTransaction& tx) -> absl::Status {
+        // Counted inside the transaction (writes are serialized), so two
+        // racing replies cannot both take the last place in a thread.
+        if (!state->message.in_reply_to.empty()) {
+          absl::Status room = tx.CheckReplyQuota(state->message, max_replies);
+          if (room.code() == absl::StatusCode::kResourceExhausted) {
+            state->thread_full = room;
+            state->thread_full_record.set_reason(std::string(room.message()));
+            return tx.AppendAudit(state->thread_full_record).status();
+          }
+          if (!room.ok()) return room;
+        }
         // Audit first: nothing reaches a mailbox without its record.
         auto index = tx.AppendAudit(state->record, state->receipt.mutable_audit_record());
         if (!index.ok()) return index.status();
@@ -248,15 +270,24 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
       [state, store, notifier, response, done, size](const absl::Status& st,
                                                      const CommitInfo& info) {
         const StoredMessage& m = state->message;
+        if (!state->thread_full.ok() && st.ok()) {
+          done(state->thread_full);  // the refusal is recorded; nothing else is
+          return;
+        }
         // Only this job's own duplicate verdict counts: if the batch failed,
         // the row it saw was never stored either.
         if (state->existing.has_value() && st == DuplicateMarker()) {
           const StoredMessage& first = *state->existing;
+          // Message ids are one space for the whole federation (the key of
+          // Ack, GetStatus and in_reply_to), so another agency's id cannot be
+          // reused; the answer says only that, never whose it is or that it
+          // was sent, and is the one a sender's own different envelope gets.
           if (first.sender_agency_id != m.sender_agency_id ||
               first.envelope_sha256 != m.envelope_sha256) {
-            done(absl::AlreadyExistsError(absl::StrCat(
-                "message id ", m.message_id,
-                " was already used for a different envelope; choose a new message id")));
+            done(absl::AlreadyExistsError(
+                absl::StrCat("message id ", m.message_id,
+                             " cannot be used for this envelope; choose a new, random message id "
+                             "(a UUID)")));
             return;
           }
           if (!response->ParseFromString(first.receipt)) {

@@ -1,6 +1,8 @@
 #ifndef SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
 #define SAFESHARE_GATEWAY_SERVICES_REFERRALS_SERVICE_H_
 
+#include "gateway/audit/audit_records.h"
+#include "gateway/config.h"
 #include "gateway/delivery/deadlines.h"
 #include "gateway/delivery/mailbox_notifier.h"
 #include "gateway/federation_directory.h"
@@ -19,7 +21,8 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
  public:
   ReferralsService(const FederationDirectory* directory, const KeyDirectory* keys,
                    const policy::PolicyRegistry* policy, policy::RulePack pack, Store* store,
-                   MailboxNotifier* notifier, DeadlinePolicy deadlines, uint64_t max_message_bytes)
+                   MailboxNotifier* notifier, DeadlinePolicy deadlines, uint64_t max_message_bytes,
+                   const safeshare::v1::LimitsConfig& limits)
       : directory_(directory),
         notifier_(notifier),
         deadlines_(std::move(deadlines)),
@@ -27,7 +30,9 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
         policy_(policy),
         pack_(pack),
         store_(store),
-        max_message_bytes_(max_message_bytes) {}
+        max_message_bytes_(max_message_bytes),
+        declaration_limits_(DeclarationLimitsOf(limits)),
+        max_replies_per_thread_(limits.max_replies_per_thread()) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const safeshare::v1::SubmitRequest* request,
@@ -41,11 +46,11 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
                    std::function<void(const absl::Status&)> done);
 
  private:
-  // Everything checked before policy; `parsed` says whether `envelope` was
-  // filled (for the refusal's audit record). For a reply, `answered` receives
-  // the declaration of the message it answers.
+  // Everything checked before policy; `at` says how far it got (what a
+  // refusal's audit record may take from `envelope`). For a reply, `answered`
+  // receives the declaration of the message it answers.
   absl::Status Validate(const Principal& caller, const safeshare::v1::SubmitRequest& request,
-                        safeshare::v1::Envelope* envelope, bool* parsed,
+                        safeshare::v1::Envelope* envelope, RefusedAt* at,
                         safeshare::v1::SharingDeclaration* answered) const;
   // A reply answers a message its sender received, of the matching kind, and
   // goes back to that message's sender.
@@ -63,6 +68,8 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   policy::RulePack pack_;
   Store* store_;
   uint64_t max_message_bytes_;
+  envelope::DeclarationLimits declaration_limits_;
+  uint32_t max_replies_per_thread_;
 };
 
 }  // namespace safeshare::gateway

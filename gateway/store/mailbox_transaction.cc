@@ -10,7 +10,8 @@ namespace safeshare::gateway {
 using safeshare::v1::MessageState;
 
 absl::StatusOr<InsertResult> MailboxTransaction::InsertMessage(const StoredMessage& m) {
-  auto existing = rows_->Load(m.message_id);
+  // A duplicate's receipt answers a retry; its sealed envelope is not needed.
+  auto existing = rows_->Load(m.message_id, MessageRead::kDecision);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) return InsertResult{false, std::move(**existing)};
   const std::optional<absl::Time> open =
@@ -28,8 +29,14 @@ absl::StatusOr<InsertResult> MailboxTransaction::InsertMessage(const StoredMessa
   return InsertResult{true, {}};
 }
 
+absl::Status MailboxTransaction::CheckReplyQuota(const StoredMessage& reply, uint32_t max_replies) {
+  auto count = rows_->CountReplies(reply.in_reply_to, reply.message_id);
+  if (!count.ok()) return count.status();
+  return message_rules::ReplyQuota(*count, max_replies, reply.in_reply_to);
+}
+
 absl::Status MailboxTransaction::Answer(const std::string& answered_id, absl::Time now) {
-  auto loaded = rows_->Load(answered_id);
+  auto loaded = rows_->Load(answered_id, MessageRead::kMetadata);
   if (!loaded.ok()) return loaded.status();
   if (auto st = message_rules::AnsweredIsStored(*loaded, answered_id); !st.ok()) return st;
   const StoredMessage& m = **loaded;
@@ -44,7 +51,7 @@ absl::Status MailboxTransaction::Answer(const std::string& answered_id, absl::Ti
 
 absl::StatusOr<StoredMessage> MailboxTransaction::InMailbox(const std::string& recipient,
                                                             const std::string& message_id) {
-  auto loaded = rows_->Load(message_id);
+  auto loaded = rows_->Load(message_id, MessageRead::kMetadata);
   if (!loaded.ok()) return loaded.status();
   return message_rules::InMailbox(*std::move(loaded), recipient, message_id);
 }
@@ -110,11 +117,11 @@ absl::StatusOr<std::vector<StoredMessage>> MailboxTransaction::MarkDelivered(
 }
 
 absl::StatusOr<StoredMessage> MailboxTransaction::ResolveHeld(
-    const std::string& message_id, bool approve,
+    const std::string& message_id, const std::vector<std::string>& senders, bool approve,
     const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now) {
-  auto loaded = rows_->Load(message_id);
+  auto loaded = rows_->Load(message_id, MessageRead::kMetadata);
   if (!loaded.ok()) return loaded.status();
-  auto held = message_rules::HeldForDecision(*std::move(loaded), message_id);
+  auto held = message_rules::HeldForDecision(*std::move(loaded), message_id, senders);
   if (!held.ok()) return held.status();
   StoredMessage m = *std::move(held);
   const auto next =

@@ -24,13 +24,18 @@ namespace safeshare::gateway {
 class MessageRows {
  public:
   virtual ~MessageRows() = default;
-  virtual absl::StatusOr<std::optional<StoredMessage>> Load(const std::string& message_id) = 0;
-  // The message at `sequence` if `recipient` receives it.
+  virtual absl::StatusOr<std::optional<StoredMessage>> Load(const std::string& message_id,
+                                                            MessageRead read) = 0;
+  // The message at `sequence` if `recipient` receives it (metadata only; so
+  // are FindOverdue and FindExpired).
   virtual absl::StatusOr<std::optional<StoredMessage>> LoadForRecipient(
       uint64_t sequence, const std::string& recipient) = 0;
   // Stores a new message with its open deadline, if any; returns its sequence.
   virtual absl::StatusOr<uint64_t> Insert(const StoredMessage& m,
                                           std::optional<absl::Time> open_deadline) = 0;
+  // Messages replying to `root_id`, not counting `except_id`.
+  virtual absl::StatusOr<uint64_t> CountReplies(const std::string& root_id,
+                                                const std::string& except_id) = 0;
   // One line of a message's state history.
   virtual absl::Status AddEvent(const std::string& message_id, safeshare::v1::MessageState state,
                                 absl::Time t) = 0;
@@ -75,6 +80,7 @@ class MailboxTransaction final : public StoreTransaction {
       : rows_(rows), appender_(appender), audit_(audit), completed_(completed) {}
 
   absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override;
+  absl::Status CheckReplyQuota(const StoredMessage& reply, uint32_t max_replies) override;
   absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient,
                                             const std::string& message_id, absl::Time now) override;
   absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,
@@ -85,7 +91,7 @@ class MailboxTransaction final : public StoreTransaction {
                                                            const std::vector<uint64_t>& sequences,
                                                            absl::Time now) override;
   absl::StatusOr<StoredMessage> ResolveHeld(
-      const std::string& message_id, bool approve,
+      const std::string& message_id, const std::vector<std::string>& senders, bool approve,
       const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for,
       absl::Time now) override;
   absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now, int limit) override;

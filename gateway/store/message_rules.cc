@@ -1,5 +1,6 @@
 #include "gateway/store/message_rules.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -22,8 +23,12 @@ absl::StatusOr<StoredMessage> InMailbox(std::optional<StoredMessage> loaded,
 }
 
 absl::StatusOr<StoredMessage> HeldForDecision(std::optional<StoredMessage> loaded,
-                                              const std::string& message_id) {
-  if (!loaded.has_value()) return NoSuchMessage(message_id);
+                                              const std::string& message_id,
+                                              const std::vector<std::string>& senders) {
+  auto in_scope = [&senders](const std::string& sender) {
+    return senders.empty() || std::find(senders.begin(), senders.end(), sender) != senders.end();
+  };
+  if (!loaded.has_value() || !in_scope(loaded->sender_agency_id)) return NoSuchMessage(message_id);
   if (loaded->state != safeshare::v1::MESSAGE_STATE_HELD) {
     return absl::FailedPreconditionError(
         absl::StrCat("message ", message_id, " is not held for advice (it is ",
@@ -41,6 +46,14 @@ absl::Status AnsweredIsStored(const std::optional<StoredMessage>& answered,
   if (answered.has_value()) return absl::OkStatus();
   return absl::FailedPreconditionError(
       absl::StrCat("the message answered, ", answered_id, ", is not stored"));
+}
+
+absl::Status ReplyQuota(uint64_t replies, uint32_t max_replies, const std::string& root_id) {
+  if (replies < max_replies) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat("message ", root_id, " already has ", replies,
+                   " replies; the limit (max_replies_per_thread) is ", max_replies,
+                   "; start a new message instead"));
 }
 
 bool OpensDeadline(const StoredMessage& m) {

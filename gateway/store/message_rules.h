@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gateway/store/store.h"
@@ -18,10 +19,13 @@ absl::StatusOr<StoredMessage> InMailbox(std::optional<StoredMessage> loaded,
                                         const std::string& recipient,
                                         const std::string& message_id);
 
-// The message, if it is held for an officer's decision; NOT_FOUND if absent,
-// FAILED_PRECONDITION if not held.
+// The message, if it is held for an officer's decision; NOT_FOUND if absent
+// or not sent by one of `senders` (the officer's scope; empty: any), checked
+// before its state, so that an officer learns nothing of messages outside its
+// scope; FAILED_PRECONDITION if not held.
 absl::StatusOr<StoredMessage> HeldForDecision(std::optional<StoredMessage> loaded,
-                                              const std::string& message_id);
+                                              const std::string& message_id,
+                                              const std::vector<std::string>& senders);
 
 // NOT_FOUND: no message has this id.
 absl::Status NoSuchMessage(const std::string& message_id);
@@ -29,6 +33,10 @@ absl::Status NoSuchMessage(const std::string& message_id);
 // FAILED_PRECONDITION unless the message a reply answers is stored.
 absl::Status AnsweredIsStored(const std::optional<StoredMessage>& answered,
                               const std::string& answered_id);
+
+// RESOURCE_EXHAUSTED, naming the limit, when a thread already holds
+// `max_replies` replies to `root_id`.
+absl::Status ReplyQuota(uint64_t replies, uint32_t max_replies, const std::string& root_id);
 
 // Whether a new message's deadline is open (to be acknowledged, answered or
 // decided): a SUBMITTED or HELD message with a deadline.

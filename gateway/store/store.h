@@ -64,6 +64,17 @@ struct StoredMessage {
   std::optional<absl::Time> answered_time;
 };
 
+// Which of a message's two large columns a read loads: the sealed envelope
+// (up to max_message_bytes) and the receipt (the decision, with the audit
+// record). Everything else, the declaration included, is always loaded;
+// what is skipped reads as empty.
+enum class MessageRead {
+  kAll,
+  kContent,   // the envelope, for delivery
+  kDecision,  // the receipt, for held lists
+  kMetadata,  // neither: status, threads, escalations, state changes
+};
+
 // The sequences among `messages` not yet handed over to their recipient.
 std::vector<uint64_t> FirstHandOvers(const std::vector<StoredMessage>& messages);
 
@@ -75,7 +86,9 @@ struct AgencyKey {
 
 struct InsertResult {
   bool inserted = false;  // false: the message id was already stored
-  StoredMessage message;  // when !inserted, the row stored earlier; else empty
+  // When !inserted, the row stored earlier, without its sealed envelope
+  // (MessageRead::kDecision); else empty.
+  StoredMessage message;
 };
 
 // What a batch of durable work sees: one transaction shared by every job in a
@@ -91,6 +104,13 @@ class StoreTransaction {
   // acknowledged, answered or decided). A SUBMITTED reply marks the message it
   // answers ANSWERED (a request) or OUTCOME_RECEIVED (a referral).
   virtual absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) = 0;
+
+  // Whether `reply` (a new message with in_reply_to set) may join its thread:
+  // RESOURCE_EXHAUSTED naming max_replies_per_thread when the message it
+  // answers already has `max_replies` replies (any state; a resubmission of
+  // one of them does not count against itself). Counted in the batch's
+  // transaction, which every writer takes in turn, so the count cannot race.
+  virtual absl::Status CheckReplyQuota(const StoredMessage& reply, uint32_t max_replies) = 0;
 
   // Marks a message acknowledged by its recipient; idempotent. PERMISSION_DENIED
   // when no such message is in `recipient`'s mailbox.
@@ -114,10 +134,12 @@ class StoreTransaction {
   // Settles a HELD message on an IG officer's decision: approved, it enters the
   // recipient's mailbox (SUBMITTED, with deadline_for(its urgency); a reply
   // then answers its thread as on insert); refused, it becomes REFUSED and its
-  // sealed content is dropped. FAILED_PRECONDITION if the message is not
-  // held; NOT_FOUND if absent.
+  // sealed content is dropped. NOT_FOUND if absent or not sent by one of
+  // `senders` (the deciding officer's scope; empty: any), the same either
+  // way and before the state is looked at; FAILED_PRECONDITION if in scope
+  // but not held.
   virtual absl::StatusOr<StoredMessage> ResolveHeld(
-      const std::string& message_id, bool approve,
+      const std::string& message_id, const std::vector<std::string>& senders, bool approve,
       const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now) = 0;
 
   // Escalates up to `limit` messages whose open deadline passed before `now`,
@@ -213,22 +235,30 @@ class MailboxStore {
                                               safeshare::v1::ContentRefusalReason reason,
                                               const std::string& detail, absl::Time now);
 
-  // One message with its state history, from committed data. NOT_FOUND if
-  // absent.
-  virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) = 0;
+  // One message with its state history, from committed data, with the
+  // columns `read` names. NOT_FOUND if absent.
+  virtual absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id,
+                                                   MessageRead read) = 0;
+  absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) {
+    return GetMessage(message_id, MessageRead::kAll);
+  }
 
-  // A thread from committed data: the message `root_id`, then the messages
-  // replying to it in arrival order, each with its history. Empty if absent.
-  virtual absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id) = 0;
+  // A thread from committed data, metadata only: the message `root_id`, then
+  // the messages replying to it in arrival order, each with its history;
+  // those after sequence `after` only, at most `limit` rows. Empty if absent.
+  virtual absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id,
+                                                                uint64_t after, int limit) = 0;
 
   // Held messages from any of `senders` (all senders when empty), oldest
-  // first, after `after_sequence`.
+  // first, after `after_sequence`; with their receipts, without their sealed
+  // envelopes (MessageRead::kDecision).
   virtual absl::StatusOr<std::vector<StoredMessage>> ListHeld(
       const std::vector<std::string>& senders, uint64_t after_sequence, int limit) = 0;
 
   // Up to `limit` unacknowledged deliverable messages for `recipient` after
   // `after_sequence`, read from committed data without waiting for the
-  // committer (and without recording anything).
+  // committer (and without recording anything); without their receipts
+  // (MessageRead::kContent).
   virtual absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(
       const std::string& recipient, uint64_t after_sequence, int limit) = 0;
 };

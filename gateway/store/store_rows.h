@@ -16,11 +16,18 @@
 
 namespace safeshare::gateway::store_rows {
 
-inline constexpr const char* kMessageColumns =
-    "sequence, message_id, sender, recipient, kind, signed_envelope, envelope_sha256, "
-    "receipt, state, accepted_us, first_delivered_us, acknowledged_us, refusal_reason, "
-    "refusal_detail, urgency, ack_deadline_us, escalated_us, retention_us, in_reply_to, "
-    "declaration, answered_us";
+// The message columns ReadMessageRow reads, in its order; a column `read`
+// skips is selected as an empty literal, so the positions never change.
+inline std::string MessageColumns(MessageRead read) {
+  const bool envelope = read == MessageRead::kAll || read == MessageRead::kContent;
+  const bool receipt = read == MessageRead::kAll || read == MessageRead::kDecision;
+  return absl::StrCat("sequence, message_id, sender, recipient, kind, ",
+                      envelope ? "signed_envelope" : "'' AS signed_envelope", ", envelope_sha256, ",
+                      receipt ? "receipt" : "'' AS receipt",
+                      ", state, accepted_us, first_delivered_us, acknowledged_us, refusal_reason, "
+                      "refusal_detail, urgency, ack_deadline_us, escalated_us, retention_us, "
+                      "in_reply_to, declaration, answered_us");
+}
 
 inline constexpr const char* kKeyColumns =
     "agency_id, key_id, purpose, public_key, not_before_us, not_after_us, current, revoked_us";

@@ -1,5 +1,7 @@
 #include "envelope/envelope_shape.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "envelope/digest.h"
 #include "gtest/gtest.h"
 
@@ -80,6 +82,116 @@ TEST(EnvelopeShapeTest, OnlyRequestsAskForCategoriesAndTheyMust) {
   v1::Envelope referral = Valid();
   referral.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_HEALTH);
   EXPECT_EQ(ValidateEnvelopeShape(referral).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Each limit: just under passes, just over is refused naming the field and
+// the limit.
+TEST(DeclarationLimitsTest, EachTextFieldIsBoundedJustOverIsRefused) {
+  const DeclarationLimits limits;  // the gateway's defaults
+  const size_t max = limits.max_text_field_bytes;
+  for (const char* field :
+       {"necessity_justification", "consent_rationale", "advice_reference", "subject_reference"}) {
+    v1::Envelope e = Valid();
+    auto* d = e.mutable_declaration();
+    const auto* f = d->GetDescriptor()->FindFieldByName(field);
+    ASSERT_NE(f, nullptr) << field;
+    d->GetReflection()->SetString(d, f, std::string(max, 'a'));
+    EXPECT_TRUE(ValidateEnvelopeShape(e, limits).ok()) << field;
+    d->GetReflection()->SetString(d, f, std::string(max + 1, 'a'));
+    absl::Status st = ValidateEnvelopeShape(e, limits);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_EQ(st.message(), absl::StrCat("envelope.declaration.", field, ": is ", max + 1,
+                                         " bytes; the limit (max_text_field_bytes) is ", max));
+  }
+}
+
+TEST(DeclarationLimitsTest, EveryStringFieldOfTheDeclarationIsWalked) {
+  // Whatever text fields the declaration gains, none escapes the bound.
+  DeclarationLimits limits;
+  limits.max_text_field_bytes = 4;
+  const auto* desc = v1::SharingDeclaration::descriptor();
+  int walked = 0;
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const auto* f = desc->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) continue;
+    v1::SharingDeclaration d;
+    if (f->is_repeated()) {
+      d.GetReflection()->AddString(&d, f, "12345");
+    } else {
+      d.GetReflection()->SetString(&d, f, "12345");
+    }
+    absl::Status st = ValidateDeclaration(d, limits);
+    EXPECT_NE(st.message().find("max_text_field_bytes"), std::string::npos) << f->name();
+    ++walked;
+  }
+  EXPECT_GE(walked, 4);
+}
+
+TEST(DeclarationLimitsTest, RepeatedFieldsAreBounded) {
+  const DeclarationLimits limits;
+  v1::Envelope e = Valid();
+  auto* d = e.mutable_declaration();
+  for (size_t i = 0; i < limits.max_repeated_entries; ++i) {
+    d->add_concern_categories(v1::CONCERN_CATEGORY_PHYSICAL_ABUSE);
+  }
+  EXPECT_TRUE(ValidateEnvelopeShape(e, limits).ok());
+  d->add_concern_categories(v1::CONCERN_CATEGORY_PHYSICAL_ABUSE);
+  absl::Status st = ValidateEnvelopeShape(e, limits);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      st.message(),
+      absl::StrCat("envelope.declaration.concern_categories: has ", limits.max_repeated_entries + 1,
+                   " entries; the limit (max_repeated_entries) is ", limits.max_repeated_entries));
+}
+
+TEST(DeclarationLimitsTest, TheSerializedDeclarationIsBounded) {
+  DeclarationLimits limits;
+  limits.max_text_field_bytes = 1 << 20;  // only the total is tested here
+  v1::Envelope e = Valid();
+  const size_t base = e.declaration().ByteSizeLong();
+  // necessity_justification: tag (1 byte) + 2-byte length + text.
+  e.mutable_declaration()->set_necessity_justification(
+      std::string(limits.max_declaration_bytes - base - 3, 'j'));
+  ASSERT_EQ(e.declaration().ByteSizeLong(), limits.max_declaration_bytes);
+  EXPECT_TRUE(ValidateEnvelopeShape(e, limits).ok());
+  e.mutable_declaration()->mutable_necessity_justification()->push_back('j');
+  absl::Status st = ValidateEnvelopeShape(e, limits);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("envelope.declaration: is"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("max_declaration_bytes"), std::string::npos) << st;
+}
+
+TEST(DeclarationLimitsTest, UnknownEnumValuesAreRefusedAnywhere) {
+  struct Case {
+    const char* field;
+    void (*mutate)(v1::Envelope&);
+  };
+  const Case cases[] = {
+      {"declaration.purpose",
+       [](v1::Envelope& e) {
+         e.mutable_declaration()->set_purpose(static_cast<v1::Purpose>(999));
+       }},
+      {"declaration.data_categories[1]",
+       [](v1::Envelope& e) {
+         e.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_HEALTH);
+         e.mutable_declaration()->add_data_categories(static_cast<v1::DataCategory>(999));
+       }},
+      {"declaration.urgency",
+       [](v1::Envelope& e) { e.mutable_declaration()->set_urgency(static_cast<v1::Urgency>(77)); }},
+      {"sender_practitioner.role",
+       [](v1::Envelope& e) {
+         e.mutable_sender_practitioner()->set_role(static_cast<v1::PractitionerRole>(555));
+       }},
+  };
+  for (const Case& c : cases) {
+    v1::Envelope e = Valid();
+    c.mutate(e);
+    absl::Status st = ValidateEnvelopeShape(e);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_TRUE(absl::StartsWith(st.message(), absl::StrCat("envelope.", c.field, ": ")))
+        << st.message();
+    EXPECT_NE(st.message().find("is not a known"), std::string::npos) << st.message();
+  }
 }
 
 TEST(EnvelopeShapeTest, ParseRefusesEmptyGarbageAndUnknownFields) {

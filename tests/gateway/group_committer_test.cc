@@ -18,6 +18,9 @@ namespace {
 class NoTransaction : public StoreTransaction {
  public:
   absl::StatusOr<InsertResult> InsertMessage(const StoredMessage&) override { return Unused(); }
+  absl::Status CheckReplyQuota(const StoredMessage&, uint32_t) override {
+    return absl::InternalError("unused");
+  }
   absl::StatusOr<StoredMessage> Acknowledge(const std::string&, const std::string&,
                                             absl::Time) override {
     return Unused();
@@ -33,8 +36,8 @@ class NoTransaction : public StoreTransaction {
     return Unused();
   }
   absl::StatusOr<StoredMessage> ResolveHeld(
-      const std::string&, bool, const std::function<absl::Time(safeshare::v1::Urgency)>&,
-      absl::Time) override {
+      const std::string&, const std::vector<std::string>&, bool,
+      const std::function<absl::Time(safeshare::v1::Urgency)>&, absl::Time) override {
     return Unused();
   }
   absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time, int) override {

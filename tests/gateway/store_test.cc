@@ -357,16 +357,143 @@ TEST_P(StoreTest, ARequestStaysOpenUntilAnsweredAndTheReplyClosesIt) {
   EXPECT_EQ(*answered->answered_time, t0 + absl::Hours(3));
   EXPECT_EQ(answered->declaration, "declared");
 
-  auto thread = store_->ListThread("req");
+  auto thread = store_->ListThread("req", 0, 100);
   ASSERT_TRUE(thread.ok());
   ASSERT_EQ(thread->size(), 2u);
   EXPECT_EQ((*thread)[0].message_id, "req");
   EXPECT_EQ((*thread)[1].message_id, "resp");
   EXPECT_EQ((*thread)[1].in_reply_to, "req");
   EXPECT_FALSE((*thread)[1].history.empty());
-  auto none = store_->ListThread("absent");
+  auto none = store_->ListThread("absent", 0, 100);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
+}
+
+// A reply checked and inserted in one job, as Submit does.
+absl::Status InsertReplyWithin(Store& store, const StoredMessage& reply, uint32_t max_replies) {
+  return store.CommitAndWait([&](StoreTransaction& tx) -> absl::Status {
+    if (auto st = tx.CheckReplyQuota(reply, max_replies); !st.ok()) return st;
+    return tx.InsertMessage(reply).status();
+  });
+}
+
+StoredMessage Outcome(const std::string& id, const std::string& root) {
+  StoredMessage m = Message(id, "hiow-police", "portsmouth-mash");
+  m.kind = v1::MESSAGE_KIND_OUTCOME;
+  m.in_reply_to = root;
+  return m;
+}
+
+TEST_P(StoreTest, ARepliesQuotaIsCountedInTheTransaction) {
+  ASSERT_TRUE(store_->InsertMessage(Message("root", "portsmouth-mash")).ok());
+  ASSERT_TRUE(InsertReplyWithin(*store_, Outcome("r1", "root"), 2).ok());
+  ASSERT_TRUE(InsertReplyWithin(*store_, Outcome("r2", "root"), 2).ok()) << "just under passes";
+  absl::Status over = InsertReplyWithin(*store_, Outcome("r3", "root"), 2);
+  EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted) << over;
+  EXPECT_NE(over.message().find("max_replies_per_thread"), std::string::npos) << over;
+  EXPECT_EQ(store_->GetMessage("r3").status().code(), absl::StatusCode::kNotFound)
+      << "nothing stored";
+  // A retry of a stored reply is not counted against itself: it reaches the
+  // insert, which reports the duplicate.
+  EXPECT_TRUE(store_
+                  ->CommitAndWait([&](StoreTransaction& tx) {
+                    return tx.CheckReplyQuota(Outcome("r2", "root"), 2);
+                  })
+                  .ok());
+  // Another thread is not affected.
+  ASSERT_TRUE(store_->InsertMessage(Message("root-2", "portsmouth-mash")).ok());
+  EXPECT_TRUE(InsertReplyWithin(*store_, Outcome("s1", "root-2"), 2).ok());
+}
+
+TEST_P(StoreTest, RacingRepliesCannotBothTakeTheLastPlace) {
+  ASSERT_TRUE(store_->InsertMessage(Message("root", "portsmouth-mash")).ok());
+  constexpr int kRacers = 8;
+  std::vector<std::thread> racers;
+  std::atomic<int> passed{0}, refused{0};
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&, i] {
+      absl::Status st = InsertReplyWithin(*store_, Outcome(absl::StrCat("race-", i), "root"), 3);
+      if (st.ok()) ++passed;
+      if (st.code() == absl::StatusCode::kResourceExhausted) ++refused;
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(passed.load(), 3);
+  EXPECT_EQ(refused.load(), kRacers - 3);
+  auto thread = store_->ListThread("root", 0, 100);
+  ASSERT_TRUE(thread.ok());
+  EXPECT_EQ(thread->size(), 4u) << "the root and exactly three replies";
+}
+
+TEST_P(StoreTest, MetadataReadsSkipTheEnvelopeAndReceipt) {
+  StoredMessage m = Message("big", "portsmouth-mash");
+  m.signed_envelope = std::string(1 << 20, 'e');
+  m.declaration = "declared";
+  ASSERT_TRUE(store_->InsertMessage(m).ok());
+  auto meta = store_->GetMessage("big", MessageRead::kMetadata);
+  ASSERT_TRUE(meta.ok()) << meta.status();
+  EXPECT_TRUE(meta->signed_envelope.empty());
+  EXPECT_TRUE(meta->receipt.empty());
+  EXPECT_EQ(meta->declaration, "declared");
+  EXPECT_EQ(meta->recipient_agency_id, "portsmouth-mash");
+  EXPECT_FALSE(meta->history.empty());
+  auto all = store_->GetMessage("big");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->signed_envelope.size(), size_t{1} << 20);
+  EXPECT_EQ(all->receipt, "receipt-big");
+
+  auto pending = store_->PendingForRecipient("portsmouth-mash", 0, 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].signed_envelope.size(), size_t{1} << 20) << "delivery needs content";
+  EXPECT_TRUE((*pending)[0].receipt.empty());
+
+  StoredMessage held = Message("held", "portsmouth-mash");
+  held.state = v1::MESSAGE_STATE_HELD;
+  held.signed_envelope = std::string(1 << 20, 'e');
+  ASSERT_TRUE(store_->InsertMessage(held).ok());
+  auto list = store_->ListHeld({}, 0, 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_TRUE((*list)[0].signed_envelope.empty());
+  EXPECT_EQ((*list)[0].receipt, "receipt-held") << "the decision is in the receipt";
+}
+
+TEST_P(StoreTest, AThreadIsReadInBoundedPages) {
+  ASSERT_TRUE(store_->InsertMessage(Message("root", "portsmouth-mash")).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->InsertMessage(Outcome(absl::StrCat("r", i), "root")).ok());
+  }
+  auto first = store_->ListThread("root", 0, 3);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_EQ((*first)[0].message_id, "root");
+  EXPECT_TRUE((*first)[0].signed_envelope.empty()) << "metadata only";
+  auto rest = store_->ListThread("root", first->back().sequence, 10);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 3u);
+  EXPECT_EQ((*rest)[0].message_id, "r2");
+  EXPECT_EQ((*rest)[2].message_id, "r4");
+}
+
+TEST_P(StoreTest, AnOfficerOutsideTheScopeLearnsNothingOfAMessagesState) {
+  ASSERT_TRUE(store_->InsertMessage(Message("sent", "portsmouth-mash")).ok());  // not held
+  auto decide = [&](const std::string& id, std::vector<std::string> scope) {
+    return store_->CommitAndWait([&](StoreTransaction& tx) {
+      return tx
+          .ResolveHeld(
+              id, scope, true, [](v1::Urgency) { return absl::FromUnixSeconds(1764100000); },
+              absl::FromUnixSeconds(1764000000))
+          .status();
+    });
+  };
+  const absl::Status out_of_scope = decide("sent", {"hampshire-crt"});
+  const absl::Status absent = decide("no-such", {"hampshire-crt"});
+  EXPECT_EQ(out_of_scope.code(), absl::StatusCode::kNotFound) << out_of_scope;
+  EXPECT_EQ(absent.code(), out_of_scope.code());
+  EXPECT_EQ(out_of_scope.message().find("SUBMITTED"), std::string::npos) << out_of_scope;
+  // In scope, the state is the officer's business.
+  EXPECT_EQ(decide("sent", {"hiow-police"}).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_P(StoreTest, AHeldReplyAnswersOnlyOnceApprovedAndAHoldEscalatesStillHeld) {
@@ -396,7 +523,7 @@ TEST_P(StoreTest, AHeldReplyAnswersOnlyOnceApprovedAndAHoldEscalatesStillHeld) {
                   ->CommitAndWait([&](StoreTransaction& tx) {
                     return tx
                         .ResolveHeld(
-                            "out", true, [&](v1::Urgency) { return t0 + absl::Hours(30); },
+                            "out", {}, true, [&](v1::Urgency) { return t0 + absl::Hours(30); },
                             t0 + absl::Hours(6))
                         .status();
                   })

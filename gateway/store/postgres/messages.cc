@@ -22,8 +22,8 @@ using store_rows::ToMicros;
 
 namespace {
 
-std::string MessageSelect(absl::string_view where) {
-  return absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE ", where);
+std::string MessageSelect(absl::string_view where, MessageRead read = MessageRead::kMetadata) {
+  return absl::StrCat("SELECT ", store_rows::MessageColumns(read), " FROM messages WHERE ", where);
 }
 
 }  // namespace
@@ -54,18 +54,21 @@ absl::StatusOr<std::vector<StoredMessage>> PostgresStore::ReadMessages(
   return out;
 }
 
-absl::StatusOr<StoredMessage> PostgresStore::GetMessage(const std::string& message_id) {
-  static const std::string sql = MessageSelect("message_id = $1");
+absl::StatusOr<StoredMessage> PostgresStore::GetMessage(const std::string& message_id,
+                                                        MessageRead read) {
+  const std::string sql = MessageSelect("message_id = $1", read);
   auto found = ReadMessages(sql, {message_id}, true);
   if (!found.ok()) return found.status();
   if (found->empty()) return message_rules::NoSuchMessage(message_id);
   return std::move(found->front());
 }
 
-absl::StatusOr<std::vector<StoredMessage>> PostgresStore::ListThread(const std::string& root_id) {
+absl::StatusOr<std::vector<StoredMessage>> PostgresStore::ListThread(const std::string& root_id,
+                                                                     uint64_t after, int limit) {
   static const std::string sql =
-      absl::StrCat(MessageSelect("message_id = $1 OR in_reply_to = $1"), " ORDER BY sequence");
-  return ReadMessages(sql, {root_id}, true);
+      absl::StrCat(MessageSelect("(message_id = $1 OR in_reply_to = $1) AND sequence > $2"),
+                   " ORDER BY sequence LIMIT $3");
+  return ReadMessages(sql, {root_id, absl::StrCat(after), absl::StrCat(limit)}, true);
 }
 
 absl::StatusOr<std::vector<StoredMessage>> PostgresStore::ListHeld(
@@ -79,7 +82,7 @@ absl::StatusOr<std::vector<StoredMessage>> PostgresStore::ListHeld(
     marks.push_back(absl::StrCat("$", params.size()));
   }
   const std::string sql = absl::StrCat(
-      MessageSelect("state = $1 AND sequence > $2"),
+      MessageSelect("state = $1 AND sequence > $2", MessageRead::kDecision),
       senders.empty() ? "" : absl::StrCat(" AND sender IN (", absl::StrJoin(marks, ","), ")"),
       " ORDER BY sequence LIMIT $3");
   return ReadMessages(sql, params, false);
@@ -89,7 +92,8 @@ absl::StatusOr<std::vector<StoredMessage>> PostgresStore::PendingForRecipient(
     const std::string& recipient, uint64_t after_sequence, int limit) {
   static const std::string sql = absl::StrCat(
       MessageSelect("recipient = $1 AND acknowledged_us IS NULL AND sequence > $2 AND state IN "
-                    "($3, $4, $5)"),
+                    "($3, $4, $5)",
+                    MessageRead::kContent),
       " ORDER BY sequence LIMIT $6");
   return ReadMessages(
       sql,
@@ -107,9 +111,9 @@ class PostgresStore::Messages final : public MessageRows {
  public:
   explicit Messages(PgSession* session) : session_(session) {}
 
-  absl::StatusOr<std::optional<StoredMessage>> Load(const std::string& message_id) override {
-    static const std::string sql = MessageSelect("message_id = $1");
-    return One(sql, {P(message_id)}, "load message");
+  absl::StatusOr<std::optional<StoredMessage>> Load(const std::string& message_id,
+                                                    MessageRead read) override {
+    return One(MessageSelect("message_id = $1", read), {P(message_id)}, "load message");
   }
 
   absl::StatusOr<std::optional<StoredMessage>> LoadForRecipient(
@@ -132,6 +136,16 @@ class PostgresStore::Messages final : public MessageRows {
                   P(absl::ToInt64Microseconds(m.retention)), P(m.in_reply_to), Bytes(m.declaration),
                   Micros(open_deadline)},
                  "insert message");
+    if (!r.ok()) return r.status();
+    return static_cast<uint64_t>(r->row(0).Int(0));
+  }
+
+  absl::StatusOr<uint64_t> CountReplies(const std::string& root_id,
+                                        const std::string& except_id) override {
+    auto r = Run(*session_,
+                 "SELECT count(*) FROM messages WHERE in_reply_to = $1 AND in_reply_to <> '' "
+                 "AND message_id <> $2",
+                 {P(root_id), P(except_id)}, "count replies");
     if (!r.ok()) return r.status();
     return static_cast<uint64_t>(r->row(0).Int(0));
   }

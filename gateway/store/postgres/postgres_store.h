@@ -39,8 +39,11 @@ class PostgresStore final : public Store {
   void Commit(Work work, Done done) override;
   void SetEventListener(StoreEvents events) override;
 
-  absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) override;
-  absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id) override;
+  using MailboxStore::GetMessage;
+  absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id,
+                                           MessageRead read) override;
+  absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id, uint64_t after,
+                                                        int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> ListHeld(const std::vector<std::string>& senders,
                                                       uint64_t after_sequence, int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,

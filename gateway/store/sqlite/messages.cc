@@ -48,7 +48,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PendingForRecipient(
     const std::string& recipient, uint64_t after_sequence, int limit) {
   absl::MutexLock lock(&read_mu_);
   std::string sql = absl::StrCat(
-      "SELECT ", store_rows::kMessageColumns,
+      "SELECT ", store_rows::MessageColumns(MessageRead::kContent),
       " FROM messages WHERE recipient = ? AND acknowledged_us IS NULL AND sequence > ? "
       "AND state IN (?, ?, ?) ORDER BY sequence LIMIT ?");
   Statement s(read_db_, sql.c_str());
@@ -67,7 +67,7 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(
   absl::MutexLock lock(&read_mu_);
   std::vector<std::string> marks(senders.size(), "?");
   std::string sql = absl::StrCat(
-      "SELECT ", store_rows::kMessageColumns, " ", kFindHeld,
+      "SELECT ", store_rows::MessageColumns(MessageRead::kDecision), " ", kFindHeld,
       senders.empty() ? "" : absl::StrCat(" AND sender IN (", absl::StrJoin(marks, ","), ")"),
       " ORDER BY sequence LIMIT ?");
   Statement s(read_db_, sql.c_str());
@@ -80,15 +80,18 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(
 }
 
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ReadMessagesWithHistory(
-    const char* where, const std::string& id) {
+    const char* where, const std::string& id, MessageRead read, uint64_t after, int limit) {
   absl::MutexLock lock(&read_mu_);
-  std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE ",
-                                 where, " ORDER BY sequence");
+  std::string sql =
+      absl::StrCat("SELECT ", store_rows::MessageColumns(read), " FROM messages WHERE (", where,
+                   ") AND sequence > ?2 ORDER BY sequence LIMIT ?3");
   std::vector<StoredMessage> out;
   {
     Statement s(read_db_, sql.c_str());
     if (auto st = s.status("load message"); !st.ok()) return st;
     s.Bind(1, id);
+    s.Bind(2, static_cast<int64_t>(after));
+    s.Bind(3, limit);
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) out.push_back(store_rows::ReadMessageRow(s));
     if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "load message");
@@ -107,15 +110,18 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ReadMessagesWithHistory(
   return out;
 }
 
-absl::StatusOr<StoredMessage> SqliteStore::GetMessage(const std::string& message_id) {
-  auto found = ReadMessagesWithHistory("message_id = ?", message_id);
+absl::StatusOr<StoredMessage> SqliteStore::GetMessage(const std::string& message_id,
+                                                      MessageRead read) {
+  auto found = ReadMessagesWithHistory("message_id = ?1", message_id, read, 0, 1);
   if (!found.ok()) return found.status();
   if (found->empty()) return message_rules::NoSuchMessage(message_id);
   return std::move(found->front());
 }
 
-absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListThread(const std::string& root_id) {
-  return ReadMessagesWithHistory("message_id = ?1 OR in_reply_to = ?1", root_id);
+absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListThread(const std::string& root_id,
+                                                                   uint64_t after, int limit) {
+  return ReadMessagesWithHistory("message_id = ?1 OR in_reply_to = ?1", root_id,
+                                 MessageRead::kMetadata, after, limit);
 }
 
 // ---- Writes, inside a batch: the SQL under MailboxTransaction ----
@@ -125,9 +131,10 @@ class SqliteStore::Messages final : public MessageRows {
  public:
   explicit Messages(SqliteStore* store) : s_(store) {}
 
-  absl::StatusOr<std::optional<StoredMessage>> Load(const std::string& message_id) override {
-    static const std::string sql =
-        absl::StrCat("SELECT ", store_rows::kMessageColumns, " FROM messages WHERE message_id = ?");
+  absl::StatusOr<std::optional<StoredMessage>> Load(const std::string& message_id,
+                                                    MessageRead read) override {
+    const std::string sql = absl::StrCat("SELECT ", store_rows::MessageColumns(read),
+                                         " FROM messages WHERE message_id = ?");
     Statement s(db(), Cached(sql));
     if (auto st = s.status("load message"); !st.ok()) return st;
     s.Bind(1, message_id);
@@ -137,7 +144,7 @@ class SqliteStore::Messages final : public MessageRows {
   absl::StatusOr<std::optional<StoredMessage>> LoadForRecipient(
       uint64_t sequence, const std::string& recipient) override {
     static const std::string sql =
-        absl::StrCat("SELECT ", store_rows::kMessageColumns,
+        absl::StrCat("SELECT ", store_rows::MessageColumns(MessageRead::kMetadata),
                      " FROM messages WHERE sequence = ? AND recipient = ?");
     Statement s(db(), Cached(sql));
     if (auto st = s.status("mark delivered"); !st.ok()) return st;
@@ -171,6 +178,18 @@ class SqliteStore::Messages final : public MessageRows {
     BindTime(s, 15, open_deadline);
     if (int rc = s.Step(); rc != SQLITE_DONE) return SqliteError(db(), rc, "insert message");
     return static_cast<uint64_t>(sqlite3_last_insert_rowid(db()));
+  }
+
+  absl::StatusOr<uint64_t> CountReplies(const std::string& root_id,
+                                        const std::string& except_id) override {
+    // "in_reply_to <> ''" lets SQLite use the partial index messages_by_reply.
+    Statement s(db(), Cached("SELECT count(*) FROM messages WHERE in_reply_to = ? "
+                             "AND in_reply_to <> '' AND message_id <> ?"));
+    if (auto st = s.status("count replies"); !st.ok()) return st;
+    s.Bind(1, root_id);
+    s.Bind(2, except_id);
+    if (int rc = s.Step(); rc != SQLITE_ROW) return SqliteError(db(), rc, "count replies");
+    return static_cast<uint64_t>(s.Int(0));
   }
 
   absl::Status AddEvent(const std::string& message_id, MessageState state, absl::Time t) override {
@@ -287,7 +306,7 @@ class SqliteStore::Messages final : public MessageRows {
 
   absl::StatusOr<std::vector<StoredMessage>> FindOverdue(absl::Time now, int limit) override {
     static const std::string sql =
-        absl::StrCat("SELECT ", store_rows::kMessageColumns,
+        absl::StrCat("SELECT ", store_rows::MessageColumns(MessageRead::kMetadata),
                      " FROM messages WHERE open_deadline_us IS NOT NULL AND open_deadline_us < ? "
                      "ORDER BY open_deadline_us LIMIT ?");
     Statement s(db(), Cached(sql));
@@ -298,7 +317,8 @@ class SqliteStore::Messages final : public MessageRows {
   }
 
   absl::StatusOr<std::vector<StoredMessage>> FindExpired(absl::Time now, int limit) override {
-    std::string sql = absl::StrCat("SELECT ", store_rows::kMessageColumns, " ", kFindExpired);
+    std::string sql = absl::StrCat("SELECT ", store_rows::MessageColumns(MessageRead::kMetadata),
+                                   " ", kFindExpired);
     Statement s(db(), sql.c_str());
     if (auto st = s.status("find expired"); !st.ok()) return st;
     s.Bind(1, ToMicros(now));

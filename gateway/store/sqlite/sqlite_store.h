@@ -39,8 +39,11 @@ class SqliteStore final : public Store {
 
   void Commit(Work work, Done done) override;
 
-  absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id) override;
-  absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id) override;
+  using MailboxStore::GetMessage;
+  absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id,
+                                           MessageRead read) override;
+  absl::StatusOr<std::vector<StoredMessage>> ListThread(const std::string& root_id, uint64_t after,
+                                                        int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> ListHeld(const std::vector<std::string>& senders,
                                                       uint64_t after_sequence, int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,
@@ -107,10 +110,12 @@ class SqliteStore final : public Store {
   // A prepared statement kept for the connection's life (re-preparing was
   // half the cost of a tree read); null if it does not prepare.
   sqlite3_stmt* CachedLocked(const std::string& sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Messages matching `where` (its one parameter bound to `id`) on the read
-  // connection, with their histories.
+  // Up to `limit` messages after sequence `after` matching `where` (its
+  // parameter ?1 bound to `id`) on the read connection, with their histories.
   absl::StatusOr<std::vector<StoredMessage>> ReadMessagesWithHistory(const char* where,
-                                                                     const std::string& id);
+                                                                     const std::string& id,
+                                                                     MessageRead read,
+                                                                     uint64_t after, int limit);
 
   // The SQL a batch's MailboxTransaction runs (messages.cc, audit_log.cc).
   std::unique_ptr<MessageRows> MessageRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
