@@ -16,7 +16,7 @@ namespace safeshare::gateway {
 // flows its scope covers: its agency, its agency's area, or the federation.
 class AuditService final : public safeshare::v1::Audit::CallbackService {
  public:
-  AuditService(const FederationDirectory* directory, AuditLogStore* store)
+  AuditService(const FederationHolder* directory, AuditLogStore* store)
       : directory_(directory), store_(store) {}
 
   grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* ctx,
@@ -46,7 +46,7 @@ class AuditService final : public safeshare::v1::Audit::CallbackService {
  private:
   absl::StatusOr<Principal> AuthenticateOfficer(const grpc::CallbackServerContext& ctx) const;
 
-  const FederationDirectory* directory_;
+  const FederationHolder* directory_;
   AuditLogStore* store_;
 };
 

@@ -13,7 +13,8 @@ grpc::ServerUnaryReactor* DirectoryService::ListAgencies(
     grpc::CallbackServerContext* ctx, const safeshare::v1::ListAgenciesRequest* request,
     safeshare::v1::ListAgenciesResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st = AuthenticateCaller(*ctx, *directory_).status();
+  const auto directory = directory_->Current();
+  absl::Status st = AuthenticateCaller(*ctx, *directory).status();
   int start = 0;
   if (st.ok() && !request->page_token().empty() &&
       (!absl::SimpleAtoi(request->page_token(), &start) || start < 0)) {
@@ -24,7 +25,7 @@ grpc::ServerUnaryReactor* DirectoryService::ListAgencies(
   }
   if (st.ok()) {
     const int page = request->page_size() == 0 ? 100 : std::min(request->page_size(), 1000);
-    const auto& agencies = directory_->federation().agencies();
+    const auto& agencies = directory->federation().agencies();
     int i = start;
     for (; i < agencies.size() && response->agencies_size() < page; ++i) {
       if (!request->area_id().empty() && agencies[i].area_id() != request->area_id()) continue;
@@ -40,9 +41,10 @@ grpc::ServerUnaryReactor* DirectoryService::GetAgency(
     grpc::CallbackServerContext* ctx, const safeshare::v1::GetAgencyRequest* request,
     safeshare::v1::GetAgencyResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st = AuthenticateCaller(*ctx, *directory_).status();
+  const auto directory = directory_->Current();
+  absl::Status st = AuthenticateCaller(*ctx, *directory).status();
   if (st.ok()) {
-    const auto* agency = directory_->FindAgency(request->agency_id());
+    const auto* agency = directory->FindAgency(request->agency_id());
     if (agency == nullptr) {
       st = absl::NotFoundError(
           absl::StrCat("agency ", request->agency_id(), " is not in the federation directory"));
@@ -58,8 +60,9 @@ grpc::ServerUnaryReactor* DirectoryService::ListAreas(
     grpc::CallbackServerContext* ctx, const safeshare::v1::ListAreasRequest* request,
     safeshare::v1::ListAreasResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st = AuthenticateCaller(*ctx, *directory_).status();
-  if (st.ok()) *response->mutable_areas() = directory_->federation().areas();
+  const auto directory = directory_->Current();
+  absl::Status st = AuthenticateCaller(*ctx, *directory).status();
+  if (st.ok()) *response->mutable_areas() = directory->federation().areas();
   reactor->Finish(ToGrpcStatus(st));
   return reactor;
 }
@@ -75,7 +78,8 @@ grpc::ServerUnaryReactor* DirectoryService::PublishKey(
     grpc::CallbackServerContext* ctx, const safeshare::v1::PublishKeyRequest* request,
     safeshare::v1::PublishKeyResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   absl::Status st = caller.status();
   if (st.ok()) {
     auto key = keys_->Publish(caller->agency_id, request->key(), absl::Now());
@@ -96,7 +100,8 @@ grpc::ServerUnaryReactor* DirectoryService::RevokeKey(
     grpc::CallbackServerContext* ctx, const safeshare::v1::RevokeKeyRequest* request,
     safeshare::v1::RevokeKeyResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   absl::Status st = caller.status();
   if (st.ok()) {
     auto key = keys_->Revoke(caller->agency_id, request->key_id(), absl::Now());

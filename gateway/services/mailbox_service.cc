@@ -38,7 +38,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
   static constexpr int kSubscribeBatch = 16;
 
   SubscribeReactor(MailboxStore *store, MailboxNotifier *notifier,
-                   const FederationDirectory *directory, std::string agency, std::string uri,
+                   const FederationHolder *directory, std::string agency, std::string uri,
                    uint64_t after)
       : store_(store),
         notifier_(notifier),
@@ -112,7 +112,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
       queue_.push_back(std::move(r));
     }
     if (std::vector<uint64_t> first = FirstHandOvers(*messages); !first.empty()) {
-      store_->Commit(RecordHandOvers(agency_, std::move(first), uri_, directory_),
+      store_->Commit(RecordHandOvers(agency_, std::move(first), uri_, directory_->Current()),
                      [agency = agency_](const absl::Status &st, const CommitInfo &) {
                        // The messages went out; only their hand-over record is
                        // late, and the next read records it.
@@ -143,7 +143,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
 
   MailboxStore *store_;
   MailboxNotifier *notifier_;
-  const FederationDirectory *directory_;
+  const FederationHolder *directory_;
   const std::string agency_, uri_;
   uint64_t token_ = 0;
   absl::Mutex mu_;
@@ -165,7 +165,7 @@ class RefusedSubscription final
 
 grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> *MailboxService::Subscribe(
     grpc::CallbackServerContext *ctx, const safeshare::v1::SubscribeRequest *request) {
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  auto caller = AuthenticateAgency(*ctx, *directory_->Current());
   if (!caller.ok()) return new RefusedSubscription(caller.status());
   LogEvent("info", "mailbox.subscribe",
            {{"agency", caller->agency_id}, {"after", absl::StrCat(request->after_sequence())}});
@@ -177,7 +177,8 @@ grpc::ServerUnaryReactor *MailboxService::Fetch(grpc::CallbackServerContext *ctx
                                                 const safeshare::v1::FetchRequest *request,
                                                 safeshare::v1::FetchResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -220,7 +221,7 @@ grpc::ServerUnaryReactor *MailboxService::Fetch(grpc::CallbackServerContext *ctx
     reply(absl::OkStatus(), CommitInfo());  // nothing new to record
   } else {
     // Answer once the hand-over is recorded, so the reply carries its time.
-    store_->Commit(RecordHandOvers(agency, std::move(first), caller->uri, directory_, marked),
+    store_->Commit(RecordHandOvers(agency, std::move(first), caller->uri, directory, marked),
                    reply);
   }
   return reactor;
@@ -230,7 +231,8 @@ grpc::ServerUnaryReactor *MailboxService::Ack(grpc::CallbackServerContext *ctx,
                                               const safeshare::v1::AckRequest *request,
                                               safeshare::v1::AckResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -242,7 +244,6 @@ grpc::ServerUnaryReactor *MailboxService::Ack(grpc::CallbackServerContext *ctx,
   }
   auto acked = std::make_shared<StoredMessage>();
   const std::string agency = caller->agency_id, uri = caller->uri, id = request->message_id();
-  const FederationDirectory *directory = directory_;
   store_->Commit(
       [=](StoreTransaction &tx) -> absl::Status {
         const absl::Time now = absl::Now();
@@ -272,7 +273,8 @@ grpc::ServerUnaryReactor *MailboxService::RefuseContent(
     safeshare::v1::RefuseContentResponse *response) {
   auto *reactor = ctx->DefaultReactor();
   absl::Status invalid;
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   if (!caller.ok()) {
     invalid = caller.status();
   } else if (!envelope::IsValidMessageId(request->message_id())) {
@@ -291,7 +293,6 @@ grpc::ServerUnaryReactor *MailboxService::RefuseContent(
   const std::string agency = caller->agency_id, uri = caller->uri, id = request->message_id();
   const auto reason = request->reason();
   const std::string detail = request->detail();
-  const FederationDirectory *directory = directory_;
   store_->Commit(
       [=](StoreTransaction &tx) -> absl::Status {
         const absl::Time now = absl::Now();
@@ -369,7 +370,8 @@ grpc::ServerUnaryReactor *MailboxService::GetStatus(grpc::CallbackServerContext 
                                                     const safeshare::v1::GetStatusRequest *request,
                                                     safeshare::v1::GetStatusResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   auto m = caller.ok() ? VisibleMessage(*caller, request->message_id())
                        : absl::StatusOr<StoredMessage>(caller.status());
   if (m.ok()) FillStatus(*m, response);
@@ -381,7 +383,8 @@ grpc::ServerUnaryReactor *MailboxService::GetThread(grpc::CallbackServerContext 
                                                     const safeshare::v1::GetThreadRequest *request,
                                                     safeshare::v1::GetThreadResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   auto m = caller.ok() ? VisibleMessage(*caller, request->message_id())
                        : absl::StatusOr<StoredMessage>(caller.status());
   absl::Status st = m.status();

@@ -13,8 +13,7 @@ namespace safeshare::gateway {
 // certificate, so no request can name another agency's mail.
 class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
  public:
-  MailboxService(const FederationDirectory* directory, MailboxStore* store,
-                 MailboxNotifier* notifier)
+  MailboxService(const FederationHolder* directory, MailboxStore* store, MailboxNotifier* notifier)
       : directory_(directory), store_(store), notifier_(notifier) {}
 
   grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* ctx,
@@ -39,7 +38,7 @@ class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
   // The message if the caller's agency sent it or received it; otherwise
   // PERMISSION_DENIED, the same whether it exists or not.
   absl::StatusOr<StoredMessage> VisibleMessage(const Principal& caller, const std::string& id);
-  const FederationDirectory* directory_;
+  const FederationHolder* directory_;
   MailboxStore* store_;
   MailboxNotifier* notifier_;
 };

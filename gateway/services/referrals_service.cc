@@ -55,7 +55,7 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
                                                    const SubmitRequest* request,
                                                    SubmitResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  auto caller = AuthenticateAgency(*ctx, *directory_->Current());
   if (!caller.ok()) {
     LogEvent("warn", "submit.refused",
              {{"caller", "unauthenticated"},
@@ -81,6 +81,7 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
 }
 
 absl::Status ReferralsService::Validate(const Principal& caller, const SubmitRequest& request,
+                                        const FederationDirectory& directory,
                                         safeshare::v1::Envelope* envelope, bool* parsed,
                                         safeshare::v1::SharingDeclaration* answered) const {
   *parsed = false;
@@ -104,7 +105,7 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
         absl::StrCat("envelope.sender_agency_id is ", envelope->sender_agency_id(),
                      " but the client certificate belongs to ", caller.agency_id));
   }
-  const auto* recipient = directory_->FindAgency(envelope->recipient_agency_id());
+  const auto* recipient = directory.FindAgency(envelope->recipient_agency_id());
   if (recipient == nullptr) {
     return absl::NotFoundError(absl::StrCat("recipient agency ", envelope->recipient_agency_id(),
                                             " is not in the federation directory"));
@@ -156,14 +157,15 @@ absl::Status ReferralsService::CheckReply(const safeshare::v1::Envelope& envelop
 void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest& request,
                                    SubmitResponse* response,
                                    std::function<void(const absl::Status&)> done) {
+  const std::shared_ptr<const FederationDirectory> directory = directory_->Current();
   safeshare::v1::Envelope envelope;
   safeshare::v1::SharingDeclaration answered;
   bool parsed = false;
-  if (absl::Status invalid = Validate(caller, request, &envelope, &parsed, &answered);
+  if (absl::Status invalid = Validate(caller, request, *directory, &envelope, &parsed, &answered);
       !invalid.ok()) {
     // Refused before policy: still audited, since the sender is known.
     auto record = std::make_shared<safeshare::v1::AuditRecord>(SubmitRefusedRecord(
-        caller.agency_id, caller.uri, parsed ? &envelope : nullptr, invalid, *directory_));
+        caller.agency_id, caller.uri, parsed ? &envelope : nullptr, invalid, *directory));
     store_->Commit([record](StoreTransaction& tx) { return tx.AppendAudit(*record).status(); },
                    [invalid, done](const absl::Status& st, const CommitInfo&) {
                      done(st.ok() ? invalid : st);
@@ -219,7 +221,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
       m.state = safeshare::v1::MESSAGE_STATE_REFUSED;
       break;
   }
-  state->record = DecisionRecord(envelope, decision, m.state, caller.uri, *directory_);
+  state->record = DecisionRecord(envelope, decision, m.state, caller.uri, *directory);
   SubmitResponse& receipt = state->receipt;
   receipt.set_message_id(m.message_id);
   receipt.set_state(m.state);
