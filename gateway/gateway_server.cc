@@ -141,6 +141,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 
 absl::Status GatewayServer::Reload() {
   absl::Status federation = ReloadFederation();
+  // Calls check every time; open streams are told to check again.
+  if (federation.ok()) mailbox_->ReauthenticateSubscriptions();
   absl::Status policy = ReloadPolicy();
   return federation.ok() ? policy : federation;
 }

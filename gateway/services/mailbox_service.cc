@@ -38,13 +38,16 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
   static constexpr int kSubscribeBatch = 16;
 
   SubscribeReactor(MailboxStore *store, MailboxNotifier *notifier,
-                   const FederationHolder *directory, std::string agency, std::string uri,
-                   uint64_t after)
+                   const FederationHolder *directory, PeerCertificate cert,
+                   std::shared_ptr<const FederationDirectory> authenticated_with,
+                   std::string agency, std::string uri, uint64_t after)
       : store_(store),
         notifier_(notifier),
         directory_(directory),
+        cert_(std::move(cert)),
         agency_(std::move(agency)),
         uri_(std::move(uri)),
+        authenticated_with_(std::move(authenticated_with)),
         last_sequence_(after) {
     token_ = notifier_->Add(agency_, [this] { Wake(); });
     Wake();
@@ -85,7 +88,25 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
   // the queue drains.
   void Wake() {
     absl::MutexLock lock(&mu_);
+    if (!StillAuthenticatedLocked()) return;
     FetchLocked();
+  }
+
+  // After a reload (a new directory), the certificate is checked again: a
+  // revoked one ends the stream with UNAUTHENTICATED.
+  bool StillAuthenticatedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::shared_ptr<const FederationDirectory> current = directory_->Current();
+    if (current == authenticated_with_) return true;
+    auto caller = AuthenticateCertificate(cert_, *current);
+    if (caller.ok()) {
+      authenticated_with_ = std::move(current);
+      return true;
+    }
+    LogEvent("warn", "mailbox.subscription_ended",
+             {{"agency", agency_}, {"code", absl::StatusCodeToString(caller.status().code())}});
+    queue_.clear();
+    FinishLocked(ToGrpcStatus(caller.status()));
+    return false;
   }
 
   // Reads what is waiting straight from committed data (not through the
@@ -144,9 +165,11 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
   MailboxStore *store_;
   MailboxNotifier *notifier_;
   const FederationHolder *directory_;
+  const PeerCertificate cert_;
   const std::string agency_, uri_;
   uint64_t token_ = 0;
   absl::Mutex mu_;
+  std::shared_ptr<const FederationDirectory> authenticated_with_ ABSL_GUARDED_BY(mu_);
   uint64_t last_sequence_ ABSL_GUARDED_BY(mu_);
   std::deque<safeshare::v1::SubscribeResponse> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -165,12 +188,15 @@ class RefusedSubscription final
 
 grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> *MailboxService::Subscribe(
     grpc::CallbackServerContext *ctx, const safeshare::v1::SubscribeRequest *request) {
-  auto caller = AuthenticateAgency(*ctx, *directory_->Current());
+  auto directory = directory_->Current();
+  auto cert = CallerCertificate(*ctx);
+  if (!cert.ok()) return new RefusedSubscription(cert.status());
+  auto caller = AuthenticateAgency(*ctx, *directory);
   if (!caller.ok()) return new RefusedSubscription(caller.status());
   LogEvent("info", "mailbox.subscribe",
            {{"agency", caller->agency_id}, {"after", absl::StrCat(request->after_sequence())}});
-  return new SubscribeReactor(store_, notifier_, directory_, caller->agency_id, caller->uri,
-                              request->after_sequence());
+  return new SubscribeReactor(store_, notifier_, directory_, *std::move(cert), std::move(directory),
+                              caller->agency_id, caller->uri, request->after_sequence());
 }
 
 grpc::ServerUnaryReactor *MailboxService::Fetch(grpc::CallbackServerContext *ctx,

@@ -34,6 +34,13 @@ class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
                                       const safeshare::v1::GetThreadRequest* request,
                                       safeshare::v1::GetThreadResponse* response) override;
 
+  // After the federation directory was replaced (SIGHUP): every open
+  // subscription checks its client certificate against the new directory, and
+  // one that no longer authenticates (revoked certificate or agency) ends with
+  // UNAUTHENTICATED or PERMISSION_DENIED. Asynchronous: each stream checks on
+  // its own wake-up.
+  void ReauthenticateSubscriptions() { notifier_->NotifyAll(); }
+
  private:
   // The message if the caller's agency sent it or received it; otherwise
   // PERMISSION_DENIED, the same whether it exists or not.
