@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "envelope/content.h"
 #include "envelope/envelope_shape.h"
+#include "envelope/identity_uri.h"
 #include "envelope/sealing.h"
 
 namespace safeshare::agents {
@@ -49,15 +50,16 @@ absl::StatusOr<std::unique_ptr<AgencyAgent>> AgencyAgent::Open(const std::string
   if (!identity.ok()) return identity.status();
   auto uri = PrincipalUriOfCertificate(identity->cert_pem);
   if (!uri.ok()) return uri.status();
-  constexpr absl::string_view kAgency = "safeshare://agency/";
-  if (!absl::StartsWith(*uri, kAgency)) {
+  auto named = envelope::ParseIdentityUri(*uri);
+  if (!named.ok()) return named.status();
+  if (named->kind != envelope::IdentityUri::Kind::kAgency) {
     return absl::InvalidArgumentError(absl::StrCat(*uri, " is not an agency identity"));
   }
   auto keyring = Keyring::Load(identity_dir);
   if (!keyring.ok()) return keyring.status();
   std::unique_ptr<AgencyAgent> agent(new AgencyAgent());
   agent->identity_dir_ = identity_dir;
-  agent->agency_id_ = uri->substr(kAgency.size());
+  agent->agency_id_ = named->agency_id;
   agent->client_ = AgentClient::Connect(gateway_target, *identity);
   agent->keyring_ = std::move(*keyring);
   return agent;

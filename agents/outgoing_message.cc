@@ -6,8 +6,10 @@
 #include <openssl/x509v3.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "envelope/identity_uri.h"
 
 namespace safeshare::agents {
 
@@ -41,7 +43,7 @@ absl::StatusOr<std::string> PrincipalUriOfCertificate(const std::string& cert_pe
   X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   if (cert == nullptr) return absl::InvalidArgumentError("not a PEM certificate");
-  std::string uri;
+  std::vector<std::string> uris;
   auto* names =
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
@@ -49,12 +51,16 @@ absl::StatusOr<std::string> PrincipalUriOfCertificate(const std::string& cert_pe
     if (n->type != GEN_URI) continue;
     const ASN1_IA5STRING* s = n->d.uniformResourceIdentifier;
     std::string v(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
-    if (absl::StartsWith(v, "safeshare://")) uri = v;
+    if (absl::StartsWithIgnoreCase(v, envelope::kIdentityScheme)) uris.push_back(v);
   }
   GENERAL_NAMES_free(names);
   X509_free(cert);
-  if (uri.empty()) return absl::InvalidArgumentError("certificate has no safeshare:// URI SAN");
-  return uri;
+  // The gateway refuses a certificate with two identities; so does the agent.
+  if (uris.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "certificate has ", uris.size(), " safeshare:// URI SANs; it must have exactly one"));
+  }
+  return uris.front();
 }
 
 }  // namespace safeshare::agents

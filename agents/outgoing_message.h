@@ -28,7 +28,8 @@ std::string NewMessageId();
 // id when none is given and the creation time set to now.
 safeshare::v1::Envelope BuildEnvelopeHeader(const OutgoingMessage& m);
 
-// The safeshare:// URI SAN of a PEM certificate.
+// The one safeshare:// URI SAN of a PEM certificate; INVALID_ARGUMENT if it has
+// none or several (other SANs do not count).
 absl::StatusOr<std::string> PrincipalUriOfCertificate(const std::string& cert_pem);
 
 }  // namespace safeshare::agents

@@ -181,7 +181,7 @@ start_gateway() {
     --key "$WORK/federation/gateway/key.pem" --store "$store" \
     --federation "$WORK/federation/federation.textproto" --isa_dir "$ROOT/deploy/isa" \
     --audit_key "$WORK/federation/gateway/audit-signing.pem" --rule_pack 2024 \
-    --runtime_dir "$dir" --port_file "$dir/port" 2>"$dir/gateway.log" &
+    --runtime_dir "$dir" --port_file "$dir/port" --development 2>"$dir/gateway.log" &
   GW_PID=$!
   GW_PIDS+=("$GW_PID")
   GW_PORT="$(wait_port "$dir/port" "$GW_PID" "$dir/gateway.log")"

@@ -41,7 +41,8 @@ rule_pack: "2024"
 CONF
 
 step "Starting safeshare-gateway (SQLite store, TLS 1.3 with client certificates)"
-"$GATEWAY" --config "$DEV/gateway.textproto" --port_file "$DEV/gateway.port" \
+# pki issued development certificates: --development accepts them.
+"$GATEWAY" --config "$DEV/gateway.textproto" --port_file "$DEV/gateway.port" --development \
   2>"$DEV/gateway.log" &
 GW_PID=$!
 stop_gateway() {

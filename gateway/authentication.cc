@@ -1,21 +1,30 @@
 #include "gateway/authentication.h"
 
+#include <grpc/grpc_security_constants.h>
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
 
 namespace safeshare::gateway {
 
-absl::StatusOr<Principal> AuthenticateCaller(const grpc::CallbackServerContext& ctx,
-                                             const FederationDirectory& directory) {
+absl::StatusOr<PeerCertificate> CallerCertificate(const grpc::CallbackServerContext& ctx) {
   auto auth = ctx.auth_context();
-  if (auth == nullptr) {
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) {
     return absl::UnauthenticatedError("a client certificate from the federation CA is required");
   }
-  auto principal = PrincipalFromAuthContext(*auth);
-  if (!principal.ok()) return principal.status();
-  if (absl::Status st = CheckMembership(*principal, directory); !st.ok()) return st;
-  return principal;
+  auto pem = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pem.size() != 1) {
+    return absl::UnauthenticatedError("a client certificate from the federation CA is required");
+  }
+  return ParsePeerCertificate(absl::string_view(pem.front().data(), pem.front().size()));
+}
+
+absl::StatusOr<Principal> AuthenticateCaller(const grpc::CallbackServerContext& ctx,
+                                             const FederationDirectory& directory) {
+  auto cert = CallerCertificate(ctx);
+  if (!cert.ok()) return cert.status();
+  return AuthenticateCertificate(*cert, directory);
 }
 
 absl::StatusOr<Principal> AuthenticateAgency(const grpc::CallbackServerContext& ctx,

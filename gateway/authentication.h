@@ -2,15 +2,22 @@
 #define SAFESHARE_GATEWAY_AUTHENTICATION_H_
 
 // Who is calling an RPC: the principal in the client certificate, checked
-// against the federation directory. Never a field of the request.
+// against the federation directory in force (its federation id, revoked
+// certificates, development marker and members). Never a field of the
+// request.
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "gateway/federation_directory.h"
+#include "gateway/peer_certificate.h"
 #include "gateway/principal.h"
 
 namespace safeshare::gateway {
+
+// The client certificate the TLS layer verified for this call.
+// UNAUTHENTICATED if there is none.
+absl::StatusOr<PeerCertificate> CallerCertificate(const grpc::CallbackServerContext& ctx);
 
 // The verified, current member calling this RPC.
 absl::StatusOr<Principal> AuthenticateCaller(const grpc::CallbackServerContext& ctx,

@@ -3,24 +3,35 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "envelope/envelope_shape.h"
+#include "envelope/identity_uri.h"
 #include "gateway/text_format_loader.h"
 
 namespace safeshare::gateway {
 
-absl::StatusOr<FederationDirectory> FederationDirectory::Load(const std::string& path) {
+absl::StatusOr<FederationDirectory> FederationDirectory::Load(const std::string& path,
+                                                              const CertificateTrust& trust) {
   safeshare::v1::Federation federation;
   if (absl::Status st = LoadTextProtoFile(path, &federation); !st.ok()) return st;
-  auto dir = FromProto(std::move(federation));
+  const size_t slash = path.rfind('/');
+  const std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  auto dir = FromProto(std::move(federation), trust, base_dir);
   if (!dir.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", dir.status().message()));
+    return absl::Status(dir.status().code(), absl::StrCat(path, ": ", dir.status().message()));
   }
   return dir;
 }
 
 absl::StatusOr<FederationDirectory> FederationDirectory::FromProto(
-    safeshare::v1::Federation federation) {
+    safeshare::v1::Federation federation, const CertificateTrust& trust,
+    const std::string& base_dir) {
   FederationDirectory dir;
+  if (!envelope::IsValidFederationId(federation.id())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("federation id '", federation.id(),
+                     "' must be [a-z0-9-], 1-64 characters, and not agency, officer or gateway"));
+  }
   std::set<std::string> areas;
   for (const auto& area : federation.areas()) {
     if (!envelope::IsValidAgencyId(area.id()) || !areas.insert(area.id()).second) {
@@ -58,6 +69,12 @@ absl::StatusOr<FederationDirectory> FederationDirectory::FromProto(
           absl::StrCat("officer ", officer.id(), " must have a scope"));
     }
   }
+  auto revocations =
+      CertificateRevocations::Load(federation.revoked_certificates(), base_dir, trust.ca_bundle_pem,
+                                   trust.now == absl::InfinitePast() ? absl::Now() : trust.now);
+  if (!revocations.ok()) return revocations.status();
+  dir.revocations_ = *std::move(revocations);
+  dir.accept_development_ = trust.accept_development;
   dir.federation_ = std::move(federation);
   return dir;
 }

@@ -42,6 +42,8 @@ ABSL_FLAG(uint32_t, escalation_scan_ms, 0, "How often overdue messages are looke
 ABSL_FLAG(std::string, runtime_dir, "",
           "Directory for runtime files (default: the SQLite file's directory, else /tmp)");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
+ABSL_FLAG(bool, development, false,
+          "Accept development certificates (issued by safeshare pki); never in production");
 
 namespace {
 
@@ -85,6 +87,7 @@ absl::StatusOr<safeshare::v1::GatewayConfig> ConfigFromFlags() {
   set(FLAGS_isa_dir, [&](const std::string& v) { config.set_isa_dir(v); });
   set(FLAGS_rule_pack, [&](const std::string& v) { config.set_rule_pack(v); });
   set(FLAGS_audit_key, [&](const std::string& v) { config.set_audit_signing_key_file(v); });
+  if (absl::GetFlag(FLAGS_development)) config.set_development(true);
   if (absl::GetFlag(FLAGS_max_message_bytes) != 0) {
     config.set_max_message_bytes(absl::GetFlag(FLAGS_max_message_bytes));
   }
@@ -106,7 +109,8 @@ void WritePortFile(int port) {
   (void)safeshare::WriteFileAtomically(path, absl::StrCat(port, "\n"), 0644);
 }
 
-// Waits for SIGTERM or SIGINT (returned), reloading policy on SIGHUP. glibc
+// Waits for SIGTERM or SIGINT (returned), reloading the federation file and
+// the policy on SIGHUP. glibc
 // keeps what a burst allocated (a stall's backlog of calls) in its arenas
 // after it is freed; trimming every 30 s returns those pages, so RSS follows
 // what is in use instead of the highest burst so far.
@@ -119,7 +123,7 @@ int ServeUntilStopped(const sigset_t& stop_signals, safeshare::gateway::GatewayS
       continue;
     }
     if (sig != SIGHUP) return sig;
-    (void)server.ReloadPolicy();  // logged; the old policy stays on error
+    (void)server.Reload();  // logged; what fails to load stays as it was
   }
 }
 

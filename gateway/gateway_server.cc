@@ -17,21 +17,27 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const safeshare::v1::GatewayConfig& config) {
   std::unique_ptr<GatewayServer> gw(new GatewayServer());
 
-  auto directory = FederationDirectory::Load(config.federation_file());
+  auto ca = ReadFile(config.tls().ca_cert_file());
+  if (!ca.ok()) return ca.status();
+  gw->federation_file_ = config.federation_file();
+  gw->trust_.ca_bundle_pem = *ca;
+  gw->trust_.accept_development = config.development();
+  auto directory = FederationDirectory::Load(gw->federation_file_, gw->trust_);
   if (!directory.ok()) return directory.status();
-  gw->directory_ = std::make_unique<FederationDirectory>(std::move(*directory));
+  gw->directory_ = std::make_unique<FederationHolder>(std::move(*directory));
+  const std::shared_ptr<const FederationDirectory> federation = gw->directory_->Current();
 
   auto store = OpenStore(config.store());
   if (!store.ok()) return store.status();
   gw->store_ = std::move(*store);
 
-  auto keys = KeyDirectory::Load(gw->store_.get(), *gw->directory_, absl::Now());
+  auto keys = KeyDirectory::Load(gw->store_.get(), *federation, absl::Now());
   if (!keys.ok()) return keys.status();
   gw->keys_ = std::move(*keys);
 
   // Checkpoints are signed with the federation's audit key; its public half
   // in the federation file is what verifiers trust.
-  const auto& log_identity = gw->directory_->federation().audit_log();
+  const auto& log_identity = federation->federation().audit_log();
   if (log_identity.origin().empty() || log_identity.public_key().size() != 32) {
     return absl::FailedPreconditionError(
         "federation file has no audit_log identity (origin and checkpoint public key)");
@@ -55,14 +61,12 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       });
 
   gw->isa_dir_ = config.isa_dir();
-  if (auto st = gw->policy_.Reload(gw->isa_dir_, gw->directory_->federation()); !st.ok()) {
+  if (auto st = gw->policy_.Reload(gw->isa_dir_, federation->federation()); !st.ok()) {
     return st;
   }
   policy::RulePack pack = policy::kDefaultRulePack;
   policy::ParseRulePack(config.rule_pack(), &pack);  // validated by FinalizeGatewayConfig
 
-  auto ca = ReadFile(config.tls().ca_cert_file());
-  if (!ca.ok()) return ca.status();
   auto cert = ReadFile(config.tls().cert_file());
   if (!cert.ok()) return cert.status();
   auto key = ReadFile(config.tls().key_file());
@@ -120,18 +124,73 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gw->escalator_ =
       std::make_unique<Escalator>(gw->store_.get(), gw->directory_.get(), &gw->notifier_,
                                   absl::Milliseconds(scan_ms ? scan_ms : 30000));
+  if (config.development()) {
+    LogEvent("warn", "gateway.development_mode",
+             {{"detail", "development certificates are accepted; never run so in production"}});
+  }
   LogEvent("info", "gateway.started",
            {{"listen", config.listen_address()},
             {"port", absl::StrCat(gw->port_)},
             {"store", RedactStoreUri(config.store())},
-            {"agencies", absl::StrCat(gw->directory_->federation().agencies_size())},
+            {"federation", federation->id()},
+            {"agencies", absl::StrCat(federation->federation().agencies_size())},
+            {"revoked_certificates", absl::StrCat(federation->revocations().size())},
+            {"development", config.development() ? "true" : "false"},
             {"agreements", absl::StrCat(gw->policy_.Current()->isa_count())},
             {"rule_pack", std::string(policy::RulePackName(pack))}});
   return gw;
 }
 
+absl::Status GatewayServer::Reload() {
+  absl::Status federation = ReloadFederation();
+  // Calls check every time; open streams are told to check again.
+  if (federation.ok()) mailbox_->ReauthenticateSubscriptions();
+  absl::Status policy = ReloadPolicy();
+  return federation.ok() ? policy : federation;
+}
+
+absl::Status GatewayServer::ReloadFederation() {
+  auto next = FederationDirectory::Load(federation_file_, trust_);
+  absl::Status st = next.status();
+  if (st.ok() && next->id() != directory_->Current()->id()) {
+    // Every certificate, audit record and checkpoint names the federation.
+    st = absl::FailedPreconditionError(
+        absl::StrCat(federation_file_, ": the federation id changed from '",
+                     directory_->Current()->id(), "' to '", next->id(), "'; restart to change it"));
+  }
+  if (st.ok() && next->federation().audit_log().SerializeAsString() !=
+                     directory_->Current()->federation().audit_log().SerializeAsString()) {
+    st = absl::FailedPreconditionError(absl::StrCat(
+        federation_file_, ": audit_log changed; restart with the matching audit signing key"));
+  }
+  if (!st.ok()) {
+    LogEvent("error", "federation.reload_failed",
+             {{"file", federation_file_},
+              {"detail", std::string(st.message())},
+              {"in_force", "previous federation file kept"}});
+    return st;
+  }
+  // New agencies' keys first, so they can be sealed to once they are members.
+  if (absl::Status keys = keys_->Seed(*next, absl::Now()); !keys.ok()) {
+    LogEvent("error", "federation.reload_failed",
+             {{"file", federation_file_},
+              {"detail", std::string(keys.message())},
+              {"in_force", "previous federation file kept"}});
+    return keys;
+  }
+  const CertificateRevocations& revoked = next->revocations();
+  LogEvent("info", "federation.reloaded",
+           {{"file", federation_file_},
+            {"agencies", absl::StrCat(next->federation().agencies_size())},
+            {"revoked_certificates", absl::StrCat(revoked.size())},
+            {"crl_next_update",
+             revoked.has_crl() ? absl::FormatTime(revoked.crl_next_update()) : "none"}});
+  directory_->Replace(*std::move(next));
+  return absl::OkStatus();
+}
+
 absl::Status GatewayServer::ReloadPolicy() {
-  absl::Status st = policy_.Reload(isa_dir_, directory_->federation());
+  absl::Status st = policy_.Reload(isa_dir_, directory_->Current()->federation());
   if (st.ok()) {
     LogEvent("info", "policy.reloaded",
              {{"isa_dir", isa_dir_}, {"agreements", absl::StrCat(policy_.Current()->isa_count())}});

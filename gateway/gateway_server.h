@@ -33,8 +33,15 @@ class GatewayServer {
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
 
-  // Reloads the ISA directory (SIGHUP). On error the previous policy stays in
-  // force and the error is returned (and logged).
+  // SIGHUP: reloads the federation file (members, revoked certificates, the
+  // CRL), then the ISA directory against the federation in force. Each that
+  // fails to load is logged and leaves its previous version in force; a bad
+  // agreement never holds back a revocation. Returns the first error.
+  absl::Status Reload();
+
+  // Reloads the federation file alone; on error the previous one stays.
+  absl::Status ReloadFederation();
+  // Reloads the ISA directory alone; on error the previous policy stays.
   absl::Status ReloadPolicy();
 
   // Stops accepting calls, lets in-flight calls finish up to `grace`, then
@@ -44,7 +51,9 @@ class GatewayServer {
  private:
   GatewayServer() = default;
 
-  std::unique_ptr<FederationDirectory> directory_;
+  std::unique_ptr<FederationHolder> directory_;
+  std::string federation_file_;
+  CertificateTrust trust_;  // now is unset: each reload checks the CRL at its own time
   std::unique_ptr<Store> store_;
   std::unique_ptr<KeyDirectory> keys_;
   MailboxNotifier notifier_;

@@ -4,9 +4,9 @@
 
 namespace safeshare::gateway {
 
-absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(KeyStore* store,
-                                                                 const FederationDirectory& fed,
-                                                                 absl::Time now) {
+namespace {
+
+absl::Status SeedKeys(KeyStore* store, const FederationDirectory& fed, absl::Time now) {
   for (const auto& agency : fed.federation().agencies()) {
     for (const auto& key : agency.keys()) {
       if (key.public_key().size() != 32 || key.key_id() != envelope::KeyIdOf(key.public_key())) {
@@ -17,10 +17,24 @@ absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(KeyStore* store
       if (auto st = store->SeedKey({agency.id(), key}, now); !st.ok()) return st;
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(KeyStore* store,
+                                                                 const FederationDirectory& fed,
+                                                                 absl::Time now) {
+  if (auto st = SeedKeys(store, fed, now); !st.ok()) return st;
   std::unique_ptr<KeyDirectory> dir(new KeyDirectory(store));
   absl::MutexLock lock(&dir->mu_);
   if (auto st = dir->ReloadLocked(); !st.ok()) return st;
   return dir;
+}
+
+absl::Status KeyDirectory::Seed(const FederationDirectory& fed, absl::Time now) {
+  if (auto st = SeedKeys(store_, fed, now); !st.ok()) return st;
+  return Reload();
 }
 
 absl::Status KeyDirectory::Reload() {

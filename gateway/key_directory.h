@@ -44,6 +44,9 @@ class KeyDirectory {
                                                    safeshare::v1::PublicKey key, absl::Time now);
   // Reads every key again (another replica published or revoked one).
   absl::Status Reload();
+  // Seeds the keys of a reloaded federation file (an agency added on SIGHUP)
+  // and reads every key again.
+  absl::Status Seed(const FederationDirectory& fed, absl::Time now);
 
   absl::StatusOr<safeshare::v1::PublicKey> Revoke(const std::string& agency_id,
                                                   const std::string& key_id, absl::Time now);

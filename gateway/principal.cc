@@ -1,56 +1,50 @@
 #include "gateway/principal.h"
 
-#include <grpcpp/security/auth_context.h>
-
-#include <vector>
-
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "envelope/envelope_shape.h"
+#include "envelope/identity_uri.h"
 #include "gateway/federation_directory.h"
 
 namespace safeshare::gateway {
 
 absl::StatusOr<Principal> ParsePrincipalUri(absl::string_view uri) {
-  constexpr absl::string_view kScheme = "safeshare://";
-  if (!absl::StartsWith(uri, kScheme)) {
-    return absl::UnauthenticatedError("certificate identity is not a safeshare:// URI");
+  auto id = envelope::ParseIdentityUri(uri);
+  if (!id.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("client certificate identity: ", id.status().message()));
   }
-  std::vector<absl::string_view> parts = absl::StrSplit(uri.substr(kScheme.size()), '/');
   Principal p;
+  p.kind = id->kind == envelope::IdentityUri::Kind::kOfficer ? Principal::Kind::kOfficer
+                                                             : Principal::Kind::kAgency;
+  p.federation_id = std::move(id->federation_id);
+  p.agency_id = std::move(id->agency_id);
+  p.officer_id = std::move(id->officer_id);
   p.uri = std::string(uri);
-  if (parts.size() == 2 && parts[0] == "agency" && envelope::IsValidAgencyId(parts[1])) {
-    p.kind = Principal::Kind::kAgency;
-    p.agency_id = std::string(parts[1]);
-    return p;
-  }
-  if (parts.size() == 3 && parts[0] == "officer" && envelope::IsValidAgencyId(parts[1]) &&
-      envelope::IsValidAgencyId(parts[2])) {
-    p.kind = Principal::Kind::kOfficer;
-    p.agency_id = std::string(parts[1]);
-    p.officer_id = std::string(parts[2]);
-    return p;
-  }
-  return absl::UnauthenticatedError(
-      absl::StrCat("certificate identity '", uri,
-                   "' is neither safeshare://agency/<id> nor safeshare://officer/<agency>/<id>"));
+  return p;
 }
 
-absl::StatusOr<Principal> PrincipalFromAuthContext(const grpc::AuthContext& auth) {
-  if (!auth.IsPeerAuthenticated()) {
-    return absl::UnauthenticatedError("a client certificate from the federation CA is required");
+absl::StatusOr<Principal> PrincipalFromCertificate(const PeerCertificate& cert) {
+  if (cert.identity_uris.size() != 1) {
+    return absl::UnauthenticatedError(absl::StrCat("the client certificate carries ",
+                                                   cert.identity_uris.size(),
+                                                   " safeshare:// URI SANs; it must carry exactly "
+                                                   "one (DNS, e-mail and IP SANs may be added)"));
   }
-  std::vector<std::string> uris;
-  for (const auto& value : auth.FindPropertyValues("x509_subject_alternative_name")) {
-    absl::string_view v(value.data(), value.size());
-    if (absl::StartsWith(v, "safeshare://")) uris.emplace_back(v);
-  }
-  if (uris.size() != 1) {
+  return ParsePrincipalUri(cert.identity_uris.front());
+}
+
+absl::Status CheckCertificate(const Principal& p, const PeerCertificate& cert,
+                              const FederationDirectory& directory) {
+  if (p.federation_id != directory.id()) {
     return absl::UnauthenticatedError(
-        "the client certificate must carry exactly one safeshare:// URI SAN");
+        absl::StrCat("the client certificate is for federation '", p.federation_id,
+                     "'; this gateway serves federation '", directory.id(), "'"));
   }
-  return ParsePrincipalUri(uris.front());
+  if (cert.development && !directory.accepts_development_certificates()) {
+    return absl::UnauthenticatedError(
+        "the client certificate is a development certificate (issued by safeshare pki); this "
+        "gateway accepts those only when started with --development");
+  }
+  return directory.revocations().Check(cert);
 }
 
 absl::Status CheckMembership(const Principal& p, const FederationDirectory& directory) {
@@ -68,6 +62,15 @@ absl::Status CheckMembership(const Principal& p, const FederationDirectory& dire
                                                     " is not registered in the federation"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Principal> AuthenticateCertificate(const PeerCertificate& cert,
+                                                  const FederationDirectory& directory) {
+  auto principal = PrincipalFromCertificate(cert);
+  if (!principal.ok()) return principal.status();
+  if (absl::Status st = CheckCertificate(*principal, cert, directory); !st.ok()) return st;
+  if (absl::Status st = CheckMembership(*principal, directory); !st.ok()) return st;
+  return principal;
 }
 
 }  // namespace safeshare::gateway

@@ -1,18 +1,17 @@
 #ifndef SAFESHARE_GATEWAY_PRINCIPAL_H_
 #define SAFESHARE_GATEWAY_PRINCIPAL_H_
 
-// Who is calling. The identity is the safeshare:// URI SAN of the caller's
-// client certificate, which the TLS layer has verified against the federation
-// CA; nothing in a request can change it.
+// Who is calling. The identity is the one safeshare:// URI SAN of the
+// caller's client certificate (envelope/identity_uri.h), which the TLS layer
+// has verified against the trust bundle; nothing in a request can change it.
+// The certificate must also name this federation, not be revoked, and not be
+// a development certificate unless the gateway runs with --development.
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-
-namespace grpc {
-class AuthContext;
-}
+#include "gateway/peer_certificate.h"
 
 namespace safeshare::gateway {
 
@@ -21,6 +20,7 @@ class FederationDirectory;
 struct Principal {
   enum class Kind { kAgency, kOfficer };
   Kind kind = Kind::kAgency;
+  std::string federation_id;
   std::string agency_id;   // the agency, or the officer's agency
   std::string officer_id;  // officers only
   std::string uri;         // the SAN as presented
@@ -28,16 +28,27 @@ struct Principal {
   bool is_officer() const { return kind == Kind::kOfficer; }
 };
 
-// Parses "safeshare://agency/<id>" or "safeshare://officer/<agency>/<id>".
+// Parses "safeshare://<federation>/agency/<id>" or
+// "safeshare://<federation>/officer/<agency>/<id>". UNAUTHENTICATED otherwise.
 absl::StatusOr<Principal> ParsePrincipalUri(absl::string_view uri);
 
-// Extracts the one safeshare:// SAN from a verified peer. UNAUTHENTICATED if
-// there is none or more than one.
-absl::StatusOr<Principal> PrincipalFromAuthContext(const grpc::AuthContext& auth);
+// The principal a certificate names: UNAUTHENTICATED unless it carries exactly
+// one safeshare:// URI SAN (other SANs do not count) and that URI parses.
+absl::StatusOr<Principal> PrincipalFromCertificate(const PeerCertificate& cert);
+
+// The certificate may stand for `p` in this directory: it names this
+// federation, is not revoked, and is not a development certificate unless the
+// directory accepts them. UNAUTHENTICATED with what to fix otherwise.
+absl::Status CheckCertificate(const Principal& p, const PeerCertificate& cert,
+                              const FederationDirectory& directory);
 
 // Checks the principal against the directory: the agency (and officer) must be
 // listed and not revoked. PERMISSION_DENIED otherwise.
 absl::Status CheckMembership(const Principal& p, const FederationDirectory& directory);
+
+// All three, in that order: what every call and every open stream is held to.
+absl::StatusOr<Principal> AuthenticateCertificate(const PeerCertificate& cert,
+                                                  const FederationDirectory& directory);
 
 }  // namespace safeshare::gateway
 

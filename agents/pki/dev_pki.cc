@@ -22,10 +22,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agents/keyring.h"
 #include "common/files.h"
+#include "envelope/identity_uri.h"
 #include "envelope/keys.h"
 #include "google/protobuf/text_format.h"
 #include "safeshare/v1/directory.pb.h"
@@ -64,12 +64,69 @@ absl::StatusOr<Pkey> NewKey() {
 
 struct CertSpec {
   std::string common_name;
-  std::vector<std::string> sans;  // "URI:...", "DNS:...", "IP:..."
+  // Subject alternative names, each encoded as one name of its type.
+  std::vector<std::string> uri_sans, dns_sans, ip_sans, email_sans;
   bool is_ca = false;
   bool server = false;
+  bool development = true;  // the development certificate policy (leaves only)
   absl::Duration not_before_offset = absl::Minutes(-5);  // tolerate clock skew
-  absl::Duration validity = absl::Hours(24 * 825);
+  absl::Duration validity = kDevelopmentCertificateValidity;
 };
+
+// The certificate policies extension naming the development policy.
+absl::Status AddDevelopmentPolicy(X509* cert) {
+  CERTIFICATEPOLICIES* policies = sk_POLICYINFO_new_null();
+  POLICYINFO* info = POLICYINFO_new();
+  bool ok = policies != nullptr && info != nullptr;
+  if (ok) {
+    ASN1_OBJECT_free(info->policyid);
+    info->policyid = OBJ_txt2obj(envelope::kDevelopmentCertificatePolicyOid, 1);
+    ok = info->policyid != nullptr && sk_POLICYINFO_push(policies, info) > 0;
+  }
+  if (ok) {
+    info = nullptr;  // owned by `policies`
+    ok = X509_add1_ext_i2d(cert, NID_certificate_policies, policies, 0, X509V3_ADD_DEFAULT) == 1;
+  }
+  POLICYINFO_free(info);
+  CERTIFICATEPOLICIES_free(policies);
+  return ok ? absl::OkStatus() : OpensslError("development certificate policy");
+}
+
+// The SAN extension built name by name, never through OpenSSL's extension
+// configuration syntax, so no value can add a name or an extension.
+absl::Status AddSubjectAltNames(X509* cert, const CertSpec& spec) {
+  GENERAL_NAMES* names = sk_GENERAL_NAME_new_null();
+  auto add = [&](int type, const std::string& value) -> bool {
+    if (type == GEN_IPADD) {
+      ASN1_OCTET_STRING* ip = a2i_IPADDRESS(value.c_str());
+      GENERAL_NAME* name = ip ? GENERAL_NAME_new() : nullptr;
+      if (name == nullptr) {
+        ASN1_OCTET_STRING_free(ip);
+        return false;
+      }
+      GENERAL_NAME_set0_value(name, GEN_IPADD, ip);
+      return sk_GENERAL_NAME_push(names, name) > 0;
+    }
+    ASN1_IA5STRING* text = ASN1_IA5STRING_new();
+    GENERAL_NAME* name = GENERAL_NAME_new();
+    if (text == nullptr || name == nullptr ||
+        ASN1_STRING_set(text, value.data(), static_cast<int>(value.size())) != 1) {
+      ASN1_IA5STRING_free(text);
+      GENERAL_NAME_free(name);
+      return false;
+    }
+    GENERAL_NAME_set0_value(name, type, text);
+    return sk_GENERAL_NAME_push(names, name) > 0;
+  };
+  bool ok = names != nullptr;
+  for (const auto& v : spec.uri_sans) ok = ok && add(GEN_URI, v);
+  for (const auto& v : spec.dns_sans) ok = ok && add(GEN_DNS, v);
+  for (const auto& v : spec.ip_sans) ok = ok && add(GEN_IPADD, v);
+  for (const auto& v : spec.email_sans) ok = ok && add(GEN_EMAIL, v);
+  ok = ok && X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) == 1;
+  GENERAL_NAMES_free(names);
+  return ok ? absl::OkStatus() : OpensslError("subject alternative names");
+}
 
 absl::Status AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;
@@ -121,11 +178,15 @@ absl::StatusOr<Cert> Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer,
             {NID_subject_key_identifier, "hash"},
             {NID_authority_key_identifier, "keyid"}};
   }
-  if (!spec.sans.empty()) {
-    exts.push_back({NID_subject_alt_name, absl::StrJoin(spec.sans, ",")});
-  }
   for (const auto& [nid, value] : exts) {
     if (auto st = AddExt(cert.get(), signer, nid, value); !st.ok()) return st;
+  }
+  if (!spec.is_ca && spec.development) {
+    if (auto st = AddDevelopmentPolicy(cert.get()); !st.ok()) return st;
+  }
+  if (!spec.uri_sans.empty() || !spec.dns_sans.empty() || !spec.ip_sans.empty() ||
+      !spec.email_sans.empty()) {
+    if (auto st = AddSubjectAltNames(cert.get(), spec); !st.ok()) return st;
   }
   if (X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) == 0) {
     return OpensslError("sign certificate");
@@ -196,6 +257,10 @@ absl::StatusOr<LoadedCa> LoadCa(const std::string& federation_dir) {
   return ca;
 }
 
+struct CrlFree {
+  void operator()(X509_CRL* p) const { X509_CRL_free(p); }
+};
+
 }  // namespace
 
 absl::Status CreateDevFederation(const std::string& federation_template, const std::string& dir,
@@ -206,6 +271,12 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   if (!google::protobuf::TextFormat::ParseFromString(*text, &federation)) {
     return absl::InvalidArgumentError(
         absl::StrCat("pki: ", federation_template, " is not a valid safeshare.v1.Federation"));
+  }
+  if (!envelope::IsValidFederationId(federation.id())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pki: ", federation_template,
+                     ": the federation id must be [a-z0-9-], 1-64 characters (it is the first "
+                     "segment of every identity URI)"));
   }
   if (fs::exists(dir + "/ca/ca.key") && !force) {
     return absl::FailedPreconditionError(
@@ -218,7 +289,7 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   CertSpec ca_spec;
   ca_spec.common_name = absl::StrCat(federation.display_name(), " CA");
   ca_spec.is_ca = true;
-  ca_spec.validity = absl::Hours(24 * 3650);
+  ca_spec.validity = absl::Hours(24 * 3650);  // leaves are reissued from it (pki issue)
   auto ca = Issue(ca_spec, ca_key->get(), nullptr, nullptr);
   if (!ca.ok()) return ca.status();
   auto ca_pem = CertPem(ca->get());
@@ -231,7 +302,9 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   CertSpec gw;
   gw.common_name = "safeshare gateway";
   gw.server = true;
-  gw.sans = {"DNS:localhost", "IP:127.0.0.1", "IP:::1", "URI:safeshare://gateway"};
+  gw.dns_sans = {"localhost"};
+  gw.ip_sans = {"127.0.0.1", "::1"};
+  gw.uri_sans = {"safeshare://gateway"};
   if (auto st = WriteIdentity(dir + "/gateway", *ca_pem, gw, ca->get(), ca_key->get()); !st.ok()) {
     return st;
   }
@@ -239,7 +312,7 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   for (auto& agency : *federation.mutable_agencies()) {
     CertSpec spec;
     spec.common_name = agency.display_name().empty() ? agency.id() : agency.display_name();
-    spec.sans = {absl::StrCat("URI:safeshare://agency/", agency.id())};
+    spec.uri_sans = {envelope::AgencyIdentity(federation.id(), agency.id()).ToString()};
     const std::string agency_dir = absl::StrCat(dir, "/agencies/", agency.id());
     if (auto st = WriteIdentity(agency_dir, *ca_pem, spec, ca->get(), ca_key->get()); !st.ok()) {
       return st;
@@ -271,7 +344,8 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   for (const auto& officer : federation.officers()) {
     CertSpec spec;
     spec.common_name = officer.display_name().empty() ? officer.id() : officer.display_name();
-    spec.sans = {absl::StrCat("URI:safeshare://officer/", officer.agency_id(), "/", officer.id())};
+    spec.uri_sans = {
+        envelope::OfficerIdentity(federation.id(), officer.agency_id(), officer.id()).ToString()};
     if (auto st =
             WriteIdentity(absl::StrCat(dir, "/officers/", officer.agency_id(), ".", officer.id()),
                           *ca_pem, spec, ca->get(), ca_key->get());
@@ -288,15 +362,106 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
 
 absl::Status IssueClientCertificate(const std::string& federation_dir,
                                     const std::string& principal_uri, const std::string& out_dir,
-                                    absl::Duration not_before_offset, absl::Duration validity) {
+                                    const IssueOptions& options) {
+  // The whole grammar and nothing more: the URI goes into the certificate
+  // verbatim, so nothing but [a-z0-9-] segments may reach it.
+  auto identity = envelope::ParseIdentityUri(principal_uri);
+  if (!identity.ok() || identity->ToString() != principal_uri) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pki: --principal must be exactly safeshare://<federation-id>/agency/<id> or "
+        "safeshare://<federation-id>/officer/<agency>/<id>, each id 1-64 characters of [a-z0-9-]",
+        identity.ok() ? "" : absl::StrCat(" (", identity.status().message(), ")")));
+  }
+  auto text = ReadFile(federation_dir + "/federation.textproto");
+  if (!text.ok()) return text.status();
+  safeshare::v1::Federation federation;
+  if (!google::protobuf::TextFormat::ParseFromString(*text, &federation)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pki: ", federation_dir, "/federation.textproto does not parse"));
+  }
+  if (identity->federation_id != federation.id()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pki: --principal names federation '", identity->federation_id, "'; the CA in ",
+        federation_dir, " issues for federation '", federation.id(), "'"));
+  }
+  if (options.validity > kDevelopmentCertificateValidity) {
+    return absl::InvalidArgumentError("pki: development certificates live at most 30 days");
+  }
   auto ca = LoadCa(federation_dir);
   if (!ca.ok()) return ca.status();
   CertSpec spec;
   spec.common_name = principal_uri;
-  spec.sans = {absl::StrCat("URI:", principal_uri)};
-  spec.not_before_offset = not_before_offset;
-  spec.validity = validity;
+  spec.uri_sans = {principal_uri};
+  spec.uri_sans.insert(spec.uri_sans.end(), options.extra_uri_sans.begin(),
+                       options.extra_uri_sans.end());
+  spec.dns_sans = options.extra_dns_sans;
+  spec.email_sans = options.extra_email_sans;
+  spec.development = options.development_marker;
+  spec.not_before_offset = options.not_before_offset;
+  spec.validity = options.validity;
   return WriteIdentity(out_dir, ca->pem, spec, ca->cert.get(), ca->key.get());
+}
+
+absl::Status IssueClientCertificate(const std::string& federation_dir,
+                                    const std::string& principal_uri, const std::string& out_dir,
+                                    absl::Duration not_before_offset, absl::Duration validity) {
+  IssueOptions options;
+  options.not_before_offset = not_before_offset;
+  options.validity = validity;
+  return IssueClientCertificate(federation_dir, principal_uri, out_dir, options);
+}
+
+absl::Status IssueDevelopmentCrl(const std::string& federation_dir,
+                                 const std::vector<std::string>& revoked_serials,
+                                 const std::string& out_path, absl::Duration this_update_offset,
+                                 absl::Duration next_update_offset) {
+  auto ca = LoadCa(federation_dir);
+  if (!ca.ok()) return ca.status();
+  std::unique_ptr<X509_CRL, CrlFree> crl(X509_CRL_new());
+  if (!crl || X509_CRL_set_version(crl.get(), 1) != 1 ||
+      X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca->cert.get())) != 1) {
+    return OpensslError("new CRL");
+  }
+  time_t now = absl::ToTimeT(absl::Now());
+  ASN1_TIME* this_update =
+      X509_time_adj_ex(nullptr, 0, absl::ToInt64Seconds(this_update_offset), &now);
+  ASN1_TIME* next_update =
+      X509_time_adj_ex(nullptr, 0, absl::ToInt64Seconds(next_update_offset), &now);
+  const bool times = this_update && next_update &&
+                     X509_CRL_set1_lastUpdate(crl.get(), this_update) == 1 &&
+                     X509_CRL_set1_nextUpdate(crl.get(), next_update) == 1;
+  ASN1_TIME_free(this_update);
+  ASN1_TIME_free(next_update);
+  if (!times) return OpensslError("CRL times");
+  for (const std::string& hex : revoked_serials) {
+    BIGNUM* bn = nullptr;
+    if (hex.empty() || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos ||
+        BN_hex2bn(&bn, hex.c_str()) == 0) {
+      BN_free(bn);
+      return absl::InvalidArgumentError(absl::StrCat("pki: serial '", hex, "' is not hexadecimal"));
+    }
+    X509_REVOKED* entry = X509_REVOKED_new();
+    ASN1_INTEGER* serial = BN_to_ASN1_INTEGER(bn, nullptr);
+    ASN1_TIME* when = X509_time_adj_ex(nullptr, 0, 0, &now);
+    BN_free(bn);
+    const bool ok = entry && serial && when && X509_REVOKED_set_serialNumber(entry, serial) == 1 &&
+                    X509_REVOKED_set_revocationDate(entry, when) == 1 &&
+                    X509_CRL_add0_revoked(crl.get(), entry) == 1;
+    ASN1_INTEGER_free(serial);
+    ASN1_TIME_free(when);
+    if (!ok) {
+      X509_REVOKED_free(entry);
+      return OpensslError("CRL entry");
+    }
+  }
+  if (X509_CRL_sort(crl.get()) != 1 || X509_CRL_sign(crl.get(), ca->key.get(), EVP_sha256()) == 0) {
+    return OpensslError("sign CRL");
+  }
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) return OpensslError("encode CRL");
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return WriteFileAtomically(out_path, std::string(data, len), 0644);
 }
 
 }  // namespace safeshare::agents

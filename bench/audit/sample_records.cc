@@ -140,7 +140,7 @@ v1::AuditRecord MakeRecord(uint64_t n) {
   }
   r.set_payload_sha256(sha);
   r.set_payload_size(4096 + h % 60000);
-  r.set_actor(absl::StrCat("safeshare://agency/", from.id, "/agent-1"));
+  r.set_actor(absl::StrCat("safeshare://bench/agency/", from.id));
   r.set_state(decision.decision() == v1::DECISION_ALLOW  ? v1::MESSAGE_STATE_SUBMITTED
               : decision.decision() == v1::DECISION_DENY ? v1::MESSAGE_STATE_REFUSED
                                                          : v1::MESSAGE_STATE_HELD);

@@ -58,7 +58,7 @@ done
   --key "$WORK/federation/gateway/key.pem" --store "sqlite://$WORK/data/gateway.db" \
   --federation "$WORK/federation/federation.textproto" --isa_dir "$WORK/isa" \
   --audit_key "$WORK/federation/gateway/audit-signing.pem" \
-  --port_file "$WORK/gateway.port" 2>"$WORK/gateway.log" &
+  --port_file "$WORK/gateway.port" --development 2>"$WORK/gateway.log" &
 PIDS+=($!)
 GW_PORT="$(wait_port "$WORK/gateway.port" "${PIDS[-1]}" "$WORK/gateway.log")"
 

@@ -163,11 +163,12 @@ std::string AuditJsonCheckpointLine(const CommitInfo& checkpoint) {
 
 absl::StatusOr<Principal> AuditService::AuthenticateOfficer(
     const grpc::CallbackServerContext& ctx) const {
-  auto caller = AuthenticateCaller(ctx, *directory_);
+  auto caller = AuthenticateCaller(ctx, *directory_->Current());
   if (!caller.ok()) return caller.status();
   if (!caller->is_officer()) {
     return absl::PermissionDeniedError(
-        "the audit log is for IG officer certificates (safeshare://officer/<agency>/<id>)");
+        "the audit log is for IG officer certificates "
+        "(safeshare://<federation>/officer/<agency>/<id>)");
   }
   return caller;
 }
@@ -175,7 +176,7 @@ absl::StatusOr<Principal> AuditService::AuthenticateOfficer(
 absl::StatusOr<AuditFilter> AuditService::FilterFor(const Principal& officer,
                                                     const safeshare::v1::AuditQuery& q) const {
   AuditFilter f;
-  auto scope = OfficerScope(officer, *directory_);
+  auto scope = OfficerScope(officer, *directory_->Current());
   if (!scope.ok()) return scope.status();
   f.agencies = std::move(*scope);
   f.agency_id = q.agency_id();
@@ -215,7 +216,7 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
   absl::Status st = officer.status();
   absl::StatusOr<std::vector<std::string>> scope = absl::InternalError("unset");
   if (st.ok()) {
-    scope = OfficerScope(*officer, *directory_);
+    scope = OfficerScope(*officer, *directory_->Current());
     st = scope.status();
   }
   uint64_t size = request->tree_size();

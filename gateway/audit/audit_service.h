@@ -16,7 +16,7 @@ namespace safeshare::gateway {
 // flows its scope covers: its agency, its agency's area, or the federation.
 class AuditService final : public safeshare::v1::Audit::CallbackService {
  public:
-  AuditService(const FederationDirectory* directory, AuditLogStore* store, size_t max_reply_bytes)
+  AuditService(const FederationHolder* directory, AuditLogStore* store, size_t max_reply_bytes)
       : directory_(directory), store_(store), max_reply_bytes_(max_reply_bytes) {}
 
   grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* ctx,
@@ -46,7 +46,7 @@ class AuditService final : public safeshare::v1::Audit::CallbackService {
  private:
   absl::StatusOr<Principal> AuthenticateOfficer(const grpc::CallbackServerContext& ctx) const;
 
-  const FederationDirectory* directory_;
+  const FederationHolder* directory_;
   AuditLogStore* store_;
   size_t max_reply_bytes_;
 };

@@ -46,7 +46,7 @@ std::set<std::string> AlertedAgencies(const StoredMessage& m,
 
 }  // namespace
 
-Escalator::Escalator(MailboxStore* store, const FederationDirectory* directory,
+Escalator::Escalator(MailboxStore* store, const FederationHolder* directory,
                      MailboxNotifier* notifier, absl::Duration interval)
     : store_(store), directory_(directory), notifier_(notifier), interval_(interval) {
   thread_ = std::thread([this] {
@@ -65,6 +65,8 @@ Escalator::~Escalator() {
 }
 
 absl::Status Escalator::ScanOnce(absl::Time now) {
+  // One directory for the whole scan, even if SIGHUP replaces it meanwhile.
+  const std::shared_ptr<const FederationDirectory> directory = directory_->Current();
   auto contacts = std::make_shared<std::set<std::string>>();
   auto escalated = std::make_shared<std::vector<std::string>>();
   absl::Status st = store_->CommitAndWait([&](StoreTransaction& tx) -> absl::Status {
@@ -72,7 +74,7 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
     if (!expired.ok()) return expired.status();
     for (const StoredMessage& m : *expired) {
       auto index = tx.AppendAudit(MessageEventRecord(
-          m, safeshare::v1::AUDIT_EVENT_TYPE_CONTENT_PURGED, "safeshare://gateway", *directory_));
+          m, safeshare::v1::AUDIT_EVENT_TYPE_CONTENT_PURGED, "safeshare://gateway", *directory));
       if (!index.ok()) return index.status();
     }
     auto overdue = tx.EscalateOverdue(now, 100);
@@ -80,7 +82,7 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
     for (const StoredMessage& m : *overdue) {
       const safeshare::v1::EscalationReason reason = ReasonFor(m);
       safeshare::v1::AuditRecord record = MessageEventRecord(
-          m, safeshare::v1::AUDIT_EVENT_TYPE_ESCALATED, "safeshare://gateway", *directory_);
+          m, safeshare::v1::AUDIT_EVENT_TYPE_ESCALATED, "safeshare://gateway", *directory);
       record.set_reason(safeshare::v1::EscalationReason_Name(reason));
       auto index = tx.AppendAudit(record);
       if (!index.ok()) return index.status();
@@ -96,7 +98,7 @@ absl::Status Escalator::ScanOnce(absl::Time now) {
       if (m.acknowledge_deadline) {
         *notice.mutable_acknowledge_deadline() = ToTimestamp(*m.acknowledge_deadline);
       }
-      for (const auto& contact : AlertedAgencies(m, reason, *directory_)) {
+      for (const auto& contact : AlertedAgencies(m, reason, *directory)) {
         StoredMessage alert;
         // Fixed length (ids are at most 128 characters) and in a prefix no
         // sender may use.

@@ -19,7 +19,7 @@ namespace safeshare::gateway {
 // audit record stays).
 class Escalator {
  public:
-  Escalator(MailboxStore* store, const FederationDirectory* directory, MailboxNotifier* notifier,
+  Escalator(MailboxStore* store, const FederationHolder* directory, MailboxNotifier* notifier,
             absl::Duration interval);
   ~Escalator();  // stops the scanning thread
 
@@ -28,7 +28,7 @@ class Escalator {
 
  private:
   MailboxStore* store_;
-  const FederationDirectory* directory_;
+  const FederationHolder* directory_;
   MailboxNotifier* notifier_;
   absl::Duration interval_;
   absl::Notification stop_;

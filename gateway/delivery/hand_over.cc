@@ -8,10 +8,11 @@
 namespace safeshare::gateway {
 
 MailboxStore::Work RecordHandOvers(std::string recipient, std::vector<uint64_t> sequences,
-                                   std::string actor_uri, const FederationDirectory* directory,
+                                   std::string actor_uri,
+                                   std::shared_ptr<const FederationDirectory> directory,
                                    std::shared_ptr<std::vector<StoredMessage>> marked) {
   return [recipient = std::move(recipient), sequences = std::move(sequences),
-          actor_uri = std::move(actor_uri), directory,
+          actor_uri = std::move(actor_uri), directory = std::move(directory),
           marked = std::move(marked)](StoreTransaction& tx) -> absl::Status {
     auto done = tx.MarkDelivered(recipient, sequences, absl::Now());
     if (!done.ok()) return done.status();

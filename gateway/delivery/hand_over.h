@@ -18,7 +18,8 @@ namespace safeshare::gateway {
 // The job that records first hand-overs (FirstHandOvers), each audited as DELIVERED by
 // `actor_uri`. The messages it marked go to `marked`, when given.
 MailboxStore::Work RecordHandOvers(std::string recipient, std::vector<uint64_t> sequences,
-                                   std::string actor_uri, const FederationDirectory* directory,
+                                   std::string actor_uri,
+                                   std::shared_ptr<const FederationDirectory> directory,
                                    std::shared_ptr<std::vector<StoredMessage>> marked = nullptr);
 
 // The mailbox form of a stored message: its envelope, or for a gateway-raised

@@ -57,11 +57,12 @@ grpc::ServerUnaryReactor* AdviceService::ListHeld(grpc::CallbackServerContext* c
                                                   const safeshare::v1::ListHeldRequest* request,
                                                   safeshare::v1::ListHeldResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto officer = Officer(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto officer = Officer(*ctx, *directory);
   absl::Status st = officer.status();
   absl::StatusOr<std::vector<std::string>> scope = absl::InternalError("unset");
   if (st.ok()) {
-    scope = OfficerScope(*officer, *directory_);
+    scope = OfficerScope(*officer, *directory);
     st = scope.status();
   }
   uint64_t after = 0;
@@ -118,7 +119,8 @@ grpc::ServerUnaryReactor* AdviceService::Resolve(grpc::CallbackServerContext* ct
                                                  const std::string& id, const std::string& reason,
                                                  bool approve, std::string* response_id) {
   auto* reactor = ctx->DefaultReactor();
-  auto officer = Officer(*ctx, *directory_);
+  std::shared_ptr<const FederationDirectory> directory = directory_->Current();
+  auto officer = Officer(*ctx, *directory);
   absl::Status invalid = officer.status();
   if (invalid.ok() && !envelope::IsValidMessageId(id)) {
     invalid = absl::InvalidArgumentError("message_id must be 1-128 characters of [A-Za-z0-9._:-]");
@@ -128,7 +130,7 @@ grpc::ServerUnaryReactor* AdviceService::Resolve(grpc::CallbackServerContext* ct
   }
   absl::StatusOr<std::vector<std::string>> scope = absl::InternalError("unset");
   if (invalid.ok()) {
-    scope = OfficerScope(*officer, *directory_);
+    scope = OfficerScope(*officer, *directory);
     invalid = scope.status();
   }
   if (!invalid.ok()) {
@@ -137,7 +139,6 @@ grpc::ServerUnaryReactor* AdviceService::Resolve(grpc::CallbackServerContext* ct
   }
   auto resolved = std::make_shared<StoredMessage>();
   const std::string uri = officer->uri;
-  const FederationDirectory* directory = directory_;
   const DeadlinePolicy* deadlines = &deadlines_;
   auto in_scope = std::make_shared<std::vector<std::string>>(std::move(*scope));
   store_->Commit(

@@ -14,8 +14,8 @@ namespace safeshare::gateway {
 // are audited; an approved message enters the recipient's mailbox at once.
 class AdviceService final : public safeshare::v1::Advice::CallbackService {
  public:
-  AdviceService(const FederationDirectory* directory, MailboxStore* store,
-                MailboxNotifier* notifier, DeadlinePolicy deadlines, size_t max_reply_bytes)
+  AdviceService(const FederationHolder* directory, MailboxStore* store, MailboxNotifier* notifier,
+                DeadlinePolicy deadlines, size_t max_reply_bytes)
       : directory_(directory),
         store_(store),
         notifier_(notifier),
@@ -37,7 +37,7 @@ class AdviceService final : public safeshare::v1::Advice::CallbackService {
                                     const std::string& reason, bool approve,
                                     std::string* response_id);
 
-  const FederationDirectory* directory_;
+  const FederationHolder* directory_;
   MailboxStore* store_;
   MailboxNotifier* notifier_;
   DeadlinePolicy deadlines_;

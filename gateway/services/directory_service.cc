@@ -14,7 +14,8 @@ grpc::ServerUnaryReactor* DirectoryService::ListAgencies(
     grpc::CallbackServerContext* ctx, const safeshare::v1::ListAgenciesRequest* request,
     safeshare::v1::ListAgenciesResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st = AuthenticateCaller(*ctx, *directory_).status();
+  const auto directory = directory_->Current();
+  absl::Status st = AuthenticateCaller(*ctx, *directory).status();
   int start = 0;
   if (st.ok() && !request->page_token().empty() &&
       (!absl::SimpleAtoi(request->page_token(), &start) || start < 0)) {
@@ -25,7 +26,7 @@ grpc::ServerUnaryReactor* DirectoryService::ListAgencies(
   }
   if (st.ok()) {
     const int page = request->page_size() == 0 ? 100 : std::min(request->page_size(), 1000);
-    const auto& agencies = directory_->federation().agencies();
+    const auto& agencies = directory->federation().agencies();
     ReplyBudget budget(max_reply_bytes_);
     int i = start;
     for (; i < agencies.size() && response->agencies_size() < page; ++i) {
@@ -51,9 +52,10 @@ grpc::ServerUnaryReactor* DirectoryService::GetAgency(
     grpc::CallbackServerContext* ctx, const safeshare::v1::GetAgencyRequest* request,
     safeshare::v1::GetAgencyResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st = AuthenticateCaller(*ctx, *directory_).status();
+  const auto directory = directory_->Current();
+  absl::Status st = AuthenticateCaller(*ctx, *directory).status();
   if (st.ok()) {
-    const auto* agency = directory_->FindAgency(request->agency_id());
+    const auto* agency = directory->FindAgency(request->agency_id());
     if (agency == nullptr) {
       st = absl::NotFoundError(
           absl::StrCat("agency ", request->agency_id(), " is not in the federation directory"));
@@ -74,9 +76,10 @@ grpc::ServerUnaryReactor* DirectoryService::ListAreas(
     grpc::CallbackServerContext* ctx, const safeshare::v1::ListAreasRequest* request,
     safeshare::v1::ListAreasResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  absl::Status st = AuthenticateCaller(*ctx, *directory_).status();
+  const auto directory = directory_->Current();
+  absl::Status st = AuthenticateCaller(*ctx, *directory).status();
   if (st.ok()) {
-    *response->mutable_areas() = directory_->federation().areas();
+    *response->mutable_areas() = directory->federation().areas();
     // The operator's own file, but still never a reply an agent cannot read.
     if (response->ByteSizeLong() > max_reply_bytes_) {
       st = OverReplyLimit("the list of areas", response->ByteSizeLong(), max_reply_bytes_);
@@ -98,7 +101,8 @@ grpc::ServerUnaryReactor* DirectoryService::PublishKey(
     grpc::CallbackServerContext* ctx, const safeshare::v1::PublishKeyRequest* request,
     safeshare::v1::PublishKeyResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   absl::Status st = caller.status();
   if (st.ok()) {
     auto key = keys_->Publish(caller->agency_id, request->key(), absl::Now());
@@ -119,7 +123,8 @@ grpc::ServerUnaryReactor* DirectoryService::RevokeKey(
     grpc::CallbackServerContext* ctx, const safeshare::v1::RevokeKeyRequest* request,
     safeshare::v1::RevokeKeyResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   absl::Status st = caller.status();
   if (st.ok()) {
     auto key = keys_->Revoke(caller->agency_id, request->key_id(), absl::Now());

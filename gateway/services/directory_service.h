@@ -10,7 +10,7 @@ namespace safeshare::gateway {
 // Directory: who is in the federation, for any authenticated member.
 class DirectoryService final : public safeshare::v1::Directory::CallbackService {
  public:
-  DirectoryService(const FederationDirectory* directory, KeyDirectory* keys, size_t max_reply_bytes)
+  DirectoryService(const FederationHolder* directory, KeyDirectory* keys, size_t max_reply_bytes)
       : directory_(directory), keys_(keys), max_reply_bytes_(max_reply_bytes) {}
 
   grpc::ServerUnaryReactor* ListAgencies(grpc::CallbackServerContext* ctx,
@@ -33,7 +33,7 @@ class DirectoryService final : public safeshare::v1::Directory::CallbackService 
   // The agency as listed, with its keys from the key directory.
   safeshare::v1::Agency WithKeys(const safeshare::v1::Agency& agency) const;
 
-  const FederationDirectory* directory_;
+  const FederationHolder* directory_;
   KeyDirectory* keys_;
   size_t max_reply_bytes_;
 };

@@ -65,13 +65,16 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
   static constexpr int kSubscribeBatch = 16;
 
   SubscribeReactor(MailboxStore *store, MailboxNotifier *notifier,
-                   const FederationDirectory *directory, std::string agency, std::string uri,
-                   uint64_t after)
+                   const FederationHolder *directory, PeerCertificate cert,
+                   std::shared_ptr<const FederationDirectory> authenticated_with,
+                   std::string agency, std::string uri, uint64_t after)
       : store_(store),
         notifier_(notifier),
         directory_(directory),
+        cert_(std::move(cert)),
         agency_(std::move(agency)),
         uri_(std::move(uri)),
+        authenticated_with_(std::move(authenticated_with)),
         last_sequence_(after) {
     token_ = notifier_->Add(agency_, [this] { Wake(); });
     Wake();
@@ -112,7 +115,25 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
   // the queue drains.
   void Wake() {
     absl::MutexLock lock(&mu_);
+    if (!StillAuthenticatedLocked()) return;
     FetchLocked();
+  }
+
+  // After a reload (a new directory), the certificate is checked again: a
+  // revoked one ends the stream with UNAUTHENTICATED.
+  bool StillAuthenticatedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::shared_ptr<const FederationDirectory> current = directory_->Current();
+    if (current == authenticated_with_) return true;
+    auto caller = AuthenticateCertificate(cert_, *current);
+    if (caller.ok()) {
+      authenticated_with_ = std::move(current);
+      return true;
+    }
+    LogEvent("warn", "mailbox.subscription_ended",
+             {{"agency", agency_}, {"code", absl::StatusCodeToString(caller.status().code())}});
+    queue_.clear();
+    FinishLocked(ToGrpcStatus(caller.status()));
+    return false;
   }
 
   // Reads what is waiting straight from committed data (not through the
@@ -139,7 +160,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
       queue_.push_back(std::move(r));
     }
     if (std::vector<uint64_t> first = FirstHandOvers(*messages); !first.empty()) {
-      store_->Commit(RecordHandOvers(agency_, std::move(first), uri_, directory_),
+      store_->Commit(RecordHandOvers(agency_, std::move(first), uri_, directory_->Current()),
                      [agency = agency_](const absl::Status &st, const CommitInfo &) {
                        // The messages went out; only their hand-over record is
                        // late, and the next read records it.
@@ -170,10 +191,12 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
 
   MailboxStore *store_;
   MailboxNotifier *notifier_;
-  const FederationDirectory *directory_;
+  const FederationHolder *directory_;
+  const PeerCertificate cert_;
   const std::string agency_, uri_;
   uint64_t token_ = 0;
   absl::Mutex mu_;
+  std::shared_ptr<const FederationDirectory> authenticated_with_ ABSL_GUARDED_BY(mu_);
   uint64_t last_sequence_ ABSL_GUARDED_BY(mu_);
   std::deque<safeshare::v1::SubscribeResponse> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -192,19 +215,23 @@ class RefusedSubscription final
 
 grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> *MailboxService::Subscribe(
     grpc::CallbackServerContext *ctx, const safeshare::v1::SubscribeRequest *request) {
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  auto directory = directory_->Current();
+  auto cert = CallerCertificate(*ctx);
+  if (!cert.ok()) return new RefusedSubscription(cert.status());
+  auto caller = AuthenticateAgency(*ctx, *directory);
   if (!caller.ok()) return new RefusedSubscription(caller.status());
   LogEvent("info", "mailbox.subscribe",
            {{"agency", caller->agency_id}, {"after", absl::StrCat(request->after_sequence())}});
-  return new SubscribeReactor(store_, notifier_, directory_, caller->agency_id, caller->uri,
-                              request->after_sequence());
+  return new SubscribeReactor(store_, notifier_, directory_, *std::move(cert), std::move(directory),
+                              caller->agency_id, caller->uri, request->after_sequence());
 }
 
 grpc::ServerUnaryReactor *MailboxService::Fetch(grpc::CallbackServerContext *ctx,
                                                 const safeshare::v1::FetchRequest *request,
                                                 safeshare::v1::FetchResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -258,7 +285,7 @@ grpc::ServerUnaryReactor *MailboxService::Fetch(grpc::CallbackServerContext *ctx
     reply(absl::OkStatus(), CommitInfo());  // nothing new to record
   } else {
     // Answer once the hand-over is recorded, so the reply carries its time.
-    store_->Commit(RecordHandOvers(agency, std::move(first), caller->uri, directory_, marked),
+    store_->Commit(RecordHandOvers(agency, std::move(first), caller->uri, directory, marked),
                    reply);
   }
   return reactor;
@@ -268,7 +295,8 @@ grpc::ServerUnaryReactor *MailboxService::Ack(grpc::CallbackServerContext *ctx,
                                               const safeshare::v1::AckRequest *request,
                                               safeshare::v1::AckResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -280,7 +308,6 @@ grpc::ServerUnaryReactor *MailboxService::Ack(grpc::CallbackServerContext *ctx,
   }
   auto acked = std::make_shared<StoredMessage>();
   const std::string agency = caller->agency_id, uri = caller->uri, id = request->message_id();
-  const FederationDirectory *directory = directory_;
   store_->Commit(
       [=](StoreTransaction &tx) -> absl::Status {
         const absl::Time now = absl::Now();
@@ -310,7 +337,8 @@ grpc::ServerUnaryReactor *MailboxService::RefuseContent(
     safeshare::v1::RefuseContentResponse *response) {
   auto *reactor = ctx->DefaultReactor();
   absl::Status invalid;
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   if (!caller.ok()) {
     invalid = caller.status();
   } else if (!envelope::IsValidMessageId(request->message_id())) {
@@ -329,7 +357,6 @@ grpc::ServerUnaryReactor *MailboxService::RefuseContent(
   const std::string agency = caller->agency_id, uri = caller->uri, id = request->message_id();
   const auto reason = request->reason();
   const std::string detail = request->detail();
-  const FederationDirectory *directory = directory_;
   store_->Commit(
       [=](StoreTransaction &tx) -> absl::Status {
         const absl::Time now = absl::Now();
@@ -407,7 +434,8 @@ grpc::ServerUnaryReactor *MailboxService::GetStatus(grpc::CallbackServerContext 
                                                     const safeshare::v1::GetStatusRequest *request,
                                                     safeshare::v1::GetStatusResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   auto m = caller.ok() ? VisibleMessage(*caller, request->message_id())
                        : absl::StatusOr<StoredMessage>(caller.status());
   if (m.ok()) FillStatus(*m, response);
@@ -419,7 +447,8 @@ grpc::ServerUnaryReactor *MailboxService::GetThread(grpc::CallbackServerContext 
                                                     const safeshare::v1::GetThreadRequest *request,
                                                     safeshare::v1::GetThreadResponse *response) {
   auto *reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
   auto m = caller.ok() ? VisibleMessage(*caller, request->message_id())
                        : absl::StatusOr<StoredMessage>(caller.status());
   absl::Status st = m.status();

@@ -14,8 +14,8 @@ namespace safeshare::gateway {
 // certificate, so no request can name another agency's mail.
 class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
  public:
-  MailboxService(const FederationDirectory* directory, MailboxStore* store,
-                 MailboxNotifier* notifier, const safeshare::v1::LimitsConfig& limits)
+  MailboxService(const FederationHolder* directory, MailboxStore* store, MailboxNotifier* notifier,
+                 const safeshare::v1::LimitsConfig& limits)
       : directory_(directory),
         store_(store),
         notifier_(notifier),
@@ -40,11 +40,18 @@ class MailboxService final : public safeshare::v1::Mailbox::CallbackService {
                                       const safeshare::v1::GetThreadRequest* request,
                                       safeshare::v1::GetThreadResponse* response) override;
 
+  // After the federation directory was replaced (SIGHUP): every open
+  // subscription checks its client certificate against the new directory, and
+  // one that no longer authenticates (revoked certificate or agency) ends with
+  // UNAUTHENTICATED or PERMISSION_DENIED. Asynchronous: each stream checks on
+  // its own wake-up.
+  void ReauthenticateSubscriptions() { notifier_->NotifyAll(); }
+
  private:
   // The message if the caller's agency sent it or received it; otherwise
   // PERMISSION_DENIED, the same whether it exists or not.
   absl::StatusOr<StoredMessage> VisibleMessage(const Principal& caller, const std::string& id);
-  const FederationDirectory* directory_;
+  const FederationHolder* directory_;
   MailboxStore* store_;
   MailboxNotifier* notifier_;
   size_t max_reply_bytes_;

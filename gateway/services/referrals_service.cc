@@ -55,7 +55,7 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
                                                    const SubmitRequest* request,
                                                    SubmitResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_);
+  auto caller = AuthenticateAgency(*ctx, *directory_->Current());
   if (!caller.ok()) {
     LogEvent("warn", "submit.refused",
              {{"caller", "unauthenticated"},
@@ -81,6 +81,7 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
 }
 
 absl::Status ReferralsService::Validate(const Principal& caller, const SubmitRequest& request,
+                                        const FederationDirectory& directory,
                                         safeshare::v1::Envelope* envelope, RefusedAt* at,
                                         safeshare::v1::SharingDeclaration* answered) const {
   *at = RefusedAt::kBeforeShape;
@@ -106,7 +107,7 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
         absl::StrCat("envelope.sender_agency_id is ", envelope->sender_agency_id(),
                      " but the client certificate belongs to ", caller.agency_id));
   }
-  const auto* recipient = directory_->FindAgency(envelope->recipient_agency_id());
+  const auto* recipient = directory.FindAgency(envelope->recipient_agency_id());
   if (recipient == nullptr) {
     return absl::NotFoundError(absl::StrCat("recipient agency ", envelope->recipient_agency_id(),
                                             " is not in the federation directory"));
@@ -159,14 +160,16 @@ absl::Status ReferralsService::CheckReply(const safeshare::v1::Envelope& envelop
 void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest& request,
                                    SubmitResponse* response,
                                    std::function<void(const absl::Status&)> done) {
+  const std::shared_ptr<const FederationDirectory> directory = directory_->Current();
   safeshare::v1::Envelope envelope;
   safeshare::v1::SharingDeclaration answered;
   RefusedAt at = RefusedAt::kBeforeShape;
-  if (absl::Status invalid = Validate(caller, request, &envelope, &at, &answered); !invalid.ok()) {
+  if (absl::Status invalid = Validate(caller, request, *directory, &envelope, &at, &answered);
+      !invalid.ok()) {
     // Refused before policy: still audited, since the sender is known.
     auto record = std::make_shared<safeshare::v1::AuditRecord>(SubmitRefusedRecord(
         caller.agency_id, caller.uri, request.signed_envelope().envelope_bytes(), &envelope, at,
-        invalid, *directory_));
+        invalid, *directory));
     store_->Commit([record](StoreTransaction& tx) { return tx.AppendAudit(*record).status(); },
                    [invalid, done](const absl::Status& st, const CommitInfo&) {
                      done(st.ok() ? invalid : st);
@@ -225,7 +228,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
       m.state = safeshare::v1::MESSAGE_STATE_REFUSED;
       break;
   }
-  state->record = DecisionRecord(envelope, decision, m.state, caller.uri, *directory_);
+  state->record = DecisionRecord(envelope, decision, m.state, caller.uri, *directory);
   SubmitResponse& receipt = state->receipt;
   receipt.set_message_id(m.message_id);
   receipt.set_state(m.state);
@@ -237,10 +240,12 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   Store* store = store_;
   MailboxNotifier* notifier = notifier_;
   const uint32_t max_replies = max_replies_per_thread_;
-  // Built now, used only if the thread turns out to be full.
-  state->thread_full_record = SubmitRefusedRecord(
-      caller.agency_id, caller.uri, signed_envelope.envelope_bytes(), &envelope,
-      RefusedAt::kAfterSignature, absl::ResourceExhaustedError(""), *directory_);
+  // Built now (a reply only), used only if its thread turns out to be full.
+  if (!m.in_reply_to.empty()) {
+    state->thread_full_record = SubmitRefusedRecord(
+        caller.agency_id, caller.uri, signed_envelope.envelope_bytes(), &envelope,
+        RefusedAt::kAfterSignature, absl::ResourceExhaustedError(""), *directory);
+  }
   store_->Commit(
       [state, max_replies](StoreTransaction& tx) -> absl::Status {
         // Counted inside the transaction (writes are serialized), so two

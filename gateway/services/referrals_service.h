@@ -19,7 +19,7 @@ namespace safeshare::gateway {
 // recipient's mailbox, answer with a receipt. Idempotent by message id.
 class ReferralsService final : public safeshare::v1::Referrals::CallbackService {
  public:
-  ReferralsService(const FederationDirectory* directory, const KeyDirectory* keys,
+  ReferralsService(const FederationHolder* directory, const KeyDirectory* keys,
                    const policy::PolicyRegistry* policy, policy::RulePack pack, Store* store,
                    MailboxNotifier* notifier, DeadlinePolicy deadlines, uint64_t max_message_bytes,
                    const safeshare::v1::LimitsConfig& limits)
@@ -50,8 +50,8 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   // refusal's audit record may take from `envelope`). For a reply, `answered`
   // receives the declaration of the message it answers.
   absl::Status Validate(const Principal& caller, const safeshare::v1::SubmitRequest& request,
-                        safeshare::v1::Envelope* envelope, RefusedAt* at,
-                        safeshare::v1::SharingDeclaration* answered) const;
+                        const FederationDirectory& directory, safeshare::v1::Envelope* envelope,
+                        RefusedAt* at, safeshare::v1::SharingDeclaration* answered) const;
   // A reply answers a message its sender received, of the matching kind, and
   // goes back to that message's sender.
   absl::Status CheckReply(const safeshare::v1::Envelope& envelope,
@@ -60,7 +60,7 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   absl::Status VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
                              const safeshare::v1::Envelope& envelope) const;
 
-  const FederationDirectory* directory_;
+  const FederationHolder* directory_;
   MailboxNotifier* notifier_;
   DeadlinePolicy deadlines_;
   const KeyDirectory* keys_;

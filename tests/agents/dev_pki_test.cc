@@ -11,6 +11,7 @@
 #include "agents/keyring.h"
 #include "agents/outgoing_message.h"
 #include "gateway/federation_directory.h"
+#include "gateway/peer_certificate.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
 
@@ -57,13 +58,14 @@ TEST_F(DevPkiTest, WritesEveryPrincipalWithPrivateKeys0600) {
     ASSERT_TRUE(id.ok()) << id.status();
     auto uri = PrincipalUriOfCertificate(id->cert_pem);
     ASSERT_TRUE(uri.ok());
-    EXPECT_EQ(*uri, std::string("safeshare://agency/") + agency);
+    EXPECT_EQ(*uri, std::string("safeshare://hips-dev/agency/") + agency);
   }
   EXPECT_EQ(ModeOf(fed_ + "/ca/ca.key"), 0600u);
   EXPECT_EQ(ModeOf(fed_ + "/gateway/key.pem"), 0600u);
   auto officer = LoadIdentity(fed_ + "/officers/hampshire-crt.dpo");
   ASSERT_TRUE(officer.ok());
-  EXPECT_EQ(*PrincipalUriOfCertificate(officer->cert_pem), "safeshare://officer/hampshire-crt/dpo");
+  EXPECT_EQ(*PrincipalUriOfCertificate(officer->cert_pem),
+            "safeshare://hips-dev/officer/hampshire-crt/dpo");
   EXPECT_TRUE(std::filesystem::exists(fed_ + "/federation.textproto"));
 }
 
@@ -94,8 +96,8 @@ TEST_F(DevPkiTest, RefusesToOverwriteAnExistingCaWithoutForce) {
 
 TEST_F(DevPkiTest, IssuesAnExpiredCertificateOnRequest) {
   const std::string out = tmp_.path() + "/expired";
-  ASSERT_TRUE(IssueClientCertificate(fed_, "safeshare://agency/hiow-police", out, absl::Hours(-48),
-                                     absl::Hours(24))
+  ASSERT_TRUE(IssueClientCertificate(fed_, "safeshare://hips-dev/agency/hiow-police", out,
+                                     absl::Hours(-48), absl::Hours(24))
                   .ok());
   auto id = LoadIdentity(out);
   ASSERT_TRUE(id.ok());
@@ -124,6 +126,81 @@ TEST_F(DevPkiTest, EveryAgencyGetsEnvelopeKeysWhosePublicHalvesAreInTheDirectory
       EXPECT_EQ(ModeOf(agency_dir + "/keys/" + prefix + key.key_id() + ".pem"), 0600u);
     }
   }
+}
+
+TEST_F(DevPkiTest, CertificatesAreMarkedForDevelopmentAndLiveThirtyDays) {
+  for (const std::string dir :
+       {fed_ + "/agencies/hiow-police", fed_ + "/officers/hampshire-crt.dpo", fed_ + "/gateway"}) {
+    auto id = LoadIdentity(dir);
+    ASSERT_TRUE(id.ok()) << dir;
+    auto peer = safeshare::gateway::ParsePeerCertificate(id->cert_pem);
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    EXPECT_TRUE(peer->development) << dir;
+    X509* cert = ReadCert(id->cert_pem);
+    ASSERT_NE(cert, nullptr);
+    int days = 0, seconds = 0;
+    ASSERT_EQ(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(cert), X509_get0_notAfter(cert)),
+              1);
+    EXPECT_LE(days, 30) << dir;
+    EXPECT_GE(days, 29) << dir;
+    X509_free(cert);
+  }
+  EXPECT_EQ(
+      IssueClientCertificate(fed_, "safeshare://hips-dev/agency/hiow-police", tmp_.path() + "/long",
+                             absl::ZeroDuration(), absl::Hours(24 * 31))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+// --principal reaches the certificate verbatim: anything but the identity
+// grammar is refused, so it cannot add a SAN, an extension or a critical flag.
+TEST_F(DevPkiTest, AnInjectedPrincipalIsRefusedAndNothingIsWritten) {
+  for (const std::string principal : {
+           "safeshare://hips-dev/agency/hiow-police,URI:safeshare://hips-dev/agency/iow-mash",
+           "safeshare://hips-dev/agency/hiow-police,DNS:gateway.example.org",
+           "safeshare://hips-dev/agency/hiow-police\ncritical,CA:TRUE",
+           "safeshare://hips-dev/agency/hiow-police@section",
+           "safeshare://hips-dev/agency/hiow-police/",
+           "safeshare://hips-dev/agency/Hiow-Police",
+           "safeshare://agency/hiow-police",
+           "safeshare://other-fed/agency/hiow-police",
+           "URI:safeshare://hips-dev/agency/hiow-police",
+       }) {
+    const std::string out = tmp_.path() + "/injected";
+    EXPECT_EQ(
+        IssueClientCertificate(fed_, principal, out, absl::ZeroDuration(), absl::Hours(24)).code(),
+        absl::StatusCode::kInvalidArgument)
+        << principal;
+    EXPECT_FALSE(std::filesystem::exists(out + "/cert.pem")) << principal;
+  }
+  // Through the CLI: bad input (exit 2), with the grammar in the message.
+  auto r = safeshare::testing::RunCommand(
+      {safeshare::testing::CliBinary(), "pki", "issue", "--dir", fed_, "--principal",
+       "safeshare://hips-dev/agency/hiow-police,DNS:evil.example.org", "--out",
+       tmp_.path() + "/cli-injected"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("safeshare://<federation-id>/agency/<id>"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp_.path() + "/cli-injected/cert.pem"));
+
+  auto ok = safeshare::testing::RunCommand(
+      {safeshare::testing::CliBinary(), "pki", "issue", "--dir", fed_, "--principal",
+       "safeshare://hips-dev/agency/hiow-police", "--out", tmp_.path() + "/cli-issued"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  auto id = LoadIdentity(tmp_.path() + "/cli-issued");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*PrincipalUriOfCertificate(id->cert_pem), "safeshare://hips-dev/agency/hiow-police");
+}
+
+TEST_F(DevPkiTest, TheAgentRefusesACertificateWithTwoIdentities) {
+  IssueOptions options;
+  options.extra_uri_sans = {"safeshare://hips-dev/agency/iow-mash"};
+  const std::string out = tmp_.path() + "/two";
+  ASSERT_TRUE(
+      IssueClientCertificate(fed_, "safeshare://hips-dev/agency/hiow-police", out, options).ok());
+  auto id = LoadIdentity(out);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(PrincipalUriOfCertificate(id->cert_pem).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(KeyringTest, AddsAndFindsKeysAndPicksTheNewest) {

@@ -88,7 +88,7 @@ TEST_F(AuditE2eTest, OfficersApproveOrRefuseHeldMessagesWithinTheirScope) {
   for (const auto& r : Query(*dpo)) {
     if (r.event() == v1::AUDIT_EVENT_TYPE_APPROVED_BY_OFFICER) {
       ++approved;
-      EXPECT_EQ(r.actor(), "safeshare://officer/hampshire-crt/dpo");
+      EXPECT_EQ(r.actor(), "safeshare://hips-dev/officer/hampshire-crt/dpo");
       EXPECT_NE(r.reason().find("proportionate"), std::string::npos);
     }
     refused += r.event() == v1::AUDIT_EVENT_TYPE_REFUSED_BY_OFFICER;

@@ -108,7 +108,7 @@ TEST_F(GatewayE2eTest, RecipientRefusesSplicedAndUndeclaredContentAndTheSenderSe
   EXPECT_EQ(refusals["spliced"].content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE);
   EXPECT_EQ(refusals["undeclared"].content_refusal_reason(),
             v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY);
-  EXPECT_EQ(refusals["undeclared"].actor(), "safeshare://agency/portsmouth-mash");
+  EXPECT_EQ(refusals["undeclared"].actor(), "safeshare://hips-dev/agency/portsmouth-mash");
   EXPECT_EQ(refusals["undeclared"].state(), v1::MESSAGE_STATE_CONTENT_REFUSED);
   ExpectAuditLogVerifies();
 }

@@ -101,7 +101,7 @@ TEST_F(GatewayE2eTest, SenderDifferentFromCertificateIsPermissionDenied) {
     recorded =
         recorded || (rec.event() == v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED &&
                      rec.message_id() == "forged-1" && rec.status_code() == "PERMISSION_DENIED" &&
-                     rec.actor() == "safeshare://agency/hiow-police");
+                     rec.actor() == "safeshare://hips-dev/agency/hiow-police");
   }
   EXPECT_TRUE(recorded);
 }

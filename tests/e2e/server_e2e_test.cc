@@ -42,8 +42,8 @@ TEST_F(GatewayE2eTest, CertificateFromAnotherCaFailsTheHandshake) {
 
 TEST_F(GatewayE2eTest, ExpiredCertificateFailsTheHandshake) {
   const std::string dir = data_.path() + "/expired";
-  ASSERT_TRUE(agents::IssueClientCertificate(federation_, "safeshare://agency/hiow-police", dir,
-                                             absl::Hours(-24 * 10), absl::Hours(24))
+  ASSERT_TRUE(agents::IssueClientCertificate(federation_, "safeshare://hips-dev/agency/hiow-police",
+                                             dir, absl::Hours(-24 * 10), absl::Hours(24))
                   .ok());
   auto client = ClientFor(dir);
   auto r = client->Submit(Referral("hiow-police", "portsmouth-mash"));
@@ -52,15 +52,16 @@ TEST_F(GatewayE2eTest, ExpiredCertificateFailsTheHandshake) {
 
   // The same CA and principal with a current certificate works: it was the date.
   const std::string fresh = data_.path() + "/fresh";
-  ASSERT_TRUE(agents::IssueClientCertificate(federation_, "safeshare://agency/hiow-police", fresh,
-                                             absl::Minutes(-1), absl::Hours(24))
+  ASSERT_TRUE(agents::IssueClientCertificate(federation_, "safeshare://hips-dev/agency/hiow-police",
+                                             fresh, absl::Minutes(-1), absl::Hours(24))
                   .ok());
   EXPECT_TRUE(ClientFor(fresh)->Submit(Referral("hiow-police", "portsmouth-mash")).ok());
 }
 
 TEST_F(GatewayE2eTest, CertificateForANonMemberAgencyIsPermissionDenied) {
   const std::string dir = data_.path() + "/stranger";
-  ASSERT_TRUE(agents::IssueClientCertificate(federation_, "safeshare://agency/not-a-member", dir,
+  ASSERT_TRUE(agents::IssueClientCertificate(federation_,
+                                             "safeshare://hips-dev/agency/not-a-member", dir,
                                              absl::Minutes(-1), absl::Hours(24))
                   .ok());
   auto r = ClientFor(dir)->Submit(Referral("hiow-police", "portsmouth-mash"));

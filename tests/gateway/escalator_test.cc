@@ -45,7 +45,7 @@ class EscalatorTest : public ::testing::Test {
 
   safeshare::testing::TempDir dir_;
   std::unique_ptr<Store> store_;
-  std::optional<FederationDirectory> directory_;
+  std::optional<FederationHolder> directory_;
   MailboxNotifier notifier_;
 };
 

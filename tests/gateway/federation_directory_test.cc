@@ -32,18 +32,23 @@ TEST(FederationDirectoryTest, RefusesBadFilesNamingFileAndProblem) {
     const char* expect;
   };
   const Case cases[] = {
-      {"agencies { id: \"x\" area_id: \"nowhere\" }", "unknown area"},
-      {"areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } agencies { id: \"x\" area_id: "
+      {"id: \"f\" agencies { id: \"x\" area_id: \"nowhere\" }", "unknown area"},
+      {"id: \"f\" areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } agencies { id: \"x\" "
+       "area_id: "
        "\"a\" }",
        "listed twice"},
-      {"areas { id: \"a\" } agencies { id: \"Bad Id\" area_id: \"a\" }", "Bad Id"},
-      {"areas { id: \"a\" } areas { id: \"a\" }", "repeated"},
-      {"areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } officers { id: \"o\" "
+      {"id: \"f\" areas { id: \"a\" } agencies { id: \"Bad Id\" area_id: \"a\" }", "Bad Id"},
+      {"id: \"f\" areas { id: \"a\" } areas { id: \"a\" }", "repeated"},
+      {"id: \"f\" areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } officers { id: \"o\" "
        "agency_id: \"y\" scope: SCOPE_AGENCY }",
        "unknown agency"},
-      {"areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } officers { id: \"o\" "
+      {"id: \"f\" areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } officers { id: \"o\" "
        "agency_id: \"x\" }",
        "scope"},
+      {"areas { id: \"a\" }", "federation id ''"},
+      {"id: \"agency\"", "federation id 'agency'"},
+      {"id: \"f\" revoked_certificates { serials: \"12:zz\" }", "hexadecimal"},
+      {"id: \"f\" revoked_certificates { sha256_fingerprints: \"AB:CD\" }", "64 hex digits"},
       {"agencies { id: ", "federation.textproto:1"},
       {"no_such_field: 1", "no_such_field"},
   };

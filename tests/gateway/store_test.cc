@@ -555,7 +555,7 @@ TEST_P(StoreTest, AnApprovedHoldTakesASequenceAfterEverythingStoredSoFar) {
   ASSERT_TRUE(store_
                   ->CommitAndWait([&](StoreTransaction& tx) {
                     auto m = tx.ResolveHeld(
-                        "held", true, [&](v1::Urgency) { return t0 + absl::Hours(4); }, t0);
+                        "held", {}, true, [&](v1::Urgency) { return t0 + absl::Hours(4); }, t0);
                     if (m.ok()) approved = *m;
                     return m.status();
                   })

@@ -165,6 +165,8 @@ bool GatewayProcess::Start() {
   // A restart keeps the port, as a real restart would, so that connected
   // clients find the gateway again.
   const std::string listen = "--listen=127.0.0.1:" + std::to_string(port_);
+  // `safeshare pki` issues development certificates: --development, which a
+  // test turns off by passing --development=false after it.
   std::vector<std::string> argv = {GatewayBinary(),
                                    listen,
                                    "--ca=" + federation_dir_ + "/gateway/ca.pem",
@@ -174,7 +176,8 @@ bool GatewayProcess::Start() {
                                    "--federation=" + federation_dir_ + "/federation.textproto",
                                    "--isa_dir=" + TestAgreements(data_dir_ + "-agreements"),
                                    "--audit_key=" + federation_dir_ + "/gateway/audit-signing.pem",
-                                   "--port_file=" + port_file};
+                                   "--port_file=" + port_file,
+                                   "--development"};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   pid_ = SpawnLogged(argv, log_path());
   for (int i = 0; i < 300; ++i) {  // up to 30 s on a loaded machine

@@ -78,7 +78,9 @@ std::string SourceDir();
 std::string MakeFederation(const TempDir& dir);
 
 // A safeshare-gateway child process listening on 127.0.0.1 (port chosen by
-// the kernel), with its SQLite database in `data_dir`.
+// the kernel), with its SQLite database in `data_dir`, started with
+// --development (the federation's certificates come from `safeshare pki`);
+// `extra_flags` come after, so --development=false turns it off.
 class GatewayProcess {
  public:
   GatewayProcess(std::string federation_dir, std::string data_dir,
