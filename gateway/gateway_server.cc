@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 
 #include "absl/strings/str_cat.h"
@@ -99,6 +100,20 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   // Leave headroom over the envelope limit so an oversized envelope reaches
   // Submit and gets a precise RESOURCE_EXHAUSTED instead of a transport error.
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes() + 64 * 1024));
+  // Back-pressure at the transport: bounded memory for all calls, streams per
+  // connection, and how long a connection may take to finish its handshake
+  // (an idle pre-authentication connection is dropped after it).
+  const auto& limits = config.limits();
+  grpc::ResourceQuota quota("safeshare-gateway");
+  quota.Resize(limits.transport_memory_bytes());
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(limits.max_concurrent_streams_per_connection()));
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(limits.handshake_timeout_ms()));
+  gw->notifier_.SetLimits(limits.max_streams_per_principal(), limits.max_streams_total());
+  gw->store_->SetCommitQueueLimit(limits.max_commit_queue());
+  gw->keys_->SetMaxKeysPerAgency(limits.max_keys_per_agency());
   builder.RegisterService(gw->referrals_.get());
   builder.RegisterService(gw->mailbox_.get());
   builder.RegisterService(gw->directory_service_.get());

@@ -27,34 +27,33 @@ absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(KeyStore* store
                                                                  absl::Time now) {
   if (auto st = SeedKeys(store, fed, now); !st.ok()) return st;
   std::unique_ptr<KeyDirectory> dir(new KeyDirectory(store));
-  absl::MutexLock lock(&dir->mu_);
+  absl::MutexLock lock(&dir->write_mu_);
   if (auto st = dir->ReloadLocked(); !st.ok()) return st;
   return dir;
 }
 
 absl::Status KeyDirectory::Seed(const FederationDirectory& fed, absl::Time now) {
+  absl::MutexLock lock(&write_mu_);
   if (auto st = SeedKeys(store_, fed, now); !st.ok()) return st;
-  return Reload();
+  return ReloadLocked();
 }
 
 absl::Status KeyDirectory::Reload() {
-  auto keys = store_->ListKeys();  // outside the lock: lookups go on meanwhile
-  if (!keys.ok()) return keys.status();
-  absl::MutexLock lock(&mu_);
-  return Replace(std::move(*keys));
+  absl::MutexLock lock(&write_mu_);
+  return ReloadLocked();
+}
+
+void KeyDirectory::SetMaxKeysPerAgency(size_t n) {
+  absl::MutexLock lock(&write_mu_);
+  max_keys_per_agency_ = n;
 }
 
 absl::Status KeyDirectory::ReloadLocked() {
   auto keys = store_->ListKeys();
   if (!keys.ok()) return keys.status();
-  return Replace(std::move(*keys));
-}
-
-absl::Status KeyDirectory::Replace(std::vector<AgencyKey> keys) {
-  by_id_.clear();
-  ids_by_agency_.clear();
-  for (auto& k : keys) {
-    ids_by_agency_[k.agency_id].push_back(k.key.key_id());
+  auto next = std::make_shared<Snapshot>();
+  for (auto& k : *keys) {
+    next->ids_by_agency[k.agency_id].push_back(k.key.key_id());
     std::optional<envelope::SigningPublicKey> verifier;
     if (k.key.purpose() == safeshare::v1::KEY_PURPOSE_SIGNING) {
       if (auto decoded = envelope::SigningPublicKey::FromRaw(k.key.public_key()); decoded.ok()) {
@@ -62,37 +61,44 @@ absl::Status KeyDirectory::Replace(std::vector<AgencyKey> keys) {
       }
     }
     const std::string id = k.key.key_id();
-    by_id_[id] =
+    next->by_id[id] =
         std::make_shared<const DirectoryKey>(DirectoryKey{std::move(k), std::move(verifier)});
   }
+  absl::MutexLock lock(&mu_);
+  snapshot_ = std::move(next);
   return absl::OkStatus();
 }
 
-std::shared_ptr<const DirectoryKey> KeyDirectory::Find(const std::string& key_id) const {
+std::shared_ptr<const KeyDirectory::Snapshot> KeyDirectory::Read() const {
   absl::MutexLock lock(&mu_);
-  auto it = by_id_.find(key_id);
-  if (it == by_id_.end()) return nullptr;
+  return snapshot_;
+}
+
+std::shared_ptr<const DirectoryKey> KeyDirectory::Find(const std::string& key_id) const {
+  const auto keys = Read();
+  auto it = keys->by_id.find(key_id);
+  if (it == keys->by_id.end()) return nullptr;
   return it->second;
 }
 
 std::optional<safeshare::v1::PublicKey> KeyDirectory::Current(
     const std::string& agency_id, safeshare::v1::KeyPurpose purpose) const {
-  absl::MutexLock lock(&mu_);
-  auto it = ids_by_agency_.find(agency_id);
-  if (it == ids_by_agency_.end()) return std::nullopt;
+  const auto keys = Read();
+  auto it = keys->ids_by_agency.find(agency_id);
+  if (it == keys->ids_by_agency.end()) return std::nullopt;
   for (const auto& id : it->second) {
-    const auto& k = by_id_.at(id)->key;
+    const auto& k = keys->by_id.at(id)->key;
     if (k.purpose() == purpose && k.current() && !k.revoked()) return k;
   }
   return std::nullopt;
 }
 
 std::vector<safeshare::v1::PublicKey> KeyDirectory::KeysOf(const std::string& agency_id) const {
-  absl::MutexLock lock(&mu_);
+  const auto keys = Read();
   std::vector<safeshare::v1::PublicKey> out;
-  auto it = ids_by_agency_.find(agency_id);
-  if (it == ids_by_agency_.end()) return out;
-  for (const auto& id : it->second) out.push_back(by_id_.at(id)->key);
+  auto it = keys->ids_by_agency.find(agency_id);
+  if (it == keys->ids_by_agency.end()) return out;
+  for (const auto& id : it->second) out.push_back(keys->by_id.at(id)->key);
   return out;
 }
 
@@ -110,7 +116,20 @@ absl::StatusOr<safeshare::v1::PublicKey> KeyDirectory::Publish(const std::string
     return absl::InvalidArgumentError(absl::StrCat(
         "key.key_id must be ", envelope::KeyIdOf(key.public_key()), " for this public key"));
   }
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&write_mu_);
+  {
+    // Republishing a key the agency has is idempotent, also at the limit.
+    const auto keys = Read();
+    auto known = keys->by_id.find(key.key_id());
+    auto mine = keys->ids_by_agency.find(agency_id);
+    const size_t count = mine == keys->ids_by_agency.end() ? 0 : mine->second.size();
+    if (known == keys->by_id.end() && count >= max_keys_per_agency_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "agency ", agency_id, " already has ", count,
+          " keys in the directory (limits.max_keys_per_agency); ask the operator to raise the "
+          "limit, and rotate keys only as policy requires"));
+    }
+  }
   auto published = store_->PublishKey({agency_id, key}, now);
   if (!published.ok()) return published.status();
   if (auto st = ReloadLocked(); !st.ok()) return st;
@@ -120,7 +139,7 @@ absl::StatusOr<safeshare::v1::PublicKey> KeyDirectory::Publish(const std::string
 absl::StatusOr<safeshare::v1::PublicKey> KeyDirectory::Revoke(const std::string& agency_id,
                                                               const std::string& key_id,
                                                               absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&write_mu_);
   auto revoked = store_->RevokeKey(agency_id, key_id, now);
   if (!revoked.ok()) return revoked.status();
   if (auto st = ReloadLocked(); !st.ok()) return st;

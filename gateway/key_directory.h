@@ -39,6 +39,10 @@ class KeyDirectory {
                                                   safeshare::v1::KeyPurpose purpose) const;
   std::vector<safeshare::v1::PublicKey> KeysOf(const std::string& agency_id) const;
 
+  // Keys an agency may have (current, old and revoked) before Publish refuses
+  // with RESOURCE_EXHAUSTED; default 64 (limits.max_keys_per_agency).
+  void SetMaxKeysPerAgency(size_t n);
+
   // Validates and publishes `key` for `agency_id` (see KeyStore::PublishKey).
   absl::StatusOr<safeshare::v1::PublicKey> Publish(const std::string& agency_id,
                                                    safeshare::v1::PublicKey key, absl::Time now);
@@ -52,14 +56,22 @@ class KeyDirectory {
                                                   const std::string& key_id, absl::Time now);
 
  private:
-  explicit KeyDirectory(KeyStore* store) : store_(store) {}
-  absl::Status ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Replace(std::vector<AgencyKey> keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Every key, indexed; never changed once built, so lookups share it.
+  struct Snapshot {
+    std::map<std::string, std::shared_ptr<const DirectoryKey>> by_id;
+    std::map<std::string, std::vector<std::string>> ids_by_agency;
+  };
+  explicit KeyDirectory(KeyStore* store) : store_(store), snapshot_(new Snapshot) {}
+  std::shared_ptr<const Snapshot> Read() const;
+  // Reads every key and swaps the snapshot in; the lookups' lock is held
+  // only for the swap, never across the store read.
+  absl::Status ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   KeyStore* store_;
+  absl::Mutex write_mu_;  // one publish, revoke or reload at a time
+  size_t max_keys_per_agency_ ABSL_GUARDED_BY(write_mu_) = 64;
   mutable absl::Mutex mu_;
-  std::map<std::string, std::shared_ptr<const DirectoryKey>> by_id_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::vector<std::string>> ids_by_agency_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace safeshare::gateway

@@ -58,11 +58,14 @@ absl::Status ReadFetchPage(MailboxStore &store, const std::string &agency, uint6
 }
 
 // One live subscription: sends the agency's pending messages, then new ones as
-// they arrive. One write in flight and at most kSubscribeBatch messages read
-// ahead, so a slow consumer costs the gateway a bounded amount of memory.
+// they arrive. Store reads run on the notifier's threads (never on gRPC's or
+// the committer's); one write in flight, and at most kSubscribeBatch messages
+// or kReadAheadBytes (beyond the first) read ahead, so a slow consumer costs
+// the gateway a bounded amount of memory.
 class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> {
  public:
-  static constexpr int kSubscribeBatch = 16;
+  static constexpr int kSubscribeBatch = 8;
+  static constexpr size_t kReadAheadBytes = 1 << 20;
 
   SubscribeReactor(MailboxStore *store, MailboxNotifier *notifier,
                    const FederationHolder *directory, PeerCertificate cert,
@@ -76,8 +79,15 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
         uri_(std::move(uri)),
         authenticated_with_(std::move(authenticated_with)),
         last_sequence_(after) {
-    token_ = notifier_->Add(agency_, [this] { Wake(); });
-    Wake();
+    absl::MutexLock lock(&mu_);  // the first Wake waits for the token
+    auto token = notifier_->Add(agency_, uri_, [this] { Wake(); });
+    if (!token.ok()) {
+      LogEvent("warn", "mailbox.subscribe_refused",
+               {{"agency", agency_}, {"detail", std::string(token.status().message())}});
+      FinishLocked(ToGrpcStatus(token.status()));
+      return;
+    }
+    token_ = *token;
   }
 
   void OnWriteDone(bool ok) override {
@@ -96,7 +106,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
     if (!queue_.empty()) {
       WriteFrontLocked();
     } else {
-      FetchLocked();  // there may be more than one batch waiting
+      notifier_->Wake(token_);  // there may be more than one batch waiting
     }
   }
 
@@ -106,7 +116,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
   }
 
   void OnDone() override {
-    notifier_->Remove(token_);  // no listener call can start after this
+    notifier_->Remove(token_);  // waits out a running listener; none starts after
     delete this;
   }
 
@@ -148,7 +158,13 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
       FinishLocked(ToGrpcStatus(messages.status()));
       return;
     }
-    for (const StoredMessage &m : *messages) {
+    size_t bytes = 0;
+    for (StoredMessage &m : *messages) {
+      if (!queue_.empty() && bytes + m.signed_envelope.size() > kReadAheadBytes) {
+        messages->resize(&m - messages->data());  // read again on the next turn
+        break;
+      }
+      bytes += m.signed_envelope.size();
       safeshare::v1::SubscribeResponse r;
       if (absl::Status bad = ToMailboxMessage(m, r.mutable_message()); !bad.ok()) {
         // Never skip silently: the stream would stall on it.

@@ -33,15 +33,28 @@ GroupCommitter::~GroupCommitter() {
   completer_.join();
 }
 
+void GroupCommitter::SetMaxQueue(size_t max_jobs) {
+  absl::MutexLock lock(&queue_mu_);
+  max_queue_ = max_jobs;
+}
+
 void GroupCommitter::Commit(Store::Work work, Store::Done done) {
+  absl::Status refused;
   {
     absl::MutexLock lock(&queue_mu_);
-    if (!stopping_) {
+    if (stopping_) {
+      refused = absl::UnavailableError("store: shutting down");
+    } else if (queue_.size() >= max_queue_) {
+      refused = absl::ResourceExhaustedError(
+          absl::StrCat("the gateway is busy: ", max_queue_,
+                       " writes are waiting (limits.max_commit_queue); retry with the same "
+                       "message id after a short back-off"));
+    } else {
       queue_.emplace_back(std::move(work), std::move(done));
       return;
     }
   }
-  done(absl::UnavailableError("store: shutting down"), CommitInfo());  // no lock held
+  done(refused, CommitInfo());  // no lock held
 }
 
 void GroupCommitter::CommitterLoop() {

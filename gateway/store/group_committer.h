@@ -31,8 +31,10 @@ class GroupCommitter {
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
-  // See Store::Commit; after shutdown began, `done` gets UNAVAILABLE.
+  // See Store::Commit; after shutdown began, `done` gets UNAVAILABLE, and
+  // RESOURCE_EXHAUSTED when max_queue jobs are waiting.
   void Commit(Store::Work work, Store::Done done);
+  void SetMaxQueue(size_t max_jobs);
 
  private:
   void CommitterLoop();
@@ -43,6 +45,7 @@ class GroupCommitter {
   absl::Mutex queue_mu_;
   std::deque<std::pair<Store::Work, Store::Done>> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  size_t max_queue_ ABSL_GUARDED_BY(queue_mu_) = 10000;
 
   absl::Mutex done_mu_;
   std::deque<std::function<void()>> completions_ ABSL_GUARDED_BY(done_mu_);

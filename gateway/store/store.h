@@ -218,6 +218,10 @@ class MailboxStore {
   // durably committed (OK), or with the job's error (its savepoint rolled
   // back), or with the commit's error. Never blocks on the disk.
   virtual void Commit(Work work, Done done) = 0;
+  // At most this many jobs wait for the committer (default 10000); beyond it
+  // Commit refuses at once with RESOURCE_EXHAUSTED, so a flood is turned
+  // away instead of growing the queue without end.
+  virtual void SetCommitQueueLimit(size_t max_jobs) = 0;
   // Commit and wait.
   absl::Status CommitAndWait(Work work, CommitInfo* info = nullptr);
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "envelope/digest.h"
+#include "envelope/keys.h"
 #include "tests/e2e/gateway_fixture.h"
 
 namespace safeshare {
@@ -235,6 +236,88 @@ TEST_F(LimitsE2eTest, AuditQueriesAndExportsStayWithinTheReplyLimit) {
                   .ok());
   EXPECT_GT(chunks, 1u);
   ExpectAuditLogVerifies();
+}
+
+// Streams: an agency that opens more than its allowance is refused with the
+// limit named, others keep theirs, and a closed stream frees its place.
+TEST_F(LimitsE2eTest, SubscriptionsBeyondThePrincipalsAllowanceAreRefused) {
+  RestartWithLimits("max_streams_per_principal: 2 max_streams_total: 3");
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "waiting")).ok());
+  auto mash = Agency("portsmouth-mash");
+  auto first = mash->Subscribe(0), second = mash->Subscribe(0);
+  v1::MailboxMessage got;
+  ASSERT_TRUE(first->Read(&got));
+  ASSERT_TRUE(second->Read(&got));
+  auto third = mash->Subscribe(0);
+  EXPECT_FALSE(third->Read(&got));
+  absl::Status refused = third->Finish();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "limits.max_streams_per_principal"));
+
+  ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash", "for-iow")).ok());
+  auto iow = Agency("iow-mash")->Subscribe(0);
+  ASSERT_TRUE(iow->Read(&got)) << "another agency keeps its allowance";
+  EXPECT_EQ(got.message_id(), "for-iow");
+  auto over_total = Agency("southampton-mash")->Subscribe(0);
+  EXPECT_FALSE(over_total->Read(&got));
+  absl::Status total = over_total->Finish();
+  EXPECT_EQ(total.code(), absl::StatusCode::kResourceExhausted) << total;
+  EXPECT_TRUE(absl::StrContains(total.message(), "limits.max_streams_total"));
+
+  first->Cancel();
+  (void)first->Finish();
+  // The place is freed once the gateway has seen the cancellation.
+  std::unique_ptr<agents::AgentClient::Subscription> again;
+  bool read = false;
+  for (int i = 0; i < 50 && !read; ++i) {
+    again = mash->Subscribe(0);
+    read = again->Read(&got);
+    if (!read) {
+      (void)again->Finish();
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+  EXPECT_TRUE(read);
+  EXPECT_EQ(got.message_id(), "waiting");
+  for (auto* s : {second.get(), again.get(), iow.get()}) {
+    s->Cancel();
+    (void)s->Finish();
+  }
+}
+
+// Keys: an agency cannot grow the directory without end; republishing a key
+// it has stays idempotent at the limit, and other agencies are unaffected.
+TEST_F(LimitsE2eTest, KeysBeyondTheAgencysAllowanceAreRefused) {
+  RestartWithLimits("max_keys_per_agency: 3");  // each dev agency starts with 2
+  auto police = Agency("hiow-police");
+  auto publish = [&](v1::PublicKey* kept = nullptr) {
+    auto key = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kEncryption);
+    EXPECT_TRUE(key.ok());
+    v1::PublicKey pub;
+    pub.set_purpose(v1::KEY_PURPOSE_ENCRYPTION);
+    pub.set_public_key(key->RawPublicKey());
+    pub.set_key_id(envelope::KeyIdOf(pub.public_key()));
+    if (kept != nullptr) *kept = pub;
+    return police->PublishKey(pub);
+  };
+  v1::PublicKey third;
+  ASSERT_TRUE(publish(&third).ok());
+  auto over = publish();
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted) << over.status();
+  EXPECT_TRUE(absl::StrContains(over.status().message(), "limits.max_keys_per_agency"));
+  EXPECT_TRUE(police->PublishKey(third).ok()) << "the same key again is not a new one";
+  auto listed = police->GetAgency("hiow-police");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->keys_size(), 3);
+  // Nothing of the refused key reached the directory, and others publish.
+  auto iow_key = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kEncryption);
+  ASSERT_TRUE(iow_key.ok());
+  v1::PublicKey iow;
+  iow.set_purpose(v1::KEY_PURPOSE_ENCRYPTION);
+  iow.set_public_key(iow_key->RawPublicKey());
+  iow.set_key_id(envelope::KeyIdOf(iow.public_key()));
+  EXPECT_TRUE(Agency("iow-mash")->PublishKey(iow).ok());
 }
 
 TEST_F(LimitsE2eTest, AnOfficerOutsideTheScopeCannotLearnAMessagesState) {

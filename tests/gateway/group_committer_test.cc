@@ -132,6 +132,32 @@ TEST(GroupCommitterTest, CallbacksKeepSubmissionOrderAcrossLargeAndSmallBatches)
   EXPECT_GT(backend.batch_sizes.size(), 3u);
 }
 
+// Back-pressure: a full queue refuses at once (the caller is told to retry)
+// and keeps every job it accepted.
+TEST(GroupCommitterTest, AFullQueueRefusesWithResourceExhaustedAndKeepsWhatItAccepted) {
+  FakeBackend backend;
+  absl::Notification release;
+  backend.hold_first = &release;
+  Finished finished;
+  {
+    GroupCommitter committer(backend.Runner());
+    committer.SetMaxQueue(3);
+    committer.Commit(Succeeds(), finished.For(0));
+    backend.first_started.WaitForNotification();  // job 0 is in the held batch
+    for (int i = 1; i <= 4; ++i) committer.Commit(Succeeds(), finished.For(i));
+    {
+      absl::MutexLock lock(&finished.mu);
+      ASSERT_EQ(finished.order, std::vector<int>{4}) << "refused before any commit";
+      EXPECT_EQ(finished.statuses[0].code(), absl::StatusCode::kResourceExhausted);
+      EXPECT_NE(finished.statuses[0].message().find("limits.max_commit_queue"), std::string::npos);
+    }
+    release.Notify();
+  }
+  absl::MutexLock lock(&finished.mu);
+  ASSERT_EQ(finished.order, (std::vector<int>{4, 0, 1, 2, 3}));
+  for (size_t i = 1; i < finished.statuses.size(); ++i) EXPECT_TRUE(finished.statuses[i].ok());
+}
+
 TEST(GroupCommitterTest, AJobsErrorReachesOnlyItsCallback) {
   FakeBackend backend;
   absl::Notification release;

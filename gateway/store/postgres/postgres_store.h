@@ -37,6 +37,7 @@ class PostgresStore final : public Store {
   ~PostgresStore() override;
 
   void Commit(Work work, Done done) override;
+  void SetCommitQueueLimit(size_t max_jobs) override { committer_->SetMaxQueue(max_jobs); }
   void SetEventListener(StoreEvents events) override;
 
   using MailboxStore::GetMessage;

@@ -38,6 +38,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   void Commit(Work work, Done done) override;
+  void SetCommitQueueLimit(size_t max_jobs) override { committer_->SetMaxQueue(max_jobs); }
 
   using MailboxStore::GetMessage;
   absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id,
