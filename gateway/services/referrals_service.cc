@@ -193,9 +193,9 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
     SubmitResponse receipt;
     safeshare::v1::AuditRecord record;
     std::optional<StoredMessage> existing;
-    // A reply over max_replies_per_thread: refused and audited, not stored.
-    absl::Status thread_full;
-    safeshare::v1::AuditRecord thread_full_record;
+    // Over a quota (replies per thread, mailbox bytes): refused and audited,
+    // not stored.
+    absl::Status over_quota;
   };
   auto state = std::make_shared<State>();
   StoredMessage& m = state->message;
@@ -222,6 +222,10 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
       m.state = safeshare::v1::MESSAGE_STATE_HELD;
       m.signed_envelope = signed_envelope.SerializeAsString();
       m.acknowledge_deadline = deadlines_.Deadline(m.urgency, now);
+      // Its retention applies if an officer approves it.
+      if (const auto* isa = engine->FindIsa(decision.isa_id()); isa != nullptr) {
+        m.retention = absl::Hours(24) * static_cast<int64_t>(isa->content_retention_days());
+      }
       break;
     default:
       // Refused: the sealed content is not kept; the decision is.
@@ -240,25 +244,27 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   Store* store = store_;
   MailboxNotifier* notifier = notifier_;
   const uint32_t max_replies = max_replies_per_thread_;
-  // Built now (a reply only), used only if its thread turns out to be full.
-  if (!m.in_reply_to.empty()) {
-    state->thread_full_record = SubmitRefusedRecord(
-        caller.agency_id, caller.uri, signed_envelope.envelope_bytes(), &envelope,
-        RefusedAt::kAfterSignature, absl::ResourceExhaustedError(""), *directory);
-  }
+  const uint64_t mailbox_quota = mailbox_quota_bytes_;
   store_->Commit(
-      [state, max_replies](StoreTransaction& tx) -> absl::Status {
+      [state, max_replies, mailbox_quota](StoreTransaction& tx) -> absl::Status {
         // Counted inside the transaction (writes are serialized), so two
-        // racing replies cannot both take the last place in a thread.
-        if (!state->message.in_reply_to.empty()) {
-          absl::Status room = tx.CheckReplyQuota(state->message, max_replies);
-          if (room.code() == absl::StatusCode::kResourceExhausted) {
-            state->thread_full = room;
-            state->thread_full_record.set_reason(std::string(room.message()));
-            return tx.AppendAudit(state->thread_full_record).status();
-          }
-          if (!room.ok()) return room;
+        // racing Submits cannot both take the last place.
+        absl::Status room = state->message.in_reply_to.empty()
+                                ? absl::OkStatus()
+                                : tx.CheckReplyQuota(state->message, max_replies);
+        if (room.ok()) room = tx.CheckMailboxQuota(state->message, mailbox_quota);
+        if (room.code() == absl::StatusCode::kResourceExhausted) {
+          // The decision's record, marked refused: what policy said, and why
+          // the message was still not taken.
+          state->over_quota = room;
+          safeshare::v1::AuditRecord refused = state->record;
+          refused.set_event(safeshare::v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED);
+          refused.set_status_code(absl::StatusCodeToString(room.code()));
+          refused.set_reason(std::string(room.message()));
+          refused.set_state(safeshare::v1::MESSAGE_STATE_REFUSED);
+          return tx.AppendAudit(std::move(refused)).status();
         }
+        if (!room.ok()) return room;
         // Audit first: nothing reaches a mailbox without its record.
         auto index = tx.AppendAudit(state->record, state->receipt.mutable_audit_record());
         if (!index.ok()) return index.status();
@@ -275,8 +281,8 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
       [state, store, notifier, response, done, size](const absl::Status& st,
                                                      const CommitInfo& info) {
         const StoredMessage& m = state->message;
-        if (!state->thread_full.ok() && st.ok()) {
-          done(state->thread_full);  // the refusal is recorded; nothing else is
+        if (!state->over_quota.ok() && st.ok()) {
+          done(state->over_quota);  // the refusal is recorded; nothing else is
           return;
         }
         // Only this job's own duplicate verdict counts: if the batch failed,

@@ -32,7 +32,8 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
         store_(store),
         max_message_bytes_(max_message_bytes),
         declaration_limits_(DeclarationLimitsOf(limits)),
-        max_replies_per_thread_(limits.max_replies_per_thread()) {}
+        max_replies_per_thread_(limits.max_replies_per_thread()),
+        mailbox_quota_bytes_(limits.mailbox_quota_bytes()) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const safeshare::v1::SubmitRequest* request,
@@ -70,6 +71,7 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   uint64_t max_message_bytes_;
   envelope::DeclarationLimits declaration_limits_;
   uint32_t max_replies_per_thread_;
+  uint64_t mailbox_quota_bytes_;
 };
 
 }  // namespace safeshare::gateway

@@ -35,6 +35,16 @@ absl::Status MailboxTransaction::CheckReplyQuota(const StoredMessage& reply, uin
   return message_rules::ReplyQuota(*count, max_replies, reply.in_reply_to);
 }
 
+absl::Status MailboxTransaction::CheckMailboxQuota(const StoredMessage& m, uint64_t quota) {
+  if (m.signed_envelope.empty()) return absl::OkStatus();  // nothing kept
+  auto stored = rows_->Load(m.message_id, MessageRead::kMetadata);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) return absl::OkStatus();  // a retry: InsertMessage answers it
+  auto held = rows_->MailboxBytes(m.recipient_agency_id);
+  if (!held.ok()) return held.status();
+  return message_rules::MailboxQuota(*held, m.signed_envelope.size(), quota, m.recipient_agency_id);
+}
+
 absl::Status MailboxTransaction::Answer(const std::string& answered_id, absl::Time now) {
   auto loaded = rows_->Load(answered_id, MessageRead::kMetadata);
   if (!loaded.ok()) return loaded.status();

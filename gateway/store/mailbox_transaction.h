@@ -34,6 +34,9 @@ class MessageRows {
   virtual absl::StatusOr<uint64_t> Insert(const StoredMessage& m,
                                           std::optional<absl::Time> open_deadline) = 0;
   // Messages replying to `root_id`, not counting `except_id`.
+  // Bytes of sealed content not yet acknowledged in `recipient`'s mailbox
+  // (kept by the store's triggers).
+  virtual absl::StatusOr<uint64_t> MailboxBytes(const std::string& recipient) = 0;
   virtual absl::StatusOr<uint64_t> CountReplies(const std::string& root_id,
                                                 const std::string& except_id) = 0;
   // One line of a message's state history.
@@ -81,6 +84,7 @@ class MailboxTransaction final : public StoreTransaction {
 
   absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override;
   absl::Status CheckReplyQuota(const StoredMessage& reply, uint32_t max_replies) override;
+  absl::Status CheckMailboxQuota(const StoredMessage& m, uint64_t quota) override;
   absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient,
                                             const std::string& message_id, absl::Time now) override;
   absl::StatusOr<StoredMessage> RefuseContent(const std::string& recipient,

@@ -56,6 +56,16 @@ absl::Status ReplyQuota(uint64_t replies, uint32_t max_replies, const std::strin
                    "; start a new message instead"));
 }
 
+absl::Status MailboxQuota(uint64_t held_bytes, uint64_t incoming, uint64_t quota,
+                          const std::string& recipient) {
+  if (held_bytes + incoming <= quota) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the mailbox of ", recipient, " holds ", held_bytes,
+      " bytes not yet acknowledged and cannot take this message's ", incoming,
+      " within its quota (limits.mailbox_quota_bytes = ", quota,
+      "); retry once the recipient has caught up, or tell them by phone if it is urgent"));
+}
+
 bool OpensDeadline(const StoredMessage& m) {
   return m.acknowledge_deadline && (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED ||
                                     m.state == safeshare::v1::MESSAGE_STATE_HELD);

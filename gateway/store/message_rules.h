@@ -38,6 +38,11 @@ absl::Status AnsweredIsStored(const std::optional<StoredMessage>& answered,
 // `max_replies` replies to `root_id`.
 absl::Status ReplyQuota(uint64_t replies, uint32_t max_replies, const std::string& root_id);
 
+// RESOURCE_EXHAUSTED when a mailbox holding `held_bytes` of unacknowledged
+// content cannot take `incoming` more within `quota`.
+absl::Status MailboxQuota(uint64_t held_bytes, uint64_t incoming, uint64_t quota,
+                          const std::string& recipient);
+
 // Whether a new message's deadline is open (to be acknowledged, answered or
 // decided): a SUBMITTED or HELD message with a deadline.
 bool OpensDeadline(const StoredMessage& m);

@@ -111,6 +111,10 @@ class StoreTransaction {
   // one of them does not count against itself). Counted in the batch's
   // transaction, which every writer takes in turn, so the count cannot race.
   virtual absl::Status CheckReplyQuota(const StoredMessage& reply, uint32_t max_replies) = 0;
+  // RESOURCE_EXHAUSTED when `m`'s content would take its recipient's
+  // unacknowledged content over `quota` bytes; a message already stored (a
+  // retry) passes. Counted in the batch's transaction, as above.
+  virtual absl::Status CheckMailboxQuota(const StoredMessage& m, uint64_t quota) = 0;
 
   // Marks a message acknowledged by its recipient; idempotent. PERMISSION_DENIED
   // when no such message is in `recipient`'s mailbox.

@@ -320,6 +320,31 @@ TEST_F(LimitsE2eTest, KeysBeyondTheAgencysAllowanceAreRefused) {
   EXPECT_TRUE(Agency("iow-mash")->PublishKey(iow).ok());
 }
 
+// A full mailbox: the Submit is refused with the limit named, the refusal is
+// audited with the decision, nothing is stored, and the same message goes
+// through once there is room.
+TEST_F(LimitsE2eTest, AMailboxOverItsQuotaRefusesNewMessagesAndStoresNothing) {
+  RestartWithLimits("mailbox_quota_bytes: 1");
+  auto police = Agent("hiow-police");
+  auto sealed = police->Seal(Message("hiow-police", "portsmouth-mash", "over-quota"));
+  ASSERT_TRUE(sealed.ok());
+  auto r = police->client().Submit(*sealed);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "limits.mailbox_quota_bytes"));
+  const auto records = RecordsFor("over-quota");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].event(), v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED);
+  EXPECT_EQ(records[0].decision().decision(), v1::DECISION_ALLOW) << "policy allowed it";
+  EXPECT_EQ(police->client().GetStatus("over-quota").status().code(),
+            absl::StatusCode::kPermissionDenied)
+      << "not stored";
+  RestartWithLimits("mailbox_quota_bytes: 100000000");
+  auto again = Agent("hiow-police")->client().Submit(*sealed);  // the gateway's new port
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state(), v1::MESSAGE_STATE_SUBMITTED);
+  ExpectAuditLogVerifies();
+}
+
 TEST_F(LimitsE2eTest, AnOfficerOutsideTheScopeCannotLearnAMessagesState) {
   ASSERT_TRUE(Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash", "plain")).ok());
   auto portsmouth = Officer("portsmouth-mash.ig-lead");  // not the police's officer

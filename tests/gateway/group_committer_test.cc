@@ -21,6 +21,9 @@ class NoTransaction : public StoreTransaction {
   absl::Status CheckReplyQuota(const StoredMessage&, uint32_t) override {
     return absl::InternalError("unused");
   }
+  absl::Status CheckMailboxQuota(const StoredMessage&, uint64_t) override {
+    return absl::InternalError("unused");
+  }
   absl::StatusOr<StoredMessage> Acknowledge(const std::string&, const std::string&,
                                             absl::Time) override {
     return Unused();

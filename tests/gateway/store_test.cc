@@ -331,6 +331,66 @@ TEST_P(StoreTest, OverdueMessagesEscalateOnceAndAcknowledgedContentExpires) {
   EXPECT_EQ(after->history.back().state, v1::MESSAGE_STATE_EXPIRED);
 }
 
+// Content a recipient refused is kept only as long as acknowledged content.
+TEST_P(StoreTest, ContentTheRecipientRefusedIsPurgedWhenItsRetentionRunsOut) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  StoredMessage m = Message("bad", "iow-mash");
+  m.retention = absl::Hours(24);
+  ASSERT_TRUE(store_->InsertMessage(m).ok());
+  ASSERT_TRUE(
+      store_->RefuseContent("iow-mash", "bad", v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE, "", t0)
+          .ok());
+  auto purged = Purge(*store_, t0 + absl::Hours(23));
+  ASSERT_TRUE(purged.ok());
+  EXPECT_TRUE(purged->empty());
+  purged = Purge(*store_, t0 + absl::Hours(25));
+  ASSERT_TRUE(purged.ok());
+  ASSERT_EQ(purged->size(), 1u);
+  auto after = store_->GetMessage("bad", MessageRead::kAll);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->signed_envelope.empty());
+}
+
+// The mailbox quota counts unacknowledged content only, follows every change
+// (acknowledged, refused, approved or refused holds), survives a reopen, and
+// lets a retry of a stored message through.
+TEST_P(StoreTest, TheMailboxQuotaCountsUnacknowledgedContent) {
+  const absl::Time t0 = absl::FromUnixSeconds(1764000000);
+  auto check = [&](const StoredMessage& m, uint64_t quota) {
+    return store_->CommitAndWait(
+        [&](StoreTransaction& tx) { return tx.CheckMailboxQuota(m, quota); });
+  };
+  StoredMessage a = Message("a", "iow-mash");  // "envelope-a": 10 bytes
+  StoredMessage b = Message("b", "iow-mash");
+  StoredMessage held = Message("held", "iow-mash");
+  held.state = v1::MESSAGE_STATE_HELD;
+  EXPECT_TRUE(check(a, 10).ok());
+  EXPECT_EQ(check(a, 9).code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(store_->InsertMessage(a).ok());
+  ASSERT_TRUE(store_->InsertMessage(held).ok());
+  EXPECT_TRUE(check(a, 1).ok()) << "a retry of a stored message passes";
+  EXPECT_TRUE(check(b, 33).ok());  // 10 + 13 held + 10
+  absl::Status over = check(b, 32);
+  EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(over.message().find("limits.mailbox_quota_bytes"), std::string::npos);
+  EXPECT_TRUE(check(Message("c", "portsmouth-mash"), 10).ok()) << "another mailbox's own";
+
+  ASSERT_TRUE(store_->Acknowledge("iow-mash", "a", t0).ok());
+  EXPECT_TRUE(check(b, 23).ok());  // 13 held + 10
+  EXPECT_EQ(check(b, 22).code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(store_
+                  ->CommitAndWait([&](StoreTransaction& tx) {
+                    return tx
+                        .ResolveHeld(
+                            "held", {}, false, [&](v1::Urgency) { return t0; }, t0)
+                        .status();
+                  })
+                  .ok());
+  Reopen();
+  EXPECT_TRUE(check(b, 10).ok()) << "a refused hold's content is dropped";
+  EXPECT_EQ(check(b, 9).code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST_P(StoreTest, ARequestStaysOpenUntilAnsweredAndTheReplyClosesIt) {
   const absl::Time t0 = absl::FromUnixSeconds(1764000000);
   StoredMessage request = Message("req", "hampshire-crt", "southampton-mash");

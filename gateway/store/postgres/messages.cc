@@ -140,6 +140,14 @@ class PostgresStore::Messages final : public MessageRows {
     return static_cast<uint64_t>(r->row(0).Int(0));
   }
 
+  absl::StatusOr<uint64_t> MailboxBytes(const std::string& recipient) override {
+    auto r = Run(*session_, "SELECT bytes FROM mailbox_usage WHERE recipient = $1", {P(recipient)},
+                 "mailbox usage");
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return uint64_t{0};
+    return static_cast<uint64_t>(r->row(0).Int(0));
+  }
+
   absl::StatusOr<uint64_t> CountReplies(const std::string& root_id,
                                         const std::string& except_id) override {
     auto r = Run(*session_,
@@ -237,16 +245,16 @@ class PostgresStore::Messages final : public MessageRows {
 
   absl::StatusOr<std::vector<StoredMessage>> FindExpired(absl::Time now, int limit) override {
     static const std::string sql = absl::StrCat(
-        MessageSelect("state IN ($1, $2, $3, $4) AND retention_us > 0 AND "
+        MessageSelect("state IN ($1, $2, $3, $4, $7) AND retention_us > 0 AND "
                       "length(signed_envelope) > 0 AND acknowledged_us + retention_us < $5"),
         " ORDER BY acknowledged_us + retention_us LIMIT $6");
-    return All(
-        sql,
-        {P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED)),
-         P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ANSWERED)),
-         P(static_cast<int>(safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED)),
-         P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ESCALATED)), P(ToMicros(now)), P(limit)},
-        "find expired");
+    return All(sql,
+               {P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED)),
+                P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ANSWERED)),
+                P(static_cast<int>(safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED)),
+                P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ESCALATED)), P(ToMicros(now)),
+                P(limit), P(static_cast<int>(safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED))},
+               "find expired");
   }
 
  private:

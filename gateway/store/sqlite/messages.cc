@@ -26,7 +26,7 @@ static_assert(safeshare::v1::MESSAGE_STATE_HELD == 2);
 const char SqliteStore::kFindHeld[] = "FROM messages WHERE state = 2 AND sequence > ?";
 const char SqliteStore::kFindExpired[] =
     "FROM messages WHERE retention_us > 0 AND length(signed_envelope) > 0 "
-    "AND acknowledged_us + retention_us < ? AND state IN (?, ?, ?, ?) "
+    "AND acknowledged_us + retention_us < ? AND state IN (?, ?, ?, ?, ?) "
     "ORDER BY acknowledged_us + retention_us LIMIT ?";
 
 namespace {
@@ -180,6 +180,16 @@ class SqliteStore::Messages final : public MessageRows {
     return static_cast<uint64_t>(sqlite3_last_insert_rowid(db()));
   }
 
+  absl::StatusOr<uint64_t> MailboxBytes(const std::string& recipient) override {
+    Statement s(db(), Cached("SELECT bytes FROM mailbox_usage WHERE recipient = ?"));
+    if (auto st = s.status("mailbox usage"); !st.ok()) return st;
+    s.Bind(1, recipient);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return uint64_t{0};
+    if (rc != SQLITE_ROW) return SqliteError(db(), rc, "mailbox usage");
+    return static_cast<uint64_t>(s.Int(0));
+  }
+
   absl::StatusOr<uint64_t> CountReplies(const std::string& root_id,
                                         const std::string& except_id) override {
     // "in_reply_to <> ''" lets SQLite use the partial index messages_by_reply.
@@ -326,7 +336,8 @@ class SqliteStore::Messages final : public MessageRows {
     s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ANSWERED));
     s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_OUTCOME_RECEIVED));
     s.Bind(5, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
-    s.Bind(6, limit);
+    s.Bind(6, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED));
+    s.Bind(7, limit);
     return ReadAll(db(), s, "find expired");
   }
 

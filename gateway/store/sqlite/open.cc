@@ -1,7 +1,10 @@
 // Opening the embedded store: the connections, the schema migrations, and
 // the log's frontier; and closing it.
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <utility>
 
@@ -18,6 +21,12 @@ using sqlite_db::Statement;
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                                int64_t max_pages) {
+  // Created 0600 (SQLite gives its -wal and -shm files the same mode); an
+  // existing file is narrowed to it.
+  if (int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600); fd >= 0) {
+    (void)fchmod(fd, 0600);
+    close(fd);
+  }
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,
@@ -34,8 +43,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   // WAL + FULL: each commit is fsynced before it returns. temp_store=MEMORY
   // keeps each job's savepoint journal off the disk, where its writes queued
   // behind the checkpoint's and stalled the commit.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
+  // secure_delete: purged content is overwritten with zeros in the file, not
+  // left in free pages.
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+        "PRAGMA temp_store=MEMORY", "PRAGMA secure_delete=ON"}) {
     if (absl::Status st = store->Exec(pragma); !st.ok()) return st;
   }
   {
