@@ -29,6 +29,30 @@ using namespace store_test;  // NOLINT: the shared rows read as if local
 
 // ---- SQLite only: its own schema versions and files ----
 
+// The database holds declarations and sealed content: only the gateway's
+// user reads it, whatever the umask, and a file left readable is narrowed.
+TEST(SqliteStoreFileTest, TheDatabaseAndItsWalAreOwnerOnly) {
+  safeshare::testing::TempDir dir;
+  const std::string path = dir.path() + "/gateway.db";
+  const std::string old_path = dir.path() + "/old.db";
+  const mode_t old_umask = umask(022);
+  FILE* f = fopen(old_path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fclose(f);
+  chmod(old_path.c_str(), 0644);
+  for (const std::string& p : {path, old_path}) {
+    auto s = OpenStore("sqlite://" + p);
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_TRUE((*s)->InsertMessage(Message("m", "iow-mash")).ok());
+    for (const std::string& file : {p, p + "-wal"}) {
+      struct stat st {};
+      ASSERT_EQ(stat(file.c_str(), &st), 0) << file;
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+    }
+  }
+  umask(old_umask);
+}
+
 TEST(SqliteStoreMigrationTest, AVersion4DatabaseGainsThreadsAndKeepsItsOpenDeadlines) {
   safeshare::testing::TempDir dir;
   const std::string path = dir.path() + "/v4.db";
