@@ -125,6 +125,11 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
   auto e = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
   if (!e.ok()) return e.status();
   if (auto st = envelope::ValidateSealedShape(signed_envelope, *e); !st.ok()) return st;
+  // The id names files in the recipient's inbox: the gateway's rules, checked again here.
+  if (!envelope::IsValidMessageId(e->message_id())) {
+    return absl::InvalidArgumentError(
+        "envelope message_id must be 1-128 characters of [A-Za-z0-9._:-]");
+  }
   if (e->recipient_agency_id() != agency_id_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "envelope is addressed to ", e->recipient_agency_id(), ", not to ", agency_id_));
@@ -179,6 +184,20 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
   return out;
 }
 
+absl::StatusOr<ReceivedMessage> AgencyAgent::OpenDelivered(
+    const safeshare::v1::MailboxMessage& message, ContentRefusalReason* reason) {
+  auto opened = OpenEnvelope(message.signed_envelope(), reason);
+  if (!opened.ok()) return opened;
+  if (opened->message_id != message.message_id()) {
+    *reason = safeshare::v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT;
+    // Neither id is echoed: the mailbox id is unchecked text from the gateway.
+    return absl::InvalidArgumentError(
+        "the mailbox delivered this envelope under a message id other than the one its "
+        "sender signed");
+  }
+  return opened;
+}
+
 absl::StatusOr<Inbox> AgencyAgent::Receive() {
   Inbox inbox;
   std::string token;
@@ -190,8 +209,13 @@ absl::StatusOr<Inbox> AgencyAgent::Receive() {
         inbox.escalations.push_back(msg);
         continue;
       }
+      if (!envelope::IsValidMessageId(msg.message_id())) {
+        // Cannot be refused or acknowledged either: the gateway is at fault.
+        return absl::InvalidArgumentError(
+            "the gateway delivered a message under an invalid message id");
+      }
       ContentRefusalReason reason;
-      auto opened = OpenEnvelope(msg.signed_envelope(), &reason);
+      auto opened = OpenDelivered(msg, &reason);
       if (opened.ok()) {
         inbox.received.push_back(std::move(*opened));
         continue;

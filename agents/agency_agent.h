@@ -69,6 +69,11 @@ class AgencyAgent {
   // Opens one delivered envelope (exposed for tests).
   absl::StatusOr<ReceivedMessage> OpenEnvelope(const safeshare::v1::SignedEnvelope& signed_envelope,
                                                safeshare::v1::ContentRefusalReason* reason);
+  // Opens a mailbox message and checks that the id the gateway delivered it
+  // under is the one the sender signed: files and acks use the signed id, and
+  // the mailbox id alone is no one's word.
+  absl::StatusOr<ReceivedMessage> OpenDelivered(const safeshare::v1::MailboxMessage& message,
+                                                safeshare::v1::ContentRefusalReason* reason);
 
   // Generates new keys of the given purposes, stores them 0600 and publishes
   // them as current. Returns the published entries.

@@ -13,6 +13,7 @@
 #include "agents/keyring.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "envelope/envelope_shape.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace safeshare::agents {
@@ -41,6 +42,13 @@ absl::Status WriteFileDurably(const std::string& dir, const std::string& name,
 absl::Status InboxDaemon::Handle(const safeshare::v1::MailboxMessage& message) {
   namespace fs = std::filesystem;
   const std::string id = message.message_id();
+  // The id names files here, so it must never be a path; a gateway that sends
+  // such an id cannot take a refusal or an ack for it either.
+  if (!envelope::IsValidMessageId(id)) {
+    ++refused_;
+    return absl::InvalidArgumentError(
+        "the gateway delivered a message under an invalid message id; nothing written");
+  }
   if (message.has_escalation()) {
     if (auto st = WriteFileDurably(options_.inbox_dir, absl::StrCat(id, ".escalation.json"),
                                    Json(message.escalation()));
@@ -55,7 +63,8 @@ absl::Status InboxDaemon::Handle(const safeshare::v1::MailboxMessage& message) {
     return agent_->client().Ack(id).status();
   }
   safeshare::v1::ContentRefusalReason reason;
-  auto opened = agent_->OpenEnvelope(message.signed_envelope(), &reason);
+  // Checks the signed id equals `id`: only then may `id` name the files.
+  auto opened = agent_->OpenDelivered(message, &reason);
   if (!opened.ok()) {
     // A transient failure (directory unreachable) is no verdict: leave the
     // message unacknowledged and it comes again.

@@ -42,10 +42,11 @@ class InboxDaemon {
   uint64_t stored() const { return stored_; }
   uint64_t refused() const { return refused_; }
 
- private:
-  // Stores (once) and acknowledges one delivered message.
+  // Stores (once) and acknowledges one delivered message; Run() calls it for
+  // each (public for tests that hand it what a faulty gateway could send).
   absl::Status Handle(const safeshare::v1::MailboxMessage& message);
 
+ private:
   AgencyAgent* agent_;
   InboxDaemonOptions options_;
   std::atomic<bool> stopping_{false};

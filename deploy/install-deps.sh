@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
-  tzdata python3 clang-format
+  tzdata python3 python3-yaml clang-format
 )
 
 missing=()

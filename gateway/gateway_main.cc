@@ -148,9 +148,7 @@ int main(int argc, char** argv) {
   auto config = ConfigFromFlags();
   if (!config.ok()) return Fail(config.status());
   // Must precede the first TLS context.
-  if (absl::Status st = safeshare::gateway::RestrictProcessToTls13(
-          absl::StrCat(RuntimeDir(*config), "/openssl-tls13.cnf"));
-      !st.ok()) {
+  if (absl::Status st = safeshare::gateway::RestrictProcessToTls13(RuntimeDir(*config)); !st.ok()) {
     return Fail(st);
   }
   auto server = safeshare::gateway::GatewayServer::Start(*config);

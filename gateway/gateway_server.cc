@@ -111,6 +111,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                              static_cast<int>(limits.max_concurrent_streams_per_connection()));
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
                              static_cast<int>(limits.handshake_timeout_ms()));
+  // A Subscribe stream with no mail sends nothing, and a load balancer's idle
+  // timeout would cut it. Pinging while a call is open (never on a connection
+  // with none) lets the balancer keep idle timeouts of minutes, not hours.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   gw->notifier_.SetLimits(limits.max_streams_per_principal(), limits.max_streams_total());
   gw->store_->SetCommitQueueLimit(limits.max_commit_queue());
   gw->keys_->SetMaxKeysPerAgency(limits.max_keys_per_agency());

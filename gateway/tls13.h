@@ -9,10 +9,11 @@ namespace safeshare::gateway {
 
 // Restricts every TLS context this process creates to TLS 1.3. gRPC 1.51 has
 // no minimum-version setting and overrides SSL_CTX limits, but it honours
-// OpenSSL's system_default configuration, so this writes that configuration to
-// `conf_path` and points OPENSSL_CONF at it. Call first thing in main(),
-// before any gRPC or OpenSSL use.
-absl::Status RestrictProcessToTls13(const std::string& conf_path);
+// OpenSSL's system_default configuration, so this writes that configuration
+// into a private directory it creates under `runtime_dir` (a planted file or
+// symlink there cannot redirect it), loads it, checks it took effect, and
+// removes it again. Call first thing in main(), before any gRPC or OpenSSL use.
+absl::Status RestrictProcessToTls13(const std::string& runtime_dir);
 
 }  // namespace safeshare::gateway
 

@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // As in the gateway: before the first TLS context.
-  if (absl::Status st = safeshare::gateway::RestrictProcessToTls13(
-          absl::StrCat(absl::GetFlag(FLAGS_runtime_dir), "/echo-openssl-tls13.cnf"));
+  if (absl::Status st =
+          safeshare::gateway::RestrictProcessToTls13(absl::GetFlag(FLAGS_runtime_dir));
       !st.ok()) {
     return Fail(st);
   }

@@ -134,6 +134,64 @@ TEST_F(DeliveryE2eTest, TheAgentDaemonStoresEachMessageOnceAndAcknowledgesIt) {
   EXPECT_NE(text.find("sealed referral content"), std::string::npos) << text;
 }
 
+// The mailbox id is the gateway's word, the envelope's id the sender's: the
+// daemon names files only after an id that is both, so a faulty or hostile
+// gateway can neither write outside the inbox nor file one message as another.
+TEST_F(DeliveryE2eTest, TheAgentDaemonNamesFilesOnlyAfterTheSignedMessageId) {
+  const std::string inbox = data_.path() + "/deep/inbox";
+  fs::create_directories(inbox);
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "first")).ok());
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "second")).ok());
+  auto page = Agency("portsmouth-mash")->Fetch();
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->messages_size(), 2);
+  v1::MailboxMessage second =
+      page->messages(0).message_id() == "second" ? page->messages(0) : page->messages(1);
+  auto mash = Agent("portsmouth-mash");
+  agents::InboxDaemon daemon(mash.get(), {inbox});
+
+  // A path for an id: nothing written anywhere, nothing acknowledged.
+  v1::MailboxMessage escape = second;
+  escape.set_message_id("../x");
+  EXPECT_EQ(daemon.Handle(escape).code(), absl::StatusCode::kInvalidArgument);
+  v1::MailboxMessage alert = escape;
+  alert.mutable_escalation()->set_message_id("first");
+  EXPECT_EQ(daemon.Handle(alert).code(), absl::StatusCode::kInvalidArgument);
+
+  // "second" delivered as "first": refused as malformed, never filed.
+  v1::MailboxMessage swapped = second;
+  swapped.set_message_id("first");
+  EXPECT_TRUE(daemon.Handle(swapped).ok());
+  auto first = police->client().GetStatus("first");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state(), v1::MESSAGE_STATE_CONTENT_REFUSED);
+  EXPECT_EQ(first->content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT);
+
+  for (const auto& dir : {inbox, data_.path() + "/deep", data_.path()}) {
+    for (const auto& f : fs::directory_iterator(dir)) {
+      const std::string name = f.path().filename().string();
+      EXPECT_EQ(name.find(".json"), std::string::npos) << dir << "/" << name;
+    }
+  }
+  EXPECT_EQ(daemon.stored(), 0u);
+  EXPECT_EQ(daemon.refused(), 3u);
+
+  // The genuine delivery still goes in, under its signed id.
+  EXPECT_TRUE(daemon.Handle(second).ok());
+  EXPECT_EQ(Stored(inbox), std::set<std::string>{"second"});
+}
+
+TEST_F(DeliveryE2eTest, TheAgentRefusesAnEnvelopeWhoseSignedIdIsNotAMessageId) {
+  v1::Envelope header = Header("hiow-police", "portsmouth-mash", "../../x");
+  v1::SignedEnvelope sealed =
+      SealByHand(header, Content().SerializeAsString(), "hiow-police", "portsmouth-mash");
+  v1::ContentRefusalReason reason;
+  auto opened = Agent("portsmouth-mash")->OpenEnvelope(sealed, &reason);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument) << opened.status();
+  EXPECT_EQ(reason, v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT);
+}
+
 TEST_F(DeliveryE2eTest, AnAgentKilledBetweenStoringAndAcknowledgingGetsTheMessageAgainOnce) {
   const std::string inbox = data_.path() + "/inbox";
   testing::ChildProcess crashing;
