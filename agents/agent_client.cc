@@ -51,15 +51,17 @@ AgentClient::AgentClient(std::shared_ptr<grpc::Channel> channel, absl::Duration 
       audit_(safeshare::v1::Audit::NewStub(channel_)),
       advice_(safeshare::v1::Advice::NewStub(channel_)) {}
 
-void AgentClient::Prepare(grpc::ClientContext& ctx, bool wait_for_ready) const {
+std::unique_ptr<CallCanceller::Scope> AgentClient::Prepare(grpc::ClientContext& ctx,
+                                                           bool wait_for_ready) const {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   ctx.set_wait_for_ready(wait_for_ready);
+  return std::make_unique<CallCanceller::Scope>(canceller_, &ctx);
 }
 
 absl::StatusOr<safeshare::v1::SubmitResponse> AgentClient::Submit(
     const safeshare::v1::SignedEnvelope& envelope, safeshare::v1::SubmitResponse* refused_receipt) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::SubmitRequest req;
   *req.mutable_signed_envelope() = envelope;
   safeshare::v1::SubmitResponse resp;
@@ -80,7 +82,7 @@ absl::StatusOr<safeshare::v1::SubmitResponse> AgentClient::Submit(
 absl::StatusOr<safeshare::v1::FetchResponse> AgentClient::Fetch(int page_size,
                                                                 const std::string& page_token) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::FetchRequest req;
   req.set_page_size(page_size);
   req.set_page_token(page_token);
@@ -92,7 +94,7 @@ absl::StatusOr<safeshare::v1::FetchResponse> AgentClient::Fetch(int page_size,
 
 absl::StatusOr<safeshare::v1::AckResponse> AgentClient::Ack(const std::string& message_id) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::AckRequest req;
   req.set_message_id(message_id);
   safeshare::v1::AckResponse resp;
@@ -104,7 +106,7 @@ absl::StatusOr<safeshare::v1::AckResponse> AgentClient::Ack(const std::string& m
 absl::StatusOr<safeshare::v1::GetStatusResponse> AgentClient::GetStatus(
     const std::string& message_id) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::GetStatusRequest req;
   req.set_message_id(message_id);
   safeshare::v1::GetStatusResponse resp;
@@ -120,7 +122,7 @@ absl::StatusOr<safeshare::v1::GetThreadResponse> AgentClient::GetThread(
   std::string token;
   do {
     grpc::ClientContext ctx;
-    Prepare(ctx);
+    auto cancellable = Prepare(ctx);
     safeshare::v1::GetThreadRequest req;
     req.set_message_id(message_id);
     req.set_page_token(token);
@@ -139,7 +141,7 @@ absl::StatusOr<safeshare::v1::ListAgenciesResponse> AgentClient::ListAgencies(
   std::string token;
   do {
     grpc::ClientContext ctx;
-    Prepare(ctx);
+    auto cancellable = Prepare(ctx);
     safeshare::v1::ListAgenciesRequest req;
     req.set_area_id(area_id);
     req.set_page_token(token);
@@ -154,7 +156,7 @@ absl::StatusOr<safeshare::v1::ListAgenciesResponse> AgentClient::ListAgencies(
 
 absl::StatusOr<safeshare::v1::Agency> AgentClient::GetAgency(const std::string& agency_id) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::GetAgencyRequest req;
   req.set_agency_id(agency_id);
   safeshare::v1::GetAgencyResponse resp;
@@ -166,7 +168,7 @@ absl::StatusOr<safeshare::v1::Agency> AgentClient::GetAgency(const std::string& 
 absl::StatusOr<safeshare::v1::PublicKey> AgentClient::PublishKey(
     const safeshare::v1::PublicKey& key) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::PublishKeyRequest req;
   *req.mutable_key() = key;
   safeshare::v1::PublishKeyResponse resp;
@@ -177,7 +179,7 @@ absl::StatusOr<safeshare::v1::PublicKey> AgentClient::PublishKey(
 
 absl::StatusOr<safeshare::v1::PublicKey> AgentClient::RevokeKey(const std::string& key_id) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::RevokeKeyRequest req;
   req.set_key_id(key_id);
   safeshare::v1::RevokeKeyResponse resp;
@@ -190,7 +192,7 @@ absl::Status AgentClient::RefuseContent(const std::string& message_id,
                                         safeshare::v1::ContentRefusalReason reason,
                                         const std::string& detail) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::RefuseContentRequest req;
   req.set_message_id(message_id);
   req.set_reason(reason);
@@ -209,7 +211,9 @@ bool AgentClient::Subscription::Read(safeshare::v1::MailboxMessage* message) {
 absl::Status AgentClient::Subscription::Finish() { return FromGrpcStatus(reader_->Finish()); }
 
 std::unique_ptr<AgentClient::Subscription> AgentClient::Subscribe(uint64_t after_sequence) {
-  auto sub = std::make_unique<Subscription>();
+  // Cancellable before the call starts: waiting for a gateway that is down
+  // blocks in the constructor below.
+  std::unique_ptr<Subscription> sub(new Subscription(canceller_));
   // No deadline: a subscription lives as long as the agent. Wait for the
   // gateway to come back rather than failing at once.
   sub->ctx_.set_wait_for_ready(true);
@@ -221,7 +225,7 @@ std::unique_ptr<AgentClient::Subscription> AgentClient::Subscribe(uint64_t after
 
 absl::StatusOr<safeshare::v1::Checkpoint> AgentClient::GetCheckpoint() {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::GetCheckpointRequest req;
   safeshare::v1::GetCheckpointResponse resp;
   grpc::Status st = audit_->GetCheckpoint(&ctx, req, &resp);
@@ -232,7 +236,7 @@ absl::StatusOr<safeshare::v1::Checkpoint> AgentClient::GetCheckpoint() {
 absl::StatusOr<safeshare::v1::GetInclusionProofResponse> AgentClient::GetInclusionProof(
     uint64_t leaf_index, uint64_t tree_size) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::GetInclusionProofRequest req;
   req.set_leaf_index(leaf_index);
   req.set_tree_size(tree_size);
@@ -245,7 +249,7 @@ absl::StatusOr<safeshare::v1::GetInclusionProofResponse> AgentClient::GetInclusi
 absl::StatusOr<safeshare::v1::QueryRecordsResponse> AgentClient::QueryRecords(
     const safeshare::v1::AuditQuery& query, int page_size, const std::string& page_token) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::QueryRecordsRequest req;
   *req.mutable_query() = query;
   req.set_page_size(page_size);
@@ -261,6 +265,7 @@ absl::Status AgentClient::ExportRecords(
     const std::function<absl::Status(const std::string&)>& sink) {
   grpc::ClientContext ctx;
   // An export may be long: no deadline beyond the connection's own.
+  CallCanceller::Scope cancellable(canceller_, &ctx);
   safeshare::v1::ExportRecordsRequest req;
   *req.mutable_query() = query;
   req.set_format(format);
@@ -282,7 +287,7 @@ absl::Status AgentClient::ExportRecords(
 absl::StatusOr<safeshare::v1::FlowReportResponse> AgentClient::FlowReport(
     const safeshare::v1::FlowReportRequest& request) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::FlowReportResponse resp;
   grpc::Status st = audit_->FlowReport(&ctx, request, &resp);
   if (!st.ok()) return FromGrpcStatus(st);
@@ -292,7 +297,7 @@ absl::StatusOr<safeshare::v1::FlowReportResponse> AgentClient::FlowReport(
 absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> AgentClient::ConsistencyProof(
     uint64_t first, uint64_t second) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::GetConsistencyProofRequest req;
   req.set_first_tree_size(first);
   req.set_second_tree_size(second);
@@ -305,7 +310,7 @@ absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> AgentClient::Consiste
 absl::StatusOr<safeshare::v1::ListHeldResponse> AgentClient::ListHeld(
     const std::string& page_token) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::ListHeldRequest req;
   req.set_page_token(page_token);
   safeshare::v1::ListHeldResponse resp;
@@ -316,7 +321,7 @@ absl::StatusOr<safeshare::v1::ListHeldResponse> AgentClient::ListHeld(
 
 absl::Status AgentClient::Approve(const std::string& message_id, const std::string& reason) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::ApproveRequest req;
   req.set_message_id(message_id);
   req.set_reason(reason);
@@ -326,7 +331,7 @@ absl::Status AgentClient::Approve(const std::string& message_id, const std::stri
 
 absl::Status AgentClient::RefuseHeld(const std::string& message_id, const std::string& reason) {
   grpc::ClientContext ctx;
-  Prepare(ctx);
+  auto cancellable = Prepare(ctx);
   safeshare::v1::RefuseRequest req;
   req.set_message_id(message_id);
   req.set_reason(reason);
@@ -337,7 +342,7 @@ absl::Status AgentClient::RefuseHeld(const std::string& message_id, const std::s
 absl::Status AgentClient::CheckHealth() {
   auto health = grpc::health::v1::Health::NewStub(channel_);
   grpc::ClientContext ctx;
-  Prepare(ctx, /*wait_for_ready=*/true);
+  auto cancellable = Prepare(ctx, /*wait_for_ready=*/true);
   grpc::health::v1::HealthCheckRequest req;
   grpc::health::v1::HealthCheckResponse resp;
   grpc::Status st = health->Check(&ctx, req, &resp);

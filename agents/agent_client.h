@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agents/call_canceller.h"
 #include "safeshare/v1/advice.grpc.pb.h"
 #include "safeshare/v1/audit.grpc.pb.h"
 #include "safeshare/v1/directory.grpc.pb.h"
@@ -63,7 +64,9 @@ class AgentClient {
 
    private:
     friend class AgentClient;
+    Subscription(CallCanceller* canceller) : cancellable_(canceller, &ctx_) {}
     grpc::ClientContext ctx_;
+    CallCanceller::Scope cancellable_;
     std::unique_ptr<grpc::ClientReader<safeshare::v1::SubscribeResponse>> reader_;
   };
   std::unique_ptr<Subscription> Subscribe(uint64_t after_sequence = 0);
@@ -93,10 +96,17 @@ class AgentClient {
   // OK once the gateway reports SERVING (waits up to the call timeout).
   absl::Status CheckHealth();
 
+  // Every call from now on (and a subscription while it waits to start) can
+  // be ended by `canceller`, which must outlive them; null: none.
+  void set_canceller(CallCanceller* canceller) { canceller_ = canceller; }
+
  private:
   AgentClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
-  void Prepare(grpc::ClientContext& ctx, bool wait_for_ready = false) const;
+  // Sets the call's deadline; the returned scope keeps it cancellable.
+  [[nodiscard]] std::unique_ptr<CallCanceller::Scope> Prepare(grpc::ClientContext& ctx,
+                                                              bool wait_for_ready = false) const;
 
+  CallCanceller* canceller_ = nullptr;
   std::shared_ptr<grpc::Channel> channel_;
   absl::Duration timeout_;
   std::unique_ptr<safeshare::v1::Referrals::Stub> referrals_;

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "agents/keyring.h"
@@ -94,14 +93,14 @@ absl::Status InboxDaemon::Run() {
   std::error_code ec;
   std::filesystem::create_directories(options_.inbox_dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat(options_.inbox_dir, ": ", ec.message()));
+  // Every call the agent makes from here on ends at once on Stop(): a
+  // subscription waiting for a gateway that is down, a directory lookup, an
+  // acknowledgement. A message being written is finished first (files are
+  // written before its acknowledgement, which comes again if cancelled).
+  agent_->client().set_canceller(&canceller_);
   absl::Duration backoff = options_.min_backoff;
-  while (!stopping_) {
+  while (!canceller_.cancelled()) {
     auto subscription = agent_->client().Subscribe(0);
-    {
-      absl::MutexLock lock(&mu_);
-      current_ = subscription.get();
-    }
-    if (stopping_) subscription->Cancel();
     safeshare::v1::MailboxMessage message;
     bool got_any = false;
     while (subscription->Read(&message)) {
@@ -113,22 +112,20 @@ absl::Status InboxDaemon::Run() {
       }
     }
     absl::Status st = subscription->Finish();
-    {
-      absl::MutexLock lock(&mu_);
-      current_ = nullptr;
-    }
-    if (stopping_) break;
+    subscription.reset();
+    if (canceller_.cancelled()) break;
     Log("inbox.disconnected", st.message());
     if (!got_any) backoff = std::min(backoff * 2, options_.max_backoff);
-    std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));
+    stopped_.WaitForNotificationWithTimeout(backoff);
   }
+  agent_->client().set_canceller(nullptr);
   return absl::OkStatus();
 }
 
 void InboxDaemon::Stop() {
-  stopping_ = true;
-  absl::MutexLock lock(&mu_);
-  if (current_ != nullptr) current_->Cancel();
+  if (stopping_.exchange(true)) return;
+  canceller_.CancelAll();
+  stopped_.Notify();
 }
 
 }  // namespace safeshare::agents

@@ -14,9 +14,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "agents/agency_agent.h"
+#include "agents/call_canceller.h"
 
 namespace safeshare::agents {
 
@@ -50,10 +51,10 @@ class InboxDaemon {
   AgencyAgent* agent_;
   InboxDaemonOptions options_;
   std::atomic<bool> stopping_{false};
+  CallCanceller canceller_;
+  absl::Notification stopped_;  // wakes a back-off early
   std::atomic<uint64_t> stored_{0}, refused_{0};
   int writes_ = 0;
-  absl::Mutex mu_;
-  AgentClient::Subscription* current_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 // Writes `data` to `dir`/`name` durably and atomically: a temporary file,

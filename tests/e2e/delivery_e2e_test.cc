@@ -192,6 +192,61 @@ TEST_F(DeliveryE2eTest, TheAgentRefusesAnEnvelopeWhoseSignedIdIsNotAMessageId) {
   EXPECT_EQ(reason, v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT);
 }
 
+// `agent run` stops within a second of SIGTERM or SIGINT in every state, with
+// status 0 and nothing half-written (issue 27: with its gateway gone, it used
+// to wait in gRPC's poller for ever).
+TEST_F(DeliveryE2eTest, TheAgentDaemonStopsPromptlyInEveryState) {
+  const std::string inbox = data_.path() + "/inbox";
+  auto stops_promptly = [&](testing::ChildProcess& agent, int sig, const std::string& state) {
+    agent.Signal(sig);
+    std::optional<int> code;
+    EXPECT_TRUE(testing::WaitFor([&] { return (code = agent.Poll()).has_value(); }, 1.0))
+        << state << ": still running a second after the signal";
+    if (!code) {
+      agent.Signal(SIGKILL);
+      agent.Wait();
+      return;
+    }
+    EXPECT_EQ(*code, 0) << state;
+  };
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash", "kept")).ok());
+
+  {  // Subscribed, the gateway up.
+    testing::ChildProcess agent;
+    ASSERT_TRUE(agent.Start(DaemonArgv("iow-mash", inbox), data_.path() + "/a1.log"));
+    ASSERT_TRUE(testing::WaitFor([&] { return Stored(inbox).count("kept") == 1; }, 20));
+    stops_promptly(agent, SIGTERM, "subscribed");
+  }
+  {  // The gateway killed: reconnecting with back-off.
+    testing::ChildProcess agent;
+    ASSERT_TRUE(agent.Start(DaemonArgv("iow-mash", inbox), data_.path() + "/a2.log"));
+    absl::SleepFor(absl::Milliseconds(500));
+    gateway_->Kill();
+    absl::SleepFor(absl::Seconds(1));
+    stops_promptly(agent, SIGTERM, "reconnecting after a kill");
+  }
+  {  // Connecting to a gateway that is not there, stopped with SIGINT.
+    testing::ChildProcess agent;
+    ASSERT_TRUE(agent.Start(DaemonArgv("iow-mash", inbox), data_.path() + "/a3.log"));
+    absl::SleepFor(absl::Seconds(1));
+    stops_promptly(agent, SIGINT, "connecting");
+  }
+  StartGateway({});
+  {  // The gateway stopped gracefully under a subscribed agent.
+    testing::ChildProcess agent;
+    ASSERT_TRUE(agent.Start(DaemonArgv("iow-mash", inbox), data_.path() + "/a4.log"));
+    absl::SleepFor(absl::Milliseconds(500));
+    gateway_->Stop();
+    absl::SleepFor(absl::Seconds(1));
+    stops_promptly(agent, SIGTERM, "after a graceful gateway stop");
+  }
+  EXPECT_EQ(Stored(inbox), std::set<std::string>{"kept"});
+  int files = 0;
+  for (const auto& f : fs::directory_iterator(inbox)) files += f.is_regular_file();
+  EXPECT_EQ(files, 2) << "no temporary or half-written file left";
+}
+
 TEST_F(DeliveryE2eTest, AnAgentKilledBetweenStoringAndAcknowledgingGetsTheMessageAgainOnce) {
   const std::string inbox = data_.path() + "/inbox";
   testing::ChildProcess crashing;
