@@ -84,15 +84,20 @@ using Clock = std::chrono::steady_clock;
 // Attempts and outcomes of one activity, by status code name.
 class Tally {
  public:
-  void Count(const std::string& outcome) {
+  // `detail`: the first one of each outcome is kept, to tell causes apart.
+  void Count(const std::string& outcome, absl::string_view detail = "") {
     absl::MutexLock lock(&mu_);
-    ++counts_[outcome];
+    if (++counts_[outcome] == 1 && !detail.empty()) samples_[outcome] = std::string(detail);
   }
   void Attempt() { attempts_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t attempts() const { return attempts_.load(); }
   std::map<std::string, uint64_t> counts() const {
     absl::MutexLock lock(&mu_);
     return counts_;
+  }
+  std::map<std::string, std::string> samples() const {
+    absl::MutexLock lock(&mu_);
+    return samples_;
   }
   uint64_t count(const std::string& outcome) const {
     absl::MutexLock lock(&mu_);
@@ -104,6 +109,7 @@ class Tally {
   std::atomic<uint64_t> attempts_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, uint64_t> counts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> samples_ ABSL_GUARDED_BY(mu_);
 };
 
 std::string CodeName(grpc::StatusCode code) {
@@ -215,7 +221,10 @@ class StreamAbuse {
       --held_;
       // Our own cancellation at the end is not an outcome; the gateway
       // ending a held stream is.
-      if (!ending_) tally_->Count(absl::StrCat("held_then_", CodeName(status.error_code())));
+      if (!ending_) {
+        tally_->Count(absl::StrCat("held_then_", CodeName(status.error_code())),
+                      status.error_message());
+      }
     } else {
       --pending_;
       tally_->Count(ending_ && status.error_code() == grpc::StatusCode::CANCELLED
@@ -260,7 +269,8 @@ void SubmitFlood(safeshare::agents::AgentClient* client, std::vector<SubmitKind>
     SubmitKind& kind = (*kinds)[i % kinds->size()];
     kind.tally.Attempt();
     auto sent = client->Submit(kind.envelope);
-    kind.tally.Count(sent.ok() ? "OK" : absl::StatusCodeToString(sent.status().code()));
+    kind.tally.Count(sent.ok() ? "OK" : absl::StatusCodeToString(sent.status().code()),
+                     sent.status().message());
   }
 }
 
@@ -277,7 +287,8 @@ void PublishKeys(safeshare::agents::AgentClient* client, Tally* tally) {
     }
     tally->Attempt();
     auto published = client->PublishKey(safeshare::envelope::PublicKeyEntry(*key, absl::Now()));
-    tally->Count(published.ok() ? "OK" : absl::StatusCodeToString(published.status().code()));
+    tally->Count(published.ok() ? "OK" : absl::StatusCodeToString(published.status().code()),
+                 published.status().message());
   }
 }
 
@@ -365,6 +376,11 @@ void AppendTally(const std::string& name, const Tally& tally, std::vector<std::s
   }
   absl::StrAppendFormat(text, "  %-22s %8d attempts: %s\n", name, tally.attempts(),
                         absl::StrJoin(parts, ", "));
+  for (const auto& [code, detail] : tally.samples()) {
+    json->push_back(
+        absl::StrFormat("\"%s.first.%s\":%s", name, code, safeshare::JsonString(detail)));
+    absl::StrAppendFormat(text, "  %-22s first %s: %s\n", "", code, detail);
+  }
 }
 
 int Fail(const absl::Status& st) {
