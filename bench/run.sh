@@ -857,10 +857,11 @@ probe_summary() {
 db_mib() {
   du -cb "$WORK/abuse/gateway.db"* 2>/dev/null | awk 'END { printf "%.1f", $1 / 1048576 }'
 }
+log_mib() { du -b "$WORK/abuse/gateway.log" | awk '{ printf "%.1f", $1 / 1048576 }'; }
 # ab KEY NAME: a count from the phase's abuser line (0 when absent).
 ab() { local v; v="$(jget "$1" "${PHASE_AB["$2"]:-}")"; echo "${v:-0}"; }
 
-declare -A PHASE_DB
+declare -A PHASE_DB PHASE_LOG
 abuse_main() {
   echo "# machine: $(machine)"
   LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -870,11 +871,11 @@ abuse_main() {
   sleep 1
   RSS_IDLE="$(rss_kib "$GW_PID")"
   abuse_phase "1-honest" "$DURATION" 0
-  PHASE_DB["1-honest"]="$(db_mib)"
+  PHASE_DB["1-honest"]="$(db_mib)" PHASE_LOG["1-honest"]="$(log_mib)"
   abuse_phase "2-abuse" "$DURATION" 1
-  PHASE_DB["2-abuse"]="$(db_mib)"
+  PHASE_DB["2-abuse"]="$(db_mib)" PHASE_LOG["2-abuse"]="$(log_mib)"
   abuse_phase "3-abuse-2x" "$((2 * DURATION))" 1
-  PHASE_DB["3-abuse-2x"]="$(db_mib)"
+  PHASE_DB["3-abuse-2x"]="$(db_mib)" PHASE_LOG["3-abuse-2x"]="$(log_mib)"
   RSS_END="$(rss_kib "$GW_PID")"
   stop_gateway
   echo
@@ -907,12 +908,12 @@ abuse_report() {
   echo "\"new client\": every 10 s a new \`safeshare agencies\` process (its own TLS connection) as an"
   echo "honest agency. Latencies in ms, from each call's scheduled start."
   echo
-  echo "| phase | measured s | Submits ok / errors | p50 | p99 | p99.9 | max | delivered / expected | delivery p99 | gateway RSS min / max / end MiB | new client | database MiB at end |"
+  echo "| phase | measured s | Submits ok / errors | p50 | p99 | p99.9 | max | delivered / expected | delivery p99 | gateway RSS min / max / end MiB | new client | database / gateway log MiB at end |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"
   for p in 1-honest 2-abuse 3-abuse-2x; do
     j="${PHASE_LG["$p"]:-}"
     label="$p"
-    echo "| $label | ${PHASE_SECS["$p"]} | $(jget ok "$j") / $(jget errors "$j") | $(jget p50_ms "$j") | $(jget p99_ms "$j") | $(jget p999_ms "$j") | $(jget max_ms "$j") | $(jget delivered "$j") / $(jget expected "$j") | $(jget delivery_p99_ms "$j") | $(rss_summary "$p") | $(probe_summary "$p") | ${PHASE_DB["$p"]} |"
+    echo "| $label | ${PHASE_SECS["$p"]} | $(jget ok "$j") / $(jget errors "$j") | $(jget p50_ms "$j") | $(jget p99_ms "$j") | $(jget p999_ms "$j") | $(jget max_ms "$j") | $(jget delivered "$j") / $(jget expected "$j") | $(jget delivery_p99_ms "$j") | $(rss_summary "$p") | $(probe_summary "$p") | ${PHASE_DB["$p"]} / ${PHASE_LOG["$p"]} |"
   done
   echo
   echo "Gateway RSS idle after start: $(awk -v k="$RSS_IDLE" 'BEGIN { printf "%.1f", k / 1024 }') MiB; after the last phase: $(awk -v k="$RSS_END" 'BEGIN { printf "%.1f", k / 1024 }') MiB."

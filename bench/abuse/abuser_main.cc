@@ -7,7 +7,8 @@
 //       second after it started is held open until the end. Counts the
 //       attempts, the streams held, and how each refused one ended
 //       (RESOURCE_EXHAUSTED from limits.max_streams_per_principal).
-//   (b) submit: floods Submits as fast as --submit_threads calls allow, in
+//   (b) submit: floods Submits as fast as --submit_threads calls allow (each
+//       thread on a connection of its own, waiting through reconnects), in
 //       turn: an envelope one byte over --max_message_bytes (the gateway's
 //       precise refusal), one well over the gRPC receive limit (the
 //       transport's), and a malformed one (random bytes).
@@ -56,6 +57,7 @@
 #include "common/log.h"
 #include "envelope/keys.h"
 #include "safeshare/v1/mailbox.grpc.pb.h"
+#include "safeshare/v1/referrals.grpc.pb.h"
 
 ABSL_FLAG(std::string, address, "",
           "host:port of the gateway (the host must match its certificate)");
@@ -253,7 +255,7 @@ class StreamAbuse {
 
 struct SubmitKind {
   std::string name;
-  v1::SignedEnvelope envelope;
+  v1::SubmitRequest request;
   Tally tally;
 };
 
@@ -263,14 +265,33 @@ std::string RandomBytes(size_t n, std::mt19937_64& rng) {
   return s;
 }
 
-void SubmitFlood(safeshare::agents::AgentClient* client, std::vector<SubmitKind>* kinds,
+// A channel of its own with gRPC's default connect timeout (20 s):
+// AgentClient::Connect sets GRPC_ARG_MIN_RECONNECT_BACKOFF_MS to 200, which
+// gRPC takes as the minimum connect timeout, so on a busy gateway its
+// reconnects fail (bench/RESULTS.md, the abuse soak); the flood must not be
+// throttled by that.
+std::shared_ptr<grpc::Channel> FloodChannel(const std::string& address,
+                                            const safeshare::agents::AgentIdentity& identity) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = identity.ca_pem;
+  tls.pem_private_key = identity.key_pem;
+  tls.pem_cert_chain = identity.cert_pem;
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), args);
+}
+
+void SubmitFlood(v1::Referrals::Stub* stub, absl::Duration timeout, std::vector<SubmitKind>* kinds,
                  int offset) {
   for (size_t i = offset; !stop.load(); ++i) {
     SubmitKind& kind = (*kinds)[i % kinds->size()];
     kind.tally.Attempt();
-    auto sent = client->Submit(kind.envelope);
-    kind.tally.Count(sent.ok() ? "OK" : absl::StatusCodeToString(sent.status().code()),
-                     sent.status().message());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    ctx.set_wait_for_ready(true);  // through a reconnect
+    v1::SubmitResponse response;
+    grpc::Status st = stub->Submit(&ctx, kind.request, &response);
+    kind.tally.Count(CodeName(st.error_code()), st.error_message());
   }
 }
 
@@ -426,19 +447,20 @@ int main(int argc, char** argv) {
   const uint64_t max_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   std::vector<SubmitKind> kinds(3);
   kinds[0].name = "submit_over_limit";  // reaches Submit's size check
-  kinds[0].envelope.set_envelope_bytes(RandomBytes(max_bytes + 1, rng));
+  kinds[0].request.mutable_signed_envelope()->set_envelope_bytes(RandomBytes(max_bytes + 1, rng));
   kinds[1].name = "submit_over_transport";  // over gRPC's receive limit (max + 64 KiB)
-  kinds[1].envelope.set_envelope_bytes(RandomBytes(max_bytes + (256 << 10), rng));
+  kinds[1].request.mutable_signed_envelope()->set_envelope_bytes(
+      RandomBytes(max_bytes + (256 << 10), rng));
   kinds[2].name = "submit_malformed";  // not an Envelope at all
-  kinds[2].envelope.set_envelope_bytes(RandomBytes(2048, rng));
+  kinds[2].request.mutable_signed_envelope()->set_envelope_bytes(RandomBytes(2048, rng));
   for (SubmitKind& k : kinds) {
-    k.envelope.set_signature(RandomBytes(64, rng));
-    k.envelope.set_signing_key_id(std::string(32, 'a'));
+    k.request.mutable_signed_envelope()->set_signature(RandomBytes(64, rng));
+    k.request.mutable_signed_envelope()->set_signing_key_id(std::string(32, 'a'));
   }
   const int submit_threads = absl::GetFlag(FLAGS_submit_threads);
-  std::vector<std::unique_ptr<safeshare::agents::AgentClient>> submitters;
+  std::vector<std::unique_ptr<v1::Referrals::Stub>> submitters;
   for (int i = 0; i < submit_threads; ++i) {
-    submitters.push_back(safeshare::agents::AgentClient::Connect(address, *identity, timeout));
+    submitters.push_back(v1::Referrals::NewStub(FloodChannel(address, *identity)));
   }
   auto keys_client = safeshare::agents::AgentClient::Connect(address, *identity, timeout);
   if (auto st = keys_client->CheckHealth(); !st.ok()) return Fail(st);
@@ -454,7 +476,7 @@ int main(int argc, char** argv) {
     });
   }
   for (int i = 0; i < submit_threads; ++i) {
-    threads.emplace_back([&, i] { SubmitFlood(submitters[i].get(), &kinds, i); });
+    threads.emplace_back([&, i] { SubmitFlood(submitters[i].get(), timeout, &kinds, i); });
   }
   if (absl::GetFlag(FLAGS_publish_keys)) {
     threads.emplace_back([&] { PublishKeys(keys_client.get(), &publish_key); });
