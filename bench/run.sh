@@ -926,7 +926,7 @@ abuse_report() {
     local other
     other="$(grep -o '"submit_[a-z_]*\.[A-Z_]*":[0-9]*' <<<"${PHASE_AB["$p"]:-}" |
       grep -v 'over_limit\.RESOURCE_EXHAUSTED\|over_transport\.RESOURCE_EXHAUSTED\|malformed\.INVALID_ARGUMENT' |
-      tr -d '"' | paste -sd, - | sed 's/,/, /g')"
+      tr -d '"' | paste -sd, - | sed 's/,/, /g' || true)"
     echo "| $p | $(ab subscribe.attempts "$p") / $(ab subscribe.RESOURCE_EXHAUSTED "$p") / $(ab subscribe.held_max "$p") | $(ab submit_over_limit.attempts "$p") / $(ab submit_over_limit.RESOURCE_EXHAUSTED "$p") | $(ab submit_over_transport.attempts "$p") / $(ab submit_over_transport.RESOURCE_EXHAUSTED "$p") | $(ab submit_malformed.attempts "$p") / $(ab submit_malformed.INVALID_ARGUMENT "$p") | ${other:-none} | $(ab publish_key.attempts "$p") / $(ab publish_key.OK "$p") / $(ab publish_key.RESOURCE_EXHAUSTED "$p") | $(ab idle_tcp.opened "$p") / $(ab idle_tcp.closed_by_gateway "$p") ($(ab idle_tcp.closed_after_ms_min "$p")-$(ab idle_tcp.closed_after_ms_max "$p")) |"
   done
   echo
