@@ -63,6 +63,39 @@
 #       --no-append       print the results, leave bench/RESULTS.md alone
 #     Everything the run makes is in <build dir>/bench-postgres/ (the cluster's
 #     log is copied to postgres.log there before the cluster is removed).
+#
+#   bash bench/run.sh abuse [options]
+#     The abuse soak of issue 18: an honest agency's Submits and deliveries
+#     while another agency attacks the gateway's limits. Builds as the gateway
+#     mode does (same environment, plus bench/abuse's safeshare_abuser),
+#     creates a fresh development federation and starts one safeshare-gateway
+#     on a fresh SQLite database (default limits: docs/limits.md), then runs
+#     three phases on it, each the same honest load (bench/loadgen, open loop,
+#     --agencies senders, --subscribers recipients subscribed and
+#     acknowledging):
+#       (1) the honest load alone for D seconds;
+#       (2) the same with the abuser running for the D measured seconds;
+#       (3) the same again for 2×D (what grows with the abuse's duration).
+#     The abuser (bench/abuse/abuser_main.cc; southsea-academy, which the
+#     honest load does not use) opens Subscribe streams in a loop and never
+#     reads them, floods oversized and malformed Submits, publishes keys in a
+#     loop and holds TCP connections that never start TLS; it starts when the
+#     load generator's measured window does. During each window the gateway's
+#     VmRSS is sampled from /proc, and every 10 s a new client (`safeshare
+#     agencies` as an honest agency, its own process and connection) times
+#     one call: whether a newcomer can still connect. Prints the tables
+#     (p50, p99, delivered/expected, RSS min/max/end, database size, the
+#     abuser's counts by status code) and appends a dated section to
+#     bench/RESULTS.md.
+#     Options (defaults in brackets):
+#       --warmup S [5]  --duration S [40]: D  --rate N [100]  honest Submits/s
+#       --agencies N [2]  --subscribers N [4]  --size BYTES [2048]  payload
+#       --rss-interval S [2]
+#       --abuser-args "FLAGS" [""]  more safeshare_abuser flags, e.g.
+#                         "--stream_rate 300 --submit_threads 1"
+#       --no-append       print the results, leave bench/RESULTS.md alone
+#     Everything the run makes is in <build dir>/bench-abuse/. About 4-5
+#     minutes with the defaults.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -77,7 +110,7 @@ cpu_speed() {
   openssl speed -seconds 2 ed25519 2>/dev/null | awk '/Ed25519/ { printf "%.0f", $NF }'
 }
 
-if [ "${1:-}" != gateway ] && [ "${1:-}" != postgres ]; then
+if [ "${1:-}" != gateway ] && [ "${1:-}" != postgres ] && [ "${1:-}" != abuse ]; then
   BUILD="${SAFESHARE_BUILD_DIR:-$ROOT/build}"
   bash "$ROOT/deploy/install-deps.sh"
   bash "$ROOT/deploy/build.sh"
@@ -92,13 +125,15 @@ if [ "${1:-}" != gateway ] && [ "${1:-}" != postgres ]; then
   exit 0
 fi
 
-# ---- bash bench/run.sh gateway | postgres ----------------------------------
+# ---- bash bench/run.sh gateway | postgres | abuse ---------------------------
 MODE="$1"
 shift
 WARMUP=5 DURATION=20 IN_FLIGHT="16 64 256" AGENCIES=8 SUBSCRIBERS=5 SIZES="2048 65536"
 RSS=300 RSS_INTERVAL=5 RSS_ONLY=0 PERF=0 APPEND=1
 REPLICAS="1 2 3" SIZE=2048 SQLITE=1
+RATE=100 ABUSER_ARGS=""
 [ "$MODE" = postgres ] && IN_FLIGHT="64 256"
+if [ "$MODE" = abuse ]; then DURATION=40 AGENCIES=2 SUBSCRIBERS=4 RSS_INTERVAL=2; fi
 while [ $# -gt 0 ]; do
   case "$MODE $1" in
     *" --warmup") WARMUP="$2"; shift 2 ;;
@@ -112,6 +147,11 @@ while [ $# -gt 0 ]; do
     "gateway --rss-interval") RSS_INTERVAL="$2"; shift 2 ;;
     "gateway --rss-only") RSS_ONLY=1; shift ;;
     "gateway --perf") PERF="$2"; shift 2 ;;
+    "abuse --rate") RATE="$2"; shift 2 ;;
+    "abuse --subscribers") SUBSCRIBERS="$2"; shift 2 ;;
+    "abuse --size") SIZE="$2"; shift 2 ;;
+    "abuse --rss-interval") RSS_INTERVAL="$2"; shift 2 ;;
+    "abuse --abuser-args") ABUSER_ARGS="$2"; shift 2 ;;
     "postgres --replicas") REPLICAS="$2"; shift 2 ;;
     "postgres --size") SIZE="$2"; shift 2 ;;
     "postgres --no-sqlite") SQLITE=0; shift ;;
@@ -123,11 +163,13 @@ BUILD="${SAFESHARE_RELEASE_BUILD_DIR:-$ROOT/build-release}"
 JOBS="${SAFESHARE_BUILD_JOBS:-$(nproc)}"
 [ "${SAFESHARE_SKIP_DEPS:-0}" = 1 ] || bash "$ROOT/deploy/install-deps.sh"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$BUILD" -j "$JOBS" safeshare safeshare-gateway safeshare_echo_server safeshare_loadgen
+ninja -C "$BUILD" -j "$JOBS" safeshare safeshare-gateway safeshare_echo_server safeshare_loadgen \
+  $([ "$MODE" = abuse ] && echo safeshare_abuser)
 SAFESHARE="$BUILD/agents/safeshare"
 GATEWAY="$BUILD/gateway/safeshare-gateway"
 ECHO="$BUILD/bench/echo-server/safeshare_echo_server"
 LOADGEN="$BUILD/bench/loadgen/safeshare_loadgen"
+ABUSER="$BUILD/bench/abuse/safeshare_abuser"
 
 WORK="$BUILD/bench-$MODE"
 rm -rf "$WORK"
@@ -136,10 +178,10 @@ RESULTS="$WORK/results.jsonl"
 "$SAFESHARE" pki init --dir "$WORK/federation" \
   --federation_template "$ROOT/deploy/dev-federation.textproto" >/dev/null
 
-ECHO_PID="" GW_PID="" PERF_PID="" LG_PID="" WATCH_PID="" PG_DIR="" PG_DB="" ADMIN_URI=""
+ECHO_PID="" GW_PID="" PERF_PID="" LG_PID="" WATCH_PID="" AB_PID="" SAMPLER_PID="" PG_DIR="" PG_DB="" ADMIN_URI=""
 GW_PIDS=() GW_PORTS=()
 cleanup() {
-  for pid in $WATCH_PID $LG_PID $PERF_PID "${GW_PIDS[@]}" $ECHO_PID; do
+  for pid in $SAMPLER_PID $AB_PID $WATCH_PID $LG_PID $PERF_PID "${GW_PIDS[@]}" $ECHO_PID; do
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -726,6 +768,175 @@ postgres_report() {
   echo
   echo "Bottleneck: (to be written from the tables above)."
 }
+
+# ---- bash bench/run.sh abuse -------------------------------------------------
+# rss_kib PID: the process's VmRSS in KiB.
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# sample_phase NAME: until $WORK/NAME.stop exists, the gateway's VmRSS every
+# $RSS_INTERVAL s to NAME.rss ("SECONDS KIB"), and every 10 s one call by a
+# new client to NAME.probe ("SECONDS EXIT_STATUS").
+sample_phase() {
+  local name="$1" t0=$SECONDS next_probe=0 s
+  while [ ! -e "$WORK/$name.stop" ]; do
+    echo "$((SECONDS - t0)) $(rss_kib "$GW_PID")" >>"$WORK/$name.rss"
+    if [ $((SECONDS - t0)) -ge "$next_probe" ]; then
+      next_probe=$((next_probe + 10))
+      (
+        local start rc=0
+        start="$(date +%s.%N)"
+        timeout 30 "$SAFESHARE" agencies --gateway "localhost:$GW_PORT" \
+          --identity "$WORK/federation/agencies/hiow-police" >/dev/null 2>>"$WORK/$name.probe.err" ||
+          rc=$?
+        awk -v a="$start" -v b="$(date +%s.%N)" -v rc="$rc" 'BEGIN { printf "%.2f %d\n", b - a, rc }' \
+          >>"$WORK/$name.probe"
+      ) &
+    fi
+    s=0
+    while [ "$s" -lt "$RSS_INTERVAL" ] && [ ! -e "$WORK/$name.stop" ]; do sleep 1; s=$((s + 1)); done
+  done
+  wait
+}
+
+# abuse_phase NAME SECONDS ABUSE(0|1): the honest load for SECONDS measured,
+# the abuser beside it from the start of the window when ABUSE=1. Leaves the
+# load generator's JSON line in PHASE_LG[NAME], the abuser's in PHASE_AB[NAME].
+declare -A PHASE_LG PHASE_AB PHASE_SECS
+abuse_phase() {
+  local name="$1" secs="$2" abuse="$3" marker="$WORK/$1.measuring" rc=0
+  echo
+  echo "# phase $name: honest load for $secs s$([ "$abuse" = 1 ] && echo ", with the abuser")"
+  sync
+  sleep 2
+  rm -f "$marker" "$WORK/$name.stop"
+  "$LOADGEN" --target gateway --address "localhost:$GW_PORT" \
+    --federation "$WORK/federation" --examples_dir "$ROOT/deploy/examples" \
+    --agencies "$AGENCIES" --subscribers "$SUBSCRIBERS" --payload_bytes "$SIZE" \
+    --rate "$RATE" --warmup "$WARMUP" --duration "$secs" --label "abuse soak: $name" \
+    --json_out "$RESULTS" --measure_start_file "$marker" >"$WORK/$name.loadgen.txt" 2>&1 &
+  LG_PID=$!
+  while kill -0 "$LG_PID" 2>/dev/null && [ ! -e "$marker" ]; do sleep 0.1; done
+  if [ "$abuse" = 1 ]; then
+    # shellcheck disable=SC2086  # ABUSER_ARGS is a list of flags
+    "$ABUSER" --address "localhost:$GW_PORT" --federation "$WORK/federation" \
+      --agency southsea-academy --duration "$secs" --label "abuse soak: $name" \
+      --json_out "$WORK/abuser.jsonl" $ABUSER_ARGS >"$WORK/$name.abuser.txt" 2>&1 &
+    AB_PID=$!
+  fi
+  sample_phase "$name" &
+  SAMPLER_PID=$!
+  wait "$LG_PID" || rc=$?
+  LG_PID=""
+  if [ -n "$AB_PID" ]; then
+    wait "$AB_PID" || echo "the abuser exited with status $?" >&2
+    AB_PID=""
+    cat "$WORK/$name.abuser.txt"
+    PHASE_AB["$name"]="$(tail -1 "$WORK/$name.abuser.txt")"
+  fi
+  touch "$WORK/$name.stop"
+  wait "$SAMPLER_PID" || true
+  SAMPLER_PID=""
+  cat "$WORK/$name.loadgen.txt"
+  [ "$rc" = 0 ] || echo "the load generator exited with status $rc in phase $name" >&2
+  PHASE_LG["$name"]="$(grep '^{' "$WORK/$name.loadgen.txt" | tail -1)"
+  PHASE_SECS["$name"]="$secs"
+  kill -0 "$GW_PID" || { echo "the gateway died in phase $name" >&2; tail -20 "$WORK/abuse/gateway.log" >&2; exit 1; }
+}
+
+# rss_summary NAME: "min / max / end" MiB of the phase's samples.
+rss_summary() {
+  awk '{ v = $2 / 1024; if (NR == 1 || v < mn) mn = v; if (v > mx) mx = v; last = v }
+    END { if (NR) printf "%.1f / %.1f / %.1f", mn, mx, last; else print "-" }' "$WORK/$1.rss"
+}
+# probe_summary NAME: how the new clients' calls went.
+probe_summary() {
+  awk '{ n++; if ($2 == 0) { ok++; if ($1 > mx) mx = $1 } else bad++ }
+    END { if (!n) { print "-"; exit } printf "%d/%d ok", ok, n; if (ok) printf " (slowest %.1f s)", mx
+      if (bad) printf ", %d failed", bad; print "" }' "$WORK/$1.probe" 2>/dev/null || echo "-"
+}
+db_mib() {
+  du -cb "$WORK/abuse/gateway.db"* 2>/dev/null | awk 'END { printf "%.1f", $1 / 1048576 }'
+}
+log_mib() { du -b "$WORK/abuse/gateway.log" | awk '{ printf "%.1f", $1 / 1048576 }'; }
+# ab KEY NAME: a count from the phase's abuser line (0 when absent).
+ab() { local v; v="$(jget "$1" "${PHASE_AB["$2"]:-}")"; echo "${v:-0}"; }
+
+declare -A PHASE_DB PHASE_LOG
+abuse_main() {
+  echo "# machine: $(machine)"
+  LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+  SPEED_START="$(cpu_speed)"
+  SOURCE="$(source_state)"
+  start_gateway abuse
+  sleep 1
+  RSS_IDLE="$(rss_kib "$GW_PID")"
+  abuse_phase "1-honest" "$DURATION" 0
+  PHASE_DB["1-honest"]="$(db_mib)" PHASE_LOG["1-honest"]="$(log_mib)"
+  abuse_phase "2-abuse" "$DURATION" 1
+  PHASE_DB["2-abuse"]="$(db_mib)" PHASE_LOG["2-abuse"]="$(log_mib)"
+  abuse_phase "3-abuse-2x" "$((2 * DURATION))" 1
+  PHASE_DB["3-abuse-2x"]="$(db_mib)" PHASE_LOG["3-abuse-2x"]="$(log_mib)"
+  RSS_END="$(rss_kib "$GW_PID")"
+  stop_gateway
+  echo
+  abuse_report | tee "$WORK/report.md"
+  if [ "$APPEND" = 1 ]; then
+    { echo; cat "$WORK/report.md"; } >>"$ROOT/bench/RESULTS.md"
+    echo
+    echo "appended to bench/RESULTS.md"
+  fi
+}
+
+abuse_report() {
+  local p j label
+  echo "## Abuse soak: one agency attacks the limits while another works (bash bench/run.sh abuse), $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Machine: $(nproc) cores, $(cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(. /etc/os-release && echo "$PRETTY_NAME"); $(g++ --version | head -1)."
+  echo "Versions: $(versions)."
+  echo "Source: $SOURCE."
+  echo "Load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "CPU speed (\`openssl speed ed25519\`, verifications per second on one core) at the start: $SPEED_START; at the end: $(cpu_speed)."
+  echo "Settings: Release build (-O3); gateway, load generator and abuser share the machine's cores,"
+  echo "unpinned; one gateway on a fresh SQLite database for all three phases, default limits"
+  echo "(docs/limits.md), the deploy/isa agreements. Honest load: $AGENCIES sending agencies"
+  echo "(the first of bench/loadgen's routes), open loop at $RATE Submits/s, $SIZE B payload, $SUBSCRIBERS"
+  echo "recipients subscribed and acknowledging; warm-up $WARMUP s before each measured window. The"
+  echo "abuser (southsea-academy, not used by the honest load) starts with the window and runs for it:"
+  echo "Subscribe streams in a loop, never read; Submits one byte over max_message_bytes, over the"
+  echo "gRPC receive limit, and malformed, in turn; keys published in a loop; TCP connections that"
+  echo "never start TLS${ABUSER_ARGS:+ (abuser flags: \`$ABUSER_ARGS\`)}. RSS sampled every $RSS_INTERVAL s during the window;"
+  echo "\"new client\": every 10 s a new \`safeshare agencies\` process (its own TLS connection) as an"
+  echo "honest agency. Latencies in ms, from each call's scheduled start."
+  echo
+  echo "| phase | measured s | Submits ok / errors | p50 | p99 | p99.9 | max | delivered / expected | delivery p99 | gateway RSS min / max / end MiB | new client | database / gateway log MiB at end |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"
+  for p in 1-honest 2-abuse 3-abuse-2x; do
+    j="${PHASE_LG["$p"]:-}"
+    label="$p"
+    echo "| $label | ${PHASE_SECS["$p"]} | $(jget ok "$j") / $(jget errors "$j") | $(jget p50_ms "$j") | $(jget p99_ms "$j") | $(jget p999_ms "$j") | $(jget max_ms "$j") | $(jget delivered "$j") / $(jget expected "$j") | $(jget delivery_p99_ms "$j") | $(rss_summary "$p") | $(probe_summary "$p") | ${PHASE_DB["$p"]} / ${PHASE_LOG["$p"]} |"
+  done
+  echo
+  echo "Gateway RSS idle after start: $(awk -v k="$RSS_IDLE" 'BEGIN { printf "%.1f", k / 1024 }') MiB; after the last phase: $(awk -v k="$RSS_END" 'BEGIN { printf "%.1f", k / 1024 }') MiB."
+  echo
+  echo "The abuser's counts (attempts, then outcomes by gRPC status):"
+  echo
+  echo "| phase | Subscribe: attempts / RESOURCE_EXHAUSTED / held open at most | Submit over max_message_bytes: attempts / RESOURCE_EXHAUSTED | over the gRPC limit: attempts / RESOURCE_EXHAUSTED | malformed: attempts / INVALID_ARGUMENT | other Submit outcomes | keys: attempts / OK / RESOURCE_EXHAUSTED | idle TCP: opened / closed by the gateway (after ms) |"
+  echo "|---|---:|---:|---:|---:|---|---:|---:|"
+  for p in 2-abuse 3-abuse-2x; do
+    local other
+    other="$(grep -o '"submit_[a-z_]*\.[A-Z_]*":[0-9]*' <<<"${PHASE_AB["$p"]:-}" |
+      grep -v 'over_limit\.RESOURCE_EXHAUSTED\|over_transport\.RESOURCE_EXHAUSTED\|malformed\.INVALID_ARGUMENT' |
+      tr -d '"' | paste -sd, - | sed 's/,/, /g' || true)"
+    echo "| $p | $(ab subscribe.attempts "$p") / $(ab subscribe.RESOURCE_EXHAUSTED "$p") / $(ab subscribe.held_max "$p") | $(ab submit_over_limit.attempts "$p") / $(ab submit_over_limit.RESOURCE_EXHAUSTED "$p") | $(ab submit_over_transport.attempts "$p") / $(ab submit_over_transport.RESOURCE_EXHAUSTED "$p") | $(ab submit_malformed.attempts "$p") / $(ab submit_malformed.INVALID_ARGUMENT "$p") | ${other:-none} | $(ab publish_key.attempts "$p") / $(ab publish_key.OK "$p") / $(ab publish_key.RESOURCE_EXHAUSTED "$p") | $(ab idle_tcp.opened "$p") / $(ab idle_tcp.closed_by_gateway "$p") ($(ab idle_tcp.closed_after_ms_min "$p")-$(ab idle_tcp.closed_after_ms_max "$p")) |"
+  done
+  echo
+  echo "Findings: (to be written from the tables above)."
+}
+
+if [ "$MODE" = abuse ]; then
+  abuse_main
+  exit 0
+fi
 
 if [ "$MODE" = postgres ]; then
   postgres_main
