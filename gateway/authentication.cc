@@ -4,9 +4,39 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace safeshare::gateway {
+namespace {
+
+// Parsed certificates by their PEM bytes: decoding one is most of the cost
+// of a refused call, so a flood of calls under one certificate would
+// otherwise take the cores from everyone. Only the parse is kept; revocation
+// and membership are checked on every call. Bounded: emptied when full.
+class ParsedCertificates {
+ public:
+  absl::StatusOr<PeerCertificate> Parse(absl::string_view pem) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (auto it = parsed_.find(pem); it != parsed_.end()) return it->second;
+    }
+    auto cert = ParsePeerCertificate(pem);
+    if (!cert.ok()) return cert.status();
+    absl::MutexLock lock(&mu_);
+    if (parsed_.size() >= kMaxEntries) parsed_.clear();
+    parsed_.emplace(std::string(pem), *cert);
+    return cert;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, PeerCertificate> parsed_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
 
 absl::StatusOr<PeerCertificate> CallerCertificate(const grpc::CallbackServerContext& ctx) {
   auto auth = ctx.auth_context();
@@ -17,7 +47,8 @@ absl::StatusOr<PeerCertificate> CallerCertificate(const grpc::CallbackServerCont
   if (pem.size() != 1) {
     return absl::UnauthenticatedError("a client certificate from the federation CA is required");
   }
-  return ParsePeerCertificate(absl::string_view(pem.front().data(), pem.front().size()));
+  static auto* parsed = new ParsedCertificates();  // never destroyed: calls may outlive main
+  return parsed->Parse(absl::string_view(pem.front().data(), pem.front().size()));
 }
 
 absl::StatusOr<Principal> AuthenticateCaller(const grpc::CallbackServerContext& ctx,
@@ -29,7 +60,14 @@ absl::StatusOr<Principal> AuthenticateCaller(const grpc::CallbackServerContext& 
 
 absl::StatusOr<Principal> AuthenticateAgency(const grpc::CallbackServerContext& ctx,
                                              const FederationDirectory& directory) {
-  auto principal = AuthenticateCaller(ctx, directory);
+  auto cert = CallerCertificate(ctx);
+  if (!cert.ok()) return cert.status();
+  return AuthenticateAgencyCertificate(*cert, directory);
+}
+
+absl::StatusOr<Principal> AuthenticateAgencyCertificate(const PeerCertificate& cert,
+                                                        const FederationDirectory& directory) {
+  auto principal = AuthenticateCertificate(cert, directory);
   if (principal.ok() && principal->is_officer()) {
     return absl::PermissionDeniedError(
         "this call is for agency certificates; officer certificates are for Audit and Advice");

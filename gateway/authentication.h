@@ -15,7 +15,8 @@
 
 namespace safeshare::gateway {
 
-// The client certificate the TLS layer verified for this call.
+// The client certificate the TLS layer verified for this call, parsed (kept
+// by its bytes, so a certificate is decoded once, not on every call).
 // UNAUTHENTICATED if there is none.
 absl::StatusOr<PeerCertificate> CallerCertificate(const grpc::CallbackServerContext& ctx);
 
@@ -26,6 +27,9 @@ absl::StatusOr<Principal> AuthenticateCaller(const grpc::CallbackServerContext& 
 // Same, and the caller must be an agency (not an officer) principal.
 absl::StatusOr<Principal> AuthenticateAgency(const grpc::CallbackServerContext& ctx,
                                              const FederationDirectory& directory);
+// The same check on a certificate already read (CallerCertificate).
+absl::StatusOr<Principal> AuthenticateAgencyCertificate(const PeerCertificate& cert,
+                                                        const FederationDirectory& directory);
 
 }  // namespace safeshare::gateway
 

@@ -88,6 +88,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<safeshare::v1::Su
       return;
     }
     token_ = *token;
+    LogEvent("info", "mailbox.subscribe", {{"agency", agency_}, {"after", absl::StrCat(after)}});
   }
 
   void OnWriteDone(bool ok) override {
@@ -234,10 +235,8 @@ grpc::ServerWriteReactor<safeshare::v1::SubscribeResponse> *MailboxService::Subs
   auto directory = directory_->Current();
   auto cert = CallerCertificate(*ctx);
   if (!cert.ok()) return new RefusedSubscription(cert.status());
-  auto caller = AuthenticateAgency(*ctx, *directory);
+  auto caller = AuthenticateAgencyCertificate(*cert, *directory);  // parsed once
   if (!caller.ok()) return new RefusedSubscription(caller.status());
-  LogEvent("info", "mailbox.subscribe",
-           {{"agency", caller->agency_id}, {"after", absl::StrCat(request->after_sequence())}});
   return new SubscribeReactor(store_, notifier_, directory_, *std::move(cert), std::move(directory),
                               caller->agency_id, caller->uri, request->after_sequence());
 }
