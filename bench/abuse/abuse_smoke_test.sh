@@ -15,28 +15,8 @@
 set -euo pipefail
 SAFESHARE="$1" GATEWAY="$2" ABUSER="$3" LOADGEN="$4" SRC="$5"
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/abuse-smoke.XXXXXX")"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# wait_port FILE PID LOG: the port a server wrote once listening.
-wait_port() {
-  for _ in $(seq 1 300); do
-    if [ -s "$1" ]; then cat "$1"; return 0; fi
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server did not start:" >&2
-  cat "$3" >&2
-  return 1
-}
+source "$SRC/bench/smoke_lib.sh"
+smoke_setup abuse-smoke
 
 # count KEY JSON: a number from the abuser's JSON line (0 when absent).
 count() {

@@ -37,12 +37,17 @@ absl::Status MailboxTransaction::CheckReplyQuota(const StoredMessage& reply, uin
 
 absl::Status MailboxTransaction::CheckMailboxQuota(const StoredMessage& m, uint64_t quota) {
   if (m.signed_envelope.empty()) return absl::OkStatus();  // nothing kept
-  auto stored = rows_->Load(m.message_id, MessageRead::kMetadata);
-  if (!stored.ok()) return stored.status();
-  if (stored->has_value()) return absl::OkStatus();  // a retry: InsertMessage answers it
+  // On the Submit path: one keyed read, and the message itself is looked up
+  // only when over quota (a retry of a stored message passes; InsertMessage
+  // answers it).
   auto held = rows_->MailboxBytes(m.recipient_agency_id);
   if (!held.ok()) return held.status();
-  return message_rules::MailboxQuota(*held, m.signed_envelope.size(), quota, m.recipient_agency_id);
+  absl::Status over =
+      message_rules::MailboxQuota(*held, m.signed_envelope.size(), quota, m.recipient_agency_id);
+  if (over.ok()) return over;
+  auto stored = rows_->Load(m.message_id, MessageRead::kMetadata);
+  if (!stored.ok()) return stored.status();
+  return stored->has_value() ? absl::OkStatus() : over;
 }
 
 absl::Status MailboxTransaction::Answer(const std::string& answered_id, absl::Time now) {
