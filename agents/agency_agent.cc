@@ -3,9 +3,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/time.h"
 #include "envelope/content.h"
 #include "envelope/envelope_shape.h"
 #include "envelope/identity_uri.h"
+#include "envelope/key_statement.h"
 #include "envelope/sealing.h"
 
 namespace safeshare::agents {
@@ -59,7 +61,9 @@ absl::StatusOr<std::unique_ptr<AgencyAgent>> AgencyAgent::Open(const std::string
   if (!keyring.ok()) return keyring.status();
   std::unique_ptr<AgencyAgent> agent(new AgencyAgent());
   agent->identity_dir_ = identity_dir;
+  agent->federation_id_ = named->federation_id;
   agent->agency_id_ = named->agency_id;
+  agent->key_log_ = KeyLog::Open(identity_dir, named->federation_id);
   agent->client_ = AgentClient::Connect(gateway_target, *identity);
   agent->keyring_ = std::move(*keyring);
   return agent;
@@ -71,10 +75,28 @@ absl::StatusOr<safeshare::v1::Agency> AgencyAgent::Directory(const std::string& 
     auto it = directory_cache_.find(agency_id);
     if (it != directory_cache_.end()) return it->second;
   }
-  auto agency = client_->GetAgency(agency_id);
-  if (!agency.ok()) return agency.status();
-  directory_cache_[agency_id] = *agency;
+  safeshare::v1::Agency agency;
+  auto verified = FetchVerified(agency_id, &agency);
+  if (!verified.ok()) return verified.status();
+  agency.clear_keys();
+  for (auto& k : verified->keys) *agency.add_keys() = std::move(k);
+  directory_cache_[agency_id] = agency;
   return agency;
+}
+
+absl::StatusOr<VerifiedKeys> AgencyAgent::KeyHistory(const std::string& agency_id) {
+  return FetchVerified(agency_id, nullptr);
+}
+
+absl::StatusOr<VerifiedKeys> AgencyAgent::FetchVerified(const std::string& agency_id,
+                                                        safeshare::v1::Agency* agency) {
+  if (!key_log_.ok()) return key_log_.status();
+  auto response = client_->GetAgency(agency_id, key_log_->known_tree_size());
+  if (!response.ok()) return response.status();
+  auto verified = key_log_->Verify(agency_id, *response);
+  if (!verified.ok()) return verified.status();
+  if (agency != nullptr) *agency = std::move(*response->mutable_agency());
+  return verified;
 }
 
 absl::StatusOr<safeshare::v1::SignedEnvelope> AgencyAgent::Seal(const OutgoingMessage& m) {
@@ -90,6 +112,10 @@ absl::StatusOr<safeshare::v1::SignedEnvelope> AgencyAgent::Seal(const OutgoingMe
   if (enc == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat(m.recipient_agency_id, " has no current encryption key in the directory"));
+  }
+  if (auto st = envelope::CheckKeyValidAt(*enc, absl::Now()); !st.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(m.recipient_agency_id, "'s encryption ", st.message()));
   }
   auto self = Directory(agency_id_, /*refresh=*/true);
   if (!self.ok()) return self.status();
@@ -136,12 +162,17 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
   }
   // Verify against the sender's directory entry; refresh once for a new key.
   *reason = safeshare::v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE;
+  // A directory that does not verify is no verdict on the message: it stays
+  // in the mailbox until the sender's keys can be checked.
+  auto unverified = [](const absl::Status& st) {
+    return absl::UnavailableError(absl::StrCat("cannot check the sender's keys: ", st.message()));
+  };
   auto sender = Directory(e->sender_agency_id(), /*refresh=*/false);
-  if (!sender.ok()) return sender.status();
+  if (!sender.ok()) return unverified(sender.status());
   const auto* key = FindKey(*sender, signed_envelope.signing_key_id());
   if (key == nullptr) {
     sender = Directory(e->sender_agency_id(), /*refresh=*/true);
-    if (!sender.ok()) return sender.status();
+    if (!sender.ok()) return unverified(sender.status());
     key = FindKey(*sender, signed_envelope.signing_key_id());
   }
   if (key == nullptr || key->purpose() != safeshare::v1::KEY_PURPOSE_SIGNING) {
@@ -152,6 +183,11 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
   if (key->revoked()) {
     return absl::UnauthenticatedError(
         absl::StrCat("signing key ", key->key_id(), " of ", e->sender_agency_id(), " is revoked"));
+  }
+  if (e->has_created_time()) {
+    if (auto st = envelope::CheckKeyValidAt(*key, FromTimestamp(e->created_time())); !st.ok()) {
+      return absl::UnauthenticatedError(absl::StrCat("signed when its signing ", st.message()));
+    }
   }
   if (auto st = envelope::VerifySignature(signed_envelope, key->public_key()); !st.ok()) return st;
 
@@ -232,6 +268,58 @@ absl::StatusOr<Inbox> AgencyAgent::Receive() {
   return inbox;
 }
 
+absl::StatusOr<safeshare::v1::SignedKeyStatement> AgencyAgent::SignStatement(
+    safeshare::v1::KeyStatement statement, const envelope::PrivateKey* new_signing_key) {
+  auto self = KeyHistory(agency_id_);
+  if (!self.ok()) return self.status();
+  if (self->events.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(agency_id_, " has no key events in the log; ask the operator to register it"));
+  }
+  const safeshare::v1::PublicKey* current = nullptr;
+  for (const auto& k : self->keys) {
+    if (k.purpose() == safeshare::v1::KEY_PURPOSE_SIGNING && k.current() && !k.revoked()) {
+      current = &k;
+    }
+  }
+  if (current == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        agency_id_,
+        " has no current signing key to sign with; the operator must onboard it again"));
+  }
+  auto signer = keyring_.Find(current->key_id());
+  if (!signer.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the current signing key ", current->key_id(), " is not in this keyring (",
+                     identity_dir_, "/keys); key changes must be signed with it"));
+  }
+  statement.set_federation_id(federation_id_);
+  statement.set_agency_id(agency_id_);
+  statement.set_previous_event_index(self->events.back().leaf_index);
+  *statement.mutable_signed_time() = ToTimestamp(absl::Now());
+  return envelope::SignKeyStatement(statement, *signer, new_signing_key);
+}
+
+absl::StatusOr<safeshare::v1::PublicKey> AgencyAgent::PublishKey(const envelope::PrivateKey& key) {
+  // Keep the private key before publishing: a published key without its
+  // private half would strand every message sealed to it.
+  if (!keyring_.Find(key.KeyId()).ok()) {
+    if (auto st = keyring_.Add(identity_dir_, key); !st.ok()) return st;
+  }
+  safeshare::v1::KeyStatement statement;
+  statement.set_action(safeshare::v1::KeyStatement::ACTION_PUBLISH);
+  *statement.mutable_key() = envelope::PublicKeyEntry(key, absl::Now());
+  statement.mutable_key()->clear_current();
+  // Signed by the current signing key: after a signing rotation, the new one.
+  auto signed_statement =
+      SignStatement(statement, key.type() == envelope::PrivateKey::Type::kSigning ? &key : nullptr);
+  if (!signed_statement.ok()) return signed_statement.status();
+  auto entry = client_->PublishKey(*signed_statement);
+  directory_cache_.erase(agency_id_);
+  if (!entry.ok()) return entry.status();
+  return entry->key();
+}
+
 absl::StatusOr<std::vector<safeshare::v1::PublicKey>> AgencyAgent::RotateKeys(bool signing,
                                                                               bool encryption) {
   std::vector<safeshare::v1::PublicKey> published;
@@ -240,15 +328,51 @@ absl::StatusOr<std::vector<safeshare::v1::PublicKey>> AgencyAgent::RotateKeys(bo
     if (!wanted) continue;
     auto key = envelope::PrivateKey::Generate(type);
     if (!key.ok()) return key.status();
-    // Keep the private key before publishing: a published key without its
-    // private half would strand every message sealed to it.
-    if (auto st = keyring_.Add(identity_dir_, *key); !st.ok()) return st;
-    auto entry = client_->PublishKey(envelope::PublicKeyEntry(*key, absl::Now()));
+    auto entry = PublishKey(*key);
     if (!entry.ok()) return entry.status();
     published.push_back(*entry);
   }
-  directory_cache_.erase(agency_id_);
   return published;
+}
+
+absl::StatusOr<safeshare::v1::PublicKey> AgencyAgent::RevokeKey(const std::string& key_id) {
+  safeshare::v1::KeyStatement statement;
+  statement.set_action(safeshare::v1::KeyStatement::ACTION_REVOKE);
+  statement.set_revoke_key_id(key_id);
+  auto signed_statement = SignStatement(statement, nullptr);
+  if (!signed_statement.ok()) return signed_statement.status();
+  auto revoked = client_->RevokeKey(*signed_statement);
+  if (!revoked.ok()) return revoked.status();
+  directory_cache_.erase(agency_id_);
+  return revoked->key();
+}
+
+absl::StatusOr<std::vector<AgencyAgent::OwnKeyEvent>> AgencyAgent::MonitorOwnKeys() {
+  auto verified = KeyHistory(agency_id_);
+  if (!verified.ok()) return verified.status();
+  // Reread the keyring: keys rotated by another process since this opened.
+  auto ring = Keyring::Load(identity_dir_);
+  if (!ring.ok()) return ring.status();
+  std::vector<OwnKeyEvent> out;
+  for (auto& view : verified->events) {
+    OwnKeyEvent judged{std::move(view)};
+    const auto& r = judged.event.record;
+    const auto& key = r.key_event().key();
+    if (r.event() == safeshare::v1::AUDIT_EVENT_TYPE_KEY_REVOKED) {
+      if (!r.key_event().has_statement()) {
+        judged.made_here = false;
+        judged.why = "revoked by the federation file, not by a statement this agency signed";
+      } else if (!ring->Find(r.key_event().statement().signing_key_id()).ok()) {
+        judged.made_here = false;
+        judged.why = "signed with a key this keyring does not hold";
+      }
+    } else if (!ring->Find(key.key_id()).ok()) {
+      judged.made_here = false;
+      judged.why = "this keyring does not hold the key: someone else made it";
+    }
+    out.push_back(std::move(judged));
+  }
+  return out;
 }
 
 }  // namespace safeshare::agents

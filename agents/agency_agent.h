@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "agents/agent_client.h"
+#include "agents/key_log.h"
 #include "agents/keyring.h"
 #include "agents/outgoing_message.h"
 #include "safeshare/v1/content.pb.h"
@@ -76,15 +77,47 @@ class AgencyAgent {
                                                 safeshare::v1::ContentRefusalReason* reason);
 
   // Generates new keys of the given purposes, stores them 0600 and publishes
-  // them as current. Returns the published entries.
+  // them as current, each on a statement signed by the agency's current
+  // signing key (a new signing key signs its own statement too). Returns the
+  // published entries.
   absl::StatusOr<std::vector<safeshare::v1::PublicKey>> RotateKeys(bool signing, bool encryption);
+  // Publishes `key` as current on a signed statement (see RotateKeys); kept
+  // in the keyring first. Publishing the current key again changes nothing.
+  absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const envelope::PrivateKey& key);
+  // Revokes one of the agency's keys on a signed statement.
+  absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& key_id);
+
+  // An agency's key events, verified against the key log (as before every
+  // use of its keys).
+  absl::StatusOr<VerifiedKeys> KeyHistory(const std::string& agency_id);
+
+  // One of this agency's own key events, and whether this agency made it.
+  struct OwnKeyEvent {
+    KeyEventView event;
+    bool made_here = true;
+    std::string why;  // when not made here: what gives it away
+  };
+  // This agency's key events in the log, each judged: a registered or
+  // published key this keyring does not hold, or a revocation this agency
+  // did not sign, was not made here.
+  absl::StatusOr<std::vector<OwnKeyEvent>> MonitorOwnKeys();
 
  private:
   AgencyAgent() = default;
   absl::StatusOr<safeshare::v1::Agency> Directory(const std::string& agency_id, bool refresh);
+  // GetAgency, verified by the key log; the answer's agency into `agency`.
+  absl::StatusOr<VerifiedKeys> FetchVerified(const std::string& agency_id,
+                                             safeshare::v1::Agency* agency);
+  // Signs `statement` (federation, agency and previous event filled in here)
+  // with the current signing key.
+  absl::StatusOr<safeshare::v1::SignedKeyStatement> SignStatement(
+      safeshare::v1::KeyStatement statement, const envelope::PrivateKey* new_signing_key);
 
   std::string identity_dir_;
+  std::string federation_id_;
   std::string agency_id_;
+  // Opened with the agent; an error here is reported on first use of a key.
+  absl::StatusOr<KeyLog> key_log_ = absl::UnknownError("not opened");
   std::unique_ptr<AgentClient> client_;
   Keyring keyring_;
   std::map<std::string, safeshare::v1::Agency> directory_cache_;

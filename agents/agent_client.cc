@@ -155,38 +155,41 @@ absl::StatusOr<safeshare::v1::ListAgenciesResponse> AgentClient::ListAgencies(
   return all;
 }
 
-absl::StatusOr<safeshare::v1::Agency> AgentClient::GetAgency(const std::string& agency_id) {
+absl::StatusOr<safeshare::v1::GetAgencyResponse> AgentClient::GetAgency(
+    const std::string& agency_id, uint64_t known_tree_size) {
   grpc::ClientContext ctx;
   auto cancellable = Prepare(ctx);
   safeshare::v1::GetAgencyRequest req;
   req.set_agency_id(agency_id);
+  req.set_known_tree_size(known_tree_size);
   safeshare::v1::GetAgencyResponse resp;
   grpc::Status st = directory_->GetAgency(&ctx, req, &resp);
   if (!st.ok()) return FromGrpcStatus(st);
-  return resp.agency();
+  return resp;
 }
 
-absl::StatusOr<safeshare::v1::PublicKey> AgentClient::PublishKey(
-    const safeshare::v1::PublicKey& key) {
+absl::StatusOr<safeshare::v1::PublishKeyResponse> AgentClient::PublishKey(
+    const safeshare::v1::SignedKeyStatement& statement) {
   grpc::ClientContext ctx;
   auto cancellable = Prepare(ctx);
   safeshare::v1::PublishKeyRequest req;
-  *req.mutable_key() = key;
+  *req.mutable_statement() = statement;
   safeshare::v1::PublishKeyResponse resp;
   grpc::Status st = directory_->PublishKey(&ctx, req, &resp);
   if (!st.ok()) return FromGrpcStatus(st);
-  return resp.key();
+  return resp;
 }
 
-absl::StatusOr<safeshare::v1::PublicKey> AgentClient::RevokeKey(const std::string& key_id) {
+absl::StatusOr<safeshare::v1::RevokeKeyResponse> AgentClient::RevokeKey(
+    const safeshare::v1::SignedKeyStatement& statement) {
   grpc::ClientContext ctx;
   auto cancellable = Prepare(ctx);
   safeshare::v1::RevokeKeyRequest req;
-  req.set_key_id(key_id);
+  *req.mutable_statement() = statement;
   safeshare::v1::RevokeKeyResponse resp;
   grpc::Status st = directory_->RevokeKey(&ctx, req, &resp);
   if (!st.ok()) return FromGrpcStatus(st);
-  return resp.key();
+  return resp;
 }
 
 absl::Status AgentClient::RefuseContent(const std::string& message_id,

@@ -49,9 +49,17 @@ class AgentClient {
   absl::StatusOr<safeshare::v1::GetStatusResponse> GetStatus(const std::string& message_id);
   absl::StatusOr<safeshare::v1::GetThreadResponse> GetThread(const std::string& message_id);
   absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(const std::string& area_id = "");
-  absl::StatusOr<safeshare::v1::Agency> GetAgency(const std::string& agency_id);
-  absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const safeshare::v1::PublicKey& key);
-  absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& key_id);
+  // The agency with its key events and their proofs (unverified: the
+  // agent's KeyLog checks them); with a consistency proof from
+  // `known_tree_size` when set.
+  absl::StatusOr<safeshare::v1::GetAgencyResponse> GetAgency(const std::string& agency_id,
+                                                             uint64_t known_tree_size = 0);
+  // Key changes, signed by the agency's current signing key (AgencyAgent
+  // builds and signs them).
+  absl::StatusOr<safeshare::v1::PublishKeyResponse> PublishKey(
+      const safeshare::v1::SignedKeyStatement& statement);
+  absl::StatusOr<safeshare::v1::RevokeKeyResponse> RevokeKey(
+      const safeshare::v1::SignedKeyStatement& statement);
   absl::Status RefuseContent(const std::string& message_id,
                              safeshare::v1::ContentRefusalReason reason, const std::string& detail);
   // A live subscription to this agency's mailbox. Read() until it returns

@@ -65,7 +65,8 @@ std::string PrivateKey::RawPublicKey() const {
   return std::string(reinterpret_cast<char*>(raw), len);
 }
 
-safeshare::v1::PublicKey PublicKeyEntry(const PrivateKey& key, absl::Time now) {
+safeshare::v1::PublicKey PublicKeyEntry(const PrivateKey& key, absl::Time now,
+                                        absl::Duration validity) {
   safeshare::v1::PublicKey entry;
   entry.set_public_key(key.RawPublicKey());
   entry.set_key_id(KeyIdOf(entry.public_key()));
@@ -73,6 +74,7 @@ safeshare::v1::PublicKey PublicKeyEntry(const PrivateKey& key, absl::Time now) {
                         ? safeshare::v1::KEY_PURPOSE_SIGNING
                         : safeshare::v1::KEY_PURPOSE_ENCRYPTION);
   entry.mutable_not_before()->set_seconds(absl::ToUnixSeconds(now));
+  entry.mutable_not_after()->set_seconds(absl::ToUnixSeconds(now + validity));
   entry.set_current(true);
   return entry;
 }

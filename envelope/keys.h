@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "safeshare/v1/directory.pb.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
@@ -57,8 +58,13 @@ class SigningPublicKey {
   std::shared_ptr<EVP_PKEY> key_;
 };
 
-// The directory entry for `key`'s public half, current and valid from `now`.
-safeshare::v1::PublicKey PublicKeyEntry(const PrivateKey& key, absl::Time now);
+// How long `keys rotate` and `pki init` make new keys valid.
+inline constexpr absl::Duration kDefaultKeyValidity = absl::Hours(24 * 365 * 2);
+
+// The directory entry for `key`'s public half, current and valid from `now`
+// for `validity`.
+safeshare::v1::PublicKey PublicKeyEntry(const PrivateKey& key, absl::Time now,
+                                        absl::Duration validity = kDefaultKeyValidity);
 
 }  // namespace safeshare::envelope
 

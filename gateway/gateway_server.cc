@@ -32,10 +32,6 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!store.ok()) return store.status();
   gw->store_ = std::move(*store);
 
-  auto keys = KeyDirectory::Load(gw->store_.get(), *federation, absl::Now());
-  if (!keys.ok()) return keys.status();
-  gw->keys_ = std::move(*keys);
-
   // Checkpoints are signed with the federation's audit key; its public half
   // in the federation file is what verifiers trust.
   const auto& log_identity = federation->federation().audit_log();
@@ -60,6 +56,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
           uint64_t size, const std::string& root) -> absl::StatusOr<std::string> {
         return transparency::SignCheckpoint({origin, size, root}, origin, key.get());
       });
+  // After the signer: registering keys appends key events to the log.
+  auto keys = KeyDirectory::Load(gw->store_.get(), *federation, absl::Now());
+  if (!keys.ok()) return keys.status();
+  gw->keys_ = std::move(*keys);
 
   gw->isa_dir_ = config.isa_dir();
   if (auto st = gw->policy_.Reload(gw->isa_dir_, federation->federation()); !st.ok()) {

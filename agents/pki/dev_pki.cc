@@ -29,6 +29,7 @@
 #include "envelope/keys.h"
 #include "google/protobuf/text_format.h"
 #include "safeshare/v1/directory.pb.h"
+#include "transparency/checkpoint.h"
 
 namespace safeshare::agents {
 namespace {
@@ -244,6 +245,15 @@ struct LoadedCa {
   Pkey key;
 };
 
+// The federation's audit log verifier key, which agents check every
+// directory key against (key transparency).
+absl::Status WriteAuditLogKey(const std::string& dir, const safeshare::v1::AuditLogIdentity& log) {
+  if (log.origin().empty()) return absl::OkStatus();  // a federation file without a log yet
+  auto key = transparency::VerifierKey(log.origin(), log.public_key());
+  if (!key.ok()) return key.status();
+  return WriteFileAtomically(dir + "/audit-log.pub", *key + "\n", 0644);
+}
+
 absl::StatusOr<LoadedCa> LoadCa(const std::string& federation_dir) {
   auto pem = ReadFile(federation_dir + "/ca/ca.pem");
   if (!pem.ok()) return pem.status();
@@ -308,26 +318,6 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   if (auto st = WriteIdentity(dir + "/gateway", *ca_pem, gw, ca->get(), ca_key->get()); !st.ok()) {
     return st;
   }
-  const absl::Time now = absl::Now();
-  for (auto& agency : *federation.mutable_agencies()) {
-    CertSpec spec;
-    spec.common_name = agency.display_name().empty() ? agency.id() : agency.display_name();
-    spec.uri_sans = {envelope::AgencyIdentity(federation.id(), agency.id()).ToString()};
-    const std::string agency_dir = absl::StrCat(dir, "/agencies/", agency.id());
-    if (auto st = WriteIdentity(agency_dir, *ca_pem, spec, ca->get(), ca_key->get()); !st.ok()) {
-      return st;
-    }
-    // The agency's envelope keys; only their public halves enter the directory.
-    agency.clear_keys();
-    Keyring ring;
-    for (auto type :
-         {envelope::PrivateKey::Type::kSigning, envelope::PrivateKey::Type::kEncryption}) {
-      auto key = envelope::PrivateKey::Generate(type);
-      if (!key.ok()) return key.status();
-      if (auto st = ring.Add(agency_dir, *key); !st.ok()) return st;
-      *agency.add_keys() = envelope::PublicKeyEntry(*key, now);
-    }
-  }
   // The gateway's audit checkpoint key; verifiers trust its public half here.
   {
     auto audit_key = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
@@ -341,17 +331,38 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
       log->set_origin(absl::StrCat("safeshare.", federation.id(), "/audit"));
     log->set_public_key(audit_key->RawPublicKey());
   }
+  const absl::Time now = absl::Now();
+  for (auto& agency : *federation.mutable_agencies()) {
+    CertSpec spec;
+    spec.common_name = agency.display_name().empty() ? agency.id() : agency.display_name();
+    spec.uri_sans = {envelope::AgencyIdentity(federation.id(), agency.id()).ToString()};
+    const std::string agency_dir = absl::StrCat(dir, "/agencies/", agency.id());
+    if (auto st = WriteIdentity(agency_dir, *ca_pem, spec, ca->get(), ca_key->get()); !st.ok()) {
+      return st;
+    }
+    if (auto st = WriteAuditLogKey(agency_dir, federation.audit_log()); !st.ok()) return st;
+    // The agency's envelope keys; only their public halves enter the directory.
+    agency.clear_keys();
+    Keyring ring;
+    for (auto type :
+         {envelope::PrivateKey::Type::kSigning, envelope::PrivateKey::Type::kEncryption}) {
+      auto key = envelope::PrivateKey::Generate(type);
+      if (!key.ok()) return key.status();
+      if (auto st = ring.Add(agency_dir, *key); !st.ok()) return st;
+      *agency.add_keys() = envelope::PublicKeyEntry(*key, now);
+    }
+  }
   for (const auto& officer : federation.officers()) {
     CertSpec spec;
     spec.common_name = officer.display_name().empty() ? officer.id() : officer.display_name();
     spec.uri_sans = {
         envelope::OfficerIdentity(federation.id(), officer.agency_id(), officer.id()).ToString()};
-    if (auto st =
-            WriteIdentity(absl::StrCat(dir, "/officers/", officer.agency_id(), ".", officer.id()),
-                          *ca_pem, spec, ca->get(), ca_key->get());
-        !st.ok()) {
+    const std::string officer_dir =
+        absl::StrCat(dir, "/officers/", officer.agency_id(), ".", officer.id());
+    if (auto st = WriteIdentity(officer_dir, *ca_pem, spec, ca->get(), ca_key->get()); !st.ok()) {
       return st;
     }
+    if (auto st = WriteAuditLogKey(officer_dir, federation.audit_log()); !st.ok()) return st;
   }
   std::string out;
   google::protobuf::TextFormat::PrintToString(federation, &out);
@@ -399,7 +410,10 @@ absl::Status IssueClientCertificate(const std::string& federation_dir,
   spec.development = options.development_marker;
   spec.not_before_offset = options.not_before_offset;
   spec.validity = options.validity;
-  return WriteIdentity(out_dir, ca->pem, spec, ca->cert.get(), ca->key.get());
+  if (auto st = WriteIdentity(out_dir, ca->pem, spec, ca->cert.get(), ca->key.get()); !st.ok()) {
+    return st;
+  }
+  return WriteAuditLogKey(out_dir, federation.audit_log());
 }
 
 absl::Status IssueClientCertificate(const std::string& federation_dir,

@@ -25,6 +25,8 @@ inline constexpr absl::Duration kDevelopmentCertificateValidity = absl::Hours(24
 //   gateway/{ca,cert,key}.pem             server cert for localhost / 127.0.0.1
 //   gateway/audit-signing.pem             Ed25519 key signing audit checkpoints
 //   agencies/<id>/{ca,cert,key}.pem       safeshare://<federation>/agency/<id>
+//   agencies/<id>/audit-log.pub           the audit log's verifier key (also
+//                                         for officers and every issued identity)
 //   agencies/<id>/keys/{signing,encryption}-<key_id>.pem  envelope keys
 //   officers/<agency>.<id>/{ca,cert,key}.pem
 //                                         safeshare://<federation>/officer/<agency>/<id>

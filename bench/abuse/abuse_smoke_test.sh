@@ -84,10 +84,9 @@ expect "excess streams refused with RESOURCE_EXHAUSTED ($(count subscribe.RESOUR
   test "$(count subscribe.RESOURCE_EXHAUSTED "$J")" -gt 0
 expect "at most 4 streams held open ($(count subscribe.held_max "$J"))" \
   test "$(count subscribe.held_max "$J")" -le 4
-expect "keys accepted up to the limit ($(count publish_key.OK "$J"))" \
-  test "$(count publish_key.OK "$J")" -gt 0
-expect "excess keys refused with RESOURCE_EXHAUSTED ($(count publish_key.RESOURCE_EXHAUSTED "$J"))" \
-  test "$(count publish_key.RESOURCE_EXHAUSTED "$J")" -gt 0
+expect "key publishes with TLS credentials only refused ($(count publish_key.PERMISSION_DENIED "$J"))" \
+  test "$(count publish_key.PERMISSION_DENIED "$J")" -gt 0
+expect "no key published without the agency's signing key" test "$(count publish_key.OK "$J")" = 0
 expect "oversized Submits refused with RESOURCE_EXHAUSTED ($(count submit_over_limit.RESOURCE_EXHAUSTED "$J"))" \
   test "$(count submit_over_limit.RESOURCE_EXHAUSTED "$J")" -gt 0
 expect "malformed Submits refused with INVALID_ARGUMENT ($(count submit_malformed.INVALID_ARGUMENT "$J"))" \

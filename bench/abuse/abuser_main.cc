@@ -12,8 +12,9 @@
 //       turn: an envelope one byte over --max_message_bytes (the gateway's
 //       precise refusal), one well over the gRPC receive limit (the
 //       transport's), and a malformed one (random bytes).
-//   (c) publish_key: publishes freshly generated keys in a loop (accepted
-//       until limits.max_keys_per_agency, then RESOURCE_EXHAUSTED).
+//   (c) publish_key: publishes freshly generated keys in a loop with TLS
+//       credentials only, each statement signed by a key that is not the
+//       agency's (all refused PERMISSION_DENIED).
 //   (d) idle_tcp: keeps --idle_connections TCP connections that never send a
 //       byte (no TLS ClientHello), reopening each one the gateway closes, and
 //       measures how long the gateway took (limits.handshake_timeout_ms).
@@ -53,8 +54,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agents/agent_client.h"
+#include "agents/outgoing_message.h"
 #include "bench/loadgen/load_runner.h"
 #include "common/log.h"
+#include "envelope/identity_uri.h"
+#include "envelope/key_statement.h"
 #include "envelope/keys.h"
 #include "safeshare/v1/mailbox.grpc.pb.h"
 #include "safeshare/v1/referrals.grpc.pb.h"
@@ -296,8 +300,11 @@ void SubmitFlood(v1::Referrals::Stub* stub, absl::Duration timeout, std::vector<
 }
 
 // ---- (c) keys published in a loop ----------------------------------------
+// With TLS credentials only (key statements signed by a key of its own, not
+// the agency's current signing key): every publish is refused.
 
-void PublishKeys(safeshare::agents::AgentClient* client, Tally* tally) {
+void PublishKeys(safeshare::agents::AgentClient* client, const std::string& federation_id,
+                 const std::string& agency_id, Tally* tally) {
   for (int i = 0; !stop.load(); ++i) {
     auto key = safeshare::envelope::PrivateKey::Generate(
         i % 2 == 0 ? safeshare::envelope::PrivateKey::Type::kSigning
@@ -307,7 +314,20 @@ void PublishKeys(safeshare::agents::AgentClient* client, Tally* tally) {
       continue;
     }
     tally->Attempt();
-    auto published = client->PublishKey(safeshare::envelope::PublicKeyEntry(*key, absl::Now()));
+    v1::KeyStatement statement;
+    statement.set_federation_id(federation_id);
+    statement.set_agency_id(agency_id);
+    statement.set_action(v1::KeyStatement::ACTION_PUBLISH);
+    *statement.mutable_key() = safeshare::envelope::PublicKeyEntry(*key, absl::Now());
+    statement.mutable_key()->clear_current();
+    const bool signing = key->type() == safeshare::envelope::PrivateKey::Type::kSigning;
+    auto forger =
+        safeshare::envelope::PrivateKey::Generate(safeshare::envelope::PrivateKey::Type::kSigning);
+    if (!forger.ok()) continue;
+    auto signed_statement =
+        safeshare::envelope::SignKeyStatement(statement, *forger, signing ? &*key : nullptr);
+    if (!signed_statement.ok()) continue;
+    auto published = client->PublishKey(*signed_statement);
     tally->Count(published.ok() ? "OK" : absl::StatusCodeToString(published.status().code()),
                  published.status().message());
   }
@@ -430,6 +450,11 @@ int main(int argc, char** argv) {
       absl::StrCat(absl::GetFlag(FLAGS_federation), "/agencies/", agency);
   auto identity = safeshare::agents::LoadIdentity(identity_dir);
   if (!identity.ok()) return Fail(identity.status());
+  auto uri = safeshare::agents::PrincipalUriOfCertificate(identity->cert_pem);
+  if (!uri.ok()) return Fail(uri.status());
+  auto named = safeshare::envelope::ParseIdentityUri(*uri);
+  if (!named.ok()) return Fail(named.status());
+  const std::string federation_id = named->federation_id;
   const absl::Duration timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
 
   // (a) Connections of the abuser's own, opened before the clock starts.
@@ -479,7 +504,8 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, i] { SubmitFlood(submitters[i].get(), timeout, &kinds, i); });
   }
   if (absl::GetFlag(FLAGS_publish_keys)) {
-    threads.emplace_back([&] { PublishKeys(keys_client.get(), &publish_key); });
+    threads.emplace_back(
+        [&] { PublishKeys(keys_client.get(), federation_id, agency, &publish_key); });
   }
   if (absl::GetFlag(FLAGS_idle_connections) > 0) {
     threads.emplace_back(

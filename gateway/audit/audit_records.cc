@@ -92,4 +92,17 @@ safeshare::v1::AuditRecord MessageEventRecord(const StoredMessage& m,
   return r;
 }
 
+safeshare::v1::AuditRecord KeyEventRecord(safeshare::v1::AuditEventType event,
+                                          safeshare::v1::KeyEvent key_event,
+                                          const std::string& actor_uri,
+                                          const FederationDirectory& directory) {
+  safeshare::v1::AuditRecord r;
+  r.set_event(event);
+  r.set_sender_agency_id(key_event.agency_id());
+  r.set_sender_area_id(AreaOf(directory, key_event.agency_id()));
+  r.set_actor(actor_uri);
+  *r.mutable_key_event() = std::move(key_event);
+  return r;
+}
+
 }  // namespace safeshare::gateway

@@ -51,6 +51,13 @@ safeshare::v1::AuditRecord MessageEventRecord(const StoredMessage& message,
                                               const std::string& actor_uri,
                                               const FederationDirectory& directory);
 
+// A change to an agency's keys (KEY_REGISTERED, KEY_PUBLISHED,
+// KEY_REVOKED): the agency as sender, `actor_uri` the principal that made it.
+safeshare::v1::AuditRecord KeyEventRecord(safeshare::v1::AuditEventType event,
+                                          safeshare::v1::KeyEvent key_event,
+                                          const std::string& actor_uri,
+                                          const FederationDirectory& directory);
+
 }  // namespace safeshare::gateway
 
 #endif  // SAFESHARE_GATEWAY_AUDIT_AUDIT_RECORDS_H_

@@ -59,8 +59,15 @@ grpc::ServerUnaryReactor* DirectoryService::GetAgency(
     if (agency == nullptr) {
       st = absl::NotFoundError(
           absl::StrCat("agency ", request->agency_id(), " is not in the federation directory"));
+    } else if (auto keys = keys_->WithHistory(agency->id(), request->known_tree_size());
+               !keys.ok()) {
+      st = keys.status();
     } else {
-      *response->mutable_agency() = WithKeys(*agency);
+      // The keys and their key events come from one snapshot.
+      *response->mutable_agency() = *agency;
+      response->mutable_agency()->clear_keys();
+      for (auto& k : keys->keys) *response->mutable_agency()->add_keys() = std::move(k);
+      *response->mutable_key_history() = std::move(keys->history);
       if (response->ByteSizeLong() > max_reply_bytes_) {
         st = OverReplyLimit(absl::StrCat("agency ", agency->id()), response->ByteSizeLong(),
                             max_reply_bytes_);
@@ -105,14 +112,21 @@ grpc::ServerUnaryReactor* DirectoryService::PublishKey(
   auto caller = AuthenticateAgency(*ctx, *directory);
   absl::Status st = caller.status();
   if (st.ok()) {
-    auto key = keys_->Publish(caller->agency_id, request->key(), absl::Now());
-    st = key.status();
-    if (key.ok()) {
-      *response->mutable_key() = *key;
+    auto change =
+        keys_->Apply(caller->agency_id, caller->uri, safeshare::v1::KeyStatement::ACTION_PUBLISH,
+                     request->statement(), *directory, absl::Now());
+    st = change.status();
+    if (change.ok()) {
+      *response->mutable_key() = change->key;
+      response->set_event_index(change->event_index);
       LogEvent("info", "directory.key_published",
                {{"agency", caller->agency_id},
-                {"key_id", key->key_id()},
-                {"purpose", safeshare::v1::KeyPurpose_Name(key->purpose())}});
+                {"key_id", change->key.key_id()},
+                {"purpose", safeshare::v1::KeyPurpose_Name(change->key.purpose())},
+                {"event_index", absl::StrCat(change->event_index)}});
+    } else {
+      LogEvent("warn", "directory.key_change_refused",
+               {{"agency", caller->agency_id}, {"code", absl::StatusCodeToString(st.code())}});
     }
   }
   reactor->Finish(ToGrpcStatus(st));
@@ -127,12 +141,20 @@ grpc::ServerUnaryReactor* DirectoryService::RevokeKey(
   auto caller = AuthenticateAgency(*ctx, *directory);
   absl::Status st = caller.status();
   if (st.ok()) {
-    auto key = keys_->Revoke(caller->agency_id, request->key_id(), absl::Now());
-    st = key.status();
-    if (key.ok()) {
-      *response->mutable_key() = *key;
+    auto change =
+        keys_->Apply(caller->agency_id, caller->uri, safeshare::v1::KeyStatement::ACTION_REVOKE,
+                     request->statement(), *directory, absl::Now());
+    st = change.status();
+    if (change.ok()) {
+      *response->mutable_key() = change->key;
+      response->set_event_index(change->event_index);
       LogEvent("warn", "directory.key_revoked",
-               {{"agency", caller->agency_id}, {"key_id", key->key_id()}});
+               {{"agency", caller->agency_id},
+                {"key_id", change->key.key_id()},
+                {"event_index", absl::StrCat(change->event_index)}});
+    } else {
+      LogEvent("warn", "directory.key_change_refused",
+               {{"agency", caller->agency_id}, {"code", absl::StatusCodeToString(st.code())}});
     }
   }
   reactor->Finish(ToGrpcStatus(st));

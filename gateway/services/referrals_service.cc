@@ -6,6 +6,7 @@
 #include "common/time.h"
 #include "envelope/digest.h"
 #include "envelope/envelope_shape.h"
+#include "envelope/key_statement.h"
 #include "envelope/sealing.h"
 #include "gateway/audit/audit_records.h"
 #include "gateway/audit/receipt_proofs.h"
@@ -372,6 +373,10 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
     return absl::InvalidArgumentError(absl::StrCat("signing key ", signed_envelope.signing_key_id(),
                                                    " is not an Ed25519 public key"));
   }
+  const absl::Time now = absl::Now();
+  if (absl::Status st = envelope::CheckKeyValidAt(signing->key, now); !st.ok()) {
+    return absl::PermissionDeniedError(absl::StrCat("signing ", st.message()));
+  }
   // The exact bytes received, never a re-serialization.
   if (absl::Status st = envelope::VerifySignature(signed_envelope, *signing->verifier); !st.ok()) {
     return st;
@@ -387,6 +392,10 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
         absl::StrCat("payload is sealed to key ", envelope.payload().recipient_key_id(), " but ",
                      envelope.recipient_agency_id(), "'s current encryption key is ",
                      current->key_id(), "; refresh the directory and seal again"));
+  }
+  if (absl::Status st = envelope::CheckKeyValidAt(*current, now); !st.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("recipient ", envelope.recipient_agency_id(), "'s encryption ", st.message()));
   }
   return absl::OkStatus();
 }

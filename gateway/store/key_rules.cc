@@ -5,15 +5,19 @@
 
 namespace safeshare::gateway::key_rules {
 
-absl::Status Seed(KeyRows& rows, const AgencyKey& key, absl::Time now) {
+absl::StatusOr<SeedResult> Seed(KeyRows& rows, const AgencyKey& key, absl::Time now) {
   auto existing = rows.Load(key.key.key_id());
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
     // The federation file may revoke a stored key; it never un-revokes one.
     if (key.key.revoked() && !(*existing)->key.revoked()) {
-      return rows.Revoke(key.key.key_id(), now);
+      if (auto st = rows.Revoke(key.key.key_id(), now); !st.ok()) return st;
+      SeedResult r{SeedOutcome::kRevoked, (*existing)->key};
+      r.key.set_revoked(true);
+      r.key.set_current(false);
+      return r;
     }
-    return absl::OkStatus();
+    return SeedResult{SeedOutcome::kUnchanged, (*existing)->key};
   }
   AgencyKey k = key;
   if (k.key.current()) {
@@ -22,7 +26,8 @@ absl::Status Seed(KeyRows& rows, const AgencyKey& key, absl::Time now) {
     if (*has_current) k.key.set_current(false);
   }
   if (k.key.revoked()) k.key.set_current(false);
-  return rows.Insert(k);
+  if (auto st = rows.Insert(k); !st.ok()) return st;
+  return SeedResult{SeedOutcome::kInserted, k.key};
 }
 
 absl::StatusOr<safeshare::v1::PublicKey> Publish(KeyRows& rows, const AgencyKey& key,
@@ -47,7 +52,9 @@ absl::StatusOr<safeshare::v1::PublicKey> Publish(KeyRows& rows, const AgencyKey&
   AgencyKey k = key;
   k.key.set_current(true);
   k.key.set_revoked(false);
-  *k.key.mutable_not_before() = store_rows::Ts(store_rows::ToMicros(now));
+  // The validity the agency signed; a key without one starts now.
+  if (!k.key.has_not_before())
+    *k.key.mutable_not_before() = store_rows::Ts(store_rows::ToMicros(now));
   if (auto st = rows.Insert(k); !st.ok()) return st;
   return k.key;
 }

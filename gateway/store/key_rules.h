@@ -31,12 +31,15 @@ class KeyRows {
   virtual absl::Status MakeCurrent(const std::string& key_id) = 0;
   // Marks the key revoked at `now`, and not current.
   virtual absl::Status Revoke(const std::string& key_id, absl::Time now) = 0;
+  // The key_events rows (key transparency).
+  virtual absl::StatusOr<std::optional<uint64_t>> LastEvent(const std::string& agency_id) = 0;
+  virtual absl::Status AddEvent(const KeyEventRow& event) = 0;
 };
 
 namespace key_rules {
 
-// Store::SeedKey, Store::PublishKey and Store::RevokeKey.
-absl::Status Seed(KeyRows& rows, const AgencyKey& key, absl::Time now);
+// StoreTransaction::SeedKey, PublishKey and RevokeKey.
+absl::StatusOr<SeedResult> Seed(KeyRows& rows, const AgencyKey& key, absl::Time now);
 absl::StatusOr<safeshare::v1::PublicKey> Publish(KeyRows& rows, const AgencyKey& key,
                                                  absl::Time now);
 absl::StatusOr<safeshare::v1::PublicKey> Revoke(KeyRows& rows, const std::string& agency_id,

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/store/audit_appender.h"
+#include "gateway/store/key_rules.h"
 #include "gateway/store/store.h"
 #include "transparency/merkle.h"
 
@@ -78,9 +79,9 @@ class MessageRows {
 class MailboxTransaction final : public StoreTransaction {
  public:
   // `completed`, if given, gains every subtree the batch's appends complete.
-  MailboxTransaction(MessageRows* rows, AuditAppender* appender, AuditRowWriter* audit,
-                     std::vector<transparency::Subtree>* completed = nullptr)
-      : rows_(rows), appender_(appender), audit_(audit), completed_(completed) {}
+  MailboxTransaction(MessageRows* rows, KeyRows* keys, AuditAppender* appender,
+                     AuditRowWriter* audit, std::vector<transparency::Subtree>* completed = nullptr)
+      : rows_(rows), keys_(keys), appender_(appender), audit_(audit), completed_(completed) {}
 
   absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override;
   absl::Status CheckReplyQuota(const StoredMessage& reply, uint32_t max_replies) override;
@@ -102,6 +103,22 @@ class MailboxTransaction final : public StoreTransaction {
   absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time now, int limit) override;
   absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
                                        std::string* hashed_bytes) override;
+  absl::StatusOr<SeedResult> SeedKey(const AgencyKey& key, absl::Time now) override {
+    return key_rules::Seed(*keys_, key, now);
+  }
+  absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
+                                                      absl::Time now) override {
+    return key_rules::Publish(*keys_, key, now);
+  }
+  absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
+                                                     const std::string& key_id,
+                                                     absl::Time now) override {
+    return key_rules::Revoke(*keys_, agency_id, key_id, now);
+  }
+  absl::StatusOr<std::optional<uint64_t>> LastKeyEvent(const std::string& agency_id) override {
+    return keys_->LastEvent(agency_id);
+  }
+  absl::Status RecordKeyEvent(const KeyEventRow& event) override { return keys_->AddEvent(event); }
 
  private:
   // Marks the message a reply answered (see StoreTransaction::InsertMessage).
@@ -111,6 +128,7 @@ class MailboxTransaction final : public StoreTransaction {
                                           const std::string& message_id);
 
   MessageRows* rows_;
+  KeyRows* keys_;
   AuditAppender* appender_;
   AuditRowWriter* audit_;
   std::vector<transparency::Subtree>* completed_;

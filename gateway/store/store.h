@@ -84,6 +84,24 @@ struct AgencyKey {
   safeshare::v1::PublicKey key;
 };
 
+// One key event's leaf in the audit log (key transparency).
+struct KeyEventRow {
+  uint64_t leaf_index = 0;
+  std::string agency_id;
+  std::string key_id;
+};
+
+// What seeding a federation-file key changed, and the key as it now stands.
+enum class SeedOutcome {
+  kUnchanged,
+  kInserted,  // a new key: registered
+  kRevoked,   // a stored key the file now marks revoked
+};
+struct SeedResult {
+  SeedOutcome outcome = SeedOutcome::kUnchanged;
+  safeshare::v1::PublicKey key;
+};
+
 struct InsertResult {
   bool inserted = false;  // false: the message id was already stored
   // When !inserted, the row stored earlier, without its sealed envelope
@@ -155,6 +173,26 @@ class StoreTransaction {
   // retention ran out before `now` (state EXPIRED) and returns them. Their
   // audit records stay.
   virtual absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time now, int limit) = 0;
+
+  // The key directory (key_rules.h), in the batch's transaction so that each
+  // change commits with the key event that records it in the audit log.
+  // SeedKey adds a federation-file key unless its id is stored (current only
+  // if the agency has no current key of that purpose; a key the file marks
+  // revoked is revoked in the store too). PublishKey makes `key` the agency's
+  // current key of its purpose, the previous current key staying, not
+  // current; idempotent for the same agency and key; ALREADY_EXISTS if the id
+  // belongs to another agency or was revoked. RevokeKey: NOT_FOUND if the
+  // agency has no such key.
+  virtual absl::StatusOr<SeedResult> SeedKey(const AgencyKey& key, absl::Time now) = 0;
+  virtual absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
+                                                              absl::Time now) = 0;
+  virtual absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
+                                                             const std::string& key_id,
+                                                             absl::Time now) = 0;
+  // The leaf index of the agency's latest key event, if it has one.
+  virtual absl::StatusOr<std::optional<uint64_t>> LastKeyEvent(const std::string& agency_id) = 0;
+  // Indexes a key event appended in this transaction.
+  virtual absl::Status RecordKeyEvent(const KeyEventRow& event) = 0;
 
   // Appends a record to the audit log, assigning its sequence number (the
   // leaf index) and time. Returns the leaf index; `hashed_bytes`, if given,
@@ -279,21 +317,10 @@ class KeyStore {
   // Every published key, in publication order.
   virtual absl::StatusOr<std::vector<AgencyKey>> ListKeys() = 0;
 
-  // Adds a key from the federation file unless its id is already stored. It
-  // stays current only if the agency has no current key of that purpose; a
-  // key the file marks revoked is revoked in the store too.
-  virtual absl::Status SeedKey(const AgencyKey& key, absl::Time now) = 0;
-
-  // Makes `key` the agency's current key of its purpose; the previous current
-  // key stays, not current. Idempotent for the same agency and key.
-  // ALREADY_EXISTS if the id belongs to another agency or was revoked.
-  virtual absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
-                                                              absl::Time now) = 0;
-
-  // Revokes one of `agency_id`'s keys. NOT_FOUND if it has no such key.
-  virtual absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
-                                                             const std::string& key_id,
-                                                             absl::Time now) = 0;
+  // Every key event's leaf, in log order. Keys change only inside mailbox
+  // transactions (StoreTransaction::PublishKey and the rest), each with its
+  // key event.
+  virtual absl::StatusOr<std::vector<KeyEventRow>> ListKeyEvents() = 0;
 };
 
 // The audit log (RFC 6962 over AuditRecords), as committed. Records are

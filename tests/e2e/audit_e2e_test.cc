@@ -115,7 +115,10 @@ TEST_F(AuditE2eTest, EveryEventAndRefusalIsRecordedAndTheLogVerifiesAfterAKill) 
   EXPECT_EQ(records[2].event(), v1::AUDIT_EVENT_TYPE_ACKNOWLEDGED);
   EXPECT_EQ(records[3].event(), v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED);
   EXPECT_EQ(records[3].status_code(), "UNAUTHENTICATED");
-  for (uint64_t i = 0; i < records.size(); ++i) EXPECT_EQ(records[i].sequence(), i);
+  // The key registrations of the federation file come first.
+  const uint64_t keys = KeyEventCount();
+  EXPECT_GT(keys, 0u);
+  for (uint64_t i = 0; i < records.size(); ++i) EXPECT_EQ(records[i].sequence(), keys + i);
 
   gateway_->Kill();
   ASSERT_TRUE(gateway_->Start());
@@ -125,8 +128,8 @@ TEST_F(AuditE2eTest, EveryEventAndRefusalIsRecordedAndTheLogVerifiesAfterAKill) 
   std::filesystem::copy_file(gateway_->db_path(), copy);
   auto v = agents::VerifyAuditDatabase(copy, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ(v->records, 5u);
-  EXPECT_EQ(v->tree_size, 5u);
+  EXPECT_EQ(v->records, keys + 5u);
+  EXPECT_EQ(v->tree_size, keys + 5u);
 }
 
 TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
@@ -144,14 +147,16 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
   };
   ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES, collect(jsonl)).ok());
   ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_CSV, collect(csv)).ok());
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 8) << "header and seven rows";
+  const size_t keys = KeyEventCount();
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 8 + keys)
+      << "header, the key registrations and seven rows";
   EXPECT_EQ(csv.rfind("sequence,time,event,message_id", 0), 0u);
 
   const std::string full = data_.path() + "/full.jsonl";
   std::ofstream(full) << jsonl;
   auto v = agents::VerifyAuditExport(full, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ(v->records, 7u);
+  EXPECT_EQ(v->records, 7u + keys);
   EXPECT_TRUE(v->complete);
 
   // The Portsmouth lead's export is filtered by scope: each record carries a proof.
@@ -163,7 +168,10 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
   std::ofstream(part) << filtered;
   v = agents::VerifyAuditExport(part, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ(v->records, 3u);
+  size_t area_keys = 0;
+  for (const auto& r : Query(*portsmouth, {}, true)) area_keys += IsKeyEvent(r);
+  EXPECT_GT(area_keys, 0u);
+  EXPECT_EQ(v->records, 3u + area_keys);
   EXPECT_FALSE(v->complete);
 
   // Dropping a line from the full export is caught.

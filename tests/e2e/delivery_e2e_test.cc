@@ -371,13 +371,15 @@ TEST_F(DeliveryE2eTest, KillingTheGatewayMidStreamLosesAndDuplicatesNothing) {
     ASSERT_TRUE(st.ok());
     EXPECT_EQ(st->state(), v1::MESSAGE_STATE_ACKNOWLEDGED) << id;
   }
+  const size_t keys = KeyEventCount();
   ASSERT_EQ(gateway_->Stop(), 0);
   const std::string copy = data_.path() + "/copy.db";
   fs::copy_file(gateway_->db_path(), copy);
   auto v = agents::VerifyAuditDatabase(copy, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
-  // 40 decisions, then a delivery and an acknowledgement per accepted message.
-  EXPECT_EQ(v->records, 40u + 2 * 38u);
+  // The key registrations, 40 decisions, then a delivery and an
+  // acknowledgement per accepted message.
+  EXPECT_EQ(v->records, keys + 40u + 2 * 38u);
 }
 
 TEST_F(DeliveryE2eTest, AFullStoreFailsSubmitWithUnavailableAndWritesNothingHalfway) {

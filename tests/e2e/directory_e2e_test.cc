@@ -51,7 +51,7 @@ TEST_F(GatewayE2eTest, RotationKeepsOldMessagesOpenableAndRequiresTheCurrentKey)
   auto agency = police->client().GetAgency("iow-mash");
   ASSERT_TRUE(agency.ok());
   int encryption = 0, current = 0;
-  for (const auto& k : agency->keys()) {
+  for (const auto& k : agency->agency().keys()) {
     if (k.purpose() != v1::KEY_PURPOSE_ENCRYPTION) continue;
     ++encryption;
     current += k.current();
@@ -74,7 +74,7 @@ TEST_F(GatewayE2eTest, RevokedSigningKeyIsRefusedAndRotationSurvivesRestart) {
   // previous key (queued, or retried) is still accepted.
   auto previous = police->client().Submit(*in_flight);
   EXPECT_TRUE(previous.ok()) << previous.status();
-  ASSERT_TRUE(police->client().RevokeKey(old_key->KeyId()).ok());
+  ASSERT_TRUE(police->RevokeKey(old_key->KeyId()).ok());
   // The key just published verifies at once (the directory decodes it on reload).
   EXPECT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "rotated-sig")).ok());
   auto r = police->client().Submit(*signed_old);
@@ -85,11 +85,11 @@ TEST_F(GatewayE2eTest, RevokedSigningKeyIsRefusedAndRotationSurvivesRestart) {
   auto current = police->client().GetAgency("hiow-police");
   ASSERT_TRUE(current.ok());
   std::string new_id;
-  for (const auto& k : current->keys()) {
+  for (const auto& k : current->agency().keys()) {
     if (k.purpose() == v1::KEY_PURPOSE_SIGNING && k.current()) new_id = k.key_id();
   }
   ASSERT_FALSE(new_id.empty());
-  EXPECT_EQ(Agency("southsea-academy")->RevokeKey(new_id).status().code(),
+  EXPECT_EQ(Agent("southsea-academy")->RevokeKey(new_id).status().code(),
             absl::StatusCode::kNotFound);
 
   // Published keys and revocations are durable.

@@ -52,6 +52,18 @@ class NoTransaction : public StoreTransaction {
   absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord, std::string*) override {
     return Unused();
   }
+  absl::StatusOr<SeedResult> SeedKey(const AgencyKey&, absl::Time) override { return Unused(); }
+  absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey&, absl::Time) override {
+    return Unused();
+  }
+  absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string&, const std::string&,
+                                                     absl::Time) override {
+    return Unused();
+  }
+  absl::StatusOr<std::optional<uint64_t>> LastKeyEvent(const std::string&) override {
+    return Unused();
+  }
+  absl::Status RecordKeyEvent(const KeyEventRow&) override { return Unused(); }
 
  private:
   static absl::Status Unused() { return absl::InternalError("not used by these tests"); }

@@ -166,8 +166,20 @@ class MemoryKeys : public KeyRows {
     }
     return absl::OkStatus();
   }
+  absl::StatusOr<std::optional<uint64_t>> LastEvent(const std::string& agency_id) override {
+    std::optional<uint64_t> last;
+    for (const auto& e : events) {
+      if (e.agency_id == agency_id) last = e.leaf_index;
+    }
+    return last;
+  }
+  absl::Status AddEvent(const KeyEventRow& event) override {
+    events.push_back(event);
+    return absl::OkStatus();
+  }
 
   std::vector<AgencyKey> keys;
+  std::vector<KeyEventRow> events;
 };
 
 AgencyKey Key(const std::string& agency, const std::string& id, bool current = true) {
@@ -232,15 +244,21 @@ TEST(KeyRulesTest, OnlyTheOwningAgencyRevokesAndRevocationIsFinal) {
 
 TEST(KeyRulesTest, SeedingKeepsTheCurrentKeyAndAppliesTheFilesRevocations) {
   MemoryKeys rows;
-  ASSERT_TRUE(key_rules::Seed(rows, Key("hants", "k1"), kNow).ok());
+  EXPECT_EQ(key_rules::Seed(rows, Key("hants", "k1"), kNow)->outcome, SeedOutcome::kInserted);
+  EXPECT_EQ(key_rules::Seed(rows, Key("hants", "k1"), kNow)->outcome, SeedOutcome::kUnchanged);
   ASSERT_TRUE(key_rules::Seed(rows, Key("hants", "k2"), kNow).ok());
   ASSERT_EQ(rows.keys.size(), 2u);
   EXPECT_TRUE(rows.keys[0].key.current());
   EXPECT_FALSE(rows.keys[1].key.current());  // the agency already had a current key
   AgencyKey revoked = Key("hants", "k1");
   revoked.key.set_revoked(true);
-  ASSERT_TRUE(key_rules::Seed(rows, revoked, kNow).ok());
+  auto seeded = key_rules::Seed(rows, revoked, kNow);
+  ASSERT_TRUE(seeded.ok());
+  EXPECT_EQ(seeded->outcome, SeedOutcome::kRevoked);
+  EXPECT_TRUE(seeded->key.revoked());
+  EXPECT_FALSE(seeded->key.current());
   EXPECT_TRUE(rows.keys[0].key.revoked());
+  EXPECT_EQ(key_rules::Seed(rows, revoked, kNow)->outcome, SeedOutcome::kUnchanged);
   EXPECT_EQ(rows.keys.size(), 2u);
   AgencyKey born_revoked = Key("soton", "k3");
   born_revoked.key.set_revoked(true);

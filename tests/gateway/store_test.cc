@@ -232,10 +232,32 @@ AgencyKey Key(const std::string& agency, const std::string& id, bool current = t
   return k;
 }
 
+// One key change in a transaction of its own.
+template <typename Fn>
+auto InTransaction(MailboxStore& store, Fn fn) -> decltype(fn(std::declval<StoreTransaction&>())) {
+  decltype(fn(std::declval<StoreTransaction&>())) out = absl::UnknownError("not run");
+  absl::Status st = store.CommitAndWait([&](StoreTransaction& tx) {
+    out = fn(tx);
+    return out.status();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+absl::StatusOr<SeedResult> SeedKey(Store& s, const AgencyKey& k, absl::Time now) {
+  return InTransaction(s, [&](StoreTransaction& tx) { return tx.SeedKey(k, now); });
+}
+absl::StatusOr<v1::PublicKey> PublishKey(Store& s, const AgencyKey& k, absl::Time now) {
+  return InTransaction(s, [&](StoreTransaction& tx) { return tx.PublishKey(k, now); });
+}
+absl::StatusOr<v1::PublicKey> RevokeKey(Store& s, const std::string& agency, const std::string& id,
+                                        absl::Time now) {
+  return InTransaction(s, [&](StoreTransaction& tx) { return tx.RevokeKey(agency, id, now); });
+}
+
 TEST_P(StoreTest, PublishingAKeyDemotesThePreviousOne) {
   const absl::Time now = absl::FromUnixSeconds(1764000000);
-  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
-  auto published = store_->PublishKey(Key("iow-mash", "b2"), now);
+  ASSERT_TRUE(SeedKey(*store_, Key("iow-mash", "a1"), now).ok());
+  auto published = PublishKey(*store_, Key("iow-mash", "b2"), now);
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_TRUE(published->current());
   auto keys = store_->ListKeys();
@@ -244,12 +266,12 @@ TEST_P(StoreTest, PublishingAKeyDemotesThePreviousOne) {
   EXPECT_FALSE((*keys)[0].key.current()) << "a1 is now the previous key";
   EXPECT_TRUE((*keys)[1].key.current());
   // Idempotent for its owner, refused for anyone else.
-  EXPECT_TRUE(store_->PublishKey(Key("iow-mash", "b2"), now).ok());
-  EXPECT_EQ(store_->PublishKey(Key("hiow-police", "b2"), now).status().code(),
+  EXPECT_TRUE(PublishKey(*store_, Key("iow-mash", "b2"), now).ok());
+  EXPECT_EQ(PublishKey(*store_, Key("hiow-police", "b2"), now).status().code(),
             absl::StatusCode::kAlreadyExists);
   // Reseeding the federation file's (older) key does not make it current again.
-  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
-  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "c3"), now).ok());
+  ASSERT_TRUE(SeedKey(*store_, Key("iow-mash", "a1"), now).ok());
+  ASSERT_TRUE(SeedKey(*store_, Key("iow-mash", "c3"), now).ok());
   keys = store_->ListKeys();
   int current = 0;
   for (const auto& k : *keys) current += k.key.current();
@@ -258,14 +280,14 @@ TEST_P(StoreTest, PublishingAKeyDemotesThePreviousOne) {
 
 TEST_P(StoreTest, RevocationIsOwnedAndFinal) {
   const absl::Time now = absl::FromUnixSeconds(1764000000);
-  ASSERT_TRUE(store_->SeedKey(Key("iow-mash", "a1"), now).ok());
-  EXPECT_EQ(store_->RevokeKey("hiow-police", "a1", now).status().code(),
+  ASSERT_TRUE(SeedKey(*store_, Key("iow-mash", "a1"), now).ok());
+  EXPECT_EQ(RevokeKey(*store_, "hiow-police", "a1", now).status().code(),
             absl::StatusCode::kNotFound);
-  auto revoked = store_->RevokeKey("iow-mash", "a1", now);
+  auto revoked = RevokeKey(*store_, "iow-mash", "a1", now);
   ASSERT_TRUE(revoked.ok());
   EXPECT_TRUE(revoked->revoked());
   EXPECT_FALSE(revoked->current());
-  EXPECT_EQ(store_->PublishKey(Key("iow-mash", "a1"), now).status().code(),
+  EXPECT_EQ(PublishKey(*store_, Key("iow-mash", "a1"), now).status().code(),
             absl::StatusCode::kAlreadyExists)
       << "a revoked key cannot come back";
 }
@@ -823,7 +845,7 @@ TEST_P(ReplicaStoreTest, OtherReplicasHearOfNewMailAndKeys) {
   k.key.set_key_id("k-new");
   k.key.set_purpose(v1::KEY_PURPOSE_ENCRYPTION);
   k.key.set_public_key(std::string(32, 'k'));
-  ASSERT_TRUE(replica->PublishKey(k, absl::Now()).ok());
+  ASSERT_TRUE(PublishKey(*replica, k, absl::Now()).ok());
   EXPECT_TRUE(safeshare::testing::WaitFor(
       [&] {
         absl::MutexLock lock(&mu);

@@ -58,7 +58,8 @@ absl::Status PostgresStore::RunJobsLocked(const std::vector<Work>& jobs,
                                           std::vector<absl::Status>& results) {
   auto rows = MessageRowsLocked();
   auto audit = AuditRowsLocked();
-  MailboxTransaction tx(rows.get(), &appender_, audit.get());
+  auto keys = KeyRowsLocked();
+  MailboxTransaction tx(rows.get(), keys.get(), &appender_, audit.get());
   for (size_t i = 0; i < jobs.size(); ++i) {
     const transparency::Frontier before_job = appender_.frontier();
     if (auto st = Script(write_.conn, "SAVEPOINT job", "savepoint"); !st.ok()) return st;

@@ -1,6 +1,6 @@
-// The PostgreSQL store's key directory: the agency_keys SQL under the shared
-// key rules (key_rules.h), each change in a transaction of its own that every
-// replica hears of.
+// The PostgreSQL store's key directory: the agency_keys and key_events SQL
+// under the shared key rules (key_rules.h), run inside a batch's transaction
+// so each change commits with its key event; every replica hears of it.
 
 #include "absl/strings/str_cat.h"
 #include "gateway/store/key_rules.h"
@@ -13,7 +13,6 @@ using pg::Bytes;
 using pg::Null;
 using pg::P;
 using pg::Run;
-using pg::Script;
 using store_rows::ToMicros;
 using store_rows::TsMicros;
 
@@ -32,16 +31,18 @@ class PostgresStore::Keys final : public KeyRows {
   }
 
   absl::Status Insert(const AgencyKey& k) override {
-    return Run(*session_,
-               "INSERT INTO agency_keys (key_id, agency_id, purpose, public_key, not_before_us, "
-               "not_after_us, current, revoked_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-               {P(k.key.key_id()), P(k.agency_id), P(static_cast<int>(k.key.purpose())),
-                Bytes(k.key.public_key()), P(TsMicros(k.key.not_before())),
-                k.key.has_not_after() ? P(TsMicros(k.key.not_after())) : Null(),
-                P(k.key.current() ? 1 : 0),
-                k.key.revoked() ? P(TsMicros(k.key.not_before())) : Null()},
-               "insert key")
-        .status();
+    absl::Status st =
+        Run(*session_,
+            "INSERT INTO agency_keys (key_id, agency_id, purpose, public_key, not_before_us, "
+            "not_after_us, current, revoked_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            {P(k.key.key_id()), P(k.agency_id), P(static_cast<int>(k.key.purpose())),
+             Bytes(k.key.public_key()), P(TsMicros(k.key.not_before())),
+             k.key.has_not_after() ? P(TsMicros(k.key.not_after())) : Null(),
+             P(k.key.current() ? 1 : 0),
+             k.key.revoked() ? P(TsMicros(k.key.not_before())) : Null()},
+            "insert key")
+            .status();
+    return st.ok() ? Notify() : st;
   }
 
   absl::StatusOr<bool> HasCurrent(const std::string& agency_id,
@@ -63,38 +64,44 @@ class PostgresStore::Keys final : public KeyRows {
   }
 
   absl::Status MakeCurrent(const std::string& key_id) override {
-    return Run(*session_, "UPDATE agency_keys SET current = 1 WHERE key_id = $1", {P(key_id)},
-               "publish key")
-        .status();
+    absl::Status st = Run(*session_, "UPDATE agency_keys SET current = 1 WHERE key_id = $1",
+                          {P(key_id)}, "publish key")
+                          .status();
+    return st.ok() ? Notify() : st;
   }
 
   absl::Status Revoke(const std::string& key_id, absl::Time now) override {
-    return Run(*session_, "UPDATE agency_keys SET revoked_us = $1, current = 0 WHERE key_id = $2",
-               {P(ToMicros(now)), P(key_id)}, "revoke key")
-        .status();
+    absl::Status st =
+        Run(*session_, "UPDATE agency_keys SET revoked_us = $1, current = 0 WHERE key_id = $2",
+            {P(ToMicros(now)), P(key_id)}, "revoke key")
+            .status();
+    return st.ok() ? Notify() : st;
+  }
+
+  absl::StatusOr<std::optional<uint64_t>> LastEvent(const std::string& agency_id) override {
+    auto r = Run(*session_, "SELECT max(leaf_index) FROM key_events WHERE agency_id = $1",
+                 {P(agency_id)}, "read key events");
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0 || r->row(0).IsNull(0)) return std::optional<uint64_t>();
+    return std::optional<uint64_t>(static_cast<uint64_t>(r->row(0).Int(0)));
+  }
+
+  absl::Status AddEvent(const KeyEventRow& e) override {
+    auto r = Run(
+        *session_, "INSERT INTO key_events (leaf_index, agency_id, key_id) VALUES ($1, $2, $3)",
+        {P(static_cast<int64_t>(e.leaf_index)), P(e.agency_id), P(e.key_id)}, "record key event");
+    return r.status();
   }
 
  private:
+  // Delivered at commit (once per transaction): every replica reads the keys
+  // again.
+  absl::Status Notify() {
+    return Run(*session_, "SELECT pg_notify($1, '')", {P(pg::kKeysChannel)}, "notify").status();
+  }
+
   PgSession* session_;
 };
-
-template <typename Fn>
-auto PostgresStore::InKeyTransaction(Fn body) -> decltype(body()) {
-  if (auto st = pg::Ready(write_); !st.ok()) return st;
-  if (auto st = Script(write_.conn, "BEGIN", "begin transaction"); !st.ok()) return st;
-  // The same lock as the write batches: key changes from two replicas take turns.
-  auto locked = Run(write_, "SELECT pg_advisory_xact_lock($1)", {P(pg::kWriteLock)}, "lock keys");
-  auto result = locked.ok() ? body() : decltype(body())(locked.status());
-  if (result.ok()) {
-    auto n = Run(write_, "SELECT pg_notify($1, '')", {P(pg::kKeysChannel)}, "notify");
-    absl::Status st = n.ok() ? Script(write_.conn, "COMMIT", "commit") : n.status();
-    if (!st.ok()) result = st;
-  }
-  if (!result.ok() && PQstatus(write_.conn) == CONNECTION_OK) {
-    (void)Script(write_.conn, "ROLLBACK", "roll back");
-  }
-  return result;
-}
 
 absl::StatusOr<std::vector<AgencyKey>> PostgresStore::ListKeys() {
   absl::MutexLock lock(&read_mu_);
@@ -108,25 +115,19 @@ absl::StatusOr<std::vector<AgencyKey>> PostgresStore::ListKeys() {
   return out;
 }
 
-absl::Status PostgresStore::SeedKey(const AgencyKey& key, absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  Keys rows(&write_);
-  return InKeyTransaction([&] { return key_rules::Seed(rows, key, now); });
+absl::StatusOr<std::vector<KeyEventRow>> PostgresStore::ListKeyEvents() {
+  absl::MutexLock lock(&read_mu_);
+  if (auto st = pg::Ready(read_); !st.ok()) return st;
+  auto r = Run(read_, "SELECT leaf_index, agency_id, key_id FROM key_events ORDER BY leaf_index",
+               {}, "list key events");
+  if (!r.ok()) return r.status();
+  std::vector<KeyEventRow> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back({static_cast<uint64_t>(r->row(i).Int(0)), r->row(i).Text(1), r->row(i).Text(2)});
+  }
+  return out;
 }
 
-absl::StatusOr<safeshare::v1::PublicKey> PostgresStore::PublishKey(const AgencyKey& key,
-                                                                   absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  Keys rows(&write_);
-  return InKeyTransaction([&] { return key_rules::Publish(rows, key, now); });
-}
-
-absl::StatusOr<safeshare::v1::PublicKey> PostgresStore::RevokeKey(const std::string& agency_id,
-                                                                  const std::string& key_id,
-                                                                  absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  Keys rows(&write_);
-  return InKeyTransaction([&] { return key_rules::Revoke(rows, agency_id, key_id, now); });
-}
+std::unique_ptr<KeyRows> PostgresStore::KeyRowsLocked() { return std::make_unique<Keys>(&write_); }
 
 }  // namespace safeshare::gateway

@@ -51,12 +51,7 @@ class PostgresStore final : public Store {
                                                                  uint64_t after_sequence,
                                                                  int limit) override;
   absl::StatusOr<std::vector<AgencyKey>> ListKeys() override;
-  absl::Status SeedKey(const AgencyKey& key, absl::Time now) override;
-  absl::StatusOr<safeshare::v1::PublicKey> PublishKey(const AgencyKey& key,
-                                                      absl::Time now) override;
-  absl::StatusOr<safeshare::v1::PublicKey> RevokeKey(const std::string& agency_id,
-                                                     const std::string& key_id,
-                                                     absl::Time now) override;
+  absl::StatusOr<std::vector<KeyEventRow>> ListKeyEvents() override;
 
   void SetCheckpointSigner(CheckpointSigner signer) override;
   absl::StatusOr<CommitInfo> LatestCheckpoint() override;
@@ -91,13 +86,10 @@ class PostgresStore final : public Store {
   // The log as other replicas left it: reloads the frontier if it grew.
   absl::Status SyncLogLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Runs `body` in its own transaction on the write connection.
-  template <typename Fn>
-  auto InKeyTransaction(Fn body) -> decltype(body()) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
   // The SQL a batch's MailboxTransaction runs (messages.cc, audit_log.cc).
   std::unique_ptr<MessageRows> MessageRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::unique_ptr<AuditRowWriter> AuditRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<KeyRows> KeyRowsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status StoreCheckpointLocked(const CommitInfo& info) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Reads on the read connection.

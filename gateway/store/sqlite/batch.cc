@@ -49,7 +49,8 @@ absl::Status SqliteStore::RunJobsLocked(const std::vector<Work>& jobs,
                                         std::vector<absl::Status>& results) {
   auto rows = MessageRowsLocked();
   auto audit = AuditRowsLocked();
-  MailboxTransaction tx(rows.get(), &appender_, audit.get(), &batch_subtrees_);
+  auto keys = KeyRowsLocked();
+  MailboxTransaction tx(rows.get(), keys.get(), &appender_, audit.get(), &batch_subtrees_);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const transparency::Frontier before_job = appender_.frontier();
     const size_t subtrees_before_job = batch_subtrees_.size();

@@ -1,5 +1,6 @@
-// The embedded store's key directory: the agency_keys SQL under the shared
-// key rules (key_rules.h), each change in a transaction of its own.
+// The embedded store's key directory: the agency_keys and key_events SQL
+// under the shared key rules (key_rules.h), run inside a batch's transaction
+// so each change commits with its key event.
 
 #include <sqlite3.h>
 
@@ -98,6 +99,25 @@ class SqliteStore::Keys final : public KeyRows {
     return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, "revoke key");
   }
 
+  absl::StatusOr<std::optional<uint64_t>> LastEvent(const std::string& agency_id) override {
+    Statement s(db_, "SELECT max(leaf_index) FROM key_events WHERE agency_id = ?");
+    if (auto st = s.status("read key events"); !st.ok()) return st;
+    s.Bind(1, agency_id);
+    if (s.Step() != SQLITE_ROW) return SqliteError(db_, SQLITE_ERROR, "read key events");
+    if (s.IsNull(0)) return std::optional<uint64_t>();
+    return std::optional<uint64_t>(static_cast<uint64_t>(s.Int(0)));
+  }
+
+  absl::Status AddEvent(const KeyEventRow& e) override {
+    Statement s(db_, "INSERT INTO key_events (leaf_index, agency_id, key_id) VALUES (?, ?, ?)");
+    if (auto st = s.status("record key event"); !st.ok()) return st;
+    s.Bind(1, static_cast<int64_t>(e.leaf_index));
+    s.Bind(2, e.agency_id);
+    s.Bind(3, e.key_id);
+    int rc = s.Step();
+    return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, "record key event");
+  }
+
  private:
   sqlite3* db_;
 };
@@ -115,30 +135,19 @@ absl::StatusOr<std::vector<AgencyKey>> SqliteStore::ListKeys() {
   return out;
 }
 
-absl::Status SqliteStore::SeedKey(const AgencyKey& key, absl::Time now) {
+absl::StatusOr<std::vector<KeyEventRow>> SqliteStore::ListKeyEvents() {
   absl::MutexLock lock(&mu_);
-  Keys rows(db_);
-  return InTransaction(db_,
-                       [&]() -> absl::StatusOr<bool> {
-                         if (auto st = key_rules::Seed(rows, key, now); !st.ok()) return st;
-                         return true;
-                       })
-      .status();
+  Statement s(db_, "SELECT leaf_index, agency_id, key_id FROM key_events ORDER BY leaf_index");
+  if (auto st = s.status("list key events"); !st.ok()) return st;
+  std::vector<KeyEventRow> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.push_back({static_cast<uint64_t>(s.Int(0)), s.Text(1), s.Text(2)});
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "list key events");
+  return out;
 }
 
-absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::PublishKey(const AgencyKey& key,
-                                                                 absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  Keys rows(db_);
-  return InTransaction(db_, [&] { return key_rules::Publish(rows, key, now); });
-}
-
-absl::StatusOr<safeshare::v1::PublicKey> SqliteStore::RevokeKey(const std::string& agency_id,
-                                                                const std::string& key_id,
-                                                                absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  Keys rows(db_);
-  return InTransaction(db_, [&] { return key_rules::Revoke(rows, agency_id, key_id, now); });
-}
+std::unique_ptr<KeyRows> SqliteStore::KeyRowsLocked() { return std::make_unique<Keys>(db_); }
 
 }  // namespace safeshare::gateway
