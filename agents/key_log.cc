@@ -128,12 +128,13 @@ absl::StatusOr<VerifiedKeys> VerifyKeyHistory(const std::string& federation_id,
     KeyEventView view;
     view.leaf_index = proof.leaf_index();
     view.leaf_hash = transparency::LeafHash(proof.record());
-    if (auto st =
-            transparency::VerifyInclusion(view.leaf_hash, proof.leaf_index(), checkpoint.size,
-                                          Hashes(proof.inclusion_proof()), checkpoint.root_hash);
-        !st.ok()) {
-      return Refuse(agency_id, absl::StrCat("key event ", proof.leaf_index(),
-                                            " is not in the signed log (", st.message(), ")"));
+    const absl::Status included =
+        transparency::VerifyInclusion(view.leaf_hash, proof.leaf_index(), checkpoint.size,
+                                      Hashes(proof.inclusion_proof()), checkpoint.root_hash);
+    if (!included.ok()) {
+      return Refuse(agency_id,
+                    absl::StrCat("key event ", proof.leaf_index(), " is not in the signed log (",
+                                 included.message(), ")"));
     }
     if (!view.record.ParseFromString(proof.record())) {
       return Refuse(agency_id, absl::StrCat("record ", proof.leaf_index(), " does not parse"));

@@ -263,11 +263,9 @@ absl::StatusOr<KeyChange> KeyDirectory::Apply(
         absl::StrCat("key statement signer: ", st.message(),
                      "; an agency whose signing key expired is onboarded again by its operator"));
   }
-  if (auto st = envelope::VerifyKeyStatement(signed_statement, *statement,
-                                             signer->second->key.public_key());
-      !st.ok()) {
-    return st;
-  }
+  const absl::Status signature =
+      envelope::VerifyKeyStatement(signed_statement, *statement, signer->second->key.public_key());
+  if (!signature.ok()) return signature;
   const std::string& key_id = action == KeyStatement::ACTION_PUBLISH ? statement->key().key_id()
                                                                      : statement->revoke_key_id();
   auto known = snapshot->by_id.find(key_id);

@@ -202,9 +202,17 @@ TEST_F(KeyTransparencyE2eTest, TheMonitorAlertsOnAKeyEventTheAgencyDidNotMake) {
 
 TEST_F(KeyTransparencyE2eTest, AProperRotationGoesThroughEndToEnd) {
   auto iow = Agent("iow-mash");
+  auto retired = iow->keyring().Newest(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(retired.ok());
   auto rotated = iow->RotateKeys(/*signing=*/true, /*encryption=*/true);
   ASSERT_TRUE(rotated.ok()) << rotated.status();
   ASSERT_EQ(rotated->size(), 2u);
+  // The retired signing key signs no more key changes.
+  auto spare = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kEncryption);
+  ASSERT_TRUE(spare.ok());
+  auto by_retired = iow->client().PublishKey(
+      Statement(*iow, envelope::PublicKeyEntry(*spare, absl::Now()), *retired));
+  EXPECT_EQ(by_retired.status().code(), absl::StatusCode::kPermissionDenied) << by_retired.status();
   // A partner verifies the new keys and seals to the new encryption key.
   auto police = Agent("hiow-police");
   auto sent = police->Send(Message("hiow-police", "iow-mash", "to-rotated"));
