@@ -52,6 +52,7 @@ class NoTransaction : public StoreTransaction {
   absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord, std::string*) override {
     return Unused();
   }
+  absl::StatusOr<uint64_t> ChangeAuditText(const AuditTextChange&) override { return Unused(); }
 
  private:
   static absl::Status Unused() { return absl::InternalError("not used by these tests"); }
