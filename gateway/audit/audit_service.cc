@@ -314,7 +314,7 @@ grpc::ServerUnaryReactor* AuditService::QueryRecords(
     std::vector<safeshare::v1::AuditRecord> read;
     st = store_->ScanAudit(*filter, start, limit, [&](const AuditLeaf& leaf) {
       if (!budget.Take(leaf.record.size())) {
-        if (response->records_size() == 0) {
+        if (read.empty()) {
           parse = OverReplyLimit(absl::StrCat("audit record ", leaf.index), leaf.record.size(),
                                  budget.max_bytes());
         }
@@ -621,11 +621,14 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* 
     if (st.ok()) {
       // The report read those decisions: recorded, as every officer read is.
       auto record = RecordsReadRecord(officer->uri, q, counted);
-      store_->Commit([record](StoreTransaction& tx) { return tx.AppendAudit(record).status(); },
-                     [reactor, response](const absl::Status& committed, const CommitInfo&) {
-                       if (!committed.ok()) response->Clear();
-                       reactor->Finish(ToGrpcStatus(committed));
-                     });
+      store_->Commit(
+          [record](StoreTransaction& tx) -> absl::Status {
+            return tx.AppendAudit(record).status();
+          },
+          [reactor, response](const absl::Status& committed, const CommitInfo&) {
+            if (!committed.ok()) response->Clear();
+            reactor->Finish(ToGrpcStatus(committed));
+          });
       return reactor;
     }
   }
