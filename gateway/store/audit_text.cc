@@ -103,9 +103,9 @@ absl::Status CommitTexts(uint64_t leaf_index, AuditRecord& record, std::vector<A
     // an empty declaration in a record that had none.
     if (f.text(record).empty()) continue;
     AuditText row;
-    auto c = NewText(leaf_index, f.path, std::move(*f.mutable_text(record)), row);
+    auto c = NewText(leaf_index, f.path, f.text(record), row);
     if (!c.ok()) return c.status();
-    f.mutable_text(record)->clear();
+    f.mutable_text(record)->clear();  // the text leaves the record as hashed
     *record.add_text_commitments() = *std::move(c);
     texts.push_back(std::move(row));
   }
