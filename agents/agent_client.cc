@@ -298,6 +298,25 @@ absl::StatusOr<safeshare::v1::FlowReportResponse> AgentClient::FlowReport(
   return resp;
 }
 
+absl::StatusOr<uint64_t> AgentClient::EraseText(const safeshare::v1::EraseTextRequest& request) {
+  grpc::ClientContext ctx;
+  auto cancellable = Prepare(ctx);
+  safeshare::v1::EraseTextResponse resp;
+  grpc::Status st = audit_->EraseText(&ctx, request, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp.leaf_index();
+}
+
+absl::StatusOr<uint64_t> AgentClient::RectifyText(
+    const safeshare::v1::RectifyTextRequest& request) {
+  grpc::ClientContext ctx;
+  auto cancellable = Prepare(ctx);
+  safeshare::v1::RectifyTextResponse resp;
+  grpc::Status st = audit_->RectifyText(&ctx, request, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp.leaf_index();
+}
+
 absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> AgentClient::ConsistencyProof(
     uint64_t first, uint64_t second) {
   grpc::ClientContext ctx;

@@ -95,6 +95,10 @@ class AgentClient {
       const safeshare::v1::FlowReportRequest& request);
   absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> ConsistencyProof(uint64_t first,
                                                                               uint64_t second);
+  // Erase or rectify one committed text of a record (federation-scope
+  // officers); the leaf index of the record of the change.
+  absl::StatusOr<uint64_t> EraseText(const safeshare::v1::EraseTextRequest& request);
+  absl::StatusOr<uint64_t> RectifyText(const safeshare::v1::RectifyTextRequest& request);
 
   // Advice (IG officer identities only).
   absl::StatusOr<safeshare::v1::ListHeldResponse> ListHeld(const std::string& page_token = "");

@@ -3,16 +3,21 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "safeshare/v1/audit.pb.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
+#include "transparency/text_commitment.h"
 
 namespace safeshare::agents {
 namespace {
@@ -111,6 +116,132 @@ absl::Status CheckCheckpoints(const std::vector<std::string>& notes, transparenc
   return absl::OkStatus();
 }
 
+constexpr char kRectifiedTextField[] = "rectification.new_text";
+
+// What the log says of its committed texts: each record's commitments, and
+// the last erasure or rectification recorded for each (leaf, field).
+class TextLog {
+ public:
+  struct Change {
+    bool erased = false;
+    uint64_t rectified_in = 0;
+  };
+
+  void Add(uint64_t index, const safeshare::v1::AuditRecord& r) {
+    for (const auto& c : r.text_commitments()) commitments_[index][c.field()] = c.sha256();
+    if (r.event() == safeshare::v1::AUDIT_EVENT_TYPE_TEXT_ERASED ||
+        r.event() == safeshare::v1::AUDIT_EVENT_TYPE_TEXT_RECTIFIED) {
+      Change& c = changes_[{r.target_leaf_index(), r.target_field()}];
+      c.erased = r.event() == safeshare::v1::AUDIT_EVENT_TYPE_TEXT_ERASED;
+      c.rectified_in = c.erased ? 0 : index;
+    }
+  }
+
+  // One disclosure of the text `d.field` of record `index`. `complete`: the
+  // whole log is at hand, so the disclosure must also be the text's latest
+  // state.
+  absl::Status Check(uint64_t index, const safeshare::v1::TextDisclosure& d, bool complete,
+                     AuditVerification& out) const {
+    const std::string where = absl::StrCat("record ", index, " text ", d.field());
+    auto own = commitments_.find(index);
+    if (own == commitments_.end() || !own->second.count(d.field()) ||
+        d.field() == kRectifiedTextField) {
+      return Broken(absl::StrCat(where, " is disclosed but the record commits no such text"));
+    }
+    const bool erased = d.has_erased_time() || !d.erased_by().empty();
+    if (complete) {
+      auto change = changes_.find({index, d.field()});
+      const Change last = change == changes_.end() ? Change{} : change->second;
+      if (last.erased != erased || (!erased && last.rectified_in != d.rectified_in_leaf())) {
+        return Broken(absl::StrCat(where, " is disclosed ", erased ? "erased" : "with a text",
+                                   " but the log's last change to it says otherwise"));
+      }
+    }
+    if (erased) {
+      if (!d.salt().empty() || !d.text().empty()) {
+        return Broken(absl::StrCat(where, " is disclosed as erased yet carries text"));
+      }
+      ++out.texts_erased;
+      return absl::OkStatus();
+    }
+    std::string field = d.field();
+    const std::string* commitment = &own->second.at(d.field());
+    if (d.rectified_in_leaf() != 0) {
+      auto rect = commitments_.find(d.rectified_in_leaf());
+      if (rect == commitments_.end() || !rect->second.count(kRectifiedTextField)) {
+        if (!complete) {
+          ++out.texts_unchecked;
+          return absl::OkStatus();
+        }
+        return Broken(absl::StrCat(where, " names rectification record ", d.rectified_in_leaf(),
+                                   ", which commits no rectified text"));
+      }
+      if (!rectifies_.count({d.rectified_in_leaf(), {index, d.field()}})) {
+        return Broken(absl::StrCat(where, " names record ", d.rectified_in_leaf(),
+                                   ", which does not rectify it"));
+      }
+      field = kRectifiedTextField;
+      commitment = &rect->second.at(kRectifiedTextField);
+    }
+    auto computed = transparency::TextCommitment(field, d.salt(), d.text());
+    if (!computed.ok() || *computed != *commitment) {
+      return Broken(absl::StrCat(where, " does not match its commitment",
+                                 d.rectified_in_leaf() != 0
+                                     ? absl::StrCat(" in record ", d.rectified_in_leaf())
+                                     : std::string(),
+                                 ": the text or its salt was altered"));
+    }
+    ++out.texts_checked;
+    return absl::OkStatus();
+  }
+
+  void AddTarget(uint64_t index, const safeshare::v1::AuditRecord& r) {
+    if (r.event() == safeshare::v1::AUDIT_EVENT_TYPE_TEXT_RECTIFIED) {
+      rectifies_.insert({index, {r.target_leaf_index(), r.target_field()}});
+    }
+  }
+
+  // With the whole log: every committed text has exactly the disclosures in
+  // `disclosed` (a rectification's own new text is disclosed at its target).
+  absl::Status CheckAllDisclosed(
+      const std::set<std::pair<uint64_t, std::string>>& disclosed) const {
+    for (const auto& [index, fields] : commitments_) {
+      for (const auto& [field, sha] : fields) {
+        if (field == kRectifiedTextField) continue;
+        if (!disclosed.count({index, field})) {
+          return Broken(absl::StrCat("record ", index, " commits a ", field,
+                                     " text that is neither disclosed nor recorded as erased"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<uint64_t, std::map<std::string, std::string>> commitments_;
+  std::map<std::pair<uint64_t, std::string>, Change> changes_;
+  std::set<std::pair<uint64_t, std::pair<uint64_t, std::string>>> rectifies_;
+};
+
+// The text a record shows at a committed field path ("a.b": field b of
+// message field a), or "" if unset.
+std::string ShownText(const google::protobuf::Message& record, absl::string_view path) {
+  const google::protobuf::Message* m = &record;
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '.');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const auto* f = m->GetDescriptor()->FindFieldByName(std::string(parts[i]));
+    if (f == nullptr || f->is_repeated()) return "";
+    if (i + 1 == parts.size()) {
+      return f->type() == google::protobuf::FieldDescriptor::TYPE_STRING
+                 ? m->GetReflection()->GetString(*m, f)
+                 : "";
+    }
+    if (f->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) return "";
+    m = &m->GetReflection()->GetMessage(*m, f);
+  }
+  return "";
+}
+
 }  // namespace
 
 absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path,
@@ -126,6 +257,7 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path
   }
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> closer(db, sqlite3_close);
   AuditVerification out;
+  TextLog texts;
   transparency::MemoryTree tree;
   std::optional<uint64_t> first_altered;
   sqlite3_stmt* stmt = nullptr;
@@ -150,6 +282,12 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path
     if (auto st = CheckRecord(seq, bytes); !st.ok()) return st;
     const std::string leaf = transparency::LeafHash(bytes);
     if (leaf != stored && !first_altered) first_altered = seq;
+    {
+      safeshare::v1::AuditRecord record;
+      record.ParseFromString(bytes);  // CheckRecord parsed it
+      texts.Add(seq, record);
+      texts.AddTarget(seq, record);
+    }
     if (auto st = tree.AppendLeafHash(leaf); !st.ok()) return st;
     ++out.records;
   }
@@ -171,6 +309,42 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path
     return absl::DataLossError(absl::StrCat("reading checkpoints: ", sqlite3_errmsg(db)));
   }
   if (auto st = CheckCheckpoints(notes, tree, log, first_altered, out); !st.ok()) return st;
+
+  // The stored texts against the commitments of the records just verified.
+  // A database from before erasable text has no audit_text table: nothing to
+  // check.
+  sqlite3_stmt* text_rows = nullptr;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT seq, field, salt, text, rectified_in, erased_us, erased_by "
+                         "FROM audit_text ORDER BY seq, field",
+                         -1, &text_rows, nullptr) != SQLITE_OK) {
+    return out;
+  }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> text_finalizer(text_rows, sqlite3_finalize);
+  auto column = [&](int c) {
+    const void* p = sqlite3_column_blob(text_rows, c);
+    return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(text_rows, c))
+             : std::string();
+  };
+  std::set<std::pair<uint64_t, std::string>> disclosed;
+  while ((rc = sqlite3_step(text_rows)) == SQLITE_ROW) {
+    const uint64_t seq = static_cast<uint64_t>(sqlite3_column_int64(text_rows, 0));
+    safeshare::v1::TextDisclosure d;
+    d.set_field(column(1));
+    d.set_salt(column(2));
+    d.set_text(column(3));
+    d.set_rectified_in_leaf(static_cast<uint64_t>(sqlite3_column_int64(text_rows, 4)));
+    if (sqlite3_column_type(text_rows, 5) != SQLITE_NULL) {
+      d.mutable_erased_time()->set_seconds(sqlite3_column_int64(text_rows, 5) / 1000000);
+      d.set_erased_by(column(6));
+    }
+    if (auto st = texts.Check(seq, d, /*complete=*/true, out); !st.ok()) return st;
+    disclosed.insert({seq, d.field()});
+  }
+  if (rc != SQLITE_DONE) {
+    return absl::DataLossError(absl::StrCat("reading audit texts: ", sqlite3_errmsg(db)));
+  }
+  if (auto st = texts.CheckAllDisclosed(disclosed); !st.ok()) return st;
   return out;
 }
 
@@ -197,6 +371,13 @@ absl::StatusOr<AuditVerification> VerifyAuditExport(const std::string& path,
   transparency::MemoryTree tree;
   bool filtered = false;
   uint64_t line_no = 1;
+  TextLog texts;
+  struct Shown {
+    uint64_t index;
+    safeshare::v1::TextDisclosure disclosure;
+    std::string text;  // what the record shows at the disclosure's field
+  };
+  std::vector<Shown> shown;
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty()) continue;
@@ -207,6 +388,15 @@ absl::StatusOr<AuditVerification> VerifyAuditExport(const std::string& path,
     }
     const uint64_t index = rec.index();
     if (auto st = CheckRecord(index, rec.record_bytes()); !st.ok()) return st;
+    {
+      safeshare::v1::AuditRecord hashed;
+      hashed.ParseFromString(rec.record_bytes());  // CheckRecord parsed it
+      texts.Add(index, hashed);
+      texts.AddTarget(index, hashed);
+    }
+    for (const auto& d : rec.disclosures()) {
+      shown.push_back(Shown{index, d, ShownText(rec.record(), d.field())});
+    }
     const std::string leaf = transparency::LeafHash(rec.record_bytes());
     if (Hex(leaf) != rec.leaf_hash()) {
       return Broken(
@@ -250,6 +440,21 @@ absl::StatusOr<AuditVerification> VerifyAuditExport(const std::string& path,
       return Broken("the export's records do not hash to its signed checkpoint");
     }
   }
+  // Disclosures, once every record (and so every rectification) is read.
+  std::set<std::pair<uint64_t, std::string>> disclosed;
+  for (const Shown& s : shown) {
+    const auto& d = s.disclosure;
+    if (!disclosed.insert({s.index, d.field()}).second) {
+      return Broken(absl::StrCat("record ", s.index, " discloses its ", d.field(), " twice"));
+    }
+    if (auto st = texts.Check(s.index, d, out.complete, out); !st.ok()) return st;
+    const bool erased = d.has_erased_time() || !d.erased_by().empty();
+    if (erased ? !absl::StartsWith(s.text, "erased on ") : s.text != d.text()) {
+      return Broken(absl::StrCat("record ", s.index, " shows a ", d.field(),
+                                 " other than the one it discloses"));
+    }
+  }
+  if (auto st = texts.CheckAllDisclosed(disclosed); !st.ok()) return st;
   return out;
 }
 

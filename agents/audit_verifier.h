@@ -20,17 +20,27 @@ struct AuditVerification {
   uint64_t tree_size = 0;    // size of the latest checkpoint
   std::string root_hex;      // its root
   bool complete = true;      // false for a filtered export (inclusion-checked)
+  // Committed texts (docs/audit-log.md, "Erasable text"): disclosed texts
+  // checked against their commitments, erased ones, and rectified ones a
+  // filtered export could not check (their rectification record not in it).
+  uint64_t texts_checked = 0;
+  uint64_t texts_erased = 0;
+  uint64_t texts_unchecked = 0;
 };
 
 // Recomputes the whole tree from the records in a copy of the gateway's
 // SQLite database (opened read-only), checks every checkpoint's signature and
 // root, the consistency of consecutive checkpoints, and that records are
-// numbered 0..n-1 in order. DATA_LOSS naming the first break otherwise.
+// numbered 0..n-1 in order, and every stored text (audit_text) against its
+// commitment. DATA_LOSS naming the first break otherwise.
 absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path,
                                                       const safeshare::v1::AuditLogIdentity& log);
 
 // The same for a JSON-lines export: a full export is recomputed against its
 // checkpoint; a filtered one has every record's inclusion proof checked.
+// Either way every disclosure is checked against its record's commitment (a
+// rectified text against its rectification record's), and the text each
+// record shows against what it discloses.
 absl::StatusOr<AuditVerification> VerifyAuditExport(const std::string& path,
                                                     const safeshare::v1::AuditLogIdentity& log);
 

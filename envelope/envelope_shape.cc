@@ -156,6 +156,11 @@ absl::StatusOr<Envelope> ParseEnvelope(absl::string_view bytes) {
   return envelope;
 }
 
+bool IsValidSubjectReference(absl::string_view reference) {
+  return reference.size() == 64 &&
+         reference.find_first_not_of("0123456789abcdef") == absl::string_view::npos;
+}
+
 absl::Status ValidateDeclaration(const safeshare::v1::SharingDeclaration& d,
                                  const DeclarationLimits& limits) {
   const size_t size = d.ByteSizeLong();
@@ -165,7 +170,16 @@ absl::Status ValidateDeclaration(const safeshare::v1::SharingDeclaration& d,
                                                "(max_declaration_bytes) is ",
                                                limits.max_declaration_bytes));
   }
-  return CheckFields(d, "declaration", &limits);
+  if (absl::Status st = CheckFields(d, "declaration", &limits); !st.ok()) return st;
+  // Never echoes the value: it may be the identifier it must not be.
+  if (!d.subject_reference().empty() && !IsValidSubjectReference(d.subject_reference())) {
+    return Invalid("declaration.subject_reference",
+                   absl::StrCat("is ", d.subject_reference().size(),
+                                " characters but must be 64 lowercase hex characters: the "
+                                "HMAC-SHA256 of the child's identifier under the federation's "
+                                "subject key, never the identifier itself"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateEnvelopeShape(const Envelope& e, const DeclarationLimits& limits) {

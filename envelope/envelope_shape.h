@@ -22,6 +22,11 @@ bool IsValidMessageId(absl::string_view id);
 // True for 1-64 characters of [a-z0-9-], not starting or ending with '-'.
 bool IsValidAgencyId(absl::string_view id);
 
+// True for a subject reference in its documented form: 64 lowercase hex
+// characters, an HMAC-SHA256 of the child's identifier under the federation's
+// subject key (docs/domain.md). Never the identifier itself.
+bool IsValidSubjectReference(absl::string_view reference);
+
 // Parses serialized Envelope bytes. INVALID_ARGUMENT when the bytes are not an
 // Envelope or carry fields this build does not know (the gateway must decide on
 // everything the sender signed).
@@ -43,7 +48,8 @@ struct DeclarationLimits {
 // Checks a declaration against `limits`, and that every enum value in it is
 // one this build knows (proto3 keeps unknown values as bare numbers, which
 // policy could not reason about). INVALID_ARGUMENT naming the field and the
-// limit (e.g. "max_text_field_bytes") otherwise.
+// limit (e.g. "max_text_field_bytes") otherwise; also when a subject
+// reference is set in any form but IsValidSubjectReference's.
 absl::Status ValidateDeclaration(const safeshare::v1::SharingDeclaration& declaration,
                                  const DeclarationLimits& limits = {});
 

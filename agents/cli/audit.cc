@@ -1,7 +1,9 @@
-// safeshare audit checkpoint|query|export|report|verify and receipt verify:
-// reading the signed audit log, online (IG officers) and offline.
+// safeshare audit checkpoint|query|export|report|verify|erase|rectify and
+// receipt verify: reading the signed audit log, online (IG officers) and
+// offline, and correcting or erasing the personal text it holds.
 #include <fstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "agents/audit_verifier.h"
@@ -81,9 +83,52 @@ int AuditVerify(const Invocation& inv) {
   inv.out << "verified: " << v->records << " records, " << v->checkpoints
           << " signed checkpoint(s); log size " << v->tree_size << ", root " << v->root_hex
           << (v->complete ? "" : " (filtered export: each record's inclusion proof checked)")
-          << "\n";
+          << "; " << v->texts_checked << " text(s) checked against their commitments, "
+          << v->texts_erased << " erased";
+  if (v->texts_unchecked > 0) {
+    inv.out << ", " << v->texts_unchecked
+            << " rectified text(s) not checked (their rectification record is not in this "
+               "filtered export)";
+  }
+  inv.out << "\n";
   return kExitDone;
 }
+
+// audit erase / audit rectify: one committed text of one record.
+int AuditChangeText(const Invocation& inv, bool rectify) {
+  uint64_t leaf = 0;
+  if (!absl::SimpleAtoi(inv.Flag("leaf"), &leaf)) {
+    return inv.BadUsage("--leaf must be a record's leaf index (a number)");
+  }
+  if (inv.Flag("reason").empty()) return inv.BadUsage("--reason is required");
+  if (rectify && inv.Flag("text").empty()) {
+    return inv.BadUsage("--text is required (to remove the text, use audit erase)");
+  }
+  auto client = Connect(inv);
+  if (!client.ok()) return Failed(inv, client.status());
+  absl::StatusOr<uint64_t> recorded = absl::InternalError("unset");
+  if (rectify) {
+    v1::RectifyTextRequest req;
+    req.set_leaf_index(leaf);
+    req.set_field(inv.Flag("field"));
+    req.set_new_text(inv.Flag("text"));
+    req.set_reason(inv.Flag("reason"));
+    recorded = (*client)->RectifyText(req);
+  } else {
+    v1::EraseTextRequest req;
+    req.set_leaf_index(leaf);
+    req.set_field(inv.Flag("field"));
+    req.set_reason(inv.Flag("reason"));
+    recorded = (*client)->EraseText(req);
+  }
+  if (!recorded.ok()) return Failed(inv, recorded.status());
+  inv.out << (rectify ? "rectified" : "erased") << ": " << inv.Flag("field") << " of record "
+          << leaf << "; the change is audit record " << *recorded << "\n";
+  return kExitDone;
+}
+
+int AuditErase(const Invocation& inv) { return AuditChangeText(inv, false); }
+int AuditRectify(const Invocation& inv) { return AuditChangeText(inv, true); }
 
 int AuditCheckpoint(const Invocation& inv) {
   auto client = Connect(inv);
@@ -255,6 +300,29 @@ std::vector<Command> AuditCommands() {
         FederationFlag(true)},
        AuditVerify,
        "Give --db or --export_file. Exit 1 when the log does not verify.\n"},
+      {"audit erase",
+       "erase one committed text of an audit record (federation-scope officers)",
+       {},
+       Flags({{Required({"leaf", "N", "the record's leaf index"}),
+               Required({"field", "FIELD",
+                         "declaration.necessity_justification | declaration.consent_rationale | "
+                         "declaration.advice_reference | declaration.subject_reference | reason | "
+                         "read_query.subject_reference"}),
+               Required({"reason", "TEXT", "why (kept, committed, in the erasure's record)"})},
+              officer}),
+       AuditErase,
+       "The record as hashed is unchanged; reads show \"erased on DATE by OFFICER\".\n"},
+      {"audit rectify",
+       "replace one committed text of an audit record (federation-scope officers)",
+       {},
+       Flags(
+           {{Required({"leaf", "N", "the record's leaf index"}),
+             Required({"field", "FIELD", "a committed field, as for audit erase"}),
+             Required({"text", "TEXT", "the corrected text"}),
+             Required({"reason", "TEXT", "why (kept, committed, in the rectification's record)"})},
+            officer}),
+       AuditRectify,
+       "Reads show the new text; its disclosure opens the rectification record's commitment.\n"},
       {"receipt verify",
        "check offline that a receipt's decision is in the signed audit log",
        {},

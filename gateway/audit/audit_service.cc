@@ -5,17 +5,21 @@
 #include <tuple>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/enum_text.h"
 #include "common/log.h"
 #include "envelope/digest.h"
+#include "envelope/envelope_shape.h"
 #include "gateway/audit/receipt_proofs.h"
+#include "gateway/audit/record_texts.h"
 #include "gateway/authentication.h"
 #include "gateway/grpc_status.h"
 #include "gateway/officer_scope.h"
 #include "gateway/reply_budget.h"
+#include "gateway/store/audit_text.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace safeshare::gateway {
@@ -75,7 +79,7 @@ const char kAuditCsvHeader[] =
     "criminal_offence_condition,statutory_gateway,consent_status,informed,data_categories,"
     "necessity_justification,threshold_level,urgency,advice_status,advice_reference,decision,"
     "flagged_checks,rule_pack,rule_pack_version,isa_id,isa_version,payload_sha256,payload_size,"
-    "subject_reference,actor,reason,status_code,state\n";
+    "subject_reference,actor,reason,status_code,state,target_leaf_index,target_field,read_count\n";
 
 std::string AuditCsvRow(const safeshare::v1::AuditRecord& r) {
   namespace v1 = safeshare::v1;
@@ -125,6 +129,9 @@ std::string AuditCsvRow(const safeshare::v1::AuditRecord& r) {
       r.reason(),
       r.status_code(),
       v1::MessageState_Name(r.state()),
+      r.target_field().empty() ? std::string() : absl::StrCat(r.target_leaf_index()),
+      r.target_field(),
+      r.event() == v1::AUDIT_EVENT_TYPE_RECORDS_READ ? absl::StrCat(r.read_count()) : "",
   };
   std::string line;
   for (size_t i = 0; i < cols.size(); ++i) absl::StrAppend(&line, i ? "," : "", Csv(cols[i]));
@@ -142,7 +149,8 @@ std::string JsonLine(const safeshare::v1::AuditExportLine& line) {
 }  // namespace
 
 std::string AuditJsonLine(const AuditLeaf& leaf, const safeshare::v1::AuditRecord& record,
-                          const std::vector<std::string>* proof) {
+                          const std::vector<std::string>* proof,
+                          const std::vector<safeshare::v1::TextDisclosure>& disclosures) {
   safeshare::v1::AuditExportLine line;
   line.set_index(leaf.index);
   line.set_leaf_hash(envelope::ToHex(leaf.leaf_hash));
@@ -151,7 +159,19 @@ std::string AuditJsonLine(const AuditLeaf& leaf, const safeshare::v1::AuditRecor
   if (proof != nullptr) {
     for (const auto& h : *proof) line.add_inclusion_proof(envelope::ToHex(h));
   }
+  for (const auto& d : disclosures) *line.add_disclosures() = d;
   return JsonLine(line);
+}
+
+safeshare::v1::AuditRecord RecordsReadRecord(const std::string& officer_uri,
+                                             const safeshare::v1::AuditQuery& query,
+                                             uint64_t count) {
+  safeshare::v1::AuditRecord r;
+  r.set_event(safeshare::v1::AUDIT_EVENT_TYPE_RECORDS_READ);
+  r.set_actor(officer_uri);
+  *r.mutable_read_query() = query;
+  r.set_read_count(count);
+  return r;
 }
 
 std::string AuditJsonCheckpointLine(const CommitInfo& checkpoint) {
@@ -291,16 +311,17 @@ grpc::ServerUnaryReactor* AuditService::QueryRecords(
     absl::Status parse;
     ReplyBudget budget(max_reply_bytes_);
     bool cut = false;
+    std::vector<safeshare::v1::AuditRecord> read;
     st = store_->ScanAudit(*filter, start, limit, [&](const AuditLeaf& leaf) {
       if (!budget.Take(leaf.record.size())) {
-        if (response->records_size() == 0) {
+        if (read.empty()) {
           parse = OverReplyLimit(absl::StrCat("audit record ", leaf.index), leaf.record.size(),
                                  budget.max_bytes());
         }
         cut = true;
         return false;
       }
-      if (!response->add_records()->ParseFromString(leaf.record)) {
+      if (!read.emplace_back().ParseFromString(leaf.record)) {
         parse = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
         return false;
       }
@@ -308,6 +329,28 @@ grpc::ServerUnaryReactor* AuditService::QueryRecords(
       return true;
     });
     if (st.ok()) st = parse;
+    // The text back where it was committed, as it now reads.
+    if (st.ok()) {
+      auto texts = RecordTexts::Load(*store_, read);
+      st = texts.status();
+      if (texts.ok()) {
+        for (auto& r : read) {
+          texts->Show(r);
+          *response->add_records() = std::move(r);
+        }
+      }
+    }
+    // Texts make records longer than as hashed: the page ends before the
+    // record that takes it over the limit.
+    while (st.ok() && response->records_size() > 1 && response->ByteSizeLong() > max_reply_bytes_) {
+      response->mutable_records()->RemoveLast();
+      last = response->records(response->records_size() - 1).sequence();
+      cut = true;
+    }
+    if (st.ok() && response->ByteSizeLong() > max_reply_bytes_) {
+      st = OverReplyLimit(absl::StrCat("audit record ", response->records(0).sequence()),
+                          response->ByteSizeLong(), max_reply_bytes_);
+    }
     if (st.ok() && (cut || static_cast<size_t>(response->records_size()) == limit)) {
       response->set_next_page_token(absl::StrCat(last + 1));
     }
@@ -315,6 +358,15 @@ grpc::ServerUnaryReactor* AuditService::QueryRecords(
     if (st.ok()) {
       LogEvent("info", "audit.query",
                {{"officer", officer->uri}, {"count", absl::StrCat(response->records_size())}});
+      // The read is itself a record; no answer without it.
+      auto record = RecordsReadRecord(officer->uri, request->query(),
+                                      static_cast<uint64_t>(response->records_size()));
+      store_->Commit([record](StoreTransaction& tx) { return tx.AppendAudit(record).status(); },
+                     [reactor, response](const absl::Status& committed, const CommitInfo&) {
+                       if (!committed.ok()) response->Clear();
+                       reactor->Finish(ToGrpcStatus(committed));
+                     });
+      return reactor;
     }
   }
   reactor->Finish(ToGrpcStatus(st));
@@ -330,9 +382,10 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
   // Exports the records under `checkpoint`, so the export is one consistent
   // snapshot. A JSON-lines export starts with that signed checkpoint; when it
   // is filtered, each record carries its inclusion proof against it.
-  ExportReactor(AuditLogStore* store, AuditFilter filter, safeshare::v1::ExportFormat format,
-                CommitInfo checkpoint, size_t max_reply_bytes)
+  ExportReactor(Store* store, AuditFilter filter, safeshare::v1::ExportFormat format,
+                CommitInfo checkpoint, size_t max_reply_bytes, safeshare::v1::AuditRecord read)
       : store_(store),
+        read_(std::move(read)),
         filter_(std::move(filter)),
         format_(format),
         checkpoint_(checkpoint),
@@ -369,13 +422,22 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
           return true;
         });
     bool more = leaves.size() == kExportChunkRecords;
-    for (const AuditLeaf& leaf : leaves) {
-      if (!st.ok()) break;
-      safeshare::v1::AuditRecord record;
-      if (!record.ParseFromString(leaf.record)) {
-        st = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
-        break;
+    std::vector<safeshare::v1::AuditRecord> records(leaves.size());
+    for (size_t i = 0; i < leaves.size() && st.ok(); ++i) {
+      if (!records[i].ParseFromString(leaves[i].record)) {
+        st = absl::DataLossError(absl::StrCat("audit record ", leaves[i].index, " does not parse"));
       }
+    }
+    absl::StatusOr<RecordTexts> texts = absl::InternalError("unset");
+    if (st.ok()) {
+      texts = RecordTexts::Load(*store_, records);
+      st = texts.status();
+    }
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      if (!st.ok()) break;
+      const AuditLeaf& leaf = leaves[i];
+      safeshare::v1::AuditRecord& record = records[i];
+      texts->Show(record);
       std::string line;
       if (format_ == safeshare::v1::EXPORT_FORMAT_CSV) {
         line = AuditCsvRow(record);
@@ -385,9 +447,9 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
           st = proof.status();
           break;
         }
-        line = AuditJsonLine(leaf, record, &*proof);
+        line = AuditJsonLine(leaf, record, &*proof, texts->Disclosures(leaf.index));
       } else {
-        line = AuditJsonLine(leaf, record, nullptr);
+        line = AuditJsonLine(leaf, record, nullptr, texts->Disclosures(leaf.index));
       }
       if (!budget.Take(line.size())) {
         if (chunk.empty()) {  // alone over the budget: no chunk could carry it
@@ -399,25 +461,43 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
       }
       chunk += line;
       next_ = leaf.index + 1;
+      ++exported_;
     }
     if (!st.ok()) {
       Finish(ToGrpcStatus(st));
       return;
     }
     if (chunk.empty()) {
-      Finish(grpc::Status::OK);
+      RecordThen([this](const absl::Status& recorded) { Finish(ToGrpcStatus(recorded)); });
       return;
     }
-    if (!more) done_after_write_ = true;
     response_.set_data(std::move(chunk));
-    if (done_after_write_) {
-      StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
-    } else {
+    if (more) {
       StartWrite(&response_);
+      return;
     }
+    // The last chunk goes once the export is recorded; unrecorded, the
+    // export ends in the error, not OK.
+    RecordThen([this](const absl::Status& recorded) {
+      if (recorded.ok()) {
+        StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+      } else {
+        Finish(ToGrpcStatus(recorded));
+      }
+    });
   }
 
-  AuditLogStore* store_;
+  // Appends the RECORDS_READ record with the count exported, then `then`.
+  void RecordThen(std::function<void(const absl::Status&)> then) {
+    read_.set_read_count(exported_);
+    auto record = std::make_shared<safeshare::v1::AuditRecord>(read_);
+    store_->Commit([record](StoreTransaction& tx) { return tx.AppendAudit(*record).status(); },
+                   [then](const absl::Status& st, const CommitInfo&) { then(st); });
+  }
+
+  Store* store_;
+  safeshare::v1::AuditRecord read_;
+  uint64_t exported_ = 0;
   AuditFilter filter_;
   safeshare::v1::ExportFormat format_;
   CommitInfo checkpoint_;
@@ -425,7 +505,6 @@ class ExportReactor final : public grpc::ServerWriteReactor<safeshare::v1::Expor
   bool with_proofs_ = false;
   std::string header_;
   uint64_t next_ = 0;
-  bool done_after_write_ = false;
   safeshare::v1::ExportRecordsResponse response_;
 };
 
@@ -454,7 +533,7 @@ grpc::ServerWriteReactor<safeshare::v1::ExportRecordsResponse>* AuditService::Ex
             {"format", safeshare::v1::ExportFormat_Name(request->format())},
             {"tree_size", absl::StrCat(checkpoint->tree_size)}});
   return new ExportReactor(store_, std::move(*filter), request->format(), *checkpoint,
-                           max_reply_bytes_);
+                           max_reply_bytes_, RecordsReadRecord(officer->uri, request->query(), 0));
 }
 
 grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* ctx,
@@ -480,6 +559,7 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* 
     absl::Status parse;
     // In chunks, so that commits are never held up behind a long report.
     uint64_t next = 0;
+    uint64_t counted = 0;
     for (bool more = true; more && st.ok() && parse.ok();) {
       std::vector<AuditLeaf> leaves;
       st = store_->ScanAudit(*filter, next, 1000, [&](const AuditLeaf& leaf) {
@@ -495,6 +575,7 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* 
           break;
         }
         if (r.event() != safeshare::v1::AUDIT_EVENT_TYPE_DECISION) continue;
+        ++counted;
         auto& f = flows[{r.sender_area_id(), r.recipient_area_id()}];
         switch (r.decision().decision()) {
           case safeshare::v1::DECISION_ALLOW:
@@ -537,9 +618,117 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* 
       st = OverReplyLimit("the flow report", response->ByteSizeLong(), max_reply_bytes_);
     }
     if (!st.ok()) response->Clear();
+    if (st.ok()) {
+      // The report read those decisions: recorded, as every officer read is.
+      auto record = RecordsReadRecord(officer->uri, q, counted);
+      store_->Commit(
+          [record](StoreTransaction& tx) -> absl::Status {
+            return tx.AppendAudit(record).status();
+          },
+          [reactor, response](const absl::Status& committed, const CommitInfo&) {
+            if (!committed.ok()) response->Clear();
+            reactor->Finish(ToGrpcStatus(committed));
+          });
+      return reactor;
+    }
   }
   reactor->Finish(ToGrpcStatus(st));
   return reactor;
+}
+
+namespace {
+constexpr size_t kMaxChangeTextBytes = 4096;
+}  // namespace
+
+grpc::ServerUnaryReactor* AuditService::ChangeText(grpc::CallbackServerContext* ctx,
+                                                   AuditTextChange change,
+                                                   std::function<void(uint64_t)> set_leaf) {
+  auto* reactor = ctx->DefaultReactor();
+  const auto directory = directory_->Current();
+  auto officer = AuthenticateOfficer(*ctx);
+  absl::Status st = officer.status();
+  if (st.ok()) {
+    const auto* entry = directory->FindOfficer(officer->agency_id, officer->officer_id);
+    if (entry == nullptr || entry->scope() != safeshare::v1::Officer::SCOPE_FEDERATION) {
+      st = absl::PermissionDeniedError(
+          "erasing or rectifying audit text is for federation-scope officers only");
+    }
+  }
+  if (st.ok() && !audit_text::IsCommittedField(change.field)) {
+    st = absl::InvalidArgumentError(
+        absl::StrCat("field must be one of: ", absl::StrJoin(audit_text::CommittedFields(), ", ")));
+  }
+  if (st.ok() && change.reason.empty()) {
+    st = absl::InvalidArgumentError("reason is required: say why the text is changed");
+  }
+  if (st.ok() && change.reason.size() > kMaxChangeTextBytes) {
+    st = absl::InvalidArgumentError(absl::StrCat("reason is over ", kMaxChangeTextBytes, " bytes"));
+  }
+  if (st.ok() && change.new_text.has_value()) {
+    if (change.new_text->empty()) {
+      st = absl::InvalidArgumentError("new_text is empty: erase the text instead");
+    } else if (change.new_text->size() > kMaxChangeTextBytes) {
+      st = absl::InvalidArgumentError(
+          absl::StrCat("new_text is over ", kMaxChangeTextBytes, " bytes"));
+    } else if (absl::EndsWith(change.field, "subject_reference") &&
+               !envelope::IsValidSubjectReference(*change.new_text)) {
+      st = absl::InvalidArgumentError(
+          "new_text: a subject reference is 64 lowercase hex characters (the HMAC-SHA256 of "
+          "the child's identifier), never the identifier itself");
+    }
+  }
+  if (!st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
+  change.officer_uri = officer->uri;
+  change.now = absl::Now();
+  auto shared = std::make_shared<AuditTextChange>(std::move(change));
+  auto index = std::make_shared<uint64_t>(0);
+  store_->Commit(
+      [shared, index](StoreTransaction& tx) -> absl::Status {
+        auto appended = tx.ChangeAuditText(*shared);
+        if (!appended.ok()) return appended.status();
+        *index = *appended;
+        return absl::OkStatus();
+      },
+      [reactor, shared, index, set_leaf](const absl::Status& committed, const CommitInfo&) {
+        if (committed.ok()) {
+          set_leaf(*index);
+          // Never the text: which leaf and field, by whom.
+          LogEvent("info",
+                   shared->new_text.has_value() ? "audit.text_rectified" : "audit.text_erased",
+                   {{"officer", shared->officer_uri},
+                    {"leaf", absl::StrCat(shared->leaf_index)},
+                    {"field", shared->field},
+                    {"record", absl::StrCat(*index)}});
+        }
+        reactor->Finish(ToGrpcStatus(committed));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AuditService::EraseText(grpc::CallbackServerContext* ctx,
+                                                  const safeshare::v1::EraseTextRequest* request,
+                                                  safeshare::v1::EraseTextResponse* response) {
+  AuditTextChange change;
+  change.leaf_index = request->leaf_index();
+  change.field = request->field();
+  change.reason = request->reason();
+  return ChangeText(ctx, std::move(change),
+                    [response](uint64_t leaf) { response->set_leaf_index(leaf); });
+}
+
+grpc::ServerUnaryReactor* AuditService::RectifyText(
+    grpc::CallbackServerContext* ctx, const safeshare::v1::RectifyTextRequest* request,
+    safeshare::v1::RectifyTextResponse* response) {
+  AuditTextChange change;
+  change.leaf_index = request->leaf_index();
+  change.field = request->field();
+  change.reason = request->reason();
+  change.new_text = request->new_text();
+  return ChangeText(ctx, std::move(change),
+                    [response](uint64_t leaf) { response->set_leaf_index(leaf); });
 }
 
 }  // namespace safeshare::gateway

@@ -17,6 +17,13 @@ absl::StatusOr<uint64_t> AuditAppender::Append(safeshare::v1::AuditRecord record
   if (!record.has_time()) {
     *record.mutable_time() = store_rows::Ts(store_rows::ToMicros(absl::Now()));
   }
+  // The query column keeps the plain subject reference (a read names it in
+  // its query); erasure clears it there too.
+  row.subject_reference = !record.declaration().subject_reference().empty()
+                              ? record.declaration().subject_reference()
+                              : record.read_query().subject_reference();
+  std::vector<AuditText> texts;
+  if (auto st = audit_text::CommitTexts(row.index, record, texts); !st.ok()) return st;
   row.record = store_rows::SerializeRecord(record);
   row.leaf_hash = transparency::LeafHash(row.record);
   row.time_us = store_rows::TsMicros(record.time());
@@ -29,9 +36,11 @@ absl::StatusOr<uint64_t> AuditAppender::Append(safeshare::v1::AuditRecord record
   row.recipient_area = record.recipient_area_id();
   row.purpose = record.declaration().purpose();
   row.decision = record.decision().decision();
-  row.subject_reference = record.declaration().subject_reference();
   row.flagged_checks = store_rows::FlaggedChecks(record);
   if (auto st = writer.WriteLeaf(row); !st.ok()) return st;
+  for (const AuditText& text : texts) {
+    if (auto st = writer.WriteText(text); !st.ok()) return st;
+  }
   if (hashed_bytes != nullptr) *hashed_bytes = row.record;
   // The frontier moves only once the leaf row is written.
   auto nodes = frontier_.Append(row.leaf_hash);

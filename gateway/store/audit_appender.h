@@ -8,6 +8,7 @@
 // the rows to write. A back-end holds one under its write lock.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,18 @@ class AuditRowWriter {
   virtual absl::Status WriteLeaf(const AuditLeafRow& row) = 0;
   // A complete subtree above the leaves (level >= 1) for audit_nodes.
   virtual absl::Status WriteNode(const transparency::Subtree& node) = 0;
+  // A committed text of the leaf just written (audit_text).
+  virtual absl::Status WriteText(const AuditText& text) = 0;
+
+  // For erasure and rectification, in the same transaction: a leaf's record
+  // as hashed (nullopt if none), one of its texts (nullopt if none), the
+  // text's new state (by leaf index and field), and the leaf's
+  // subject-reference query column.
+  virtual absl::StatusOr<std::optional<std::string>> ReadLeafRecord(uint64_t index) = 0;
+  virtual absl::StatusOr<std::optional<AuditText>> ReadText(uint64_t index,
+                                                            const std::string& field) = 0;
+  virtual absl::Status UpdateText(const AuditText& text) = 0;
+  virtual absl::Status SetSubjectColumn(uint64_t index, const std::string& subject_reference) = 0;
 };
 
 class AuditAppender {

@@ -2,6 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gateway/store/audit_text.h"
 #include "gateway/store/message_rules.h"
 #include "gateway/store/store_rows.h"
 
@@ -203,6 +207,114 @@ absl::StatusOr<std::vector<StoredMessage>> MailboxTransaction::PurgeExpired(absl
 absl::StatusOr<uint64_t> MailboxTransaction::AppendAudit(safeshare::v1::AuditRecord record,
                                                          std::string* hashed_bytes) {
   return appender_->Append(std::move(record), *audit_, hashed_bytes, completed_);
+}
+
+absl::Status MailboxTransaction::ChangeMessageCopies(const safeshare::v1::AuditRecord& target,
+                                                     const std::string& field,
+                                                     const std::string& text) {
+  if (target.message_id().empty()) return absl::OkStatus();
+  const bool declared = absl::StartsWith(field, "declaration.");
+  const bool refusal =
+      field == "reason" &&
+      target.event() == safeshare::v1::AUDIT_EVENT_TYPE_CONTENT_REFUSED_BY_RECIPIENT;
+  if (!declared && !refusal) return absl::OkStatus();
+  auto loaded = rows_->Load(target.message_id(), MessageRead::kMetadata);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) return absl::OkStatus();  // a refused Submit stores none
+  const StoredMessage& m = **loaded;
+  std::string declaration = m.declaration;
+  std::string detail = m.refusal_detail;
+  if (declared && !m.declaration.empty()) {
+    safeshare::v1::AuditRecord holder;
+    if (!holder.mutable_declaration()->ParseFromString(m.declaration)) {
+      return absl::DataLossError(
+          absl::StrCat("store: the stored declaration of ", m.message_id, " is corrupt"));
+    }
+    audit_text::Set(holder, field, text);
+    declaration = holder.declaration().SerializeAsString();
+  }
+  if (refusal) detail = text;
+  if (declaration == m.declaration && detail == m.refusal_detail) return absl::OkStatus();
+  return rows_->SetTextCopies(m.sequence, declaration, detail);
+}
+
+absl::StatusOr<uint64_t> MailboxTransaction::ChangeAuditText(const AuditTextChange& change) {
+  const bool erase = !change.new_text.has_value();
+  if (!audit_text::IsCommittedField(change.field)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field must be one of the committed texts: ",
+                     absl::StrJoin(audit_text::CommittedFields(), ", ")));
+  }
+  if (change.reason.empty()) {
+    return absl::InvalidArgumentError("reason is required: why the text is changed");
+  }
+  if (!erase && change.new_text->empty()) {
+    return absl::InvalidArgumentError("new text is empty: erase the text instead");
+  }
+  auto stored = audit_->ReadLeafRecord(change.leaf_index);
+  if (!stored.ok()) return stored.status();
+  auto text = audit_->ReadText(change.leaf_index, change.field);
+  if (!text.ok()) return text.status();
+  if (!stored->has_value() || !text->has_value()) {
+    return absl::NotFoundError(absl::StrCat("audit record ", change.leaf_index, " has no ",
+                                            change.field, " text (or none that can be erased)"));
+  }
+  AuditText row = **std::move(text);
+  if (row.erased) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ", change.field, " text of audit record ", change.leaf_index, " is already erased"));
+  }
+  safeshare::v1::AuditRecord target;
+  if (!target.ParseFromString(**stored)) {
+    return absl::DataLossError(
+        absl::StrCat("store: audit record ", change.leaf_index, " does not parse"));
+  }
+  // The change is a record of the same flow: it shows in that flow's queries
+  // and in the scope of the officers who see it.
+  safeshare::v1::AuditRecord record;
+  record.set_event(erase ? safeshare::v1::AUDIT_EVENT_TYPE_TEXT_ERASED
+                         : safeshare::v1::AUDIT_EVENT_TYPE_TEXT_RECTIFIED);
+  *record.mutable_time() = store_rows::Ts(store_rows::ToMicros(change.now));
+  record.set_message_id(target.message_id());
+  record.set_kind(target.kind());
+  record.set_sender_agency_id(target.sender_agency_id());
+  record.set_recipient_agency_id(target.recipient_agency_id());
+  record.set_sender_area_id(target.sender_area_id());
+  record.set_recipient_area_id(target.recipient_area_id());
+  record.set_in_reply_to(target.in_reply_to());
+  record.set_actor(change.officer_uri);
+  record.set_reason(change.reason);  // committed by the appender
+  record.set_target_leaf_index(change.leaf_index);
+  record.set_target_field(change.field);
+  const uint64_t change_leaf = appender_->size();
+  AuditText updated = row;
+  if (erase) {
+    updated.salt.clear();
+    updated.text.clear();
+    updated.erased = true;
+    updated.erased_time = change.now;
+    updated.erased_by = change.officer_uri;
+  } else {
+    AuditText fresh;
+    auto c =
+        audit_text::NewText(change_leaf, audit_text::kRectifiedTextField, *change.new_text, fresh);
+    if (!c.ok()) return c.status();
+    *record.add_text_commitments() = *std::move(c);
+    updated.salt = std::move(fresh.salt);
+    updated.text = std::move(fresh.text);
+    updated.rectified_in_leaf = change_leaf;
+  }
+  auto index = AppendAudit(std::move(record), nullptr);
+  if (!index.ok()) return index.status();
+  if (*index != change_leaf)
+    return absl::InternalError("store: the audit log moved under a change");
+  if (auto st = audit_->UpdateText(updated); !st.ok()) return st;
+  if (change.field == "declaration.subject_reference" ||
+      change.field == "read_query.subject_reference") {
+    if (auto st = audit_->SetSubjectColumn(change.leaf_index, updated.text); !st.ok()) return st;
+  }
+  if (auto st = ChangeMessageCopies(target, change.field, updated.text); !st.ok()) return st;
+  return *index;
 }
 
 }  // namespace safeshare::gateway

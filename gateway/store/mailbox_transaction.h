@@ -67,6 +67,10 @@ class MessageRows {
                                     absl::Time now) = 0;
   // EXPIRED, its sealed content dropped.
   virtual absl::Status SetPurged(uint64_t sequence) = 0;
+  // The message's stored copies of committed text, after an erasure or
+  // rectification: its serialized declaration and its refusal detail.
+  virtual absl::Status SetTextCopies(uint64_t sequence, const std::string& declaration,
+                                     const std::string& refusal_detail) = 0;
 
   // Up to `limit` messages whose open deadline passed before `now`, earliest
   // first.
@@ -119,6 +123,7 @@ class MailboxTransaction final : public StoreTransaction {
     return keys_->LastEvent(agency_id);
   }
   absl::Status RecordKeyEvent(const KeyEventRow& event) override { return keys_->AddEvent(event); }
+  absl::StatusOr<uint64_t> ChangeAuditText(const AuditTextChange& change) override;
 
  private:
   // Marks the message a reply answered (see StoreTransaction::InsertMessage).
@@ -126,6 +131,10 @@ class MailboxTransaction final : public StoreTransaction {
   // The message if it is in `recipient`'s mailbox (message_rules::InMailbox).
   absl::StatusOr<StoredMessage> InMailbox(const std::string& recipient,
                                           const std::string& message_id);
+  // The message's own copies of `field` (declaration, refusal detail) set to
+  // `text` ("" erases), if the message is stored.
+  absl::Status ChangeMessageCopies(const safeshare::v1::AuditRecord& target,
+                                   const std::string& field, const std::string& text);
 
   MessageRows* rows_;
   KeyRows* keys_;

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/store/audit_text.h"
 #include "safeshare/v1/audit.pb.h"
 #include "safeshare/v1/directory.pb.h"
 #include "safeshare/v1/enums.pb.h"
@@ -107,6 +108,16 @@ struct InsertResult {
   // When !inserted, the row stored earlier, without its sealed envelope
   // (MessageRead::kDecision); else empty.
   StoredMessage message;
+};
+
+// An officer's correction or erasure of one committed text of a leaf.
+struct AuditTextChange {
+  uint64_t leaf_index = 0;
+  std::string field;                    // one of audit_text::CommittedFields()
+  std::optional<std::string> new_text;  // absent: erase
+  std::string officer_uri;
+  std::string reason;  // required; committed in the change's own record
+  absl::Time now;
 };
 
 // What a batch of durable work sees: one transaction shared by every job in a
@@ -199,6 +210,16 @@ class StoreTransaction {
   // receives the record exactly as hashed.
   virtual absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
                                                std::string* hashed_bytes = nullptr) = 0;
+
+  // Erases or rectifies a committed text (audit_text.h) and appends the
+  // TEXT_ERASED / TEXT_RECTIFIED record for it, which names the target and
+  // commits the officer's reason (and a rectification's new text), never the
+  // text erased. An erasure also clears the text from the message's stored
+  // declaration (or refusal detail) and the subject-reference query column.
+  // Returns the new record's leaf index. INVALID_ARGUMENT for a field that is
+  // not committed text, an empty reason or an empty new text; NOT_FOUND when
+  // the leaf has no such text; FAILED_PRECONDITION when it is erased.
+  virtual absl::StatusOr<uint64_t> ChangeAuditText(const AuditTextChange& change) = 0;
 };
 
 // The audit log after a commit: its size and the signed checkpoint for it.
@@ -345,6 +366,10 @@ class AuditLogStore {
   // it returns false or `limit` leaves matched (0: no limit).
   virtual absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
                                  const std::function<bool(const AuditLeaf&)>& visit) = 0;
+  // The committed texts of `leaves` (erased ones included), by leaf then
+  // field, from committed data.
+  virtual absl::StatusOr<std::vector<AuditText>> ReadAuditTexts(
+      const std::vector<uint64_t>& leaves) = 0;
 };
 
 // Everything the gateway keeps durably: one back-end serves all three parts

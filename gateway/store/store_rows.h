@@ -29,6 +29,10 @@ inline std::string MessageColumns(MessageRead read) {
                       "in_reply_to, declaration, answered_us");
 }
 
+// The audit_text columns ReadTextRow reads, in its order.
+inline constexpr const char* kTextColumns =
+    "seq, field, salt, text, rectified_in, erased_us, erased_by";
+
 inline constexpr const char* kKeyColumns =
     "agency_id, key_id, purpose, public_key, not_before_us, not_after_us, current, revoked_us";
 
@@ -70,6 +74,20 @@ StoredMessage ReadMessageRow(const Row& s) {
   m.declaration = s.Text(19);
   if (!s.IsNull(20)) m.answered_time = FromMicros(s.Int(20));
   return m;
+}
+
+template <typename Row>
+AuditText ReadTextRow(const Row& s) {
+  AuditText t;
+  t.leaf_index = static_cast<uint64_t>(s.Int(0));
+  t.field = s.Text(1);
+  t.salt = s.Text(2);
+  t.text = s.Text(3);
+  t.rectified_in_leaf = static_cast<uint64_t>(s.Int(4));
+  t.erased = !s.IsNull(5);
+  if (t.erased) t.erased_time = FromMicros(s.Int(5));
+  t.erased_by = s.Text(6);
+  return t;
 }
 
 template <typename Row>

@@ -2,6 +2,10 @@
 // process driven by the real agent code. The Audit service: receipts' proofs, officers' scopes, the
 // record of every event, exports and flow reports.
 
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
 #include "tests/e2e/gateway_fixture.h"
 
 namespace safeshare {
@@ -78,9 +82,39 @@ TEST_F(AuditE2eTest, OnlyOfficersReadTheAuditAndEachWithinTheirScope) {
   EXPECT_TRUE(Query(*police_dpo, school).empty());
   EXPECT_EQ(Query(*portsmouth, school).size(), 1u);
 
-  // The partnership DPO (federation scope) sees all four, and can filter.
+  // The partnership DPO (federation scope) sees all four flows, then the
+  // five reads above (each officer read is a record; the refused agency
+  // read is not one), and can filter.
   auto dpo = Officer("hampshire-crt.dpo");
-  EXPECT_EQ(Query(*dpo).size(), 4u);
+  auto everything = Query(*dpo);
+  ASSERT_EQ(everything.size(), 9u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(everything[i].event(), v1::AUDIT_EVENT_TYPE_DECISION);
+  // Each read counted the key events in its scope too (asked after `everything`).
+  auto keys_in = [&](AgentClient& officer, const v1::AuditQuery& q) {
+    uint64_t n = 0;
+    for (const auto& r : Query(officer, q, /*with_key_events=*/true)) n += IsKeyEvent(r);
+    return n;
+  };
+  const uint64_t area_keys = keys_in(*portsmouth, {});
+  const uint64_t school_keys = keys_in(*portsmouth, school);
+  const uint64_t police_keys = keys_in(*police_dpo, {});
+  EXPECT_GT(area_keys, school_keys);
+  EXPECT_GT(school_keys, 0u);
+  const std::vector<std::pair<std::string, uint64_t>> reads = {
+      {"portsmouth-mash/ig-lead", 2 + area_keys},
+      {"portsmouth-mash/ig-lead", 0},
+      {"hiow-police/dpo", 3 + police_keys},
+      {"hiow-police/dpo", 0},
+      {"portsmouth-mash/ig-lead", 1 + school_keys}};
+  for (size_t i = 0; i < reads.size(); ++i) {
+    const auto& r = everything[4 + i];
+    EXPECT_EQ(r.event(), v1::AUDIT_EVENT_TYPE_RECORDS_READ) << i;
+    EXPECT_TRUE(absl::EndsWith(r.actor(), reads[i].first)) << r.actor();
+    EXPECT_EQ(r.read_count(), reads[i].second) << i;
+  }
+  EXPECT_EQ(everything[5].read_query().agency_id(), "iow-mash") << "the filter as asked";
+  // Reads belong to no flow: the scoped officers never see them.
+  EXPECT_EQ(Query(*police_dpo).size(), 3u);
   EXPECT_EQ(Query(*dpo, iow).size(), 1u);
   v1::AuditQuery area;
   area.set_area_id("hampshire");
@@ -106,7 +140,7 @@ TEST_F(AuditE2eTest, EveryEventAndRefusalIsRecordedAndTheLogVerifiesAfterAKill) 
 
   auto dpo = Officer("hampshire-crt.dpo");
   auto records = Query(*dpo);
-  ASSERT_EQ(records.size(), 4u);
+  ASSERT_EQ(records.size(), 4u) << "the query's own record comes after its answer";
   EXPECT_EQ(records[0].event(), v1::AUDIT_EVENT_TYPE_DECISION);
   EXPECT_EQ(records[0].decision().findings_size(), 7);
   EXPECT_EQ(records[0].payload_sha256().size(), 32u);
@@ -128,8 +162,9 @@ TEST_F(AuditE2eTest, EveryEventAndRefusalIsRecordedAndTheLogVerifiesAfterAKill) 
   std::filesystem::copy_file(gateway_->db_path(), copy);
   auto v = agents::VerifyAuditDatabase(copy, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ(v->records, keys + 5u);
-  EXPECT_EQ(v->tree_size, keys + 5u);
+  EXPECT_EQ(v->records, keys + 7u)
+      << "the key registrations, four events, two officer queries, one more decision";
+  EXPECT_EQ(v->tree_size, keys + 7u);
 }
 
 TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
@@ -148,8 +183,10 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
   ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES, collect(jsonl)).ok());
   ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_CSV, collect(csv)).ok());
   const size_t keys = KeyEventCount();
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 8 + keys)
-      << "header, the key registrations and seven rows";
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9 + keys)
+      << "header, the key registrations, seven rows and the record of the JSON-lines export "
+         "before it";
+  EXPECT_NE(csv.find("AUDIT_EVENT_TYPE_RECORDS_READ"), std::string::npos);
   EXPECT_EQ(csv.rfind("sequence,time,event,message_id", 0), 0u);
 
   const std::string full = data_.path() + "/full.jsonl";
@@ -262,6 +299,205 @@ TEST_F(AuditE2eTest, FlowReportCountsDecisionsByAreaAndCheck) {
     if (c.check() == "lawful_basis") lawful_basis_failed = c.failed() == 1;
   }
   EXPECT_TRUE(lawful_basis_failed);
+}
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+v1::EraseTextRequest Erase(uint64_t leaf, const std::string& field, const std::string& reason) {
+  v1::EraseTextRequest r;
+  r.set_leaf_index(leaf);
+  r.set_field(field);
+  r.set_reason(reason);
+  return r;
+}
+
+// Issue 19: a justification that names a child is erased by the partnership
+// DPO; the log, on the database and in a full export, still verifies; the
+// text is gone from the gateway's files; the erasure is itself a record.
+TEST_F(AuditE2eTest, AnErasedJustificationLeavesAVerifiableLogAndNoTraceOnDisk) {
+  constexpr char kNamed[] = "Quillon Zebrafinch (NHS 943 476 5919) was seen with injuries";
+  auto police = Agent("hiow-police");
+  auto m = Message("hiow-police", "portsmouth-mash", "named-1");
+  m.declaration.clear_lawful_basis();  // denied: the sealed content is never stored
+  m.declaration.set_necessity_justification(kNamed);
+  v1::SubmitResponse denied;
+  ASSERT_EQ(police->Send(m, &denied).status().code(), absl::StatusCode::kFailedPrecondition);
+  const uint64_t leaf = denied.audit_inclusion_proof().leaf_index();
+  EXPECT_EQ(denied.audit_record().find("Quillon"), std::string::npos)
+      << "the receipt's record as hashed commits the text, never carries it";
+  EXPECT_TRUE(agents::VerifyReceipt(denied, AuditLog()).ok());
+  const std::string db = gateway_->db_path();
+  ASSERT_NE((FileBytes(db) + FileBytes(db + "-wal")).find("Quillon Zebrafinch"), std::string::npos)
+      << "before erasure the text is on disk (so the search below can fail)";
+
+  const std::string field = "declaration.necessity_justification";
+  // Below federation scope: refused, whoever's flow it is.
+  EXPECT_EQ(
+      Officer("portsmouth-mash.ig-lead")->EraseText(Erase(leaf, field, "sar")).status().code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Officer("hiow-police.dpo")->EraseText(Erase(leaf, field, "sar")).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto dpo = Officer("hampshire-crt.dpo");
+  EXPECT_EQ(dpo->EraseText(Erase(leaf, field, "")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(dpo->EraseText(Erase(leaf, "declaration.purpose", "sar")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(dpo->EraseText(Erase(leaf + 1000, field, "sar")).status().code(),
+            absl::StatusCode::kNotFound);
+  auto erasure = dpo->EraseText(Erase(leaf, field, "named a child: DPO ticket 881"));
+  ASSERT_TRUE(erasure.ok()) << erasure.status();
+  EXPECT_EQ(dpo->EraseText(Erase(leaf, field, "again")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // Reads show who erased it and when; the erasure is in the log.
+  auto records = Query(*dpo, {}, /*with_key_events=*/true);  // indexed by leaf
+  ASSERT_GT(records.size(), *erasure);
+  const std::string shown = records[leaf].declaration().necessity_justification();
+  EXPECT_TRUE(absl::StartsWith(shown, "erased on ")) << shown;
+  EXPECT_TRUE(absl::EndsWith(shown, "/officer/hampshire-crt/dpo")) << shown;
+  EXPECT_EQ(records[*erasure].event(), v1::AUDIT_EVENT_TYPE_TEXT_ERASED);
+  EXPECT_EQ(records[*erasure].target_leaf_index(), leaf);
+  EXPECT_EQ(records[*erasure].target_field(), field);
+  EXPECT_EQ(records[*erasure].reason(), "named a child: DPO ticket 881");
+  EXPECT_EQ(records[*erasure].message_id(), "named-1");
+
+  std::string jsonl;
+  ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES,
+                                 [&](const std::string& chunk) {
+                                   jsonl += chunk;
+                                   return absl::OkStatus();
+                                 })
+                  .ok());
+  EXPECT_EQ(jsonl.find("Quillon"), std::string::npos);
+  const std::string full = data_.path() + "/full.jsonl";
+  std::ofstream(full) << jsonl;
+  auto v = agents::VerifyAuditExport(full, AuditLog());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->complete);
+  EXPECT_EQ(v->texts_erased, 1u);
+  EXPECT_GE(v->texts_checked, 1u) << "the erasure's own reason, at least";
+
+  const std::string disk = FileBytes(db) + FileBytes(db + "-wal");
+  EXPECT_EQ(disk.find("Quillon Zebrafinch"), std::string::npos);
+  EXPECT_EQ(disk.find("943 476 5919"), std::string::npos);
+  ASSERT_EQ(gateway_->Stop(), 0);
+  const std::string copy = data_.path() + "/copy.db";
+  std::filesystem::copy_file(db, copy);
+  auto on_db = agents::VerifyAuditDatabase(copy, AuditLog());
+  ASSERT_TRUE(on_db.ok()) << on_db.status();
+  EXPECT_EQ(on_db->texts_erased, 1u);
+}
+
+TEST_F(AuditE2eTest, ARectifiedTextIsShownAndItsDisclosureVerifies) {
+  auto police = Agent("hiow-police");
+  auto sent = police->Send(Message("hiow-police", "portsmouth-mash", "typo-1"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  const uint64_t leaf = sent->audit_inclusion_proof().leaf_index();
+  auto dpo = Officer("hampshire-crt.dpo");
+  v1::RectifyTextRequest fix;
+  fix.set_leaf_index(leaf);
+  fix.set_field("declaration.necessity_justification");
+  fix.set_new_text("Corrected: the school's concern of 3 March, reference ED-2291, as agreed");
+  fix.set_reason("sender asked to correct a mistyped date");
+  auto rectified = dpo->RectifyText(fix);
+  ASSERT_TRUE(rectified.ok()) << rectified.status();
+  // A subject reference is corrected only to another keyed hash.
+  v1::RectifyTextRequest bad = fix;
+  bad.set_field("declaration.subject_reference");
+  bad.set_new_text("Jane Doe");
+  EXPECT_EQ(dpo->RectifyText(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Officer("portsmouth-mash.ig-lead")->RectifyText(fix).status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  auto records = Query(*dpo, {}, /*with_key_events=*/true);  // indexed by leaf
+  ASSERT_GT(records.size(), *rectified);
+  EXPECT_EQ(records[leaf].declaration().necessity_justification(), fix.new_text());
+  EXPECT_EQ(records[*rectified].event(), v1::AUDIT_EVENT_TYPE_TEXT_RECTIFIED);
+  EXPECT_EQ(records[*rectified].reason(), fix.reason());
+  std::string jsonl;
+  ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_JSON_LINES,
+                                 [&](const std::string& chunk) {
+                                   jsonl += chunk;
+                                   return absl::OkStatus();
+                                 })
+                  .ok());
+  const std::string full = data_.path() + "/full.jsonl";
+  std::ofstream(full) << jsonl;
+  auto v = agents::VerifyAuditExport(full, AuditLog());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->texts_unchecked, 0u);
+  EXPECT_GE(v->texts_checked, 3u) << "the corrected text, the reason, the original's other texts";
+  // The corrected text swapped for another in the export: caught.
+  std::string forged = jsonl;
+  const size_t at = forged.rfind("ED-2291");
+  ASSERT_NE(at, std::string::npos);
+  forged.replace(at, 7, "ED-9999");
+  std::ofstream(full) << forged;
+  EXPECT_EQ(agents::VerifyAuditExport(full, AuditLog()).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(AuditE2eTest, AMalformedSubjectReferenceIsRefusedAtTheAgentAndAtTheGateway) {
+  auto police = Agent("hiow-police");
+  auto m = Message("hiow-police", "portsmouth-mash", "bad-subject");
+  m.declaration.set_subject_reference("Jane Doe 2014-03-02");
+  auto at_agent = police->Send(m);
+  EXPECT_EQ(at_agent.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(at_agent.status().message().find("64 lowercase hex"), std::string::npos)
+      << at_agent.status();
+  EXPECT_EQ(at_agent.status().message().find("Jane"), std::string::npos);
+  EXPECT_TRUE(Audit().empty()) << "the agent refused it before sending";
+
+  // Sealed by hand past the agent's check: the gateway refuses it too.
+  v1::Envelope header = Header("hiow-police", "portsmouth-mash", "bad-subject-2");
+  header.mutable_declaration()->set_subject_reference("943 476 5919");
+  auto refused = police->client().Submit(
+      SealByHand(header, Content().SerializeAsString(), "hiow-police", "portsmouth-mash"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("subject_reference"), std::string::npos);
+  auto records = Audit();
+  ASSERT_GE(records.size(), 2u);
+  EXPECT_EQ(records[0].event(), v1::AUDIT_EVENT_TYPE_RECORDS_READ) << "the empty look above";
+  EXPECT_EQ(records[1].event(), v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED);
+  EXPECT_EQ(records[1].status_code(), "INVALID_ARGUMENT");
+  EXPECT_TRUE(records[1].declaration().subject_reference().empty()) << "never logged";
+}
+
+// Officers' reads are records: a query naming a subject reference is found by
+// the next query for that child (who looked, and how many records they saw).
+TEST_F(AuditE2eTest, AnOfficersQueryIsItselfInTheLogUnderTheChildsReference) {
+  const std::string subject = Declaration().subject_reference();
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "child-1")).ok());
+  auto dpo = Officer("hampshire-crt.dpo");
+  v1::AuditQuery q;
+  q.set_subject_reference(subject);
+  auto first = Query(*dpo, q);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].declaration().subject_reference(), subject) << "shown back, not a hash";
+  auto second = Query(*dpo, q);
+  ASSERT_EQ(second.size(), 2u);
+  const auto& read = second[1];
+  EXPECT_EQ(read.event(), v1::AUDIT_EVENT_TYPE_RECORDS_READ);
+  EXPECT_TRUE(absl::EndsWith(read.actor(), "/officer/hampshire-crt/dpo")) << read.actor();
+  EXPECT_EQ(read.read_count(), 1u);
+  EXPECT_EQ(read.read_query().subject_reference(), subject);
+  // The flow report and the export are reads too.
+  ASSERT_TRUE(dpo->FlowReport({}).ok());
+  ASSERT_TRUE(dpo->ExportRecords({}, v1::EXPORT_FORMAT_CSV,
+                                 [](const std::string&) { return absl::OkStatus(); })
+                  .ok());
+  auto all = Audit();
+  ASSERT_GE(all.size(), 5u);
+  EXPECT_EQ(all[3].event(), v1::AUDIT_EVENT_TYPE_RECORDS_READ) << "the report";
+  EXPECT_EQ(all[3].read_count(), 1u) << "one decision counted";
+  EXPECT_EQ(all[4].event(), v1::AUDIT_EVENT_TYPE_RECORDS_READ) << "the export";
+  EXPECT_EQ(all[4].read_count(), 4u + KeyEventCount())
+      << "the key registrations, the decision and the three reads before it";
+  ExpectAuditLogVerifies();
 }
 
 }  // namespace

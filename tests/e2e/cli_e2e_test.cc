@@ -2,6 +2,7 @@
 // process driven by the real agent code. The safeshare CLI against a real gateway: send, inbox,
 // ack, status --watch, and its exit codes.
 
+#include "absl/strings/str_cat.h"
 #include "tests/e2e/gateway_fixture.h"
 
 namespace safeshare {
@@ -73,6 +74,64 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
        "--payload=" + examples + "school-to-portsmouth-referral.payload.json",
        "--practitioner=dsl-01"});
   EXPECT_EQ(bad_json.exit_code, 2) << bad_json.err;
+}
+
+// safeshare audit erase / audit rectify through the real binary: the DPO
+// corrects one text and erases another; the CLI's own export of the log then
+// verifies offline with every disclosure checked.
+TEST_F(GatewayE2eTest, CliErasesAndRectifiesAuditTextAndTheExportVerifies) {
+  const std::string cli = testing::CliBinary();
+  const std::string gw = "--gateway=" + gateway_->target();
+  auto police = Agent("hiow-police");
+  auto sent = police->Send(Message("hiow-police", "portsmouth-mash", "cli-text-1"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  const std::string leaf = absl::StrCat(sent->audit_inclusion_proof().leaf_index());
+  const std::string dpo = "--identity=" + federation_ + "/officers/hampshire-crt.dpo";
+  const std::string lead = "--identity=" + federation_ + "/officers/portsmouth-mash.ig-lead";
+
+  CommandResult refused =
+      RunCommand({cli, "audit", "erase", gw, lead, "--leaf=" + leaf,
+                  "--field=declaration.necessity_justification", "--reason=sar 12"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("PERMISSION_DENIED"), std::string::npos) << refused.err;
+  CommandResult no_reason = RunCommand({cli, "audit", "erase", gw, dpo, "--leaf=" + leaf,
+                                        "--field=declaration.necessity_justification"});
+  EXPECT_EQ(no_reason.exit_code, 2) << no_reason.err;
+
+  CommandResult rectified =
+      RunCommand({cli, "audit", "rectify", gw, dpo, "--leaf=" + leaf,
+                  "--field=declaration.necessity_justification",
+                  "--text=Corrected by the DPO: the concern raised on 3 March, case ED-2291",
+                  "--reason=typo in the date"});
+  ASSERT_EQ(rectified.exit_code, 0) << rectified.err;
+  EXPECT_NE(rectified.out.find("rectified: declaration.necessity_justification of record " + leaf),
+            std::string::npos)
+      << rectified.out;
+  CommandResult erased =
+      RunCommand({cli, "audit", "erase", gw, dpo, "--leaf=" + leaf,
+                  "--field=declaration.consent_rationale", "--reason=named the parent"});
+  ASSERT_EQ(erased.exit_code, 0) << erased.err;
+  CommandResult again =
+      RunCommand({cli, "audit", "erase", gw, dpo, "--leaf=" + leaf,
+                  "--field=declaration.consent_rationale", "--reason=named the parent"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("FAILED_PRECONDITION"), std::string::npos) << again.err;
+
+  CommandResult shown = RunCommand({cli, "audit", "query", gw, dpo});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("case ED-2291"), std::string::npos);
+  EXPECT_NE(shown.out.find("erased on "), std::string::npos);
+  EXPECT_NE(shown.out.find("AUDIT_EVENT_TYPE_TEXT_ERASED"), std::string::npos);
+
+  const std::string out = data_.path() + "/cli.jsonl";
+  CommandResult exported =
+      RunCommand({cli, "audit", "export", gw, dpo, "--format=jsonl", "--out=" + out});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  CommandResult verified = RunCommand({cli, "audit", "verify", "--export_file=" + out,
+                                       "--federation=" + federation_ + "/federation.textproto"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find(" erased"), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("1 erased"), std::string::npos) << verified.out;
 }
 
 }  // namespace

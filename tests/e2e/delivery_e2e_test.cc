@@ -371,7 +371,7 @@ TEST_F(DeliveryE2eTest, KillingTheGatewayMidStreamLosesAndDuplicatesNothing) {
     ASSERT_TRUE(st.ok());
     EXPECT_EQ(st->state(), v1::MESSAGE_STATE_ACKNOWLEDGED) << id;
   }
-  const size_t keys = KeyEventCount();
+  const size_t keys = FederationKeyCount();
   ASSERT_EQ(gateway_->Stop(), 0);
   const std::string copy = data_.path() + "/copy.db";
   fs::copy_file(gateway_->db_path(), copy);

@@ -199,6 +199,14 @@ class GatewayE2eTest : public ::testing::Test {
 
   // Every audit record, read as the partnership DPO (federation scope).
   std::vector<v1::AuditRecord> Audit() { return Query(*Officer("hampshire-crt.dpo")); }
+  // How many keys the federation file registers (a key event each, without
+  // asking the gateway: an officer's query is a record too).
+  size_t FederationKeyCount() const {
+    size_t n = 0;
+    const v1::Federation fed = Federation();
+    for (const auto& a : fed.agencies()) n += a.keys_size();
+    return n;
+  }
   // How many key events the whole log holds.
   size_t KeyEventCount() {
     size_t n = 0;
@@ -232,12 +240,17 @@ class GatewayE2eTest : public ::testing::Test {
     for (uint64_t i = 0; i < v->tree_size; ++i) EXPECT_EQ(seen[i].sequence(), i);
   }
 
-  // The federation's audit log identity (origin and checkpoint key).
-  v1::AuditLogIdentity AuditLog() const {
+  v1::Federation Federation() const {
     v1::Federation fed;
     std::ifstream in(federation_ + "/federation.textproto");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
+    return fed;
+  }
+
+  // The federation's audit log identity (origin and checkpoint key).
+  v1::AuditLogIdentity AuditLog() const {
+    const v1::Federation fed = Federation();
     return fed.audit_log();
   }
 

@@ -171,8 +171,13 @@ TEST_F(KeyTransparencyE2eTest, TheMonitorAlertsOnAKeyEventTheAgencyDidNotMake) {
   std::string text;
   google::protobuf::TextFormat::PrintToString(fed, &text);
   std::ofstream(federation_ + "/federation.textproto") << text;
-  ASSERT_EQ(gateway_->Stop(), 0);
-  ASSERT_TRUE(gateway_->Start());
+  gateway_->Signal(SIGHUP);  // the gateway rereads the file and registers the key
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto history = Agent("hiow-police")->KeyHistory("iow-mash");
+        return history.ok() && history->keys.size() == 3;
+      },
+      20));
 
   CommandResult alert = RunCommand({cli, "keys", "monitor", gw, iow});
   EXPECT_EQ(alert.exit_code, 3) << alert.err << alert.out;

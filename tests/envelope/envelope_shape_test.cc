@@ -89,8 +89,8 @@ TEST(EnvelopeShapeTest, OnlyRequestsAskForCategoriesAndTheyMust) {
 TEST(DeclarationLimitsTest, EachTextFieldIsBoundedJustOverIsRefused) {
   const DeclarationLimits limits;  // the gateway's defaults
   const size_t max = limits.max_text_field_bytes;
-  for (const char* field :
-       {"necessity_justification", "consent_rationale", "advice_reference", "subject_reference"}) {
+  // (The subject reference has one form, 64 hex characters: its own test.)
+  for (const char* field : {"necessity_justification", "consent_rationale", "advice_reference"}) {
     v1::Envelope e = Valid();
     auto* d = e.mutable_declaration();
     const auto* f = d->GetDescriptor()->FindFieldByName(field);
@@ -103,6 +103,29 @@ TEST(DeclarationLimitsTest, EachTextFieldIsBoundedJustOverIsRefused) {
     EXPECT_EQ(st.message(), absl::StrCat("envelope.declaration.", field, ": is ", max + 1,
                                          " bytes; the limit (max_text_field_bytes) is ", max));
   }
+}
+
+TEST(DeclarationShapeTest, TheSubjectReferenceIsAKeyedHashNeverFreeText) {
+  const std::string good(64, 'a');
+  v1::Envelope e = Valid();
+  e.mutable_declaration()->set_subject_reference(good);
+  EXPECT_TRUE(ValidateEnvelopeShape(e).ok());
+  e.mutable_declaration()->clear_subject_reference();
+  EXPECT_TRUE(ValidateEnvelopeShape(e).ok()) << "optional";
+  for (const std::string bad :
+       {std::string("Jane Doe 2014-03-02"), std::string("943 476 5919"), std::string(63, 'a'),
+        std::string(65, 'a'), std::string(64, 'A'), good.substr(0, 63) + "g"}) {
+    e.mutable_declaration()->set_subject_reference(bad);
+    absl::Status st = ValidateEnvelopeShape(e);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(absl::StrContains(st.message(), "envelope.declaration.subject_reference"))
+        << st.message();
+    EXPECT_TRUE(absl::StrContains(st.message(), "64 lowercase hex")) << st.message();
+    // The value itself never comes back: it may be the identifier.
+    EXPECT_FALSE(absl::StrContains(st.message(), bad)) << st.message();
+  }
+  EXPECT_TRUE(IsValidSubjectReference(good));
+  EXPECT_FALSE(IsValidSubjectReference("Jane Doe"));
 }
 
 TEST(DeclarationLimitsTest, EveryStringFieldOfTheDeclarationIsWalked) {

@@ -64,6 +64,7 @@ class NoTransaction : public StoreTransaction {
     return Unused();
   }
   absl::Status RecordKeyEvent(const KeyEventRow&) override { return Unused(); }
+  absl::StatusOr<uint64_t> ChangeAuditText(const AuditTextChange&) override { return Unused(); }
 
  private:
   static absl::Status Unused() { return absl::InternalError("not used by these tests"); }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "envelope/keys.h"
+#include "gateway/store/postgres/migrations.h"
 #include "gateway/store/recent_subtrees.h"
 #include "gateway/store/sqlite_store.h"
 #include "gateway/store/store.h"
@@ -234,10 +235,12 @@ TEST(PostgresMigrationTest, AppliedOnceRecordedAndANewerSchemaIsRefused) {
 
   PGconn* conn = PQconnectdb(uri.c_str());
   ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
-  PGresult* r = PQexec(conn, "SELECT count(*), max(version) FROM safeshare_schema");
+  // Versions need not be contiguous (a number may be left to another branch).
+  PGresult* r = PQexec(conn, "SELECT count(*), count(DISTINCT version) FROM safeshare_schema");
   ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
-  EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), std::string(PQgetvalue(r, 0, 1)))
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), absl::StrCat(kPostgresMigrationCount))
       << "one row per migration, applied once";
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 1)), absl::StrCat(kPostgresMigrationCount));
   PQclear(r);
   r = PQexec(conn, "INSERT INTO safeshare_schema VALUES (9999, '9999_future', 0)");
   ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK);

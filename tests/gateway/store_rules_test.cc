@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gateway/store/audit_appender.h"
@@ -14,9 +15,14 @@
 #include "gateway/store/store_rows.h"
 #include "gtest/gtest.h"
 #include "transparency/merkle.h"
+#include "transparency/text_commitment.h"
 
 namespace safeshare::gateway {
 namespace {
+
+// docs/audit-log.md's worked example of the commitment layout.
+constexpr char kDocumentedCommitmentHex[] =
+    "b77e7649f66687111f74531771288078dfc3a43872a55ffda306a30a6985cce2";
 
 // Records what the appender asks to write; fails on request.
 class RecordingWriter : public AuditRowWriter {
@@ -31,8 +37,23 @@ class RecordingWriter : public AuditRowWriter {
     order.push_back(absl::StrCat("node ", node.level, " ", node.index));
     return absl::OkStatus();
   }
+  absl::Status WriteText(const AuditText& text) override {
+    texts.push_back(text);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<std::string>> ReadLeafRecord(uint64_t) override {
+    return absl::InternalError("unused");
+  }
+  absl::StatusOr<std::optional<AuditText>> ReadText(uint64_t, const std::string&) override {
+    return absl::InternalError("unused");
+  }
+  absl::Status UpdateText(const AuditText&) override { return absl::InternalError("unused"); }
+  absl::Status SetSubjectColumn(uint64_t, const std::string&) override {
+    return absl::InternalError("unused");
+  }
 
   bool fail_leaf = false;
+  std::vector<AuditText> texts;
   std::vector<std::string> order;
   std::vector<AuditLeafRow> leaves;
 };
@@ -70,6 +91,55 @@ TEST(AuditAppenderTest, AssignsIndexAndTimeAndWritesTheLeafBeforeTheNodesItCompl
                                                     "leaf 3", "node 1 1", "node 2 0"}));
   EXPECT_EQ(appender.size(), 4u);
   EXPECT_EQ(appender.frontier().Root(), *tree.Root());
+}
+
+TEST(AuditAppenderTest, FreeTextLeavesTheHashedRecordAsASaltedCommitment) {
+  AuditAppender appender;
+  RecordingWriter writer;
+  safeshare::v1::AuditRecord r = Record("m");
+  r.mutable_declaration()->set_necessity_justification("Jane Doe's school reported bruising");
+  r.set_reason("officer's reason");
+  std::string hashed;
+  ASSERT_TRUE(appender.Append(r, writer, &hashed).ok());
+  EXPECT_EQ(hashed.find("Jane Doe"), std::string::npos);
+  EXPECT_EQ(hashed.find("officer's reason"), std::string::npos);
+  EXPECT_EQ(hashed.find("subject-1"), std::string::npos);
+  safeshare::v1::AuditRecord stored;
+  ASSERT_TRUE(stored.ParseFromString(hashed));
+  EXPECT_TRUE(stored.declaration().necessity_justification().empty());
+  EXPECT_TRUE(stored.reason().empty());
+  // Justification, subject reference, reason: consent rationale and advice
+  // reference were empty, so not committed.
+  ASSERT_EQ(stored.text_commitments_size(), 3);
+  ASSERT_EQ(writer.texts.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const auto& c = stored.text_commitments(i);
+    const AuditText& t = writer.texts[i];
+    EXPECT_EQ(c.field(), t.field);
+    EXPECT_EQ(t.leaf_index, 0u);
+    EXPECT_EQ(t.salt.size(), 32u);
+    EXPECT_EQ(c.sha256(), *transparency::TextCommitment(t.field, t.salt, t.text)) << t.field;
+  }
+  EXPECT_EQ(writer.texts[0].field, "declaration.necessity_justification");
+  EXPECT_EQ(writer.texts[0].text, "Jane Doe's school reported bruising");
+  EXPECT_EQ(writer.texts[2].field, "reason");
+  // The query column keeps the plain subject reference.
+  EXPECT_EQ(writer.leaves.back().subject_reference, "subject-1");
+  // Two salts never repeat: the same text commits differently.
+  EXPECT_NE(writer.texts[0].salt, writer.texts[1].salt);
+}
+
+TEST(TextCommitmentTest, TheByteLayoutIsTheDocumentedOne) {
+  // SHA-256("safeshare/audit-text/v1" 0x00 "reason" 0x00 salt "x"), salt = 32 x 0x01,
+  // computed independently with: printf 'safeshare/audit-text/v1\0reason\0' ;
+  // printf '\x01%.0s' {1..32}; printf x  | sha256sum
+  const std::string salt(32, '\x01');
+  auto c = transparency::TextCommitment("reason", salt, "x");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(absl::BytesToHexString(*c), kDocumentedCommitmentHex);
+  EXPECT_NE(*transparency::TextCommitment("reasons", salt, "x"), *c);  // the field is bound
+  EXPECT_EQ(transparency::TextCommitment("reason", "short", "x").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AuditAppenderTest, AKeptTimeIsHashedAsGiven) {

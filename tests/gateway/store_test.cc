@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -24,6 +26,7 @@
 #include "tests/support/test_support.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
+#include "transparency/text_commitment.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -787,6 +790,198 @@ TEST_P(StoreTest, AuditQueriesFilterScopeAndLimit) {
   ASSERT_TRUE(store_->ScanAudit(before, 1, 0, [&](const AuditLeaf&) { return ++n, true; }).ok());
   EXPECT_EQ(n, 3) << "records 1, 2 and 3";
 }
+
+// Erasable text, on both back-ends: a DECISION whose justification names a
+// child, its message stored with the declaration (a DENY keeps no sealed
+// content), then erased, rectified and the errors of each.
+class TextStoreTest : public StoreTest {
+ protected:
+  static constexpr char kJustification[] = "Named child Jane Doe, NHS 943 476 5919, is at risk";
+  static constexpr char kSubject[] =
+      "9f2c4e0a7b1d3f5e8a6c2b4d0e1f3a5c7b9d2e4f6a8c0b1d3e5f7a9c2b4d6e8f";
+
+  // Leaf 0: the decision, and its refused message with the declaration.
+  void StoreDecision() {
+    v1::AuditRecord r = Record("deny-1");
+    r.mutable_declaration()->set_necessity_justification(kJustification);
+    r.mutable_declaration()->set_subject_reference(kSubject);
+    StoredMessage m = Message("deny-1", "portsmouth-mash");
+    m.state = v1::MESSAGE_STATE_REFUSED;
+    m.signed_envelope.clear();
+    m.declaration = r.declaration().SerializeAsString();
+    ASSERT_TRUE(store_
+                    ->CommitAndWait([&](StoreTransaction& tx) -> absl::Status {
+                      auto idx = tx.AppendAudit(r);
+                      if (!idx.ok()) return idx.status();
+                      return tx.InsertMessage(m).status();
+                    })
+                    .ok());
+  }
+
+  absl::StatusOr<uint64_t> Change(uint64_t leaf, const std::string& field,
+                                  std::optional<std::string> text,
+                                  const std::string& reason = "subject access request 17") {
+    AuditTextChange c;
+    c.leaf_index = leaf;
+    c.field = field;
+    c.new_text = std::move(text);
+    c.officer_uri = "safeshare://hips-dev/officer/hampshire-crt/dpo";
+    c.reason = reason;
+    c.now = absl::FromUnixSeconds(1764100000);
+    uint64_t index = 0;
+    absl::Status st = store_->CommitAndWait([&](StoreTransaction& tx) -> absl::Status {
+      auto got = tx.ChangeAuditText(c);
+      if (got.ok()) index = *got;
+      return got.status();
+    });
+    if (!st.ok()) return st;
+    return index;
+  }
+
+  std::map<std::string, AuditText> Texts(uint64_t leaf) {
+    std::map<std::string, AuditText> out;
+    auto texts = store_->ReadAuditTexts({leaf});
+    EXPECT_TRUE(texts.ok()) << texts.status();
+    if (texts.ok()) {
+      for (auto& t : *texts) out[t.field] = t;
+    }
+    return out;
+  }
+
+  std::vector<uint64_t> BySubject(const std::string& subject) {
+    AuditFilter f;
+    f.subject_reference = subject;
+    std::vector<uint64_t> out;
+    EXPECT_TRUE(store_
+                    ->ScanAudit(f, 0, 0,
+                                [&](const AuditLeaf& leaf) {
+                                  out.push_back(leaf.index);
+                                  return true;
+                                })
+                    .ok());
+    return out;
+  }
+};
+
+TEST_P(TextStoreTest, TheLeafCommitsItsTextsAndTheTextTableHoldsThem) {
+  StoreDecision();
+  auto leaf = store_->GetAuditLeaf(0);
+  ASSERT_TRUE(leaf.ok());
+  EXPECT_EQ(leaf->record.find("Jane Doe"), std::string::npos) << "the text is not hashed";
+  EXPECT_EQ(leaf->record.find(kSubject), std::string::npos);
+  v1::AuditRecord hashed;
+  ASSERT_TRUE(hashed.ParseFromString(leaf->record));
+  auto texts = Texts(0);
+  ASSERT_EQ(texts.size(), 2u);
+  const AuditText& j = texts["declaration.necessity_justification"];
+  EXPECT_EQ(j.text, kJustification);
+  bool found = false;
+  for (const auto& c : hashed.text_commitments()) {
+    if (c.field() != j.field) continue;
+    found = true;
+    EXPECT_EQ(c.sha256(), *transparency::TextCommitment(j.field, j.salt, j.text));
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(BySubject(kSubject), std::vector<uint64_t>{0}) << "the query column keeps it";
+}
+
+TEST_P(TextStoreTest, ErasureClearsEveryCopyAndIsItselfARecord) {
+  StoreDecision();
+  const std::string leaf_before = store_->GetAuditLeaf(0)->record;
+  auto erased = Change(0, "declaration.necessity_justification", std::nullopt);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 1u);
+  auto texts = Texts(0);
+  const AuditText& j = texts["declaration.necessity_justification"];
+  EXPECT_TRUE(j.erased);
+  EXPECT_TRUE(j.text.empty());
+  EXPECT_TRUE(j.salt.empty()) << "no salt left to test guesses against";
+  EXPECT_EQ(j.erased_by, "safeshare://hips-dev/officer/hampshire-crt/dpo");
+  EXPECT_EQ(j.erased_time, absl::FromUnixSeconds(1764100000));
+  EXPECT_EQ(texts["declaration.subject_reference"].text, kSubject) << "only that field";
+  EXPECT_EQ(store_->GetAuditLeaf(0)->record, leaf_before) << "the leaf never changes";
+  // The message's copy of the declaration lost it too.
+  auto m = store_->GetMessage("deny-1", MessageRead::kMetadata);
+  ASSERT_TRUE(m.ok());
+  v1::SharingDeclaration d;
+  ASSERT_TRUE(d.ParseFromString(m->declaration));
+  EXPECT_TRUE(d.necessity_justification().empty());
+  EXPECT_EQ(d.subject_reference(), kSubject);
+  // The erasure's record: the target, the officer, the reason committed.
+  v1::AuditRecord change;
+  ASSERT_TRUE(change.ParseFromString(store_->GetAuditLeaf(1)->record));
+  EXPECT_EQ(change.event(), v1::AUDIT_EVENT_TYPE_TEXT_ERASED);
+  EXPECT_EQ(change.target_leaf_index(), 0u);
+  EXPECT_EQ(change.target_field(), "declaration.necessity_justification");
+  EXPECT_EQ(change.message_id(), "deny-1");
+  EXPECT_TRUE(change.reason().empty());
+  EXPECT_EQ(Texts(1)["reason"].text, "subject access request 17");
+  EXPECT_EQ(store_->GetAuditLeaf(1)->record.find("Jane Doe"), std::string::npos);
+  ExpectLogVerifies(2);
+
+  // Again: already erased.
+  EXPECT_EQ(Change(0, "declaration.necessity_justification", std::nullopt).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Change(0, "declaration.necessity_justification", "new").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // The subject reference: gone from the query column and the message too.
+  ASSERT_TRUE(Change(0, "declaration.subject_reference", std::nullopt).ok());
+  EXPECT_TRUE(BySubject(kSubject).empty());
+  ASSERT_TRUE(d.ParseFromString(store_->GetMessage("deny-1", MessageRead::kMetadata)->declaration));
+  EXPECT_TRUE(d.subject_reference().empty());
+  ExpectLogVerifies(3);
+}
+
+TEST_P(TextStoreTest, RectificationCommitsTheNewTextInItsOwnRecord) {
+  StoreDecision();
+  const std::string corrected = "Child at risk: see case 2026/114";
+  auto rectified = Change(0, "declaration.necessity_justification", corrected);
+  ASSERT_TRUE(rectified.ok()) << rectified.status();
+  const AuditText j = Texts(0)["declaration.necessity_justification"];
+  EXPECT_EQ(j.text, corrected);
+  EXPECT_EQ(j.rectified_in_leaf, *rectified);
+  v1::AuditRecord change;
+  ASSERT_TRUE(change.ParseFromString(store_->GetAuditLeaf(*rectified)->record));
+  EXPECT_EQ(change.event(), v1::AUDIT_EVENT_TYPE_TEXT_RECTIFIED);
+  EXPECT_EQ(store_->GetAuditLeaf(*rectified)->record.find(corrected), std::string::npos);
+  std::string new_commitment;
+  for (const auto& c : change.text_commitments()) {
+    if (c.field() == "rectification.new_text") new_commitment = c.sha256();
+  }
+  EXPECT_EQ(new_commitment,
+            *transparency::TextCommitment("rectification.new_text", j.salt, corrected));
+  v1::SharingDeclaration d;
+  ASSERT_TRUE(d.ParseFromString(store_->GetMessage("deny-1", MessageRead::kMetadata)->declaration));
+  EXPECT_EQ(d.necessity_justification(), corrected);
+  // A corrected subject reference is what queries find.
+  const std::string other(64, 'b');
+  ASSERT_TRUE(Change(0, "declaration.subject_reference", other).ok());
+  EXPECT_TRUE(BySubject(kSubject).empty());
+  EXPECT_EQ(BySubject(other), std::vector<uint64_t>{0});
+  ExpectLogVerifies(3);
+}
+
+TEST_P(TextStoreTest, EachRefusalHasItsCodeAndChangesNothing) {
+  StoreDecision();
+  EXPECT_EQ(Change(0, "declaration.purpose", std::nullopt).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Change(0, "rectification.new_text", std::nullopt).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Change(0, "reason", std::nullopt, "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Change(0, "declaration.necessity_justification", "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Change(7, "reason", std::nullopt).status().code(), absl::StatusCode::kNotFound)
+      << "no such leaf";
+  EXPECT_EQ(Change(0, "declaration.consent_rationale", std::nullopt).status().code(),
+            absl::StatusCode::kNotFound)
+      << "the leaf has no such text";
+  EXPECT_EQ(Texts(0)["declaration.necessity_justification"].text, kJustification);
+  ExpectLogVerifies(1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TextStoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
 
 // Several handles on one PostgreSQL store, as gateway replicas (an embedded
 // store belongs to one process, so these run on PostgreSQL only).

@@ -1,6 +1,7 @@
 // The PostgreSQL store's audit log: the leaves and tree nodes the shared
 // appender produces, checkpoints, proofs and queries.
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,49 @@ class PostgresStore::AuditRows final : public AuditRowWriter {
                 P(static_cast<int>(row.purpose)), P(static_cast<int>(row.decision)),
                 P(row.subject_reference), P(row.flagged_checks)},
                "append audit record")
+        .status();
+  }
+
+  absl::Status WriteText(const AuditText& t) override {
+    return Run(*session_, "INSERT INTO audit_text (seq, field, salt, text) VALUES ($1, $2, $3, $4)",
+               {P(t.leaf_index), P(t.field), Bytes(t.salt), P(t.text)}, "store audit text")
+        .status();
+  }
+
+  absl::StatusOr<std::optional<std::string>> ReadLeafRecord(uint64_t index) override {
+    auto r = Run(*session_, "SELECT record FROM audit_log WHERE seq = $1", {P(index)},
+                 "read audit record");
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return std::optional<std::string>();
+    return std::optional<std::string>(r->row(0).Text(0));
+  }
+
+  absl::StatusOr<std::optional<AuditText>> ReadText(uint64_t index,
+                                                    const std::string& field) override {
+    auto r = Run(*session_,
+                 absl::StrCat("SELECT ", store_rows::kTextColumns,
+                              " FROM audit_text WHERE seq = $1 AND field = $2")
+                     .c_str(),
+                 {P(index), P(field)}, "read audit text");
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return std::optional<AuditText>();
+    return std::optional<AuditText>(store_rows::ReadTextRow(r->row(0)));
+  }
+
+  absl::Status UpdateText(const AuditText& t) override {
+    return Run(*session_,
+               "UPDATE audit_text SET salt = $1, text = $2, rectified_in = $3, erased_us = $4, "
+               "erased_by = $5 WHERE seq = $6 AND field = $7",
+               {t.erased ? pg::Null() : Bytes(t.salt), t.erased ? pg::Null() : P(t.text),
+                P(t.rectified_in_leaf), t.erased ? P(ToMicros(t.erased_time)) : pg::Null(),
+                P(t.erased_by), P(t.leaf_index), P(t.field)},
+               "change audit text")
+        .status();
+  }
+
+  absl::Status SetSubjectColumn(uint64_t index, const std::string& subject) override {
+    return Run(*session_, "UPDATE audit_log SET subject_reference = $1 WHERE seq = $2",
+               {P(subject), P(index)}, "change audit subject")
         .status();
   }
 
@@ -245,6 +289,22 @@ absl::Status PostgresStore::ScanAudit(const AuditFilter& f, uint64_t start, size
     if (chunk.size() < kScanChunk) return absl::OkStatus();
     next = chunk.back().index + 1;
   }
+}
+
+absl::StatusOr<std::vector<AuditText>> PostgresStore::ReadAuditTexts(
+    const std::vector<uint64_t>& leaves) {
+  std::vector<AuditText> out;
+  if (leaves.empty()) return out;
+  absl::MutexLock lock(&read_mu_);
+  if (auto st = pg::Ready(read_); !st.ok()) return st;
+  auto r = Run(read_,
+               absl::StrCat("SELECT ", store_rows::kTextColumns,
+                            " FROM audit_text WHERE seq = ANY($1::int8[]) ORDER BY seq, field")
+                   .c_str(),
+               {P(absl::StrCat("{", absl::StrJoin(leaves, ","), "}"))}, "read audit text");
+  if (!r.ok()) return r.status();
+  for (int i = 0; i < r->rows(); ++i) out.push_back(store_rows::ReadTextRow(r->row(i)));
+  return out;
 }
 
 }  // namespace safeshare::gateway

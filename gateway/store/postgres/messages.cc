@@ -231,6 +231,12 @@ class PostgresStore::Messages final : public MessageRows {
         {P(ToMicros(now)), P(static_cast<int>(state)), P(sequence)}, "escalate");
   }
 
+  absl::Status SetTextCopies(uint64_t sequence, const std::string& declaration,
+                             const std::string& refusal_detail) override {
+    return Exec("UPDATE messages SET declaration = $1, refusal_detail = $2 WHERE sequence = $3",
+                {Bytes(declaration), P(refusal_detail), P(sequence)}, "change text");
+  }
+
   absl::Status SetPurged(uint64_t sequence) override {
     return Exec("UPDATE messages SET signed_envelope = '', state = $1 WHERE sequence = $2",
                 {P(static_cast<int>(safeshare::v1::MESSAGE_STATE_EXPIRED)), P(sequence)}, "purge");

@@ -63,6 +63,8 @@ class PostgresStore final : public Store {
   absl::StatusOr<AuditLeaf> GetAuditLeaf(uint64_t leaf_index) override;
   absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
                          const std::function<bool(const AuditLeaf&)>& visit) override;
+  absl::StatusOr<std::vector<AuditText>> ReadAuditTexts(
+      const std::vector<uint64_t>& leaves) override;
 
  private:
   class Subtrees;

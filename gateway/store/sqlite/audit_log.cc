@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -101,6 +102,80 @@ class SqliteStore::AuditRows final : public AuditRowWriter {
     int rc = s.Step();
     return rc == SQLITE_DONE ? absl::OkStatus()
                              : SqliteError(store_->db_, rc, "append audit record");
+  }
+
+  absl::Status WriteText(const AuditText& t) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Statement s(store_->db_, store_->CachedLocked("INSERT INTO audit_text (seq, field, salt, text) "
+                                                  "VALUES (?, ?, ?, ?)"));
+    if (auto st = s.status("store audit text"); !st.ok()) return st;
+    s.Bind(1, static_cast<int64_t>(t.leaf_index));
+    s.Bind(2, t.field);
+    s.BindBlob(3, t.salt);
+    s.Bind(4, t.text);
+    int rc = s.Step();
+    return rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(store_->db_, rc, "store audit text");
+  }
+
+  absl::StatusOr<std::optional<std::string>> ReadLeafRecord(uint64_t index) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Statement s(store_->db_, store_->CachedLocked("SELECT record FROM audit_log WHERE seq = ?"));
+    if (auto st = s.status("read audit record"); !st.ok()) return st;
+    s.Bind(1, static_cast<int64_t>(index));
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return SqliteError(store_->db_, rc, "read audit record");
+    return std::optional<std::string>(s.Text(0));
+  }
+
+  absl::StatusOr<std::optional<AuditText>> ReadText(
+      uint64_t index, const std::string& field) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Statement s(store_->db_,
+                store_->CachedLocked(absl::StrCat("SELECT ", store_rows::kTextColumns,
+                                                  " FROM audit_text WHERE seq = ? AND field = ?")));
+    if (auto st = s.status("read audit text"); !st.ok()) return st;
+    s.Bind(1, static_cast<int64_t>(index));
+    s.Bind(2, field);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<AuditText>();
+    if (rc != SQLITE_ROW) return SqliteError(store_->db_, rc, "read audit text");
+    return std::optional<AuditText>(store_rows::ReadTextRow(s));
+  }
+
+  absl::Status UpdateText(const AuditText& t) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Statement s(store_->db_,
+                store_->CachedLocked("UPDATE audit_text SET salt = ?, text = ?, rectified_in = ?, "
+                                     "erased_us = ?, erased_by = ? WHERE seq = ? AND field = ?"));
+    if (auto st = s.status("change audit text"); !st.ok()) return st;
+    if (t.erased) {
+      s.BindNull(1);
+      s.BindNull(2);
+      s.Bind(4, ToMicros(t.erased_time));
+    } else {
+      s.BindBlob(1, t.salt);
+      s.Bind(2, t.text);
+      s.BindNull(4);
+    }
+    s.Bind(3, static_cast<int64_t>(t.rectified_in_leaf));
+    s.Bind(5, t.erased_by);
+    s.Bind(6, static_cast<int64_t>(t.leaf_index));
+    s.Bind(7, t.field);
+    int rc = s.Step();
+    if (rc != SQLITE_DONE) return SqliteError(store_->db_, rc, "change audit text");
+    // Once the batch commits, the old page images leave the WAL too.
+    store_->scrub_wal_ = true;
+    return absl::OkStatus();
+  }
+
+  absl::Status SetSubjectColumn(uint64_t index, const std::string& subject) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Statement s(store_->db_,
+                store_->CachedLocked("UPDATE audit_log SET subject_reference = ? WHERE seq = ?"));
+    if (auto st = s.status("change audit subject"); !st.ok()) return st;
+    s.Bind(1, subject);
+    s.Bind(2, static_cast<int64_t>(index));
+    int rc = s.Step();
+    return rc == SQLITE_DONE ? absl::OkStatus()
+                             : SqliteError(store_->db_, rc, "change audit subject");
   }
 
   absl::Status WriteNode(const transparency::Subtree& node) override
@@ -310,6 +385,23 @@ absl::Status SqliteStore::ScanAudit(const AuditFilter& f, uint64_t start, size_t
     if (chunk.size() < kChunk) return absl::OkStatus();
     next = chunk.back().index + 1;
   }
+}
+
+absl::StatusOr<std::vector<AuditText>> SqliteStore::ReadAuditTexts(
+    const std::vector<uint64_t>& leaves) {
+  std::vector<AuditText> out;
+  if (leaves.empty()) return out;
+  // Leaf indexes are numbers this process holds, written into the SQL as such.
+  const std::string sql =
+      absl::StrCat("SELECT ", store_rows::kTextColumns, " FROM audit_text WHERE seq IN (",
+                   absl::StrJoin(leaves, ","), ") ORDER BY seq, field");
+  absl::MutexLock lock(&read_mu_);
+  Statement s(read_db_, sql.c_str());
+  if (auto st = s.status("read audit text"); !st.ok()) return st;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(store_rows::ReadTextRow(s));
+  if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "read audit text");
+  return out;
 }
 
 }  // namespace safeshare::gateway

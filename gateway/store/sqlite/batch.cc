@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "absl/time/clock.h"
+#include "common/log.h"
 #include "gateway/store/mailbox_transaction.h"
 #include "gateway/store/sqlite/connection.h"
 #include "gateway/store/sqlite/sqlite_store.h"
@@ -25,6 +27,7 @@ absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs,
   if (int rc = StepCachedLocked("BEGIN IMMEDIATE"); rc != SQLITE_OK) {
     return SqliteError(db_, rc, "begin transaction");
   }
+  scrub_wal_ = false;
   absl::Status status = RunJobsLocked(jobs, results);
   if (status.ok()) {
     status = SealAndCommitLocked(before_batch.size(), info);
@@ -36,6 +39,7 @@ absl::Status SqliteStore::RunBatch(const std::vector<Work>& jobs,
     appender_.Reset(before_batch);
     return status;
   }
+  if (scrub_wal_) ScrubWalLocked();
   recent_.Add(batch_subtrees_);  // before proofs may ask for them
   committed_size_.store(appender_.size());
   if (info.checkpoint_note.empty() && info.tree_size > 0) {
@@ -103,6 +107,25 @@ int SqliteStore::StepCachedLocked(const char* sql) {
   int rc = sqlite3_step(stmt);
   sqlite3_reset(stmt);
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+void SqliteStore::ScrubWalLocked() {
+  scrub_wal_ = false;
+  // TRUNCATE waits (busy timeout) for readers of older frames, copies every
+  // frame into the database and truncates the -wal file to zero bytes. A
+  // reader holding an old snapshot can make it return early: try again a few
+  // times, then leave it to the checkpointer (the text is already gone from
+  // the tables; only the WAL's old page images remain until then).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    int log_frames = -1, checkpointed = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                       &checkpointed);
+    if (rc == SQLITE_OK && log_frames == 0) return;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  LogEvent(
+      "warning", "store.wal_scrub_deferred",
+      {{"detail", "the WAL could not be truncated after a text change; the checkpointer will"}});
 }
 
 }  // namespace safeshare::gateway

@@ -306,6 +306,16 @@ class SqliteStore::Messages final : public MessageRows {
     return Done(u, "escalate");
   }
 
+  absl::Status SetTextCopies(uint64_t sequence, const std::string& declaration,
+                             const std::string& refusal_detail) override {
+    Statement u(db(), "UPDATE messages SET declaration = ?, refusal_detail = ? WHERE sequence = ?");
+    if (auto st = u.status("change text"); !st.ok()) return st;
+    u.BindBlob(1, declaration);
+    u.Bind(2, refusal_detail);
+    u.Bind(3, static_cast<int64_t>(sequence));
+    return Done(u, "change text");
+  }
+
   absl::Status SetPurged(uint64_t sequence) override {
     Statement u(db(), "UPDATE messages SET signed_envelope = x'', state = ? WHERE sequence = ?");
     if (auto st = u.status("purge"); !st.ok()) return st;

@@ -63,6 +63,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<AuditLeaf> GetAuditLeaf(uint64_t leaf_index) override;
   absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
                          const std::function<bool(const AuditLeaf&)>& visit) override;
+  absl::StatusOr<std::vector<AuditText>> ReadAuditTexts(
+      const std::vector<uint64_t>& leaves) override;
 
   // Where the held list and the escalator's purge read (after "SELECT
   // columns "): each must plan on its partial index, messages_held and
@@ -131,6 +133,12 @@ class SqliteStore final : public Store {
   NodeCache node_cache_ ABSL_GUARDED_BY(mu_);
   // The batch's new subtrees, handed to recent_ once it commits.
   std::vector<transparency::Subtree> batch_subtrees_ ABSL_GUARDED_BY(mu_);
+  // The batch changed audit text: once it commits, the WAL is checkpointed
+  // and truncated, so the old page images (the erased text) leave the -wal
+  // file as secure_delete has them leave the database.
+  bool scrub_wal_ ABSL_GUARDED_BY(mu_) = false;
+  // Checkpoints and truncates the WAL on the write connection.
+  void ScrubWalLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   RecentSubtrees recent_{/*leaves=*/8192, /*levels=*/kCachedLevel};
 
   // A second, read-only connection: WAL lets it read committed data while the
