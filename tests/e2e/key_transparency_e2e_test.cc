@@ -304,3 +304,43 @@ TEST_F(KeyTransparencyE2eTest, ARolledBackLogIsRefusedByAnAgentThatSawANewerOne)
 
 }  // namespace
 }  // namespace safeshare
+
+namespace safeshare {
+namespace {
+
+// A store from before key transparency holds keys but no key events: the
+// gateway registers every stored key, as it stands, once, and agents verify
+// them; the records already in the log verify as before.
+TEST_F(KeyTransparencyE2eTest, KeysStoredBeforeKeyTransparencyAreRegisteredOnce) {
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "iow-mash", "before-upgrade")).ok());
+  ASSERT_TRUE(Agent("iow-mash")->RotateKeys(/*signing=*/false, /*encryption=*/true).ok());
+  ASSERT_EQ(gateway_->Stop(), 0);
+  Tamper("DELETE FROM key_events;");  // as a version-7 store, whose keys had none
+  ASSERT_TRUE(gateway_->Start());
+  const std::string fresh_identity = data_.path() + "/fresh-police";
+  fs::copy(AgencyDir("hiow-police"), fresh_identity, fs::copy_options::recursive);
+  fs::remove(fresh_identity + "/" + agents::kKeyLogMemoryFile);  // an agent new to this log
+  auto fresh = agents::AgencyAgent::Open(fresh_identity, gateway_->target());
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  auto history = (*fresh)->KeyHistory("iow-mash");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->events.size(), 3u) << "two onboarding keys and the rotated one";
+  for (const auto& e : history->events) {
+    EXPECT_EQ(e.record.event(), v1::AUDIT_EVENT_TYPE_KEY_REGISTERED);
+    EXPECT_EQ(e.record.key_event().registered_by(), "stored before key transparency");
+  }
+  int current = 0;
+  for (const auto& k : history->keys) current += k.current();
+  EXPECT_EQ(current, 2) << "the rotated encryption key and the signing key, as they stood";
+  EXPECT_TRUE((*fresh)->Send(Message("hiow-police", "iow-mash", "after-upgrade")).ok());
+  // Once only: a restart registers nothing more.
+  const size_t events = KeyEventCount();
+  ASSERT_EQ(gateway_->Stop(), 0);
+  ASSERT_TRUE(gateway_->Start());
+  EXPECT_EQ(KeyEventCount(), events);
+  ExpectAuditLogVerifies();
+}
+
+}  // namespace
+}  // namespace safeshare
