@@ -169,6 +169,11 @@ officer hampshire-crt.dpo audit export --format csv --out "$DEV/audit-export.csv
 officer hampshire-crt.dpo audit export --format jsonl --out "$DEV/audit-export.jsonl"
 echo "exported $(($(wc -l < "$DEV/audit-export.csv") - 1)) audit records to $DEV/audit-export.csv"
 
+step "Key transparency: Portsmouth MASH rotates its keys; partners and the MASH check the log"
+agency portsmouth-mash keys rotate
+agency hiow-police keys history --agency portsmouth-mash
+agency portsmouth-mash keys monitor
+
 step "Stopping the gateway (SIGTERM, graceful)"
 stop_gateway
 trap - EXIT
