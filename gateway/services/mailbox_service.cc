@@ -18,6 +18,20 @@ namespace safeshare::gateway {
 namespace {
 
 constexpr int kDefaultPageSize = 50;
+
+// The DELIVERED record of a message its recipient settles before its
+// hand-over was recorded (the gateway was killed in between): every message
+// acknowledged or refused was first delivered, and the log says so.
+absl::Status AuditLateHandOver(StoreTransaction &tx, const StoredMessage &m, absl::Time now,
+                               const std::string &uri, const FederationDirectory &directory) {
+  if (m.first_delivered_time != now) return absl::OkStatus();
+  StoredMessage delivered = m;
+  delivered.state = safeshare::v1::MESSAGE_STATE_DELIVERED;
+  return tx
+      .AppendAudit(
+          MessageEventRecord(delivered, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri, directory))
+      .status();
+}
 constexpr int kMaxPageSize = 500;
 
 // How many rows Fetch reads at a time while it fills its byte budget: the
@@ -329,6 +343,7 @@ grpc::ServerUnaryReactor *MailboxService::Ack(grpc::CallbackServerContext *ctx,
         auto m = tx.Acknowledge(agency, id, now);
         if (!m.ok()) return m.status();
         if (m->acknowledged_time == now) {  // this call acknowledged it
+          if (auto st = AuditLateHandOver(tx, *m, now, uri, *directory); !st.ok()) return st;
           auto index = tx.AppendAudit(MessageEventRecord(
               *m, safeshare::v1::AUDIT_EVENT_TYPE_ACKNOWLEDGED, uri, *directory));
           if (!index.ok()) return index.status();
@@ -378,6 +393,7 @@ grpc::ServerUnaryReactor *MailboxService::RefuseContent(
         auto m = tx.RefuseContent(agency, id, reason, detail, now);
         if (!m.ok()) return m.status();
         if (m->acknowledged_time == now) {
+          if (auto st = AuditLateHandOver(tx, *m, now, uri, *directory); !st.ok()) return st;
           auto index = tx.AppendAudit(MessageEventRecord(
               *m, safeshare::v1::AUDIT_EVENT_TYPE_CONTENT_REFUSED_BY_RECIPIENT, uri, *directory));
           if (!index.ok()) return index.status();

@@ -82,6 +82,7 @@ absl::StatusOr<StoredMessage> MailboxTransaction::Acknowledge(const std::string&
   if (!loaded.ok()) return loaded.status();
   StoredMessage m = *std::move(loaded);
   if (m.acknowledged_time.has_value()) return m;  // idempotent
+  if (auto st = HandedOver(m, now); !st.ok()) return st;
   if (auto st = rows_->SetAcknowledged(m.sequence, now); !st.ok()) return st;
   if (auto st = rows_->AddEvent(message_id, safeshare::v1::MESSAGE_STATE_ACKNOWLEDGED, now);
       !st.ok()) {
@@ -99,6 +100,7 @@ absl::StatusOr<StoredMessage> MailboxTransaction::RefuseContent(
   if (!loaded.ok()) return loaded.status();
   StoredMessage m = *std::move(loaded);
   if (m.acknowledged_time.has_value()) return m;  // already settled
+  if (auto st = HandedOver(m, now); !st.ok()) return st;
   if (auto st = rows_->SetContentRefused(m.sequence, reason, detail, now); !st.ok()) return st;
   if (auto st = rows_->AddEvent(message_id, safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED, now);
       !st.ok()) {
@@ -109,6 +111,17 @@ absl::StatusOr<StoredMessage> MailboxTransaction::RefuseContent(
   m.refusal_reason = reason;
   m.refusal_detail = detail;
   return m;
+}
+
+absl::Status MailboxTransaction::HandedOver(StoredMessage& m, absl::Time now) {
+  if (m.first_delivered_time) return absl::OkStatus();
+  if (auto st = rows_->SetFirstDelivered(m.sequence, now); !st.ok()) return st;
+  if (auto st = rows_->AddEvent(m.message_id, safeshare::v1::MESSAGE_STATE_DELIVERED, now);
+      !st.ok()) {
+    return st;
+  }
+  m.first_delivered_time = now;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<StoredMessage>> MailboxTransaction::MarkDelivered(

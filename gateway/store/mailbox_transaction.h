@@ -128,6 +128,10 @@ class MailboxTransaction final : public StoreTransaction {
  private:
   // Marks the message a reply answered (see StoreTransaction::InsertMessage).
   absl::Status Answer(const std::string& answered_id, absl::Time now);
+  // Records `m`'s first hand-over at `now` unless it has one: a recipient can
+  // settle a message whose hand-over record was lost (the gateway killed
+  // between sending it on a stream and recording that).
+  absl::Status HandedOver(StoredMessage& m, absl::Time now);
   // The message if it is in `recipient`'s mailbox (message_rules::InMailbox).
   absl::StatusOr<StoredMessage> InMailbox(const std::string& recipient,
                                           const std::string& message_id);

@@ -146,7 +146,9 @@ class StoreTransaction {
   virtual absl::Status CheckMailboxQuota(const StoredMessage& m, uint64_t quota) = 0;
 
   // Marks a message acknowledged by its recipient; idempotent. PERMISSION_DENIED
-  // when no such message is in `recipient`'s mailbox.
+  // when no such message is in `recipient`'s mailbox. A message not yet marked
+  // handed over is marked so at `now` too (first_delivered_time == now tells
+  // the caller to audit the hand-over); so does RefuseContent.
   virtual absl::StatusOr<StoredMessage> Acknowledge(const std::string& recipient,
                                                     const std::string& message_id,
                                                     absl::Time now) = 0;

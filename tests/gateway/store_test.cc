@@ -316,6 +316,30 @@ TEST_P(StoreTest, ContentRefusalTakesTheMessageOutOfTheMailbox) {
   EXPECT_TRUE(pending->empty());
 }
 
+// A recipient can settle a message whose hand-over was never recorded (the
+// gateway was killed after sending it on a stream): it is marked handed over
+// then, so that the caller audits the delivery before the settlement.
+TEST_P(StoreTest, SettlingAMessageNeverMarkedHandedOverMarksItThen) {
+  ASSERT_TRUE(store_->InsertMessage(Message("unmarked", "iow-mash")).ok());
+  const absl::Time now = absl::FromUnixSeconds(1764000000);
+  auto acked = store_->Acknowledge("iow-mash", "unmarked", now);
+  ASSERT_TRUE(acked.ok()) << acked.status();
+  ASSERT_TRUE(acked->first_delivered_time.has_value());
+  EXPECT_EQ(*acked->first_delivered_time, now);
+  auto m = store_->GetMessage("unmarked");
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->history.size(), 3u);
+  EXPECT_EQ(m->history[1].state, v1::MESSAGE_STATE_DELIVERED);
+  EXPECT_EQ(m->history[2].state, v1::MESSAGE_STATE_ACKNOWLEDGED);
+  // Already handed over: the time stays the first one.
+  ASSERT_TRUE(store_->InsertMessage(Message("marked", "iow-mash")).ok());
+  ASSERT_TRUE(store_->FetchForRecipient("iow-mash", 0, 10, now - absl::Minutes(5)).ok());
+  auto later = store_->RefuseContent("iow-mash", "marked", v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE,
+                                     "x", now);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(*later->first_delivered_time, now - absl::Minutes(5));
+}
+
 TEST_P(StoreTest, OverdueMessagesEscalateOnceAndAcknowledgedContentExpires) {
   const absl::Time t0 = absl::FromUnixSeconds(1764000000);
   StoredMessage m = Message("late", "iow-mash");
