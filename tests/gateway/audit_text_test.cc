@@ -132,12 +132,7 @@ class AuditTextTest : public ::testing::Test {
   }
 
   void Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
-    sqlite3_free(err);
-    sqlite3_close(db);
+    EXPECT_EQ(safeshare::testing::ExecSqlite(path_, sql), "") << sql;
   }
 
   envelope::PrivateKey key_ = *envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -266,6 +267,23 @@ std::string TestAgreements(const std::string& dir) {
         << std::regex_replace(text, field, date);
   }
   return dir;
+}
+
+std::string ExecSqlite(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    std::string error = db ? sqlite3_errmsg(db) : "cannot open";
+    sqlite3_close(db);
+    return error;
+  }
+  char* err = nullptr;
+  std::string error;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    error = err ? err : "failed";
+  }
+  sqlite3_free(err);
+  sqlite3_close(db);
+  return error;
 }
 
 }  // namespace safeshare::testing

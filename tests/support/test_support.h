@@ -109,6 +109,10 @@ class GatewayProcess {
   int port_ = 0;
 };
 
+// Runs `sql` on the SQLite database at `path` (a stopped gateway's store, as
+// anyone with its disk could): "" on success, else SQLite's error message.
+std::string ExecSqlite(const std::string& path, const std::string& sql);
+
 }  // namespace safeshare::testing
 
 // In SetUp or a test body: sets `uri` to a fresh PostgreSQL database, skips
