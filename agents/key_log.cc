@@ -158,10 +158,12 @@ absl::StatusOr<VerifiedKeys> VerifyKeyHistory(const std::string& federation_id,
                                             "the history served is incomplete or reordered"));
     }
     const PublicKey& key = e.key();
-    if (key.public_key().size() != 32 || key.key_id() != envelope::KeyIdOf(key.public_key())) {
-      return Refuse(agency_id, absl::StrCat("key event ", proof.leaf_index(),
-                                            " carries a key whose id does not match its bytes"));
+    if (auto st =
+            envelope::ValidateKeyMaterial(key, absl::StrCat("key event ", proof.leaf_index()));
+        !st.ok()) {
+      return Refuse(agency_id, st.message());
     }
+
     const absl::Time when = FromTimestamp(r.time());
     const PublicKey* before = replay.Find(key.key_id());
     switch (r.event()) {

@@ -75,7 +75,7 @@ absl::StatusOr<safeshare::v1::SignedKeyStatement> SignKeyStatement(
   return out;
 }
 
-absl::Status ValidateKeyEntry(const safeshare::v1::PublicKey& key, absl::string_view field) {
+absl::Status ValidateKeyMaterial(const safeshare::v1::PublicKey& key, absl::string_view field) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
   };
@@ -87,6 +87,14 @@ absl::Status ValidateKeyEntry(const safeshare::v1::PublicKey& key, absl::string_
   if (key.key_id() != KeyIdOf(key.public_key())) {
     return bad(absl::StrCat("key_id must be ", KeyIdOf(key.public_key()), " for this public key"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateKeyEntry(const safeshare::v1::PublicKey& key, absl::string_view field) {
+  if (auto st = ValidateKeyMaterial(key, field); !st.ok()) return st;
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+  };
   if (!key.has_not_before() || !key.has_not_after()) {
     return bad("not_before and not_after are required: a published key carries its validity");
   }

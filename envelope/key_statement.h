@@ -40,6 +40,10 @@ absl::Status VerifyKeyStatement(const safeshare::v1::SignedKeyStatement& signed_
                                 const safeshare::v1::KeyStatement& statement,
                                 absl::string_view signer_public_key);
 
+// Any directory key: purpose SIGNING or ENCRYPTION, a raw 32-byte key whose
+// id matches its bytes. INVALID_ARGUMENT naming `field`.
+absl::Status ValidateKeyMaterial(const safeshare::v1::PublicKey& key, absl::string_view field);
+
 // A key entry as a statement or event carries it: purpose set, a 32-byte key
 // whose id matches, not_before and not_after set, not_after after not_before
 // and at most kMaxKeyValidity later. INVALID_ARGUMENT naming `field`.

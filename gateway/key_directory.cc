@@ -40,20 +40,6 @@ absl::StatusOr<uint64_t> AppendKeyEvent(StoreTransaction& tx, safeshare::v1::Aud
   return *index;
 }
 
-absl::Status CheckFileKey(const std::string& agency_id, const safeshare::v1::PublicKey& key) {
-  if (key.public_key().size() != 32 || key.key_id() != envelope::KeyIdOf(key.public_key())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("federation file: agency ", agency_id, " key ", key.key_id(),
-                     " is not a 32-byte key whose id matches its bytes"));
-  }
-  if (key.purpose() != safeshare::v1::KEY_PURPOSE_SIGNING &&
-      key.purpose() != safeshare::v1::KEY_PURPOSE_ENCRYPTION) {
-    return absl::InvalidArgumentError(absl::StrCat("federation file: agency ", agency_id, " key ",
-                                                   key.key_id(), " has no purpose"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KeyDirectory>> KeyDirectory::Load(Store* store,
@@ -90,7 +76,11 @@ absl::Status KeyDirectory::Seed(const FederationDirectory& fed, absl::Time now) 
 absl::Status KeyDirectory::SeedLocked(const FederationDirectory& fed, absl::Time now) {
   for (const auto& agency : fed.federation().agencies()) {
     for (const auto& key : agency.keys()) {
-      if (auto st = CheckFileKey(agency.id(), key); !st.ok()) return st;
+      if (auto st = envelope::ValidateKeyMaterial(
+              key, absl::StrCat("federation file: agency ", agency.id(), " key ", key.key_id()));
+          !st.ok()) {
+        return st;
+      }
     }
   }
   absl::Status st = store_->CommitAndWait([&](StoreTransaction& tx) -> absl::Status {
