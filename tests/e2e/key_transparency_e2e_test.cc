@@ -4,9 +4,8 @@
 // does not vouch for, the monitor reports what the agency did not do, and a
 // proper rotation goes through.
 
-#include <sqlite3.h>
-
 #include "absl/strings/match.h"
+#include "envelope/digest.h"
 #include "envelope/key_statement.h"
 #include "envelope/sealing.h"
 #include "tests/e2e/gateway_fixture.h"
@@ -21,7 +20,8 @@ class KeyTransparencyE2eTest : public GatewayE2eTest {
   // A statement of `agency` for `key`, signed by `signer`, following the
   // agency's latest key event as its agent verifies it.
   v1::SignedKeyStatement Statement(agents::AgencyAgent& agent, const v1::PublicKey& key,
-                                   const envelope::PrivateKey& signer) {
+                                   const envelope::PrivateKey& signer,
+                                   const envelope::PrivateKey* new_signing_key = nullptr) {
     auto history = agent.KeyHistory(agent.agency_id());
     EXPECT_TRUE(history.ok()) << history.status();
     v1::KeyStatement s;
@@ -33,7 +33,7 @@ class KeyTransparencyE2eTest : public GatewayE2eTest {
     if (history.ok() && !history->events.empty()) {
       s.set_previous_event_index(history->events.back().leaf_index);
     }
-    auto signed_statement = envelope::SignKeyStatement(s, signer);
+    auto signed_statement = envelope::SignKeyStatement(s, signer, new_signing_key);
     EXPECT_TRUE(signed_statement.ok()) << signed_statement.status();
     return *signed_statement;
   }
@@ -41,23 +41,7 @@ class KeyTransparencyE2eTest : public GatewayE2eTest {
   // Runs SQL on the stopped gateway's database: what a compromised gateway
   // (or anyone with its disk) can do.
   void Tamper(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(gateway_->db_path().c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
-
-  std::string Hex(const std::string& bytes) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-    return out;
+    EXPECT_EQ(testing::ExecSqlite(gateway_->db_path(), sql), "") << sql;
   }
 };
 
@@ -129,7 +113,8 @@ TEST_F(KeyTransparencyE2eTest, AKeyServedWithoutAKeyEventIsRefusedByTheAgent) {
       "UPDATE agency_keys SET current = 0 WHERE agency_id = 'iow-mash' AND purpose = 2;"
       "INSERT INTO agency_keys (key_id, agency_id, purpose, public_key, not_before_us, "
       "not_after_us, current, revoked_us) VALUES ('",
-      rogue->KeyId(), "', 'iow-mash', 2, x'", Hex(rogue->RawPublicKey()), "', 0, NULL, 1, NULL);"));
+      rogue->KeyId(), "', 'iow-mash', 2, x'", envelope::ToHex(rogue->RawPublicKey()),
+      "', 0, NULL, 1, NULL);"));
   ASSERT_TRUE(gateway_->Start());
 
   auto sealed = Agent("hiow-police")->Seal(Message("hiow-police", "iow-mash", "after"));
@@ -280,6 +265,24 @@ TEST_F(KeyTransparencyE2eTest, AnExpiredKeyIsNeitherSealedToNorAccepted) {
   auto submitted = police->client().Submit(*by_hand);
   EXPECT_EQ(submitted.status().code(), absl::StatusCode::kFailedPrecondition) << submitted.status();
   EXPECT_TRUE(absl::StrContains(submitted.status().message(), "expired")) << submitted.status();
+
+  // A signing key whose validity has passed signs nothing the gateway accepts.
+  auto lapsed = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(lapsed.ok());
+  ASSERT_TRUE(police->keyring().Add(AgencyDir("hiow-police"), *lapsed).ok());
+  v1::PublicKey lapsed_entry =
+      envelope::PublicKeyEntry(*lapsed, absl::Now() - absl::Hours(48), absl::Hours(24));
+  auto lapsed_published =
+      police->client().PublishKey(Statement(*police, lapsed_entry, *police_signing, &*lapsed));
+  ASSERT_TRUE(lapsed_published.ok()) << lapsed_published.status();
+  auto signed_lapsed = envelope::SealAndSign(Header("hiow-police", "hampshire-crt", "lapsed"),
+                                             Content().SerializeAsString(),
+                                             {old->KeyId(), old->RawPublicKey()}, *lapsed);
+  ASSERT_TRUE(signed_lapsed.ok());
+  auto refused = police->client().Submit(*signed_lapsed);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "signing key")) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "expired")) << refused.status();
 }
 
 TEST_F(KeyTransparencyE2eTest, ARolledBackLogIsRefusedByAnAgentThatSawANewerOne) {
