@@ -350,11 +350,16 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path
 
 absl::StatusOr<AuditVerification> VerifyAuditExport(const std::string& path,
                                                     const safeshare::v1::AuditLogIdentity& log) {
-  if (auto st = CheckIdentity(log); !st.ok()) return st;
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return VerifyAuditExport(in, path, log);
+}
+
+absl::StatusOr<AuditVerification> VerifyAuditExport(std::istream& in, absl::string_view name,
+                                                    const safeshare::v1::AuditLogIdentity& log) {
+  if (auto st = CheckIdentity(log); !st.ok()) return st;
   std::string line;
-  if (!std::getline(in, line)) return Broken(absl::StrCat(path, " is empty"));
+  if (!std::getline(in, line)) return Broken(absl::StrCat(name, " is empty"));
   safeshare::v1::AuditExportLine head;
   if (!google::protobuf::util::JsonStringToMessage(line, &head).ok() ||
       head.checkpoint_note().empty()) {

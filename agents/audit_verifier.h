@@ -6,9 +6,11 @@
 // sender's receipt. Each names the first record or checkpoint that breaks.
 
 #include <cstdint>
+#include <istream>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "safeshare/v1/directory.pb.h"
 #include "safeshare/v1/referrals.pb.h"
 
@@ -42,6 +44,9 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path
 // rectified text against its rectification record's), and the text each
 // record shows against what it discloses.
 absl::StatusOr<AuditVerification> VerifyAuditExport(const std::string& path,
+                                                    const safeshare::v1::AuditLogIdentity& log);
+// The same for an export already open; `name` names it in errors.
+absl::StatusOr<AuditVerification> VerifyAuditExport(std::istream& in, absl::string_view name,
                                                     const safeshare::v1::AuditLogIdentity& log);
 
 // Checks a Submit receipt: the checkpoint is signed by the log, the audit

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace safeshare::envelope {
 namespace {
@@ -84,6 +85,38 @@ absl::StatusOr<SealedContent> ParseContent(absl::string_view plaintext) {
         "hold undeclared categories");
   }
   return content;
+}
+
+absl::StatusOr<SealedContent> ParseContentJson(safeshare::v1::MessageKind kind,
+                                               absl::string_view json) {
+  SealedContent out;
+  google::protobuf::Message* target = nullptr;
+  switch (kind) {
+    case safeshare::v1::MESSAGE_KIND_REFERRAL:
+      target = out.mutable_referral();
+      break;
+    case safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST:
+      target = out.mutable_information_request();
+      break;
+    case safeshare::v1::MESSAGE_KIND_INFORMATION_RESPONSE:
+      target = out.mutable_information_response();
+      break;
+    case safeshare::v1::MESSAGE_KIND_DECLINE_TO_SHARE:
+      target = out.mutable_decline();
+      break;
+    case safeshare::v1::MESSAGE_KIND_OUTCOME:
+      target = out.mutable_outcome();
+      break;
+    default:
+      return absl::InvalidArgumentError("no content type for this kind");
+  }
+  auto st = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), target);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a ", target->GetTypeName(), ": ", st.message().as_string()));
+  }
+  return out;
 }
 
 absl::Status CheckContentAgainstDeclaration(const SealedContent& content,

@@ -21,6 +21,14 @@ std::set<safeshare::v1::DataCategory> CategoriesIn(const safeshare::v1::SealedCo
 // carries fields unknown to this build (they could hide undeclared data).
 absl::StatusOr<safeshare::v1::SealedContent> ParseContent(absl::string_view plaintext);
 
+// Parses the proto3 JSON of `kind`'s content message (ReferralContent for a
+// REFERRAL, InformationRequestContent, InformationResponseContent,
+// DeclineContent for DECLINE_TO_SHARE, OutcomeContent), as `safeshare send
+// --payload` reads it. INVALID_ARGUMENT naming the type when it is not one,
+// or when the kind carries no content.
+absl::StatusOr<safeshare::v1::SealedContent> ParseContentJson(safeshare::v1::MessageKind kind,
+                                                              absl::string_view json);
+
 // OK when `content` is of `kind` and every category it carries is declared.
 // FAILED_PRECONDITION naming the undeclared categories otherwise.
 absl::Status CheckContentAgainstDeclaration(const safeshare::v1::SealedContent& content,

@@ -26,11 +26,16 @@ class FirstError : public google::protobuf::io::ErrorCollector {
 absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Message* message) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
+  return ParseTextProto(*text, path, message);
+}
+
+absl::Status ParseTextProto(absl::string_view text, absl::string_view name,
+                            google::protobuf::Message* message) {
   google::protobuf::TextFormat::Parser parser;
   FirstError errors;
   parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(*text, message)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ":", errors.error()));
+  if (!parser.ParseFromString(std::string(text), message)) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ":", errors.error()));
   }
   return absl::OkStatus();
 }

@@ -5,6 +5,7 @@
 #include "agents/keyring.h"
 #include "agents/outgoing_message.h"
 #include "common/files.h"
+#include "envelope/content.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace safeshare::cli {
@@ -12,37 +13,6 @@ namespace {
 
 namespace v1 = safeshare::v1;
 using safeshare::agents::OutgoingMessage;
-
-// Parses the kind's content message from JSON into a SealedContent.
-absl::Status ParseContentJson(v1::MessageKind kind, const std::string& json,
-                              v1::SealedContent* out) {
-  google::protobuf::Message* target = nullptr;
-  switch (kind) {
-    case v1::MESSAGE_KIND_REFERRAL:
-      target = out->mutable_referral();
-      break;
-    case v1::MESSAGE_KIND_INFORMATION_REQUEST:
-      target = out->mutable_information_request();
-      break;
-    case v1::MESSAGE_KIND_INFORMATION_RESPONSE:
-      target = out->mutable_information_response();
-      break;
-    case v1::MESSAGE_KIND_DECLINE_TO_SHARE:
-      target = out->mutable_decline();
-      break;
-    case v1::MESSAGE_KIND_OUTCOME:
-      target = out->mutable_outcome();
-      break;
-    default:
-      return absl::InvalidArgumentError("no content type for this kind");
-  }
-  auto st = google::protobuf::util::JsonStringToMessage(json, target);
-  if (!st.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a ", target->GetTypeName(), ": ", st.message().as_string()));
-  }
-  return absl::OkStatus();
-}
 
 // The flags every sending command shares, into `m` (its kind already set):
 // the declaration file, the payload file (unless the command built the
@@ -62,9 +32,12 @@ absl::Status ReadMessageFlags(const Invocation& inv, OutgoingMessage* m) {
   if (const std::string payload_path = inv.Flag("payload"); !payload_path.empty()) {
     auto payload = ReadAll(payload_path);
     if (!payload.ok()) return payload.status();
-    if (auto st = ParseContentJson(m->kind, *payload, &m->content); !st.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(payload_path, ": ", st.message()));
+    auto content = safeshare::envelope::ParseContentJson(m->kind, *payload);
+    if (!content.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(payload_path, ": ", content.status().message()));
     }
+    m->content = *std::move(content);
   } else if (m->content.content_case() == v1::SealedContent::CONTENT_NOT_SET) {
     return absl::InvalidArgumentError("--payload CONTENT.json (the content to seal) is required");
   }

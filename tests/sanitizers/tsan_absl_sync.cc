@@ -1,0 +1,192 @@
+// ThreadSanitizer builds only. Debian's Abseil is not built with TSan, so
+// TSan cannot see absl::Mutex, CondVar or Notification synchronise, and
+// reports every access they guard as a race. This library sits in front of
+// Abseil's (it is linked first into every executable), forwards each call to
+// the real function, and tells TSan the happens-before edge the call makes.
+// No locking of its own.
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+
+namespace {
+
+#define SAFESHARE_STR2(x) #x
+#define SAFESHARE_STR(x) SAFESHARE_STR2(x)
+
+// Abseil's own definition of `symbol` (its mangled name after the inline
+// namespace, e.g. "5Mutex4LockEv"); `constant` marks a const member.
+template <typename Fn>
+Fn Real(const char* symbol, bool constant = false) {
+  const std::string ns = SAFESHARE_STR(ABSL_OPTION_INLINE_NAMESPACE_NAME);
+  const std::string name =
+      std::string(constant ? "_ZNK" : "_ZN") + "4absl" + std::to_string(ns.size()) + ns + symbol;
+  void* fn = dlsym(RTLD_NEXT, name.c_str());
+  if (fn == nullptr) {
+    std::fprintf(stderr, "tsan_absl_sync: %s not found\n", name.c_str());
+    std::abort();
+  }
+  return reinterpret_cast<Fn>(fn);
+}
+
+}  // namespace
+
+namespace absl {
+ABSL_NAMESPACE_BEGIN
+
+void Mutex::Lock() {
+  static auto real = Real<void (*)(Mutex*)>("5Mutex4LockEv");
+  real(this);
+  __tsan_acquire(this);
+}
+
+void Mutex::ReaderLock() {
+  static auto real = Real<void (*)(Mutex*)>("5Mutex10ReaderLockEv");
+  real(this);
+  __tsan_acquire(this);
+}
+
+bool Mutex::TryLock() {
+  static auto real = Real<bool (*)(Mutex*)>("5Mutex7TryLockEv");
+  const bool locked = real(this);
+  if (locked) __tsan_acquire(this);
+  return locked;
+}
+
+bool Mutex::ReaderTryLock() {
+  static auto real = Real<bool (*)(Mutex*)>("5Mutex13ReaderTryLockEv");
+  const bool locked = real(this);
+  if (locked) __tsan_acquire(this);
+  return locked;
+}
+
+void Mutex::Unlock() {
+  static auto real = Real<void (*)(Mutex*)>("5Mutex6UnlockEv");
+  __tsan_release(this);
+  real(this);
+}
+
+void Mutex::ReaderUnlock() {
+  static auto real = Real<void (*)(Mutex*)>("5Mutex12ReaderUnlockEv");
+  __tsan_release(this);
+  real(this);
+}
+
+void Mutex::LockWhen(const Condition& cond) {
+  static auto real = Real<void (*)(Mutex*, const Condition&)>("5Mutex8LockWhenERKNS0_9ConditionE");
+  real(this, cond);
+  __tsan_acquire(this);
+}
+
+void Mutex::ReaderLockWhen(const Condition& cond) {
+  static auto real =
+      Real<void (*)(Mutex*, const Condition&)>("5Mutex14ReaderLockWhenERKNS0_9ConditionE");
+  real(this, cond);
+  __tsan_acquire(this);
+}
+
+bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
+  static auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
+      "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  const bool met = real(this, cond, timeout);
+  __tsan_acquire(this);  // held either way
+  return met;
+}
+
+bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
+  static auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
+      "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  const bool met = real(this, cond, deadline);
+  __tsan_acquire(this);
+  return met;
+}
+
+// Await releases the mutex while it waits and takes it again.
+void Mutex::Await(const Condition& cond) {
+  static auto real = Real<void (*)(Mutex*, const Condition&)>("5Mutex5AwaitERKNS0_9ConditionE");
+  __tsan_release(this);
+  real(this, cond);
+  __tsan_acquire(this);
+}
+
+bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
+  static auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
+      "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  __tsan_release(this);
+  const bool met = real(this, cond, timeout);
+  __tsan_acquire(this);
+  return met;
+}
+
+bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
+  static auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
+      "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  __tsan_release(this);
+  const bool met = real(this, cond, deadline);
+  __tsan_acquire(this);
+  return met;
+}
+
+void CondVar::Wait(Mutex* mu) {
+  static auto real = Real<void (*)(CondVar*, Mutex*)>("7CondVar4WaitEPNS0_5MutexE");
+  __tsan_release(mu);
+  real(this, mu);
+  __tsan_acquire(mu);
+}
+
+bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
+  static auto real = Real<bool (*)(CondVar*, Mutex*, Duration)>(
+      "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
+  __tsan_release(mu);
+  const bool timed_out = real(this, mu, timeout);
+  __tsan_acquire(mu);
+  return timed_out;
+}
+
+bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
+  static auto real =
+      Real<bool (*)(CondVar*, Mutex*, Time)>("7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  __tsan_release(mu);
+  const bool timed_out = real(this, mu, deadline);
+  __tsan_acquire(mu);
+  return timed_out;
+}
+
+void Notification::Notify() {
+  static auto real = Real<void (*)(Notification*)>("12Notification6NotifyEv");
+  __tsan_release(this);
+  real(this);
+}
+
+void Notification::WaitForNotification() const {
+  static auto real =
+      Real<void (*)(const Notification*)>("12Notification19WaitForNotificationEv", true);
+  real(this);
+  __tsan_acquire(const_cast<Notification*>(this));
+}
+
+bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
+  static auto real = Real<bool (*)(const Notification*, Duration)>(
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", true);
+  const bool notified = real(this, timeout);
+  if (notified) __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
+}
+
+bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
+  static auto real = Real<bool (*)(const Notification*, Time)>(
+      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", true);
+  const bool notified = real(this, deadline);
+  if (notified) __tsan_acquire(const_cast<Notification*>(this));
+  return notified;
+}
+
+ABSL_NAMESPACE_END
+}  // namespace absl
