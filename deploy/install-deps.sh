@@ -9,6 +9,8 @@ PACKAGES=(
   libabsl-dev libssl-dev openssl libsqlite3-dev sqlite3 libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata python3 python3-yaml clang-format
+  # Sanitizer builds, fuzzing and the TLS scan (docs/development.md).
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev llvm-14 testssl.sh
 )
 
 missing=()

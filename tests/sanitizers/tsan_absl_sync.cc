@@ -40,6 +40,29 @@ Fn Real(const char* symbol, bool constant = false) {
 
 namespace absl {
 ABSL_NAMESPACE_BEGIN
+namespace {
+
+// Abseil evaluates a Condition with the mutex held, but on whichever thread
+// is at hand (the waiter, or another thread unlocking), inside its own code:
+// each evaluation takes and gives back the mutex as far as TSan can tell.
+struct GuardedCondition {
+  const Condition* condition;
+  Mutex* mu;
+  static bool Eval(GuardedCondition* g) {
+    __tsan_acquire(g->mu);
+    const bool holds = g->condition->Eval();
+    __tsan_release(g->mu);
+    return holds;
+  }
+  Condition Wrapped() { return Condition(&GuardedCondition::Eval, this); }
+};
+
+}  // namespace
+ABSL_NAMESPACE_END
+}  // namespace absl
+
+namespace absl {
+ABSL_NAMESPACE_BEGIN
 
 void Mutex::Lock() {
   static auto real = Real<void (*)(Mutex*)>("5Mutex4LockEv");
@@ -81,21 +104,24 @@ void Mutex::ReaderUnlock() {
 
 void Mutex::LockWhen(const Condition& cond) {
   static auto real = Real<void (*)(Mutex*, const Condition&)>("5Mutex8LockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  GuardedCondition g{&cond, this};
+  real(this, g.Wrapped());
   __tsan_acquire(this);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   static auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  GuardedCondition g{&cond, this};
+  real(this, g.Wrapped());
   __tsan_acquire(this);
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  const bool met = real(this, cond, timeout);
+  GuardedCondition g{&cond, this};
+  const bool met = real(this, g.Wrapped(), timeout);
   __tsan_acquire(this);  // held either way
   return met;
 }
@@ -103,7 +129,8 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  const bool met = real(this, cond, deadline);
+  GuardedCondition g{&cond, this};
+  const bool met = real(this, g.Wrapped(), deadline);
   __tsan_acquire(this);
   return met;
 }
@@ -112,7 +139,8 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
 void Mutex::Await(const Condition& cond) {
   static auto real = Real<void (*)(Mutex*, const Condition&)>("5Mutex5AwaitERKNS0_9ConditionE");
   __tsan_release(this);
-  real(this, cond);
+  GuardedCondition g{&cond, this};
+  real(this, g.Wrapped());
   __tsan_acquire(this);
 }
 
@@ -120,7 +148,8 @@ bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   __tsan_release(this);
-  const bool met = real(this, cond, timeout);
+  GuardedCondition g{&cond, this};
+  const bool met = real(this, g.Wrapped(), timeout);
   __tsan_acquire(this);
   return met;
 }
@@ -129,7 +158,8 @@ bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   __tsan_release(this);
-  const bool met = real(this, cond, deadline);
+  GuardedCondition g{&cond, this};
+  const bool met = real(this, g.Wrapped(), deadline);
   __tsan_acquire(this);
   return met;
 }
