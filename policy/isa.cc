@@ -162,6 +162,15 @@ absl::Status ValidateIsa(const InformationSharingAgreement& isa, const Federatio
   }
   if (!isa.has_in_force_from()) return Invalid("in_force_from", "required");
   if (!isa.has_review_by()) return Invalid("review_by", "required");
+  // The JSON parser applies a time-zone offset without checking the result,
+  // so "9999-12-31T23:59:59-01:00" arrives as a time no tool can print.
+  for (const auto& [field, t] : {std::pair{"in_force_from", &isa.in_force_from()},
+                                 std::pair{"review_by", &isa.review_by()}}) {
+    if (t->seconds() < google::protobuf::util::TimeUtil::kTimestampMinSeconds ||
+        t->seconds() > google::protobuf::util::TimeUtil::kTimestampMaxSeconds) {
+      return Invalid(field, "must be between the years 0001 and 9999");
+    }
+  }
   if (isa.in_force_from() >= isa.review_by()) {
     return Invalid("in_force_from",
                    absl::StrCat("must be before review_by (",

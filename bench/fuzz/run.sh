@@ -28,7 +28,8 @@ fi
 SECONDS_EACH=$(python3 -c "print(int(2 * 3600 * float('$HOURS') / ${#TARGETS[@]}))")
 
 # The libFuzzer build, its corpus replays passing first.
-bash "$ROOT/tests/sanitizers/run.sh" asan -R '^fuzz_corpus\.' >/dev/null
+bash "$ROOT/tests/sanitizers/run.sh" asan -R '^fuzz_corpus\.' >"$BUILD/fuzz-long-build.log" 2>&1 ||
+  { cat "$BUILD/fuzz-long-build.log"; exit 1; }
 
 OUT="$BUILD/fuzz-long"
 rm -rf "$OUT"
@@ -62,10 +63,11 @@ for t in "${TARGETS[@]}"; do
     >"$OUT/$t.merge.log" 2>&1
   after=$(ls "$ROOT/tests/fuzz/corpus/$t" | wc -l)
   # -fork prints "#<runs>: cov: <edges> ft: <features> ... exec/s: <n>" lines.
-  last=$(grep -E '^#[0-9]+: cov: ' "$OUT/$t.log" | tail -1)
+  last=$(grep -E '^#[0-9]+: cov: ' "$OUT/$t.log" | tail -1 || true)
   runs=$(echo "$last" | sed -E 's/^#([0-9]+):.*/\1/')
-  cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | awk '{print $2}')
-  ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | awk '{print $2}')
+  [ -n "$runs" ] || echo "$t: no progress line in $OUT/$t.log" >&2
+  cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | awk '{print $2}' || true)
+  ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | awk '{print $2}' || true)
   crashes=$(ls "$OUT/findings" | grep -c "^$t-" || true)
   total_crashes=$((total_crashes + crashes))
   rate=$(python3 -c "print(round(${runs:-0} / $SECONDS_EACH))")

@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.empty() || arg[0] == '-') continue;
+    if (!std::filesystem::exists(arg)) {
+      std::fprintf(stderr, "%s: no such corpus\n", arg.c_str());
+      return 1;
+    }
     if (std::filesystem::is_directory(arg)) {
       for (const auto& entry : std::filesystem::directory_iterator(arg)) {
         if (entry.is_regular_file()) RunFile(entry.path(), runs);

@@ -1,7 +1,10 @@
 // Outside bytes an operator writes: the gateway config and the federation
 // file (proto text format), as the gateway loads them at start and on
 // SIGHUP. Never crashes; what parses prints as text that parses the same,
-// and loading refuses with INVALID_ARGUMENT or FAILED_PRECONDITION only.
+// and loading refuses with INVALID_ARGUMENT, FAILED_PRECONDITION or
+// NOT_FOUND only.
+#include <algorithm>
+
 #include "gateway/config.h"
 #include "gateway/federation_directory.h"
 #include "gateway/text_format_loader.h"
@@ -45,9 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     safeshare::v1::Federation federation, again;
     if (!RoundTrips(text, &federation, &again)) return 0;
+    // Only file names under a directory that does not exist: an absolute CRL
+    // path would have the target read /dev/zero or any file of the machine.
+    if (federation.has_revoked_certificates()) {
+      auto* crl = federation.mutable_revoked_certificates()->mutable_crl_file();
+      std::replace(crl->begin(), crl->end(), '/', '_');
+    }
     sg::CertificateTrust trust;
     trust.now = absl::FromUnixSeconds(1798761600);  // 2027-01-01: no clock in the result
-    // Files it names are looked up under a directory that does not exist.
     RefusedPrecisely(
         sg::FederationDirectory::FromProto(federation, trust, "/nonexistent-fuzz/").status());
   }

@@ -685,6 +685,29 @@ TEST_P(StoreTest, AnApprovedHoldTakesASequenceAfterEverythingStoredSoFar) {
   EXPECT_EQ((*next)[0].message_id, "next");
 }
 
+// A reader that has just read a checkpoint gets proofs at its size, even
+// before the store has published that size (a full test run saw GetAgency fail with "the
+// audit log has 17 records, not 18" in that window). A second handle, opened
+// before the appends, is a store whose published size lags by the whole log.
+TEST_P(StoreTest, AProofAtAVisibleCheckpointsSizeIsServedBeforeTheSizeIsPublished) {
+  auto lagging = OpenSigned();
+  ASSERT_NE(lagging, nullptr);
+  Append(*store_, 18, 4);
+  auto cp = lagging->LatestCheckpoint();
+  ASSERT_TRUE(cp.ok()) << cp.status();
+  ASSERT_EQ(cp->tree_size, 18u);
+  auto leaf = lagging->GetAuditLeaf(17);
+  ASSERT_TRUE(leaf.ok()) << leaf.status();
+  auto proof = lagging->InclusionProof(17, 18);
+  ASSERT_TRUE(proof.ok()) << proof.status();
+  EXPECT_TRUE(transparency::VerifyInclusion(leaf->leaf_hash, 17, 18, *proof, cp->root_hash).ok());
+  auto consistency = lagging->ConsistencyProof(5, 18);
+  EXPECT_TRUE(consistency.ok()) << consistency.status();
+  // Still nothing beyond the log.
+  EXPECT_EQ(lagging->InclusionProof(1, 19).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(lagging->ConsistencyProof(1, 19).status().code(), absl::StatusCode::kOutOfRange);
+}
+
 TEST_P(StoreTest, CheckpointsAreSignedAndProofsVerify) {
   Append(*store_, 37, 5);
   auto cp = store_->LatestCheckpoint();

@@ -3,7 +3,10 @@
 // reports every access they guard as a race. This library sits in front of
 // Abseil's (it is linked first into every executable), forwards each call to
 // the real function, and tells TSan the happens-before edge the call makes.
-// No locking of its own.
+// No locking of its own. A writer's unlock publishes to every later holder; a
+// reader's unlock only to later writers (two sync addresses per mutex), so
+// readers are not ordered with one another and a write made under a reader
+// lock is still a race.
 #include <dlfcn.h>
 
 #include <cstdio>
@@ -36,6 +39,18 @@ Fn Real(const char* symbol, bool constant = false) {
   return reinterpret_cast<Fn>(fn);
 }
 
+// Writers release to Writes(mu); readers to Reads(mu). Every holder
+// acquires Writes(mu); writers also acquire Reads(mu).
+void* Writes(const void* mu) { return const_cast<void*>(mu); }
+void* Reads(const void* mu) { return const_cast<char*>(static_cast<const char*>(mu)) + 1; }
+void AcquireAsWriter(const void* mu) {
+  __tsan_acquire(Writes(mu));
+  __tsan_acquire(Reads(mu));
+}
+void AcquireAsReader(const void* mu) { __tsan_acquire(Writes(mu)); }
+void ReleaseAsWriter(const void* mu) { __tsan_release(Writes(mu)); }
+void ReleaseAsReader(const void* mu) { __tsan_release(Reads(mu)); }
+
 }  // namespace
 
 namespace absl {
@@ -44,14 +59,14 @@ namespace {
 
 // Abseil evaluates a Condition with the mutex held, but on whichever thread
 // is at hand (the waiter, or another thread unlocking), inside its own code:
-// each evaluation takes and gives back the mutex as far as TSan can tell.
+// each evaluation reads under the mutex as far as TSan can tell.
 struct GuardedCondition {
   const Condition* condition;
   Mutex* mu;
   static bool Eval(GuardedCondition* g) {
-    __tsan_acquire(g->mu);
+    AcquireAsReader(g->mu);
     const bool holds = g->condition->Eval();
-    __tsan_release(g->mu);
+    ReleaseAsReader(g->mu);
     return holds;
   }
   Condition Wrapped() { return Condition(&GuardedCondition::Eval, this); }
@@ -67,38 +82,38 @@ ABSL_NAMESPACE_BEGIN
 void Mutex::Lock() {
   static auto real = Real<void (*)(Mutex*)>("5Mutex4LockEv");
   real(this);
-  __tsan_acquire(this);
+  AcquireAsWriter(this);
 }
 
 void Mutex::ReaderLock() {
   static auto real = Real<void (*)(Mutex*)>("5Mutex10ReaderLockEv");
   real(this);
-  __tsan_acquire(this);
+  AcquireAsReader(this);
 }
 
 bool Mutex::TryLock() {
   static auto real = Real<bool (*)(Mutex*)>("5Mutex7TryLockEv");
   const bool locked = real(this);
-  if (locked) __tsan_acquire(this);
+  if (locked) AcquireAsWriter(this);
   return locked;
 }
 
 bool Mutex::ReaderTryLock() {
   static auto real = Real<bool (*)(Mutex*)>("5Mutex13ReaderTryLockEv");
   const bool locked = real(this);
-  if (locked) __tsan_acquire(this);
+  if (locked) AcquireAsReader(this);
   return locked;
 }
 
 void Mutex::Unlock() {
   static auto real = Real<void (*)(Mutex*)>("5Mutex6UnlockEv");
-  __tsan_release(this);
+  ReleaseAsWriter(this);
   real(this);
 }
 
 void Mutex::ReaderUnlock() {
   static auto real = Real<void (*)(Mutex*)>("5Mutex12ReaderUnlockEv");
-  __tsan_release(this);
+  ReleaseAsReader(this);
   real(this);
 }
 
@@ -106,7 +121,7 @@ void Mutex::LockWhen(const Condition& cond) {
   static auto real = Real<void (*)(Mutex*, const Condition&)>("5Mutex8LockWhenERKNS0_9ConditionE");
   GuardedCondition g{&cond, this};
   real(this, g.Wrapped());
-  __tsan_acquire(this);
+  AcquireAsWriter(this);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
@@ -114,7 +129,7 @@ void Mutex::ReaderLockWhen(const Condition& cond) {
       Real<void (*)(Mutex*, const Condition&)>("5Mutex14ReaderLockWhenERKNS0_9ConditionE");
   GuardedCondition g{&cond, this};
   real(this, g.Wrapped());
-  __tsan_acquire(this);
+  AcquireAsReader(this);
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
@@ -122,7 +137,7 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   GuardedCondition g{&cond, this};
   const bool met = real(this, g.Wrapped(), timeout);
-  __tsan_acquire(this);  // held either way
+  AcquireAsWriter(this);  // held either way
   return met;
 }
 
@@ -131,61 +146,62 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   GuardedCondition g{&cond, this};
   const bool met = real(this, g.Wrapped(), deadline);
-  __tsan_acquire(this);
+  AcquireAsWriter(this);
   return met;
 }
 
-// Await releases the mutex while it waits and takes it again.
+// Await and CondVar::Wait release the mutex while they wait and take it
+// again; safeshare calls them with the mutex held as a writer.
 void Mutex::Await(const Condition& cond) {
   static auto real = Real<void (*)(Mutex*, const Condition&)>("5Mutex5AwaitERKNS0_9ConditionE");
-  __tsan_release(this);
+  ReleaseAsWriter(this);
   GuardedCondition g{&cond, this};
   real(this, g.Wrapped());
-  __tsan_acquire(this);
+  AcquireAsWriter(this);
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  __tsan_release(this);
+  ReleaseAsWriter(this);
   GuardedCondition g{&cond, this};
   const bool met = real(this, g.Wrapped(), timeout);
-  __tsan_acquire(this);
+  AcquireAsWriter(this);
   return met;
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  __tsan_release(this);
+  ReleaseAsWriter(this);
   GuardedCondition g{&cond, this};
   const bool met = real(this, g.Wrapped(), deadline);
-  __tsan_acquire(this);
+  AcquireAsWriter(this);
   return met;
 }
 
 void CondVar::Wait(Mutex* mu) {
   static auto real = Real<void (*)(CondVar*, Mutex*)>("7CondVar4WaitEPNS0_5MutexE");
-  __tsan_release(mu);
+  ReleaseAsWriter(mu);
   real(this, mu);
-  __tsan_acquire(mu);
+  AcquireAsWriter(mu);
 }
 
 bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
   static auto real = Real<bool (*)(CondVar*, Mutex*, Duration)>(
       "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
-  __tsan_release(mu);
+  ReleaseAsWriter(mu);
   const bool timed_out = real(this, mu, timeout);
-  __tsan_acquire(mu);
+  AcquireAsWriter(mu);
   return timed_out;
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
   static auto real =
       Real<bool (*)(CondVar*, Mutex*, Time)>("7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
-  __tsan_release(mu);
+  ReleaseAsWriter(mu);
   const bool timed_out = real(this, mu, deadline);
-  __tsan_acquire(mu);
+  AcquireAsWriter(mu);
   return timed_out;
 }
 

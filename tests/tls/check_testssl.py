@@ -18,13 +18,26 @@ GROUP_IDS = ("PFS_ECDHE_curves", "FS_ECDHE_curves", "DH_groups", "PFS_DH_groups"
 # HIGH), and revocation is by the federation file's CRL, checked on every call
 # (docs/operator-guide.md), so certificates carry no CRL or OCSP address.
 NOT_TLS_CONFIG = {"cert_expirationStatus", "cert_notAfter", "cert_revocation"}
+# The vulnerability checks (-U) that must have run: a scan cut short passes
+# nothing.
+VULNERABILITY_IDS = {"heartbleed", "CCS", "ticketbleed", "ROBOT", "secure_renego", "CRIME_TLS",
+                     "POODLE_SSL", "fallback_SCSV", "FREAK", "DROWN", "LOGJAM",
+                     "BEAST", "LUCKY13", "RC4"}
 
 
-def problems(findings):
+def problems(report):
+    findings = {f["id"]: f for f in report}
+
     def finding(i):
         return findings.get(i, {}).get("finding", "")
 
     out = []
+    for f in report:
+        if f.get("severity") == "FATAL" or f["id"] == "scanProblem":
+            out.append(f"the scan failed: {f['id']}: {f.get('finding', '')}")
+    missing = sorted(VULNERABILITY_IDS - findings.keys())
+    if missing:
+        out.append(f"vulnerability checks missing from the report: {' '.join(missing)}")
     for proto in ("SSLv2", "SSLv3", "TLS1", "TLS1_1", "TLS1_2"):
         if not finding(proto).startswith("not offered"):
             out.append(f"{proto}: {finding(proto) or 'not tested'}")
@@ -36,15 +49,16 @@ def problems(findings):
     weak = [g for g in groups if g not in STRONG_GROUPS]
     if weak:
         out.append(f"weak groups offered: {' '.join(weak)}")
-    for f in findings.values():
+    for f in report:
         if f.get("severity") in ("HIGH", "CRITICAL") and f["id"] not in NOT_TLS_CONFIG:
             out.append(f"{f['id']} ({f['severity']}): {f.get('finding', '')}")
     return groups, out
 
 
 def main():
-    findings = {f["id"]: f for f in json.load(open(sys.argv[1], encoding="utf-8"))}
-    groups, found = problems(findings)
+    with open(sys.argv[1], encoding="utf-8") as f:
+        report = json.load(f)
+    groups, found = problems(report)
     print("testssl: groups offered: " + (" ".join(groups) or "none"))
     for p in found:
         print("  " + p)

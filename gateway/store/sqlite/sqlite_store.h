@@ -149,6 +149,8 @@ class SqliteStore final : public Store {
   NodeCache read_node_cache_ ABSL_GUARDED_BY(read_mu_);
   // The audit log's size as last committed: what proofs may be asked about.
   std::atomic<uint64_t> committed_size_{0};
+  // OUT_OF_RANGE unless `tree_size` is within the committed log.
+  absl::Status CheckCommittedLocked(uint64_t tree_size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
   std::string path_;
   absl::Mutex checkpoint_mu_;
