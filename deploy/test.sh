@@ -5,7 +5,7 @@
 # The whole run (no ctest arguments) then also runs, in this order:
 #   the mutation harness (tests/mutation/),
 #   the suite again under AddressSanitizer + UBSan (tests/sanitizers/run.sh asan),
-#   every fuzz target for 30 s on its corpus (tests/fuzz/run.sh),
+#   every fuzz target for 20 s on its corpus (tests/fuzz/run.sh),
 #   the store, committer, notifier and agent tests under ThreadSanitizer
 #   (tests/sanitizers/run.sh tsan),
 #   and an independent TLS scan of a running gateway (tests/tls/scan.sh).
@@ -39,7 +39,7 @@ if [ -z "${SAFESHARE_SKIP_MUTATION:-}" ]; then
 fi
 if [ -z "${SAFESHARE_SKIP_SANITIZERS:-}" ]; then
   stage "AddressSanitizer + UBSan: the whole suite" bash "$ROOT/tests/sanitizers/run.sh" asan
-  stage "fuzzing every target for 30 s" bash "$ROOT/tests/fuzz/run.sh" 30
+  stage "fuzzing every target for 20 s" bash "$ROOT/tests/fuzz/run.sh" 20
   stage "ThreadSanitizer: store, committer, notifier, agents" \
     bash "$ROOT/tests/sanitizers/run.sh" tsan
   stage "TLS scan of a running gateway" bash "$ROOT/tests/tls/scan.sh" "$BUILD"

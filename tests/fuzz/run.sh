@@ -2,14 +2,14 @@
 # Runs every fuzz target for a fixed time on a copy of its seed corpus
 # (README.md), two at a time, with AddressSanitizer and UBSan; fails on any
 # crash, leak, timeout or broken property, and keeps the input that found it.
-#   run.sh [seconds per target, default 30] [target ...]
+#   run.sh [seconds per target, default 20] [target ...]
 # Needs the libFuzzer build: tests/sanitizers/run.sh asan makes it.
 # New corpus entries stay in the scratch copy; bench/fuzz/run.sh is the long
 # run that keeps them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="${SAFESHARE_ASAN_BUILD_DIR:-$ROOT/build-asan}"
-SECONDS_EACH="${1:-30}"
+SECONDS_EACH="${1:-20}"
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
@@ -31,7 +31,7 @@ run_one() {
       -artifact_prefix="$OUT/findings/$t-" "$OUT/corpus/$t" >"$OUT/$t.log" 2>&1; then
     local runs cov
     runs=$(grep -m1 '^stat::number_of_executed_units' "$OUT/$t.log" | awk '{print $2}')
-    cov=$(grep -E '^#[0-9]+ +DONE' "$OUT/$t.log" | grep -o 'cov: [0-9]*' | tail -1)
+    cov=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$OUT/$t.log" | grep -o 'cov: [0-9]*' | tail -1 || true)
     printf 'ok      %-16s %10s runs in %s s, %s\n' "$t" "${runs:-?}" "$SECONDS_EACH" "${cov:-cov: ?}"
   else
     echo "FAILED  $t: see $OUT/$t.log; the input is kept in $OUT/findings/"
