@@ -90,26 +90,13 @@ absl::StatusOr<SealedContent> ParseContent(absl::string_view plaintext) {
 absl::StatusOr<SealedContent> ParseContentJson(safeshare::v1::MessageKind kind,
                                                absl::string_view json) {
   SealedContent out;
-  google::protobuf::Message* target = nullptr;
-  switch (kind) {
-    case safeshare::v1::MESSAGE_KIND_REFERRAL:
-      target = out.mutable_referral();
-      break;
-    case safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST:
-      target = out.mutable_information_request();
-      break;
-    case safeshare::v1::MESSAGE_KIND_INFORMATION_RESPONSE:
-      target = out.mutable_information_response();
-      break;
-    case safeshare::v1::MESSAGE_KIND_DECLINE_TO_SHARE:
-      target = out.mutable_decline();
-      break;
-    case safeshare::v1::MESSAGE_KIND_OUTCOME:
-      target = out.mutable_outcome();
-      break;
-    default:
-      return absl::InvalidArgumentError("no content type for this kind");
+  const SealedContent::ContentCase content_case = CaseFor(kind);
+  if (content_case == SealedContent::CONTENT_NOT_SET) {
+    return absl::InvalidArgumentError("no content type for this kind");
   }
+  // The oneof's field numbers are its cases.
+  google::protobuf::Message* target = out.GetReflection()->MutableMessage(
+      &out, SealedContent::descriptor()->FindFieldByNumber(content_case));
   auto st = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), target);
   if (!st.ok()) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long fuzzing run (docs/development.md, "Sanitizers and fuzzing"): every
 # target in tests/fuzz for a share of HOURS, two at a time, with ASan and
-# UBSan, each on its seed corpus plus what earlier long runs kept. Afterwards
+# UBSan, each on its signed seeds plus what earlier long runs kept. Afterwards
 # the inputs that reached new coverage are merged into tests/fuzz/corpus
 # (libFuzzer -merge=1: only what adds coverage, so the corpus stays small) to
 # be committed, crashes are listed with their inputs, and the figures
@@ -42,14 +42,15 @@ started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 run_one() {
   local t="$1" bin="$BUILD/tests/fuzz/$1_fuzz"
   mkdir -p "$OUT/work/$t"
-  cp "$ROOT/tests/fuzz/corpus/$t/"* "$OUT/work/$t/"
+  cp "$ROOT/tests/fuzz/corpus/$t/"* "$SEEDS/$t/"* "$OUT/work/$t/"
   # -fork keeps fuzzing past a crash, so one finding does not end the run.
   "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$OUT/findings/$t-" "$OUT/work/$t" >"$OUT/$t.log" 2>&1 || true
 }
 export -f run_one
-export BUILD OUT ROOT SECONDS_EACH
+SEEDS="$BUILD/tests/fuzz/fuzz-data/seeds"  # made by the corpus replays above
+export BUILD OUT ROOT SECONDS_EACH SEEDS
 echo "fuzzing ${#TARGETS[@]} targets for $SECONDS_EACH s each, two at a time ($HOURS h)"
 printf '%s\n' "${TARGETS[@]}" | xargs -P 2 -I{} bash -c 'run_one {}'
 
@@ -61,6 +62,10 @@ for t in "${TARGETS[@]}"; do
   before=$(ls "$ROOT/tests/fuzz/corpus/$t" | wc -l)
   "$BUILD/tests/fuzz/${t}_fuzz" -merge=1 "$ROOT/tests/fuzz/corpus/$t" "$OUT/work/$t" \
     >"$OUT/$t.merge.log" 2>&1
+  # The seeds are the build's (signed with its own keys): never committed.
+  for s in "$SEEDS/$t/"*; do
+    rm -f "$ROOT/tests/fuzz/corpus/$t/$(sha1sum <"$s" | cut -c1-40)"
+  done
   after=$(ls "$ROOT/tests/fuzz/corpus/$t" | wc -l)
   # -fork prints "#<runs>: cov: <edges> ft: <features> ... exec/s: <n>" lines.
   last=$(grep -E '^#[0-9]+: cov: ' "$OUT/$t.log" | tail -1 || true)

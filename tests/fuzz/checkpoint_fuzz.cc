@@ -5,7 +5,6 @@
 // carries a body that parses, and no longer verifies once its body changes.
 #include "absl/strings/str_cat.h"
 #include "openssl/evp.h"
-#include "tests/fuzz/fuzz_keys.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "transparency/checkpoint.h"
 

@@ -1,37 +1,68 @@
 #include "tests/fuzz/fuzz_support.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "gateway/text_format_loader.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "tests/fuzz/fuzz_keys.h"
 
 namespace safeshare::fuzz {
 namespace {
 
-const envelope::PrivateKey& Key(const char* pem) {
-  auto key = envelope::PrivateKey::FromPem(pem);
-  if (!key.ok()) {
-    std::fprintf(stderr, "fuzz key does not parse: %s\n", key.status().ToString().c_str());
-    std::abort();
-  }
+struct KeyFile {
+  const char* name;
+  envelope::PrivateKey::Type type;
+};
+constexpr KeyFile kSenderSigning{"sender-signing.pem", envelope::PrivateKey::Type::kSigning};
+constexpr KeyFile kRecipientEncryption{"recipient-encryption.pem",
+                                       envelope::PrivateKey::Type::kEncryption};
+constexpr KeyFile kAuditLog{"audit-log.pem", envelope::PrivateKey::Type::kSigning};
+
+std::string KeyPath(const KeyFile& key) { return absl::StrCat(FuzzDir(), "/keys/", key.name); }
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "fuzz keys: %s\n", what.c_str());
+  std::abort();
+}
+
+const envelope::PrivateKey& Load(const KeyFile& file) {
+  auto pem = ReadFile(KeyPath(file));
+  if (!pem.ok()) Die(absl::StrCat(pem.status().ToString(), " (run make_seeds first)"));
+  auto key = envelope::PrivateKey::FromPem(*pem);
+  if (!key.ok()) Die(key.status().ToString());
   return *new envelope::PrivateKey(*std::move(key));  // lives for the process
 }
 
 }  // namespace
 
+std::string FuzzDir() { return SAFESHARE_FUZZ_DIR; }
+
+void EnsureKeys() {
+  std::filesystem::create_directories(absl::StrCat(FuzzDir(), "/keys"));
+  for (const KeyFile& file : {kSenderSigning, kRecipientEncryption, kAuditLog}) {
+    if (std::filesystem::exists(KeyPath(file))) continue;
+    auto key = envelope::PrivateKey::Generate(file.type);
+    if (!key.ok()) Die(key.status().ToString());
+    if (auto st = WriteFileAtomically(KeyPath(file), key->Pem(), 0600); !st.ok()) {
+      Die(st.ToString());
+    }
+  }
+}
+
 const envelope::PrivateKey& SenderSigningKey() {
-  static const envelope::PrivateKey& key = Key(kSenderSigningPem);
+  static const envelope::PrivateKey& key = Load(kSenderSigning);
   return key;
 }
 
 const envelope::PrivateKey& RecipientEncryptionKey() {
-  static const envelope::PrivateKey& key = Key(kRecipientEncryptionPem);
+  static const envelope::PrivateKey& key = Load(kRecipientEncryption);
   return key;
 }
 
 const envelope::PrivateKey& AuditLogKey() {
-  static const envelope::PrivateKey& key = Key(kAuditLogPem);
+  static const envelope::PrivateKey& key = Load(kAuditLog);
   return key;
 }
 

@@ -1,7 +1,8 @@
 #ifndef SAFESHARE_TESTS_FUZZ_FUZZ_SUPPORT_H_
 #define SAFESHARE_TESTS_FUZZ_FUZZ_SUPPORT_H_
-// What every fuzz target shares: the fixed keys, and how a broken property is
-// reported (an abort, which libFuzzer records as a crash with its input).
+// What every fuzz target shares: its keys, the identities its seeds use, and
+// how a broken property is reported (an abort, which libFuzzer records as a
+// crash with its input).
 
 #include <cstdint>
 #include <cstdio>
@@ -24,7 +25,21 @@ namespace safeshare::fuzz {
     }                                                                            \
   } while (0)
 
-// The fixed keys of fuzz_keys.h, parsed once.
+// The audit log and agencies the seeds are signed for.
+inline constexpr char kAuditOrigin[] = "safeshare.fuzz/audit";
+inline constexpr char kFederation[] = "fuzz-federation";
+inline constexpr char kSenderAgency[] = "portsmouth-mash";
+inline constexpr char kRecipientAgency[] = "hiow-police";
+
+// Where make_seeds writes the keys (keys/, 0600) and the signed seeds
+// (seeds/<target>/): a directory of the build, never the repository.
+std::string FuzzDir();
+// Generates the keys under FuzzDir() that are not there yet; keeps the rest,
+// so seeds already signed still verify.
+void EnsureKeys();
+
+// The keys, read once from FuzzDir(); a target aborts, saying to run
+// make_seeds, when they are missing.
 const envelope::PrivateKey& SenderSigningKey();
 const envelope::PrivateKey& RecipientEncryptionKey();
 const envelope::PrivateKey& AuditLogKey();

@@ -5,7 +5,6 @@
 // stops verifying when an event is dropped from its front.
 #include "agents/key_log.h"
 #include "envelope/key_statement.h"
-#include "tests/fuzz/fuzz_keys.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "transparency/checkpoint.h"
 

@@ -1,8 +1,9 @@
-// Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/)
-// from the repository's examples, signed and sealed with the fixed fuzz keys,
-// and checks that each seed passes the verifier it feeds, so that the
-// fuzzers start from inputs that reach past signatures and proofs.
-//   make_seeds <source dir>      (tests/fuzz/README.md)
+// Writes the fuzz targets' signed seeds (<FuzzDir>/seeds/<target>/) from the
+// repository's examples, with keys it generates at run time (<FuzzDir>/keys/,
+// kept between runs), and checks that each signed seed passes the verifier
+// it feeds, so that the fuzzers start from inputs that reach past signatures
+// and proofs. CTest runs it before the corpus replays (README.md).
+//   make_seeds <source dir>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -20,7 +21,6 @@
 #include "google/protobuf/util/json_util.h"
 #include "policy/isa.h"
 #include "safeshare/v1/content.pb.h"
-#include "tests/fuzz/fuzz_keys.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
@@ -319,7 +319,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path source = argv[1];
-  corpus = source / "tests/fuzz/corpus";
+  sf::EnsureKeys();
+  corpus = fs::path(sf::FuzzDir()) / "seeds";
+  fs::remove_all(corpus);
   Envelopes(source);
   Agreements(source);
   Configs(source);

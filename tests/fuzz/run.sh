@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a fixed time on a copy of its seed corpus
+# Runs every fuzz target for a fixed time on a copy of its corpus and seeds
 # (README.md), two at a time, with AddressSanitizer and UBSan; fails on any
 # crash, leak, timeout or broken property, and keeps the input that found it.
 #   run.sh [seconds per target, default 20] [target ...]
@@ -26,7 +26,7 @@ run_one() {
   local t="$1" bin="$BUILD/tests/fuzz/$1_fuzz"
   [ -x "$bin" ] || { echo "FAILED $t: $bin not built (tests/sanitizers/run.sh asan)"; return 1; }
   mkdir -p "$OUT/corpus/$t"
-  cp "$ROOT/tests/fuzz/corpus/$t/"* "$OUT/corpus/$t/"
+  cp "$ROOT/tests/fuzz/corpus/$t/"* "$SEEDS/$t/"* "$OUT/corpus/$t/"
   if "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$OUT/findings/$t-" "$OUT/corpus/$t" >"$OUT/$t.log" 2>&1; then
     local runs cov
@@ -40,7 +40,10 @@ run_one() {
   fi
 }
 export -f run_one
-export BUILD OUT ROOT SECONDS_EACH
+# The signed seeds, with the build's own keys (tests/fuzz/README.md).
+SEEDS="$BUILD/tests/fuzz/fuzz-data/seeds"
+"$BUILD/tests/fuzz/make_seeds" "$ROOT" >/dev/null
+export BUILD OUT ROOT SECONDS_EACH SEEDS
 
 echo "fuzzing ${#TARGETS[@]} targets for ${SECONDS_EACH} s each, two at a time"
 printf '%s\n' "${TARGETS[@]}" | xargs -P 2 -I{} bash -c 'run_one {}'
