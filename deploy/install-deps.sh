@@ -11,6 +11,8 @@ PACKAGES=(
   tzdata python3 python3-yaml clang-format
   # Sanitizer builds, fuzzing and the TLS scan (docs/development.md).
   clang-14 libfuzzer-14-dev libclang-rt-14-dev llvm-14 testssl.sh
+  # The agency connector's web server.
+  libcpp-httplib-dev
 )
 
 missing=()

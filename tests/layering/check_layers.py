@@ -20,6 +20,13 @@ RULES = [
     ("transparency", "only", {"common", "transparency"}),
     ("envelope", "only", {"common", "envelope"}),
     ("policy", "only", {"common", "policy"}),
+    # The web stack knows nothing of safeshare's messages; the connector
+    # builds on the agent; only the CLI starts it.
+    ("agents/web", "only", {"common", "agents/web"}),
+    ("agents/connector", "only", {"common", "transparency", "envelope", "policy", "agents",
+                                  "agents/web", "agents/connector"}),
+    ("agents/cli", "only", {"common", "transparency", "envelope", "policy", "agents",
+                            "agents/web", "agents/connector"}),
     ("agents", "only", {"common", "transparency", "envelope", "policy", "agents"}),
     ("gateway/store", "only", {"common", "transparency", "gateway/store"}),
     ("gateway/audit", "never", {"gateway/services", "gateway/delivery", "agents"}),
@@ -37,12 +44,16 @@ def layer_of(path):
         return None
     if parts[0] == "gateway" and len(parts) > 2:
         return "gateway/" + parts[1]
+    if parts[0] == "agents" and len(parts) > 2 and parts[1] in ("web", "connector"):
+        return "agents/" + parts[1]
     return parts[0]
 
 
 def allowed(rule, included):
     folder, kind, names = rule
     if kind == "only":
+        if included in ("agents/web", "agents/connector"):
+            return included in names  # named on their own, not as part of agents/
         return included in names or any(included.startswith(n + "/") for n in names)
     top = included.split("/")[0]
     return included not in names and top not in names

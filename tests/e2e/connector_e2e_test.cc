@@ -1,0 +1,430 @@
+// The agency connector (`safeshare agent serve`) end to end: two connector
+// processes, a school's and Portsmouth MASH's, each under its agency's real
+// keys, in front of a real gateway over mutual TLS, driven over their local
+// HTTP API as a case-management system would. Every answer is checked
+// against agents/connector/openapi.json.
+
+#include <atomic>
+
+#include "absl/strings/match.h"
+#include "httplib.h"
+#include "safeshare/v1/connector.pb.h"
+#include "tests/e2e/gateway_fixture.h"
+#include "tests/support/json_schema_check.h"
+
+namespace safeshare {
+namespace {
+
+using google::protobuf::util::JsonStringToMessage;
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+v1::SharingDeclaration Example(const std::string& name) {
+  v1::SharingDeclaration d;
+  std::ifstream in(testing::SourceDir() + "/deploy/examples/" + name);
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(JsonStringToMessage(json, &d).ok()) << name;
+  return d;
+}
+
+// One connector process and an HTTP client for it.
+class ConnectorProcess {
+ public:
+  ConnectorProcess(const std::string& dir, const std::string& identity_dir,
+                   const std::string& config)
+      : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/connector.textproto") << config << "port_file: \"" << dir << "/port\"\n";
+    started_ = proc_.Start({testing::CliBinary(), "agent", "serve", "--identity", identity_dir,
+                            "--config", dir + "/connector.textproto"},
+                           dir + "/connector.log");
+    started_ =
+        started_ && testing::WaitFor([&] { return std::filesystem::exists(dir + "/port"); }, 30);
+    if (started_) {
+      std::ifstream(dir + "/port") >> port_;
+      http_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+      http_->set_read_timeout(30, 0);
+    }
+  }
+  ~ConnectorProcess() {
+    if (proc_.running()) {
+      proc_.Signal(SIGTERM);
+      proc_.Wait();
+    }
+  }
+  bool started() const { return started_; }
+  int port() const { return port_; }
+  httplib::Client& http() { return *http_; }
+  std::string log() const {
+    std::ifstream in(dir_ + "/connector.log");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+ private:
+  std::string dir_;
+  testing::ChildProcess proc_;
+  bool started_ = false;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+class ConnectorE2eTest : public GatewayE2eTest {
+ protected:
+  void SetUp() override {
+    GatewayE2eTest::SetUp();
+    auto doc = testing::LoadOpenApi(testing::SourceDir() + "/agents/connector/openapi.json");
+    ASSERT_TRUE(doc.ok()) << doc.status();
+    doc_ = *doc;
+    isa_dir_ = testing::TestAgreements(data_.path() + "/connector-isa");
+  }
+
+  std::string Config(const std::string& user, const std::string& role) {
+    return absl::StrCat("gateway: \"", gateway_->target(), "\"\nlisten: \"127.0.0.1:0\"\n",
+                        "federation_file: \"", federation_, "/federation.textproto\"\n",
+                        "isa_dir: \"", isa_dir_, "\"\nmax_retry_seconds: 1\n",
+                        "local_user { id: \"", user, "\" role: ", role, " }\n");
+  }
+  std::unique_ptr<ConnectorProcess> Start(const std::string& agency, const std::string& user,
+                                          const std::string& role, const std::string& extra = "") {
+    const std::string dir = data_.path() + "/connector-" + agency;
+    auto c = std::make_unique<ConnectorProcess>(
+        dir, AgencyDir(agency), Config(user, role) + "data_dir: \"" + dir + "/data\"\n" + extra);
+    EXPECT_TRUE(c->started()) << c->log();
+    return c;
+  }
+  std::unique_ptr<ConnectorProcess> School() {
+    return Start("southsea-academy", "dsl-17", "PRACTITIONER_ROLE_DESIGNATED_SAFEGUARDING_LEAD");
+  }
+  std::unique_ptr<ConnectorProcess> Mash() {
+    return Start("portsmouth-mash", "mash-pc-4", "PRACTITIONER_ROLE_MASH_PRACTITIONER");
+  }
+
+  // The answer, after checking its status and body against the document
+  // (`route` is the path template, e.g. "/api/v1/inbox/{message_id}").
+  std::string Checked(const httplib::Result& r, const std::string& method,
+                      const std::string& route) {
+    EXPECT_TRUE(r) << method << " " << route << ": no answer";
+    if (!r) return "";
+    const bool problem = r->status >= 400;
+    const std::string type = problem ? "application/problem+json" : "application/json";
+    EXPECT_EQ(r->get_header_value("Content-Type"), type) << route;
+    auto schema = testing::ResponseSchema(doc_, method, route, r->status, type);
+    EXPECT_TRUE(schema.ok()) << schema.status() << "\n" << r->body;
+    if (schema.ok()) {
+      auto st = testing::CheckJsonAgainst(r->body, *schema, doc_);
+      EXPECT_TRUE(st.ok()) << method << " " << route << " " << r->status << ": " << st << "\n"
+                           << r->body;
+    }
+    return r->body;
+  }
+
+  template <typename M>
+  M Get(ConnectorProcess& c, const std::string& route, const std::string& path, int want = 200) {
+    auto r = c.http().Get(path.c_str());
+    std::string body = Checked(r, "get", route);
+    M m;
+    if (r && r->status == want && want < 400) {
+      EXPECT_TRUE(JsonStringToMessage(body, &m).ok()) << body;
+    }
+    EXPECT_EQ(r ? r->status : 0, want) << path << "\n" << body;
+    return m;
+  }
+
+  std::string Csrf(ConnectorProcess& c) {
+    return Get<v1::Session>(c, "/api/v1/session", "/api/v1/session").csrf_token();
+  }
+
+  // POSTs `body` with the user's CSRF token; the status and the body.
+  std::pair<int, std::string> Post(ConnectorProcess& c, const std::string& route,
+                                   const std::string& path, const std::string& body) {
+    httplib::Headers h = {{"X-CSRF-Token", Csrf(c)}};
+    auto r = c.http().Post(path.c_str(), h, body, "application/json");
+    std::string out = Checked(r, "post", route);
+    return {r ? r->status : 0, out};
+  }
+
+  v1::Draft SchoolReferral(const std::string& id,
+                           const std::string& example = "school-to-portsmouth-referral.json") {
+    v1::Draft d;
+    d.set_message_id(id);
+    d.set_kind(v1::MESSAGE_KIND_REFERRAL);
+    d.set_recipient_agency_id("portsmouth-mash");
+    *d.mutable_declaration() = Example(example);
+    auto* r = d.mutable_content()->mutable_referral()->mutable_record();
+    r->mutable_child()->set_given_names("Noah");
+    r->set_concern_details("Persistent absence and visible weight loss this term.");
+    r->set_education("Attendance 71% this term.");
+    return d;
+  }
+
+  // Waits until `c` has opened message `id` into its inbox.
+  v1::InboxMessage AwaitInbox(ConnectorProcess& c, const std::string& id) {
+    v1::InboxMessage m;
+    testing::WaitFor(
+        [&] {
+          auto r = c.http().Get(("/api/v1/inbox/" + id).c_str());
+          return r && r->status == 200 && JsonStringToMessage(r->body, &m).ok();
+        },
+        30);
+    EXPECT_EQ(m.message_id(), id) << c.log();
+    return m;
+  }
+
+  google::protobuf::Struct doc_;
+  std::string isa_dir_;
+};
+
+TEST_F(ConnectorE2eTest, AReferralGoesFromTheSchoolToMashAndTheOutcomeComesBack) {
+  auto school = School();
+  auto mash = Mash();
+  ASSERT_TRUE(school->started() && mash->started());
+
+  auto session = Get<v1::Session>(*school, "/api/v1/session", "/api/v1/session");
+  EXPECT_EQ(session.agency_id(), "southsea-academy");
+  EXPECT_EQ(session.user_id(), "dsl-17");
+  EXPECT_EQ(session.role(), v1::PRACTITIONER_ROLE_DESIGNATED_SAFEGUARDING_LEAD);
+  auto agencies = Get<v1::AgencyList>(*school, "/api/v1/agencies", "/api/v1/agencies");
+  EXPECT_GE(agencies.agencies_size(), 8);
+
+  auto [status, body] =
+      Post(*school, "/api/v1/messages", "/api/v1/messages", ToJson(SchoolReferral("ref-school-1")));
+  ASSERT_EQ(status, 201) << body;
+  v1::SentMessage sent;
+  ASSERT_TRUE(JsonStringToMessage(body, &sent).ok());
+  EXPECT_EQ(sent.send_state(), v1::SEND_STATE_DECIDED);
+  EXPECT_EQ(sent.receipt().state(), v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_EQ(sent.receipt().decision().isa_id(), "portsmouth-schools-mash");
+  EXPECT_TRUE(sent.receipt_verified());
+  EXPECT_EQ(sent.practitioner_id(), "dsl-17");
+
+  // MASH's connector opens it on arrival; the content is the school's.
+  v1::InboxMessage got = AwaitInbox(*mash, "ref-school-1");
+  EXPECT_EQ(got.content().referral().record().child().given_names(), "Noah");
+  EXPECT_EQ(got.header().sender_agency_id(), "southsea-academy");
+  EXPECT_EQ(got.header().sender_practitioner().id(), "dsl-17");
+  EXPECT_FALSE(got.has_acknowledged_time());
+  EXPECT_TRUE(got.has_purge_time());
+  auto page = Get<v1::InboxPage>(*mash, "/api/v1/inbox", "/api/v1/inbox");
+  ASSERT_EQ(page.messages_size(), 1);
+  EXPECT_FALSE(page.messages(0).has_content());  // a list shows no content
+
+  auto [ack_status, ack_body] = Post(*mash, "/api/v1/inbox/{message_id}/acknowledge",
+                                     "/api/v1/inbox/ref-school-1/acknowledge", "");
+  ASSERT_EQ(ack_status, 200) << ack_body;
+  v1::InboxMessage acked;
+  ASSERT_TRUE(JsonStringToMessage(ack_body, &acked).ok());
+  EXPECT_EQ(acked.acknowledged_by(), "mash-pc-4");
+  auto state = Get<v1::MessageStatus>(*school, "/api/v1/messages/{message_id}",
+                                      "/api/v1/messages/ref-school-1");
+  EXPECT_EQ(state.status().state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
+
+  // MASH answers with an outcome; the school's connector receives it.
+  v1::Draft outcome;
+  outcome.set_message_id("out-school-1");
+  outcome.set_kind(v1::MESSAGE_KIND_OUTCOME);
+  outcome.set_recipient_agency_id("southsea-academy");
+  outcome.set_in_reply_to("ref-school-1");
+  *outcome.mutable_declaration() = Example("school-to-portsmouth-referral.json");
+  outcome.mutable_declaration()->set_purpose(v1::PURPOSE_OUTCOME_FEEDBACK);
+  outcome.mutable_declaration()->clear_data_categories();
+  outcome.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_IDENTITY);
+  outcome.mutable_declaration()->clear_special_category_condition();
+  outcome.mutable_declaration()->set_outcome_decision(v1::OUTCOME_DECISION_EARLY_HELP);
+  outcome.mutable_content()->mutable_outcome();
+  auto [out_status, out_body] =
+      Post(*mash, "/api/v1/messages", "/api/v1/messages", ToJson(outcome));
+  ASSERT_EQ(out_status, 201) << out_body;
+  v1::InboxMessage at_school = AwaitInbox(*school, "out-school-1");
+  EXPECT_EQ(at_school.header().in_reply_to(), "ref-school-1");
+  EXPECT_EQ(at_school.header().declaration().outcome_decision(), v1::OUTCOME_DECISION_EARLY_HELP);
+  auto thread = Get<v1::MessageThread>(*school, "/api/v1/messages/{message_id}/thread",
+                                       "/api/v1/messages/ref-school-1/thread");
+  ASSERT_EQ(thread.messages_size(), 2);
+  EXPECT_EQ(thread.messages(1).message_id(), "out-school-1");
+  auto referral = Get<v1::MessageStatus>(*school, "/api/v1/messages/{message_id}",
+                                         "/api/v1/messages/ref-school-1");
+  EXPECT_EQ(referral.status().state(), v1::MESSAGE_STATE_OUTCOME_RECEIVED);
+  auto sent_page = Get<v1::SentPage>(*mash, "/api/v1/sent", "/api/v1/sent");
+  ASSERT_EQ(sent_page.messages_size(), 1);
+  EXPECT_EQ(sent_page.messages(0).message_id(), "out-school-1");
+  auto one = Get<v1::SentMessage>(*mash, "/api/v1/sent/{message_id}", "/api/v1/sent/out-school-1");
+  EXPECT_EQ(one.receipt().state(), v1::MESSAGE_STATE_SUBMITTED);
+  Get<v1::EscalationPage>(*mash, "/api/v1/escalations", "/api/v1/escalations");
+}
+
+TEST_F(ConnectorE2eTest, TheCheckGivesTheGatewaysAnswerAndARefusalSendsNothing) {
+  auto school = School();
+  ASSERT_TRUE(school->started());
+  v1::Draft overshare = SchoolReferral("", "school-overshare-referral.json");
+  auto [status, body] = Post(*school, "/api/v1/checks", "/api/v1/checks", ToJson(overshare));
+  ASSERT_EQ(status, 200) << body;
+  v1::DraftCheck check;
+  ASSERT_TRUE(JsonStringToMessage(body, &check).ok());
+  EXPECT_EQ(check.decision().decision(), v1::DECISION_DENY);
+  EXPECT_TRUE(check.problems().empty()) << body;
+
+  // Fixed: the categories the agreement allows.
+  v1::Draft fixed = SchoolReferral("");
+  auto [fixed_status, fixed_body] =
+      Post(*school, "/api/v1/checks", "/api/v1/checks", ToJson(fixed));
+  ASSERT_EQ(fixed_status, 200);
+  v1::DraftCheck ok;
+  ASSERT_TRUE(JsonStringToMessage(fixed_body, &ok).ok());
+  EXPECT_EQ(ok.decision().decision(), v1::DECISION_ALLOW) << fixed_body;
+
+  // Sent anyway: the gateway refuses with the same findings, nothing reaches MASH.
+  overshare.set_message_id("over-1");
+  auto [sent_status, sent_body] =
+      Post(*school, "/api/v1/messages", "/api/v1/messages", ToJson(overshare));
+  ASSERT_EQ(sent_status, 422) << sent_body;
+  EXPECT_TRUE(absl::StrContains(sent_body, "DECISION_DENY")) << sent_body;
+  auto refused = Get<v1::SentMessage>(*school, "/api/v1/sent/{message_id}", "/api/v1/sent/over-1");
+  EXPECT_EQ(refused.receipt().state(), v1::MESSAGE_STATE_REFUSED);
+  ASSERT_EQ(refused.receipt().decision().findings_size(), check.decision().findings_size());
+  for (int i = 0; i < check.decision().findings_size(); ++i) {
+    EXPECT_EQ(refused.receipt().decision().findings(i).outcome(),
+              check.decision().findings(i).outcome())
+        << refused.receipt().decision().findings(i).check();
+  }
+  ExpectMailboxEmpty("portsmouth-mash");
+
+  // A draft the gateway would not even weigh is bad input, and nothing is stored.
+  v1::Draft self = SchoolReferral("self-1");
+  self.set_recipient_agency_id("southsea-academy");
+  auto [self_status, self_body] =
+      Post(*school, "/api/v1/messages", "/api/v1/messages", ToJson(self));
+  EXPECT_EQ(self_status, 400) << self_body;
+  Get<v1::SentMessage>(*school, "/api/v1/sent/{message_id}", "/api/v1/sent/self-1", 404);
+}
+
+TEST_F(ConnectorE2eTest, AShareNeedingAdviceIsHeld) {
+  auto school = School();
+  ASSERT_TRUE(school->started());
+  auto [status, body] =
+      Post(*school, "/api/v1/messages", "/api/v1/messages",
+           ToJson(SchoolReferral("held-1", "school-advice-requested-referral.json")));
+  ASSERT_EQ(status, 201) << body;
+  v1::SentMessage sent;
+  ASSERT_TRUE(JsonStringToMessage(body, &sent).ok());
+  EXPECT_EQ(sent.receipt().state(), v1::MESSAGE_STATE_HELD);
+  EXPECT_EQ(sent.receipt().decision().decision(), v1::DECISION_HOLD_FOR_ADVICE);
+}
+
+TEST_F(ConnectorE2eTest, ASendWhileTheGatewayIsDownIsQueuedAndGoesOnceItIsBack) {
+  auto school = School();
+  auto mash = Mash();
+  ASSERT_TRUE(school->started() && mash->started());
+  const std::string csrf = Csrf(*school);
+  gateway_->Stop();
+  auto r = school->http().Post("/api/v1/messages", {{"X-CSRF-Token", csrf}},
+                               ToJson(SchoolReferral("queued-1")), "application/json");
+  std::string body = Checked(r, "post", "/api/v1/messages");
+  ASSERT_EQ(r->status, 202) << body;
+  v1::SentMessage queued;
+  ASSERT_TRUE(JsonStringToMessage(body, &queued).ok());
+  EXPECT_EQ(queued.send_state(), v1::SEND_STATE_QUEUED);
+  EXPECT_FALSE(queued.error().empty());
+
+  ASSERT_TRUE(gateway_->Start());
+  v1::SentMessage decided;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        auto g = school->http().Get("/api/v1/sent/queued-1");
+        return g && JsonStringToMessage(g->body, &decided).ok() &&
+               decided.send_state() == v1::SEND_STATE_DECIDED;
+      },
+      60))
+      << school->log();
+  EXPECT_EQ(decided.receipt().state(), v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_GE(decided.attempts(), 2u);
+  AwaitInbox(*mash, "queued-1");
+}
+
+TEST_F(ConnectorE2eTest, NewMailArrivesAsAnEventWithoutPolling) {
+  auto school = School();
+  auto mash = Mash();
+  ASSERT_TRUE(school->started() && mash->started());
+  std::atomic<bool> seen{false};
+  std::string stream;
+  std::thread listener([&] {
+    httplib::Client c("127.0.0.1", mash->port());
+    c.set_read_timeout(60, 0);
+    c.Get("/api/v1/events", [&](const char* data, size_t n) {
+      stream.append(data, n);
+      if (absl::StrContains(stream, "event: message\ndata: sse-1\n")) seen = true;
+      return !seen.load();
+    });
+  });
+  // The stream is open once the connector has sent its first bytes or a
+  // moment has passed; events before it opened are not replayed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto [status, body] =
+      Post(*school, "/api/v1/messages", "/api/v1/messages", ToJson(SchoolReferral("sse-1")));
+  ASSERT_EQ(status, 201) << body;
+  EXPECT_TRUE(testing::WaitFor([&] { return seen.load(); }, 30)) << stream;
+  listener.join();
+}
+
+TEST_F(ConnectorE2eTest, RefusedRequestsAndOtherAgenciesMail) {
+  auto school = School();
+  ASSERT_TRUE(school->started());
+  auto& http = school->http();
+
+  // No CSRF token, or another's.
+  auto none = http.Post("/api/v1/messages", ToJson(SchoolReferral("x-1")), "application/json");
+  EXPECT_EQ(none->status, 403);
+  Checked(none, "post", "/api/v1/messages");
+  auto forged = http.Post("/api/v1/messages", {{"X-CSRF-Token", "AAAA"}},
+                          ToJson(SchoolReferral("x-1")), "application/json");
+  EXPECT_EQ(forged->status, 403);
+  Get<v1::SentMessage>(*school, "/api/v1/sent/{message_id}", "/api/v1/sent/x-1", 404);
+
+  // Identity headers from an address that is not the proxy change nothing.
+  auto who = http.Get("/api/v1/session",
+                      {{"X-Forwarded-User", "intruder"}, {"X-Forwarded-Role", "team_manager"}});
+  v1::Session s;
+  ASSERT_TRUE(JsonStringToMessage(Checked(who, "get", "/api/v1/session"), &s).ok());
+  EXPECT_EQ(s.user_id(), "dsl-17");
+
+  // Bad bodies.
+  const std::string csrf = Csrf(*school);
+  auto not_json = http.Post("/api/v1/checks", {{"X-CSRF-Token", csrf}}, "{", "application/json");
+  EXPECT_EQ(not_json->status, 400);
+  Checked(not_json, "post", "/api/v1/checks");
+  auto unknown = http.Post("/api/v1/checks", {{"X-CSRF-Token", csrf}},
+                           R"({"kind": "MESSAGE_KIND_REFERRAL", "sender_agency_id": "x"})",
+                           "application/json");
+  EXPECT_EQ(unknown->status, 400) << unknown->body;  // the sender is never the body's to say
+  auto form = http.Post("/api/v1/checks", {{"X-CSRF-Token", csrf}}, "kind=1",
+                        "application/x-www-form-urlencoded");
+  EXPECT_EQ(form->status, 400);
+
+  // A reused id is a conflict, and the first message stands.
+  ASSERT_EQ(
+      Post(*school, "/api/v1/messages", "/api/v1/messages", ToJson(SchoolReferral("dup-1"))).first,
+      201);
+  EXPECT_EQ(Post(*school, "/api/v1/messages", "/api/v1/messages",
+                 ToJson(SchoolReferral("dup-1", "school-advice-requested-referral.json")))
+                .first,
+            409);
+
+  // Mail between two other agencies: not in this inbox, and the gateway
+  // confirms nothing about it.
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police->Send(Message("hiow-police", "portsmouth-mash", "police-1")).ok());
+  Get<v1::InboxMessage>(*school, "/api/v1/inbox/{message_id}", "/api/v1/inbox/police-1", 404);
+  auto status = http.Get("/api/v1/messages/police-1");
+  Checked(status, "get", "/api/v1/messages/{message_id}");
+  EXPECT_TRUE(status->status == 403 || status->status == 404) << status->body;
+  EXPECT_FALSE(absl::StrContains(status->body, "portsmouth-mash")) << status->body;
+  Get<v1::InboxPage>(*school, "/api/v1/inbox", "/api/v1/inbox?page_token=x", 400);
+}
+
+}  // namespace
+}  // namespace safeshare
