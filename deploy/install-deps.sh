@@ -11,9 +11,12 @@ PACKAGES=(
   tzdata python3 python3-yaml clang-format
   # Sanitizer builds, fuzzing and the TLS scan (docs/development.md).
   clang-14 libfuzzer-14-dev libclang-rt-14-dev llvm-14 testssl.sh
-  # The agency connector's web server.
-  libcpp-httplib-dev
+  # The agency connector's web server, and its pages' browser tests.
+  libcpp-httplib-dev chromium chromium-driver python3-selenium
 )
+
+# npm for the pages' front-end packages: Debian's, unless the machine has one.
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,11 +24,20 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The pages' front-end packages (GOV.UK Design System, axe-core), pinned by
+# agents/web/package-lock.json and served locally: nothing is fetched at run time.
+WEB="$(cd "$(dirname "${BASH_SOURCE[0]}")/../agents/web" && pwd)"
+if [ ! -f "$WEB/node_modules/.package-lock.json" ] ||
+  [ "$WEB/package-lock.json" -nt "$WEB/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in agents/web" >&2
+  (cd "$WEB" && npm ci --no-audit --no-fund --silent)
+fi

@@ -11,6 +11,7 @@
 #include "agents/cli/common.h"
 #include "agents/connector/connector.h"
 #include "agents/connector/connector_api.h"
+#include "agents/connector/pages.h"
 #include "agents/inbox_daemon.h"
 #include "agents/web/web_server.h"
 #include "common/enum_text.h"
@@ -104,6 +105,7 @@ int AgentServe(const Invocation& inv) {
                                       : config.local_user().display_name();
   }
   for (const auto& a : config.proxy().addresses()) web.proxy.addresses.push_back(a);
+  for (const auto& h : config.allowed_hosts()) web.allowed_hosts.push_back(h);
   if (!config.proxy().user_header().empty()) web.proxy.user_header = config.proxy().user_header();
   if (!config.proxy().role_header().empty()) web.proxy.role_header = config.proxy().role_header();
   if (web.local_user.id.empty() && web.proxy.addresses.empty()) {
@@ -117,6 +119,10 @@ int AgentServe(const Invocation& inv) {
   if (!connector.ok()) return Failed(inv, connector.status());
   safeshare::web::WebServer server(web);
   safeshare::connector::AddApiRoutes(connector->get(), &server);
+  safeshare::connector::AddPageRoutes(connector->get(), &server,
+                                      config.web_assets_dir().empty()
+                                          ? safeshare::connector::DefaultWebAssetsDir()
+                                          : Resolve(config_path, config.web_assets_dir()));
   (*connector)->Start();
   auto bound = server.Start(host, port);
   if (!bound.ok()) return Failed(inv, bound.status());

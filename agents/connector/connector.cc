@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agents/audit_verifier.h"
+#include "agents/connector/plain_language.h"
 #include "agents/outgoing_message.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -70,6 +71,15 @@ std::vector<std::string> DraftProblems(const std::string& sender, const v1::Fede
   }
   if (auto st = envelope::ValidateDeclaration(d.declaration()); !st.ok()) {
     problems.emplace_back(st.message());
+  }
+  for (const v1::PersonIdentity* child : {&d.content().referral().record().child(),
+                                          &d.content().information_response().record().child(),
+                                          &d.content().information_request().child()}) {
+    if (!child->nhs_number().empty() && !IsValidNhsNumber(child->nhs_number())) {
+      problems.push_back(
+          "the NHS number is not valid: it has 10 digits and the last is a check digit; check "
+          "it was copied correctly");
+    }
   }
   if (d.has_content() && d.kind() != v1::MESSAGE_KIND_UNSPECIFIED) {
     if (auto st = envelope::CheckContentAgainstDeclaration(d.content(), d.kind(), d.declaration());

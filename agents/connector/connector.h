@@ -59,6 +59,9 @@ class Connector {
   void Stop();
 
   const std::string& agency_id() const { return agent_->agency_id(); }
+  // The partnership as the local federation file describes it (names and
+  // areas for pages; keys always come from the gateway's verified log).
+  const safeshare::v1::Federation& federation() const { return federation_; }
 
   // The partnership's agencies (from the gateway's directory).
   absl::StatusOr<safeshare::v1::AgencyList> Agencies();

@@ -428,3 +428,29 @@ TEST_F(ConnectorE2eTest, RefusedRequestsAndOtherAgenciesMail) {
 
 }  // namespace
 }  // namespace safeshare
+
+namespace safeshare {
+namespace {
+
+// The practitioners' pages, as people use them: tests/web/connector_journey.py
+// drives both connectors in headless Chromium and runs axe-core on every page.
+// Screenshots are kept in <build>/tests/web-screenshots/connector/.
+TEST_F(ConnectorE2eTest, PractitionersReferAcknowledgeAndAnswerInTheirBrowsers) {
+  auto school = School();
+  auto mash = Mash();
+  ASSERT_TRUE(school->started() && mash->started());
+  const std::string out = std::filesystem::absolute("web-screenshots/connector").string();
+  std::filesystem::remove_all(out);
+  testing::CommandResult r = testing::RunCommand(
+      {"/usr/bin/python3", testing::SourceDir() + "/tests/web/connector_journey.py", "--school",
+       absl::StrCat("http://127.0.0.1:", school->port()), "--mash",
+       absl::StrCat("http://127.0.0.1:", mash->port()), "--out", out, "--axe",
+       testing::SourceDir() + "/agents/web/node_modules/axe-core/axe.min.js"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\nschool:\n"
+                            << school->log() << "\nmash:\n"
+                            << mash->log();
+  EXPECT_TRUE(absl::StrContains(r.out, "journey passed")) << r.out;
+}
+
+}  // namespace
+}  // namespace safeshare
