@@ -15,13 +15,14 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import WebDriverException
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
@@ -47,12 +48,19 @@ class Browser:
     def go(self, path):
         self.d.get(self.base + path)
 
-    def wait(self, condition, what, seconds=20):
-        try:
-            return WebDriverWait(self.d, seconds, poll_frequency=0.2).until(lambda d: condition())
-        except Exception:
-            self.shot("FAILED")
-            raise AssertionError(f"{self.name}: {what} (url {self.d.current_url})")
+    def wait(self, condition, what, seconds=30):
+        """Until `condition` holds; a page still loading (a stale element,
+        say) counts as not yet."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                if condition():
+                    return
+            except WebDriverException:
+                pass
+            time.sleep(0.2)
+        self.shot("FAILED")
+        raise AssertionError(f"{self.name}: {what} (url {self.d.current_url})")
 
     def text(self):
         return self.d.find_element(By.TAG_NAME, "body").text
