@@ -3,8 +3,14 @@
 # development federation (CA and certificates for the HIPS agencies and two IG
 # officers), starts the gateway on its embedded SQLite store, and sends real
 # referrals through it over mutual TLS, showing each one accepted, delivered
-# and acknowledged. Everything it makes lives in .safeshare-dev/.
+# and acknowledged; then starts two agency connectors (Southsea Academy and
+# Portsmouth MASH) and sends a referral through their local API. With --serve
+# it keeps the gateway and both connectors running and prints their URLs, so
+# that a referral can be clicked through in a browser (Ctrl-C stops them).
+# Everything it makes lives in .safeshare-dev/.
 set -euo pipefail
+SERVE=0
+[ "${1:-}" = "--serve" ] && SERVE=1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${SAFESHARE_BUILD_DIR:-$ROOT/build}"
 DEV="$ROOT/.safeshare-dev"
@@ -45,11 +51,14 @@ step "Starting safeshare-gateway (SQLite store, TLS 1.3 with client certificates
 "$GATEWAY" --config "$DEV/gateway.textproto" --port_file "$DEV/gateway.port" --development \
   2>"$DEV/gateway.log" &
 GW_PID=$!
+CONNECTOR_PIDS=()
 stop_gateway() {
-  if kill -0 "$GW_PID" 2>/dev/null; then
-    kill -TERM "$GW_PID"
-    wait "$GW_PID" || true
-  fi
+  for pid in "${CONNECTOR_PIDS[@]}" "$GW_PID"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"
+      wait "$pid" || true
+    fi
+  done
 }
 trap stop_gateway EXIT
 for _ in $(seq 1 100); do
@@ -174,7 +183,71 @@ agency portsmouth-mash keys rotate
 agency hiow-police keys history --agency portsmouth-mash
 agency portsmouth-mash keys monitor
 
-step "Stopping the gateway (SIGTERM, graceful)"
+connector() {  # connector AGENCY USER ROLE: start `safeshare agent serve` for it
+  local id="$1"
+  cat > "$DEV/connector-$id.textproto" <<CONF
+# safeshare.v1.ConnectorConfig (see docs/connector.md)
+gateway: "localhost:$PORT"
+listen: "127.0.0.1:0"
+data_dir: "$DEV/connector-$id"
+federation_file: "$DEV/federation/federation.textproto"
+isa_dir: "$ROOT/deploy/isa"
+port_file: "$DEV/connector-$id.port"
+local_user { id: "$2" role: $3 }
+CONF
+  "$SAFESHARE" agent serve --identity "$DEV/federation/agencies/$id" \
+    --config "$DEV/connector-$id.textproto" 2>"$DEV/connector-$id.log" &
+  CONNECTOR_PIDS+=($!)
+  for _ in $(seq 1 100); do
+    [ -s "$DEV/connector-$id.port" ] && break
+    sleep 0.1
+  done
+  [ -s "$DEV/connector-$id.port" ] || { cat "$DEV/connector-$id.log"; exit 1; }
+}
+
+step "Agency connectors: Southsea Academy's and Portsmouth MASH's (local API and pages)"
+connector southsea-academy dsl-01 PRACTITIONER_ROLE_DESIGNATED_SAFEGUARDING_LEAD
+connector portsmouth-mash pm-sw-0147 PRACTITIONER_ROLE_MASH_PRACTITIONER
+SCHOOL_URL="http://127.0.0.1:$(cat "$DEV/connector-southsea-academy.port")"
+MASH_URL="http://127.0.0.1:$(cat "$DEV/connector-portsmouth-mash.port")"
+echo "Southsea Academy: $SCHOOL_URL/   Portsmouth MASH: $MASH_URL/"
+echo "The school's case-management system sends a referral as JSON; its connector seals it:"
+/usr/bin/python3 - "$SCHOOL_URL" "$MASH_URL" "$EX" <<'PY'
+import json, sys, time, urllib.request
+school, mash, ex = sys.argv[1:4]
+def call(base, path, body=None, csrf=None):
+    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", "X-CSRF-Token": csrf or ""})
+    with urllib.request.urlopen(req) as r:
+        return r.status, json.load(r)
+_, session = call(school, "/api/v1/session")
+draft = {"kind": "MESSAGE_KIND_REFERRAL", "recipient_agency_id": "portsmouth-mash",
+         "declaration": json.load(open(ex + "/school-to-portsmouth-referral.json")),
+         "content": {"referral": json.load(open(ex + "/school-to-portsmouth-referral.payload.json"))}}
+status, sent = call(school, "/api/v1/messages", draft, session["csrf_token"])
+mid = sent["message_id"]
+print(f"  POST /api/v1/messages -> {status}: {sent['receipt']['state']}, "
+      f"agreement {sent['receipt']['decision']['isa_id']}, receipt verified: {sent['receipt_verified']}")
+for _ in range(100):
+    try:
+        _, got = call(mash, "/api/v1/inbox/" + mid)
+        break
+    except urllib.error.HTTPError:
+        time.sleep(0.1)
+child = got["content"]["referral"]["record"]["child"]
+print(f"  Portsmouth MASH's connector opened it: {child['given_names']} {child['family_name']}, "
+      f"from {got['header']['sender_agency_id']}")
+PY
+
+if [ "$SERVE" = 1 ]; then
+  step "Serving until Ctrl-C"
+  echo "Open Southsea Academy's connector: $SCHOOL_URL/compose"
+  echo "Open Portsmouth MASH's connector:  $MASH_URL/inbox"
+  trap 'stop_gateway; exit 0' INT TERM
+  wait "$GW_PID"
+fi
+
+step "Stopping the connectors and the gateway (SIGTERM, graceful)"
 stop_gateway
 trap - EXIT
 
