@@ -426,6 +426,48 @@ TEST_F(ConnectorE2eTest, RefusedRequestsAndOtherAgenciesMail) {
   Get<v1::InboxPage>(*school, "/api/v1/inbox", "/api/v1/inbox?page_token=x", 400);
 }
 
+// Every documented route answers 401 when nobody is signed in (a shared
+// connector whose proxy is elsewhere), and the routes that need the gateway
+// answer 503 while it is down; each answer as the document describes it.
+TEST_F(ConnectorE2eTest, EveryRouteRefusesNobodyAndSaysWhenTheGatewayIsAway) {
+  const std::string dir = data_.path() + "/connector-shared";
+  ConnectorProcess shared(
+      dir, AgencyDir("portsmouth-mash"),
+      absl::StrCat("gateway: \"", gateway_->target(), "\"\nlisten: \"127.0.0.1:0\"\n",
+                   "federation_file: \"", federation_, "/federation.textproto\"\n", "isa_dir: \"",
+                   isa_dir_, "\"\ndata_dir: \"", dir, "/data\"\n",
+                   "proxy { addresses: \"10.9.9.9\" }\n"));
+  ASSERT_TRUE(shared.started()) << shared.log();
+  int routes = 0;
+  for (const auto& [path, item] : doc_.fields().at("paths").struct_value().fields()) {
+    std::string concrete = path;
+    const size_t brace = concrete.find("{message_id}");
+    if (brace != std::string::npos) concrete.replace(brace, 12, "m-1");
+    for (const auto& [method, op] : item.struct_value().fields()) {
+      auto r = method == "get" ? shared.http().Get(concrete.c_str(), {{"X-Forwarded-User", "x"}})
+                               : shared.http().Post(concrete.c_str(), "{}", "application/json");
+      ASSERT_TRUE(r) << method << " " << path;
+      EXPECT_EQ(r->status, 401) << method << " " << path << "\n" << r->body;
+      Checked(r, method, path);
+      ++routes;
+    }
+  }
+  EXPECT_EQ(routes, 13);
+
+  auto mash = Mash();
+  ASSERT_TRUE(mash->started());
+  gateway_->Stop();
+  for (const auto& [route, path] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/v1/agencies", "/api/v1/agencies"},
+           {"/api/v1/messages/{message_id}", "/api/v1/messages/m-1"},
+           {"/api/v1/messages/{message_id}/thread", "/api/v1/messages/m-1/thread"}}) {
+    auto r = mash->http().Get(path.c_str());
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 503) << path << "\n" << r->body;
+    Checked(r, "get", route);
+  }
+}
+
 }  // namespace
 }  // namespace safeshare
 
