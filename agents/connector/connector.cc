@@ -144,6 +144,7 @@ absl::StatusOr<std::unique_ptr<Connector>> Connector::Open(ConnectorOptions opti
 Connector::~Connector() { Stop(); }
 
 void Connector::Start() {
+  agent_->client().set_canceller(&canceller_);
   threads_.emplace_back([this] { ReceiveLoop(); });
   threads_.emplace_back([this] { RetryLoop(); });
   threads_.emplace_back([this] { StatusLoop(); });
@@ -151,10 +152,7 @@ void Connector::Start() {
 
 void Connector::Stop() {
   if (stopping_.exchange(true)) return;
-  {
-    absl::MutexLock lock(&sub_mu_);
-    if (subscription_ != nullptr) subscription_->Cancel();
-  }
+  canceller_.CancelAll();
   stopped_.Notify();
   {
     absl::MutexLock lock(&retry_mu_);
@@ -390,6 +388,10 @@ absl::Status Connector::Handle(const v1::MailboxMessage& message) {
     days = static_cast<int>(isa->content_retention_days());
   }
   *m.mutable_purge_time() = Stamp(now + absl::Hours(24) * days);
+  // The deadline is the gateway's to set; the inbox shows it at a glance.
+  if (auto status = agent_->client().GetStatus(id); status.ok()) {
+    *m.mutable_acknowledge_deadline() = status->acknowledge_deadline();
+  }
   auto fresh = store_->PutInbox(m);
   if (!fresh.ok()) return fresh.status();
   if (*fresh) Publish("message", id);
@@ -400,11 +402,6 @@ void Connector::ReceiveLoop() {
   absl::Duration backoff = options_.min_retry;
   while (!stopping_) {
     auto subscription = agent_->client().Subscribe(0);
-    {
-      absl::MutexLock lock(&sub_mu_);
-      subscription_ = subscription.get();
-      if (stopping_) subscription->Cancel();
-    }
     v1::MailboxMessage message;
     bool got_any = false;
     while (subscription->Read(&message)) {
@@ -416,10 +413,7 @@ void Connector::ReceiveLoop() {
       }
     }
     absl::Status st = subscription->Finish();
-    {
-      absl::MutexLock lock(&sub_mu_);
-      subscription_ = nullptr;
-    }
+    subscription.reset();
     if (stopping_) break;
     LogEvent("warn", "connector.disconnected", {{"detail", std::string(st.message())}});
     if (!got_any) backoff = std::min(backoff * 2, options_.max_retry);

@@ -22,6 +22,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "agents/agency_agent.h"
+#include "agents/call_canceller.h"
 #include "agents/connector/connector_store.h"
 #include "policy/policy_engine.h"
 #include "safeshare/v1/connector.pb.h"
@@ -118,8 +119,9 @@ class Connector {
   absl::Mutex agent_mu_;  // the agent's key log and directory cache
   std::unique_ptr<agents::AgencyAgent> agent_;
 
-  absl::Mutex sub_mu_;
-  agents::AgentClient::Subscription* subscription_ ABSL_GUARDED_BY(sub_mu_) = nullptr;
+  // Ends every call in flight on Stop(), a subscription still waiting for a
+  // gateway that is down among them.
+  agents::CallCanceller canceller_;
   std::atomic<bool> stopping_{false};
   absl::Notification stopped_;
   absl::Mutex retry_mu_;

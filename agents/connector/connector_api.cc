@@ -1,5 +1,7 @@
 #include "agents/connector/connector_api.h"
 
+#include <atomic>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -54,15 +56,28 @@ int PageSizeParam(const httplib::Request& req) {
 
 // Server-sent events: one "event:" line a type, the message id as data,
 // from after Last-Event-ID (or now) until the client goes away.
+// Each open stream holds one of the server's threads: at most this many, so
+// pages and API calls always have threads left.
+constexpr int kMaxEventStreams = 8;
+
 void StreamEvents(Connector* connector, const WebRequest& r, httplib::Response& res) {
+  static std::atomic<int> open_streams{0};
+  if (open_streams.fetch_add(1) >= kMaxEventStreams) {
+    open_streams.fetch_sub(1);
+    return SetProblem(
+        res, absl::UnavailableError(absl::StrCat(kMaxEventStreams,
+                                                 " event streams are open already; close one "
+                                                 "(another tab?) or try again shortly")));
+  }
   uint64_t after = 0;
   bool resume = absl::SimpleAtoi(r.http.get_header_value("Last-Event-ID"), &after);
   if (!resume) after = connector->LatestEventId();
   res.set_chunked_content_provider(
-      "text/event-stream", [connector, after](size_t, httplib::DataSink& sink) mutable {
+      "text/event-stream",
+      [connector, after](size_t, httplib::DataSink& sink) mutable {
         if (connector->stopping()) return false;
         uint64_t latest = after;
-        auto events = connector->EventsAfter(after, absl::Seconds(15), &latest);
+        auto events = connector->EventsAfter(after, absl::Seconds(5), &latest);
         std::string out;
         for (const auto& e : events) {
           absl::StrAppend(&out, "id: ", e.id, "\nevent: ", e.type, "\ndata: ", e.message_id,
@@ -71,7 +86,8 @@ void StreamEvents(Connector* connector, const WebRequest& r, httplib::Response& 
         if (out.empty()) out = ": keep-alive\n\n";  // finds a closed connection
         after = std::max(after, latest);
         return sink.write(out.data(), out.size());
-      });
+      },
+      [](bool) { open_streams.fetch_sub(1); });
 }
 
 }  // namespace

@@ -450,6 +450,14 @@ void ComposePage(Connector* c, const WebRequest& r, httplib::Response& res, cons
 
 // ---- inbox ----
 
+// The acknowledgement deadline, red once it has passed; nothing once acknowledged.
+std::string DeadlineHtml(const v1::InboxMessage& m) {
+  if (m.has_acknowledged_time() || !m.has_acknowledge_deadline()) return "";
+  const bool overdue = absl::FromUnixSeconds(m.acknowledge_deadline().seconds()) < absl::Now();
+  return absl::StrCat(overdue ? web::Tag("Overdue", "red") + " " : "",
+                      When(m.acknowledge_deadline()));
+}
+
 std::string InboxHtml(Connector* c) {
   std::string out;
   auto escalations = c->Escalations();
@@ -480,6 +488,7 @@ std::string InboxHtml(Connector* c) {
                   "<th scope=\"col\" class=\"govuk-table__header\">What</th>"
                   "<th scope=\"col\" class=\"govuk-table__header\">Urgency</th>"
                   "<th scope=\"col\" class=\"govuk-table__header\">Received</th>"
+                  "<th scope=\"col\" class=\"govuk-table__header\">Acknowledge by</th>"
                   "<th scope=\"col\" class=\"govuk-table__header\">Status</th></tr></thead>"
                   "<tbody class=\"govuk-table__body\">");
   for (const auto& m : page->messages()) {
@@ -490,7 +499,8 @@ std::string InboxHtml(Connector* c) {
         Escape(m.message_id()), "\">", Escape(Label(m.header().kind())), " ",
         Escape(m.message_id()), "</a></td><td class=\"govuk-table__cell\">",
         UrgencyTag(m.header().declaration().urgency()), "</td><td class=\"govuk-table__cell\">",
-        When(m.received_time()), "</td><td class=\"govuk-table__cell\">",
+        When(m.received_time()), "</td><td class=\"govuk-table__cell\">", DeadlineHtml(m),
+        "</td><td class=\"govuk-table__cell\">",
         m.has_acknowledged_time() ? web::Tag("Acknowledged", "green") : web::Tag("New", "blue"),
         "</td></tr>");
   }

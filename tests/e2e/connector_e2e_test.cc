@@ -210,6 +210,7 @@ TEST_F(ConnectorE2eTest, AReferralGoesFromTheSchoolToMashAndTheOutcomeComesBack)
   EXPECT_EQ(got.header().sender_practitioner().id(), "dsl-17");
   EXPECT_FALSE(got.has_acknowledged_time());
   EXPECT_TRUE(got.has_purge_time());
+  EXPECT_GT(got.acknowledge_deadline().seconds(), got.accepted_time().seconds());
   auto page = Get<v1::InboxPage>(*mash, "/api/v1/inbox", "/api/v1/inbox");
   ASSERT_EQ(page.messages_size(), 1);
   EXPECT_FALSE(page.messages(0).has_content());  // a list shows no content
@@ -371,6 +372,38 @@ TEST_F(ConnectorE2eTest, NewMailArrivesAsAnEventWithoutPolling) {
   listener.join();
 }
 
+TEST_F(ConnectorE2eTest, EventStreamsAreLimitedSoPagesAlwaysHaveThreads) {
+  auto mash = Mash();
+  ASSERT_TRUE(mash->started());
+  std::atomic<int> open{0};
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  std::vector<std::thread> streams;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<httplib::Client>("127.0.0.1", mash->port()));
+    clients.back()->set_read_timeout(60, 0);
+  }
+  for (auto& c : clients) {
+    streams.emplace_back([&open, client = c.get()] {
+      client->Get(
+          "/api/v1/events",
+          [&](const httplib::Response& r) {
+            if (r.status == 200) ++open;
+            return true;
+          },
+          [](const char*, size_t) { return true; });
+    });
+  }
+  ASSERT_TRUE(testing::WaitFor([&] { return open.load() == 8; }, 30));
+  auto ninth = mash->http().Get("/api/v1/events");
+  ASSERT_TRUE(ninth);
+  EXPECT_EQ(ninth->status, 503);
+  Checked(ninth, "get", "/api/v1/events");
+  // Pages and API calls still have threads.
+  Get<v1::InboxPage>(*mash, "/api/v1/inbox", "/api/v1/inbox");
+  for (auto& c : clients) c->stop();
+  for (auto& t : streams) t.join();
+}
+
 TEST_F(ConnectorE2eTest, RefusedRequestsAndOtherAgenciesMail) {
   auto school = School();
   ASSERT_TRUE(school->started());
@@ -466,6 +499,9 @@ TEST_F(ConnectorE2eTest, EveryRouteRefusesNobodyAndSaysWhenTheGatewayIsAway) {
     EXPECT_EQ(r->status, 503) << path << "\n" << r->body;
     Checked(r, "get", route);
   }
+  // SIGTERM stops it while its subscription waits for the absent gateway
+  // (it once waited for ever, and so did this test).
+  mash.reset();
 }
 
 }  // namespace
