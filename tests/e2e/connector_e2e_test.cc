@@ -259,6 +259,81 @@ TEST_F(ConnectorE2eTest, AReferralGoesFromTheSchoolToMashAndTheOutcomeComesBack)
   Get<v1::EscalationPage>(*mash, "/api/v1/escalations", "/api/v1/escalations");
 }
 
+// Across the Southampton-Hampshire border: a request answered through the API,
+// and another declined with its reasons.
+TEST_F(ConnectorE2eTest, ARequestIsAnsweredAndAnotherDeclinedThroughTheApi) {
+  auto southampton = Start("southampton-mash", "soton-sw-0311", "PRACTITIONER_ROLE_SOCIAL_WORKER");
+  auto hampshire = Start("hampshire-crt", "crt-sw-2231", "PRACTITIONER_ROLE_SOCIAL_WORKER");
+  ASSERT_TRUE(southampton->started() && hampshire->started());
+  auto read = [](const std::string& name, google::protobuf::Message* m) {
+    std::ifstream in(testing::SourceDir() + "/deploy/examples/" + name);
+    std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_TRUE(JsonStringToMessage(json, m).ok()) << name;
+  };
+  auto request = [&](const std::string& id) {
+    v1::Draft d;
+    d.set_message_id(id);
+    d.set_kind(v1::MESSAGE_KIND_INFORMATION_REQUEST);
+    d.set_recipient_agency_id("hampshire-crt");
+    *d.mutable_declaration() = Example("southampton-request-to-hampshire.json");
+    d.mutable_declaration()->clear_requested_categories();
+    for (auto c : {v1::DATA_CATEGORY_EDUCATION, v1::DATA_CATEGORY_SOCIAL_CARE_HISTORY,
+                   v1::DATA_CATEGORY_HEALTH}) {
+      d.mutable_declaration()->add_requested_categories(c);
+    }
+    read("southampton-request-to-hampshire.payload.json",
+         d.mutable_content()->mutable_information_request());
+    return d;
+  };
+  for (const char* id : {"req-c1", "req-c2"}) {
+    auto [status, body] =
+        Post(*southampton, "/api/v1/messages", "/api/v1/messages", ToJson(request(id)));
+    ASSERT_EQ(status, 201) << body;
+    AwaitInbox(*hampshire, id);
+  }
+
+  v1::Draft response;
+  response.set_message_id("resp-c1");
+  response.set_kind(v1::MESSAGE_KIND_INFORMATION_RESPONSE);
+  response.set_recipient_agency_id("southampton-mash");
+  response.set_in_reply_to("req-c1");
+  *response.mutable_declaration() = Example("hampshire-response-to-southampton.json");
+  read("hampshire-response-to-southampton.payload.json",
+       response.mutable_content()->mutable_information_response());
+  // The connector weighs a response against what was asked, as the gateway does.
+  auto [check_status, check_body] =
+      Post(*hampshire, "/api/v1/checks", "/api/v1/checks", ToJson(response));
+  ASSERT_EQ(check_status, 200);
+  EXPECT_TRUE(absl::StrContains(check_body, "DECISION_ALLOW")) << check_body;
+  auto [resp_status, resp_body] =
+      Post(*hampshire, "/api/v1/messages", "/api/v1/messages", ToJson(response));
+  ASSERT_EQ(resp_status, 201) << resp_body;
+
+  v1::Draft decline = response;
+  decline.set_message_id("decl-c1");
+  decline.set_kind(v1::MESSAGE_KIND_DECLINE_TO_SHARE);
+  decline.set_in_reply_to("req-c2");
+  decline.mutable_declaration()->clear_data_categories();
+  decline.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
+  decline.mutable_declaration()->add_decline_reasons(v1::DECLINE_REASON_NO_INFORMATION_HELD);
+  decline.mutable_declaration()->add_decline_reasons(v1::DECLINE_REASON_NOT_NECESSARY);
+  decline.mutable_content()->mutable_decline()->set_explanation("We hold nothing more on Jayden.");
+  auto [decl_status, decl_body] =
+      Post(*hampshire, "/api/v1/messages", "/api/v1/messages", ToJson(decline));
+  ASSERT_EQ(decl_status, 201) << decl_body;
+
+  v1::InboxMessage answered = AwaitInbox(*southampton, "resp-c1");
+  EXPECT_TRUE(absl::StrContains(answered.content().information_response().record().education(),
+                                "Hampshire primary school"));
+  v1::InboxMessage declined = AwaitInbox(*southampton, "decl-c1");
+  EXPECT_EQ(declined.header().declaration().decline_reasons_size(), 2);
+  EXPECT_EQ(declined.content().decline().explanation(), "We hold nothing more on Jayden.");
+  auto thread = Get<v1::MessageThread>(*southampton, "/api/v1/messages/{message_id}/thread",
+                                       "/api/v1/messages/req-c1/thread");
+  ASSERT_EQ(thread.messages_size(), 2);
+  EXPECT_EQ(thread.messages(1).message_id(), "resp-c1");
+}
+
 TEST_F(ConnectorE2eTest, TheCheckGivesTheGatewaysAnswerAndARefusalSendsNothing) {
   auto school = School();
   ASSERT_TRUE(school->started());

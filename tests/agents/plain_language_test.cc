@@ -1,0 +1,60 @@
+// What practitioners read (agents/connector/plain_language.h): labels, form
+// choices, the golden rules' titles, and the NHS number's check digit.
+
+#include "agents/connector/plain_language.h"
+
+#include <gtest/gtest.h>
+
+#include "safeshare/v1/enums.pb.h"
+
+namespace safeshare::connector {
+namespace {
+
+namespace v1 = safeshare::v1;
+
+TEST(PlainLanguageTest, ValuesReadAsWordsNotEnumNames) {
+  EXPECT_EQ(Label(v1::LAWFUL_BASIS_PUBLIC_TASK),
+            "Public task: your organisation's statutory functions (UK GDPR Art 6(1)(e))");
+  EXPECT_EQ(Label(v1::MESSAGE_KIND_DECLINE_TO_SHARE), "Decline to share");
+  EXPECT_EQ(Label(v1::NOT_INFORMED_REASON_NOT_PRACTICABLE), "Not practicable");  // from its name
+  EXPECT_EQ(Label(static_cast<v1::LawfulBasis>(99)), "Not recognised");
+}
+
+TEST(PlainLanguageTest, ChoicesOfferEveryValueButUnspecified) {
+  auto choices = Choices<v1::Urgency>();
+  ASSERT_EQ(choices.size(), 3u);
+  EXPECT_EQ(choices[0].first, "URGENCY_IMMEDIATE");
+  EXPECT_EQ(choices[0].second, "Immediate: a child is at risk now");
+  for (const auto& [value, label] : Choices<v1::DataCategory>()) {
+    EXPECT_NE(value, "DATA_CATEGORY_UNSPECIFIED");
+    EXPECT_FALSE(label.empty());
+  }
+}
+
+TEST(PlainLanguageTest, EveryGoldenRuleHasATitleAndWording) {
+  for (const char* check : {"lawful_basis", "openness", "consent", "advice", "protect_identities",
+                            "necessity_proportionality", "record"}) {
+    EXPECT_NE(CheckTitle(check), check);
+    EXPECT_FALSE(CheckWording(check).empty()) << check;
+  }
+  EXPECT_EQ(CheckTitle("a_new_check"), "a_new_check");
+}
+
+TEST(PlainLanguageTest, NhsNumbersNeedTenDigitsAndTheirCheckDigit) {
+  EXPECT_TRUE(IsValidNhsNumber("9434765919"));
+  EXPECT_TRUE(IsValidNhsNumber("943 476 5919"));
+  EXPECT_TRUE(IsValidNhsNumber("485 777 3457"));
+  EXPECT_FALSE(IsValidNhsNumber("943 476 5918"));  // one digit off
+  EXPECT_FALSE(IsValidNhsNumber("485 777 3456"));
+  EXPECT_FALSE(IsValidNhsNumber("943476591"));     // nine digits
+  EXPECT_FALSE(IsValidNhsNumber("94347659190"));   // eleven
+  EXPECT_FALSE(IsValidNhsNumber("943-476-5919"));  // only spaces between groups
+  EXPECT_FALSE(IsValidNhsNumber(""));
+  // A check digit that works out to 10 makes the number invalid whatever follows.
+  EXPECT_FALSE(IsValidNhsNumber("1000000010"));
+  EXPECT_FALSE(IsValidNhsNumber("1000000011"));
+  EXPECT_TRUE(IsValidNhsNumber("1000000060"));  // a check digit of 11 reads as 0
+}
+
+}  // namespace
+}  // namespace safeshare::connector
