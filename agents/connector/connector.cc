@@ -304,6 +304,7 @@ v1::SentMessage Connector::Attempt(const std::string& message_id) {
   }
   if (failure.ok()) {
     e.sent.set_send_state(v1::SEND_STATE_DECIDED);
+    e.sent.set_state(e.sent.receipt().state());
     e.sent.clear_error();
     e.sent.set_receipt_verified(
         agents::VerifyReceipt(e.sent.receipt(), federation_.audit_log()).ok());
@@ -436,14 +437,13 @@ void Connector::StatusLoop() {
       }
       auto status = agent_->client().GetStatus(m.message_id());
       if (!status.ok()) break;  // the gateway is away; try on the next round
-      bool changed = false;
-      {
-        absl::MutexLock lock(&events_mu_);
-        auto [it, inserted] = sent_states_.emplace(m.message_id(), status->state());
-        changed = !inserted && it->second != status->state();
-        it->second = status->state();
+      if (status->state() == m.state()) continue;
+      // Recorded, so that lists show where each message is now.
+      if (auto e = store_->GetOutbox(m.message_id()); e.ok()) {
+        e->sent.set_state(status->state());
+        if (auto st = store_->UpdateOutbox(*e); !st.ok()) continue;
       }
-      if (changed) Publish("sent", m.message_id());
+      Publish("sent", m.message_id());
     }
   }
 }

@@ -133,8 +133,6 @@ class Connector {
   absl::Mutex events_mu_;
   std::deque<ConnectorEvent> events_ ABSL_GUARDED_BY(events_mu_);
   uint64_t next_event_ ABSL_GUARDED_BY(events_mu_) = 1;
-  // Sent messages' last known gateway state, for "sent" events.
-  std::map<std::string, int> sent_states_ ABSL_GUARDED_BY(events_mu_);
 };
 
 }  // namespace safeshare::connector

@@ -618,7 +618,7 @@ std::string SentHtml(Connector* c) {
     std::string state = m.send_state() == v1::SEND_STATE_QUEUED
                             ? web::Tag("Queued: will retry", "grey")
                         : m.send_state() == v1::SEND_STATE_FAILED ? web::Tag("Not sent", "red")
-                                                                  : StateTag(m.receipt().state());
+                                                                  : StateTag(m.state());
     absl::StrAppend(&out, "<tr class=\"govuk-table__row\"><td class=\"govuk-table__cell\">",
                     Escape(AgencyName(c, m.recipient_agency_id())),
                     "</td><td class=\"govuk-table__cell\"><a class=\"govuk-link\" href=\"/sent/",

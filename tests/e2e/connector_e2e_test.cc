@@ -251,6 +251,16 @@ TEST_F(ConnectorE2eTest, AReferralGoesFromTheSchoolToMashAndTheOutcomeComesBack)
   auto referral = Get<v1::MessageStatus>(*school, "/api/v1/messages/{message_id}",
                                          "/api/v1/messages/ref-school-1");
   EXPECT_EQ(referral.status().state(), v1::MESSAGE_STATE_OUTCOME_RECEIVED);
+  // The school's own record follows the gateway's state.
+  v1::SentMessage followed;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        auto g = school->http().Get("/api/v1/sent/ref-school-1");
+        return g && JsonStringToMessage(g->body, &followed).ok() &&
+               followed.state() == v1::MESSAGE_STATE_OUTCOME_RECEIVED;
+      },
+      30))
+      << followed.DebugString();
   auto sent_page = Get<v1::SentPage>(*mash, "/api/v1/sent", "/api/v1/sent");
   ASSERT_EQ(sent_page.messages_size(), 1);
   EXPECT_EQ(sent_page.messages(0).message_id(), "out-school-1");

@@ -68,7 +68,9 @@ class Browser:
     def shot(self, label):
         self.pages += 1
         path = os.path.join(self.out, f"{self.name}-{self.pages:02d}-{label}.png")
-        # The whole page, not only the part in view.
+        # The whole page, not only the part in view (measured at the usual size,
+        # or a short page would keep the last tall one's height).
+        self.d.set_window_size(1280, 900)
         height = self.d.execute_script("return document.documentElement.scrollHeight")
         self.d.set_window_size(1280, max(900, min(int(height) + 140, 8000)))
         self.d.save_screenshot(path)
