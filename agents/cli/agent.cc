@@ -13,6 +13,7 @@
 #include "agents/connector/connector_api.h"
 #include "agents/connector/pages.h"
 #include "agents/inbox_daemon.h"
+#include "agents/web/assets.h"
 #include "agents/web/web_server.h"
 #include "common/enum_text.h"
 #include "common/files.h"
@@ -21,17 +22,6 @@
 
 namespace safeshare::cli {
 namespace {
-
-// SIGTERM and SIGINT, blocked before any thread starts so that every thread
-// inherits the mask; sigwait() takes them.
-sigset_t BlockStopSignals() {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  return stop_signals;
-}
 
 int AgentRun(const Invocation& inv) {
   auto crash_after = inv.Int("crash_after_writes");
@@ -121,7 +111,7 @@ int AgentServe(const Invocation& inv) {
   safeshare::connector::AddApiRoutes(connector->get(), &server);
   safeshare::connector::AddPageRoutes(connector->get(), &server,
                                       config.web_assets_dir().empty()
-                                          ? safeshare::connector::DefaultWebAssetsDir()
+                                          ? safeshare::web::DefaultWebAssetsDir()
                                           : Resolve(config_path, config.web_assets_dir()));
   (*connector)->Start();
   auto bound = server.Start(host, port);

@@ -293,7 +293,7 @@ const std::vector<Command>& CommandTable() {
   static const std::vector<Command>* table = [] {
     auto* t = new std::vector<Command>;
     for (auto group : {PkiCommands, MessageCommands, MailboxCommands, KeysCommands, AuditCommands,
-                       AgentCommands, AdviceCommands, PolicyCommands}) {
+                       AgentCommands, AdviceCommands, PolicyCommands, ConsoleCommands}) {
       for (Command& c : group()) t->push_back(std::move(c));
     }
     return t;

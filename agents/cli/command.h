@@ -73,6 +73,7 @@ std::vector<Command> AuditCommands();
 std::vector<Command> AgentCommands();
 std::vector<Command> AdviceCommands();
 std::vector<Command> PolicyCommands();
+std::vector<Command> ConsoleCommands();
 
 }  // namespace safeshare::cli
 

@@ -1,5 +1,8 @@
 #include "agents/cli/common.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -101,6 +104,17 @@ absl::StatusOr<safeshare::v1::AuditLogIdentity> TrustedLog(const Invocation& inv
     return absl::InvalidArgumentError(absl::StrCat(path, " is not a safeshare.v1.Federation"));
   }
   return federation.audit_log();
+}
+
+// SIGTERM and SIGINT, blocked before any thread starts so that every thread
+// inherits the mask; sigwait() takes them.
+sigset_t BlockStopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
 }
 
 }  // namespace safeshare::cli

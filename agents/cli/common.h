@@ -5,6 +5,8 @@
 // reading files, printing protos and times, and turning a Status into an
 // exit code.
 
+#include <signal.h>
+
 #include <initializer_list>
 #include <memory>
 #include <ostream>
@@ -57,6 +59,10 @@ void PrintDecision(std::ostream& out, const safeshare::v1::PolicyDecision& d);
 absl::StatusOr<std::unique_ptr<safeshare::agents::AgentClient>> Connect(const Invocation& inv);
 // An agent (keys and client) with --identity and --gateway.
 absl::StatusOr<std::unique_ptr<safeshare::agents::AgencyAgent>> OpenAgent(const Invocation& inv);
+
+// SIGTERM and SIGINT blocked (before any thread starts, so every thread
+// inherits the mask), for a long-running command to sigwait() on.
+sigset_t BlockStopSignals();
 
 // The audit_log identity of the --federation file.
 absl::StatusOr<safeshare::v1::AuditLogIdentity> TrustedLog(const Invocation& inv);

@@ -6,8 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agents/audit_verifier.h"
-#include "agents/connector/plain_language.h"
 #include "agents/outgoing_message.h"
+#include "agents/web/plain_language.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "envelope/content.h"
@@ -21,6 +21,7 @@ namespace {
 
 namespace v1 = safeshare::v1;
 using google::protobuf::util::TimeUtil;
+using web::IsValidNhsNumber;
 
 google::protobuf::Timestamp Stamp(absl::Time t) {
   return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));

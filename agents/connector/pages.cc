@@ -1,16 +1,13 @@
 #include "agents/connector/pages.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agents/connector/connector_api.h"
-#include "agents/connector/plain_language.h"
+#include "agents/web/assets.h"
 #include "agents/web/html.h"
-#include "common/log.h"
+#include "agents/web/plain_language.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace safeshare::connector {
@@ -18,7 +15,12 @@ namespace {
 
 namespace v1 = safeshare::v1;
 using google::protobuf::FieldDescriptor;
+using web::CheckTitle;
+using web::CheckWording;
+using web::Choices;
 using web::Escape;
+using web::IsValidNhsNumber;
+using web::Label;
 using web::WebRequest;
 
 constexpr char kService[] = "safeshare";
@@ -680,41 +682,10 @@ std::string SentMessageHtml(Connector* c, const v1::SentMessage& m) {
   return out + "<div>" + FindingsHtml(check) + "</div>";
 }
 
-// ---- assets ----
-
-void AddAsset(web::WebServer* server, const std::string& route, const std::string& file,
-              const std::string& type) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream data;
-  data << in.rdbuf();
-  if (!in) {
-    LogEvent("warn", "web.asset_missing", {{"file", file}});
-  }
-  auto content = std::make_shared<std::string>(data.str());
-  server->PublicGet(route, [content, type](const WebRequest&, httplib::Response& res) {
-    if (content->empty()) {
-      res.status = 404;
-      return;
-    }
-    res.set_content(*content, type.c_str());
-  });
-}
-
 }  // namespace
 
-std::string DefaultWebAssetsDir() { return SAFESHARE_WEB_ASSETS_DIR; }
-
 void AddPageRoutes(Connector* c, web::WebServer* server, const std::string& assets_dir) {
-  const std::string govuk = assets_dir + "/node_modules/govuk-frontend/dist/govuk";
-  AddAsset(server, "/assets/govuk-frontend.min.css", govuk + "/govuk-frontend.min.css", "text/css");
-  AddAsset(server, "/assets/govuk-frontend.min.js", govuk + "/govuk-frontend.min.js",
-           "text/javascript");
-  AddAsset(server, "/assets/images/favicon.ico", govuk + "/assets/images/favicon.ico",
-           "image/x-icon");
-  AddAsset(server, "/assets/safeshare.css", assets_dir + "/static/safeshare.css", "text/css");
-  AddAsset(server, "/assets/safeshare-init.js", assets_dir + "/static/safeshare-init.js",
-           "text/javascript");
-  AddAsset(server, "/assets/safeshare.js", assets_dir + "/static/safeshare.js", "text/javascript");
+  web::AddAssetRoutes(server, assets_dir);
 
   server->Get("/", [](const WebRequest&, httplib::Response& res) { res.set_redirect("/inbox"); });
   server->Get("/inbox", [c](const WebRequest& r, httplib::Response& res) {

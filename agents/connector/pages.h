@@ -14,12 +14,8 @@
 namespace safeshare::connector {
 
 // Registers the pages and the static assets under `assets_dir`
-// (agents/web: node_modules/govuk-frontend and static/).
+// (web::AddAssetRoutes).
 void AddPageRoutes(Connector* connector, web::WebServer* server, const std::string& assets_dir);
-
-// agents/web of the checkout this was built from: where `npm ci` put
-// govuk-frontend (deploy/install-deps.sh).
-std::string DefaultWebAssetsDir();
 
 }  // namespace safeshare::connector
 

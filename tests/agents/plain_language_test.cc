@@ -1,13 +1,13 @@
-// What practitioners read (agents/connector/plain_language.h): labels, form
+// What practitioners read (agents/web/plain_language.h): labels, form
 // choices, the golden rules' titles, and the NHS number's check digit.
 
-#include "agents/connector/plain_language.h"
+#include "agents/web/plain_language.h"
 
 #include <gtest/gtest.h>
 
 #include "safeshare/v1/enums.pb.h"
 
-namespace safeshare::connector {
+namespace safeshare::web {
 namespace {
 
 namespace v1 = safeshare::v1;
@@ -57,4 +57,4 @@ TEST(PlainLanguageTest, NhsNumbersNeedTenDigitsAndTheirCheckDigit) {
 }
 
 }  // namespace
-}  // namespace safeshare::connector
+}  // namespace safeshare::web

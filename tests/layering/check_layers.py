@@ -21,12 +21,15 @@ RULES = [
     ("envelope", "only", {"common", "envelope"}),
     ("policy", "only", {"common", "policy"}),
     # The web stack knows nothing of safeshare's messages; the connector
-    # builds on the agent; only the CLI starts it.
+    # and the console build on the agent; only the CLI starts them.
     ("agents/web", "only", {"common", "agents/web"}),
     ("agents/connector", "only", {"common", "transparency", "envelope", "policy", "agents",
                                   "agents/web", "agents/connector"}),
+    # The IG console is the connector's sibling: neither knows the other.
+    ("agents/console", "only", {"common", "transparency", "envelope", "policy", "agents",
+                                "agents/web", "agents/console"}),
     ("agents/cli", "only", {"common", "transparency", "envelope", "policy", "agents",
-                            "agents/web", "agents/connector"}),
+                            "agents/web", "agents/connector", "agents/console"}),
     ("agents", "only", {"common", "transparency", "envelope", "policy", "agents"}),
     ("gateway/store", "only", {"common", "transparency", "gateway/store"}),
     ("gateway/audit", "never", {"gateway/services", "gateway/delivery", "agents"}),
@@ -44,7 +47,7 @@ def layer_of(path):
         return None
     if parts[0] == "gateway" and len(parts) > 2:
         return "gateway/" + parts[1]
-    if parts[0] == "agents" and len(parts) > 2 and parts[1] in ("web", "connector"):
+    if parts[0] == "agents" and len(parts) > 2 and parts[1] in ("web", "connector", "console"):
         return "agents/" + parts[1]
     return parts[0]
 
@@ -52,7 +55,7 @@ def layer_of(path):
 def allowed(rule, included):
     folder, kind, names = rule
     if kind == "only":
-        if included in ("agents/web", "agents/connector"):
+        if included in ("agents/web", "agents/connector", "agents/console"):
             return included in names  # named on their own, not as part of agents/
         return included in names or any(included.startswith(n + "/") for n in names)
     top = included.split("/")[0]

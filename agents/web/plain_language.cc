@@ -1,11 +1,11 @@
-#include "agents/connector/plain_language.h"
+#include "agents/web/plain_language.h"
 
 #include <map>
 
 #include "absl/strings/ascii.h"
 #include "common/enum_text.h"
 
-namespace safeshare::connector {
+namespace safeshare::web {
 namespace {
 
 const std::map<std::string, std::string>& Labels() {
@@ -151,4 +151,4 @@ bool IsValidNhsNumber(const std::string& text) {
   return check != 10 && check == digits[9] - '0';
 }
 
-}  // namespace safeshare::connector
+}  // namespace safeshare::web

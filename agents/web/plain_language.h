@@ -1,7 +1,7 @@
-#ifndef SAFESHARE_AGENTS_CONNECTOR_PLAIN_LANGUAGE_H_
-#define SAFESHARE_AGENTS_CONNECTOR_PLAIN_LANGUAGE_H_
+#ifndef SAFESHARE_AGENTS_WEB_PLAIN_LANGUAGE_H_
+#define SAFESHARE_AGENTS_WEB_PLAIN_LANGUAGE_H_
 
-// What practitioners read instead of enum names: each value's label, the
+// What people read instead of enum names (practitioners and officers): each value's label, the
 // choices a form offers, and each golden-rules check's title and wording.
 
 #include <string>
@@ -11,7 +11,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/generated_enum_reflection.h"
 
-namespace safeshare::connector {
+namespace safeshare::web {
 
 // "Public task: your organisation's statutory functions (UK GDPR Art 6(1)(e))"
 // for LAWFUL_BASIS_PUBLIC_TASK; values without their own label read as
@@ -38,6 +38,6 @@ std::string CheckWording(const std::string& check);
 // spaces are allowed between the groups.
 bool IsValidNhsNumber(const std::string& text);
 
-}  // namespace safeshare::connector
+}  // namespace safeshare::web
 
-#endif  // SAFESHARE_AGENTS_CONNECTOR_PLAIN_LANGUAGE_H_
+#endif  // SAFESHARE_AGENTS_WEB_PLAIN_LANGUAGE_H_
