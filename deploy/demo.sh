@@ -4,9 +4,10 @@
 # officers), starts the gateway on its embedded SQLite store, and sends real
 # referrals through it over mutual TLS, showing each one accepted, delivered
 # and acknowledged; then starts two agency connectors (Southsea Academy and
-# Portsmouth MASH) and sends a referral through their local API. With --serve
-# it keeps the gateway and both connectors running and prints their URLs, so
-# that a referral can be clicked through in a browser (Ctrl-C stops them).
+# Portsmouth MASH) and sends a referral through their local API, and the IG
+# console for the partnership's data protection officer. With --serve it
+# keeps them all running and prints their URLs, so that a referral can be
+# clicked through in a browser and its audit trail read (Ctrl-C stops them).
 # Everything it makes lives in .safeshare-dev/.
 set -euo pipefail
 SERVE=0
@@ -239,15 +240,38 @@ print(f"  Portsmouth MASH's connector opened it: {child['given_names']} {child['
       f"from {got['header']['sender_agency_id']}")
 PY
 
+step "The IG console for the partnership's data protection officer"
+"$SAFESHARE" console --identity "$DEV/federation/officers/hampshire-crt.dpo" \
+  --gateway "localhost:$PORT" --federation "$DEV/federation/federation.textproto" \
+  --listen 127.0.0.1:0 --port_file "$DEV/console.port" 2>"$DEV/console.log" &
+CONNECTOR_PIDS+=("$!")
+for _ in $(seq 1 100); do
+  [ -s "$DEV/console.port" ] && break
+  sleep 0.1
+done
+[ -s "$DEV/console.port" ] || { cat "$DEV/console.log"; exit 1; }
+CONSOLE_URL="http://127.0.0.1:$(cat "$DEV/console.port")"
+echo "IG console: $CONSOLE_URL/"
+/usr/bin/python3 - "$CONSOLE_URL" <<'PY'
+import re, sys, urllib.request
+page = urllib.request.urlopen(sys.argv[1] + "/flows").read().decode()
+state = re.search(r'data-integrity="(\w+)"', page).group(1)
+print(f"  the console's flows page: audit log {state}; "
+      f"{len(re.findall('<svg', page))} charts drawn from verified records")
+if state != "verified":
+    sys.exit(1)
+PY
+
 if [ "$SERVE" = 1 ]; then
   step "Serving until Ctrl-C"
   echo "Open Southsea Academy's connector: $SCHOOL_URL/compose"
   echo "Open Portsmouth MASH's connector:  $MASH_URL/inbox"
+  echo "Open the data protection officer's IG console: $CONSOLE_URL/advice"
   trap 'stop_gateway; exit 0' INT TERM
   wait "$GW_PID"
 fi
 
-step "Stopping the connectors and the gateway (SIGTERM, graceful)"
+step "Stopping the console, the connectors and the gateway (SIGTERM, graceful)"
 stop_gateway
 trap - EXIT
 

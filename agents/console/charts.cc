@@ -11,12 +11,20 @@ namespace {
 
 using web::Escape;
 
-constexpr int kLabelWidth = 260;
+constexpr int kLabelWidth = 340;
 constexpr int kRowHeight = 34;
 
 std::string Text(int x, int y, const std::string& text, const std::string& extra = "") {
   return absl::StrCat("<text x=\"", x, "\" y=\"", y, "\" fill=\"#0b0c0c\" font-size=\"15\"", extra,
                       ">", Escape(text), "</text>");
+}
+
+// Long names cut to what fits beside the chart; the table has them whole.
+std::string Fit(const std::string& label, size_t most) {
+  if (label.size() <= most) return label;
+  size_t cut = most - 1;
+  while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;
+  return label.substr(0, cut) + "…";
 }
 
 std::string Cell(const std::string& row, const std::string& column) {
@@ -26,7 +34,7 @@ std::string Cell(const std::string& row, const std::string& column) {
 std::string Open(const std::string& description, int width, int height) {
   return absl::StrCat("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"",
                       Escape(description), "\" viewBox=\"0 0 ", width, " ", height,
-                      "\" width=\"100%\" class=\"safeshare-chart\">");
+                      "\" width=\"", width, "\" class=\"safeshare-chart\">");
 }
 
 }  // namespace
@@ -49,12 +57,12 @@ std::string MatrixSvg(const std::string& description, const std::vector<std::str
   for (size_t c = 0; c < column_ids.size(); ++c) {
     // Column heads slanted so that long names fit.
     const int x = kLabelWidth + kCell * static_cast<int>(c) + 8;
-    absl::StrAppend(&out, Text(x, top - 8, column_labels[c],
+    absl::StrAppend(&out, Text(x, top - 8, Fit(column_labels[c], 16),
                                absl::StrCat(" transform=\"rotate(-20 ", x, " ", top - 8, ")\"")));
   }
   for (size_t r = 0; r < row_ids.size(); ++r) {
     const int y = top + kRowHeight * static_cast<int>(r);
-    absl::StrAppend(&out, Text(4, y + 22, row_labels[r]));
+    absl::StrAppend(&out, Text(4, y + 22, Fit(row_labels[r], 36)));
     for (size_t c = 0; c < column_ids.size(); ++c) {
       const uint64_t v = values[r][c];
       // White to a light blue: dark text stays readable on every shade.
@@ -96,7 +104,7 @@ std::string BarsSvg(const std::string& description, const std::vector<std::strin
   }
   for (size_t r = 0; r < row_ids.size(); ++r) {
     const int y = key_height + kRowHeight * static_cast<int>(r);
-    absl::StrAppend(&out, Text(4, y + 21, row_labels[r]));
+    absl::StrAppend(&out, Text(4, y + 21, Fit(row_labels[r], 36)));
     int x = kLabelWidth;
     std::string figures;
     for (size_t s = 0; s < series.size(); ++s) {

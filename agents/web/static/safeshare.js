@@ -47,3 +47,6 @@ if (live && 'EventSource' in window) {
   const events = new EventSource('/api/v1/events');
   ['message', 'sent', 'escalation'].forEach((type) => events.addEventListener(type, refresh));
 }
+
+// IG console's monthly report: a print button (the page prints well without it).
+document.querySelectorAll('[data-print]').forEach((b) => b.addEventListener('click', () => window.print()));
