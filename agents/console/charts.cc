@@ -33,8 +33,8 @@ std::string Cell(const std::string& row, const std::string& column) {
 
 std::string Open(const std::string& description, int width, int height) {
   return absl::StrCat("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"",
-                      Escape(description), "\" viewBox=\"0 0 ", width, " ", height,
-                      "\" width=\"", width, "\" class=\"safeshare-chart\">");
+                      Escape(description), "\" viewBox=\"0 0 ", width, " ", height, "\" width=\"",
+                      width, "\" class=\"safeshare-chart\">");
 }
 
 }  // namespace
