@@ -208,6 +208,8 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
       !st.ok()) {
     if (absl::StrContains(st.message(), "categories")) {
       *reason = safeshare::v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY;
+    } else if (st.code() == absl::StatusCode::kInvalidArgument) {
+      *reason = safeshare::v1::CONTENT_REFUSAL_REASON_INVALID_IDENTIFIER;
     }
     return st;
   }

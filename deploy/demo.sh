@@ -44,7 +44,7 @@ store: "sqlite://$DEV/data/gateway.db"
 federation_file: "$DEV/federation/federation.textproto"
 isa_dir: "$ROOT/deploy/isa"
 audit_signing_key_file: "$DEV/federation/gateway/audit-signing.pem"
-rule_pack: "2024"
+rule_pack: "2026"
 CONF
 
 step "Starting safeshare-gateway (SQLite store, TLS 1.3 with client certificates)"

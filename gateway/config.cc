@@ -71,11 +71,12 @@ absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
         require(config.audit_signing_key_file(), "audit_signing_key_file (or --audit_key)")}) {
     if (!st.ok()) return st;
   }
-  if (config.rule_pack().empty()) config.set_rule_pack("2024");
+  if (config.rule_pack().empty()) config.set_rule_pack("2026");
   policy::RulePack pack;
   if (!policy::ParseRulePack(config.rule_pack(), &pack)) {
-    return absl::InvalidArgumentError(absl::StrCat("config: rule_pack '", config.rule_pack(),
-                                                   "' is not a known edition (2018 or 2024)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: rule_pack '", config.rule_pack(),
+                     "' is not a known edition (2018, 2024 or 2026)"));
   }
   return absl::OkStatus();
 }

@@ -62,7 +62,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gw->keys_ = std::move(*keys);
 
   gw->isa_dir_ = config.isa_dir();
-  if (auto st = gw->policy_.Reload(gw->isa_dir_, federation->federation()); !st.ok()) {
+  gw->commencement_ = config.rule_commencement();
+  if (auto st = gw->policy_.Reload(gw->isa_dir_, federation->federation(), gw->commencement_);
+      !st.ok()) {
     return st;
   }
   policy::RulePack pack = policy::kDefaultRulePack;
@@ -212,7 +214,7 @@ absl::Status GatewayServer::ReloadFederation() {
 }
 
 absl::Status GatewayServer::ReloadPolicy() {
-  absl::Status st = policy_.Reload(isa_dir_, directory_->Current()->federation());
+  absl::Status st = policy_.Reload(isa_dir_, directory_->Current()->federation(), commencement_);
   if (st.ok()) {
     LogEvent("info", "policy.reloaded",
              {{"isa_dir", isa_dir_}, {"agreements", absl::StrCat(policy_.Current()->isa_count())}});

@@ -60,6 +60,7 @@ class GatewayServer {
   std::unique_ptr<Escalator> escalator_;
   policy::PolicyRegistry policy_;
   std::string isa_dir_;
+  safeshare::v1::RuleCommencement commencement_;  // rule pack 2026's dates, from the config
   std::unique_ptr<ReferralsService> referrals_;
   std::unique_ptr<MailboxService> mailbox_;
   std::unique_ptr<DirectoryService> directory_service_;

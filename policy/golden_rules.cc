@@ -109,6 +109,43 @@ void AddArt9And10Conditions(const DecisionInput& in, Check& c) {
   }
 }
 
+// Art 6(1)(ea) (rule pack 2026): not for a public authority's own tasks; an
+// Annex 1 condition; a public body's request carries its statement of need.
+void AddRecognisedLegitimateInterest(const DecisionInput& in, Check& c) {
+  const v1::SharingDeclaration& d = in.declaration;
+  if (in.sender_public_authority) {
+    c.Fail(absl::StrCat(in.header.sender_agency_id(),
+                        " is a public authority: for its own functions it relies on public task "
+                        "(Art 6(1)(e)), not a recognised legitimate interest (UK GDPR Art 6(1), "
+                        "last subparagraph)."));
+  }
+  switch (d.legitimate_interest_condition()) {
+    case v1::RECOGNISED_LEGITIMATE_INTEREST_CONDITION_SAFEGUARDING_VULNERABLE_INDIVIDUALS:
+      c.Pass("The Annex 1 condition is safeguarding vulnerable individuals.");
+      break;
+    case v1::RECOGNISED_LEGITIMATE_INTEREST_CONDITION_PUBLIC_BODY_REQUEST: {
+      const bool stated =
+          !absl::StripAsciiWhitespace(d.public_body_statement()).empty() ||
+          (in.request != nullptr &&
+           !absl::StripAsciiWhitespace(in.request->public_body_statement()).empty());
+      if (stated) {
+        c.Pass(
+            "The Annex 1 condition is a public body's request; its statement of need "
+            "travels with it.");
+      } else {
+        c.Fail(
+            "A disclosure on a public body's request (Annex 1) needs that body's statement "
+            "that it needs the information for its public task (public_body_statement).");
+      }
+      break;
+    }
+    default:
+      c.Fail(
+          "A recognised legitimate interest needs its UK GDPR Annex 1 condition "
+          "(legitimate_interest_condition).");
+  }
+}
+
 // lawful_basis: Art 6 basis allowed by the ISA; Art 9 and Art 10 conditions.
 v1::Finding CheckLawfulBasis(const DecisionInput& in) {
   Check c(in);
@@ -116,6 +153,12 @@ v1::Finding CheckLawfulBasis(const DecisionInput& in) {
   const v1::LawfulBasis basis = in.declaration.lawful_basis();
   if (basis == v1::LAWFUL_BASIS_UNSPECIFIED || !v1::LawfulBasis_IsValid(basis)) {
     c.Fail("No UK GDPR Art 6 lawful basis is declared.");
+  } else if (basis == v1::LAWFUL_BASIS_RECOGNISED_LEGITIMATE_INTEREST &&
+             !in.recognised_legitimate_interest) {
+    c.Fail(in.pack == RulePack::k2026
+               ? "Art 6(1)(ea) recognised legitimate interest is not in force on this date."
+               : "Art 6(1)(ea) recognised legitimate interest is a basis of rule pack 2026, not "
+                 "of the pack deciding this share.");
   } else if (!isa) {
     c.Fail(absl::StrCat("Art 6 basis ", EnumText(basis),
                         " cannot be confirmed: no agreement in force covers this share "
@@ -125,6 +168,10 @@ v1::Finding CheckLawfulBasis(const DecisionInput& in) {
                         EnumText(in.declaration.purpose()), "."));
   } else {
     c.Pass(absl::StrCat("Art 6 basis ", EnumText(basis), " is allowed by ", in.isa_text, "."));
+  }
+  if (basis == v1::LAWFUL_BASIS_RECOGNISED_LEGITIMATE_INTEREST &&
+      in.recognised_legitimate_interest) {
+    AddRecognisedLegitimateInterest(in, c);
   }
   AddArt9And10Conditions(in, c);
   return c.Finish();
@@ -160,6 +207,10 @@ std::vector<std::string> DeclaredRisk(const DecisionInput& in) {
   if (d.statutory_gateway() == v1::STATUTORY_GATEWAY_CHILDREN_ACT_1989_S47) {
     risk.push_back("Children Act 1989 s47 gateway");
   }
+  if (in.duty_to_share &&
+      d.statutory_gateway() == v1::STATUTORY_GATEWAY_CHILDREN_ACT_2004_S16LA_DUTY_TO_SHARE) {
+    risk.push_back("the Children Act 2004 s16LA duty to share");
+  }
   if (in.immediate) risk.push_back("immediate urgency");
   return risk;
 }
@@ -172,7 +223,7 @@ v1::Finding CheckConsent(const DecisionInput& in) {
   const bool has_reason = d.consent_not_sought_reason() != 0 &&
                           v1::ConsentNotSoughtReason_IsValid(d.consent_not_sought_reason());
   const std::vector<std::string> risk = DeclaredRisk(in);
-  const bool k2024 = in.pack == RulePack::k2024;
+  const bool k2024 = in.pack != RulePack::k2018;  // and 2026
   if (status == v1::CONSENT_STATUS_UNSPECIFIED || !v1::ConsentStatus_IsValid(status)) {
     c.Fail("No consent status is declared.");
   } else if (d.lawful_basis() == v1::LAWFUL_BASIS_CONSENT && status != v1::CONSENT_STATUS_GIVEN) {
@@ -308,6 +359,24 @@ v1::Finding CheckNecessityProportionality(const DecisionInput& in) {
     c.Fail(in.match.why_none);
   } else {
     AddAgreementLimits(in, *in.match.chosen, c);
+  }
+  if (in.consistent_identifier && in.header.kind() == v1::MESSAGE_KIND_REFERRAL) {
+    switch (in.declaration.consistent_identifier()) {
+      case v1::CONSISTENT_IDENTIFIER_STATUS_INCLUDED:
+        c.Pass("The child's consistent identifier (NHS number) is included.");
+        break;
+      case v1::CONSISTENT_IDENTIFIER_STATUS_NOT_HELPFUL:
+      case v1::CONSISTENT_IDENTIFIER_STATUS_MORE_DETRIMENTAL:
+      case v1::CONSISTENT_IDENTIFIER_STATUS_UNKNOWN_UNREASONABLE_DELAY:
+        c.Pass(absl::StrCat("The consistent identifier is not included, because: ",
+                            EnumText(in.declaration.consistent_identifier()), "."));
+        break;
+      default:
+        c.Hold(
+            "The referral neither includes the child's consistent identifier (NHS number) nor "
+            "says which statutory reason applies (not helpful, more detrimental, unknown and "
+            "finding it would cause unreasonable delay): an IG officer must decide.");
+    }
   }
   const size_t length = absl::StripAsciiWhitespace(in.declaration.necessity_justification()).size();
   if (length < 20) {

@@ -30,6 +30,11 @@ struct DecisionInput {
   std::vector<int> unrecognised;  // declared category numbers the enum does not name
   uint64_t special;               // declared & kSpecialCategories
   bool immediate;                 // URGENCY_IMMEDIATE: nothing is held, only flagged
+  // Rule pack 2026's dated rules in force at `now` (false under 2018/2024).
+  bool recognised_legitimate_interest = false;
+  bool duty_to_share = false;
+  bool consistent_identifier = false;
+  bool sender_public_authority = true;  // the directory's sector
 };
 
 // Derives the facts and looks up the agreement, once for all checks.
@@ -50,8 +55,9 @@ struct GoldenRule {
 absl::Span<const GoldenRule> GoldenRules();
 
 // "2024 rule 3" etc.: the rule label the finding carries under `pack`.
+// The 2026 pack is the 2024 advice with the law since: the same rules.
 inline const char* RuleLabel(const GoldenRule& rule, RulePack pack) {
-  return pack == RulePack::k2024 ? rule.rule_2024 : rule.rule_2018;
+  return pack == RulePack::k2018 ? rule.rule_2018 : rule.rule_2024;
 }
 
 }  // namespace safeshare::policy

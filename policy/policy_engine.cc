@@ -13,11 +13,59 @@ namespace safeshare::policy {
 namespace v1 = safeshare::v1;
 
 absl::string_view RulePackName(RulePack pack) {
-  return pack == RulePack::k2024 ? "golden-rules-2024" : "golden-rules-2018";
+  switch (pack) {
+    case RulePack::k2018:
+      return "golden-rules-2018";
+    case RulePack::k2024:
+      return "golden-rules-2024";
+    case RulePack::k2026:
+      break;
+  }
+  return "golden-rules-2026";
 }
 
 absl::string_view RulePackVersion(RulePack pack) {
-  return pack == RulePack::k2024 ? "2024.1" : "2018.1";
+  switch (pack) {
+    case RulePack::k2018:
+      return "2018.1";
+    case RulePack::k2024:
+      return "2024.1";
+    case RulePack::k2026:
+      break;
+  }
+  return "2026.1";
+}
+
+Commencement ResolveCommencement(const v1::RuleCommencement& configured) {
+  auto date = [&](bool set, const google::protobuf::Timestamp& ts,
+                  std::optional<absl::CivilDay> fallback) -> std::optional<absl::Time> {
+    if (set) return absl::FromUnixSeconds(ts.seconds());
+    if (configured.no_defaults() || !fallback) return std::nullopt;
+    return absl::FromCivil(*fallback, absl::UTCTimeZone());
+  };
+  Commencement c;
+  // Data (Use and Access) Act 2025: Art 6(1)(ea) in force 5 February 2026.
+  c.recognised_legitimate_interest =
+      date(configured.has_recognised_legitimate_interest(),
+           configured.recognised_legitimate_interest(), absl::CivilDay(2026, 2, 5));
+  // Children's Wellbeing and Schools Act 2026 s.4 (s.16LA): partners were
+  // told 30 September 2026.
+  c.duty_to_share =
+      date(configured.has_duty_to_share(), configured.duty_to_share(), absl::CivilDay(2026, 9, 30));
+  // The consistent identifier awaits regulations: no default date.
+  c.consistent_identifier = date(configured.has_consistent_identifier(),
+                                 configured.consistent_identifier(), std::nullopt);
+  return c;
+}
+
+PolicyEngine::PolicyEngine(std::vector<v1::InformationSharingAgreement> isas,
+                           const v1::Federation& federation, Commencement commencement)
+    : agreements_(std::move(isas), federation), commencement_(commencement) {
+  for (const auto& a : federation.agencies()) {
+    if (a.sector() == v1::AGENCY_SECTOR_VOLUNTARY || a.sector() == v1::AGENCY_SECTOR_PRIVATE) {
+      not_public_authorities_.insert(a.id());
+    }
+  }
 }
 
 bool NeedsReview(const v1::PolicyDecision& decision) {
@@ -27,7 +75,7 @@ bool NeedsReview(const v1::PolicyDecision& decision) {
 }
 
 bool ParseRulePack(absl::string_view text, RulePack* pack) {
-  for (RulePack p : {RulePack::k2018, RulePack::k2024}) {
+  for (RulePack p : {RulePack::k2018, RulePack::k2024, RulePack::k2026}) {
     if (text == RulePackName(p) || text == RulePackName(p).substr(strlen("golden-rules-"))) {
       *pack = p;
       return true;
@@ -37,7 +85,7 @@ bool ParseRulePack(absl::string_view text, RulePack* pack) {
 }
 
 absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(
-    IsaSet isas, const v1::Federation& federation) {
+    IsaSet isas, const v1::Federation& federation, const v1::RuleCommencement& commencement) {
   absl::flat_hash_map<std::string, bool> ids;
   for (const auto& isa : isas.agreements) {
     absl::Status st = ValidateIsa(isa, &federation);
@@ -48,7 +96,8 @@ absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(
       return absl::InvalidArgumentError(absl::StrCat("agreement '", isa.id(), "': ", st.message()));
     }
   }
-  return std::unique_ptr<PolicyEngine>(new PolicyEngine(std::move(isas.agreements), federation));
+  return std::unique_ptr<PolicyEngine>(
+      new PolicyEngine(std::move(isas.agreements), federation, ResolveCommencement(commencement)));
 }
 
 const v1::InformationSharingAgreement* PolicyEngine::FindIsa(absl::string_view id) const {
@@ -57,10 +106,25 @@ const v1::InformationSharingAgreement* PolicyEngine::FindIsa(absl::string_view i
 
 v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, RulePack pack,
                                         const v1::SharingDeclaration* request) const {
-  const DecisionInput in = MakeDecisionInput(h, now, pack, request, agreements_);
+  DecisionInput in = MakeDecisionInput(h, now, pack, request, agreements_);
   v1::PolicyDecision out;
   out.set_rule_pack(std::string(RulePackName(pack)));
   out.set_rule_pack_version(std::string(RulePackVersion(pack)));
+  if (pack == RulePack::k2026) {
+    auto dated = [&](const char* rule, const std::optional<absl::Time>& from) {
+      const bool in_force = from.has_value() && now >= *from;
+      if (in_force) {
+        out.add_rules_in_force(absl::StrCat(
+            rule, " (from ", absl::FormatTime("%Y-%m-%d", *from, absl::UTCTimeZone()), ")"));
+      }
+      return in_force;
+    };
+    in.recognised_legitimate_interest =
+        dated("recognised_legitimate_interest", commencement_.recognised_legitimate_interest);
+    in.duty_to_share = dated("duty_to_share", commencement_.duty_to_share);
+    in.consistent_identifier = dated("consistent_identifier", commencement_.consistent_identifier);
+  }
+  in.sender_public_authority = !not_public_authorities_.contains(h.sender_agency_id());
   if (const AgreementCandidate* isa = in.match.chosen) {
     out.set_isa_id(isa->isa->id());
     out.set_isa_version(isa->isa->version());

@@ -2,9 +2,12 @@
 #define SAFESHARE_POLICY_POLICY_ENGINE_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -16,17 +19,29 @@
 
 namespace safeshare::policy {
 
-// The edition of the Seven Golden Rules a decision is made under. Both are
-// kept so that old decisions can be replayed; 2024 is the default.
-enum class RulePack { k2018, k2024 };
-inline constexpr RulePack kDefaultRulePack = RulePack::k2024;
+// The edition of the Seven Golden Rules a decision is made under. All are
+// kept so that old decisions can be replayed. 2026 is the 2024 advice plus
+// the law since (docs/domain.md, "Rule pack 2026"), each change from its
+// commencement date; it is the default.
+enum class RulePack { k2018, k2024, k2026 };
+inline constexpr RulePack kDefaultRulePack = RulePack::k2026;
 
-// "golden-rules-2018" / "golden-rules-2024", and the pack's version, e.g.
-// "2024.1". Both are written into every decision and audit record.
+// "golden-rules-2018" / "-2024" / "-2026", and the pack's version, e.g.
+// "2026.1". Both are written into every decision and audit record.
 absl::string_view RulePackName(RulePack pack);
 absl::string_view RulePackVersion(RulePack pack);
-// Accepts "2018", "2024" or a pack name; false for anything else.
+// Accepts "2018", "2024", "2026" or a pack name; false for anything else.
 bool ParseRulePack(absl::string_view text, RulePack* pack);
+
+// When rule pack 2026's dated rules come into force: `configured` with the
+// documented defaults filled in (safeshare.v1.RuleCommencement). nullopt:
+// not in force.
+struct Commencement {
+  std::optional<absl::Time> recognised_legitimate_interest;
+  std::optional<absl::Time> duty_to_share;
+  std::optional<absl::Time> consistent_identifier;
+};
+Commencement ResolveCommencement(const safeshare::v1::RuleCommencement& configured);
 
 // The names of the checks, in the order findings are returned (the table of
 // checks in golden_rules.cc is checked against it when compiled).
@@ -58,7 +73,8 @@ class PolicyEngine {
   // are INVALID_ARGUMENT naming the agreement and field). The federation gives
   // each agency's area.
   static absl::StatusOr<std::unique_ptr<PolicyEngine>> Create(
-      IsaSet isas, const safeshare::v1::Federation& federation);
+      IsaSet isas, const safeshare::v1::Federation& federation,
+      const safeshare::v1::RuleCommencement& commencement = {});
 
   PolicyEngine(const PolicyEngine&) = delete;
   PolicyEngine& operator=(const PolicyEngine&) = delete;
@@ -87,10 +103,12 @@ class PolicyEngine {
 
  private:
   PolicyEngine(std::vector<safeshare::v1::InformationSharingAgreement> isas,
-               const safeshare::v1::Federation& federation)
-      : agreements_(std::move(isas), federation) {}
+               const safeshare::v1::Federation& federation, Commencement commencement);
 
   const AgreementIndex agreements_;
+  const Commencement commencement_;
+  // Agencies that are not public authorities (may rely on Art 6(1)(ea)).
+  absl::flat_hash_set<std::string> not_public_authorities_;
 };
 
 }  // namespace safeshare::policy

@@ -19,7 +19,8 @@ class PolicyRegistry {
   // Loads `isa_dir` against `federation` and, only if every file is good,
   // puts the new engine in force. On error the previous engine stays in force
   // and the error (one line per bad file) is returned.
-  absl::Status Reload(const std::string& isa_dir, const safeshare::v1::Federation& federation);
+  absl::Status Reload(const std::string& isa_dir, const safeshare::v1::Federation& federation,
+                      const safeshare::v1::RuleCommencement& commencement = {});
 
   // The engine in force; nullptr before the first successful Reload.
   std::shared_ptr<const PolicyEngine> Current() const;

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -14,6 +16,7 @@
 #include "common/enum_text.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "envelope/content.h"
 #include "envelope/envelope_shape.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -78,16 +81,37 @@ void PrintVerdict(std::ostream& out, const v1::PolicyDecision& d) {
   out << "{\n  \"decision\": " << JsonString(EnumShortName(d.decision()))
       << ",\n  \"pack\": " << JsonString(d.rule_pack())
       << ",\n  \"pack_version\": " << JsonString(d.rule_pack_version())
+      << ",\n  \"rules_in_force\": ["
+      << absl::StrJoin(d.rules_in_force(), ", ",
+                       [](std::string* o, const std::string& r) { o->append(JsonString(r)); })
+      << "]"
       << ",\n  \"isa\": " << (d.isa_id().empty() ? "null" : JsonString(d.isa_id()))
       << ",\n  \"isa_version\": " << (d.isa_id().empty() ? "null" : JsonString(d.isa_version()))
       << ",\n  \"findings\": [\n"
       << absl::StrJoin(findings, ",\n") << "\n  ]\n}\n";
 }
 
+int SubjectReference(const Invocation& inv) {
+  auto key_hex = ReadFile(inv.Flag("identity") + "/subject.key");
+  if (!key_hex.ok()) {
+    return BadInput(inv, absl::StrCat("no subject.key in ", inv.Flag("identity"),
+                                      ": the federation's subject key is issued to agencies"));
+  }
+  const std::string hex(absl::StripAsciiWhitespace(*key_hex));
+  if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    return BadInput(inv, "subject.key is not hex");
+  }
+  const std::string key = absl::HexStringToBytes(hex);
+  auto ref = safeshare::envelope::SubjectReferenceFor(inv.Flag("nhs_number"), key);
+  if (!ref.ok()) return BadInput(inv, ref.status().message());
+  inv.out << *ref << "\n";
+  return kExitDone;
+}
+
 int Check(const Invocation& inv) {
   RulePack pack = safeshare::policy::kDefaultRulePack;
   if (!safeshare::policy::ParseRulePack(inv.Flag("pack"), &pack)) {
-    return BadInput(inv, "--pack must be 2018 or 2024");
+    return BadInput(inv, "--pack must be 2018, 2024 or 2026");
   }
   absl::Time at = absl::Now();
   if (inv.Has("at")) {
@@ -161,13 +185,23 @@ std::vector<Command> PolicyCommands() {
          "recipient_agency_id, declaration; a payload is ignored)",
          "", true},
         {"isa_dir", "DIR", "the information sharing agreements", "deploy/isa", false, "isa-dir"},
-        {"pack", "2018|2024", "the golden-rules pack", "2024"},
+        {"pack", "2018|2024|2026", "the golden-rules pack", "2026"},
         {"at", "TIME", "decide as at this RFC 3339 time (default: now)"},
         FederationFlag()},
        Check,
-       "Prints one JSON object {\"decision\", \"pack\", \"pack_version\", \"isa\", "
+       "Prints one JSON object {\"decision\", \"pack\", \"pack_version\", \"rules_in_force\", "
+       "\"isa\", "
        "\"isa_version\",\n\"findings\": [{\"check\", \"rule\", \"outcome\", \"reason\"}]}.\n"
        "Exits with the verdict: 0 ALLOW, 1 DENY, 3 HOLD_FOR_ADVICE; 2 bad input.\n"},
+      {"subject reference",
+       "the subject reference of a child from their NHS number, as every agency derives it",
+       {},
+       {{"nhs_number", "NUMBER", "the child's NHS number (10 digits)", "", true},
+        {"identity", "DIR", "the agency's directory, holding the federation's subject.key", "",
+         true}},
+       SubjectReference,
+       "Prints 64 hex characters: HMAC-SHA256 under the federation's subject key\n"
+       "(docs/domain.md, \"The consistent child identifier\"). The NHS number is not logged.\n"},
       {"policy lint",
        "validate every information sharing agreement in a directory",
        {"DIR"},

@@ -20,8 +20,8 @@ namespace safeshare::connector {
 namespace {
 
 namespace v1 = safeshare::v1;
+using envelope::IsValidNhsNumber;
 using google::protobuf::util::TimeUtil;
-using web::IsValidNhsNumber;
 
 google::protobuf::Timestamp Stamp(absl::Time t) {
   return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));

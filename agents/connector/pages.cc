@@ -8,18 +8,19 @@
 #include "agents/web/assets.h"
 #include "agents/web/html.h"
 #include "agents/web/plain_language.h"
+#include "envelope/content.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace safeshare::connector {
 namespace {
 
 namespace v1 = safeshare::v1;
+using envelope::IsValidNhsNumber;
 using google::protobuf::FieldDescriptor;
 using web::CheckTitle;
 using web::CheckWording;
 using web::Choices;
 using web::Escape;
-using web::IsValidNhsNumber;
 using web::Label;
 using web::WebRequest;
 
@@ -324,6 +325,11 @@ std::string ComposeForm(Connector* c, const WebRequest& r, const v1::Draft& d,
                       Choices<v1::DataCategory>(), EnumValues(decl, "data_categories")),
       web::Radios("declaration.lawful_basis", "Lawful basis", "", Choices<v1::LawfulBasis>(),
                   EnumValue(decl, "lawful_basis")),
+      web::Select("declaration.legitimate_interest_condition",
+                  "If a recognised legitimate interest, its condition",
+                  "Only for organisations that are not public authorities",
+                  WithNone<v1::RecognisedLegitimateInterestCondition>("Not applicable"),
+                  EnumValue(decl, "legitimate_interest_condition")),
       web::Select("declaration.special_category_condition",
                   "Condition for special category data (health, SEN, ethnicity, religion)",
                   "Needed when you share any of those",
@@ -354,6 +360,11 @@ std::string ComposeForm(Connector* c, const WebRequest& r, const v1::Draft& d,
                   EnumValue(decl, "threshold_level")),
       web::Radios("declaration.urgency", "Urgency", "", Choices<v1::Urgency>(),
                   EnumValue(decl, "urgency")),
+      web::Select("declaration.consistent_identifier",
+                  "The child's NHS number (the consistent identifier)",
+                  "Include it below, or say why not (Children Act 2004 as amended in 2026)",
+                  WithNone<v1::ConsistentIdentifierStatus>("Not stated"),
+                  EnumValue(decl, "consistent_identifier")),
       web::Checkboxes("declaration.concern_categories", "Concerns", "",
                       Choices<v1::ConcernCategory>(), EnumValues(decl, "concern_categories")),
       web::Checkboxes("declaration.protected_identities", "Identities to protect",

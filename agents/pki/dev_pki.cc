@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agents/keyring.h"
@@ -331,6 +332,12 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
       log->set_origin(absl::StrCat("safeshare.", federation.id(), "/audit"));
     log->set_public_key(audit_key->RawPublicKey());
   }
+  // The federation's subject key (envelope::SubjectReferenceFor): every
+  // agency holds it, the gateway and officers do not.
+  unsigned char subject_key[32];
+  if (RAND_bytes(subject_key, sizeof subject_key) != 1) return OpensslError("subject key");
+  const std::string subject_key_hex = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(subject_key), sizeof subject_key));
   const absl::Time now = absl::Now();
   for (auto& agency : *federation.mutable_agencies()) {
     CertSpec spec;
@@ -341,6 +348,10 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
       return st;
     }
     if (auto st = WriteAuditLogKey(agency_dir, federation.audit_log()); !st.ok()) return st;
+    if (auto st = WriteFileAtomically(agency_dir + "/subject.key", subject_key_hex + "\n", 0600);
+        !st.ok()) {
+      return st;
+    }
     // The agency's envelope keys; only their public halves enter the directory.
     agency.clear_keys();
     Keyring ring;

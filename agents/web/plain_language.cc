@@ -22,6 +22,19 @@ const std::map<std::string, std::string>& Labels() {
       {"LAWFUL_BASIS_VITAL_INTERESTS",
        "Vital interests: to protect someone's life (UK GDPR Art 6(1)(d))"},
       {"LAWFUL_BASIS_CONSENT", "Consent (UK GDPR Art 6(1)(a))"},
+      {"LAWFUL_BASIS_RECOGNISED_LEGITIMATE_INTEREST",
+       "Recognised legitimate interest: not for public authorities (UK GDPR Art 6(1)(ea))"},
+      {"RECOGNISED_LEGITIMATE_INTEREST_CONDITION_SAFEGUARDING_VULNERABLE_INDIVIDUALS",
+       "Safeguarding vulnerable individuals (UK GDPR Annex 1)"},
+      {"RECOGNISED_LEGITIMATE_INTEREST_CONDITION_PUBLIC_BODY_REQUEST",
+       "A public body asked for it for its public task, and said so (UK GDPR Annex 1)"},
+      {"CONSISTENT_IDENTIFIER_STATUS_INCLUDED", "The child's NHS number is included"},
+      {"CONSISTENT_IDENTIFIER_STATUS_NOT_HELPFUL",
+       "Not included: it would not help safeguard the child"},
+      {"CONSISTENT_IDENTIFIER_STATUS_MORE_DETRIMENTAL",
+       "Not included: including it would be more detrimental to the child"},
+      {"CONSISTENT_IDENTIFIER_STATUS_UNKNOWN_UNREASONABLE_DELAY",
+       "Not included: not known, and finding it would cause unreasonable delay"},
       {"SPECIAL_CATEGORY_CONDITION_SAFEGUARDING_SCH1_PARA18",
        "Safeguarding children and individuals at risk (DPA 2018 Sch 1 para 18)"},
       {"SPECIAL_CATEGORY_CONDITION_HEALTH_OR_SOCIAL_CARE", "Health or social care (Art 9(2)(h))"},
@@ -42,6 +55,8 @@ const std::map<std::string, std::string>& Labels() {
       {"STATUTORY_GATEWAY_CHILDREN_ACT_2004_S11",
        "Children Act 2004 s11: duty to safeguard and promote welfare"},
       {"STATUTORY_GATEWAY_CRIME_AND_DISORDER_ACT_1998_S115", "Crime and Disorder Act 1998 s115"},
+      {"STATUTORY_GATEWAY_CHILDREN_ACT_2004_S16LA_DUTY_TO_SHARE",
+       "Children Act 2004 s16LA: the duty to share information (from 30 September 2026)"},
       {"CONSENT_STATUS_GIVEN", "Consent was given"},
       {"CONSENT_STATUS_REFUSED", "Consent was refused"},
       {"CONSENT_STATUS_WITHDRAWN", "Consent was withdrawn"},
@@ -132,23 +147,6 @@ std::string CheckWording(const std::string& check) {
   };
   auto it = words->find(check);
   return it == words->end() ? "" : it->second;
-}
-
-bool IsValidNhsNumber(const std::string& text) {
-  std::string digits;
-  for (char c : text) {
-    if (absl::ascii_isdigit(c)) {
-      digits += c;
-    } else if (c != ' ') {
-      return false;
-    }
-  }
-  if (digits.size() != 10) return false;
-  int sum = 0;
-  for (int i = 0; i < 9; ++i) sum += (digits[i] - '0') * (10 - i);
-  int check = 11 - sum % 11;
-  if (check == 11) check = 0;
-  return check != 10 && check == digits[9] - '0';
 }
 
 }  // namespace safeshare::web

@@ -34,10 +34,6 @@ std::vector<std::pair<std::string, std::string>> Choices() {
 std::string CheckTitle(const std::string& check);
 std::string CheckWording(const std::string& check);
 
-// True for a 10-digit NHS number whose check digit (modulus 11) is right;
-// spaces are allowed between the groups.
-bool IsValidNhsNumber(const std::string& text);
-
 }  // namespace safeshare::web
 
 #endif  // SAFESHARE_AGENTS_WEB_PLAIN_LANGUAGE_H_

@@ -40,21 +40,5 @@ TEST(PlainLanguageTest, EveryGoldenRuleHasATitleAndWording) {
   EXPECT_EQ(CheckTitle("a_new_check"), "a_new_check");
 }
 
-TEST(PlainLanguageTest, NhsNumbersNeedTenDigitsAndTheirCheckDigit) {
-  EXPECT_TRUE(IsValidNhsNumber("9434765919"));
-  EXPECT_TRUE(IsValidNhsNumber("943 476 5919"));
-  EXPECT_TRUE(IsValidNhsNumber("485 777 3457"));
-  EXPECT_FALSE(IsValidNhsNumber("943 476 5918"));  // one digit off
-  EXPECT_FALSE(IsValidNhsNumber("485 777 3456"));
-  EXPECT_FALSE(IsValidNhsNumber("943476591"));     // nine digits
-  EXPECT_FALSE(IsValidNhsNumber("94347659190"));   // eleven
-  EXPECT_FALSE(IsValidNhsNumber("943-476-5919"));  // only spaces between groups
-  EXPECT_FALSE(IsValidNhsNumber(""));
-  // A check digit that works out to 10 makes the number invalid whatever follows.
-  EXPECT_FALSE(IsValidNhsNumber("1000000010"));
-  EXPECT_FALSE(IsValidNhsNumber("1000000011"));
-  EXPECT_TRUE(IsValidNhsNumber("1000000060"));  // a check digit of 11 reads as 0
-}
-
 }  // namespace
 }  // namespace safeshare::web

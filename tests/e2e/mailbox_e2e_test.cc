@@ -113,5 +113,45 @@ TEST_F(GatewayE2eTest, RecipientRefusesSplicedAndUndeclaredContentAndTheSenderSe
   ExpectAuditLogVerifies();
 }
 
+// The consistent child identifier: an NHS number with a wrong check digit is
+// refused by the sender's own agent before anything is sent, and, sealed by
+// hand past it, by the recipient's agent; neither error shows the number.
+TEST_F(GatewayE2eTest, AnInvalidNhsNumberIsRefusedByTheSendersAgentAndTheRecipients) {
+  auto police = Agency("hiow-police");
+  v1::SealedContent bad = Content();
+  bad.mutable_referral()->mutable_record()->mutable_child()->set_nhs_number("943 476 5918");
+  auto m = Message("hiow-police", "portsmouth-mash", "bad-nhs", bad);
+  m.declaration.set_consistent_identifier(v1::CONSISTENT_IDENTIFIER_STATUS_INCLUDED);
+  auto refused_locally = Agent("hiow-police")->Send(m);
+  EXPECT_EQ(refused_locally.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused_locally.status().message().find("not a valid NHS number"), std::string::npos)
+      << refused_locally.status();
+  EXPECT_EQ(refused_locally.status().message().find("5918"), std::string::npos);
+  EXPECT_FALSE(police->GetStatus("bad-nhs").ok()) << "nothing reached the gateway";
+  // A declaration that promises the number while the content lacks it.
+  auto promised = Message("hiow-police", "portsmouth-mash", "no-nhs");
+  promised.declaration.set_consistent_identifier(v1::CONSISTENT_IDENTIFIER_STATUS_INCLUDED);
+  EXPECT_EQ(Agent("hiow-police")->Send(promised).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  v1::Envelope header = Header("hiow-police", "portsmouth-mash", "bad-nhs");
+  header.mutable_declaration()->set_consistent_identifier(
+      v1::CONSISTENT_IDENTIFIER_STATUS_INCLUDED);
+  ASSERT_TRUE(
+      police->Submit(SealByHand(header, bad.SerializeAsString(), "hiow-police", "portsmouth-mash"))
+          .ok());
+  auto inbox = Agent("portsmouth-mash")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  EXPECT_EQ(inbox->received.size(), 0u);
+  ASSERT_EQ(inbox->refused.size(), 1u);
+  EXPECT_EQ(inbox->refused[0].reason, v1::CONTENT_REFUSAL_REASON_INVALID_IDENTIFIER);
+  EXPECT_EQ(inbox->refused[0].detail.find("5918"), std::string::npos);
+  auto status = police->GetStatus("bad-nhs");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_CONTENT_REFUSED);
+  EXPECT_EQ(status->content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_INVALID_IDENTIFIER);
+  ExpectAuditLogVerifies();
+}
+
 }  // namespace
 }  // namespace safeshare

@@ -285,7 +285,12 @@ TEST_F(GatewayE2eTest, AllowedReferralCarriesTheDecisionInItsReceipt) {
   ASSERT_TRUE(receipt.ok()) << receipt.status();
   const auto& d = receipt->decision();
   EXPECT_EQ(d.decision(), v1::DECISION_ALLOW);
-  EXPECT_EQ(d.rule_pack(), "golden-rules-2024");
+  EXPECT_EQ(d.rule_pack(), "golden-rules-2026");  // the default
+  EXPECT_EQ(d.rule_pack_version(), "2026.1");
+  // The receipt (and so the audit record) names the dated rules in force.
+  EXPECT_NE(std::find(d.rules_in_force().begin(), d.rules_in_force().end(),
+                      "duty_to_share (from 2026-09-30)"),
+            d.rules_in_force().end());
   EXPECT_FALSE(d.isa_id().empty());
   EXPECT_EQ(d.findings_size(), 7);
 }

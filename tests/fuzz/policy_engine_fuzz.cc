@@ -136,7 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool answers_request = in.ConsumeBool();
   if (answers_request) Fill(in, &request, 0);
 
-  for (sp::RulePack pack : {sp::RulePack::k2018, sp::RulePack::k2024}) {
+  for (sp::RulePack pack : {sp::RulePack::k2018, sp::RulePack::k2024, sp::RulePack::k2026}) {
     const v1::PolicyDecision d =
         Engine().Decide(header, now, pack, answers_request ? &request : nullptr);
     CheckDecision(d);

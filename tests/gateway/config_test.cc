@@ -27,7 +27,7 @@ TEST(ConfigTest, LoadsTextFormatAndFillsDefaults) {
   EXPECT_EQ(config->limits().max_declaration_bytes(), 16u * 1024);
   EXPECT_EQ(config->limits().max_streams_per_principal(), 4u);
   EXPECT_EQ(config->limits().mailbox_quota_bytes(), uint64_t{2} << 30);
-  EXPECT_EQ(config->rule_pack(), "2024");
+  EXPECT_EQ(config->rule_pack(), "2026");
   config->set_rule_pack("1999");
   absl::Status st = FinalizeGatewayConfig(*config);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);

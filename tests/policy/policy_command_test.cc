@@ -70,8 +70,9 @@ TEST(PolicyCheck, ExamplesAreAllowed) {
     const google::protobuf::Struct s = ParseOutput(r.out);
     const auto& f = s.fields();
     EXPECT_EQ(f.at("decision").string_value(), "ALLOW");
-    EXPECT_EQ(f.at("pack").string_value(), "golden-rules-2024");
-    EXPECT_EQ(f.at("pack_version").string_value(), "2024.1");
+    EXPECT_EQ(f.at("pack").string_value(), "golden-rules-2026");  // the default
+    EXPECT_EQ(f.at("pack_version").string_value(), "2026.1");
+    EXPECT_GE(f.at("rules_in_force").list_value().values_size(), 2);
     EXPECT_FALSE(f.at("isa").string_value().empty());
     const auto& findings = f.at("findings").list_value().values();
     ASSERT_EQ(findings.size(), 7);
@@ -128,7 +129,7 @@ TEST(PolicyCheck, BadInputExitsTwo) {
       {Check(unknown_enum), "DATA_CATEGORY_SHOE_SIZE"},
       {Check(unknown_enum), "e.json: declaration.data_categories[0]: invalid value"},
       {{"check"}, "--envelope FILE is required"},
-      {Check(good, {"--pack", "2020"}), "--pack must be 2018 or 2024"},
+      {Check(good, {"--pack", "2020"}), "--pack must be 2018, 2024 or 2026"},
       {Check(good, {"--at", "tomorrow"}), "--at must be an RFC 3339 time"},
       {Check(good, {"--colour", "red"}),
        "unknown flag --colour (see 'safeshare help policy check')"},
@@ -163,7 +164,7 @@ TEST(PolicyLint, ValidAndInvalidSets) {
   const std::string federation = "--federation=" + SourcePath("deploy/dev-federation.textproto");
   Result r = Policy({"lint", SourcePath("deploy/isa"), federation});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.out, "8 agreements valid")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "9 agreements valid")) << r.out;
   EXPECT_TRUE(
       absl::StrContains(r.out, "ok  portsmouth-hampshire-cross-border v1.2  review by 2029-04-01"))
       << r.out;

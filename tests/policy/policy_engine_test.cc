@@ -193,8 +193,8 @@ TEST(Decision, NamesPackVersionAndRules) {
     EXPECT_EQ(d24.findings(i).rule(), rules24[i]);
     EXPECT_EQ(d18.findings(i).rule(), rules18[i]);
   }
-  // The default pack is 2024.
-  EXPECT_EQ(Engine().Decide(Base(), kNow).rule_pack(), "golden-rules-2024");
+  // The default pack is 2026 (tests/policy/rule_pack_2026_test.cc).
+  EXPECT_EQ(Engine().Decide(Base(), kNow).rule_pack(), "golden-rules-2026");
 }
 
 TEST(Decision, NoIsaNamedWhenNoneInForce) {
