@@ -93,6 +93,16 @@ absl::StatusOr<safeshare::v1::FetchResponse> AgentClient::Fetch(int page_size,
   return resp;
 }
 
+absl::StatusOr<safeshare::v1::RecordDecisionNotToShareResponse>
+AgentClient::RecordDecisionNotToShare(const safeshare::v1::RecordDecisionNotToShareRequest& req) {
+  grpc::ClientContext ctx;
+  auto cancellable = Prepare(ctx);
+  safeshare::v1::RecordDecisionNotToShareResponse resp;
+  grpc::Status st = referrals_->RecordDecisionNotToShare(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
 absl::StatusOr<safeshare::v1::AckResponse> AgentClient::Ack(const std::string& message_id) {
   grpc::ClientContext ctx;
   auto cancellable = Prepare(ctx);

@@ -46,6 +46,9 @@ class AgentClient {
   absl::StatusOr<safeshare::v1::FetchResponse> Fetch(int page_size = 0,
                                                      const std::string& page_token = "");
   absl::StatusOr<safeshare::v1::AckResponse> Ack(const std::string& message_id);
+  // Records a decision not to share (nothing is sent).
+  absl::StatusOr<safeshare::v1::RecordDecisionNotToShareResponse> RecordDecisionNotToShare(
+      const safeshare::v1::RecordDecisionNotToShareRequest& request);
   absl::StatusOr<safeshare::v1::GetStatusResponse> GetStatus(const std::string& message_id);
   absl::StatusOr<safeshare::v1::GetThreadResponse> GetThread(const std::string& message_id);
   absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(const std::string& area_id = "");

@@ -463,35 +463,61 @@ absl::StatusOr<AuditVerification> VerifyAuditExport(std::istream& in, absl::stri
   return out;
 }
 
-absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
-                           const safeshare::v1::AuditLogIdentity& log) {
+namespace {
+
+// The record is the one at the proof's leaf of the signed checkpoint.
+absl::StatusOr<safeshare::v1::AuditRecord> RecordInSignedLog(
+    const safeshare::v1::Checkpoint& checkpoint, const safeshare::v1::InclusionProof& proof,
+    const std::string& record_bytes, const safeshare::v1::AuditLogIdentity& log) {
   if (auto st = CheckIdentity(log); !st.ok()) return st;
-  auto cp = OpenCheckpoint(receipt.audit_checkpoint().signed_note(), log);
+  auto cp = OpenCheckpoint(checkpoint.signed_note(), log);
   if (!cp.ok()) {
     return Broken(
         absl::StrCat("the receipt's checkpoint does not verify: ", cp.status().message()));
   }
-  const auto& proof = receipt.audit_inclusion_proof();
   // The signed checkpoint, not the proof, fixes the tree size.
   if (proof.tree_size() != cp->size) {
     return Broken(absl::StrCat("the proof is for tree size ", proof.tree_size(),
                                " but the checkpoint is for ", cp->size));
   }
   std::vector<std::string> hashes(proof.hashes().begin(), proof.hashes().end());
-  const std::string leaf = transparency::LeafHash(receipt.audit_record());
+  const std::string leaf = transparency::LeafHash(record_bytes);
   if (auto st =
           transparency::VerifyInclusion(leaf, proof.leaf_index(), cp->size, hashes, cp->root_hash);
       !st.ok()) {
     return Broken(absl::StrCat("the audit record is not in the signed log: ", st.message()));
   }
   safeshare::v1::AuditRecord record;
-  if (!record.ParseFromString(receipt.audit_record()) || record.sequence() != proof.leaf_index()) {
+  if (!record.ParseFromString(record_bytes) || record.sequence() != proof.leaf_index()) {
     return Broken("the receipt's audit record does not parse or is not at its leaf index");
   }
-  if (record.message_id() != receipt.message_id() ||
-      record.event() != safeshare::v1::AUDIT_EVENT_TYPE_DECISION ||
-      !google::protobuf::util::MessageDifferencer::Equals(record.decision(), receipt.decision())) {
+  return record;
+}
+
+}  // namespace
+
+absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
+                           const safeshare::v1::AuditLogIdentity& log) {
+  auto record = RecordInSignedLog(receipt.audit_checkpoint(), receipt.audit_inclusion_proof(),
+                                  receipt.audit_record(), log);
+  if (!record.ok()) return record.status();
+  if (record->message_id() != receipt.message_id() ||
+      record->event() != safeshare::v1::AUDIT_EVENT_TYPE_DECISION ||
+      !google::protobuf::util::MessageDifferencer::Equals(record->decision(), receipt.decision())) {
     return Broken("the logged record is not this message's decision as the receipt states it");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifyDecisionNotToShare(
+    const safeshare::v1::RecordDecisionNotToShareResponse& recorded,
+    const safeshare::v1::AuditLogIdentity& log) {
+  auto record = RecordInSignedLog(recorded.audit_checkpoint(), recorded.audit_inclusion_proof(),
+                                  recorded.audit_record(), log);
+  if (!record.ok()) return record.status();
+  if (record->message_id() != recorded.decision_id() ||
+      record->event() != safeshare::v1::AUDIT_EVENT_TYPE_DECIDED_NOT_TO_SHARE) {
+    return Broken("the logged record is not this decision not to share");
   }
   return absl::OkStatus();
 }

@@ -54,6 +54,11 @@ absl::StatusOr<AuditVerification> VerifyAuditExport(std::istream& in, absl::stri
 absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
                            const safeshare::v1::AuditLogIdentity& log);
 
+// The same for a recorded decision not to share.
+absl::Status VerifyDecisionNotToShare(
+    const safeshare::v1::RecordDecisionNotToShareResponse& recorded,
+    const safeshare::v1::AuditLogIdentity& log);
+
 }  // namespace safeshare::agents
 
 #endif  // SAFESHARE_AGENTS_AUDIT_VERIFIER_H_

@@ -81,6 +81,7 @@ int AgentServe(const Invocation& inv) {
   options.data_dir = Resolve(config_path, config.data_dir());
   options.federation_file = Resolve(config_path, config.federation_file());
   options.isa_dir = Resolve(config_path, config.isa_dir());
+  options.commencement = config.rule_commencement();
   if (config.max_retry_seconds() > 0) options.max_retry = absl::Seconds(config.max_retry_seconds());
   if (options.data_dir.empty() || options.federation_file.empty() || options.isa_dir.empty()) {
     return Failed(inv, absl::InvalidArgumentError(

@@ -191,11 +191,11 @@ int AuditExport(const Invocation& inv) {
 }
 
 void PrintReport(std::ostream& out, const v1::FlowReportResponse& report) {
-  out << absl::StrFormat("%-16s %-16s %8s %8s %8s\n", "from area", "to area", "allowed", "denied",
-                         "held");
+  out << absl::StrFormat("%-16s %-16s %8s %8s %8s %10s\n", "from area", "to area", "allowed",
+                         "denied", "held", "not shared");
   for (const auto& f : report.flows()) {
-    out << absl::StrFormat("%-16s %-16s %8d %8d %8d\n", f.from_area_id(), f.to_area_id(),
-                           f.allowed(), f.denied(), f.held());
+    out << absl::StrFormat("%-16s %-16s %8d %8d %8d %10d\n", f.from_area_id(), f.to_area_id(),
+                           f.allowed(), f.denied(), f.held(), f.not_shared());
   }
   out << absl::StrFormat("\n%-28s %8s %8s\n", "check", "failed", "advice");
   for (const auto& c : report.checks()) {
@@ -306,7 +306,8 @@ std::vector<Command> AuditCommands() {
        Flags({{Required({"leaf", "N", "the record's leaf index"}),
                Required({"field", "FIELD",
                          "declaration.necessity_justification | declaration.consent_rationale | "
-                         "declaration.advice_reference | declaration.subject_reference | reason | "
+                         "declaration.advice_reference | declaration.subject_reference | "
+                         "declaration.public_body_statement | reason | "
                          "read_query.subject_reference"}),
                Required({"reason", "TEXT", "why (kept, committed, in the erasure's record)"})},
               officer}),

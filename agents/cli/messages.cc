@@ -208,6 +208,41 @@ FlagSpec ReplyToFlag() {
   return {"to", "AGENCY", "the recipient (default: the agency that sent MESSAGE_ID)"};
 }
 
+// A decision not to share: recorded in the audit log, nothing sent.
+int NotShared(const Invocation& inv) {
+  v1::RecordDecisionNotToShareRequest req;
+  req.set_decision_id(inv.Flag("decision_id").empty() ? safeshare::agents::NewMessageId()
+                                                      : inv.Flag("decision_id"));
+  req.set_considered_agency_id(inv.Flag("with"));
+  req.set_rationale(inv.Flag("rationale"));
+  auto role = ParseEnumFlag<v1::PractitionerRole>("PRACTITIONER_ROLE_", inv.Flag("role"),
+                                                  v1::PractitionerRole_Parse);
+  if (!role.ok()) return Failed(inv, role.status());
+  req.mutable_practitioner()->set_id(inv.Flag("practitioner"));
+  req.mutable_practitioner()->set_role(*role);
+  auto* d = req.mutable_declaration();
+  auto purpose = ParseEnumFlag<v1::Purpose>("PURPOSE_", inv.Flag("purpose"), v1::Purpose_Parse);
+  if (!purpose.ok()) return Failed(inv, purpose.status());
+  d->set_purpose(*purpose);
+  auto categories = ParseEnumList<v1::DataCategory>("DATA_CATEGORY_", inv.Flag("categories"),
+                                                    v1::DataCategory_Parse);
+  if (!categories.ok()) return Failed(inv, categories.status());
+  for (auto c : *categories) d->add_data_categories(c);
+  auto reasons = ParseEnumList<v1::DeclineReason>("DECLINE_REASON_", inv.Flag("reasons"),
+                                                  v1::DeclineReason_Parse);
+  if (!reasons.ok()) return Failed(inv, reasons.status());
+  for (auto r : *reasons) d->add_decline_reasons(r);
+  d->set_subject_reference(inv.Flag("subject"));
+  auto client = Connect(inv);
+  if (!client.ok()) return Failed(inv, client.status());
+  auto recorded = (*client)->RecordDecisionNotToShare(req);
+  if (!recorded.ok()) return Failed(inv, recorded.status());
+  inv.out << "recorded  " << recorded->decision_id() << "  a decision not to share with "
+          << req.considered_agency_id() << ": audit record "
+          << recorded->audit_inclusion_proof().leaf_index() << "; nothing was sent\n";
+  return kExitDone;
+}
+
 }  // namespace
 
 std::vector<Command> MessageCommands() {
@@ -256,6 +291,24 @@ std::vector<Command> MessageCommands() {
                ReplyToFlag()},
               MessageFlags(false)}),
        Outcome},
+      {"not-shared",
+       "record a decision not to share (golden rule 7): audited, nothing is sent",
+       {},
+       Flags(
+           {{Required({"with", "AGENCY", "the agency sharing was considered with"}),
+             Required({"purpose", "PURPOSE", "what sharing would have been for, e.g. early_help"}),
+             Required(
+                 {"categories", "CATEGORIES", "the data categories considered, comma-separated"}),
+             Required({"reasons", "REASONS",
+                       "why not, comma-separated, e.g. not_necessary or "
+                       "more_detrimental_than_disclosing (Children Act 2004 s16LA(3))"}),
+             Required({"rationale", "TEXT", "why, in 10 to 1024 characters (no names)"}),
+             Required({"practitioner", "STAFF_ID", "who decided"}),
+             {"role", "ROLE", "their role, e.g. designated_safeguarding_lead", "social_worker"},
+             {"subject", "REFERENCE", "the child's subject reference (64 hex characters)"},
+             {"decision_id", "ID", "an id for the decision (default: a new UUID)"}},
+            NetworkFlags()}),
+       NotShared},
   };
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -130,9 +132,17 @@ absl::StatusOr<std::unique_ptr<Connector>> Connector::Open(ConnectorOptions opti
   }
   auto isas = policy::LoadIsaDirectory(c->options_.isa_dir, &c->federation_);
   if (!isas.ok()) return isas.status();
-  auto engine = policy::PolicyEngine::Create(*std::move(isas), c->federation_);
+  auto engine =
+      policy::PolicyEngine::Create(*std::move(isas), c->federation_, c->options_.commencement);
   if (!engine.ok()) return engine.status();
   c->policy_ = *std::move(engine);
+  if (auto key = ReadFile(c->options_.identity_dir + "/subject.key"); key.ok()) {
+    const std::string hex(absl::StripAsciiWhitespace(*key));
+    if (hex.size() % 2 == 0 &&
+        hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+      c->subject_key_ = absl::HexStringToBytes(hex);
+    }
+  }
   auto store = ConnectorStore::Open(c->options_.data_dir);
   if (!store.ok()) return store.status();
   c->store_ = *std::move(store);
@@ -211,8 +221,23 @@ absl::StatusOr<v1::AgencyList> Connector::Agencies() {
   return out;
 }
 
-absl::StatusOr<v1::DraftCheck> Connector::Check(const v1::Practitioner& who,
-                                                const v1::Draft& draft) {
+// The subject reference, when the draft gives none and the child's NHS number
+// is in the content: derived under the federation's subject key (subject.key
+// in the agency's directory), so every agency reaches the same one.
+void Connector::DeriveSubjectReference(v1::Draft* d) const {
+  if (!d->declaration().subject_reference().empty() || subject_key_.empty()) return;
+  for (const v1::PersonIdentity* child : {&d->content().referral().record().child(),
+                                          &d->content().information_response().record().child(),
+                                          &d->content().information_request().child()}) {
+    if (child->nhs_number().empty()) continue;
+    auto ref = envelope::SubjectReferenceFor(child->nhs_number(), subject_key_);
+    if (ref.ok()) d->mutable_declaration()->set_subject_reference(*ref);
+    return;
+  }
+}
+
+absl::StatusOr<v1::DraftCheck> Connector::Check(const v1::Practitioner& who, v1::Draft draft) {
+  DeriveSubjectReference(&draft);
   v1::DraftCheck out;
   for (auto& p : DraftProblems(agency_id(), federation_, draft)) out.add_problems(std::move(p));
   const v1::Envelope header = agents::BuildEnvelopeHeader(ToOutgoing(agency_id(), who, draft));
@@ -220,7 +245,29 @@ absl::StatusOr<v1::DraftCheck> Connector::Check(const v1::Practitioner& who,
   return out;
 }
 
+absl::StatusOr<v1::RecordedDecision> Connector::RecordNotToShare(
+    const v1::Practitioner& who, const v1::DecisionNotToShare& decision) {
+  v1::RecordDecisionNotToShareRequest req;
+  req.set_decision_id(decision.decision_id().empty() ? agents::NewMessageId()
+                                                     : decision.decision_id());
+  *req.mutable_practitioner() = who;
+  req.set_considered_agency_id(decision.considered_agency_id());
+  *req.mutable_declaration() = decision.declaration();
+  req.set_rationale(decision.rationale());
+  auto recorded = agent_->client().RecordDecisionNotToShare(req);
+  if (!recorded.ok()) return recorded.status();
+  v1::RecordedDecision out;
+  out.set_decision_id(recorded->decision_id());
+  *out.mutable_recorded_time() = recorded->recorded_time();
+  out.set_audit_index(recorded->audit_inclusion_proof().leaf_index());
+  out.set_receipt_verified(
+      agents::VerifyDecisionNotToShare(*recorded, federation_.audit_log()).ok());
+  Publish("decision", out.decision_id());
+  return out;
+}
+
 absl::StatusOr<v1::SentMessage> Connector::Send(const v1::Practitioner& who, v1::Draft draft) {
+  DeriveSubjectReference(&draft);
   std::vector<std::string> problems = DraftProblems(agency_id(), federation_, draft);
   if (!draft.has_content()) problems.push_back("write the message's content");
   if (!problems.empty()) return absl::InvalidArgumentError(problems.front());

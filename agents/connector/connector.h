@@ -41,6 +41,8 @@ struct ConnectorOptions {
   absl::Duration status_poll = absl::Seconds(2);
   // Content retention when no agreement in force names one.
   int default_retention_days = 30;
+  // Rule pack 2026's dates (the gateway's configuration).
+  safeshare::v1::RuleCommencement commencement;
 };
 
 // Something pages and integrators may want to react to.
@@ -68,8 +70,13 @@ class Connector {
   absl::StatusOr<safeshare::v1::AgencyList> Agencies();
   // The gateway's answer to this draft, computed here from the same
   // agreements: nothing is sealed or sent.
+  // Records a decision not to share at the gateway (not queued: UNAVAILABLE
+  // while the gateway is down) and checks its proof.
+  absl::StatusOr<safeshare::v1::RecordedDecision> RecordNotToShare(
+      const safeshare::v1::Practitioner& who, const safeshare::v1::DecisionNotToShare& decision);
+
   absl::StatusOr<safeshare::v1::DraftCheck> Check(const safeshare::v1::Practitioner& who,
-                                                  const safeshare::v1::Draft& draft);
+                                                  safeshare::v1::Draft draft);
   // Seals, signs and submits. A draft that could never be sent is
   // INVALID_ARGUMENT and stores nothing; a reused message id ALREADY_EXISTS.
   // Otherwise the message is in the outbox: DECIDED with the receipt, QUEUED
@@ -101,6 +108,7 @@ class Connector {
 
  private:
   Connector() = default;
+  void DeriveSubjectReference(safeshare::v1::Draft* draft) const;
   void ReceiveLoop();
   void RetryLoop();
   void StatusLoop();
@@ -114,6 +122,7 @@ class Connector {
   ConnectorOptions options_;
   safeshare::v1::Federation federation_;
   std::unique_ptr<policy::PolicyEngine> policy_;
+  std::string subject_key_;  // the federation's, from subject.key; empty: none
   std::unique_ptr<ConnectorStore> store_;
 
   absl::Mutex agent_mu_;  // the agent's key log and directory cache

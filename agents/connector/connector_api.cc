@@ -129,6 +129,13 @@ void AddApiRoutes(Connector* c, web::WebServer* server) {
     if (auto st = ParseBody(r.http, &draft); !st.ok()) return SetProblem(res, st);
     Reply(res, c->Check(*who, draft));
   });
+  server->Post("/api/v1/decisions-not-to-share", [c](const WebRequest& r, httplib::Response& res) {
+    auto who = PractitionerOf(r.user);
+    if (!who.ok()) return SetProblem(res, who.status());
+    v1::DecisionNotToShare decision;
+    if (auto st = ParseBody(r.http, &decision); !st.ok()) return SetProblem(res, st);
+    Reply(res, c->RecordNotToShare(*who, decision), 201);
+  });
   server->Post("/api/v1/messages", [c](const WebRequest& r, httplib::Response& res) {
     auto who = PractitionerOf(r.user);
     if (!who.ok()) return SetProblem(res, who.status());

@@ -119,12 +119,13 @@ class Builder {
 
 std::vector<const Descriptor*> ApiMessages() {
   namespace v1 = safeshare::v1;
-  return {v1::Session::descriptor(),        v1::AgencyList::descriptor(),
-          v1::Draft::descriptor(),          v1::DraftCheck::descriptor(),
-          v1::SentMessage::descriptor(),    v1::SentPage::descriptor(),
-          v1::InboxMessage::descriptor(),   v1::InboxPage::descriptor(),
-          v1::EscalationPage::descriptor(), v1::MessageStatus::descriptor(),
-          v1::MessageThread::descriptor()};
+  return {v1::Session::descriptor(),         v1::AgencyList::descriptor(),
+          v1::Draft::descriptor(),           v1::DraftCheck::descriptor(),
+          v1::SentMessage::descriptor(),     v1::SentPage::descriptor(),
+          v1::InboxMessage::descriptor(),    v1::InboxPage::descriptor(),
+          v1::EscalationPage::descriptor(),  v1::MessageStatus::descriptor(),
+          v1::MessageThread::descriptor(),   v1::DecisionNotToShare::descriptor(),
+          v1::RecordedDecision::descriptor()};
 }
 
 Struct SchemasFor(const std::vector<const Descriptor*>& roots) {

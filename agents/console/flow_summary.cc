@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -53,6 +54,7 @@ FlowSummary Summarise(const std::vector<ShownRecord>& records) {
     bool escalated = false;
   };
   std::map<std::string, Life> lives;  // by message id
+  std::set<std::pair<std::string, std::string>> not_shared_seen;
   for (const auto& shown : records) {
     const v1::AuditRecord& r = shown.record;
     switch (r.event()) {
@@ -88,6 +90,18 @@ FlowSummary Summarise(const std::vector<ShownRecord>& records) {
         lives[r.message_id()].escalated = true;
         s.escalations.push_back({FromTimestamp(r.time()), r.message_id(), r.sender_agency_id(),
                                  r.recipient_agency_id(), v1::URGENCY_UNSPECIFIED});
+        break;
+      }
+      case v1::AUDIT_EVENT_TYPE_DECIDED_NOT_TO_SHARE: {
+        if (!not_shared_seen.insert({r.sender_agency_id(), r.message_id()}).second) break;
+        ++s.decisions.not_shared;
+        ++s.area_flows[{r.sender_area_id(), r.recipient_area_id()}].not_shared;
+        ++s.agency_flows[{r.sender_agency_id(), r.recipient_agency_id()}].not_shared;
+        ++s.by_day[absl::FormatTime("%Y-%m-%d", FromTimestamp(r.time()), absl::UTCTimeZone())]
+              .not_shared;
+        for (int reason : r.declaration().decline_reasons()) {
+          ++s.not_shared_reasons[static_cast<v1::DeclineReason>(reason)];
+        }
         break;
       }
       case v1::AUDIT_EVENT_TYPE_APPROVED_BY_OFFICER:
@@ -142,7 +156,8 @@ std::string SummaryCsv(const FlowSummary& s, const std::string& table) {
   std::vector<std::vector<std::string>> rows;
   auto counts = [](const DecisionCounts& c) {
     return std::vector<std::string>{absl::StrCat(c.allowed), absl::StrCat(c.denied),
-                                    absl::StrCat(c.held), absl::StrCat(c.total())};
+                                    absl::StrCat(c.held), absl::StrCat(c.total()),
+                                    absl::StrCat(c.not_shared)};
   };
   auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -151,12 +166,12 @@ std::string SummaryCsv(const FlowSummary& s, const std::string& table) {
   if (table == "areas" || table == "agencies") {
     const bool areas = table == "areas";
     rows.push_back({areas ? "from_area" : "from_agency", areas ? "to_area" : "to_agency", "allowed",
-                    "denied", "held", "total"});
+                    "denied", "held", "total", "not_shared"});
     for (const auto& [k, c] : areas ? s.area_flows : s.agency_flows) {
       rows.push_back(with({k.first, k.second}, counts(c)));
     }
   } else if (table == "days") {
-    rows.push_back({"date", "allowed", "denied", "held", "total"});
+    rows.push_back({"date", "allowed", "denied", "held", "total", "not_shared"});
     for (const auto& [day, c] : s.by_day) rows.push_back(with({day}, counts(c)));
   } else if (table == "rules") {
     rows.push_back({"check", "failed", "advice", "decisions"});

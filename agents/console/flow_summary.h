@@ -25,6 +25,9 @@ struct DecisionCounts {
   uint64_t denied = 0;
   uint64_t held = 0;
   uint64_t total() const { return allowed + denied + held; }
+  // Recorded decisions not to share (nothing sent; not in total()), each
+  // decision id once.
+  uint64_t not_shared = 0;
 };
 
 struct Timeliness {
@@ -56,6 +59,8 @@ struct FlowSummary {
   uint64_t refused_by_officer = 0;
   uint64_t refused_before_policy = 0;  // SUBMIT_REFUSED
   uint64_t content_refused = 0;        // by the recipient's agent
+  // Recorded decisions not to share by reason (DeclineReason), each once.
+  std::map<safeshare::v1::DeclineReason, uint64_t> not_shared_reasons;
   // (recipient agency, urgency) → timeliness.
   std::map<std::pair<std::string, safeshare::v1::Urgency>, Timeliness> timeliness;
   std::vector<EscalationRow> escalations;

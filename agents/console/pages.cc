@@ -449,12 +449,13 @@ std::string FlowsBody(Console* c, const FlowSummary& s, const Period& p,
   // verified records?
   bool agrees = report.ok();
   if (report.ok()) {
-    std::map<std::pair<std::string, std::string>, std::array<uint64_t, 3>> theirs;
+    std::map<std::pair<std::string, std::string>, std::array<uint64_t, 4>> theirs;
     for (const auto& f : report->flows()) {
-      theirs[{f.from_area_id(), f.to_area_id()}] = {f.allowed(), f.denied(), f.held()};
+      theirs[{f.from_area_id(), f.to_area_id()}] = {f.allowed(), f.denied(), f.held(),
+                                                    f.not_shared()};
     }
-    std::map<std::pair<std::string, std::string>, std::array<uint64_t, 3>> ours;
-    for (const auto& [k, n] : s.area_flows) ours[k] = {n.allowed, n.denied, n.held};
+    std::map<std::pair<std::string, std::string>, std::array<uint64_t, 4>> ours;
+    for (const auto& [k, n] : s.area_flows) ours[k] = {n.allowed, n.denied, n.held, n.not_shared};
     agrees = theirs == ours;
   }
   absl::StrAppend(
@@ -484,13 +485,15 @@ std::string FlowsBody(Console* c, const FlowSummary& s, const Period& p,
       matrix[i][j] = it->second.total();
       const auto& n = it->second;
       rows.push_back({Escape(labels[i]), Escape(labels[j]), absl::StrCat(n.allowed),
-                      absl::StrCat(n.denied), absl::StrCat(n.held), absl::StrCat(n.total())});
-      cells.push_back({"", "", "", "", "", absl::StrCat(ids[i], "|", ids[j])});
+                      absl::StrCat(n.denied), absl::StrCat(n.held), absl::StrCat(n.total()),
+                      absl::StrCat(n.not_shared)});
+      cells.push_back({"", "", "", "", "", absl::StrCat(ids[i], "|", ids[j]), ""});
     }
   }
   absl::StrAppend(&body, H(2, "Between areas", "areas"),
                   P("Every share that reached the golden-rules check, by the sender's and the "
-                    "recipient's area: shared, refused and held together."),
+                    "recipient's area: shared, refused and held together; and the recorded "
+                    "decisions not to share (nothing was sent)."),
                   ids.empty() ? ""
                               : MatrixSvg("Shares between areas: a matrix of counts, "
                                           "rows the sender's area, columns the recipient's. "
@@ -520,19 +523,21 @@ std::string FlowsBody(Console* c, const FlowSummary& s, const Period& p,
       am[i][j] = it->second.total();
       const auto& n = it->second;
       rows.push_back({Escape(from_l[i]), Escape(to_l[j]), absl::StrCat(n.allowed),
-                      absl::StrCat(n.denied), absl::StrCat(n.held), absl::StrCat(n.total())});
-      cells.push_back({"", "", "", "", "", absl::StrCat(from[i], "|", to[j])});
+                      absl::StrCat(n.denied), absl::StrCat(n.held), absl::StrCat(n.total()),
+                      absl::StrCat(n.not_shared)});
+      cells.push_back({"", "", "", "", "", absl::StrCat(from[i], "|", to[j]), ""});
     }
   }
-  absl::StrAppend(&body, H(2, "Between agencies", "agencies"),
-                  from.empty() ? ""
-                               : MatrixSvg("Shares between agencies: rows the sender, "
-                                           "columns the recipient. The table below gives "
-                                           "the same figures.",
-                                           from, from_l, to, to_l, am),
-                  Table("Between agencies", {"From", "To", "Shared", "Refused", "Held", "Total"},
-                        rows, true, cells),
-                  csv_link("agencies"));
+  absl::StrAppend(
+      &body, H(2, "Between agencies", "agencies"),
+      from.empty() ? ""
+                   : MatrixSvg("Shares between agencies: rows the sender, "
+                               "columns the recipient. The table below gives "
+                               "the same figures.",
+                               from, from_l, to, to_l, am),
+      Table("Between agencies", {"From", "To", "Shared", "Refused", "Held", "Total", "Not shared"},
+            rows, true, cells),
+      csv_link("agencies"));
 
   // Decisions over time.
   const std::vector<BarSeries> decisions = {{"allowed", "Shared", "#00703c"},
@@ -987,6 +992,13 @@ void ReportPage(Pages& pg, const WebRequest& r, httplib::Response& res) {
   absl::StrAppend(
       &body, H(2, "Refusal and hold reasons"),
       Table("Golden rules not met or needing advice", {"Rule", "Not met", "Needs advice"}, rows));
+  rows.clear();
+  for (const auto& [reason, n] : s.not_shared_reasons) {
+    rows.push_back({Escape(web::Label(reason)), absl::StrCat(n)});
+  }
+  absl::StrAppend(
+      &body, H(2, "Decisions not to share"),
+      Table("Recorded reasons not to share (golden rule 7)", {"Reason", "Decisions"}, rows));
   std::map<v1::Urgency, Timeliness> by_urgency;
   for (const auto& [k, t] : s.timeliness) {
     Timeliness& u = by_urgency[k.second];

@@ -80,6 +80,8 @@ const std::map<std::string, std::string>& Labels() {
       {"URGENCY_IMMEDIATE", "Immediate: a child is at risk now"},
       {"URGENCY_URGENT", "Urgent: today"},
       {"URGENCY_STANDARD", "Standard: by the next working day"},
+      {"DECLINE_REASON_MORE_DETRIMENTAL_THAN_DISCLOSING",
+       "Sharing would be more detrimental to the child than not (Children Act 2004 s16LA(3))"},
       {"ADVICE_STATUS_REQUESTED", "I am asking an IG officer for advice before this goes"},
   };
   return *labels;

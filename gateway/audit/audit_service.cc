@@ -554,7 +554,8 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* 
   }
   if (st.ok()) {
     // Decisions only: one per Submit that reached policy.
-    std::map<std::pair<std::string, std::string>, std::array<uint64_t, 3>> flows;
+    std::map<std::pair<std::string, std::string>, std::array<uint64_t, 4>> flows;
+    std::set<std::pair<std::string, std::string>> not_shared_seen;
     std::map<std::string, std::array<uint64_t, 2>> checks;
     absl::Status parse;
     // In chunks, so that commits are never held up behind a long report.
@@ -573,6 +574,14 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* 
         if (!r.ParseFromString(leaf.record)) {
           parse = absl::DataLossError(absl::StrCat("audit record ", leaf.index, " does not parse"));
           break;
+        }
+        if (r.event() == safeshare::v1::AUDIT_EVENT_TYPE_DECIDED_NOT_TO_SHARE) {
+          // At-least-once recording: each decision id counts once.
+          if (not_shared_seen.insert({r.sender_agency_id(), r.message_id()}).second) {
+            ++counted;
+            ++flows[{r.sender_area_id(), r.recipient_area_id()}][3];
+          }
+          continue;
         }
         if (r.event() != safeshare::v1::AUDIT_EVENT_TYPE_DECISION) continue;
         ++counted;
@@ -606,6 +615,7 @@ grpc::ServerUnaryReactor* AuditService::FlowReport(grpc::CallbackServerContext* 
       f->set_allowed(counts[0]);
       f->set_denied(counts[1]);
       f->set_held(counts[2]);
+      f->set_not_shared(counts[3]);
     }
     for (const auto& [check, counts] : checks) {
       auto* c = response->add_checks();

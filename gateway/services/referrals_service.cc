@@ -1,5 +1,9 @@
 #include "gateway/services/referrals_service.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
@@ -345,6 +349,123 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
         done(m.state == safeshare::v1::MESSAGE_STATE_REFUSED ? DeniedStatus(*response)
                                                              : absl::OkStatus());
       });
+}
+
+namespace {
+
+// What a decision not to share must carry; nothing is checked against an
+// agreement (there is no share), only that the record is complete.
+absl::Status ValidateDecisionNotToShare(const Principal& caller,
+                                        const safeshare::v1::RecordDecisionNotToShareRequest& r,
+                                        const FederationDirectory& directory,
+                                        const envelope::DeclarationLimits& limits) {
+  if (!envelope::IsValidMessageId(r.decision_id()) ||
+      absl::StartsWith(r.decision_id(), envelope::kReservedMessageIdPrefix)) {
+    return absl::InvalidArgumentError(
+        "decision_id must be 1-128 characters of [A-Za-z0-9._:-], not starting gw- (a UUID)");
+  }
+  if (r.practitioner().id().empty() ||
+      r.practitioner().role() == safeshare::v1::PRACTITIONER_ROLE_UNSPECIFIED ||
+      !safeshare::v1::PractitionerRole_IsValid(r.practitioner().role())) {
+    return absl::InvalidArgumentError("practitioner id and role are required");
+  }
+  if (r.considered_agency_id() == caller.agency_id) {
+    return absl::InvalidArgumentError("considered_agency_id must be another agency");
+  }
+  if (directory.FindAgency(r.considered_agency_id()) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("considered agency ", r.considered_agency_id(), " is not in the directory"));
+  }
+  const auto& d = r.declaration();
+  if (auto st = envelope::ValidateDeclaration(d, limits); !st.ok()) return st;
+  if (d.purpose() == safeshare::v1::PURPOSE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("declaration.purpose is required");
+  }
+  if (d.data_categories().empty()) {
+    return absl::InvalidArgumentError(
+        "declaration.data_categories must name what was considered for sharing");
+  }
+  if (std::none_of(d.decline_reasons().begin(), d.decline_reasons().end(),
+                   [](int x) { return x != safeshare::v1::DECLINE_REASON_UNSPECIFIED; })) {
+    return absl::InvalidArgumentError(
+        "declaration.decline_reasons must give at least one reason not to share");
+  }
+  const size_t length = absl::StripAsciiWhitespace(r.rationale()).size();
+  if (length < 10 || r.rationale().size() > 1024) {
+    return absl::InvalidArgumentError(
+        "rationale must say why, in 10 to 1024 characters; it is recorded in the audit log");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ReferralsService::RecordDecisionNotToShare(
+    grpc::CallbackServerContext* ctx, const safeshare::v1::RecordDecisionNotToShareRequest* r,
+    safeshare::v1::RecordDecisionNotToShareResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
+  absl::Status st = caller.status();
+  if (st.ok()) st = ValidateDecisionNotToShare(*caller, *r, *directory, declaration_limits_);
+  if (!st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
+  auto record = std::make_shared<safeshare::v1::AuditRecord>();
+  record->set_event(safeshare::v1::AUDIT_EVENT_TYPE_DECIDED_NOT_TO_SHARE);
+  record->set_message_id(r->decision_id());
+  record->set_sender_agency_id(caller->agency_id);
+  *record->mutable_sender_practitioner() = r->practitioner();
+  record->set_recipient_agency_id(r->considered_agency_id());
+  record->set_actor(caller->uri);
+  record->set_reason(r->rationale());
+  auto* d = record->mutable_declaration();
+  d->set_purpose(r->declaration().purpose());
+  *d->mutable_data_categories() = r->declaration().data_categories();
+  *d->mutable_decline_reasons() = r->declaration().decline_reasons();
+  d->set_subject_reference(r->declaration().subject_reference());
+  if (const auto* a = directory->FindAgency(caller->agency_id)) {
+    record->set_sender_area_id(a->area_id());
+  }
+  if (const auto* a = directory->FindAgency(r->considered_agency_id())) {
+    record->set_recipient_area_id(a->area_id());
+  }
+  auto receipt = std::make_shared<safeshare::v1::SubmitResponse>();
+  Store* store = store_;
+  const std::string id = r->decision_id();
+  const std::string sender = caller->agency_id;
+  store_->Commit(
+      [record, receipt](StoreTransaction& tx) -> absl::Status {
+        auto index = tx.AppendAudit(*record, receipt->mutable_audit_record());
+        if (!index.ok()) return index.status();
+        receipt->mutable_audit_inclusion_proof()->set_leaf_index(*index);
+        return absl::OkStatus();
+      },
+      [reactor, receipt, response, store, id, sender](const absl::Status& st,
+                                                      const CommitInfo& info) {
+        if (!st.ok()) {
+          LogEvent("error", "store.write_failed",
+                   {{"decision_id", id}, {"code", absl::StatusCodeToString(st.code())}});
+          reactor->Finish(ToGrpcStatus(st));
+          return;
+        }
+        if (absl::Status proof = AttachAuditProof(*store, info, receipt.get()); !proof.ok()) {
+          LogEvent("error", "audit.proof_failed",
+                   {{"decision_id", id}, {"detail", std::string(proof.message())}});
+        }
+        response->set_decision_id(id);
+        *response->mutable_recorded_time() = ToTimestamp(absl::Now());
+        *response->mutable_audit_inclusion_proof() = receipt->audit_inclusion_proof();
+        *response->mutable_audit_checkpoint() = receipt->audit_checkpoint();
+        response->set_audit_record(receipt->audit_record());
+        LogEvent("info", "decision_not_to_share.recorded",
+                 {{"decision_id", id},
+                  {"sender", sender},
+                  {"audit_index", absl::StrCat(receipt->audit_inclusion_proof().leaf_index())}});
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,

@@ -39,6 +39,11 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
                                    const safeshare::v1::SubmitRequest* request,
                                    safeshare::v1::SubmitResponse* response) override;
 
+  grpc::ServerUnaryReactor* RecordDecisionNotToShare(
+      grpc::CallbackServerContext* ctx,
+      const safeshare::v1::RecordDecisionNotToShareRequest* request,
+      safeshare::v1::RecordDecisionNotToShareResponse* response) override;
+
   // The work of Submit: validate, decide, audit and store in one group
   // commit, then call `done` (on the store's committer thread). On a policy
   // DENY `response` holds the receipt and the status is FAILED_PRECONDITION.

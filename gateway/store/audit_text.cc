@@ -36,6 +36,11 @@ const FieldAccess kFields[] = {
      [](const AuditRecord& r) -> const std::string& {
        return r.declaration().subject_reference();
      }},
+    {"declaration.public_body_statement",
+     [](AuditRecord& r) { return r.mutable_declaration()->mutable_public_body_statement(); },
+     [](const AuditRecord& r) -> const std::string& {
+       return r.declaration().public_body_statement();
+     }},
     {"reason", [](AuditRecord& r) { return r.mutable_reason(); },
      [](const AuditRecord& r) -> const std::string& { return r.reason(); }},
     {"read_query.subject_reference",

@@ -87,10 +87,28 @@ TEST(FlowSummaryTest, CountsDecisionsFlowsRulesAndTimeliness) {
   EXPECT_EQ(s.escalations[0].urgency, v1::URGENCY_URGENT);
 }
 
+TEST(FlowSummaryTest, EachDecisionNotToShareCountsOnce) {
+  auto not_shared = [](uint64_t index, const std::string& id) {
+    ShownRecord s = Event(index, id, v1::AUDIT_EVENT_TYPE_DECIDED_NOT_TO_SHARE, absl::Minutes(1));
+    s.record.set_sender_area_id("portsmouth");
+    s.record.set_recipient_area_id("hampshire");
+    s.record.mutable_declaration()->add_decline_reasons(
+        v1::DECLINE_REASON_MORE_DETRIMENTAL_THAN_DISCLOSING);
+    return s;
+  };
+  // "x" recorded twice (a retried call), "y" once.
+  const FlowSummary s = Summarise({not_shared(0, "x"), not_shared(1, "x"), not_shared(2, "y")});
+  EXPECT_EQ(s.decisions.not_shared, 2u);
+  EXPECT_EQ(s.decisions.total(), 0u) << "nothing was shared, refused or held";
+  EXPECT_EQ(s.area_flows.at({"portsmouth", "hampshire"}).not_shared, 2u);
+  EXPECT_EQ(s.not_shared_reasons.at(v1::DECLINE_REASON_MORE_DETRIMENTAL_THAN_DISCLOSING), 2u);
+}
+
 TEST(FlowSummaryTest, CsvTablesHaveHeadersAndSafeFields) {
   const FlowSummary s = Summarise({Decision(0, "a", v1::DECISION_ALLOW)});
   EXPECT_EQ(SummaryCsv(s, "areas"),
-            "from_area,to_area,allowed,denied,held,total\r\nportsmouth,hampshire,1,0,0,1\r\n");
+            "from_area,to_area,allowed,denied,held,total,not_shared\r\n"
+            "portsmouth,hampshire,1,0,0,1,0\r\n");
   EXPECT_EQ(SummaryCsv(s, "no-such-table"), "");
   for (const char* table : kCsvTables) EXPECT_NE(SummaryCsv(s, table), "") << table;
   EXPECT_EQ(CsvField("plain"), "plain");

@@ -502,3 +502,99 @@ TEST_F(AuditE2eTest, AnOfficersQueryIsItselfInTheLogUnderTheChildsReference) {
 
 }  // namespace
 }  // namespace safeshare
+
+namespace safeshare {
+namespace {
+
+// Golden rule 7: a decision not to share is a record like any decision. It
+// is counted once per decision id (recording is at-least-once), its proof
+// verifies offline, nothing is sent, and the CLI records one too.
+TEST_F(GatewayE2eTest, ADecisionNotToShareIsRecordedCountedOnceAndVerifiable) {
+  v1::RecordDecisionNotToShareRequest req;
+  req.set_decision_id("dnts-1");
+  req.mutable_practitioner()->set_id("pc-4471");
+  req.mutable_practitioner()->set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
+  req.set_considered_agency_id("hampshire-crt");
+  req.mutable_declaration()->set_purpose(v1::PURPOSE_EARLY_HELP);
+  req.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
+  req.mutable_declaration()->add_decline_reasons(
+      v1::DECLINE_REASON_MORE_DETRIMENTAL_THAN_DISCLOSING);
+  req.set_rationale("Disclosure now would alert the adult under investigation.");
+  auto police = Agency("hiow-police");
+  auto recorded = police->RecordDecisionNotToShare(req);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->decision_id(), "dnts-1");
+  v1::Federation fed;
+  std::ifstream in(federation_ + "/federation.textproto");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
+  EXPECT_TRUE(agents::VerifyDecisionNotToShare(*recorded, fed.audit_log()).ok());
+  // A retry with the same id (after a lost reply) is a second record, one decision.
+  ASSERT_TRUE(police->RecordDecisionNotToShare(req).ok());
+
+  // The CLI records another.
+  CommandResult cli = RunCommand({testing::CliBinary(),
+                                  "not-shared",
+                                  "--with",
+                                  "portsmouth-mash",
+                                  "--purpose",
+                                  "early_help",
+                                  "--categories",
+                                  "concern_details,health",
+                                  "--reasons",
+                                  "not_necessary",
+                                  "--rationale",
+                                  "The front door already holds the same information.",
+                                  "--practitioner",
+                                  "pc-4471",
+                                  "--role",
+                                  "police_officer",
+                                  "--identity",
+                                  AgencyDir("hiow-police"),
+                                  "--gateway",
+                                  gateway_->target()});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_NE(cli.out.find("nothing was sent"), std::string::npos) << cli.out;
+
+  auto dpo = Officer("hampshire-crt.dpo");
+  v1::FlowReportRequest all;
+  auto report = dpo->FlowReport(all);
+  ASSERT_TRUE(report.ok()) << report.status();
+  uint64_t not_shared = 0;
+  for (const auto& f : report->flows()) not_shared += f.not_shared();
+  EXPECT_EQ(not_shared, 2u);
+  int records = 0;
+  for (const auto& r : Audit()) {
+    if (r.event() != v1::AUDIT_EVENT_TYPE_DECIDED_NOT_TO_SHARE) continue;
+    ++records;
+    EXPECT_EQ(r.sender_agency_id(), "hiow-police");
+    EXPECT_FALSE(r.reason().empty()) << "the rationale is readable by officers";
+  }
+  EXPECT_EQ(records, 3);
+  // Nothing reached anyone's mailbox.
+  ExpectMailboxEmpty("hampshire-crt");
+  ExpectMailboxEmpty("portsmouth-mash");
+
+  // What a record must carry, and who may make one.
+  auto bad = req;
+  bad.set_rationale("no");
+  EXPECT_EQ(police->RecordDecisionNotToShare(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = req;
+  bad.mutable_declaration()->clear_decline_reasons();
+  EXPECT_EQ(police->RecordDecisionNotToShare(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = req;
+  bad.set_considered_agency_id("atlantis-mash");
+  EXPECT_EQ(police->RecordDecisionNotToShare(bad).status().code(), absl::StatusCode::kNotFound);
+  bad = req;
+  bad.set_considered_agency_id("hiow-police");
+  EXPECT_EQ(police->RecordDecisionNotToShare(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(dpo->RecordDecisionNotToShare(req).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ExpectAuditLogVerifies();
+}
+
+}  // namespace
+}  // namespace safeshare

@@ -6,7 +6,9 @@
 
 #include <atomic>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "envelope/content.h"
 #include "httplib.h"
 #include "safeshare/v1/connector.pb.h"
 #include "tests/e2e/gateway_fixture.h"
@@ -570,7 +572,7 @@ TEST_F(ConnectorE2eTest, EveryRouteRefusesNobodyAndSaysWhenTheGatewayIsAway) {
       ++routes;
     }
   }
-  EXPECT_EQ(routes, 13);
+  EXPECT_EQ(routes, 14);
 
   auto mash = Mash();
   ASSERT_TRUE(mash->started());
@@ -584,9 +586,74 @@ TEST_F(ConnectorE2eTest, EveryRouteRefusesNobodyAndSaysWhenTheGatewayIsAway) {
     EXPECT_EQ(r->status, 503) << path << "\n" << r->body;
     Checked(r, "get", route);
   }
+  v1::DecisionNotToShare d;
+  d.set_considered_agency_id("southsea-academy");
+  d.mutable_declaration()->set_purpose(v1::PURPOSE_EARLY_HELP);
+  d.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_EDUCATION);
+  d.mutable_declaration()->add_decline_reasons(v1::DECLINE_REASON_NOT_NECESSARY);
+  d.set_rationale("The school already holds the same information.");
+  EXPECT_EQ(
+      Post(*mash, "/api/v1/decisions-not-to-share", "/api/v1/decisions-not-to-share", ToJson(d))
+          .first,
+      503);
   // SIGTERM stops it while its subscription waits for the absent gateway
   // (it once waited for ever, and so did this test).
   mash.reset();
+}
+
+// Golden rule 7 through the API: a decision not to share is recorded at the
+// gateway (its proof verified by the connector), nothing is sent, and the
+// subject reference is derived from the child's NHS number when none is given.
+TEST_F(ConnectorE2eTest, ADecisionNotToShareIsRecordedThroughTheApi) {
+  auto school = School();
+  ASSERT_TRUE(school->started());
+  v1::DecisionNotToShare d;
+  d.set_considered_agency_id("portsmouth-mash");
+  d.mutable_declaration()->set_purpose(v1::PURPOSE_EARLY_HELP);
+  d.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_EDUCATION);
+  d.mutable_declaration()->add_decline_reasons(v1::DECLINE_REASON_NOT_NECESSARY);
+  d.set_rationale("Attendance has recovered; the early help plan is closing.");
+  auto [status, body] =
+      Post(*school, "/api/v1/decisions-not-to-share", "/api/v1/decisions-not-to-share", ToJson(d));
+  ASSERT_EQ(status, 201) << body;
+  v1::RecordedDecision recorded;
+  ASSERT_TRUE(JsonStringToMessage(body, &recorded).ok()) << body;
+  EXPECT_FALSE(recorded.decision_id().empty());
+  EXPECT_TRUE(recorded.receipt_verified());
+  d.set_rationale("no");
+  EXPECT_EQ(
+      Post(*school, "/api/v1/decisions-not-to-share", "/api/v1/decisions-not-to-share", ToJson(d))
+          .first,
+      400);
+  int found = 0;
+  for (const auto& r : Audit()) {
+    if (r.event() == v1::AUDIT_EVENT_TYPE_DECIDED_NOT_TO_SHARE) {
+      ++found;
+      EXPECT_EQ(r.message_id(), recorded.decision_id());
+      EXPECT_EQ(r.sender_practitioner().id(), "dsl-17");  // the signed-in user
+    }
+  }
+  EXPECT_EQ(found, 1);
+  ExpectMailboxEmpty("portsmouth-mash");
+
+  // A referral with the child's NHS number and no subject reference: the
+  // connector derives it under the federation's subject key.
+  v1::Draft draft = SchoolReferral("ref-with-nhs");
+  draft.mutable_declaration()->clear_subject_reference();
+  draft.mutable_content()->mutable_referral()->mutable_record()->mutable_child()->set_nhs_number(
+      "943 476 5919");
+  auto [sent, sent_body] = Post(*school, "/api/v1/messages", "/api/v1/messages", ToJson(draft));
+  ASSERT_EQ(sent, 201) << sent_body;
+  std::ifstream key_in(AgencyDir("southsea-academy") + "/subject.key");
+  std::string key_hex;
+  key_in >> key_hex;
+  auto expected = envelope::SubjectReferenceFor("9434765919", absl::HexStringToBytes(key_hex));
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  v1::AuditQuery q;
+  q.set_subject_reference(*expected);
+  auto found_by_subject = Query(*Officer("hampshire-crt.dpo"), q);
+  ASSERT_EQ(found_by_subject.size(), 1u);
+  EXPECT_EQ(found_by_subject[0].message_id(), "ref-with-nhs");
 }
 
 }  // namespace

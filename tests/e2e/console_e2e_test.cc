@@ -92,6 +92,18 @@ class ConsoleE2eTest : public GatewayE2eTest {
     };
     send(*school, from_school("school-1", "school-to-portsmouth-referral.json"), Child('a'));
     send(*school, from_school("school-refused", "school-overshare-referral.json"), Child('e'));
+    // The police decide not to share with Hampshire's front door, and record it.
+    v1::RecordDecisionNotToShareRequest not_shared;
+    not_shared.set_decision_id("pol-not-shared");
+    not_shared.mutable_practitioner()->set_id("pc-4471");
+    not_shared.mutable_practitioner()->set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
+    not_shared.set_considered_agency_id("hampshire-crt");
+    not_shared.mutable_declaration()->set_purpose(v1::PURPOSE_EARLY_HELP);
+    not_shared.mutable_declaration()->add_data_categories(v1::DATA_CATEGORY_CONCERN_DETAILS);
+    not_shared.mutable_declaration()->add_decline_reasons(
+        v1::DECLINE_REASON_MORE_DETRIMENTAL_THAN_DISCLOSING);
+    not_shared.set_rationale("Disclosure now would alert the adult under investigation.");
+    ASSERT_TRUE(police->client().RecordDecisionNotToShare(not_shared).ok());
     // Portsmouth MASH takes and acknowledges what reached it.
     auto mash = Agent("portsmouth-mash");
     auto inbox = mash->Receive();
@@ -157,11 +169,17 @@ TEST_F(ConsoleE2eTest, AnAgencyScopedOfficerNeverSeesAnotherAgencysFlows) {
       EXPECT_FALSE(absl::StrContains(body, "southsea-academy")) << page;
     }
   }
-  EXPECT_TRUE(
-      absl::StrContains(console->Get("/flows/agencies.csv"), "hiow-police,portsmouth-mash,2,0,2,4"))
+  EXPECT_TRUE(absl::StrContains(console->Get("/flows/agencies.csv"),
+                                "hiow-police,portsmouth-mash,2,0,2,4,0"))
       << console->Get("/flows/agencies.csv");
   EXPECT_EQ(CardIds(console->Get("/search?search=1&subject=" + Child('a'))),
             std::set<std::string>{"pol-1"});
+  // The recorded decision not to share is counted with the police's flows.
+  EXPECT_TRUE(
+      absl::StrContains(console->Get("/flows/agencies.csv"), "hiow-police,hampshire-crt,0,0,0,0,1"))
+      << console->Get("/flows/agencies.csv");
+  const std::string report = console->Get("/report");
+  EXPECT_TRUE(absl::StrContains(report, "more detrimental to the child")) << report;
   EXPECT_TRUE(absl::StrContains(console->Get("/advice"), "pol-held"));
 }
 

@@ -26,12 +26,16 @@ void CheckContent(absl::string_view plaintext, const safeshare::v1::Envelope* en
     (void)se::CheckContentAgainstDeclaration(*content, envelope->kind(), envelope->declaration());
   } else {
     // Every category found, declared, passes for the kind the content is, and
-    // for no other kind. (The content's oneof field numbers are the kinds'
-    // numbers: referral 1 = REFERRAL ... outcome 5 = OUTCOME.)
+    // for no other kind, when its NHS numbers are valid (the declaration
+    // claims nothing about the consistent identifier). (The content's oneof
+    // field numbers are the kinds' numbers: referral 1 = REFERRAL ... outcome
+    // 5 = OUTCOME.)
     safeshare::v1::SharingDeclaration declaration;
     for (auto category : se::CategoriesIn(*content)) declaration.add_data_categories(category);
+    const bool identifiers_valid = se::CheckIdentifiers(*content, declaration).ok();
     for (int kind = 0; kind <= safeshare::v1::MessageKind_MAX; ++kind) {
       const bool matches =
+          identifiers_valid &&
           content->content_case() != safeshare::v1::SealedContent::CONTENT_NOT_SET &&
           static_cast<int>(content->content_case()) == kind;
       FUZZ_REQUIRE(se::CheckContentAgainstDeclaration(
