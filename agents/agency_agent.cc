@@ -145,6 +145,25 @@ absl::StatusOr<safeshare::v1::SubmitResponse> AgencyAgent::Send(
   return client_->Submit(*sealed, refused_receipt);
 }
 
+absl::StatusOr<std::vector<AgencyAgent::TeamCopy>> AgencyAgent::SendToTeam(
+    OutgoingMessage m, const std::string& team_id) {
+  auto team = client_->GetTeam(team_id);
+  if (!team.ok()) return team.status();
+  m.team_id = team_id;
+  m.team_message_id = m.message_id.empty() ? NewMessageId() : m.message_id;
+  std::vector<TeamCopy> copies;
+  for (const std::string& member : team->member_agency_ids()) {
+    if (member == m.sender_agency_id) continue;
+    OutgoingMessage copy = m;
+    copy.recipient_agency_id = member;
+    copy.message_id = absl::StrCat(m.team_message_id, ":", member);
+    TeamCopy result{member, absl::UnknownError("not sent"), {}};
+    result.receipt = Send(copy, &result.refused);
+    copies.push_back(std::move(result));
+  }
+  return copies;
+}
+
 absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
     const safeshare::v1::SignedEnvelope& signed_envelope, ContentRefusalReason* reason) {
   *reason = safeshare::v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT;

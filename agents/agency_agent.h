@@ -62,6 +62,19 @@ class AgencyAgent {
   absl::StatusOr<safeshare::v1::SubmitResponse> Send(
       const OutgoingMessage& m, safeshare::v1::SubmitResponse* refused_receipt = nullptr);
 
+  // One member's copy of a team message: its receipt, or why it was not sent
+  // or was refused (then `refused` holds the refusal's receipt, if any).
+  struct TeamCopy {
+    std::string member_agency_id;
+    absl::StatusOr<safeshare::v1::SubmitResponse> receipt;
+    safeshare::v1::SubmitResponse refused;
+  };
+  // Sends `m` to every member of `team_id` but this agency: one copy each,
+  // sealed to that member and decided under its agreement, with the id
+  // "<team message id>:<member>" (the team message id is m.message_id, or a
+  // fresh one). NOT_FOUND for an unknown team; each copy's outcome otherwise.
+  absl::StatusOr<std::vector<TeamCopy>> SendToTeam(OutgoingMessage m, const std::string& team_id);
+
   // Fetches every waiting message, opens and checks each one. Refusals are
   // reported to the gateway (RefuseContent) and listed, not returned as errors.
   // Nothing is acknowledged: the caller acks what it has safely stored.

@@ -178,6 +178,17 @@ absl::StatusOr<safeshare::v1::GetAgencyResponse> AgentClient::GetAgency(
   return resp;
 }
 
+absl::StatusOr<safeshare::v1::Team> AgentClient::GetTeam(const std::string& team_id) {
+  grpc::ClientContext ctx;
+  auto cancellable = Prepare(ctx);
+  safeshare::v1::GetTeamRequest req;
+  req.set_team_id(team_id);
+  safeshare::v1::GetTeamResponse resp;
+  grpc::Status st = directory_->GetTeam(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp.team();
+}
+
 absl::StatusOr<safeshare::v1::PublishKeyResponse> AgentClient::PublishKey(
     const safeshare::v1::SignedKeyStatement& statement) {
   grpc::ClientContext ctx;

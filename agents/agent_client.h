@@ -57,6 +57,8 @@ class AgentClient {
   // `known_tree_size` when set.
   absl::StatusOr<safeshare::v1::GetAgencyResponse> GetAgency(const std::string& agency_id,
                                                              uint64_t known_tree_size = 0);
+  // A multi-agency team and its members (NOT_FOUND for an unknown team).
+  absl::StatusOr<safeshare::v1::Team> GetTeam(const std::string& team_id);
   // Key changes, signed by the agency's current signing key (AgencyAgent
   // builds and signs them).
   absl::StatusOr<safeshare::v1::PublishKeyResponse> PublishKey(

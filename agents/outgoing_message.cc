@@ -35,6 +35,8 @@ safeshare::v1::Envelope BuildEnvelopeHeader(const OutgoingMessage& m) {
   e.mutable_created_time()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
   e.set_in_reply_to(m.in_reply_to);
   *e.mutable_declaration() = m.declaration;
+  e.set_team_id(m.team_id);
+  e.set_team_message_id(m.team_message_id);
   return e;
 }
 

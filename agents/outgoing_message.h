@@ -19,6 +19,9 @@ struct OutgoingMessage {
   std::string in_reply_to;
   safeshare::v1::SharingDeclaration declaration;
   safeshare::v1::SealedContent content;  // sealed to the recipient
+  // A copy of a team message (AgencyAgent::SendToTeam sets both).
+  std::string team_id;
+  std::string team_message_id;
 };
 
 // A random (version 4) UUID, the default message id.

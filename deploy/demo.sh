@@ -45,6 +45,7 @@ federation_file: "$DEV/federation/federation.textproto"
 isa_dir: "$ROOT/deploy/isa"
 audit_signing_key_file: "$DEV/federation/gateway/audit-signing.pem"
 rule_pack: "2026"
+delivery { school_calendar_dir: "$ROOT/deploy/school-calendars" }
 CONF
 
 step "Starting safeshare-gateway (SQLite store, TLS 1.3 with client certificates)"
@@ -100,6 +101,18 @@ agency portsmouth-mash send --to hampshire-crt --message_id "$CROSS_ID" \
   --payload "$EX/portsmouth-to-hampshire-referral.payload.json" \
   --practitioner pm-sw-0147 --role mash_practitioner
 
+step "Operation Encompass: the police tell the child's school before its next school day"
+ENCOMPASS_ID="demo-$(date +%s)-encompass"
+agency hiow-police send --kind operation_encompass --to southsea-academy \
+  --message_id "$ENCOMPASS_ID" \
+  --declaration "$EX/police-operation-encompass-to-school.json" \
+  --payload "$EX/police-operation-encompass-to-school.payload.json" \
+  --practitioner pc-4471 --role police_officer
+echo "Due by Southsea Academy's next session start (deploy/school-calendars/southsea-academy.json):"
+agency hiow-police status "$ENCOMPASS_ID"
+agency southsea-academy inbox --out "$DEV/inbox/southsea-academy"
+agency southsea-academy ack "$ENCOMPASS_ID"
+
 step "Shares the golden rules and the agreements do not allow as declared"
 echo "Southsea Academy declares criminal-offence data and a full case record (beyond its ISA with Portsmouth MASH):"
 agency southsea-academy send --to portsmouth-mash --message_id "demo-$(date +%s)-overshare" \
@@ -153,6 +166,16 @@ agency hampshire-crt respond "$REQ_ID" --message_id "demo-$(date +%s)-response" 
   --practitioner crt-sw-2231 --role social_worker
 agency southampton-mash inbox --out "$DEV/inbox/southampton-mash"
 agency southampton-mash thread "$REQ_ID"
+
+step "A strategy discussion: Portsmouth MASH asks its team (police and hospitals) at once"
+TEAM_ID="demo-$(date +%s)-strategy"
+agency portsmouth-mash send --kind information_request --to_team portsmouth-strategy-discussion \
+  --message_id "$TEAM_ID" \
+  --declaration "$EX/portsmouth-strategy-team-request.json" \
+  --payload "$EX/portsmouth-strategy-team-request.payload.json" \
+  --practitioner pm-sw-0147 --role mash_practitioner
+agency portsmouth-hospitals inbox --out "$DEV/inbox/portsmouth-hospitals"
+agency portsmouth-hospitals ack "$TEAM_ID:portsmouth-hospitals"
 
 step "Portsmouth MASH tells the police what the front door decided"
 agency portsmouth-mash outcome "$POLICE_ID" --message_id "demo-$(date +%s)-outcome" \

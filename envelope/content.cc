@@ -69,6 +69,8 @@ SealedContent::ContentCase CaseFor(safeshare::v1::MessageKind kind) {
       return SealedContent::kDecline;
     case safeshare::v1::MESSAGE_KIND_OUTCOME:
       return SealedContent::kOutcome;
+    case safeshare::v1::MESSAGE_KIND_OPERATION_ENCOMPASS:
+      return SealedContent::kOperationEncompass;
     default:
       return SealedContent::CONTENT_NOT_SET;
   }

@@ -220,6 +220,25 @@ absl::Status ValidateEnvelopeShape(const Envelope& e, const DeclarationLimits& l
   } else if (!e.in_reply_to().empty()) {
     return Invalid("in_reply_to", "only responses, declines and outcomes are replies");
   }
+  if (!e.team_id().empty() || !e.team_message_id().empty()) {
+    if (!IsValidAgencyId(e.team_id())) {
+      return Invalid("team_id", "a team message copy names its team ([a-z0-9-], 1-64 characters)");
+    }
+    if (!IsValidMessageId(e.team_message_id()) ||
+        absl::StartsWith(e.team_message_id(), kReservedMessageIdPrefix)) {
+      return Invalid("team_message_id",
+                     "a team message copy carries the id its copies share (1-128 characters of "
+                     "[A-Za-z0-9._:-], not the gateway's prefix)");
+    }
+    if (e.message_id() != absl::StrCat(e.team_message_id(), ":", e.recipient_agency_id())) {
+      return Invalid("message_id",
+                     "a team message copy's id is <team_message_id>:<recipient_agency_id>");
+    }
+    if (e.kind() != safeshare::v1::MESSAGE_KIND_REFERRAL &&
+        e.kind() != safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST) {
+      return Invalid("kind", "only referrals and information requests are sent to teams");
+    }
+  }
   if (!e.has_declaration()) return Invalid("declaration", "must be present");
   const auto& asked = e.declaration().requested_categories();
   if (e.kind() == safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST) {

@@ -69,6 +69,31 @@ absl::StatusOr<FederationDirectory> FederationDirectory::FromProto(
           absl::StrCat("officer ", officer.id(), " must have a scope"));
     }
   }
+  for (int i = 0; i < federation.teams_size(); ++i) {
+    const auto& team = federation.teams(i);
+    if (!envelope::IsValidAgencyId(team.id()) || dir.agency_index_.count(team.id())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "team id '", team.id(), "' must be [a-z0-9-], 1-64 characters, and not an agency id"));
+    }
+    if (!areas.count(team.area_id())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("team ", team.id(), " names unknown area '", team.area_id(), "'"));
+    }
+    std::set<std::string> members;
+    for (const auto& member : team.member_agency_ids()) {
+      if (!dir.agency_index_.count(member) || !members.insert(member).second) {
+        return absl::InvalidArgumentError(absl::StrCat("team ", team.id(), " member '", member,
+                                                       "' is not an agency or is listed twice"));
+      }
+    }
+    if (members.size() < 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("team ", team.id(), " must have at least two member agencies"));
+    }
+    if (!dir.team_index_.emplace(team.id(), i).second) {
+      return absl::InvalidArgumentError(absl::StrCat("team ", team.id(), " is listed twice"));
+    }
+  }
   auto revocations =
       CertificateRevocations::Load(federation.revoked_certificates(), base_dir, trust.ca_bundle_pem,
                                    trust.now == absl::InfinitePast() ? absl::Now() : trust.now);
@@ -77,6 +102,11 @@ absl::StatusOr<FederationDirectory> FederationDirectory::FromProto(
   dir.accept_development_ = trust.accept_development;
   dir.federation_ = std::move(federation);
   return dir;
+}
+
+const safeshare::v1::Team* FederationDirectory::FindTeam(const std::string& id) const {
+  auto it = team_index_.find(id);
+  return it == team_index_.end() ? nullptr : &federation_.teams(it->second);
 }
 
 const safeshare::v1::Agency* FederationDirectory::FindAgency(const std::string& id) const {

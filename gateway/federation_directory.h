@@ -43,6 +43,8 @@ class FederationDirectory {
 
   // The agency, or nullptr if unknown.
   const safeshare::v1::Agency* FindAgency(const std::string& id) const;
+  // A multi-agency team, or nullptr.
+  const safeshare::v1::Team* FindTeam(const std::string& id) const;
   const safeshare::v1::Officer* FindOfficer(const std::string& agency_id,
                                             const std::string& officer_id) const;
   const safeshare::v1::Federation& federation() const { return federation_; }
@@ -53,6 +55,7 @@ class FederationDirectory {
  private:
   safeshare::v1::Federation federation_;
   std::map<std::string, int> agency_index_;
+  std::map<std::string, int> team_index_;
   CertificateRevocations revocations_;
   bool accept_development_ = false;
 };

@@ -39,6 +39,8 @@ ABSL_FLAG(uint32_t, urgent_ack_seconds, 0, "Acknowledge deadline for urgent mess
 ABSL_FLAG(uint32_t, standard_ack_seconds, 0,
           "Fixed deadline for standard messages (default: one working day)");
 ABSL_FLAG(uint32_t, escalation_scan_ms, 0, "How often overdue messages are looked for");
+ABSL_FLAG(std::string, school_calendar_dir, "",
+          "School calendars for Operation Encompass deadlines (overrides config)");
 ABSL_FLAG(std::string, runtime_dir, "",
           "Directory for runtime files (default: the SQLite file's directory, else /tmp)");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
@@ -98,6 +100,9 @@ absl::StatusOr<safeshare::v1::GatewayConfig> ConfigFromFlags() {
   if (uint32_t v = absl::GetFlag(FLAGS_urgent_ack_seconds)) delivery->set_urgent_ack_seconds(v);
   if (uint32_t v = absl::GetFlag(FLAGS_standard_ack_seconds)) delivery->set_standard_ack_seconds(v);
   if (uint32_t v = absl::GetFlag(FLAGS_escalation_scan_ms)) delivery->set_escalation_scan_ms(v);
+  if (const std::string v = absl::GetFlag(FLAGS_school_calendar_dir); !v.empty()) {
+    delivery->set_school_calendar_dir(v);
+  }
   if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok()) return st;
   return config;
 }

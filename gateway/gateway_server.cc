@@ -81,6 +81,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 
   auto deadlines = DeadlinePolicy::FromConfig(config.delivery());
   if (!deadlines.ok()) return deadlines.status();
+  gw->calendars_ = deadlines->calendars();
+  gw->school_calendar_dir_ = config.delivery().school_calendar_dir();
   gw->advice_ =
       std::make_unique<AdviceService>(gw->directory_.get(), gw->store_.get(), &gw->notifier_,
                                       *deadlines, config.limits().max_reply_bytes());
@@ -215,6 +217,13 @@ absl::Status GatewayServer::ReloadFederation() {
 
 absl::Status GatewayServer::ReloadPolicy() {
   absl::Status st = policy_.Reload(isa_dir_, directory_->Current()->federation(), commencement_);
+  if (absl::Status calendars = calendars_->Load(school_calendar_dir_); !calendars.ok()) {
+    LogEvent("error", "school_calendars.reload_failed",
+             {{"dir", school_calendar_dir_},
+              {"detail", std::string(calendars.message())},
+              {"in_force", "previous calendars kept"}});
+    if (st.ok()) st = calendars;
+  }
   if (st.ok()) {
     LogEvent("info", "policy.reloaded",
              {{"isa_dir", isa_dir_}, {"agreements", absl::StrCat(policy_.Current()->isa_count())}});

@@ -61,6 +61,9 @@ class GatewayServer {
   policy::PolicyRegistry policy_;
   std::string isa_dir_;
   safeshare::v1::RuleCommencement commencement_;  // rule pack 2026's dates, from the config
+  // Operation Encompass deadlines: reread with the agreements on SIGHUP.
+  std::shared_ptr<SchoolCalendars> calendars_;
+  std::string school_calendar_dir_;
   std::unique_ptr<ReferralsService> referrals_;
   std::unique_ptr<MailboxService> mailbox_;
   std::unique_ptr<DirectoryService> directory_service_;

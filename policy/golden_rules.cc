@@ -211,6 +211,10 @@ std::vector<std::string> DeclaredRisk(const DecisionInput& in) {
       d.statutory_gateway() == v1::STATUTORY_GATEWAY_CHILDREN_ACT_2004_S16LA_DUTY_TO_SHARE) {
     risk.push_back("the Children Act 2004 s16LA duty to share");
   }
+  if (in.operation_encompass_duty && in.header.kind() == v1::MESSAGE_KIND_OPERATION_ENCOMPASS &&
+      d.statutory_gateway() == v1::STATUTORY_GATEWAY_DOMESTIC_ABUSE_ACT_2021_S49A) {
+    risk.push_back("the Domestic Abuse Act 2021 s49A Operation Encompass duty");
+  }
   if (in.immediate) risk.push_back("immediate urgency");
   return risk;
 }
@@ -352,9 +356,56 @@ void AddAgreementLimits(const DecisionInput& in, const AgreementCandidate& isa, 
                       ") covers the share and the declared categories."));
 }
 
+// Operation Encompass goes from police to the child's school, or to the local
+// authority for a child in elective home education; nothing else uses s49A.
+void AddOperationEncompass(const DecisionInput& in, Check& c) {
+  const v1::SharingDeclaration& d = in.declaration;
+  const std::string& recipient = in.header.recipient_agency_id();
+  if (in.header.kind() != v1::MESSAGE_KIND_OPERATION_ENCOMPASS) {
+    if (d.purpose() == v1::PURPOSE_OPERATION_ENCOMPASS ||
+        d.statutory_gateway() == v1::STATUTORY_GATEWAY_DOMESTIC_ABUSE_ACT_2021_S49A) {
+      c.Fail(
+          "Operation Encompass (its purpose and the s49A duty) is for OPERATION_ENCOMPASS "
+          "notifications only.");
+    }
+    return;
+  }
+  if (!(in.sender_roles & Bit(v1::AGENCY_ROLE_POLICE))) {
+    c.Fail(
+        absl::StrCat("Operation Encompass notifications come from the police (Domestic Abuse "
+                     "Act 2021 s49A); ",
+                     in.header.sender_agency_id(), " is not a police force."));
+  }
+  if (d.purpose() != v1::PURPOSE_OPERATION_ENCOMPASS) {
+    c.Fail("An Operation Encompass notification's purpose must be PURPOSE_OPERATION_ENCOMPASS.");
+  }
+  const bool school = in.recipient_roles & Bit(v1::AGENCY_ROLE_EDUCATION);
+  const bool local_authority =
+      in.recipient_roles & (Bit(v1::AGENCY_ROLE_LOCAL_AUTHORITY) | Bit(v1::AGENCY_ROLE_FRONT_DOOR));
+  if (d.elective_home_education()) {
+    if (local_authority) {
+      c.Pass(absl::StrCat("The child is in elective home education: the local authority (",
+                          recipient, ") is notified instead of a school."));
+    } else {
+      c.Fail(
+          absl::StrCat("For a child in elective home education the local authority is "
+                       "notified; ",
+                       recipient, " is not a local authority."));
+    }
+  } else if (school) {
+    c.Pass(absl::StrCat("The notification goes to the child's school (", recipient,
+                        "), for its designated safeguarding lead."));
+  } else {
+    c.Fail(absl::StrCat("Operation Encompass notifications go to the child's school; ", recipient,
+                        " is not a school (for a child in elective home education, say so and "
+                        "notify the local authority)."));
+  }
+}
+
 // necessity_proportionality: an ISA in force, categories within it, a justification.
 v1::Finding CheckNecessityProportionality(const DecisionInput& in) {
   Check c(in);
+  AddOperationEncompass(in, c);
   if (in.match.chosen == nullptr) {
     c.Fail(in.match.why_none);
   } else {

@@ -34,7 +34,10 @@ struct DecisionInput {
   bool recognised_legitimate_interest = false;
   bool duty_to_share = false;
   bool consistent_identifier = false;
+  bool operation_encompass_duty = false;
   bool sender_public_authority = true;  // the directory's sector
+  uint64_t sender_roles = 0;            // the directory's roles (Bit(AgencyRole))
+  uint64_t recipient_roles = 0;
 };
 
 // Derives the facts and looks up the agreement, once for all checks.

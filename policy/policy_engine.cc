@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "policy/enum_bits.h"
 #include "policy/golden_rules.h"
 
 namespace safeshare::policy {
@@ -55,6 +56,11 @@ Commencement ResolveCommencement(const v1::RuleCommencement& configured) {
   // The consistent identifier awaits regulations: no default date.
   c.consistent_identifier = date(configured.has_consistent_identifier(),
                                  configured.consistent_identifier(), std::nullopt);
+  // Domestic Abuse Act 2021 s.49A: its statutory guidance was issued in
+  // November 2025.
+  c.operation_encompass_duty =
+      date(configured.has_operation_encompass_duty(), configured.operation_encompass_duty(),
+           absl::CivilDay(2025, 11, 1));
   return c;
 }
 
@@ -65,6 +71,9 @@ PolicyEngine::PolicyEngine(std::vector<v1::InformationSharingAgreement> isas,
     if (a.sector() == v1::AGENCY_SECTOR_VOLUNTARY || a.sector() == v1::AGENCY_SECTOR_PRIVATE) {
       not_public_authorities_.insert(a.id());
     }
+    uint64_t roles = 0;
+    for (int r : a.roles()) roles |= Bit(r);
+    roles_[a.id()] = roles;
   }
 }
 
@@ -123,8 +132,16 @@ v1::PolicyDecision PolicyEngine::Decide(const v1::Envelope& h, absl::Time now, R
         dated("recognised_legitimate_interest", commencement_.recognised_legitimate_interest);
     in.duty_to_share = dated("duty_to_share", commencement_.duty_to_share);
     in.consistent_identifier = dated("consistent_identifier", commencement_.consistent_identifier);
+    in.operation_encompass_duty =
+        dated("operation_encompass_duty", commencement_.operation_encompass_duty);
   }
   in.sender_public_authority = !not_public_authorities_.contains(h.sender_agency_id());
+  auto roles = [&](const std::string& id) {
+    auto it = roles_.find(id);
+    return it == roles_.end() ? uint64_t{0} : it->second;
+  };
+  in.sender_roles = roles(h.sender_agency_id());
+  in.recipient_roles = roles(h.recipient_agency_id());
   if (const AgreementCandidate* isa = in.match.chosen) {
     out.set_isa_id(isa->isa->id());
     out.set_isa_version(isa->isa->version());

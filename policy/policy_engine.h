@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -40,6 +41,7 @@ struct Commencement {
   std::optional<absl::Time> recognised_legitimate_interest;
   std::optional<absl::Time> duty_to_share;
   std::optional<absl::Time> consistent_identifier;
+  std::optional<absl::Time> operation_encompass_duty;
 };
 Commencement ResolveCommencement(const safeshare::v1::RuleCommencement& configured);
 
@@ -109,6 +111,8 @@ class PolicyEngine {
   const Commencement commencement_;
   // Agencies that are not public authorities (may rely on Art 6(1)(ea)).
   absl::flat_hash_set<std::string> not_public_authorities_;
+  // Each agency's directory roles (bit n for AgencyRole n).
+  absl::flat_hash_map<std::string, uint64_t> roles_;
 };
 
 }  // namespace safeshare::policy

@@ -102,15 +102,50 @@ int OpenAndSubmit(const Invocation& inv, OutgoingMessage& m) {
   return SubmitAndPrint(inv, **agent, m);
 }
 
+// One copy per member of a team; the exit code is a failure's if any copy
+// was not accepted.
+int SendToTeam(const Invocation& inv, OutgoingMessage& m) {
+  auto agent = OpenAgent(inv);
+  if (!agent.ok()) return Failed(inv, agent.status());
+  if (m.sender_agency_id.empty()) {
+    m.sender_agency_id = inv.Flag("from").empty() ? (*agent)->agency_id() : inv.Flag("from");
+  }
+  auto copies = (*agent)->SendToTeam(m, inv.Flag("to_team"));
+  if (!copies.ok()) return Failed(inv, copies.status());
+  absl::Status first_failure;
+  for (const auto& copy : *copies) {
+    OutgoingMessage shown = m;
+    shown.recipient_agency_id = copy.member_agency_id;
+    if (copy.receipt.ok()) {
+      if (inv.Switch("json")) {
+        inv.out << ToJson(*copy.receipt) << "\n";
+      } else {
+        PrintReceipt(inv, shown, *copy.receipt);
+      }
+      continue;
+    }
+    if (first_failure.ok()) first_failure = copy.receipt.status();
+    inv.out << "refused   " << copy.member_agency_id << ": " << copy.receipt.status().message()
+            << "\n";
+    if (copy.refused.state() == v1::MESSAGE_STATE_REFUSED)
+      PrintDecision(inv.out, copy.refused.decision());
+  }
+  return first_failure.ok() ? kExitDone : Failed(inv, first_failure);
+}
+
 int Send(const Invocation& inv) {
   OutgoingMessage m;
   auto kind =
       ParseEnumFlag<v1::MessageKind>("MESSAGE_KIND_", inv.Flag("kind"), v1::MessageKind_Parse);
   if (!kind.ok()) return Failed(inv, kind.status());
   m.kind = *kind;
+  if (inv.Has("to") == inv.Has("to_team")) {
+    return inv.BadUsage("give one recipient: --to AGENCY or --to_team TEAM");
+  }
   if (auto st = ReadMessageFlags(inv, &m); !st.ok()) return Failed(inv, st);
-  m.recipient_agency_id = inv.Flag("to");
   m.in_reply_to = inv.Flag("in_reply_to");
+  if (inv.Has("to_team")) return SendToTeam(inv, m);
+  m.recipient_agency_id = inv.Flag("to");
   return OpenAndSubmit(inv, m);
 }
 
@@ -191,7 +226,8 @@ std::vector<FlagSpec> MessageFlags(bool payload_required) {
   FlagSpec payload{"payload", "FILE",
                    "the content to seal, in proto3 JSON: the kind's content message "
                    "(ReferralContent for a referral, InformationRequestContent, "
-                   "InformationResponseContent, DeclineContent or OutcomeContent)"};
+                   "InformationResponseContent, DeclineContent, OutcomeContent or "
+                   "OperationEncompassContent)"};
   payload.required = payload_required;
   return Flags({{Required({"declaration", "FILE", "a SharingDeclaration in proto3 JSON"}),
                  payload,
@@ -250,10 +286,13 @@ std::vector<Command> MessageCommands() {
       {"send",
        "seal, sign and send a message (a referral unless --kind says otherwise)",
        {},
-       Flags({{Required({"to", "AGENCY", "the recipient agency id"}),
+       Flags({{{"to", "AGENCY", "the recipient agency id"},
+               {"to_team", "TEAM",
+                "a multi-agency team instead: one copy to each member (but this agency), "
+                "each under its agreement, with the id MESSAGE_ID:MEMBER"},
                {"kind", "KIND",
                 "referral | information_request | information_response | decline_to_share | "
-                "outcome",
+                "outcome | operation_encompass",
                 "referral"},
                {"in_reply_to", "MESSAGE_ID", "the message this one answers"}},
               MessageFlags(true)}),

@@ -23,6 +23,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "policy/isa.h"
 #include "policy/policy_engine.h"
+#include "safeshare/v1/gateway_config.pb.h"
 
 namespace safeshare::cli {
 namespace {
@@ -122,6 +123,23 @@ int Check(const Invocation& inv) {
                                         why));
     }
   }
+  // The gateway's own rule pack and commencement dates, so that the check
+  // gives the gateway's answer.
+  v1::GatewayConfig config;
+  if (inv.Has("config")) {
+    auto text = ReadFile(inv.Flag("config"));
+    if (!text.ok()) return BadInput(inv, text.status().message());
+    if (!google::protobuf::TextFormat::ParseFromString(*text, &config)) {
+      return BadInput(inv, absl::StrCat(inv.Flag("config"),
+                                        " is not a gateway config (safeshare.v1.GatewayConfig "
+                                        "in text format)"));
+    }
+    if (!inv.Has("pack") && !config.rule_pack().empty() &&
+        !safeshare::policy::ParseRulePack(config.rule_pack(), &pack)) {
+      return BadInput(inv,
+                      absl::StrCat(inv.Flag("config"), ": rule_pack must be 2018, 2024 or 2026"));
+    }
+  }
   auto envelope = LoadEnvelope(inv.Flag("envelope"));
   if (!envelope.ok()) return BadInput(inv, envelope.status().message());
   // The default gateway's limits: what it would refuse before policy is bad
@@ -134,7 +152,8 @@ int Check(const Invocation& inv) {
   if (!federation.ok()) return BadInput(inv, federation.status().message());
   auto isas = safeshare::policy::LoadIsaDirectory(inv.Flag("isa_dir"), &*federation);
   if (!isas.ok()) return BadInput(inv, isas.status().message());
-  auto engine = safeshare::policy::PolicyEngine::Create(*std::move(isas), *federation);
+  auto engine = safeshare::policy::PolicyEngine::Create(*std::move(isas), *federation,
+                                                        config.rule_commencement());
   if (!engine.ok()) return BadInput(inv, engine.status().message());
 
   const v1::PolicyDecision d = (*engine)->Decide(*envelope, at, pack);
@@ -187,6 +206,9 @@ std::vector<Command> PolicyCommands() {
         {"isa_dir", "DIR", "the information sharing agreements", "deploy/isa", false, "isa-dir"},
         {"pack", "2018|2024|2026", "the golden-rules pack", "2026"},
         {"at", "TIME", "decide as at this RFC 3339 time (default: now)"},
+        {"config", "FILE",
+         "the gateway's config (text format): its rule_pack (unless --pack is given) and "
+         "rule_commencement dates"},
         FederationFlag()},
        Check,
        "Prints one JSON object {\"decision\", \"pack\", \"pack_version\", \"rules_in_force\", "

@@ -528,8 +528,9 @@ std::string ContentRows(const v1::InboxMessage& m) {
   const auto& c = m.content();
   const v1::CategorisedRecord& rec =
       c.has_information_response() ? c.information_response().record() : c.referral().record();
-  const v1::PersonIdentity& child =
-      c.has_information_request() ? c.information_request().child() : rec.child();
+  const v1::PersonIdentity& child = c.has_information_request()   ? c.information_request().child()
+                                    : c.has_operation_encompass() ? c.operation_encompass().child()
+                                                                  : rec.child();
   add("Child", absl::StrCat(child.given_names(), " ", child.family_name()));
   add("Date of birth", child.date_of_birth());
   add("NHS number", child.nhs_number());
@@ -542,6 +543,17 @@ std::string ContentRows(const v1::InboxMessage& m) {
   add("Questions", c.information_request().questions());
   add("Explanation", c.decline().explanation());
   add("What happens next", c.outcome().summary());
+  if (c.has_operation_encompass()) {
+    const auto& oe = c.operation_encompass();
+    add("When the incident happened", oe.incident_time());
+    if (oe.involvement() != v1::OperationEncompassContent::INVOLVEMENT_UNSPECIFIED) {
+      add("The child was", Label(oe.involvement()));
+    }
+    add("What happened", oe.incident_summary());
+    add("What the police did", oe.police_action());
+    add("Police reference", oe.police_reference());
+    add("Police contact", oe.officer_contact());
+  }
   if (rows.empty()) {
     return m.has_content()
                ? "<p class=\"govuk-body\">The message has no content beyond its declaration.</p>"
@@ -569,7 +581,12 @@ std::string MessageHtml(Connector* c, const WebRequest& r, const v1::InboxMessag
       m.has_acknowledged_time()
           ? web::Tag(absl::StrCat("Acknowledged by ", m.acknowledged_by()), "green")
           : web::Tag("Not yet acknowledged", "blue"),
-      "</p>");
+      "</p>",
+      h.team_id().empty()
+          ? ""
+          : absl::StrCat("<p class=\"govuk-body\" id=\"team\">Sent to the team ",
+                         Escape(h.team_id()), ": each member has its own copy (team message ",
+                         Escape(h.team_message_id()), ").</p>"));
   if (!protected_ids.empty()) {
     absl::StrAppend(&out,
                     "<div class=\"govuk-warning-text\" id=\"protected-identities\"><span "

@@ -1,6 +1,7 @@
 #include "gateway/delivery/deadlines.h"
 
 #include "absl/strings/str_cat.h"
+#include "gateway/delivery/school_calendars.h"
 
 namespace safeshare::gateway {
 
@@ -22,12 +23,14 @@ absl::StatusOr<DeadlinePolicy> DeadlinePolicy::FromConfig(
     p.zone_ = absl::UTCTimeZone();  // no zone database installed
   }
   for (const auto& text : config.bank_holidays()) {
-    absl::CivilDay day;
-    if (!absl::ParseCivilTime(text, &day)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("config: delivery.bank_holidays: '", text, "' is not YYYY-MM-DD"));
-    }
-    p.holidays_.insert(day);
+    auto day = ParseDay(text, "config: delivery.bank_holidays");
+    if (!day.ok()) return day.status();
+    p.holidays_.insert(*day);
+  }
+  p.calendars_ = std::make_shared<SchoolCalendars>(p.holidays_);
+  if (absl::Status st = p.calendars_->Load(config.school_calendar_dir()); !st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: delivery.school_calendar_dir: ", st.message()));
   }
   return p;
 }
@@ -55,6 +58,21 @@ absl::Time DeadlinePolicy::Deadline(safeshare::v1::Urgency urgency, absl::Time a
   return absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), local.hour(),
                                            local.minute(), local.second()),
                          zone_);
+}
+
+absl::Time DeadlinePolicy::Deadline(safeshare::v1::MessageKind kind,
+                                    const std::string& recipient_agency_id,
+                                    safeshare::v1::Urgency urgency, absl::Time accepted) const {
+  if (kind != safeshare::v1::MESSAGE_KIND_OPERATION_ENCOMPASS) return Deadline(urgency, accepted);
+  const auto calendars = calendars_->Current();
+  if (auto it = calendars->find(recipient_agency_id); it != calendars->end()) {
+    if (auto start = it->second.NextSessionStart(accepted)) return *start;
+  }
+  absl::CivilDay day(absl::ToCivilSecond(accepted, zone_));
+  while (!IsWorkingDay(day) || absl::FromCivil(day, zone_) + kDefaultSessionStart <= accepted) {
+    ++day;
+  }
+  return absl::FromCivil(day, zone_) + kDefaultSessionStart;
 }
 
 }  // namespace safeshare::gateway

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -37,9 +38,21 @@ std::set<std::string> AlertedAgencies(const StoredMessage& m,
     }
     return out;
   }
-  if (const auto* recipient = directory.FindAgency(m.recipient_agency_id)) {
-    out.insert(recipient->escalation_contact_agency_ids().begin(),
-               recipient->escalation_contact_agency_ids().end());
+  const auto* recipient = directory.FindAgency(m.recipient_agency_id);
+  if (recipient == nullptr) return out;
+  out.insert(recipient->escalation_contact_agency_ids().begin(),
+             recipient->escalation_contact_agency_ids().end());
+  // A missed Operation Encompass notification: the local authority's front
+  // door makes sure someone supports the child that morning.
+  if (m.kind == safeshare::v1::MESSAGE_KIND_OPERATION_ENCOMPASS) {
+    for (const auto& agency : directory.federation().agencies()) {
+      const bool front_door =
+          std::find(agency.roles().begin(), agency.roles().end(),
+                    safeshare::v1::AGENCY_ROLE_FRONT_DOOR) != agency.roles().end();
+      if (front_door && !agency.revoked() && agency.area_id() == recipient->area_id()) {
+        out.insert(agency.id());
+      }
+    }
   }
   return out;
 }

@@ -149,7 +149,10 @@ grpc::ServerUnaryReactor* AdviceService::Resolve(grpc::CallbackServerContext* ct
         // out of scope give one answer and reveal nothing of the message.
         auto m = tx.ResolveHeld(
             id, *in_scope, approve,
-            [&](safeshare::v1::Urgency u) { return deadlines->Deadline(u, now); }, now);
+            [&](const StoredMessage& held) {
+              return deadlines->Deadline(held.kind, held.recipient_agency_id, held.urgency, now);
+            },
+            now);
         if (!m.ok() && m.status().code() == absl::StatusCode::kNotFound) {
           return absl::PermissionDeniedError(
               absl::StrCat("message ", id, " is not held in this officer's scope"));

@@ -79,6 +79,24 @@ grpc::ServerUnaryReactor* DirectoryService::GetAgency(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* DirectoryService::GetTeam(grpc::CallbackServerContext* ctx,
+                                                    const safeshare::v1::GetTeamRequest* request,
+                                                    safeshare::v1::GetTeamResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  const auto directory = directory_->Current();
+  absl::Status st = AuthenticateCaller(*ctx, *directory).status();
+  if (st.ok()) {
+    if (const auto* team = directory->FindTeam(request->team_id())) {
+      *response->mutable_team() = *team;
+    } else {
+      st = absl::NotFoundError(
+          absl::StrCat("team ", request->team_id(), " is not in the federation directory"));
+    }
+  }
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* DirectoryService::ListAreas(
     grpc::CallbackServerContext* ctx, const safeshare::v1::ListAreasRequest* request,
     safeshare::v1::ListAreasResponse* response) {

@@ -22,6 +22,9 @@ class DirectoryService final : public safeshare::v1::Directory::CallbackService 
   grpc::ServerUnaryReactor* ListAreas(grpc::CallbackServerContext* ctx,
                                       const safeshare::v1::ListAreasRequest* request,
                                       safeshare::v1::ListAreasResponse* response) override;
+  grpc::ServerUnaryReactor* GetTeam(grpc::CallbackServerContext* ctx,
+                                    const safeshare::v1::GetTeamRequest* request,
+                                    safeshare::v1::GetTeamResponse* response) override;
   grpc::ServerUnaryReactor* PublishKey(grpc::CallbackServerContext* ctx,
                                        const safeshare::v1::PublishKeyRequest* request,
                                        safeshare::v1::PublishKeyResponse* response) override;

@@ -121,6 +121,18 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
     return absl::FailedPreconditionError(absl::StrCat(
         "recipient agency ", recipient->id(), " has been revoked and cannot receive messages"));
   }
+  if (!envelope->team_id().empty()) {
+    const auto* team = directory.FindTeam(envelope->team_id());
+    if (team == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("team ", envelope->team_id(), " is not in the federation directory"));
+    }
+    const auto& members = team->member_agency_ids();
+    if (std::find(members.begin(), members.end(), recipient->id()) == members.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("recipient agency ", recipient->id(),
+                                                     " is not a member of team ", team->id()));
+    }
+  }
   if (absl::Status st = VerifySealing(signed_envelope, *envelope); !st.ok()) return st;
   *at = RefusedAt::kAfterSignature;
   return envelope->in_reply_to().empty() ? absl::OkStatus() : CheckReply(*envelope, answered);
@@ -217,7 +229,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
     case safeshare::v1::DECISION_ALLOW:
       m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
       m.signed_envelope = signed_envelope.SerializeAsString();
-      m.acknowledge_deadline = deadlines_.Deadline(m.urgency, now);
+      m.acknowledge_deadline = deadlines_.Deadline(m.kind, m.recipient_agency_id, m.urgency, now);
       if (const auto* isa = engine->FindIsa(decision.isa_id()); isa != nullptr) {
         m.retention = absl::Hours(24) * static_cast<int64_t>(isa->content_retention_days());
       }
@@ -226,7 +238,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
       // Kept out of the mailbox until an IG officer decides, by a deadline.
       m.state = safeshare::v1::MESSAGE_STATE_HELD;
       m.signed_envelope = signed_envelope.SerializeAsString();
-      m.acknowledge_deadline = deadlines_.Deadline(m.urgency, now);
+      m.acknowledge_deadline = deadlines_.Deadline(m.kind, m.recipient_agency_id, m.urgency, now);
       // Its retention applies if an officer approves it.
       if (const auto* isa = engine->FindIsa(decision.isa_id()); isa != nullptr) {
         m.retention = absl::Hours(24) * static_cast<int64_t>(isa->content_retention_days());

@@ -150,7 +150,7 @@ absl::StatusOr<std::vector<StoredMessage>> MailboxTransaction::MarkDelivered(
 
 absl::StatusOr<StoredMessage> MailboxTransaction::ResolveHeld(
     const std::string& message_id, const std::vector<std::string>& senders, bool approve,
-    const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now) {
+    const std::function<absl::Time(const StoredMessage&)>& deadline_for, absl::Time now) {
   auto loaded = rows_->Load(message_id, MessageRead::kMetadata);
   if (!loaded.ok()) return loaded.status();
   auto held = message_rules::HeldForDecision(*std::move(loaded), message_id, senders);
@@ -158,7 +158,7 @@ absl::StatusOr<StoredMessage> MailboxTransaction::ResolveHeld(
   StoredMessage m = *std::move(held);
   const auto next =
       approve ? safeshare::v1::MESSAGE_STATE_SUBMITTED : safeshare::v1::MESSAGE_STATE_REFUSED;
-  const absl::Time deadline = deadline_for(m.urgency);
+  const absl::Time deadline = deadline_for(m);
   if (!approve) {
     if (auto st = rows_->SetRefused(m.sequence); !st.ok()) return st;
     if (auto st = rows_->AddEvent(message_id, next, now); !st.ok()) return st;

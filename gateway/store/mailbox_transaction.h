@@ -101,8 +101,7 @@ class MailboxTransaction final : public StoreTransaction {
                                                            absl::Time now) override;
   absl::StatusOr<StoredMessage> ResolveHeld(
       const std::string& message_id, const std::vector<std::string>& senders, bool approve,
-      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for,
-      absl::Time now) override;
+      const std::function<absl::Time(const StoredMessage&)>& deadline_for, absl::Time now) override;
   absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now, int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time now, int limit) override;
   absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,

@@ -167,7 +167,7 @@ class StoreTransaction {
       const std::string& recipient, const std::vector<uint64_t>& sequences, absl::Time now) = 0;
 
   // Settles a HELD message on an IG officer's decision: approved, it enters the
-  // recipient's mailbox (SUBMITTED, with deadline_for(its urgency); a reply
+  // recipient's mailbox (SUBMITTED, with deadline_for(it); a reply
   // then answers its thread as on insert); refused, it becomes REFUSED and its
   // sealed content is dropped. NOT_FOUND if absent or not sent by one of
   // `senders` (the deciding officer's scope; empty: any), the same either
@@ -175,7 +175,7 @@ class StoreTransaction {
   // but not held.
   virtual absl::StatusOr<StoredMessage> ResolveHeld(
       const std::string& message_id, const std::vector<std::string>& senders, bool approve,
-      const std::function<absl::Time(safeshare::v1::Urgency)>& deadline_for, absl::Time now) = 0;
+      const std::function<absl::Time(const StoredMessage&)>& deadline_for, absl::Time now) = 0;
 
   // Escalates up to `limit` messages whose open deadline passed before `now`,
   // once each, and returns them: unacknowledged messages, unanswered requests

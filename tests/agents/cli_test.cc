@@ -32,9 +32,10 @@ TEST(CliHelp, SendHelpShowsSendsUsageAndOnlyItsFlags) {
            {"help", "send"}, {"send", "--help"}, {"send", "-h"}, {"send", "--to=x", "--help"}}) {
     const CommandResult r = Cli(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_TRUE(absl::StrContains(r.out, "usage: safeshare send --to AGENCY")) << r.out;
-    for (const char* flag : {"--declaration FILE", "--payload FILE", "--practitioner STAFF_ID",
-                             "--receipt_out FILE", "--identity DIR", "--gateway HOST:PORT"}) {
+    EXPECT_TRUE(absl::StrContains(r.out, "usage: safeshare send --declaration FILE")) << r.out;
+    for (const char* flag : {"--to AGENCY", "--to_team TEAM", "--declaration FILE",
+                             "--payload FILE", "--practitioner STAFF_ID", "--receipt_out FILE",
+                             "--identity DIR", "--gateway HOST:PORT"}) {
       EXPECT_TRUE(absl::StrContains(r.out, flag)) << flag << "\n" << r.out;
     }
     for (const char* other : {"--inbox", "--isa_dir", "--outcome_decision", "--watch", "--dir "}) {

@@ -513,5 +513,110 @@ TEST_F(DeliveryE2eTest, AnUnacknowledgedImmediateReferralEscalatesOnceAndIsNever
   EXPECT_EQ(escalations, 1);
 }
 
+// Operation Encompass (deploy/examples/police-operation-encompass-to-school*).
+agents::OutgoingMessage Encompass(const std::string& to, const std::string& id) {
+  agents::OutgoingMessage m;
+  m.message_id = id;
+  m.kind = v1::MESSAGE_KIND_OPERATION_ENCOMPASS;
+  m.sender_agency_id = "hiow-police";
+  m.recipient_agency_id = to;
+  m.practitioner.set_id("pc-4471");
+  m.practitioner.set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
+  const std::string base =
+      testing::SourceDir() + "/deploy/examples/police-operation-encompass-to-school";
+  std::ifstream d(base + ".json"), c(base + ".payload.json");
+  const std::string dj((std::istreambuf_iterator<char>(d)), std::istreambuf_iterator<char>());
+  const std::string cj((std::istreambuf_iterator<char>(c)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(dj, &m.declaration).ok());
+  EXPECT_TRUE(
+      google::protobuf::util::JsonStringToMessage(cj, m.content.mutable_operation_encompass())
+          .ok());
+  return m;
+}
+
+std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+// The school is on holiday (its last term ended yesterday) and the next term
+// starts on a Monday at least a week away: a notification sent now is due at
+// that Monday's session start. Then the deadline passes (moved into the past
+// in the stopped gateway's store, as the clock cannot be), and the escalation
+// goes to Portsmouth's front door, which the school's own entry does not name.
+TEST_F(DeliveryE2eTest, OperationEncompassIsDueAtTheStartOfTermAndEscalatesToTheFrontDoor) {
+  const absl::CivilDay today(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()));
+  absl::CivilDay monday = today + 7;
+  while (absl::GetWeekday(monday) != absl::Weekday::monday) ++monday;
+  const std::string calendars = data_.path() + "/school-calendars";
+  std::filesystem::create_directories(calendars);
+  std::ofstream(calendars + "/southsea-academy.json")
+      << "{\"agency_id\": \"southsea-academy\", \"time_zone\": \"UTC\", \"session_start\": "
+         "\"08:40\", \"terms\": [{\"first_day\": \""
+      << DayText(today - 60) << "\", \"last_day\": \"" << DayText(today - 1)
+      << "\"}, {\"first_day\": \"" << DayText(monday) << "\", \"last_day\": \""
+      << DayText(monday + 40) << "\"}]}";
+  gateway_->Stop();
+  StartGateway({"--school_calendar_dir=" + calendars, "--escalation_scan_ms=100"});
+
+  auto police = Agent("hiow-police");
+  auto sent = police->Send(Encompass("southsea-academy", "oe-1"));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  ASSERT_EQ(sent->state(), v1::MESSAGE_STATE_SUBMITTED) << sent->decision().DebugString();
+  auto status = police->client().GetStatus("oe-1");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(absl::FromUnixSeconds(status->acknowledge_deadline().seconds()),
+            absl::FromCivil(monday, absl::UTCTimeZone()) + absl::Minutes(8 * 60 + 40));
+
+  // The school's designated safeguarding lead opens it: the content the
+  // guidance lists.
+  auto inbox = Agent("southsea-academy")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 1u);
+  const auto& oe = inbox->received[0].content.operation_encompass();
+  EXPECT_EQ(oe.involvement(), v1::OperationEncompassContent::INVOLVEMENT_WITNESSED);
+  EXPECT_EQ(oe.child().given_names(), "Amelia");
+  EXPECT_FALSE(oe.incident_summary().empty());
+
+  gateway_->Stop();
+  ASSERT_EQ(testing::ExecSqlite(gateway_->db_path(),
+                                "UPDATE messages SET ack_deadline_us = 1, open_deadline_us = 1 "
+                                "WHERE message_id = 'oe-1'"),
+            "");
+  StartGateway({"--school_calendar_dir=" + calendars, "--escalation_scan_ms=100"});
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        auto st = Agent("hiow-police")->client().GetStatus("oe-1");
+        return st.ok() && st->state() == v1::MESSAGE_STATE_ESCALATED;
+      },
+      20));
+  auto front_door = Agent("portsmouth-mash")->Receive();
+  ASSERT_TRUE(front_door.ok()) << front_door.status();
+  ASSERT_EQ(front_door->escalations.size(), 1u);
+  EXPECT_EQ(front_door->escalations[0].escalation().message_id(), "oe-1");
+  EXPECT_EQ(front_door->escalations[0].escalation().kind(), v1::MESSAGE_KIND_OPERATION_ENCOMPASS);
+  EXPECT_EQ(front_door->escalations[0].escalation().recipient_agency_id(), "southsea-academy");
+}
+
+// A child in elective home education: the local authority is notified, and a
+// notification for such a child addressed to a school is refused.
+TEST_F(DeliveryE2eTest, OperationEncompassForAChildInElectiveHomeEducationGoesToTheLocalAuthority) {
+  auto police = Agent("hiow-police");
+  auto ehe = Encompass("portsmouth-mash", "oe-ehe");
+  ehe.declaration.set_elective_home_education(true);
+  auto sent = police->Send(ehe);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(sent->state(), v1::MESSAGE_STATE_SUBMITTED) << sent->decision().DebugString();
+  auto inbox = Agent("portsmouth-mash")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 1u);
+  EXPECT_EQ(inbox->received[0].header.kind(), v1::MESSAGE_KIND_OPERATION_ENCOMPASS);
+
+  auto wrong = Encompass("southsea-academy", "oe-ehe-school");
+  wrong.declaration.set_elective_home_education(true);
+  v1::SubmitResponse refused;
+  auto r = police->Send(wrong, &refused);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("is not a local authority"), std::string::npos) << r.status();
+  EXPECT_EQ(refused.state(), v1::MESSAGE_STATE_REFUSED);
+}
+
 }  // namespace
 }  // namespace safeshare

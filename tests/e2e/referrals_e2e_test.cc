@@ -2,6 +2,8 @@
 // process driven by the real agent code. Referrals.Submit: what is accepted, refused and why, and
 // what the receipt says.
 
+#include <set>
+
 #include "tests/e2e/gateway_fixture.h"
 
 namespace safeshare {
@@ -351,6 +353,106 @@ TEST_F(GatewayE2eTest, HeldShareStaysOutOfTheMailboxAndShowsInStatus) {
   auto now = agent->Send(urgent);
   ASSERT_TRUE(now.ok()) << now.status();
   EXPECT_EQ(now->state(), v1::MESSAGE_STATE_SUBMITTED);
+}
+
+// Portsmouth MASH convenes a strategy discussion and asks the team (police
+// and hospitals) what they hold (deploy/examples/portsmouth-strategy-team-*).
+agents::OutgoingMessage TeamRequest(const std::string& id) {
+  agents::OutgoingMessage m;
+  m.message_id = id;
+  m.kind = v1::MESSAGE_KIND_INFORMATION_REQUEST;
+  m.sender_agency_id = "portsmouth-mash";
+  m.practitioner.set_id("pm-sw-0147");
+  m.practitioner.set_role(v1::PRACTITIONER_ROLE_MASH_PRACTITIONER);
+  const std::string base =
+      testing::SourceDir() + "/deploy/examples/portsmouth-strategy-team-request";
+  std::ifstream d(base + ".json"), c(base + ".payload.json");
+  const std::string dj((std::istreambuf_iterator<char>(d)), std::istreambuf_iterator<char>());
+  const std::string cj((std::istreambuf_iterator<char>(c)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(dj, &m.declaration).ok());
+  EXPECT_TRUE(
+      google::protobuf::util::JsonStringToMessage(cj, m.content.mutable_information_request())
+          .ok());
+  return m;
+}
+
+TEST_F(GatewayE2eTest, ATeamMessageReachesEveryMemberOnceEachAcknowledgingItsOwnCopy) {
+  auto mash = Agent("portsmouth-mash");
+  auto copies = mash->SendToTeam(TeamRequest("strategy-1"), "portsmouth-strategy-discussion");
+  ASSERT_TRUE(copies.ok()) << copies.status();
+  std::set<std::string> members;
+  for (const auto& copy : *copies) {
+    ASSERT_TRUE(copy.receipt.ok()) << copy.member_agency_id << ": " << copy.receipt.status();
+    EXPECT_EQ(copy.receipt->message_id(), "strategy-1:" + copy.member_agency_id);
+    EXPECT_EQ(copy.receipt->state(), v1::MESSAGE_STATE_SUBMITTED);
+    members.insert(copy.member_agency_id);
+  }
+  // Every member but the sender, each under its own agreement.
+  EXPECT_EQ(members, (std::set<std::string>{"hiow-police", "portsmouth-hospitals"}));
+  EXPECT_NE((*copies)[0].receipt->decision().isa_id(), "");
+
+  for (const std::string member : {"hiow-police", "portsmouth-hospitals"}) {
+    auto inbox = Agent(member)->Receive();
+    ASSERT_TRUE(inbox.ok()) << inbox.status();
+    ASSERT_EQ(inbox->received.size(), 1u) << member;
+    const auto& got = inbox->received[0];
+    EXPECT_EQ(got.message_id, "strategy-1:" + member);
+    EXPECT_EQ(got.header.team_id(), "portsmouth-strategy-discussion");
+    EXPECT_EQ(got.header.team_message_id(), "strategy-1");
+    EXPECT_FALSE(got.content.information_request().questions().empty());
+  }
+  // The police acknowledge; the hospitals have not yet: tracked per member.
+  ASSERT_TRUE(Agency("hiow-police")->Ack("strategy-1:hiow-police").ok());
+  auto police = mash->client().GetStatus("strategy-1:hiow-police");
+  auto health = mash->client().GetStatus("strategy-1:portsmouth-hospitals");
+  ASSERT_TRUE(police.ok() && health.ok());
+  EXPECT_EQ(police->state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
+  EXPECT_NE(health->state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
+  // Once each: the police's mailbox has nothing more.
+  auto again = Agent("hiow-police")->Receive();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->received.empty());
+}
+
+// Each copy is decided under the member's own agreement: criminal-offence
+// data may go to the police for a strategy discussion, not to the hospital.
+TEST_F(GatewayE2eTest, EachTeamCopyIsDecidedUnderThatMembersAgreement) {
+  auto m = Message("portsmouth-mash", "", "strategy-2");
+  m.practitioner.set_role(v1::PRACTITIONER_ROLE_MASH_PRACTITIONER);
+  m.declaration.set_purpose(v1::PURPOSE_STRATEGY_DISCUSSION);
+  m.declaration.clear_protected_identities();
+  auto copies = Agent("portsmouth-mash")->SendToTeam(m, "portsmouth-strategy-discussion");
+  ASSERT_TRUE(copies.ok()) << copies.status();
+  ASSERT_EQ(copies->size(), 2u);
+  for (const auto& copy : *copies) {
+    if (copy.member_agency_id == "hiow-police") {
+      EXPECT_TRUE(copy.receipt.ok()) << copy.receipt.status();
+    } else {
+      EXPECT_EQ(copy.receipt.status().code(), absl::StatusCode::kFailedPrecondition);
+      EXPECT_EQ(copy.refused.state(), v1::MESSAGE_STATE_REFUSED);
+      EXPECT_NE(copy.receipt.status().message().find("criminal offence"), std::string::npos)
+          << copy.receipt.status();
+    }
+  }
+  auto hospital = Agent("portsmouth-hospitals")->Receive();
+  ASSERT_TRUE(hospital.ok());
+  EXPECT_TRUE(hospital->received.empty());
+
+  // A copy for an agency outside the team, or under another id, is refused.
+  auto outsider = Message("portsmouth-mash", "southsea-academy", "strategy-3:southsea-academy");
+  outsider.practitioner.set_role(v1::PRACTITIONER_ROLE_MASH_PRACTITIONER);
+  outsider.team_id = "portsmouth-strategy-discussion";
+  outsider.team_message_id = "strategy-3";
+  auto r = Agent("portsmouth-mash")->Send(outsider);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("not a member of team"), std::string::npos) << r.status();
+  auto misnamed = Message("portsmouth-mash", "hiow-police", "strategy-4");
+  misnamed.team_id = "portsmouth-strategy-discussion";
+  misnamed.team_message_id = "strategy-3";
+  r = Agent("portsmouth-mash")->Send(misnamed);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(Agent("portsmouth-mash")->SendToTeam(m, "no-such-team").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -64,6 +64,9 @@ std::string Serialized(const google::protobuf::Message& m) {
 const absl::Time kNow = absl::FromUnixSeconds(1780000000);  // 2026-05-28
 
 v1::MessageKind KindOf(const std::string& example) {
+  if (example.find("operation-encompass") != std::string::npos) {
+    return v1::MESSAGE_KIND_OPERATION_ENCOMPASS;
+  }
   if (example.find("request") != std::string::npos) return v1::MESSAGE_KIND_INFORMATION_REQUEST;
   if (example.find("response") != std::string::npos) return v1::MESSAGE_KIND_INFORMATION_RESPONSE;
   if (example.find("outcome") != std::string::npos) return v1::MESSAGE_KIND_OUTCOME;

@@ -23,6 +23,42 @@ TEST(FederationDirectoryTest, LoadsTheDevelopmentFederation) {
   EXPECT_EQ(crt->area_id(), "hampshire");
   EXPECT_EQ(dir->FindAgency("nobody"), nullptr);
   EXPECT_NE(dir->FindOfficer("hampshire-crt", "dpo"), nullptr);
+  const auto* team = dir->FindTeam("portsmouth-strategy-discussion");
+  ASSERT_NE(team, nullptr);
+  EXPECT_EQ(team->member_agency_ids_size(), 3);
+  EXPECT_EQ(dir->FindTeam("portsmouth-mash"), nullptr);  // an agency, not a team
+}
+
+TEST(FederationDirectoryTest, RefusesTeamsThatCannotBeAddressed) {
+  safeshare::testing::TempDir tmp;
+  const std::string base =
+      "id: \"f\" areas { id: \"a\" } agencies { id: \"x\" area_id: \"a\" } "
+      "agencies { id: \"y\" area_id: \"a\" } ";
+  const std::pair<std::string, std::string> cases[] = {
+      {"teams { id: \"x\" area_id: \"a\" member_agency_ids: \"x\" member_agency_ids: \"y\" }",
+       "not an agency id"},
+      {"teams { id: \"t\" area_id: \"b\" member_agency_ids: \"x\" member_agency_ids: \"y\" }",
+       "unknown area"},
+      {"teams { id: \"t\" area_id: \"a\" member_agency_ids: \"x\" member_agency_ids: \"z\" }",
+       "member 'z' is not an agency"},
+      {"teams { id: \"t\" area_id: \"a\" member_agency_ids: \"x\" member_agency_ids: \"x\" }",
+       "listed twice"},
+      {"teams { id: \"t\" area_id: \"a\" member_agency_ids: \"x\" }", "at least two"},
+      {"teams { id: \"t\" area_id: \"a\" member_agency_ids: \"x\" member_agency_ids: \"y\" } "
+       "teams { id: \"t\" area_id: \"a\" member_agency_ids: \"x\" member_agency_ids: \"y\" }",
+       "team t is listed twice"},
+  };
+  for (const auto& [text, expect] : cases) {
+    auto dir = FederationDirectory::Load(Write(tmp, base + text));
+    ASSERT_FALSE(dir.ok()) << text;
+    EXPECT_EQ(dir.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(dir.status().message().find(expect), std::string::npos) << dir.status();
+  }
+  auto good = FederationDirectory::Load(
+      Write(tmp, base + "teams { id: \"t\" area_id: \"a\" member_agency_ids: \"x\" "
+                        "member_agency_ids: \"y\" }"));
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_NE(good->FindTeam("t"), nullptr);
 }
 
 TEST(FederationDirectoryTest, RefusesBadFilesNamingFileAndProblem) {

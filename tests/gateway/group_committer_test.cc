@@ -38,9 +38,10 @@ class NoTransaction : public StoreTransaction {
                                                            absl::Time) override {
     return Unused();
   }
-  absl::StatusOr<StoredMessage> ResolveHeld(
-      const std::string&, const std::vector<std::string>&, bool,
-      const std::function<absl::Time(safeshare::v1::Urgency)>&, absl::Time) override {
+  absl::StatusOr<StoredMessage> ResolveHeld(const std::string&, const std::vector<std::string>&,
+                                            bool,
+                                            const std::function<absl::Time(const StoredMessage&)>&,
+                                            absl::Time) override {
     return Unused();
   }
   absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time, int) override {

@@ -431,7 +431,7 @@ TEST_P(StoreTest, TheMailboxQuotaCountsUnacknowledgedContent) {
                   ->CommitAndWait([&](StoreTransaction& tx) {
                     return tx
                         .ResolveHeld(
-                            "held", {}, false, [&](v1::Urgency) { return t0; }, t0)
+                            "held", {}, false, [&](const StoredMessage&) { return t0; }, t0)
                         .status();
                   })
                   .ok());
@@ -591,7 +591,8 @@ TEST_P(StoreTest, AnOfficerOutsideTheScopeLearnsNothingOfAMessagesState) {
     return store_->CommitAndWait([&](StoreTransaction& tx) {
       return tx
           .ResolveHeld(
-              id, scope, true, [](v1::Urgency) { return absl::FromUnixSeconds(1764100000); },
+              id, scope, true,
+              [](const StoredMessage&) { return absl::FromUnixSeconds(1764100000); },
               absl::FromUnixSeconds(1764000000))
           .status();
     });
@@ -632,7 +633,8 @@ TEST_P(StoreTest, AHeldReplyAnswersOnlyOnceApprovedAndAHoldEscalatesStillHeld) {
                   ->CommitAndWait([&](StoreTransaction& tx) {
                     return tx
                         .ResolveHeld(
-                            "out", {}, true, [&](v1::Urgency) { return t0 + absl::Hours(30); },
+                            "out", {}, true,
+                            [&](const StoredMessage&) { return t0 + absl::Hours(30); },
                             t0 + absl::Hours(6))
                         .status();
                   })
@@ -664,7 +666,8 @@ TEST_P(StoreTest, AnApprovedHoldTakesASequenceAfterEverythingStoredSoFar) {
   ASSERT_TRUE(store_
                   ->CommitAndWait([&](StoreTransaction& tx) {
                     auto m = tx.ResolveHeld(
-                        "held", {}, true, [&](v1::Urgency) { return t0 + absl::Hours(4); }, t0);
+                        "held", {}, true, [&](const StoredMessage&) { return t0 + absl::Hours(4); },
+                        t0);
                     if (m.ok()) approved = *m;
                     return m.status();
                   })

@@ -105,6 +105,35 @@ TEST(PolicyCheck, DenyHoldAndPackExitCodes) {
   EXPECT_EQ(ParseOutput(r.out).fields().at("pack").string_value(), "golden-rules-2018");
 }
 
+// The Operation Encompass example, checked with the gateway's own config:
+// its commencement dates decide, as they do in the gateway.
+TEST(PolicyCheck, TheGatewaysConfigGivesThePackAndCommencementDates) {
+  v1::Envelope e = ExampleEnvelope({"police-operation-encompass-to-school.json", "hiow-police",
+                                    "southsea-academy", v1::PRACTITIONER_ROLE_POLICE_OFFICER});
+  e.set_kind(v1::MESSAGE_KIND_OPERATION_ENCOMPASS);
+  const std::string path = WriteEnvelope("encompass", e);
+  Result r = Policy(Check(path));
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "operation_encompass_duty (from 2025-11-01)")) << r.out;
+
+  // A partnership whose legal advice dates the duty later: held for advice.
+  const std::string dir = MakeTempDir("encompass-config");
+  const std::string later = WriteFile(dir, "gateway.textproto",
+                                      "rule_pack: \"2026\"\n"
+                                      "rule_commencement { operation_encompass_duty { seconds: "
+                                      "1798761600 } }\n");  // 2027-01-01
+  r = Policy(Check(path, {"--config", later}));
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_FALSE(absl::StrContains(r.out, "operation_encompass_duty")) << r.out;
+  // Its rule pack applies unless --pack says otherwise.
+  const std::string pack2018 = WriteFile(dir, "gateway-2018.textproto", "rule_pack: \"2018\"\n");
+  r = Policy(Check(path, {"--config", pack2018}));
+  EXPECT_EQ(ParseOutput(r.out).fields().at("pack").string_value(), "golden-rules-2018") << r.err;
+  r = Policy(Check(path, {"--config", WriteFile(dir, "bad.textproto", "no_such_field: 1\n")}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "is not a gateway config")) << r.err;
+}
+
 TEST(PolicyCheck, AtTimeAfterReviewDateDenies) {
   const std::string path = WriteEnvelope("at", ExampleEnvelope(kExamples[0]));
   Result r = Policy(Check(path, {"--at", "2028-12-31T09:00:00Z"}));
@@ -164,7 +193,7 @@ TEST(PolicyLint, ValidAndInvalidSets) {
   const std::string federation = "--federation=" + SourcePath("deploy/dev-federation.textproto");
   Result r = Policy({"lint", SourcePath("deploy/isa"), federation});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.out, "9 agreements valid")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "11 agreements valid")) << r.out;
   EXPECT_TRUE(
       absl::StrContains(r.out, "ok  portsmouth-hampshire-cross-border v1.2  review by 2029-04-01"))
       << r.out;

@@ -53,7 +53,7 @@ TEST(DevIsaSet, LoadsAgainstTheDevFederation) {
   const v1::Federation federation = DevFederation();
   auto set = LoadIsaDirectory(kDevIsaDir, &federation);
   ASSERT_TRUE(set.ok()) << set.status();
-  EXPECT_EQ(set->agreements.size(), 9u);
+  EXPECT_EQ(set->agreements.size(), 11u);
   auto engine = PolicyEngine::Create(*std::move(set), federation);
   ASSERT_TRUE(engine.ok()) << engine.status();
   for (const char* id : {"hips-police-front-doors", "hips-health-front-doors",
@@ -266,7 +266,7 @@ TEST(PolicyRegistry, BadReloadKeepsThePreviousPolicy) {
   ASSERT_TRUE(registry.Reload(kDevIsaDir, federation).ok());
   const std::shared_ptr<const PolicyEngine> first = registry.Current();
   ASSERT_NE(first, nullptr);
-  EXPECT_EQ(first->isa_count(), 9u);
+  EXPECT_EQ(first->isa_count(), 11u);
 
   const std::string dir = MakeTempDir("registry-bad");
   WriteFile(dir, "good.json", kGood);
@@ -284,7 +284,7 @@ TEST(PolicyRegistry, BadReloadKeepsThePreviousPolicy) {
   EXPECT_NE(registry.Current(), first);
   EXPECT_EQ(registry.Current()->isa_count(), 2u);
   // The old engine stays usable by whoever still holds it.
-  EXPECT_EQ(first->isa_count(), 9u);
+  EXPECT_EQ(first->isa_count(), 11u);
 }
 
 TEST(PolicyRegistry, DecisionsContinueDuringReloads) {

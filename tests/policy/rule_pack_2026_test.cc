@@ -65,9 +65,35 @@ v1::InformationSharingAgreement Isa(const std::string& sender) {
   return isa;
 }
 
+// Operation Encompass: police -> the school, and -> the local authority for a
+// child in elective home education.
+v1::InformationSharingAgreement EncompassIsa() {
+  v1::InformationSharingAgreement isa;
+  isa.set_id("encompass");
+  isa.set_title("Operation Encompass");
+  isa.set_version("1");
+  for (const char* party : {"hiow-police", "hiow-icb", "southsea-academy", "portsmouth-mash"}) {
+    isa.add_parties()->set_agency_id(party);
+  }
+  *isa.mutable_in_force_from() = Ts(Day(2025, 1, 1));
+  *isa.mutable_review_by() = Ts(Day(2028, 1, 1));
+  isa.set_content_retention_days(30);
+  v1::IsaRule* rule = isa.add_rules();
+  for (const char* sender : {"hiow-police", "hiow-icb"}) rule->add_senders()->set_agency_id(sender);
+  rule->add_recipients()->set_agency_id("southsea-academy");
+  rule->add_recipients()->set_agency_id("portsmouth-mash");
+  rule->add_kinds(v1::MESSAGE_KIND_OPERATION_ENCOMPASS);
+  rule->add_purposes(v1::PURPOSE_OPERATION_ENCOMPASS);
+  rule->add_lawful_bases(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+  for (auto c : {v1::DATA_CATEGORY_IDENTITY, v1::DATA_CATEGORY_DOMESTIC_ABUSE}) {
+    rule->add_data_categories(c);
+  }
+  return isa;
+}
+
 std::unique_ptr<PolicyEngine> Engine(const v1::RuleCommencement& commencement = {}) {
   IsaSet set;
-  set.agreements = {Isa("hiow-police"), Isa("fratton-youth-club")};
+  set.agreements = {Isa("hiow-police"), Isa("fratton-youth-club"), EncompassIsa()};
   auto engine = PolicyEngine::Create(std::move(set), Federation(), commencement);
   EXPECT_TRUE(engine.ok()) << engine.status();
   return engine.ok() ? std::move(*engine) : nullptr;
@@ -103,9 +129,10 @@ TEST(RulePack2026, NamesItselfAndTheDatedRulesInForce) {
   // By default the identifier awaits regulations.
   EXPECT_EQ(std::vector<std::string>(d.rules_in_force().begin(), d.rules_in_force().end()),
             (std::vector<std::string>{"recognised_legitimate_interest (from 2026-02-05)",
-                                      "duty_to_share (from 2026-09-30)"}));
+                                      "duty_to_share (from 2026-09-30)",
+                                      "operation_encompass_duty (from 2025-11-01)"}));
   EXPECT_TRUE(
-      engine->Decide(cases::Base(), Day(2026, 1, 1), RulePack::k2026).rules_in_force().empty());
+      engine->Decide(cases::Base(), Day(2025, 10, 1), RulePack::k2026).rules_in_force().empty());
   EXPECT_TRUE(engine->Decide(cases::Base(), kNow, RulePack::k2024).rules_in_force().empty());
 }
 
@@ -259,6 +286,84 @@ TEST(RulePack2026, ParsesAndIsTheDefault) {
   EXPECT_EQ(p, RulePack::k2026);
   EXPECT_TRUE(ParseRulePack("golden-rules-2026", &p));
   EXPECT_EQ(kDefaultRulePack, RulePack::k2026);
+}
+
+v1::Envelope Encompass() {
+  v1::Envelope e = cases::Base();
+  e.set_kind(v1::MESSAGE_KIND_OPERATION_ENCOMPASS);
+  e.set_recipient_agency_id("southsea-academy");
+  auto& d = *e.mutable_declaration();
+  d.set_purpose(v1::PURPOSE_OPERATION_ENCOMPASS);
+  d.set_lawful_basis(v1::LAWFUL_BASIS_LEGAL_OBLIGATION);
+  d.set_statutory_gateway(v1::STATUTORY_GATEWAY_DOMESTIC_ABUSE_ACT_2021_S49A);
+  d.set_consent_status(v1::CONSENT_STATUS_NOT_REQUIRED);
+  d.set_threshold_level(v1::THRESHOLD_LEVEL_2_EARLY_HELP);
+  d.set_urgency(v1::URGENCY_URGENT);
+  d.clear_data_categories();
+  d.add_data_categories(v1::DATA_CATEGORY_IDENTITY);
+  d.add_data_categories(v1::DATA_CATEGORY_DOMESTIC_ABUSE);
+  d.clear_special_category_condition();
+  return e;
+}
+
+TEST(RulePack2026, OperationEncompassGoesFromPoliceToTheSchool) {
+  auto engine = Engine();
+  const v1::PolicyDecision d = engine->Decide(Encompass(), kNow, RulePack::k2026);
+  EXPECT_EQ(d.decision(), v1::DECISION_ALLOW)
+      << Finding(d, "necessity_proportionality").reason() << Finding(d, "consent").reason();
+  EXPECT_TRUE(absl::StrContains(Finding(d, "necessity_proportionality").reason(), "school"));
+  // From anyone but the police: refused, even with an agreement.
+  v1::Envelope health = Encompass();
+  health.set_sender_agency_id("hiow-icb");
+  const v1::PolicyDecision not_police = engine->Decide(health, kNow, RulePack::k2026);
+  EXPECT_EQ(not_police.decision(), v1::DECISION_DENY);
+  EXPECT_TRUE(absl::StrContains(Finding(not_police, "necessity_proportionality").reason(),
+                                "not a police force"));
+  // To the front door without elective home education: send it to the school.
+  v1::Envelope to_la = Encompass();
+  to_la.set_recipient_agency_id("portsmouth-mash");
+  const v1::PolicyDecision la = engine->Decide(to_la, kNow, RulePack::k2026);
+  EXPECT_EQ(la.decision(), v1::DECISION_DENY);
+  EXPECT_TRUE(
+      absl::StrContains(Finding(la, "necessity_proportionality").reason(), "is not a school"));
+  // Its purpose and the s49A gateway belong to this kind only.
+  v1::Envelope referral = cases::Base();
+  referral.mutable_declaration()->set_statutory_gateway(
+      v1::STATUTORY_GATEWAY_DOMESTIC_ABUSE_ACT_2021_S49A);
+  EXPECT_EQ(engine->Decide(referral, kNow, RulePack::k2026).decision(), v1::DECISION_DENY);
+}
+
+TEST(RulePack2026, AChildInElectiveHomeEducationIsNotifiedToTheLocalAuthority) {
+  auto engine = Engine();
+  v1::Envelope e = Encompass();
+  e.mutable_declaration()->set_elective_home_education(true);
+  const v1::PolicyDecision school = engine->Decide(e, kNow, RulePack::k2026);
+  EXPECT_EQ(school.decision(), v1::DECISION_DENY);
+  EXPECT_TRUE(absl::StrContains(Finding(school, "necessity_proportionality").reason(),
+                                "is not a local authority"));
+  e.set_recipient_agency_id("portsmouth-mash");
+  const v1::PolicyDecision la = engine->Decide(e, kNow, RulePack::k2026);
+  EXPECT_EQ(la.decision(), v1::DECISION_ALLOW) << Finding(la, "necessity_proportionality").reason();
+  EXPECT_TRUE(absl::StrContains(Finding(la, "necessity_proportionality").reason(),
+                                "elective home education"));
+}
+
+// Without consent and declared risk an Operation Encompass notification is
+// held, as any share; under the s49A duty, once in force, it is not.
+TEST(RulePack2026, TheOperationEncompassDutyPassesConsentFromItsCommencement) {
+  auto engine = Engine();
+  const v1::PolicyDecision in_force = engine->Decide(Encompass(), kNow, RulePack::k2026);
+  EXPECT_EQ(Finding(in_force, "consent").outcome(), v1::FINDING_OUTCOME_PASS);
+  EXPECT_TRUE(absl::StrContains(Finding(in_force, "consent").reason(), "s49A"));
+  EXPECT_EQ(
+      Finding(engine->Decide(Encompass(), Day(2025, 10, 31), RulePack::k2026), "consent").outcome(),
+      v1::FINDING_OUTCOME_ADVICE);
+  EXPECT_EQ(Finding(engine->Decide(Encompass(), kNow, RulePack::k2024), "consent").outcome(),
+            v1::FINDING_OUTCOME_ADVICE);
+  v1::RuleCommencement later;
+  *later.mutable_operation_encompass_duty() = Ts(Day(2027, 4, 1));
+  EXPECT_EQ(Finding(Engine(later)->Decide(Encompass(), kNow, RulePack::k2026), "consent").outcome(),
+            v1::FINDING_OUTCOME_ADVICE);
 }
 
 }  // namespace
