@@ -191,16 +191,7 @@ absl::StatusOr<std::string> SignNote(absl::string_view text, absl::string_view k
   return absl::StrCat(text, "\n", kSigPrefix, key_name, " ", absl::Base64Escape(blob), "\n");
 }
 
-absl::StatusOr<std::string> OpenNote(absl::string_view note, absl::string_view key_name,
-                                     absl::string_view raw_ed25519_public_key) {
-  if (!IsValidKeyName(key_name)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid key name \"", key_name, "\""));
-  }
-  absl::StatusOr<Owned<EVP_PKEY>> key = Ed25519PublicKey(raw_ed25519_public_key);
-  if (!key.ok()) return key.status();
-  const uint32_t want_hash = NoteKeyHash(key_name, raw_ed25519_public_key);
-  const std::string key_id = absl::StrCat(key_name, "+", KeyHashHex(want_hash));
-
+absl::StatusOr<ParsedNote> ParseNote(absl::string_view note) {
   if (!IsNoteText(note)) {
     return absl::InvalidArgumentError(
         "malformed note: not UTF-8, or contains control characters other than newline");
@@ -210,7 +201,8 @@ absl::StatusOr<std::string> OpenNote(absl::string_view note, absl::string_view k
   if (split == absl::string_view::npos) {
     return absl::InvalidArgumentError("malformed note: no blank line before the signatures");
   }
-  const absl::string_view text = note.substr(0, split + 1);
+  ParsedNote parsed;
+  parsed.text = std::string(note.substr(0, split + 1));
   absl::string_view sigs = note.substr(split + 2);
   if (sigs.empty()) return absl::InvalidArgumentError("malformed note: no signature lines");
   if (sigs.back() != '\n') {
@@ -222,8 +214,6 @@ absl::StatusOr<std::string> OpenNote(absl::string_view note, absl::string_view k
     return absl::InvalidArgumentError(absl::StrCat("malformed note: ", lines.size(),
                                                    " signature lines, at most ", kMaxSignatures));
   }
-  int verified = 0;
-  std::vector<std::string> others;
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string where = absl::StrCat("malformed note: signature line ", i + 1);
     absl::string_view line = lines[i];
@@ -245,19 +235,37 @@ absl::StatusOr<std::string> OpenNote(absl::string_view note, absl::string_view k
     if (blob.size() < 5) {
       return absl::InvalidArgumentError(absl::StrCat(where, " is too short for a key hash"));
     }
-    const uint32_t hash = ReadBigEndian32(blob);
-    if (name != key_name || hash != want_hash) {
+    parsed.signatures.push_back({std::string(name), ReadBigEndian32(blob), blob.substr(4)});
+  }
+  return parsed;
+}
+
+absl::StatusOr<std::string> OpenNote(absl::string_view note, absl::string_view key_name,
+                                     absl::string_view raw_ed25519_public_key) {
+  if (!IsValidKeyName(key_name)) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid key name \"", key_name, "\""));
+  }
+  absl::StatusOr<Owned<EVP_PKEY>> key = Ed25519PublicKey(raw_ed25519_public_key);
+  if (!key.ok()) return key.status();
+  const uint32_t want_hash = NoteKeyHash(key_name, raw_ed25519_public_key);
+  const std::string key_id = absl::StrCat(key_name, "+", KeyHashHex(want_hash));
+  absl::StatusOr<ParsedNote> parsed = ParseNote(note);
+  if (!parsed.ok()) return parsed.status();
+  int verified = 0;
+  std::vector<std::string> others;
+  for (size_t i = 0; i < parsed->signatures.size(); ++i) {
+    const NoteSignature& line = parsed->signatures[i];
+    if (line.name != key_name || line.key_hash != want_hash) {
       // Some other key (a witness, say): the spec says to ignore it.
-      others.push_back(absl::StrCat(name, "+", KeyHashHex(hash)));
+      others.push_back(absl::StrCat(line.name, "+", KeyHashHex(line.key_hash)));
       continue;
     }
-    const absl::string_view sig = absl::string_view(blob).substr(4);
-    if (sig.size() != kEd25519SigBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": signature by ", key_id, " is ",
-                                                     sig.size(), " bytes, expected ",
-                                                     kEd25519SigBytes));
+    if (line.signature.size() != kEd25519SigBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed note: signature line ", i + 1, ": signature by ", key_id, " is ",
+                       line.signature.size(), " bytes, expected ", kEd25519SigBytes));
     }
-    if (!VerifyEd25519(key->get(), text, sig)) {
+    if (!VerifyEd25519(key->get(), parsed->text, line.signature)) {
       return absl::UnauthenticatedError(
           absl::StrCat("the signature by ", key_id,
                        " does not verify: the note was altered or signed by another key"));
@@ -269,7 +277,7 @@ absl::StatusOr<std::string> OpenNote(absl::string_view note, absl::string_view k
         "the note has no signature by ", key_id, others.empty() ? "" : " (signed only by ",
         absl::StrJoin(others, ", "), others.empty() ? "" : ")"));
   }
-  return std::string(text);
+  return parsed->text;
 }
 
 std::string CheckpointBody(const Checkpoint& checkpoint) {

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -76,6 +77,20 @@ uint32_t NoteKeyHash(absl::string_view key_name, absl::string_view raw_ed25519_p
 // newline) followed by a blank line and a signature line by the key.
 absl::StatusOr<std::string> SignNote(absl::string_view text, absl::string_view key_name,
                                      EVP_PKEY* ed25519_private_key);
+
+// One signature line: its key name, the 4-byte key hash and what follows it.
+struct NoteSignature {
+  std::string name;
+  uint32_t key_hash = 0;
+  std::string signature;
+};
+struct ParsedNote {
+  std::string text;  // what the signatures cover, final newline included
+  std::vector<NoteSignature> signatures;
+};
+// Splits a note strictly (at most 100 signature lines, each well formed),
+// verifying nothing.
+absl::StatusOr<ParsedNote> ParseNote(absl::string_view note);
 
 // Parses `note` strictly (at most 100 signature lines, each well formed) and
 // verifies every signature line by (key_name, key hash of the key); there
