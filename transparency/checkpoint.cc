@@ -147,9 +147,11 @@ bool IsValidKeyName(absl::string_view key_name) {
   return true;
 }
 
-uint32_t NoteKeyHash(absl::string_view key_name, absl::string_view raw_ed25519_public_key) {
+uint32_t NoteKeyHash(absl::string_view key_name, absl::string_view raw_ed25519_public_key,
+                     unsigned char algorithm) {
   const std::string input =
-      absl::StrCat(key_name, "\n", absl::string_view("\x01", 1), raw_ed25519_public_key);
+      absl::StrCat(key_name, "\n", absl::string_view(reinterpret_cast<const char*>(&algorithm), 1),
+                   raw_ed25519_public_key);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   // EVP_Digest only fails on allocation failure; there is no sane recovery.

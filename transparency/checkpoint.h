@@ -70,8 +70,10 @@ absl::StatusOr<Checkpoint> VerifyCheckpoint(absl::string_view note, absl::string
 // characters or "+".
 bool IsValidKeyName(absl::string_view key_name);
 
-// The 4-byte key hash of an Ed25519 key, big-endian.
-uint32_t NoteKeyHash(absl::string_view key_name, absl::string_view raw_ed25519_public_key);
+// The 4-byte key hash of an Ed25519 key, big-endian: SHA-256(name || "\n" ||
+// algorithm || key)[:4]; 0x01 is a note signer, 0x04 a cosignature/v1 witness.
+uint32_t NoteKeyHash(absl::string_view key_name, absl::string_view raw_ed25519_public_key,
+                     unsigned char algorithm = 0x01);
 
 // `text` (non-empty UTF-8 ending in a newline, no control characters but
 // newline) followed by a blank line and a signature line by the key.

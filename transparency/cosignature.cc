@@ -77,15 +77,7 @@ absl::StatusOr<Witness> ParseWitnessKey(absl::string_view vkey) {
 }  // namespace
 
 uint32_t CosignatureKeyHash(absl::string_view name, absl::string_view raw_ed25519_public_key) {
-  const std::string input =
-      absl::StrCat(name, "\n", absl::string_view("\x04", 1), raw_ed25519_public_key);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
-    std::abort();  // allocation failure only
-  }
-  return static_cast<uint32_t>(
-      ReadBigEndian(absl::string_view(reinterpret_cast<const char*>(digest), 4)));
+  return NoteKeyHash(name, raw_ed25519_public_key, kAlgCosignatureV1);
 }
 
 absl::StatusOr<std::string> Cosign(absl::string_view checkpoint_note, absl::string_view name,

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "agents/connector/connector_api.h"
 #include "agents/web/assets.h"
@@ -545,7 +546,13 @@ std::string ContentRows(const v1::InboxMessage& m) {
   add("What happens next", c.outcome().summary());
   if (c.has_operation_encompass()) {
     const auto& oe = c.operation_encompass();
-    add("When the incident happened", oe.incident_time());
+    // Local time as the police wrote it, read as a person would say it.
+    absl::CivilMinute when;
+    add("When the incident happened",
+        absl::ParseCivilTime(oe.incident_time(), &when)
+            ? absl::FormatTime("%e %b %Y, %H:%M", absl::FromCivil(when, absl::UTCTimeZone()),
+                               absl::UTCTimeZone())
+            : oe.incident_time());
     if (oe.involvement() != v1::OperationEncompassContent::INVOLVEMENT_UNSPECIFIED) {
       add("The child was", Label(oe.involvement()));
     }

@@ -669,13 +669,21 @@ TEST_F(ConnectorE2eTest, PractitionersReferAcknowledgeAndAnswerInTheirBrowsers) 
   auto school = School();
   auto mash = Mash();
   ASSERT_TRUE(school->started() && mash->started());
+  // The police notify the school under Operation Encompass (through their
+  // own systems, not a connector): the lead opens it in the journey.
+  ASSERT_TRUE(Agent("hiow-police")
+                  ->Send(ExampleMessage(v1::MESSAGE_KIND_OPERATION_ENCOMPASS, "hiow-police",
+                                        "southsea-academy", "police-operation-encompass-to-school",
+                                        "encompass-1", v1::PRACTITIONER_ROLE_POLICE_OFFICER))
+                  .ok());
   const std::string out = std::filesystem::absolute("web-screenshots/connector").string();
   std::filesystem::remove_all(out);
   testing::CommandResult r = testing::RunCommand(
       {"/usr/bin/python3", testing::SourceDir() + "/tests/web/connector_journey.py", "--school",
        absl::StrCat("http://127.0.0.1:", school->port()), "--mash",
        absl::StrCat("http://127.0.0.1:", mash->port()), "--out", out, "--axe",
-       testing::SourceDir() + "/agents/web/node_modules/axe-core/axe.min.js"});
+       testing::SourceDir() + "/agents/web/node_modules/axe-core/axe.min.js", "--encompass",
+       "encompass-1"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\nschool:\n"
                             << school->log() << "\nmash:\n"
                             << mash->log();

@@ -515,23 +515,9 @@ TEST_F(DeliveryE2eTest, AnUnacknowledgedImmediateReferralEscalatesOnceAndIsNever
 
 // Operation Encompass (deploy/examples/police-operation-encompass-to-school*).
 agents::OutgoingMessage Encompass(const std::string& to, const std::string& id) {
-  agents::OutgoingMessage m;
-  m.message_id = id;
-  m.kind = v1::MESSAGE_KIND_OPERATION_ENCOMPASS;
-  m.sender_agency_id = "hiow-police";
-  m.recipient_agency_id = to;
-  m.practitioner.set_id("pc-4471");
-  m.practitioner.set_role(v1::PRACTITIONER_ROLE_POLICE_OFFICER);
-  const std::string base =
-      testing::SourceDir() + "/deploy/examples/police-operation-encompass-to-school";
-  std::ifstream d(base + ".json"), c(base + ".payload.json");
-  const std::string dj((std::istreambuf_iterator<char>(d)), std::istreambuf_iterator<char>());
-  const std::string cj((std::istreambuf_iterator<char>(c)), std::istreambuf_iterator<char>());
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(dj, &m.declaration).ok());
-  EXPECT_TRUE(
-      google::protobuf::util::JsonStringToMessage(cj, m.content.mutable_operation_encompass())
-          .ok());
-  return m;
+  return ExampleMessage(v1::MESSAGE_KIND_OPERATION_ENCOMPASS, "hiow-police", to,
+                        "police-operation-encompass-to-school", id,
+                        v1::PRACTITIONER_ROLE_POLICE_OFFICER);
 }
 
 std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }

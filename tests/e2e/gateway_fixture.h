@@ -21,6 +21,7 @@
 #include "agents/keyring.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
+#include "envelope/content.h"
 #include "envelope/sealing.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -36,6 +37,32 @@ using testing::CommandResult;
 using testing::GatewayProcess;
 using testing::RunCommand;
 using testing::TempDir;
+
+// A message from deploy/examples/<example>.json (the declaration) and
+// <example>.payload.json (the content for `kind`).
+inline agents::OutgoingMessage ExampleMessage(v1::MessageKind kind, const std::string& from,
+                                              const std::string& to, const std::string& example,
+                                              const std::string& message_id,
+                                              v1::PractitionerRole role) {
+  agents::OutgoingMessage m;
+  m.message_id = message_id;
+  m.kind = kind;
+  m.sender_agency_id = from;
+  m.recipient_agency_id = to;
+  m.practitioner.set_id("staff-0001");
+  m.practitioner.set_role(role);
+  const std::string base = testing::SourceDir() + "/deploy/examples/" + example;
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_TRUE(
+      google::protobuf::util::JsonStringToMessage(read(base + ".json"), &m.declaration).ok());
+  auto content = envelope::ParseContentJson(kind, read(base + ".payload.json"));
+  EXPECT_TRUE(content.ok()) << content.status();
+  if (content.ok()) m.content = *std::move(content);
+  return m;
+}
 
 class GatewayE2eTest : public ::testing::Test {
  protected:

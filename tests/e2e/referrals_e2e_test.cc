@@ -358,22 +358,9 @@ TEST_F(GatewayE2eTest, HeldShareStaysOutOfTheMailboxAndShowsInStatus) {
 // Portsmouth MASH convenes a strategy discussion and asks the team (police
 // and hospitals) what they hold (deploy/examples/portsmouth-strategy-team-*).
 agents::OutgoingMessage TeamRequest(const std::string& id) {
-  agents::OutgoingMessage m;
-  m.message_id = id;
-  m.kind = v1::MESSAGE_KIND_INFORMATION_REQUEST;
-  m.sender_agency_id = "portsmouth-mash";
-  m.practitioner.set_id("pm-sw-0147");
-  m.practitioner.set_role(v1::PRACTITIONER_ROLE_MASH_PRACTITIONER);
-  const std::string base =
-      testing::SourceDir() + "/deploy/examples/portsmouth-strategy-team-request";
-  std::ifstream d(base + ".json"), c(base + ".payload.json");
-  const std::string dj((std::istreambuf_iterator<char>(d)), std::istreambuf_iterator<char>());
-  const std::string cj((std::istreambuf_iterator<char>(c)), std::istreambuf_iterator<char>());
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(dj, &m.declaration).ok());
-  EXPECT_TRUE(
-      google::protobuf::util::JsonStringToMessage(cj, m.content.mutable_information_request())
-          .ok());
-  return m;
+  return ExampleMessage(v1::MESSAGE_KIND_INFORMATION_REQUEST, "portsmouth-mash", "",
+                        "portsmouth-strategy-team-request", id,
+                        v1::PRACTITIONER_ROLE_MASH_PRACTITIONER);
 }
 
 TEST_F(GatewayE2eTest, ATeamMessageReachesEveryMemberOnceEachAcknowledgingItsOwnCopy) {

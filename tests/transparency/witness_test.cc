@@ -9,29 +9,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/transparency/test_keys.h"
 #include "transparency/cosignature.h"
 #include "transparency/merkle.h"
 
 namespace safeshare::transparency {
 namespace {
 
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
-
-Key FromSeed(char fill) {
-  const std::string seed(32, fill);
-  return Key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                          reinterpret_cast<const unsigned char*>(seed.data()), 32));
-}
-
-std::string Pub(EVP_PKEY* key) {
-  std::string pub(32, '\0');
-  size_t len = pub.size();
-  EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(pub.data()), &len);
-  return pub;
-}
+using testing::FromSeed;
+using testing::Key;
+using testing::Pub;
 
 constexpr char kOrigin[] = "safeshare.portsmouth/audit";
 

@@ -4,7 +4,9 @@ connectors' pages in headless Chromium (Debian's chromium, chromium-driver and
 python3-selenium), by keyboard only: the lead composes a referral, sees a
 finding, fixes it and sends; MASH sees it arrive without reloading, opens it,
 acknowledges it and sends an outcome; the school sees the outcome. A refused
-share shows its reason and a held one "Waiting for IG advice". axe-core runs
+share shows its reason and a held one "Waiting for IG advice"; the lead opens
+an Operation Encompass notification from the police and acknowledges it
+before the school day. axe-core runs
 on every page (no WCAG 2.2 A or AA violation) and every page is saved as a
 screenshot in --out.
 
@@ -162,6 +164,8 @@ def main():
     ap.add_argument("--mash", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--axe", required=True)
+    ap.add_argument("--encompass", required=True,
+                    help="the id of an Operation Encompass notification sent to the school")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     axe = open(args.axe).read()
@@ -268,6 +272,24 @@ def main():
         school.page("sent-held")
         school.go("/sent")
         school.page("sent-list")
+
+        # The police's Operation Encompass notification: what the lead needs
+        # before the children arrive, and an acknowledgement by the deadline.
+        school.go("/inbox")
+        school.wait(lambda: "Operation Encompass notification" in school.text(),
+                    "the notification in the inbox")
+        school.page("inbox-encompass")
+        school.press(f'a[href="/inbox/{args.encompass}"]')
+        school.wait(lambda: "When the incident happened" in school.text(), "the notification")
+        for words in ["3 Dec 2026, 19:30", "The child was", "Saw or heard the incident", "What the police did", "HIOW-44120412"]:
+            if words not in school.text():
+                raise AssertionError(f"the notification does not show '{words}'")
+        school.page("message-encompass")
+        school.press("form[action$='/acknowledge'] button")
+        school.wait(lambda: not school.d.find_elements(By.CSS_SELECTOR,
+                                                       "form[action$='/acknowledge']"),
+                    "the notification acknowledged")
+        school.page("message-encompass-acknowledged")
         print(f"journey passed: {school.pages + mash.pages} screenshots in {args.out}")
         return 0
     except AssertionError as e:
