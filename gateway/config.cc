@@ -71,6 +71,19 @@ absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
         require(config.audit_signing_key_file(), "audit_signing_key_file (or --audit_key)")}) {
     if (!st.ok()) return st;
   }
+  auto& witnessing = *config.mutable_witnessing();
+  if (!witnessing.witness_policy_file().empty() && witnessing.witness_ca_file().empty()) {
+    return absl::InvalidArgumentError(
+        "config: witnessing.witness_ca_file must be set to reach the witnesses of "
+        "witnessing.witness_policy_file");
+  }
+  if (!witnessing.listen_address().empty()) {
+    for (auto st : {require(witnessing.witness_key_file(), "witnessing.witness_key_file"),
+                    require(witnessing.witness_name(), "witnessing.witness_name")}) {
+      if (!st.ok()) return st;
+    }
+  }
+  if (witnessing.cosign_interval_ms() == 0) witnessing.set_cosign_interval_ms(10000);
   if (config.rule_pack().empty()) config.set_rule_pack("2026");
   policy::RulePack pack;
   if (!policy::ParseRulePack(config.rule_pack(), &pack)) {

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -43,6 +44,16 @@ ABSL_FLAG(std::string, school_calendar_dir, "",
           "School calendars for Operation Encompass deadlines (overrides config)");
 ABSL_FLAG(std::string, runtime_dir, "",
           "Directory for runtime files (default: the SQLite file's directory, else /tmp)");
+ABSL_FLAG(std::string, witness_listen, "",
+          "host:port of the HTTPS witnessing listener (overrides witnessing.listen_address)");
+ABSL_FLAG(std::string, witness_key, "", "PEM Ed25519 key this gateway cosigns peers' logs with");
+ABSL_FLAG(std::string, witness_name, "", "This witness's key name");
+ABSL_FLAG(std::vector<std::string>, follow_logs, {},
+          "Checkpoint verifier keys of the logs this gateway witnesses, comma-separated");
+ABSL_FLAG(std::string, witness_policy, "",
+          "tlog-policy file: the witnesses (with URLs) asked to cosign this log");
+ABSL_FLAG(std::string, witness_ca, "", "CA certificates (PEM) of the witnesses' listeners");
+ABSL_FLAG(uint32_t, cosign_interval_ms, 0, "How often checkpoints go to the witnesses");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
 ABSL_FLAG(bool, development, false,
           "Accept development certificates (issued by safeshare pki); never in production");
@@ -103,6 +114,14 @@ absl::StatusOr<safeshare::v1::GatewayConfig> ConfigFromFlags() {
   if (const std::string v = absl::GetFlag(FLAGS_school_calendar_dir); !v.empty()) {
     delivery->set_school_calendar_dir(v);
   }
+  auto* witnessing = config.mutable_witnessing();
+  set(FLAGS_witness_listen, [&](const std::string& v) { witnessing->set_listen_address(v); });
+  set(FLAGS_witness_key, [&](const std::string& v) { witnessing->set_witness_key_file(v); });
+  set(FLAGS_witness_name, [&](const std::string& v) { witnessing->set_witness_name(v); });
+  set(FLAGS_witness_policy, [&](const std::string& v) { witnessing->set_witness_policy_file(v); });
+  set(FLAGS_witness_ca, [&](const std::string& v) { witnessing->set_witness_ca_file(v); });
+  for (const auto& vkey : absl::GetFlag(FLAGS_follow_logs)) witnessing->add_followed_logs(vkey);
+  if (uint32_t v = absl::GetFlag(FLAGS_cosign_interval_ms)) witnessing->set_cosign_interval_ms(v);
   if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok()) return st;
   return config;
 }

@@ -11,6 +11,7 @@
 #include "envelope/keys.h"
 #include "gateway/config.h"
 #include "transparency/checkpoint.h"
+#include "transparency/cosignature.h"
 
 namespace safeshare::gateway {
 
@@ -154,6 +155,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     LogEvent("warn", "gateway.development_mode",
              {{"detail", "development certificates are accepted; never run so in production"}});
   }
+  if (auto st = gw->StartWitnessing(config, log_identity); !st.ok()) return st;
   LogEvent("info", "gateway.started",
            {{"listen", config.listen_address()},
             {"port", absl::StrCat(gw->port_)},
@@ -163,8 +165,59 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
             {"revoked_certificates", absl::StrCat(federation->revocations().size())},
             {"development", config.development() ? "true" : "false"},
             {"agreements", absl::StrCat(gw->policy_.Current()->isa_count())},
-            {"rule_pack", std::string(policy::RulePackName(pack))}});
+            {"rule_pack", std::string(policy::RulePackName(pack))},
+            {"witness_port", absl::StrCat(gw->witness_port())}});
   return gw;
+}
+
+absl::Status GatewayServer::StartWitnessing(const safeshare::v1::GatewayConfig& config,
+                                            const safeshare::v1::AuditLogIdentity& log) {
+  const auto& w = config.witnessing();
+  bool asks_witnesses = false;
+  if (!w.witness_policy_file().empty()) {
+    auto text = ReadFile(w.witness_policy_file());
+    if (!text.ok()) return text.status();
+    auto policy = transparency::WitnessPolicy::Parse(*text);
+    if (!policy.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(w.witness_policy_file(), ": ", policy.status().message()));
+    }
+    for (const auto& witness : policy->witnesses()) asks_witnesses |= !witness.url.empty();
+    cosignatures_ = std::make_unique<CosignatureCollector>(*std::move(policy), w.witness_ca_file(),
+                                                           store_.get(), store_.get());
+    cosignatures_->Start(absl::Milliseconds(w.cosign_interval_ms()));
+  }
+  if (w.listen_address().empty()) return absl::OkStatus();
+  WitnessListenerOptions options;
+  options.listen_address = w.listen_address();
+  options.cert_file = config.tls().cert_file();
+  options.key_file = config.tls().key_file();
+  options.witness_name = w.witness_name();
+  options.serve_cosigned_checkpoint = asks_witnesses;
+  auto key_pem = ReadFile(w.witness_key_file());
+  if (!key_pem.ok()) return key_pem.status();
+  auto key = envelope::PrivateKey::FromPem(*key_pem);
+  if (!key.ok() || key->type() != envelope::PrivateKey::Type::kSigning) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(w.witness_key_file(), ": not an Ed25519 private key"));
+  }
+  if (key->RawPublicKey() == log.public_key()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        w.witness_key_file(), ": the witness key must not be the audit log's own key"));
+  }
+  options.witness_key = *std::move(key);
+  for (const auto& vkey : w.followed_logs()) {
+    auto parsed = transparency::ParseVerifierKey(vkey);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("witnessing.followed_logs \"", vkey, "\": ", parsed.status().message()));
+    }
+    options.logs.push_back({parsed->name, parsed->name, parsed->public_key});
+  }
+  auto listener = WitnessListener::Start(std::move(options), store_.get(), store_.get());
+  if (!listener.ok()) return listener.status();
+  witness_ = *std::move(listener);
+  return absl::OkStatus();
 }
 
 absl::Status GatewayServer::Reload() {
@@ -238,6 +291,8 @@ absl::Status GatewayServer::ReloadPolicy() {
 
 void GatewayServer::Shutdown(absl::Duration grace) {
   escalator_.reset();
+  cosignatures_.reset();
+  witness_.reset();
   if (store_ != nullptr) store_->SetEventListener({});
   if (server_ == nullptr) return;
   server_->GetHealthCheckService()->SetServingStatus(false);

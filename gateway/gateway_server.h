@@ -16,6 +16,8 @@
 #include "gateway/services/mailbox_service.h"
 #include "gateway/services/referrals_service.h"
 #include "gateway/store/store.h"
+#include "gateway/witnessing/cosignature_collector.h"
+#include "gateway/witnessing/witness_listener.h"
 #include "policy/policy_registry.h"
 #include "safeshare/v1/gateway_config.pb.h"
 
@@ -32,6 +34,8 @@ class GatewayServer {
 
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
+  // The witnessing listener's port; 0 when it is off.
+  int witness_port() const { return witness_ ? witness_->port() : 0; }
 
   // SIGHUP: reloads the federation file (members, revoked certificates, the
   // CRL), then the ISA directory against the federation in force. Each that
@@ -50,6 +54,9 @@ class GatewayServer {
 
  private:
   GatewayServer() = default;
+  // The witnessing listener and the cosignature collector, as configured.
+  absl::Status StartWitnessing(const safeshare::v1::GatewayConfig& config,
+                               const safeshare::v1::AuditLogIdentity& log);
 
   std::unique_ptr<FederationHolder> directory_;
   std::string federation_file_;
@@ -71,6 +78,8 @@ class GatewayServer {
   std::unique_ptr<AdviceService> advice_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<WitnessListener> witness_;
+  std::unique_ptr<CosignatureCollector> cosignatures_;
 };
 
 }  // namespace safeshare::gateway

@@ -1,6 +1,8 @@
 #include "gateway/tls13.h"
 
 #include <fcntl.h>
+#include <openssl/conf.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,6 +73,10 @@ absl::Status RestrictProcessToTls13(const std::string& runtime_dir) {
   // Load it now (OpenSSL reads its configuration once per process) and check
   // a new context is TLS 1.3 only, so the file can go at once.
   OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr);
+  // A library loaded with the binary (the HTTPS listener's) may have
+  // initialised OpenSSL already, reading the system configuration: load ours
+  // explicitly, which takes effect for every context made from now on.
+  if (CONF_modules_load_file(path.c_str(), nullptr, 0) <= 0) ERR_clear_error();
   SSL_CTX* probe = SSL_CTX_new(TLS_method());
   const bool in_force = probe != nullptr && SSL_CTX_get_min_proto_version(probe) == TLS1_3_VERSION;
   SSL_CTX_free(probe);

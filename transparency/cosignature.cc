@@ -203,6 +203,7 @@ absl::StatusOr<WitnessPolicy> WitnessPolicy::Parse(absl::string_view text) {
       for (const auto& [_, w] : p.witnesses_) {
         if (w.name == key->name) return bad("two witnesses with one key name");
       }
+      if (f.size() == 4) key->url = std::string(f[3]);
       p.witnesses_[name] = *key;
     } else if (f[0] == "group") {
       if (f.size() < 4) return bad("group <name> all|any|<k> <member>...");

@@ -28,6 +28,7 @@ namespace safeshare::transparency {
 struct Witness {
   std::string name;
   std::string public_key;  // 32 bytes
+  std::string url;         // its tlog-witness submission prefix, when known
 };
 
 uint32_t CosignatureKeyHash(absl::string_view name, absl::string_view raw_ed25519_public_key);

@@ -31,6 +31,7 @@
 #include "google/protobuf/text_format.h"
 #include "safeshare/v1/directory.pb.h"
 #include "transparency/checkpoint.h"
+#include "transparency/cosignature.h"
 
 namespace safeshare::agents {
 namespace {
@@ -331,6 +332,30 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
     if (log->origin().empty())
       log->set_origin(absl::StrCat("safeshare.", federation.id(), "/audit"));
     log->set_public_key(audit_key->RawPublicKey());
+    // What a peer gateway puts in its witnessing.followed_logs.
+    auto vkey = transparency::VerifierKey(log->origin(), log->public_key());
+    if (!vkey.ok()) return vkey.status();
+    if (auto st = WriteFileAtomically(dir + "/gateway/audit-log.vkey", *vkey + "\n", 0644);
+        !st.ok()) {
+      return st;
+    }
+  }
+  // The gateway's witness key (docs/federation.md): it cosigns peers' logs.
+  {
+    auto witness_key = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
+    if (!witness_key.ok()) return witness_key.status();
+    if (auto st =
+            WriteFileAtomically(dir + "/gateway/witness-signing.pem", witness_key->Pem(), 0600);
+        !st.ok()) {
+      return st;
+    }
+    auto vkey = transparency::WitnessVerifierKey(
+        absl::StrCat("safeshare.", federation.id(), "/witness"), witness_key->RawPublicKey());
+    if (!vkey.ok()) return vkey.status();
+    if (auto st = WriteFileAtomically(dir + "/gateway/witness.vkey", *vkey + "\n", 0644);
+        !st.ok()) {
+      return st;
+    }
   }
   // The federation's subject key (envelope::SubjectReferenceFor): every
   // agency holds it, the gateway and officers do not.

@@ -24,6 +24,9 @@ inline constexpr absl::Duration kDevelopmentCertificateValidity = absl::Hours(24
 //   ca/ca.pem, ca/ca.key                  the federation CA
 //   gateway/{ca,cert,key}.pem             server cert for localhost / 127.0.0.1
 //   gateway/audit-signing.pem             Ed25519 key signing audit checkpoints
+//   gateway/audit-log.vkey                its checkpoint verifier key (for witnesses)
+//   gateway/witness-signing.pem           Ed25519 key cosigning peers' checkpoints
+//   gateway/witness.vkey                  its cosignature verifier key
 //   agencies/<id>/{ca,cert,key}.pem       safeshare://<federation>/agency/<id>
 //   agencies/<id>/audit-log.pub           the audit log's verifier key (also
 //                                         for officers and every issued identity)

@@ -374,10 +374,41 @@ class AuditLogStore {
       const std::vector<uint64_t>& leaves) = 0;
 };
 
-// Everything the gateway keeps durably: one back-end serves all three parts
+// What this gateway, as a witness, last cosigned for a log it follows.
+struct WitnessedLog {
+  uint64_t tree_size = 0;
+  std::string root_hash;  // empty until the first cosignature
+};
+
+// Witnessing (docs/federation.md): cosignatures collected on this log's
+// checkpoints, and the state this gateway keeps as a witness of its peers'.
+// Written outside mailbox transactions: none of it is an audit record.
+class WitnessStore {
+ public:
+  virtual ~WitnessStore() = default;
+
+  // Stores `note`, the checkpoint at `tree_size` with `cosignatures`
+  // cosignature lines added (the caller verified them), replacing what was
+  // stored for that size; the note as signed stays as it was in the log's
+  // checkpoints. NOT_FOUND when no checkpoint of that size is stored.
+  virtual absl::Status StoreCosignedCheckpoint(uint64_t tree_size, const std::string& note,
+                                               int cosignatures) = 0;
+  // The largest checkpoint with a cosignature; nullopt when none has one.
+  virtual absl::StatusOr<std::optional<CommitInfo>> LatestCosignedCheckpoint() = 0;
+
+  // What was last cosigned for `origin` (tree_size 0, empty root: never).
+  virtual absl::StatusOr<WitnessedLog> GetWitnessedLog(const std::string& origin) = 0;
+  // Moves `origin` from `before` (as read) to `after`, atomically: ABORTED
+  // when another replica moved it meanwhile, so two replicas never cosign
+  // two histories.
+  virtual absl::Status UpdateWitnessedLog(const std::string& origin, const WitnessedLog& before,
+                                          const WitnessedLog& after) = 0;
+};
+
+// Everything the gateway keeps durably: one back-end serves all four parts
 // (as Trillian's storage serves its log and admin interfaces), and a service
 // takes only the part it uses.
-class Store : public MailboxStore, public KeyStore, public AuditLogStore {
+class Store : public MailboxStore, public KeyStore, public AuditLogStore, public WitnessStore {
  public:
   ~Store() override = default;
 

@@ -1035,6 +1035,54 @@ INSTANTIATE_TEST_SUITE_P(Backends, TextStoreTest, ::testing::Values("sqlite", "p
 
 // Several handles on one PostgreSQL store, as gateway replicas (an embedded
 // store belongs to one process, so these run on PostgreSQL only).
+// Witnessing: cosignatures kept beside the note as signed, and the witness's
+// own state moved only from what it was (two replicas never cosign two
+// histories), surviving a reopen.
+TEST_P(StoreTest, CosignedCheckpointsAndWitnessedLogsAreKeptAndComparedBeforeSet) {
+  auto none = store_->LatestCosignedCheckpoint();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  EXPECT_TRUE(absl::IsNotFound(store_->StoreCosignedCheckpoint(1, "note\n", 1)))
+      << "no checkpoint of size 1 yet";
+  Append(*store_, 3);
+  auto latest = store_->LatestCheckpoint();
+  ASSERT_TRUE(latest.ok());
+  const std::string cosigned = latest->checkpoint_note + "\u2014 w1 AAAA\n";
+  ASSERT_TRUE(store_->StoreCosignedCheckpoint(latest->tree_size, cosigned, 1).ok());
+  ASSERT_TRUE(store_->StoreCosignedCheckpoint(latest->tree_size, cosigned + "x", 2).ok())
+      << "a later round replaces what an earlier one stored";
+  Append(*store_, 1);  // a newer checkpoint, not cosigned
+  auto found = store_->LatestCosignedCheckpoint();
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->tree_size, latest->tree_size);
+  EXPECT_EQ((*found)->root_hash, latest->root_hash);
+  EXPECT_EQ((*found)->checkpoint_note, cosigned + "x");
+  auto as_signed = store_->LatestCheckpoint();
+  ASSERT_TRUE(as_signed.ok());
+  EXPECT_EQ(as_signed->tree_size, latest->tree_size + 1);
+  ExpectLogVerifies(4);  // the log's own notes are untouched
+
+  const std::string origin = "peer.example/audit";
+  auto never = store_->GetWitnessedLog(origin);
+  ASSERT_TRUE(never.ok());
+  EXPECT_EQ(never->tree_size, 0u);
+  EXPECT_TRUE(never->root_hash.empty());
+  const WitnessedLog first{5, std::string(32, 'a')}, second{9, std::string(32, 'b')};
+  ASSERT_TRUE(store_->UpdateWitnessedLog(origin, *never, first).ok());
+  EXPECT_TRUE(absl::IsAborted(store_->UpdateWitnessedLog(origin, *never, second)))
+      << "a second first cosignature must not overwrite the first";
+  EXPECT_TRUE(absl::IsAborted(store_->UpdateWitnessedLog(origin, second, second)));
+  ASSERT_TRUE(store_->UpdateWitnessedLog(origin, first, second).ok());
+  Reopen();
+  auto kept = store_->GetWitnessedLog(origin);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->tree_size, 9u);
+  EXPECT_EQ(kept->root_hash, second.root_hash);
+  auto still = store_->LatestCosignedCheckpoint();
+  ASSERT_TRUE(still.ok() && still->has_value());
+  EXPECT_EQ((*still)->checkpoint_note, cosigned + "x");
+}
+
 class ReplicaStoreTest : public StoreTest {};
 
 // Each replica appends in its own batches; the log stays one linear log that

@@ -32,6 +32,10 @@ RULES = [
                             "agents/web", "agents/connector", "agents/console"}),
     ("agents", "only", {"common", "transparency", "envelope", "policy", "agents"}),
     ("gateway/store", "only", {"common", "transparency", "gateway/store"}),
+    # Witnessing speaks to peers over HTTPS: the log and the store, nothing
+    # of messages or policy.
+    ("gateway/witnessing", "only", {"common", "transparency", "envelope", "gateway/store",
+                                    "gateway/witnessing"}),
     ("gateway/audit", "never", {"gateway/services", "gateway/delivery", "agents"}),
     ("gateway/delivery", "never", {"gateway/services", "agents"}),
     ("gateway", "never", {"agents"}),

@@ -66,6 +66,13 @@ class PostgresStore final : public Store {
   absl::StatusOr<std::vector<AuditText>> ReadAuditTexts(
       const std::vector<uint64_t>& leaves) override;
 
+  absl::Status StoreCosignedCheckpoint(uint64_t tree_size, const std::string& note,
+                                       int cosignatures) override;
+  absl::StatusOr<std::optional<CommitInfo>> LatestCosignedCheckpoint() override;
+  absl::StatusOr<WitnessedLog> GetWitnessedLog(const std::string& origin) override;
+  absl::Status UpdateWitnessedLog(const std::string& origin, const WitnessedLog& before,
+                                  const WitnessedLog& after) override;
+
  private:
   class Subtrees;
   class Keys;

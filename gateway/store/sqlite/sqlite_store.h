@@ -3,7 +3,8 @@
 
 // The embedded back-end. Its files, one concern each: open.cc (opening and
 // migrations), batch.cc (the group commit), checkpointer.cc (the WAL),
-// messages.cc, keys.cc and audit_log.cc; connection.h wraps SQLite.
+// messages.cc, keys.cc, audit_log.cc and witnessing.cc; connection.h wraps
+// SQLite.
 
 #include <atomic>
 #include <map>
@@ -65,6 +66,13 @@ class SqliteStore final : public Store {
                          const std::function<bool(const AuditLeaf&)>& visit) override;
   absl::StatusOr<std::vector<AuditText>> ReadAuditTexts(
       const std::vector<uint64_t>& leaves) override;
+
+  absl::Status StoreCosignedCheckpoint(uint64_t tree_size, const std::string& note,
+                                       int cosignatures) override;
+  absl::StatusOr<std::optional<CommitInfo>> LatestCosignedCheckpoint() override;
+  absl::StatusOr<WitnessedLog> GetWitnessedLog(const std::string& origin) override;
+  absl::Status UpdateWitnessedLog(const std::string& origin, const WitnessedLog& before,
+                                  const WitnessedLog& after) override;
 
   // Where the held list and the escalator's purge read (after "SELECT
   // columns "): each must plan on its partial index, messages_held and

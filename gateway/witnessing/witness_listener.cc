@@ -1,0 +1,164 @@
+#include "gateway/witnessing/witness_listener.h"
+
+#include <httplib.h>
+#include <openssl/ssl.h>
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "transparency/checkpoint.h"
+
+namespace safeshare::gateway {
+namespace {
+
+// An add-checkpoint body is a size line, at most 63 proof lines and a note
+// with a few signature lines: 16 KiB is ample.
+constexpr size_t kMaxRequestBytes = 16 * 1024;
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("witnessing listen_address \"", address, "\" is not host:port"));
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::make_pair(host, port);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WitnessListener>> WitnessListener::Start(
+    WitnessListenerOptions options, AuditLogStore* log, WitnessStore* witness) {
+  auto address = SplitHostPort(options.listen_address);
+  if (!address.ok()) return address.status();
+  if (!options.witness_key) return absl::InvalidArgumentError("witnessing needs a witness key");
+  std::unique_ptr<WitnessListener> l(new WitnessListener());
+  l->options_ = std::move(options);
+  l->log_ = log;
+  l->witness_ = witness;
+  const std::string cert = l->options_.cert_file, key = l->options_.key_file;
+  l->server_ = std::make_unique<httplib::SSLServer>([cert, key](SSL_CTX& ctx) {
+    return SSL_CTX_set_min_proto_version(&ctx, TLS1_3_VERSION) == 1 &&
+           SSL_CTX_use_certificate_chain_file(&ctx, cert.c_str()) == 1 &&
+           SSL_CTX_use_PrivateKey_file(&ctx, key.c_str(), SSL_FILETYPE_PEM) == 1 &&
+           SSL_CTX_check_private_key(&ctx) == 1;
+  });
+  if (!l->server_->is_valid()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("witnessing listener: cannot use certificate ", cert, " with key ", key));
+  }
+  l->server_->set_payload_max_length(kMaxRequestBytes);
+  l->server_->set_read_timeout(10, 0);
+  l->server_->set_write_timeout(10, 0);
+  WitnessListener* self = l.get();
+  l->server_->Post("/add-checkpoint", [self](const httplib::Request& req, httplib::Response& res) {
+    Answer a = self->AddCheckpoint(req.body);
+    res.status = a.status;
+    res.set_content(a.body, a.content_type.c_str());
+  });
+  l->server_->Get("/checkpoint", [self](const httplib::Request&, httplib::Response& res) {
+    absl::StatusOr<CommitInfo> latest = absl::NotFoundError("");
+    if (self->options_.serve_cosigned_checkpoint) {
+      auto cosigned = self->witness_->LatestCosignedCheckpoint();
+      if (!cosigned.ok()) {
+        latest = cosigned.status();
+      } else if (cosigned->has_value()) {
+        latest = **cosigned;
+      }
+    }
+    if (absl::IsNotFound(latest.status())) latest = self->log_->LatestCheckpoint();
+    if (!latest.ok() || latest->checkpoint_note.empty()) {
+      res.status = 503;
+      res.set_content("no checkpoint is available yet\n", "text/plain; charset=utf-8");
+      return;
+    }
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(latest->checkpoint_note, "text/plain; charset=utf-8");
+  });
+
+  int bound = address->second;
+  if (bound == 0) {
+    bound = l->server_->bind_to_any_port(address->first);
+  } else if (!l->server_->bind_to_port(address->first, bound)) {
+    bound = -1;
+  }
+  if (bound <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", l->options_.listen_address, " for witnessing"));
+  }
+  l->port_ = bound;
+  l->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
+  for (int i = 0; i < 5000 && !l->server_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return l;
+}
+
+WitnessListener::~WitnessListener() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+WitnessListener::Answer WitnessListener::AddCheckpoint(const std::string& request_body) {
+  Answer a;
+  auto fail = [&](const absl::Status& st) {
+    a.status = transparency::HttpStatusFor(st);
+    a.body = absl::StrCat(st.message(), "\n");
+    return a;
+  };
+  auto request = transparency::ParseAddCheckpoint(request_body);
+  if (!request.ok()) return fail(request.status());
+  auto note = transparency::ParseNote(request->checkpoint_note);
+  if (!note.ok()) return fail(absl::InvalidArgumentError(note.status().message()));
+  const std::string origin = note->text.substr(0, note->text.find('\n'));
+  // Refuse an unknown origin before touching the store.
+  bool followed = false;
+  for (const auto& log : options_.logs) followed |= log.origin == origin;
+  if (!followed) {
+    return fail(absl::NotFoundError(absl::StrCat("this witness does not follow ", origin)));
+  }
+  auto stored = witness_->GetWitnessedLog(origin);
+  if (!stored.ok()) return fail(absl::InternalError("the witness state cannot be read"));
+  transparency::CosignedState state{stored->tree_size, stored->root_hash};
+  auto line = transparency::AddCheckpoint(*request, options_.logs, state, options_.witness_name,
+                                          options_.witness_key->get(), absl::Now());
+  if (!line.ok()) {
+    LogEvent("warn", "witness.refused",
+             {{"origin", origin},
+              {"code", std::string(absl::StatusCodeToString(line.status().code()))},
+              {"old_size", absl::StrCat(request->old_size)},
+              {"cosigned_size", absl::StrCat(state.size)}});
+    if (line.status().code() == absl::StatusCode::kFailedPrecondition) {
+      a.status = 409;
+      a.content_type = "text/x.tlog.size";
+      a.body = transparency::ConflictBody(state);
+      return a;
+    }
+    return fail(line.status());
+  }
+  // Only a cosignature whose state is durably recorded may leave: otherwise
+  // a restart could cosign a fork of what was just cosigned.
+  if (auto st = witness_->UpdateWitnessedLog(origin, *stored, {state.size, state.root_hash});
+      !st.ok()) {
+    if (absl::IsAborted(st)) {
+      auto now = witness_->GetWitnessedLog(origin);
+      a.status = 409;
+      a.content_type = "text/x.tlog.size";
+      a.body = absl::StrCat(now.ok() ? now->tree_size : stored->tree_size, "\n");
+      return a;
+    }
+    return fail(absl::InternalError("the witness state cannot be stored"));
+  }
+  LogEvent("info", "witness.cosigned", {{"origin", origin}, {"size", absl::StrCat(state.size)}});
+  a.body = *line;
+  return a;
+}
+
+}  // namespace safeshare::gateway
