@@ -103,6 +103,18 @@ AgentClient::RecordDecisionNotToShare(const safeshare::v1::RecordDecisionNotToSh
   return resp;
 }
 
+absl::StatusOr<safeshare::v1::WitnessedInclusion> AgentClient::WitnessReceipt(
+    const std::string& message_id) {
+  grpc::ClientContext ctx;
+  auto cancellable = Prepare(ctx);
+  safeshare::v1::WitnessReceiptRequest req;
+  req.set_message_id(message_id);
+  safeshare::v1::WitnessReceiptResponse resp;
+  grpc::Status st = referrals_->WitnessReceipt(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp.witnessed();
+}
+
 absl::StatusOr<safeshare::v1::AckResponse> AgentClient::Ack(const std::string& message_id) {
   grpc::ClientContext ctx;
   auto cancellable = Prepare(ctx);
@@ -285,15 +297,17 @@ absl::StatusOr<safeshare::v1::QueryRecordsResponse> AgentClient::QueryRecords(
   return resp;
 }
 
-absl::Status AgentClient::ExportRecords(
-    const safeshare::v1::AuditQuery& query, safeshare::v1::ExportFormat format,
-    const std::function<absl::Status(const std::string&)>& sink) {
+absl::Status AgentClient::ExportRecords(const safeshare::v1::AuditQuery& query,
+                                        safeshare::v1::ExportFormat format,
+                                        const std::function<absl::Status(const std::string&)>& sink,
+                                        bool witnessed) {
   grpc::ClientContext ctx;
   // An export may be long: no deadline beyond the connection's own.
   CallCanceller::Scope cancellable(canceller_, &ctx);
   safeshare::v1::ExportRecordsRequest req;
   *req.mutable_query() = query;
   req.set_format(format);
+  req.set_witnessed(witnessed);
   auto reader = audit_->ExportRecords(&ctx, req);
   safeshare::v1::ExportRecordsResponse chunk;
   absl::Status sink_status;

@@ -50,6 +50,9 @@ class AgentClient {
   absl::StatusOr<safeshare::v1::RecordDecisionNotToShareResponse> RecordDecisionNotToShare(
       const safeshare::v1::RecordDecisionNotToShareRequest& request);
   absl::StatusOr<safeshare::v1::GetStatusResponse> GetStatus(const std::string& message_id);
+  // The decision on a message this agency sent, in a checkpoint witnesses
+  // cosigned (unverified: VerifyReceipt with a witness policy checks it).
+  absl::StatusOr<safeshare::v1::WitnessedInclusion> WitnessReceipt(const std::string& message_id);
   absl::StatusOr<safeshare::v1::GetThreadResponse> GetThread(const std::string& message_id);
   absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(const std::string& area_id = "");
   // The agency with its key events and their proofs (unverified: the
@@ -92,10 +95,12 @@ class AgentClient {
       uint64_t leaf_index, uint64_t tree_size = 0);
   absl::StatusOr<safeshare::v1::QueryRecordsResponse> QueryRecords(
       const safeshare::v1::AuditQuery& query, int page_size, const std::string& page_token);
-  // Streams an export, handing each chunk to `sink` as it arrives.
+  // Streams an export, handing each chunk to `sink` as it arrives; up to the
+  // latest checkpoint witnesses cosigned when `witnessed`.
   absl::Status ExportRecords(const safeshare::v1::AuditQuery& query,
                              safeshare::v1::ExportFormat format,
-                             const std::function<absl::Status(const std::string&)>& sink);
+                             const std::function<absl::Status(const std::string&)>& sink,
+                             bool witnessed = false);
   absl::StatusOr<safeshare::v1::FlowReportResponse> FlowReport(
       const safeshare::v1::FlowReportRequest& request);
   absl::StatusOr<safeshare::v1::GetConsistencyProofResponse> ConsistencyProof(uint64_t first,

@@ -310,6 +310,32 @@ absl::StatusOr<AuditVerification> VerifyAuditDatabase(const std::string& db_path
   }
   if (auto st = CheckCheckpoints(notes, tree, log, first_altered, out); !st.ok()) return st;
 
+  // The latest checkpoint witnesses cosigned (a database from before
+  // witnessing has no such table): it must be one of this tree's.
+  sqlite3_stmt* cosigned = nullptr;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT note FROM cosigned_checkpoints ORDER BY tree_size DESC LIMIT 1",
+                         -1, &cosigned, nullptr) == SQLITE_OK) {
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> cosigned_finalizer(cosigned,
+                                                                             sqlite3_finalize);
+    if (sqlite3_step(cosigned) == SQLITE_ROW) {
+      std::string note(reinterpret_cast<const char*>(sqlite3_column_text(cosigned, 0)),
+                       sqlite3_column_bytes(cosigned, 0));
+      auto cp = OpenCheckpoint(note, log);
+      if (!cp.ok()) {
+        return Broken(absl::StrCat("the latest cosigned checkpoint does not verify: ",
+                                   cp.status().message()));
+      }
+      auto root = cp->size <= tree.size() ? tree.Root(cp->size)
+                                          : absl::StatusOr<std::string>(std::string());
+      if (!root.ok() || *root != cp->root_hash) {
+        return Broken(absl::StrCat("the cosigned checkpoint for size ", cp->size,
+                                   " is not of these records"));
+      }
+      out.witnessed_note = std::move(note);
+    }
+  }
+
   // The stored texts against the commitments of the records just verified.
   // A database from before erasable text has no audit_text table: nothing to
   // check.
@@ -371,6 +397,7 @@ absl::StatusOr<AuditVerification> VerifyAuditExport(std::istream& in, absl::stri
   }
   AuditVerification out;
   out.checkpoints = 1;
+  out.witnessed_note = head.checkpoint_note();
   out.tree_size = cp->size;
   out.root_hex = Hex(cp->root_hash);
   transparency::MemoryTree tree;
@@ -497,7 +524,8 @@ absl::StatusOr<safeshare::v1::AuditRecord> RecordInSignedLog(
 }  // namespace
 
 absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
-                           const safeshare::v1::AuditLogIdentity& log) {
+                           const safeshare::v1::AuditLogIdentity& log,
+                           const transparency::WitnessPolicy* witnesses) {
   auto record = RecordInSignedLog(receipt.audit_checkpoint(), receipt.audit_inclusion_proof(),
                                   receipt.audit_record(), log);
   if (!record.ok()) return record.status();
@@ -505,6 +533,30 @@ absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
       record->event() != safeshare::v1::AUDIT_EVENT_TYPE_DECISION ||
       !google::protobuf::util::MessageDifferencer::Equals(record->decision(), receipt.decision())) {
     return Broken("the logged record is not this message's decision as the receipt states it");
+  }
+  if (witnesses == nullptr) return absl::OkStatus();
+  if (!receipt.has_witnessed()) {
+    return Broken(
+        "the receipt carries no cosigned checkpoint (safeshare receipt witness adds one once "
+        "witnesses have cosigned)");
+  }
+  auto witnessed = RecordInSignedLog(receipt.witnessed().checkpoint(), receipt.witnessed().proof(),
+                                     receipt.audit_record(), log);
+  if (!witnessed.ok()) {
+    return Broken(absl::StrCat("in the cosigned checkpoint: ", witnessed.status().message()));
+  }
+  AuditVerification v;
+  v.witnessed_note = receipt.witnessed().checkpoint().signed_note();
+  return CheckWitnessed(v, *witnesses);
+}
+
+absl::Status CheckWitnessed(const AuditVerification& verified,
+                            const transparency::WitnessPolicy& policy) {
+  if (verified.witnessed_note.empty()) {
+    return Broken("no checkpoint cosigned by witnesses was found to weigh");
+  }
+  if (auto st = policy.Check(verified.witnessed_note); !st.ok()) {
+    return Broken(absl::StrCat("the witness policy is not met: ", st.message()));
   }
   return absl::OkStatus();
 }

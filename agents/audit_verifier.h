@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "safeshare/v1/directory.pb.h"
 #include "safeshare/v1/referrals.pb.h"
+#include "transparency/cosignature.h"
 
 namespace safeshare::agents {
 
@@ -28,7 +29,17 @@ struct AuditVerification {
   uint64_t texts_checked = 0;
   uint64_t texts_erased = 0;
   uint64_t texts_unchecked = 0;
+  // The checkpoint a witness policy weighs (docs/federation.md): an export's
+  // own checkpoint; for a database, the latest one witnesses cosigned,
+  // checked against the recomputed tree (empty if there is none).
+  std::string witnessed_note;
 };
+
+// Whether `policy` ("k of these n witnesses", C2SP tlog-policy) is met by the
+// cosignatures on the verified log's checkpoint. DATA_LOSS naming what is
+// missing otherwise.
+absl::Status CheckWitnessed(const AuditVerification& verified,
+                            const transparency::WitnessPolicy& policy);
 
 // Recomputes the whole tree from the records in a copy of the gateway's
 // SQLite database (opened read-only), checks every checkpoint's signature and
@@ -50,9 +61,12 @@ absl::StatusOr<AuditVerification> VerifyAuditExport(std::istream& in, absl::stri
                                                     const safeshare::v1::AuditLogIdentity& log);
 
 // Checks a Submit receipt: the checkpoint is signed by the log, the audit
-// record is included in it, and it records this message.
+// record is included in it, and it records this message. With a witness
+// policy, the receipt must also carry the record's inclusion in a checkpoint
+// cosigned by witnesses meeting it (`witnessed`, from Referrals.WitnessReceipt).
 absl::Status VerifyReceipt(const safeshare::v1::SubmitResponse& receipt,
-                           const safeshare::v1::AuditLogIdentity& log);
+                           const safeshare::v1::AuditLogIdentity& log,
+                           const transparency::WitnessPolicy* witnesses = nullptr);
 
 // The same for a recorded decision not to share.
 absl::Status VerifyDecisionNotToShare(

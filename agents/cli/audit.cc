@@ -2,14 +2,17 @@
 // receipt verify: reading the signed audit log, online (IG officers) and
 // offline, and correcting or erasing the personal text it holds.
 #include <fstream>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "agents/audit_verifier.h"
 #include "agents/cli/common.h"
+#include "common/files.h"
 #include "google/protobuf/util/json_util.h"
 #include "transparency/checkpoint.h"
+#include "transparency/cosignature.h"
 
 namespace safeshare::cli {
 namespace {
@@ -65,6 +68,25 @@ absl::StatusOr<v1::AuditQuery> QueryFromFlags(const Invocation& inv) {
   return q;
 }
 
+// --witness_policy FILE, if given: a C2SP tlog-policy ("k of these n").
+absl::StatusOr<std::optional<transparency::WitnessPolicy>> WitnessPolicyFlag(
+    const Invocation& inv) {
+  if (inv.Flag("witness_policy").empty()) return std::optional<transparency::WitnessPolicy>();
+  auto text = ReadAll(inv.Flag("witness_policy"));
+  if (!text.ok()) return text.status();
+  auto policy = transparency::WitnessPolicy::Parse(*text);
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(inv.Flag("witness_policy"), ": ", policy.status().message()));
+  }
+  return std::optional<transparency::WitnessPolicy>(*std::move(policy));
+}
+
+FlagSpec WitnessPolicySpec() {
+  return {"witness_policy", "FILE",
+          "also require cosignatures meeting this C2SP tlog-policy (k of these n witnesses)"};
+}
+
 int AuditVerify(const Invocation& inv) {
   auto log = TrustedLog(inv);
   if (!log.ok()) return Failed(inv, log.status());
@@ -75,10 +97,22 @@ int AuditVerify(const Invocation& inv) {
   } else if (!inv.Flag("export_file").empty()) {
     v = safeshare::agents::VerifyAuditExport(inv.Flag("export_file"), *log);
   }
+  auto witnesses = WitnessPolicyFlag(inv);
+  if (!witnesses.ok()) return Failed(inv, witnesses.status());
+  if (v.ok() && witnesses->has_value()) {
+    if (auto st = safeshare::agents::CheckWitnessed(*v, **witnesses); !st.ok()) v = st;
+  }
   if (!v.ok()) {
     inv.out << "FAILED: " << v.status().message() << "\n";
     return v.status().code() == absl::StatusCode::kDataLoss ? kExitRefused
                                                             : Failed(inv, v.status());
+  }
+  if (witnesses->has_value()) {
+    auto note = transparency::ParseNote(v->witnessed_note);
+    auto cp = note.ok() ? transparency::ParseCheckpointBody(note->text)
+                        : absl::StatusOr<transparency::Checkpoint>(note.status());
+    inv.out << "witnessed: the checkpoint for size " << (cp.ok() ? cp->size : 0)
+            << " is cosigned by witnesses meeting the policy\n";
   }
   inv.out << "verified: " << v->records << " records, " << v->checkpoints
           << " signed checkpoint(s); log size " << v->tree_size << ", root " << v->root_hex
@@ -185,7 +219,8 @@ int AuditExport(const Invocation& inv) {
       [&](const std::string& chunk) {
         out << chunk;
         return out ? absl::OkStatus() : absl::UnavailableError("write failed");
-      });
+      },
+      inv.Switch("witnessed"));
   if (!st.ok()) return Failed(inv, st);
   return kExitDone;
 }
@@ -231,14 +266,52 @@ int ReceiptVerify(const Invocation& inv) {
     return Failed(inv,
                   absl::InvalidArgumentError("the receipt file is not a SubmitResponse in JSON"));
   }
-  if (auto st = safeshare::agents::VerifyReceipt(receipt, *log); !st.ok()) {
+  auto witnesses = WitnessPolicyFlag(inv);
+  if (!witnesses.ok()) return Failed(inv, witnesses.status());
+  if (auto st = safeshare::agents::VerifyReceipt(receipt, *log,
+                                                 witnesses->has_value() ? &**witnesses : nullptr);
+      !st.ok()) {
     inv.out << "FAILED: " << st.message() << "\n";
     return kExitRefused;
   }
   inv.out << "verified: " << receipt.message_id() << " decision "
           << v1::Decision_Name(receipt.decision().decision()) << " is record "
           << receipt.audit_inclusion_proof().leaf_index() << " of the signed audit log (size "
-          << receipt.audit_checkpoint().tree_size() << ")\n";
+          << receipt.audit_checkpoint().tree_size() << ")";
+  if (witnesses->has_value()) {
+    inv.out << ", and of the checkpoint for size " << receipt.witnessed().checkpoint().tree_size()
+            << " cosigned by witnesses meeting the policy";
+  }
+  inv.out << "\n";
+  return kExitDone;
+}
+
+// Adds the decision's inclusion in a cosigned checkpoint to a kept receipt.
+int ReceiptWitness(const Invocation& inv) {
+  auto json = ReadAll(inv.Flag("receipt"));
+  if (!json.ok()) return Failed(inv, json.status());
+  v1::SubmitResponse receipt;
+  if (!google::protobuf::util::JsonStringToMessage(*json, &receipt).ok()) {
+    return Failed(inv,
+                  absl::InvalidArgumentError("the receipt file is not a SubmitResponse in JSON"));
+  }
+  auto client = Connect(inv);
+  if (!client.ok()) return Failed(inv, client.status());
+  auto witnessed = (*client)->WitnessReceipt(receipt.message_id());
+  if (!witnessed.ok()) return Failed(inv, witnessed.status());
+  *receipt.mutable_witnessed() = *std::move(witnessed);
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  if (!google::protobuf::util::MessageToJsonString(receipt, &out, options).ok()) {
+    return Failed(inv, absl::InternalError("the receipt cannot be written as JSON"));
+  }
+  if (auto st = WriteFileAtomically(inv.Flag("receipt"), out, 0600); !st.ok()) {
+    return Failed(inv, st);
+  }
+  inv.out << "witnessed: " << receipt.message_id() << " is in the checkpoint for size "
+          << receipt.witnessed().checkpoint().tree_size() << " with its cosignatures; written to "
+          << inv.Flag("receipt") << " (check it: safeshare receipt verify --witness_policy FILE)\n";
   return kExitDone;
 }
 
@@ -268,6 +341,7 @@ FlagSpec FederationFlag(bool required) {
 
 std::vector<Command> AuditCommands() {
   const std::vector<FlagSpec> officer = NetworkFlags("OFFICER_DIR");
+  const std::vector<FlagSpec> agency = NetworkFlags();
   return {
       {"audit checkpoint",
        "the gateway's latest signed checkpoint (verified if --federation is given)",
@@ -284,7 +358,10 @@ std::vector<Command> AuditCommands() {
        {},
        Flags({FilterFlags(),
               {{"format", "FORMAT", "csv | jsonl", "jsonl"},
-               {"out", "FILE", "write here instead of standard output"}},
+               {"out", "FILE", "write here instead of standard output"},
+               {"witnessed", "",
+                "up to the latest checkpoint witnesses cosigned (for audit verify "
+                "--witness_policy)"}},
               officer}),
        AuditExport},
       {"audit report",
@@ -297,6 +374,7 @@ std::vector<Command> AuditCommands() {
        {},
        {{"db", "FILE", "a copy of the gateway's SQLite database"},
         {"export_file", "FILE", "a JSON-lines export (audit export --format jsonl)"},
+        WitnessPolicySpec(),
         FederationFlag(true)},
        AuditVerify,
        "Give --db or --export_file. Exit 1 when the log does not verify.\n"},
@@ -328,9 +406,18 @@ std::vector<Command> AuditCommands() {
        "check offline that a receipt's decision is in the signed audit log",
        {},
        {Required({"receipt", "FILE", "a receipt JSON file (send --receipt_out)"}),
-        FederationFlag(true)},
+        WitnessPolicySpec(), FederationFlag(true)},
        ReceiptVerify,
        "Exit 1 when the receipt does not verify.\n"},
+      {"receipt witness",
+       "add to a kept receipt its decision's proof in a checkpoint witnesses cosigned",
+       {},
+       Flags(
+           {{Required({"receipt", "FILE", "a receipt JSON file (send --receipt_out), rewritten"})},
+            agency}),
+       ReceiptWitness,
+       "FAILED_PRECONDITION until the gateway's witnesses have cosigned a checkpoint covering "
+       "the decision: try again after the next round.\n"},
   };
 }
 

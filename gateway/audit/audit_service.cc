@@ -223,6 +223,11 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
     auto latest = store_->LatestCheckpoint();
     st = latest.status();
     if (latest.ok()) *response->mutable_checkpoint() = CheckpointProto(*latest);
+    auto cosigned = store_->LatestCosignedCheckpoint();
+    if (st.ok()) st = cosigned.status();
+    if (st.ok() && cosigned->has_value()) {
+      *response->mutable_cosigned() = CheckpointProto(**cosigned);
+    }
   }
   reactor->Finish(ToGrpcStatus(st));
   return reactor;
@@ -526,7 +531,17 @@ grpc::ServerWriteReactor<safeshare::v1::ExportRecordsResponse>* AuditService::Ex
   }
   auto filter = FilterFor(*officer, request->query());
   if (!filter.ok()) return new FinishedWriter(filter.status());
-  auto checkpoint = store_->LatestCheckpoint();
+  absl::StatusOr<CommitInfo> checkpoint = store_->LatestCheckpoint();
+  if (request->witnessed()) {
+    auto cosigned = store_->LatestCosignedCheckpoint();
+    if (!cosigned.ok()) return new FinishedWriter(cosigned.status());
+    if (!cosigned->has_value()) {
+      return new FinishedWriter(absl::FailedPreconditionError(
+          "no checkpoint has been cosigned by witnesses yet (witnessing is not configured, or "
+          "the witnesses have not answered): export without --witnessed, or ask later"));
+    }
+    checkpoint = **cosigned;
+  }
   if (!checkpoint.ok()) return new FinishedWriter(checkpoint.status());
   LogEvent("info", "audit.export",
            {{"officer", officer->uri},

@@ -30,4 +30,24 @@ absl::Status AttachAuditProof(AuditLogStore& store, const CommitInfo& checkpoint
   return absl::OkStatus();
 }
 
+absl::StatusOr<safeshare::v1::WitnessedInclusion> WitnessedInclusionFor(Store& store,
+                                                                        uint64_t leaf_index) {
+  auto cosigned = store.LatestCosignedCheckpoint();
+  if (!cosigned.ok()) return cosigned.status();
+  if (!cosigned->has_value() || (*cosigned)->tree_size <= leaf_index) {
+    return absl::FailedPreconditionError(
+        "no checkpoint witnesses have cosigned covers this record yet; ask again after the "
+        "next cosigning round (or witnessing is not configured on this gateway)");
+  }
+  const CommitInfo& checkpoint = **cosigned;
+  auto proof = store.InclusionProof(leaf_index, checkpoint.tree_size);
+  if (!proof.ok()) return proof.status();
+  safeshare::v1::WitnessedInclusion out;
+  *out.mutable_checkpoint() = CheckpointProto(checkpoint);
+  out.mutable_proof()->set_leaf_index(leaf_index);
+  out.mutable_proof()->set_tree_size(checkpoint.tree_size);
+  for (auto& h : *proof) out.mutable_proof()->add_hashes(std::move(h));
+  return out;
+}
+
 }  // namespace safeshare::gateway

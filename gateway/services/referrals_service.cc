@@ -412,6 +412,34 @@ absl::Status ValidateDecisionNotToShare(const Principal& caller,
 
 }  // namespace
 
+grpc::ServerUnaryReactor* ReferralsService::WitnessReceipt(
+    grpc::CallbackServerContext* ctx, const safeshare::v1::WitnessReceiptRequest* request,
+    safeshare::v1::WitnessReceiptResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = AuthenticateAgency(*ctx, *directory_->Current());
+  absl::Status st = caller.status();
+  if (st.ok()) {
+    // The same answer whether absent or someone else's: ids are not probed.
+    const absl::Status not_yours =
+        absl::NotFoundError(absl::StrCat("you sent no message with id ", request->message_id()));
+    auto m = store_->GetMessage(request->message_id(), MessageRead::kDecision);
+    SubmitResponse receipt;
+    if (!m.ok()) {
+      st = absl::IsNotFound(m.status()) ? not_yours : m.status();
+    } else if (m->sender_agency_id != caller->agency_id) {
+      st = not_yours;
+    } else if (!receipt.ParseFromString(m->receipt) || !receipt.has_audit_inclusion_proof()) {
+      st = absl::FailedPreconditionError("this message's decision has no audit record");
+    } else {
+      auto witnessed = WitnessedInclusionFor(*store_, receipt.audit_inclusion_proof().leaf_index());
+      st = witnessed.status();
+      if (witnessed.ok()) *response->mutable_witnessed() = *std::move(witnessed);
+    }
+  }
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* ReferralsService::RecordDecisionNotToShare(
     grpc::CallbackServerContext* ctx, const safeshare::v1::RecordDecisionNotToShareRequest* r,
     safeshare::v1::RecordDecisionNotToShareResponse* response) {

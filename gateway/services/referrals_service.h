@@ -39,6 +39,9 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
                                    const safeshare::v1::SubmitRequest* request,
                                    safeshare::v1::SubmitResponse* response) override;
 
+  grpc::ServerUnaryReactor* WitnessReceipt(
+      grpc::CallbackServerContext* ctx, const safeshare::v1::WitnessReceiptRequest* request,
+      safeshare::v1::WitnessReceiptResponse* response) override;
   grpc::ServerUnaryReactor* RecordDecisionNotToShare(
       grpc::CallbackServerContext* ctx,
       const safeshare::v1::RecordDecisionNotToShareRequest* request,

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
 #include "tests/e2e/gateway_fixture.h"
 #include "transparency/checkpoint.h"
 #include "transparency/cosignature.h"
@@ -210,6 +211,67 @@ TEST_F(WitnessingE2eTest, EachLogIsCosignedByBothPeersAndMeetsATwoOfThreePolicy)
   // The receipt's checkpoint, signed by A alone at commit time, does not.
   EXPECT_EQ(policy->Check(receipt.audit_checkpoint().signed_note()).code(),
             absl::StatusCode::kUnauthenticated);
+
+  // The sender fetches the decision's proof in the cosigned checkpoint into
+  // its kept receipt, and checks it offline against the policy.
+  const std::string cli = testing::CliBinary();
+  const std::string receipt_file = tmp_.path() + "/receipt.json";
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(receipt, &json).ok());
+  Write(receipt_file, json);
+  const std::string two_of_three = tmp_.path() + "/two-of-three.policy";
+  Write(two_of_three, TwoOfThreePolicy(0));
+  const std::string federation_a = parts_[0].dir + "/federation.textproto";
+  auto unwitnessed =
+      testing::RunCommand({cli, "receipt", "verify", "--receipt", receipt_file, "--federation",
+                           federation_a, "--witness_policy", two_of_three});
+  EXPECT_EQ(unwitnessed.exit_code, 1) << unwitnessed.out << unwitnessed.err;
+  EXPECT_NE(unwitnessed.out.find("no cosigned checkpoint"), std::string::npos) << unwitnessed.out;
+  auto witnessed =
+      testing::RunCommand({cli, "receipt", "witness", "--receipt", receipt_file, "--gateway",
+                           a->target(), "--identity", parts_[0].dir + "/agencies/hiow-police"});
+  ASSERT_EQ(witnessed.exit_code, 0) << witnessed.out << witnessed.err;
+  auto verified =
+      testing::RunCommand({cli, "receipt", "verify", "--receipt", receipt_file, "--federation",
+                           federation_a, "--witness_policy", two_of_three});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("cosigned by witnesses meeting the policy"), std::string::npos);
+  // A policy that needs a witness nobody runs is not met.
+  const std::string stranger_only = tmp_.path() + "/stranger.policy";
+  Write(stranger_only, std::regex_replace(TwoOfThreePolicy(0), std::regex("quorum two-of-three"),
+                                          "quorum stranger"));
+  auto unmet =
+      testing::RunCommand({cli, "receipt", "verify", "--receipt", receipt_file, "--federation",
+                           federation_a, "--witness_policy", stranger_only});
+  EXPECT_EQ(unmet.exit_code, 1) << unmet.out << unmet.err;
+  EXPECT_NE(unmet.out.find("witness policy is not met"), std::string::npos) << unmet.out;
+  // Another agency cannot fetch the sender's proof.
+  auto other = agents::AgentClient::Connect(
+      a->target(), *agents::LoadIdentity(parts_[0].dir + "/agencies/portsmouth-mash"),
+      absl::Seconds(10));
+  EXPECT_TRUE(absl::IsNotFound(other->WitnessReceipt(receipt.message_id()).status()));
+
+  // An IG officer's export up to the cosigned checkpoint verifies offline
+  // under the policy, and so does the stopped gateway's database.
+  const std::string export_file = tmp_.path() + "/witnessed.jsonl";
+  auto exported = testing::RunCommand({cli, "audit", "export", "--witnessed", "--out", export_file,
+                                       "--gateway", a->target(), "--identity",
+                                       parts_[0].dir + "/officers/hampshire-crt.dpo"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.out << exported.err;
+  auto export_verified =
+      testing::RunCommand({cli, "audit", "verify", "--export_file", export_file, "--federation",
+                           federation_a, "--witness_policy", two_of_three});
+  EXPECT_EQ(export_verified.exit_code, 0) << export_verified.out << export_verified.err;
+  EXPECT_NE(export_verified.out.find("witnessed:"), std::string::npos) << export_verified.out;
+
+  a->Stop();
+  auto db_verified =
+      testing::RunCommand({cli, "audit", "verify", "--db", a->db_path(), "--federation",
+                           federation_a, "--witness_policy", two_of_three});
+  EXPECT_EQ(db_verified.exit_code, 0) << db_verified.out << db_verified.err;
+  auto db_unmet = testing::RunCommand({cli, "audit", "verify", "--db", a->db_path(), "--federation",
+                                       federation_a, "--witness_policy", stranger_only});
+  EXPECT_EQ(db_unmet.exit_code, 1) << db_unmet.out << db_unmet.err;
 
   // B and C are witnessed too.
   for (int i : {1, 2}) {

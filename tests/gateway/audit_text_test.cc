@@ -279,7 +279,7 @@ TEST_F(AuditTextTest, AnOldDatabaseMigratesAndOldAndNewLeavesVerifyTogether) {
   sqlite3_stmt* s = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 9);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 10);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
