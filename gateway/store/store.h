@@ -364,6 +364,11 @@ class AuditLogStore {
   virtual absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t first_size,
                                                                     uint64_t second_size) = 0;
   virtual absl::StatusOr<AuditLeaf> GetAuditLeaf(uint64_t leaf_index) = 0;
+  // The hashes of `count` consecutive complete subtrees of height `level`
+  // (2^level leaves each) from the `first`: the rows of a C2SP tlog-tiles
+  // tile. OUT_OF_RANGE when the last is beyond the committed log.
+  virtual absl::StatusOr<std::vector<std::string>> CompleteSubtrees(uint64_t level, uint64_t first,
+                                                                    uint64_t count) = 0;
   // Calls `visit` for each matching leaf with index >= start, in order, until
   // it returns false or `limit` leaves matched (0: no limit).
   virtual absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,

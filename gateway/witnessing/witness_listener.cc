@@ -5,9 +5,15 @@
 
 #include <chrono>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/log.h"
+#include "gateway/store/audit_text.h"
 #include "transparency/checkpoint.h"
 
 namespace safeshare::gateway {
@@ -32,7 +38,52 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& add
   return std::make_pair(host, port);
 }
 
+bool CanonicalNumber(absl::string_view s, uint64_t max, uint64_t& out) {
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0') ||
+      !absl::c_all_of(s, absl::ascii_isdigit) || !absl::SimpleAtoi(s, &out)) {
+    return false;
+  }
+  return out <= max;
+}
+
+// The tree's hashes are stored per power of two; a tile level is 8 of them.
+constexpr int kTileHeight = 8;
+constexpr uint64_t kTileWidth = 256;
+
 }  // namespace
+
+absl::StatusOr<TilePath> ParseTilePath(absl::string_view path) {
+  const auto bad = absl::InvalidArgumentError("not a tlog-tiles path");
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
+  if (parts.size() < 2) return bad;
+  TilePath out;
+  uint64_t n = 0;
+  if (parts[0] == "entries") {
+    out.level = -1;
+  } else if (CanonicalNumber(parts[0], 63, n)) {
+    out.level = static_cast<int>(n);
+  } else {
+    return bad;
+  }
+  parts.erase(parts.begin());
+  // A partial tile: "<last N element>.p/<W>".
+  if (parts.size() >= 2 && absl::EndsWith(parts[parts.size() - 2], ".p")) {
+    uint64_t w = 0;
+    if (!CanonicalNumber(parts.back(), 255, w) || w == 0) return bad;
+    out.width = static_cast<int>(w);
+    parts.pop_back();
+    parts.back().remove_suffix(2);
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    absl::string_view e = parts[i];
+    const bool last = i + 1 == parts.size();
+    if (!last && !absl::ConsumePrefix(&e, "x")) return bad;
+    if (e.size() != 3 || !absl::c_all_of(e, absl::ascii_isdigit)) return bad;
+    if (out.index > (~uint64_t{0} - 999) / 1000) return bad;
+    out.index = out.index * 1000 + static_cast<uint64_t>(std::stoi(std::string(e)));
+  }
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<WitnessListener>> WitnessListener::Start(
     WitnessListenerOptions options, AuditLogStore* log, WitnessStore* witness) {
@@ -81,6 +132,13 @@ absl::StatusOr<std::unique_ptr<WitnessListener>> WitnessListener::Start(
     }
     res.set_header("Cache-Control", "no-cache");
     res.set_content(latest->checkpoint_note, "text/plain; charset=utf-8");
+  });
+
+  l->server_->Get(R"(/tile/(.+))", [self](const httplib::Request& req, httplib::Response& res) {
+    Answer a = self->Tile(req.matches[1]);
+    res.status = a.status;
+    if (a.status == 200) res.set_header("Cache-Control", "public, max-age=31536000, immutable");
+    res.set_content(a.body, a.content_type.c_str());
   });
 
   int bound = address->second;
@@ -158,6 +216,54 @@ WitnessListener::Answer WitnessListener::AddCheckpoint(const std::string& reques
   }
   LogEvent("info", "witness.cosigned", {{"origin", origin}, {"size", absl::StrCat(state.size)}});
   a.body = *line;
+  return a;
+}
+
+WitnessListener::Answer WitnessListener::Tile(const std::string& path) {
+  Answer a;
+  auto fail = [&](int status, absl::string_view why) {
+    a.status = status;
+    a.body = absl::StrCat(why, "\n");
+    return a;
+  };
+  auto tile = ParseTilePath(path);
+  if (!tile.ok()) return fail(404, tile.status().message());
+  a.content_type = "application/octet-stream";
+  const uint64_t first = tile->index * kTileWidth;
+  const uint64_t count = static_cast<uint64_t>(tile->width);
+  if (tile->level >= 0) {
+    const uint64_t height = static_cast<uint64_t>(tile->level) * kTileHeight;
+    if (height >= 56 || first > (uint64_t{1} << (56 - height))) return fail(404, "no such tile");
+    auto hashes = log_->CompleteSubtrees(height, first, count);
+    if (!hashes.ok()) {
+      return fail(absl::IsOutOfRange(hashes.status()) ? 404 : 503,
+                  absl::IsOutOfRange(hashes.status()) ? "the log is not that large yet"
+                                                      : "the log cannot be read now");
+    }
+    for (const auto& h : *hashes) a.body += h;
+    return a;
+  }
+  std::vector<AuditLeaf> leaves;
+  auto st = log_->ScanAudit({}, first, count, [&](const AuditLeaf& leaf) {
+    leaves.push_back(leaf);
+    return true;
+  });
+  if (!st.ok()) return fail(503, "the log cannot be read now");
+  if (leaves.size() != count) return fail(404, "the log is not that large yet");
+  for (const auto& leaf : leaves) {
+    safeshare::v1::AuditRecord record;
+    if (!record.ParseFromString(leaf.record)) return fail(503, "the log cannot be read now");
+    // Records from before erasable text hold their free text in place.
+    for (const auto& field : audit_text::CommittedFields()) {
+      if (!audit_text::Get(record, field).empty()) {
+        return fail(403, "this bundle holds records from before erasable text; not published");
+      }
+    }
+    if (leaf.record.size() > 0xffff) return fail(500, "a record is too large for a bundle");
+    a.body.push_back(static_cast<char>(leaf.record.size() >> 8));
+    a.body.push_back(static_cast<char>(leaf.record.size() & 0xff));
+    a.body += leaf.record;
+  }
   return a;
 }
 

@@ -9,6 +9,11 @@
 //   GET  /checkpoint      this log's latest checkpoint with the cosignatures
 //                         collected for it (the latest cosigned one, when
 //                         witnesses are configured)
+//   GET  /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>]
+//                         C2SP tlog-tiles: the log's hashes and its records
+//                         as hashed (commitments in place of free text; a
+//                         bundle holding a record from before erasable text
+//                         is not served), for monitors
 // TLS 1.3 with the gateway's certificate; no client certificate is asked
 // for, because a checkpoint authenticates itself by the log's signature.
 
@@ -28,6 +33,15 @@ class SSLServer;
 }
 
 namespace safeshare::gateway {
+
+// A parsed tlog-tiles path (after "/tile/"): level (-1 for an entry bundle),
+// index and width (256 for a full tile). INVALID_ARGUMENT if not canonical.
+struct TilePath {
+  int level = 0;
+  uint64_t index = 0;
+  int width = 256;
+};
+absl::StatusOr<TilePath> ParseTilePath(absl::string_view path);
 
 struct WitnessListenerOptions {
   std::string listen_address;  // host:port; port 0 picks one
@@ -56,6 +70,8 @@ class WitnessListener {
     std::string body;
   };
   Answer AddCheckpoint(const std::string& request_body);
+  // The answer to GET /tile/<path>: a tile or an entry bundle.
+  Answer Tile(const std::string& path);
 
  private:
   WitnessListener() = default;

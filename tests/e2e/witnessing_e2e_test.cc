@@ -10,11 +10,13 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/e2e/gateway_fixture.h"
 #include "transparency/checkpoint.h"
 #include "transparency/cosignature.h"
+#include "transparency/merkle.h"
 
 namespace safeshare {
 namespace {
@@ -396,6 +398,76 @@ TEST_F(WitnessingE2eTest, TheWitnessEndpointAnswersWithTheSpecStatuses) {
   uint64_t held = 0;
   EXPECT_TRUE(absl::SimpleAtoi(Trim(res->body), &held)) << res->body;
   EXPECT_GE(held, cp->size);
+}
+
+// A monitor with no certificate of the federation: it reads the checkpoint,
+// the tiles and the entry bundles over HTTPS, checks every entry against its
+// leaf hash, recomputes the root and checks it against the signed checkpoint.
+TEST_F(WitnessingE2eTest, AMonitorRecomputesTheRootFromTheTiles) {
+  auto a = Gateway(0, tmp_.path() + "/gw-a");
+  ASSERT_TRUE(a);
+  // Past one full tile of 256 leaves, so a level-1 tile exists.
+  for (int n = 0; n < 260; ++n) SendReferral(0, *a, absl::StrCat("tiled-", n));
+  httplib::SSLClient client("localhost", parts_[0].witness_port);
+  client.set_ca_cert_path(parts_[0].dir + "/gateway/ca.pem");
+  client.enable_server_certificate_verification(true);
+  auto get = [&](const std::string& path) {
+    auto res = client.Get(path);
+    EXPECT_TRUE(res && res->status == 200) << path << ": " << (res ? res->body : "no answer");
+    return res && res->status == 200 ? res->body : std::string();
+  };
+  const std::string note = get("/checkpoint");
+  v1::Federation fed;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      Read(parts_[0].dir + "/federation.textproto"), &fed));
+  auto cp = transparency::VerifyCheckpoint(note, parts_[0].origin(), fed.audit_log().public_key(),
+                                           parts_[0].origin());
+  ASSERT_TRUE(cp.ok()) << cp.status();
+  ASSERT_GT(cp->size, 256u);
+  auto tile_path = [](const std::string& kind, uint64_t n, uint64_t width) {
+    // Indexes below 1000 here: one path element (tile_path_test has more).
+    const std::string path = absl::StrFormat("/tile/%s/%03d", kind, n);
+    return width == 256 ? path : absl::StrCat(path, ".p/", width);
+  };
+  transparency::MemoryTree tree;
+  std::vector<std::string> first_tile;
+  for (uint64_t n = 0; n * 256 < cp->size; ++n) {
+    const uint64_t width = std::min<uint64_t>(256, cp->size - n * 256);
+    const std::string hashes = get(tile_path("0", n, width));
+    const std::string bundle = get(tile_path("entries", n, width));
+    ASSERT_EQ(hashes.size(), width * 32);
+    size_t at = 0;
+    for (uint64_t i = 0; i < width; ++i) {
+      const std::string leaf_hash = hashes.substr(i * 32, 32);
+      ASSERT_LE(at + 2, bundle.size());
+      const size_t len = (static_cast<unsigned char>(bundle[at]) << 8) |
+                         static_cast<unsigned char>(bundle[at + 1]);
+      const std::string entry = bundle.substr(at + 2, len);
+      at += 2 + len;
+      EXPECT_EQ(transparency::LeafHash(entry), leaf_hash) << "entry " << n * 256 + i;
+      v1::AuditRecord record;
+      EXPECT_TRUE(record.ParseFromString(entry));
+      EXPECT_TRUE(record.declaration().necessity_justification().empty())
+          << "free text is published only as its commitment";
+      ASSERT_TRUE(tree.AppendLeafHash(leaf_hash).ok());
+      if (n == 0) first_tile.push_back(leaf_hash);
+    }
+    EXPECT_EQ(at, bundle.size());
+  }
+  auto root = tree.Root(cp->size);
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(*root, cp->root_hash) << "the tiles recompute the signed root";
+  // Level 1: the hash of the first full level-0 tile.
+  transparency::MemoryTree first;
+  for (const auto& h : first_tile) ASSERT_TRUE(first.AppendLeafHash(h).ok());
+  EXPECT_EQ(get("/tile/1/000.p/1"), *first.Root(256));
+  // Beyond the log, and not canonical: 404.
+  auto beyond = client.Get(tile_path("0", 5, 256));
+  ASSERT_TRUE(beyond);
+  EXPECT_EQ(beyond->status, 404);
+  auto odd = client.Get("/tile/0/0.p/01");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->status, 404);
 }
 
 }  // namespace

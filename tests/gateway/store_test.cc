@@ -1035,6 +1035,38 @@ INSTANTIATE_TEST_SUITE_P(Backends, TextStoreTest, ::testing::Values("sqlite", "p
 
 // Several handles on one PostgreSQL store, as gateway replicas (an embedded
 // store belongs to one process, so these run on PostgreSQL only).
+// The rows of tlog-tiles tiles: leaf hashes at height 0, and at height 8 the
+// roots of each complete run of 256 leaves.
+TEST_P(StoreTest, CompleteSubtreesAreTheTreesHashesAndStopAtTheLog) {
+  Append(*store_, 600, 50);
+  transparency::MemoryTree tree, first, second;
+  ASSERT_TRUE(store_
+                  ->ScanAudit({}, 0, 0,
+                              [&](const AuditLeaf& leaf) {
+                                EXPECT_TRUE(tree.AppendLeafHash(leaf.leaf_hash).ok());
+                                auto& half = leaf.index < 256 ? first : second;
+                                if (leaf.index < 512) {
+                                  EXPECT_TRUE(half.AppendLeafHash(leaf.leaf_hash).ok());
+                                }
+                                return true;
+                              })
+                  .ok());
+  auto leaves = store_->CompleteSubtrees(0, 5, 3);
+  ASSERT_TRUE(leaves.ok()) << leaves.status();
+  ASSERT_EQ(leaves->size(), 3u);
+  EXPECT_EQ((*leaves)[0], store_->GetAuditLeaf(5)->leaf_hash);
+  EXPECT_EQ((*leaves)[2], store_->GetAuditLeaf(7)->leaf_hash);
+  auto tiles = store_->CompleteSubtrees(8, 0, 2);
+  ASSERT_TRUE(tiles.ok()) << tiles.status();
+  ASSERT_EQ(tiles->size(), 2u);
+  EXPECT_EQ((*tiles)[0], *first.Root(256));
+  EXPECT_EQ((*tiles)[1], *second.Root(256));
+  EXPECT_TRUE(absl::IsOutOfRange(store_->CompleteSubtrees(8, 0, 3).status()))
+      << "768 leaves are not in a log of 600";
+  EXPECT_TRUE(absl::IsOutOfRange(store_->CompleteSubtrees(0, 598, 3).status()));
+  EXPECT_TRUE(store_->CompleteSubtrees(0, 597, 3).ok());
+}
+
 // Witnessing: cosignatures kept beside the note as signed, and the witness's
 // own state moved only from what it was (two replicas never cosign two
 // histories), surviving a reopen.

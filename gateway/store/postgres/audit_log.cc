@@ -203,6 +203,28 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::InclusionProof(uint64_t 
   return transparency::InclusionProof(source, leaf_index, tree_size);
 }
 
+absl::StatusOr<std::vector<std::string>> PostgresStore::CompleteSubtrees(uint64_t level,
+                                                                         uint64_t first,
+                                                                         uint64_t count) {
+  if (level >= 63 || count == 0 || first + count > (uint64_t{1} << (63 - level))) {
+    return absl::OutOfRangeError("no such subtrees");
+  }
+  absl::MutexLock lock(&read_mu_);
+  auto size = ReadTreeSize();
+  if (!size.ok()) return size.status();
+  if (((first + count) << level) > *size) {
+    return audit_errors::BeyondTheLog(*size, (first + count) << level);
+  }
+  Subtrees source(&read_);
+  std::vector<std::string> out;
+  for (uint64_t i = first; i < first + count; ++i) {
+    auto hash = source.CompleteSubtree(level, i);
+    if (!hash.ok()) return hash.status();
+    out.push_back(*std::move(hash));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> PostgresStore::ConsistencyProof(uint64_t first_size,
                                                                          uint64_t second_size) {
   absl::MutexLock lock(&read_mu_);

@@ -313,6 +313,25 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ConsistencyProof(uint64_t 
   return transparency::ConsistencyProof(source, first_size, second_size);
 }
 
+absl::StatusOr<std::vector<std::string>> SqliteStore::CompleteSubtrees(uint64_t level,
+                                                                       uint64_t first,
+                                                                       uint64_t count) {
+  if (level >= 63 || count == 0 || first + count > (uint64_t{1} << (63 - level))) {
+    return absl::OutOfRangeError("no such subtrees");
+  }
+  absl::MutexLock lock(&read_mu_);
+  if (auto st = CheckCommittedLocked((first + count) << level); !st.ok()) return st;
+  Subtrees source(read_db_, &read_statements_, &read_node_cache_, &recent_);
+  ReadTransaction read(read_db_, read_statements_);
+  std::vector<std::string> out;
+  for (uint64_t i = first; i < first + count; ++i) {
+    auto hash = source.CompleteSubtree(level, i);
+    if (!hash.ok()) return hash.status();
+    out.push_back(*std::move(hash));
+  }
+  return out;
+}
+
 absl::StatusOr<AuditLeaf> SqliteStore::GetAuditLeaf(uint64_t leaf_index) {
   absl::MutexLock lock(&read_mu_);
   Statement s(read_db_, Prepared(read_db_, read_statements_,

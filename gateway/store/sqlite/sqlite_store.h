@@ -62,6 +62,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t first_size,
                                                             uint64_t second_size) override;
   absl::StatusOr<AuditLeaf> GetAuditLeaf(uint64_t leaf_index) override;
+  absl::StatusOr<std::vector<std::string>> CompleteSubtrees(uint64_t level, uint64_t first,
+                                                            uint64_t count) override;
   absl::Status ScanAudit(const AuditFilter& filter, uint64_t start, size_t limit,
                          const std::function<bool(const AuditLeaf&)>& visit) override;
   absl::StatusOr<std::vector<AuditText>> ReadAuditTexts(
