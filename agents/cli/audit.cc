@@ -256,30 +256,36 @@ int AuditReport(const Invocation& inv) {
   return kExitDone;
 }
 
+// A receipt file as `send --receipt_out` writes it (a SubmitResponse in JSON).
+absl::StatusOr<v1::SubmitResponse> ReadReceipt(const std::string& path) {
+  auto json = ReadAll(path);
+  if (!json.ok()) return json.status();
+  v1::SubmitResponse receipt;
+  if (!google::protobuf::util::JsonStringToMessage(*json, &receipt).ok()) {
+    return absl::InvalidArgumentError("the receipt file is not a SubmitResponse in JSON");
+  }
+  return receipt;
+}
+
 int ReceiptVerify(const Invocation& inv) {
   auto log = TrustedLog(inv);
   if (!log.ok()) return Failed(inv, log.status());
-  auto json = ReadAll(inv.Flag("receipt"));
-  if (!json.ok()) return Failed(inv, json.status());
-  v1::SubmitResponse receipt;
-  if (!google::protobuf::util::JsonStringToMessage(*json, &receipt).ok()) {
-    return Failed(inv,
-                  absl::InvalidArgumentError("the receipt file is not a SubmitResponse in JSON"));
-  }
+  auto receipt = ReadReceipt(inv.Flag("receipt"));
+  if (!receipt.ok()) return Failed(inv, receipt.status());
   auto witnesses = WitnessPolicyFlag(inv);
   if (!witnesses.ok()) return Failed(inv, witnesses.status());
-  if (auto st = safeshare::agents::VerifyReceipt(receipt, *log,
+  if (auto st = safeshare::agents::VerifyReceipt(*receipt, *log,
                                                  witnesses->has_value() ? &**witnesses : nullptr);
       !st.ok()) {
     inv.out << "FAILED: " << st.message() << "\n";
     return kExitRefused;
   }
-  inv.out << "verified: " << receipt.message_id() << " decision "
-          << v1::Decision_Name(receipt.decision().decision()) << " is record "
-          << receipt.audit_inclusion_proof().leaf_index() << " of the signed audit log (size "
-          << receipt.audit_checkpoint().tree_size() << ")";
+  inv.out << "verified: " << receipt->message_id() << " decision "
+          << v1::Decision_Name(receipt->decision().decision()) << " is record "
+          << receipt->audit_inclusion_proof().leaf_index() << " of the signed audit log (size "
+          << receipt->audit_checkpoint().tree_size() << ")";
   if (witnesses->has_value()) {
-    inv.out << ", and of the checkpoint for size " << receipt.witnessed().checkpoint().tree_size()
+    inv.out << ", and of the checkpoint for size " << receipt->witnessed().checkpoint().tree_size()
             << " cosigned by witnesses meeting the policy";
   }
   inv.out << "\n";
@@ -288,29 +294,24 @@ int ReceiptVerify(const Invocation& inv) {
 
 // Adds the decision's inclusion in a cosigned checkpoint to a kept receipt.
 int ReceiptWitness(const Invocation& inv) {
-  auto json = ReadAll(inv.Flag("receipt"));
-  if (!json.ok()) return Failed(inv, json.status());
-  v1::SubmitResponse receipt;
-  if (!google::protobuf::util::JsonStringToMessage(*json, &receipt).ok()) {
-    return Failed(inv,
-                  absl::InvalidArgumentError("the receipt file is not a SubmitResponse in JSON"));
-  }
+  auto receipt = ReadReceipt(inv.Flag("receipt"));
+  if (!receipt.ok()) return Failed(inv, receipt.status());
   auto client = Connect(inv);
   if (!client.ok()) return Failed(inv, client.status());
-  auto witnessed = (*client)->WitnessReceipt(receipt.message_id());
+  auto witnessed = (*client)->WitnessReceipt(receipt->message_id());
   if (!witnessed.ok()) return Failed(inv, witnessed.status());
-  *receipt.mutable_witnessed() = *std::move(witnessed);
+  *receipt->mutable_witnessed() = *std::move(witnessed);
   std::string out;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
-  if (!google::protobuf::util::MessageToJsonString(receipt, &out, options).ok()) {
+  if (!google::protobuf::util::MessageToJsonString(*receipt, &out, options).ok()) {
     return Failed(inv, absl::InternalError("the receipt cannot be written as JSON"));
   }
   if (auto st = WriteFileAtomically(inv.Flag("receipt"), out, 0600); !st.ok()) {
     return Failed(inv, st);
   }
-  inv.out << "witnessed: " << receipt.message_id() << " is in the checkpoint for size "
-          << receipt.witnessed().checkpoint().tree_size() << " with its cosignatures; written to "
+  inv.out << "witnessed: " << receipt->message_id() << " is in the checkpoint for size "
+          << receipt->witnessed().checkpoint().tree_size() << " with its cosignatures; written to "
           << inv.Flag("receipt") << " (check it: safeshare receipt verify --witness_policy FILE)\n";
   return kExitDone;
 }

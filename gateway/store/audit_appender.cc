@@ -70,6 +70,13 @@ absl::StatusOr<bool> AuditAppender::Seal(uint64_t before_size, CommitInfo& info)
 
 namespace audit_errors {
 
+absl::Status CheckSubtreeRange(uint64_t level, uint64_t first, uint64_t count) {
+  if (level >= 63 || count == 0) return absl::OutOfRangeError("no such subtrees");
+  const uint64_t limit = uint64_t{1} << (63 - level);
+  if (first > limit || count > limit - first) return absl::OutOfRangeError("no such subtrees");
+  return absl::OkStatus();
+}
+
 absl::Status BeyondTheLog(uint64_t log_size, uint64_t tree_size) {
   return absl::OutOfRangeError(
       absl::StrCat("the audit log has ", log_size, " records, not ", tree_size));

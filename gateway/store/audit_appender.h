@@ -92,6 +92,9 @@ namespace audit_errors {
 absl::Status BeyondTheLog(uint64_t log_size, uint64_t tree_size);
 // NOT_FOUND: no leaf at `index`.
 absl::Status NoAuditRecord(uint64_t index);
+// OUT_OF_RANGE unless `count` (> 0) subtrees of height `level` from `first`
+// can exist in a tree of 2^63 leaves.
+absl::Status CheckSubtreeRange(uint64_t level, uint64_t first, uint64_t count);
 // DATA_LOSS: a complete subtree the log must hold is not stored.
 absl::Status MissingTreeNode(uint64_t level, uint64_t index);
 }  // namespace audit_errors

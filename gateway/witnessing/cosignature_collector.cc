@@ -102,17 +102,16 @@ absl::StatusOr<int> CosignatureCollector::CollectOnce() {
     }
     note = *std::move(with);
   }
-  const int count = CountCosignatures(note, witnesses);
+  auto cosigners = transparency::VerifiedCosigners(note, witnesses);
+  const int count = cosigners.ok() ? static_cast<int>(cosigners->size()) : 0;
   if (count == before) return count;
   if (auto st = store_->StoreCosignedCheckpoint(latest->tree_size, note, count); !st.ok()) {
     return st;
   }
-  LogEvent(
-      "info", "witnessing.cosigned",
-      {{"size", absl::StrCat(latest->tree_size)},
-       {"cosignatures", absl::StrCat(count)},
-       {"quorum",
-        policy_.QuorumMet(*transparency::VerifiedCosigners(note, witnesses)) ? "met" : "not met"}});
+  LogEvent("info", "witnessing.cosigned",
+           {{"size", absl::StrCat(latest->tree_size)},
+            {"cosignatures", absl::StrCat(count)},
+            {"quorum", policy_.QuorumMet(*cosigners) ? "met" : "not met"}});
   return count;
 }
 

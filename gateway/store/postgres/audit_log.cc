@@ -206,9 +206,7 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::InclusionProof(uint64_t 
 absl::StatusOr<std::vector<std::string>> PostgresStore::CompleteSubtrees(uint64_t level,
                                                                          uint64_t first,
                                                                          uint64_t count) {
-  if (level >= 63 || count == 0 || first + count > (uint64_t{1} << (63 - level))) {
-    return absl::OutOfRangeError("no such subtrees");
-  }
+  if (auto st = audit_errors::CheckSubtreeRange(level, first, count); !st.ok()) return st;
   absl::MutexLock lock(&read_mu_);
   auto size = ReadTreeSize();
   if (!size.ok()) return size.status();
