@@ -93,10 +93,50 @@ absl::StatusOr<VerifiedKeys> AgencyAgent::FetchVerified(const std::string& agenc
   if (!key_log_.ok()) return key_log_.status();
   auto response = client_->GetAgency(agency_id, key_log_->known_tree_size());
   if (!response.ok()) return response.status();
-  auto verified = key_log_->Verify(agency_id, *response);
+  KeyLog* log = &*key_log_;
+  const std::string federation = response->federation_id();
+  if (!federation.empty() && federation != federation_id_) {
+    // A peer federation's agency: its keys are proven by that federation's
+    // log, under the key pinned for it here, never by what our gateway says.
+    auto peer = PeerKeyLog(federation);
+    if (!peer.ok()) return peer.status();
+    log = *peer;
+    if (log->known_tree_size() != key_log_->known_tree_size()) {
+      response = client_->GetAgency(agency_id, log->known_tree_size());
+      if (!response.ok()) return response.status();
+      if (response->federation_id() != federation) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the gateway answered for ", agency_id, " from two federations"));
+      }
+    }
+  }
+  auto verified = log->Verify(agency_id, *response);
   if (!verified.ok()) return verified.status();
   if (agency != nullptr) *agency = std::move(*response->mutable_agency());
   return verified;
+}
+
+absl::StatusOr<KeyLog*> AgencyAgent::PeerKeyLog(const std::string& federation_id) {
+  if (!envelope::IsValidFederationId(federation_id)) {
+    return absl::FailedPreconditionError("the gateway named a malformed federation id");
+  }
+  auto it = peer_key_logs_.find(federation_id);
+  if (it == peer_key_logs_.end()) {
+    it = peer_key_logs_
+             .emplace(federation_id, KeyLog::Open(absl::StrCat(identity_dir_, "/", kPeerLogsDir,
+                                                               "/", federation_id),
+                                                  federation_id))
+             .first;
+  }
+  if (!it->second.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("federation ", federation_id,
+                     " is a peer partnership; to seal to or verify its agencies, "
+                     "pin its audit-log verifier key in ",
+                     identity_dir_, "/", kPeerLogsDir, "/", federation_id, "/", kAuditLogKeyFile,
+                     " (", it->second.status().message(), ")"));
+  }
+  return &*it->second;
 }
 
 absl::StatusOr<safeshare::v1::SignedEnvelope> AgencyAgent::Seal(const OutgoingMessage& m) {

@@ -131,6 +131,10 @@ class AgencyAgent {
   std::string agency_id_;
   // Opened with the agent; an error here is reported on first use of a key.
   absl::StatusOr<KeyLog> key_log_ = absl::UnknownError("not opened");
+  // Peer federations' key logs, opened on first use from
+  // <identity>/peers/<federation>/.
+  absl::StatusOr<KeyLog*> PeerKeyLog(const std::string& federation_id);
+  std::map<std::string, absl::StatusOr<KeyLog>> peer_key_logs_;
   std::unique_ptr<AgentClient> client_;
   Keyring keyring_;
   std::map<std::string, safeshare::v1::Agency> directory_cache_;

@@ -115,6 +115,18 @@ absl::StatusOr<safeshare::v1::WitnessedInclusion> AgentClient::WitnessReceipt(
   return resp.witnessed();
 }
 
+absl::StatusOr<safeshare::v1::SubmitResponse> AgentClient::GetReceipt(
+    const std::string& message_id) {
+  grpc::ClientContext ctx;
+  auto cancellable = Prepare(ctx);
+  safeshare::v1::GetReceiptRequest req;
+  req.set_message_id(message_id);
+  safeshare::v1::SubmitResponse resp;
+  grpc::Status st = referrals_->GetReceipt(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
 absl::StatusOr<safeshare::v1::AckResponse> AgentClient::Ack(const std::string& message_id) {
   grpc::ClientContext ctx;
   auto cancellable = Prepare(ctx);

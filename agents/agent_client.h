@@ -53,6 +53,9 @@ class AgentClient {
   // The decision on a message this agency sent, in a checkpoint witnesses
   // cosigned (unverified: VerifyReceipt with a witness policy checks it).
   absl::StatusOr<safeshare::v1::WitnessedInclusion> WitnessReceipt(const std::string& message_id);
+  // The receipt of a message this agency sent, as it stands (with a peer
+  // federation's gateway's receipt once it has one; unverified).
+  absl::StatusOr<safeshare::v1::SubmitResponse> GetReceipt(const std::string& message_id);
   absl::StatusOr<safeshare::v1::GetThreadResponse> GetThread(const std::string& message_id);
   absl::StatusOr<safeshare::v1::ListAgenciesResponse> ListAgencies(const std::string& area_id = "");
   // The agency with its key events and their proofs (unverified: the

@@ -13,6 +13,7 @@ std::string IdentityUri::ToString() const {
   if (kind == Kind::kOfficer) {
     return absl::StrCat(kIdentityScheme, federation_id, "/officer/", agency_id, "/", officer_id);
   }
+  if (kind == Kind::kGateway) return absl::StrCat(kIdentityScheme, federation_id, "/gateway");
   return absl::StrCat(kIdentityScheme, federation_id, "/agency/", agency_id);
 }
 
@@ -51,13 +52,20 @@ absl::StatusOr<IdentityUri> ParseIdentityUri(absl::string_view uri) {
       IsValidAgencyId(parts[2])) {
     return AgencyIdentity(parts[0], parts[2]);
   }
+  if (parts.size() == 2 && parts[1] == "gateway" && IsValidFederationId(parts[0])) {
+    IdentityUri id;
+    id.kind = IdentityUri::Kind::kGateway;
+    id.federation_id = std::string(parts[0]);
+    return id;
+  }
   if (parts.size() == 4 && parts[1] == "officer" && IsValidFederationId(parts[0]) &&
       IsValidAgencyId(parts[2]) && IsValidAgencyId(parts[3])) {
     return OfficerIdentity(parts[0], parts[2], parts[3]);
   }
   return absl::InvalidArgumentError(
-      "identity is neither safeshare://<federation-id>/agency/<id> nor "
-      "safeshare://<federation-id>/officer/<agency>/<id> (each id 1-64 characters of [a-z0-9-])");
+      "identity is none of safeshare://<federation-id>/agency/<id>, "
+      "safeshare://<federation-id>/officer/<agency>/<id> and safeshare://<federation-id>/gateway "
+      "(each id 1-64 characters of [a-z0-9-])");
 }
 
 }  // namespace safeshare::envelope

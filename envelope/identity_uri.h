@@ -29,7 +29,9 @@ inline constexpr char kDevelopmentCertificatePolicyOid[] =
     "2.25.1881172750934776193915655603414897753";
 
 struct IdentityUri {
-  enum class Kind { kAgency, kOfficer };
+  // kGateway: a federation's gateway calling a peer gateway
+  // (safeshare://<federation-id>/gateway); agency_id is empty.
+  enum class Kind { kAgency, kOfficer, kGateway };
   Kind kind = Kind::kAgency;
   std::string federation_id;
   std::string agency_id;   // the agency, or the officer's agency

@@ -3,7 +3,10 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -48,14 +51,41 @@ class FederationDirectory {
   const safeshare::v1::Officer* FindOfficer(const std::string& agency_id,
                                             const std::string& officer_id) const;
   const safeshare::v1::Federation& federation() const { return federation_; }
+
+  // Peer federations (federation.peers): their gateways, CAs and agencies.
+  const safeshare::v1::PeerFederation* FindPeer(const std::string& federation_id) const;
+  // The peer federation serving `agency_id`, or nullptr (this federation's
+  // own agencies included: FindAgency finds only those).
+  const safeshare::v1::PeerFederation* PeerServing(const std::string& agency_id) const;
+  // An agency of this federation or of a peer, or nullptr.
+  const safeshare::v1::Agency* FindAnyAgency(const std::string& id) const;
+  // The peer's CA bundle, as loaded (PEM); empty for an unknown peer.
+  std::string PeerCaPem(const std::string& federation_id) const;
+  // Which CA issued a certificate the TLS layer verified, by its issuer name:
+  // this federation's (tls.ca_cert_file; true when it was not given, as in
+  // unit tests) or a peer's ca_file.
+  bool IssuedByOwnCa(const std::string& issuer_der) const;
+  bool IssuedByPeerCa(const std::string& federation_id, const std::string& issuer_der) const;
+  // The federation as policy sees it: this federation's agencies and areas
+  // and every peer's, so that agreements can name parties on both sides.
+  const safeshare::v1::Federation& policy_view() const { return policy_view_; }
   const std::string& id() const { return federation_.id(); }
   const CertificateRevocations& revocations() const { return revocations_; }
   bool accepts_development_certificates() const { return accept_development_; }
 
  private:
+  absl::Status LoadPeers(const safeshare::v1::Federation& federation, const CertificateTrust& trust,
+                         const std::string& base_dir, const std::set<std::string>& own_areas);
+
   safeshare::v1::Federation federation_;
   std::map<std::string, int> agency_index_;
   std::map<std::string, int> team_index_;
+  std::map<std::string, int> peer_index_;
+  std::map<std::string, std::pair<int, int>> peer_agency_index_;  // peer, agency
+  std::map<std::string, std::string> peer_ca_pem_;
+  std::map<std::string, std::vector<std::string>> peer_issuers_;
+  std::vector<std::string> own_issuers_;
+  safeshare::v1::Federation policy_view_;
   CertificateRevocations revocations_;
   bool accept_development_ = false;
 };

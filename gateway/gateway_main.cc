@@ -54,6 +54,8 @@ ABSL_FLAG(std::string, witness_policy, "",
           "tlog-policy file: the witnesses (with URLs) asked to cosign this log");
 ABSL_FLAG(std::string, witness_ca, "", "CA certificates (PEM) of the witnesses' listeners");
 ABSL_FLAG(uint32_t, cosign_interval_ms, 0, "How often checkpoints go to the witnesses");
+ABSL_FLAG(uint32_t, forward_interval_ms, 0,
+          "How often messages for peer federations are forwarded and their states asked for");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
 ABSL_FLAG(bool, development, false,
           "Accept development certificates (issued by safeshare pki); never in production");
@@ -122,6 +124,9 @@ absl::StatusOr<safeshare::v1::GatewayConfig> ConfigFromFlags() {
   set(FLAGS_witness_ca, [&](const std::string& v) { witnessing->set_witness_ca_file(v); });
   for (const auto& vkey : absl::GetFlag(FLAGS_follow_logs)) witnessing->add_followed_logs(vkey);
   if (uint32_t v = absl::GetFlag(FLAGS_cosign_interval_ms)) witnessing->set_cosign_interval_ms(v);
+  if (uint32_t v = absl::GetFlag(FLAGS_forward_interval_ms)) {
+    config.mutable_peering()->set_forward_interval_ms(v);
+  }
   if (absl::Status st = safeshare::gateway::FinalizeGatewayConfig(config); !st.ok()) return st;
   return config;
 }

@@ -64,7 +64,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 
   gw->isa_dir_ = config.isa_dir();
   gw->commencement_ = config.rule_commencement();
-  if (auto st = gw->policy_.Reload(gw->isa_dir_, federation->federation(), gw->commencement_);
+  if (auto st = gw->policy_.Reload(gw->isa_dir_, federation->policy_view(), gw->commencement_);
       !st.ok()) {
     return st;
   }
@@ -77,7 +77,12 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!key.ok()) return key.status();
 
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  // Peer federations' CAs verify their gateways (and vouch for nothing else:
+  // CheckCertificate matches each certificate to the CA that issued it).
   tls.pem_root_certs = *ca;
+  for (const auto& peer : federation->federation().peers()) {
+    tls.pem_root_certs += "\n" + federation->PeerCaPem(peer.id());
+  }
   tls.pem_key_cert_pairs.push_back({*key, *cert});
 
   auto deadlines = DeadlinePolicy::FromConfig(config.delivery());
@@ -92,8 +97,12 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       std::move(*deadlines), config.max_message_bytes(), config.limits());
   gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get(),
                                                   &gw->notifier_, config.limits());
+  gw->peer_clients_ = std::make_unique<PeerClients>(*cert, *key);
   gw->directory_service_ = std::make_unique<DirectoryService>(gw->directory_.get(), gw->keys_.get(),
-                                                              config.limits().max_reply_bytes());
+                                                              config.limits().max_reply_bytes(),
+                                                              gw->peer_clients_.get());
+  gw->peer_gateway_ = std::make_unique<PeerGatewayService>(gw->directory_.get(), gw->keys_.get(),
+                                                           gw->store_.get(), gw->referrals_.get());
 
   gw->audit_ = std::make_unique<AuditService>(gw->directory_.get(), gw->store_.get(),
                                               config.limits().max_reply_bytes());
@@ -131,6 +140,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   builder.RegisterService(gw->directory_service_.get());
   builder.RegisterService(gw->audit_.get());
   builder.RegisterService(gw->advice_.get());
+  builder.RegisterService(gw->peer_gateway_.get());
   gw->server_ = builder.BuildAndStart();
   if (gw->server_ == nullptr || gw->port_ == 0) {
     return absl::UnavailableError(
@@ -156,6 +166,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
              {{"detail", "development certificates are accepted; never run so in production"}});
   }
   if (auto st = gw->StartWitnessing(config, log_identity); !st.ok()) return st;
+  if (federation->federation().peers_size() > 0) {
+    gw->forwarder_ =
+        std::make_unique<Forwarder>(gw->store_.get(), gw->directory_.get(), gw->keys_.get(),
+                                    gw->peer_clients_.get(), config.peering());
+  }
   LogEvent("info", "gateway.started",
            {{"listen", config.listen_address()},
             {"port", absl::StrCat(gw->port_)},
@@ -166,7 +181,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
             {"development", config.development() ? "true" : "false"},
             {"agreements", absl::StrCat(gw->policy_.Current()->isa_count())},
             {"rule_pack", std::string(policy::RulePackName(pack))},
-            {"witness_port", absl::StrCat(gw->witness_port())}});
+            {"witness_port", absl::StrCat(gw->witness_port())},
+            {"peers", absl::StrCat(federation->federation().peers_size())}});
   return gw;
 }
 
@@ -269,7 +285,7 @@ absl::Status GatewayServer::ReloadFederation() {
 }
 
 absl::Status GatewayServer::ReloadPolicy() {
-  absl::Status st = policy_.Reload(isa_dir_, directory_->Current()->federation(), commencement_);
+  absl::Status st = policy_.Reload(isa_dir_, directory_->Current()->policy_view(), commencement_);
   if (absl::Status calendars = calendars_->Load(school_calendar_dir_); !calendars.ok()) {
     LogEvent("error", "school_calendars.reload_failed",
              {{"dir", school_calendar_dir_},
@@ -291,6 +307,7 @@ absl::Status GatewayServer::ReloadPolicy() {
 
 void GatewayServer::Shutdown(absl::Duration grace) {
   escalator_.reset();
+  forwarder_.reset();
   cosignatures_.reset();
   witness_.reset();
   if (store_ != nullptr) store_->SetEventListener({});

@@ -11,6 +11,9 @@
 #include "gateway/delivery/escalator.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
+#include "gateway/peering/forwarder.h"
+#include "gateway/peering/peer_clients.h"
+#include "gateway/peering/peer_gateway_service.h"
 #include "gateway/services/advice_service.h"
 #include "gateway/services/directory_service.h"
 #include "gateway/services/mailbox_service.h"
@@ -80,6 +83,10 @@ class GatewayServer {
   int port_ = 0;
   std::unique_ptr<WitnessListener> witness_;
   std::unique_ptr<CosignatureCollector> cosignatures_;
+  // Peer federations: their gateways' channels, their calls, and our queue.
+  std::unique_ptr<PeerClients> peer_clients_;
+  std::unique_ptr<PeerGatewayService> peer_gateway_;
+  std::unique_ptr<Forwarder> forwarder_;
 };
 
 }  // namespace safeshare::gateway

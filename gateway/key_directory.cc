@@ -307,4 +307,17 @@ absl::StatusOr<KeyChange> KeyDirectory::Apply(
   return change;
 }
 
+absl::Status AgencyWithKeys(const safeshare::v1::Agency& agency, const KeyDirectory& keys,
+                            const std::string& federation_id, uint64_t known_tree_size,
+                            safeshare::v1::GetAgencyResponse* out) {
+  auto with = keys.WithHistory(agency.id(), known_tree_size);
+  if (!with.ok()) return with.status();
+  *out->mutable_agency() = agency;
+  out->mutable_agency()->clear_keys();
+  for (auto& k : with->keys) *out->mutable_agency()->add_keys() = std::move(k);
+  *out->mutable_key_history() = std::move(with->history);
+  out->set_federation_id(federation_id);
+  return absl::OkStatus();
+}
+
 }  // namespace safeshare::gateway

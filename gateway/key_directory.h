@@ -102,6 +102,12 @@ class KeyDirectory {
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
 };
 
+// GetAgency's answer for one of this federation's agencies: the agency with
+// its keys and their key events under one snapshot, federation_id set.
+absl::Status AgencyWithKeys(const safeshare::v1::Agency& agency, const KeyDirectory& keys,
+                            const std::string& federation_id, uint64_t known_tree_size,
+                            safeshare::v1::GetAgencyResponse* out);
+
 }  // namespace safeshare::gateway
 
 #endif  // SAFESHARE_GATEWAY_KEY_DIRECTORY_H_

@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -140,6 +141,24 @@ absl::StatusOr<PeerCertificate> ParsePeerCertificate(absl::string_view pem) {
 
   out.development = HasDevelopmentPolicy(cert.get());
   return out;
+}
+
+absl::StatusOr<std::vector<std::string>> SubjectNamesOf(absl::string_view pem_bundle) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem_bundle.data(), static_cast<int>(pem_bundle.size())), BIO_free);
+  std::vector<std::string> names;
+  while (bio != nullptr) {
+    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (cert == nullptr) break;
+    unsigned char* der = nullptr;
+    const int len = i2d_X509_NAME(X509_get_subject_name(cert), &der);
+    if (len > 0) names.emplace_back(reinterpret_cast<const char*>(der), len);
+    OPENSSL_free(der);
+    X509_free(cert);
+  }
+  ERR_clear_error();  // the end of the bundle reads as an error
+  if (names.empty()) return absl::InvalidArgumentError("holds no PEM certificate");
+  return names;
 }
 
 }  // namespace safeshare::gateway

@@ -39,6 +39,11 @@ absl::StatusOr<PeerCertificate> ParsePeerCertificate(absl::string_view pem);
 absl::StatusOr<std::string> NormalizeSerial(absl::string_view text);
 absl::StatusOr<std::string> NormalizeFingerprint(absl::string_view text);
 
+// The DER subject names of every certificate in a PEM bundle (a CA file):
+// what a verified certificate's issuer_der is compared with to tell which CA
+// issued it. INVALID_ARGUMENT if the bundle holds no certificate.
+absl::StatusOr<std::vector<std::string>> SubjectNamesOf(absl::string_view pem_bundle);
+
 }  // namespace safeshare::gateway
 
 #endif  // SAFESHARE_GATEWAY_PEER_CERTIFICATE_H_

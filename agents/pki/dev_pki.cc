@@ -316,7 +316,8 @@ absl::Status CreateDevFederation(const std::string& federation_template, const s
   gw.server = true;
   gw.dns_sans = {"localhost"};
   gw.ip_sans = {"127.0.0.1", "::1"};
-  gw.uri_sans = {"safeshare://gateway"};
+  // What it presents when it calls a peer federation's gateway.
+  gw.uri_sans = {absl::StrCat("safeshare://", federation.id(), "/gateway")};
   if (auto st = WriteIdentity(dir + "/gateway", *ca_pem, gw, ca->get(), ca_key->get()); !st.ok()) {
     return st;
   }

@@ -6,7 +6,7 @@ namespace safeshare::gateway {
 namespace {
 
 std::string AreaOf(const FederationDirectory& directory, const std::string& agency_id) {
-  const auto* agency = directory.FindAgency(agency_id);
+  const auto* agency = directory.FindAnyAgency(agency_id);
   return agency == nullptr ? std::string() : agency->area_id();
 }
 

@@ -42,4 +42,44 @@ absl::Status ToMailboxMessage(const StoredMessage& m, safeshare::v1::MailboxMess
   return absl::OkStatus();
 }
 
+absl::Status AuditLateHandOver(StoreTransaction& tx, const StoredMessage& m, absl::Time now,
+                               const std::string& uri, const FederationDirectory& directory) {
+  if (m.first_delivered_time != now) return absl::OkStatus();
+  StoredMessage delivered = m;
+  delivered.state = safeshare::v1::MESSAGE_STATE_DELIVERED;
+  return tx
+      .AppendAudit(
+          MessageEventRecord(delivered, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri, directory))
+      .status();
+}
+
+safeshare::v1::MessageState ForwardingOrState(const FederationDirectory& directory,
+                                              const StoredMessage& m) {
+  return m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED &&
+                 directory.PeerServing(m.recipient_agency_id) != nullptr
+             ? safeshare::v1::MESSAGE_STATE_FORWARDING
+             : m.state;
+}
+
+void ToMessageStatus(const StoredMessage& m, safeshare::v1::GetStatusResponse* out) {
+  out->set_message_id(m.message_id);
+  out->set_kind(m.kind);
+  out->set_sender_agency_id(m.sender_agency_id);
+  out->set_recipient_agency_id(m.recipient_agency_id);
+  out->set_in_reply_to(m.in_reply_to);
+  out->set_state(m.state);
+  *out->mutable_accepted_time() = ToTimestamp(m.accepted_time);
+  if (m.acknowledge_deadline) {
+    *out->mutable_acknowledge_deadline() = ToTimestamp(*m.acknowledge_deadline);
+  }
+  out->set_content_refusal_reason(m.refusal_reason);
+  out->set_content_refusal_detail(m.refusal_detail);
+  out->mutable_declaration()->ParseFromString(m.declaration);
+  for (const auto& change : m.history) {
+    auto* h = out->add_history();
+    h->set_state(change.state);
+    *h->mutable_time() = ToTimestamp(change.time);
+  }
+}
+
 }  // namespace safeshare::gateway

@@ -26,6 +26,19 @@ MailboxStore::Work RecordHandOvers(std::string recipient, std::vector<uint64_t> 
 // ESCALATION the notice.
 absl::Status ToMailboxMessage(const StoredMessage& m, safeshare::v1::MailboxMessage* out);
 
+// After Acknowledge or RefuseContent marked a message handed over at `now`
+// (never handed over before): its DELIVERED record.
+absl::Status AuditLateHandOver(StoreTransaction& tx, const StoredMessage& m, absl::Time now,
+                               const std::string& uri, const FederationDirectory& directory);
+
+// A message's state as its sender sees it: FORWARDING while a message to a
+// peer federation's agency waits for that gateway.
+safeshare::v1::MessageState ForwardingOrState(const FederationDirectory& directory,
+                                              const StoredMessage& m);
+
+// A message's status as its sender and recipient see it (never content).
+void ToMessageStatus(const StoredMessage& m, safeshare::v1::GetStatusResponse* out);
+
 }  // namespace safeshare::gateway
 
 #endif  // SAFESHARE_GATEWAY_DELIVERY_HAND_OVER_H_

@@ -54,20 +54,57 @@ grpc::ServerUnaryReactor* DirectoryService::GetAgency(
   auto* reactor = ctx->DefaultReactor();
   const auto directory = directory_->Current();
   absl::Status st = AuthenticateCaller(*ctx, *directory).status();
+  const auto* peer = directory->PeerServing(request->agency_id());
+  if (st.ok() && peer != nullptr && peers_ != nullptr) {
+    auto stub = peers_->For(*directory, peer->id());
+    if (stub.ok()) {
+      struct Call {
+        grpc::ClientContext ctx;
+        safeshare::v1::GetAgencyRequest request;
+      };
+      auto call = std::make_shared<Call>();
+      call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      call->request = *request;
+      const std::string peer_id = peer->id();
+      (*stub)->async()->GetAgency(
+          &call->ctx, &call->request, response,
+          [this, reactor, call, stub = *stub, response, peer_id](grpc::Status s) {
+            if (s.ok() && response->federation_id() != peer_id) {
+              s = grpc::Status(grpc::StatusCode::UNAVAILABLE, "");
+            }
+            const std::string& id = call->request.agency_id();
+            if (s.ok()) {
+              absl::MutexLock lock(&peer_answers_mu_);
+              peer_answers_[id] = *response;
+            } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                       s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+              absl::MutexLock lock(&peer_answers_mu_);
+              if (auto it = peer_answers_.find(id); it != peer_answers_.end()) {
+                *response = it->second;
+                s = grpc::Status::OK;
+              }
+            }
+            if (!s.ok()) {
+              response->Clear();
+              s = grpc::Status(
+                  s.error_code(),
+                  absl::StrCat("the gateway of federation ", peer_id, ", which serves ",
+                               call->request.agency_id(), ", answered: ", s.error_message()));
+            }
+            reactor->Finish(s);
+          });
+      return reactor;
+    }
+    st = stub.status();
+  }
   if (st.ok()) {
     const auto* agency = directory->FindAgency(request->agency_id());
     if (agency == nullptr) {
       st = absl::NotFoundError(
           absl::StrCat("agency ", request->agency_id(), " is not in the federation directory"));
-    } else if (auto keys = keys_->WithHistory(agency->id(), request->known_tree_size());
-               !keys.ok()) {
-      st = keys.status();
-    } else {
-      // The keys and their key events come from one snapshot.
-      *response->mutable_agency() = *agency;
-      response->mutable_agency()->clear_keys();
-      for (auto& k : keys->keys) *response->mutable_agency()->add_keys() = std::move(k);
-      *response->mutable_key_history() = std::move(keys->history);
+    } else if (st = AgencyWithKeys(*agency, *keys_, directory->id(), request->known_tree_size(),
+                                   response);
+               st.ok()) {
       if (response->ByteSizeLong() > max_reply_bytes_) {
         st = OverReplyLimit(absl::StrCat("agency ", agency->id()), response->ByteSizeLong(),
                             max_reply_bytes_);

@@ -1,8 +1,13 @@
 #ifndef SAFESHARE_GATEWAY_SERVICES_DIRECTORY_SERVICE_H_
 #define SAFESHARE_GATEWAY_SERVICES_DIRECTORY_SERVICE_H_
 
+#include <map>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
+#include "gateway/peering/peer_clients.h"
 #include "safeshare/v1/directory.grpc.pb.h"
 
 namespace safeshare::gateway {
@@ -10,8 +15,12 @@ namespace safeshare::gateway {
 // Directory: who is in the federation, for any authenticated member.
 class DirectoryService final : public safeshare::v1::Directory::CallbackService {
  public:
-  DirectoryService(const FederationHolder* directory, KeyDirectory* keys, size_t max_reply_bytes)
-      : directory_(directory), keys_(keys), max_reply_bytes_(max_reply_bytes) {}
+  // GetAgency for a peer federation's agency asks that federation's gateway
+  // through `peers` (null: no peers) and passes its answer on unchanged;
+  // agents verify it with that federation's audit-log key.
+  DirectoryService(const FederationHolder* directory, KeyDirectory* keys, size_t max_reply_bytes,
+                   PeerClients* peers = nullptr)
+      : directory_(directory), keys_(keys), max_reply_bytes_(max_reply_bytes), peers_(peers) {}
 
   grpc::ServerUnaryReactor* ListAgencies(grpc::CallbackServerContext* ctx,
                                          const safeshare::v1::ListAgenciesRequest* request,
@@ -39,6 +48,14 @@ class DirectoryService final : public safeshare::v1::Directory::CallbackService 
   const FederationHolder* directory_;
   KeyDirectory* keys_;
   size_t max_reply_bytes_;
+  PeerClients* peers_;
+  // The last answer each peer gateway gave for its agencies, served while it
+  // is unreachable: agents still seal to its agencies (the answer is proven
+  // by its log, so a stale copy can only be older, never different), and
+  // the message waits here, FORWARDING, until it returns.
+  absl::Mutex peer_answers_mu_;
+  std::map<std::string, safeshare::v1::GetAgencyResponse> peer_answers_
+      ABSL_GUARDED_BY(peer_answers_mu_);
 };
 
 }  // namespace safeshare::gateway

@@ -22,16 +22,6 @@ constexpr int kDefaultPageSize = 50;
 // The DELIVERED record of a message its recipient settles before its
 // hand-over was recorded (the gateway was killed in between): every message
 // acknowledged or refused was first delivered, and the log says so.
-absl::Status AuditLateHandOver(StoreTransaction &tx, const StoredMessage &m, absl::Time now,
-                               const std::string &uri, const FederationDirectory &directory) {
-  if (m.first_delivered_time != now) return absl::OkStatus();
-  StoredMessage delivered = m;
-  delivered.state = safeshare::v1::MESSAGE_STATE_DELIVERED;
-  return tx
-      .AppendAudit(
-          MessageEventRecord(delivered, safeshare::v1::AUDIT_EVENT_TYPE_DELIVERED, uri, directory))
-      .status();
-}
 constexpr int kMaxPageSize = 500;
 
 // How many rows Fetch reads at a time while it fills its byte budget: the
@@ -376,6 +366,9 @@ grpc::ServerUnaryReactor *MailboxService::RefuseContent(
   } else if (request->reason() == safeshare::v1::CONTENT_REFUSAL_REASON_UNSPECIFIED ||
              !safeshare::v1::ContentRefusalReason_IsValid(request->reason())) {
     invalid = absl::InvalidArgumentError("reason must be set to a known ContentRefusalReason");
+  } else if (request->reason() == safeshare::v1::CONTENT_REFUSAL_REASON_REFUSED_BY_PEER_GATEWAY) {
+    invalid = absl::InvalidArgumentError(
+        "REFUSED_BY_PEER_GATEWAY is recorded by the gateway itself, never by an agency");
   } else if (request->detail().size() > 1024) {
     invalid = absl::InvalidArgumentError("detail must be at most 1024 characters");
   }
@@ -423,27 +416,6 @@ bool VisibleTo(const StoredMessage &m, const std::string &agency) {
           m.state != safeshare::v1::MESSAGE_STATE_REFUSED);
 }
 
-void FillStatus(const StoredMessage &m, safeshare::v1::GetStatusResponse *out) {
-  out->set_message_id(m.message_id);
-  out->set_kind(m.kind);
-  out->set_sender_agency_id(m.sender_agency_id);
-  out->set_recipient_agency_id(m.recipient_agency_id);
-  out->set_in_reply_to(m.in_reply_to);
-  out->set_state(m.state);
-  *out->mutable_accepted_time() = ToTimestamp(m.accepted_time);
-  if (m.acknowledge_deadline) {
-    *out->mutable_acknowledge_deadline() = ToTimestamp(*m.acknowledge_deadline);
-  }
-  out->set_content_refusal_reason(m.refusal_reason);
-  out->set_content_refusal_detail(m.refusal_detail);
-  out->mutable_declaration()->ParseFromString(m.declaration);
-  for (const auto &change : m.history) {
-    auto *h = out->add_history();
-    h->set_state(change.state);
-    *h->mutable_time() = ToTimestamp(change.time);
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<StoredMessage> MailboxService::VisibleMessage(const Principal &caller,
@@ -469,7 +441,10 @@ grpc::ServerUnaryReactor *MailboxService::GetStatus(grpc::CallbackServerContext 
   auto caller = AuthenticateAgency(*ctx, *directory);
   auto m = caller.ok() ? VisibleMessage(*caller, request->message_id())
                        : absl::StatusOr<StoredMessage>(caller.status());
-  if (m.ok()) FillStatus(*m, response);
+  if (m.ok()) {
+    ToMessageStatus(*m, response);
+    response->set_state(ForwardingOrState(*directory, *m));
+  }
   reactor->Finish(ToGrpcStatus(m.status()));
   return reactor;
 }
@@ -500,7 +475,7 @@ grpc::ServerUnaryReactor *MailboxService::GetThread(grpc::CallbackServerContext 
     for (const StoredMessage &t : thread.ok() ? *thread : std::vector<StoredMessage>{}) {
       if (!VisibleTo(t, caller->agency_id)) continue;
       safeshare::v1::GetStatusResponse one;
-      FillStatus(t, &one);
+      ToMessageStatus(t, &one);
       const size_t bytes = one.ByteSizeLong();
       if (!budget.Take(bytes)) {
         if (response->messages_size() == 0) {

@@ -15,6 +15,7 @@
 #include "gateway/audit/audit_records.h"
 #include "gateway/audit/receipt_proofs.h"
 #include "gateway/authentication.h"
+#include "gateway/delivery/hand_over.h"
 #include "gateway/grpc_status.h"
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/status.pb.h"
@@ -70,25 +71,27 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
   }
   const std::string uri = caller->uri;
   SubmitAsync(*caller, *request, response, [reactor, response, uri](const absl::Status& status) {
-    if (status.ok()) {
-      reactor->Finish(grpc::Status::OK);
-      return;
+    if (!status.ok()) {
+      LogEvent("warn", "submit.refused",
+               {{"caller", uri}, {"code", absl::StatusCodeToString(status.code())}});
     }
-    LogEvent("warn", "submit.refused",
-             {{"caller", uri}, {"code", absl::StatusCodeToString(status.code())}});
-    if (response->state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
-      reactor->Finish(WithReceipt(status, *response));
-    } else {
-      reactor->Finish(ToGrpcStatus(status));
-    }
+    reactor->Finish(ToSubmitStatus(status, *response));
   });
   return reactor;
+}
+
+grpc::Status ReferralsService::ToSubmitStatus(const absl::Status& status,
+                                              const SubmitResponse& response) {
+  if (status.ok()) return grpc::Status::OK;
+  return response.state() == safeshare::v1::MESSAGE_STATE_REFUSED ? WithReceipt(status, response)
+                                                                  : ToGrpcStatus(status);
 }
 
 absl::Status ReferralsService::Validate(const Principal& caller, const SubmitRequest& request,
                                         const FederationDirectory& directory,
                                         safeshare::v1::Envelope* envelope, RefusedAt* at,
-                                        safeshare::v1::SharingDeclaration* answered) const {
+                                        safeshare::v1::SharingDeclaration* answered,
+                                        const DirectoryKey* forwarded_sender_key) const {
   *at = RefusedAt::kBeforeShape;
   const auto& signed_envelope = request.signed_envelope();
   const size_t size = signed_envelope.ByteSizeLong();
@@ -112,7 +115,12 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
         absl::StrCat("envelope.sender_agency_id is ", envelope->sender_agency_id(),
                      " but the client certificate belongs to ", caller.agency_id));
   }
-  const auto* recipient = directory.FindAgency(envelope->recipient_agency_id());
+  // A peer gateway forwards to this federation's agencies only; an agency
+  // here may also send to a peer federation's.
+  const auto* recipient = caller.is_gateway()
+                              ? directory.FindAgency(envelope->recipient_agency_id())
+                              : directory.FindAnyAgency(envelope->recipient_agency_id());
+  const bool peer_recipient = directory.PeerServing(envelope->recipient_agency_id()) != nullptr;
   if (recipient == nullptr) {
     return absl::NotFoundError(absl::StrCat("recipient agency ", envelope->recipient_agency_id(),
                                             " is not in the federation directory"));
@@ -133,7 +141,11 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
                                                      " is not a member of team ", team->id()));
     }
   }
-  if (absl::Status st = VerifySealing(signed_envelope, *envelope); !st.ok()) return st;
+  if (absl::Status st =
+          VerifySealing(signed_envelope, *envelope, forwarded_sender_key, peer_recipient);
+      !st.ok()) {
+    return st;
+  }
   *at = RefusedAt::kAfterSignature;
   return envelope->in_reply_to().empty() ? absl::OkStatus() : CheckReply(*envelope, answered);
 }
@@ -176,12 +188,14 @@ absl::Status ReferralsService::CheckReply(const safeshare::v1::Envelope& envelop
 
 void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest& request,
                                    SubmitResponse* response,
-                                   std::function<void(const absl::Status&)> done) {
+                                   std::function<void(const absl::Status&)> done,
+                                   std::shared_ptr<const DirectoryKey> forwarded_sender_key) {
   const std::shared_ptr<const FederationDirectory> directory = directory_->Current();
   safeshare::v1::Envelope envelope;
   safeshare::v1::SharingDeclaration answered;
   RefusedAt at = RefusedAt::kBeforeShape;
-  if (absl::Status invalid = Validate(caller, request, *directory, &envelope, &at, &answered);
+  if (absl::Status invalid = Validate(caller, request, *directory, &envelope, &at, &answered,
+                                      forwarded_sender_key.get());
       !invalid.ok()) {
     // Refused before policy: still audited, since the sender is known.
     auto record = std::make_shared<safeshare::v1::AuditRecord>(SubmitRefusedRecord(
@@ -225,11 +239,17 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   m.urgency = envelope.declaration().urgency();
   m.in_reply_to = envelope.in_reply_to();
   m.declaration = envelope.declaration().SerializeAsString();
+  // A peer federation's agency: the message waits here until its gateway
+  // accepts it, and that gateway keeps the acknowledgement deadline and
+  // escalates on its side.
+  const bool to_peer = directory->PeerServing(m.recipient_agency_id) != nullptr;
   switch (decision.decision()) {
     case safeshare::v1::DECISION_ALLOW:
       m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
       m.signed_envelope = signed_envelope.SerializeAsString();
-      m.acknowledge_deadline = deadlines_.Deadline(m.kind, m.recipient_agency_id, m.urgency, now);
+      if (!to_peer) {
+        m.acknowledge_deadline = deadlines_.Deadline(m.kind, m.recipient_agency_id, m.urgency, now);
+      }
       if (const auto* isa = engine->FindIsa(decision.isa_id()); isa != nullptr) {
         m.retention = absl::Hours(24) * static_cast<int64_t>(isa->content_retention_days());
       }
@@ -252,7 +272,9 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   state->record = DecisionRecord(envelope, decision, m.state, caller.uri, *directory);
   SubmitResponse& receipt = state->receipt;
   receipt.set_message_id(m.message_id);
-  receipt.set_state(m.state);
+  receipt.set_state(to_peer && m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED
+                        ? safeshare::v1::MESSAGE_STATE_FORWARDING
+                        : m.state);
   *receipt.mutable_accepted_time() = ToTimestamp(now);
   receipt.set_envelope_sha256(m.envelope_sha256);
   *receipt.mutable_decision() = std::move(decision);
@@ -384,7 +406,7 @@ absl::Status ValidateDecisionNotToShare(const Principal& caller,
   if (r.considered_agency_id() == caller.agency_id) {
     return absl::InvalidArgumentError("considered_agency_id must be another agency");
   }
-  if (directory.FindAgency(r.considered_agency_id()) == nullptr) {
+  if (directory.FindAnyAgency(r.considered_agency_id()) == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("considered agency ", r.considered_agency_id(), " is not in the directory"));
   }
@@ -440,6 +462,33 @@ grpc::ServerUnaryReactor* ReferralsService::WitnessReceipt(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ReferralsService::GetReceipt(
+    grpc::CallbackServerContext* ctx, const safeshare::v1::GetReceiptRequest* request,
+    SubmitResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = AuthenticateAgency(*ctx, *directory_->Current());
+  absl::Status st = caller.status();
+  if (st.ok()) {
+    auto m = store_->GetMessage(request->message_id(), MessageRead::kDecision);
+    if (!m.ok() && !absl::IsNotFound(m.status())) {
+      st = m.status();
+    } else if (!m.ok() || m->sender_agency_id != caller->agency_id) {
+      st = absl::NotFoundError(absl::StrCat("you sent no message with id ", request->message_id()));
+    } else if (!response->ParseFromString(m->receipt)) {
+      st = absl::DataLossError(absl::StrCat("stored receipt for ", m->message_id, " is corrupt"));
+    } else {
+      // The state as it stands; the decision's proof against the latest
+      // checkpoint.
+      response->set_state(ForwardingOrState(*directory_->Current(), *m));
+      if (auto latest = store_->LatestCheckpoint(); latest.ok()) {
+        (void)AttachAuditProof(*store_, *latest, response);
+      }
+    }
+  }
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* ReferralsService::RecordDecisionNotToShare(
     grpc::CallbackServerContext* ctx, const safeshare::v1::RecordDecisionNotToShareRequest* r,
     safeshare::v1::RecordDecisionNotToShareResponse* response) {
@@ -468,7 +517,7 @@ grpc::ServerUnaryReactor* ReferralsService::RecordDecisionNotToShare(
   if (const auto* a = directory->FindAgency(caller->agency_id)) {
     record->set_sender_area_id(a->area_id());
   }
-  if (const auto* a = directory->FindAgency(r->considered_agency_id())) {
+  if (const auto* a = directory->FindAnyAgency(r->considered_agency_id())) {
     record->set_recipient_area_id(a->area_id());
   }
   auto receipt = std::make_shared<safeshare::v1::SubmitResponse>();
@@ -509,9 +558,17 @@ grpc::ServerUnaryReactor* ReferralsService::RecordDecisionNotToShare(
 }
 
 absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
-                                             const safeshare::v1::Envelope& envelope) const {
+                                             const safeshare::v1::Envelope& envelope,
+                                             const DirectoryKey* forwarded_sender_key,
+                                             bool peer_recipient) const {
   const std::string& sender = envelope.sender_agency_id();
-  auto signing = keys_->Find(signed_envelope.signing_key_id());
+  std::shared_ptr<const DirectoryKey> signing =
+      forwarded_sender_key != nullptr
+          ? std::shared_ptr<const DirectoryKey>(std::shared_ptr<void>(), forwarded_sender_key)
+          : keys_->Find(signed_envelope.signing_key_id());
+  if (signing != nullptr && signing->key.key_id() != signed_envelope.signing_key_id()) {
+    signing = nullptr;
+  }
   if (signing == nullptr) {
     return absl::UnauthenticatedError(
         absl::StrCat("signing key ", signed_envelope.signing_key_id(), " is not in the directory"));
@@ -542,6 +599,7 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
   if (absl::Status st = envelope::VerifySignature(signed_envelope, *signing->verifier); !st.ok()) {
     return st;
   }
+  if (peer_recipient) return absl::OkStatus();
   auto current =
       keys_->Current(envelope.recipient_agency_id(), safeshare::v1::KEY_PURPOSE_ENCRYPTION);
   if (!current.has_value()) {

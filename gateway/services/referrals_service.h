@@ -50,9 +50,20 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   // The work of Submit: validate, decide, audit and store in one group
   // commit, then call `done` (on the store's committer thread). On a policy
   // DENY `response` holds the receipt and the status is FAILED_PRECONDITION.
+  // A peer gateway forwarding (caller.is_gateway(), agency_id the sender)
+  // passes the sender's signing key as its key log proved it.
   void SubmitAsync(const Principal& caller, const safeshare::v1::SubmitRequest& request,
                    safeshare::v1::SubmitResponse* response,
-                   std::function<void(const absl::Status&)> done);
+                   std::function<void(const absl::Status&)> done,
+                   std::shared_ptr<const DirectoryKey> forwarded_sender_key = nullptr);
+
+  // Submit's answer: a refusal carries its receipt in the status details.
+  static grpc::Status ToSubmitStatus(const absl::Status& status,
+                                     const safeshare::v1::SubmitResponse& response);
+
+  grpc::ServerUnaryReactor* GetReceipt(grpc::CallbackServerContext* ctx,
+                                       const safeshare::v1::GetReceiptRequest* request,
+                                       safeshare::v1::SubmitResponse* response) override;
 
  private:
   // Everything checked before policy; `at` says how far it got (what a
@@ -60,14 +71,17 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   // receives the declaration of the message it answers.
   absl::Status Validate(const Principal& caller, const safeshare::v1::SubmitRequest& request,
                         const FederationDirectory& directory, safeshare::v1::Envelope* envelope,
-                        RefusedAt* at, safeshare::v1::SharingDeclaration* answered) const;
+                        RefusedAt* at, safeshare::v1::SharingDeclaration* answered,
+                        const DirectoryKey* forwarded_sender_key) const;
   // A reply answers a message its sender received, of the matching kind, and
   // goes back to that message's sender.
   absl::Status CheckReply(const safeshare::v1::Envelope& envelope,
                           safeshare::v1::SharingDeclaration* answered) const;
   // Signature, signing key ownership and recipient key id.
+  // A peer federation's recipient's key is that gateway's to check.
   absl::Status VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
-                             const safeshare::v1::Envelope& envelope) const;
+                             const safeshare::v1::Envelope& envelope,
+                             const DirectoryKey* forwarded_sender_key, bool peer_recipient) const;
 
   const FederationHolder* directory_;
   MailboxNotifier* notifier_;

@@ -113,6 +113,14 @@ absl::StatusOr<StoredMessage> MailboxTransaction::RefuseContent(
   return m;
 }
 
+absl::Status MailboxTransaction::ReplaceReceipt(const std::string& recipient,
+                                                const std::string& message_id,
+                                                const std::string& receipt) {
+  auto m = InMailbox(recipient, message_id);
+  if (!m.ok()) return m.status();
+  return rows_->SetReceipt(m->sequence, receipt);
+}
+
 absl::Status MailboxTransaction::HandedOver(StoredMessage& m, absl::Time now) {
   if (m.first_delivered_time) return absl::OkStatus();
   if (auto st = rows_->SetFirstDelivered(m.sequence, now); !st.ok()) return st;

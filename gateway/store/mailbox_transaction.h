@@ -67,6 +67,7 @@ class MessageRows {
                                     absl::Time now) = 0;
   // EXPIRED, its sealed content dropped.
   virtual absl::Status SetPurged(uint64_t sequence) = 0;
+  virtual absl::Status SetReceipt(uint64_t sequence, const std::string& receipt) = 0;
   // The message's stored copies of committed text, after an erasure or
   // rectification: its serialized declaration and its refusal detail.
   virtual absl::Status SetTextCopies(uint64_t sequence, const std::string& declaration,
@@ -104,6 +105,8 @@ class MailboxTransaction final : public StoreTransaction {
       const std::function<absl::Time(const StoredMessage&)>& deadline_for, absl::Time now) override;
   absl::StatusOr<std::vector<StoredMessage>> EscalateOverdue(absl::Time now, int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time now, int limit) override;
+  absl::Status ReplaceReceipt(const std::string& recipient, const std::string& message_id,
+                              const std::string& receipt) override;
   absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord record,
                                        std::string* hashed_bytes) override;
   absl::StatusOr<SeedResult> SeedKey(const AgencyKey& key, absl::Time now) override {

@@ -161,6 +161,12 @@ class StoreTransaction {
                                                       const std::string& detail,
                                                       absl::Time now) = 0;
 
+  // Replaces the receipt kept for a message in `recipient`'s mailbox (the
+  // forwarder adds a peer gateway's receipt to it). PERMISSION_DENIED as for
+  // Acknowledge.
+  virtual absl::Status ReplaceReceipt(const std::string& recipient, const std::string& message_id,
+                                      const std::string& receipt) = 0;
+
   // Records the first hand-over of messages already sent to `recipient` over a
   // live subscription (those not yet marked), returning the ones it marked.
   virtual absl::StatusOr<std::vector<StoredMessage>> MarkDelivered(

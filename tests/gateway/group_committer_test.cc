@@ -50,6 +50,9 @@ class NoTransaction : public StoreTransaction {
   absl::StatusOr<std::vector<StoredMessage>> PurgeExpired(absl::Time, int) override {
     return Unused();
   }
+  absl::Status ReplaceReceipt(const std::string&, const std::string&, const std::string&) override {
+    return absl::InternalError("unused");
+  }
   absl::StatusOr<uint64_t> AppendAudit(safeshare::v1::AuditRecord, std::string*) override {
     return Unused();
   }

@@ -18,7 +18,7 @@ PROJECT = ("common", "transparency", "envelope", "policy", "gateway", "agents")
 RULES = [
     ("common", "only", {"common"}),
     ("transparency", "only", {"common", "transparency"}),
-    ("envelope", "only", {"common", "envelope"}),
+    ("envelope", "only", {"common", "transparency", "envelope"}),
     ("policy", "only", {"common", "policy"}),
     # The web stack knows nothing of safeshare's messages; the connector
     # and the console build on the agent; only the CLI starts them.

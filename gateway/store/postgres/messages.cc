@@ -237,6 +237,11 @@ class PostgresStore::Messages final : public MessageRows {
                 {Bytes(declaration), P(refusal_detail), P(sequence)}, "change text");
   }
 
+  absl::Status SetReceipt(uint64_t sequence, const std::string& receipt) override {
+    return Exec("UPDATE messages SET receipt = $1 WHERE sequence = $2",
+                {Bytes(receipt), P(sequence)}, "set receipt");
+  }
+
   absl::Status SetPurged(uint64_t sequence) override {
     return Exec("UPDATE messages SET signed_envelope = '', state = $1 WHERE sequence = $2",
                 {P(static_cast<int>(safeshare::v1::MESSAGE_STATE_EXPIRED)), P(sequence)}, "purge");

@@ -316,6 +316,14 @@ class SqliteStore::Messages final : public MessageRows {
     return Done(u, "change text");
   }
 
+  absl::Status SetReceipt(uint64_t sequence, const std::string& receipt) override {
+    Statement u(db(), "UPDATE messages SET receipt = ? WHERE sequence = ?");
+    if (auto st = u.status("set receipt"); !st.ok()) return st;
+    u.BindBlob(1, receipt);
+    u.Bind(2, static_cast<int64_t>(sequence));
+    return Done(u, "set receipt");
+  }
+
   absl::Status SetPurged(uint64_t sequence) override {
     Statement u(db(), "UPDATE messages SET signed_envelope = x'', state = ? WHERE sequence = ?");
     if (auto st = u.status("purge"); !st.ok()) return st;
