@@ -166,11 +166,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
              {{"detail", "development certificates are accepted; never run so in production"}});
   }
   if (auto st = gw->StartWitnessing(config, log_identity); !st.ok()) return st;
-  if (federation->federation().peers_size() > 0) {
-    gw->forwarder_ =
-        std::make_unique<Forwarder>(gw->store_.get(), gw->directory_.get(), gw->keys_.get(),
-                                    gw->peer_clients_.get(), config.peering());
-  }
+  // Always running, so that a peer added on SIGHUP is forwarded to (its
+  // gateway's certificate is trusted from the next restart).
+  gw->forwarder_ =
+      std::make_unique<Forwarder>(gw->store_.get(), gw->directory_.get(), gw->keys_.get(),
+                                  gw->peer_clients_.get(), config.peering());
   LogEvent("info", "gateway.started",
            {{"listen", config.listen_address()},
             {"port", absl::StrCat(gw->port_)},

@@ -104,7 +104,9 @@ void PrintStatus(std::ostream& out, const v1::GetStatusResponse& resp) {
   out << resp.message_id() << "  " << KindName(resp.kind()) << " to " << resp.recipient_agency_id()
       << "  now " << StateName(resp.state()) << "\n";
   if (resp.state() == v1::MESSAGE_STATE_CONTENT_REFUSED) {
-    out << "  refused by the recipient's agent: "
+    out << (resp.content_refusal_reason() == v1::CONTENT_REFUSAL_REASON_REFUSED_BY_PEER_GATEWAY
+                ? "  refused by the recipient's partnership: "
+                : "  refused by the recipient's agent: ")
         << v1::ContentRefusalReason_Name(resp.content_refusal_reason()) << ": "
         << resp.content_refusal_detail() << "\n";
   }

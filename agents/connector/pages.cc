@@ -81,6 +81,8 @@ std::string StateTag(v1::MessageState s) {
   switch (s) {
     case v1::MESSAGE_STATE_SUBMITTED:
       return web::Tag("Waiting for the recipient", "blue");
+    case v1::MESSAGE_STATE_FORWARDING:
+      return web::Tag("Passing to the other partnership", "blue");
     case v1::MESSAGE_STATE_HELD:
       return web::Tag("Waiting for IG advice", "yellow");
     case v1::MESSAGE_STATE_REFUSED:
