@@ -20,7 +20,7 @@
 #include "absl/time/time.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
-#include "gateway/peering/peer_clients.h"
+#include "gateway/peer_clients.h"
 #include "gateway/store/store.h"
 #include "safeshare/v1/gateway_config.pb.h"
 

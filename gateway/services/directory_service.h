@@ -7,7 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
-#include "gateway/peering/peer_clients.h"
+#include "gateway/peer_clients.h"
 #include "safeshare/v1/directory.grpc.pb.h"
 
 namespace safeshare::gateway {

@@ -36,8 +36,13 @@ RULES = [
     # of messages or policy.
     ("gateway/witnessing", "only", {"common", "transparency", "envelope", "gateway/store",
                                     "gateway/witnessing"}),
-    ("gateway/audit", "never", {"gateway/services", "gateway/delivery", "agents"}),
-    ("gateway/delivery", "never", {"gateway/services", "agents"}),
+    # Routing to peer federations builds on the services (a forwarded
+    # message is decided as a Submit is); nothing below knows of it.
+    ("gateway/peering", "never", {"agents"}),
+    ("gateway/services", "never", {"gateway/peering", "agents"}),
+    ("gateway/audit", "never", {"gateway/services", "gateway/delivery", "gateway/peering",
+                                "agents"}),
+    ("gateway/delivery", "never", {"gateway/services", "gateway/peering", "agents"}),
     ("gateway", "never", {"agents"}),
 ]
 

@@ -1,5 +1,5 @@
-#ifndef SAFESHARE_GATEWAY_PEERING_PEER_CLIENTS_H_
-#define SAFESHARE_GATEWAY_PEERING_PEER_CLIENTS_H_
+#ifndef SAFESHARE_GATEWAY_PEER_CLIENTS_H_
+#define SAFESHARE_GATEWAY_PEER_CLIENTS_H_
 
 // Channels to peer federations' gateways: mutual TLS with this gateway's own
 // certificate (safeshare://<federation>/gateway) and key, verifying the peer
@@ -42,4 +42,4 @@ class PeerClients {
 
 }  // namespace safeshare::gateway
 
-#endif  // SAFESHARE_GATEWAY_PEERING_PEER_CLIENTS_H_
+#endif  // SAFESHARE_GATEWAY_PEER_CLIENTS_H_

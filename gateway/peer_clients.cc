@@ -1,4 +1,4 @@
-#include "gateway/peering/peer_clients.h"
+#include "gateway/peer_clients.h"
 
 #include <grpcpp/grpcpp.h>
 
