@@ -74,18 +74,21 @@ class GatewayServer {
   // Operation Encompass deadlines: reread with the agreements on SIGHUP.
   std::shared_ptr<SchoolCalendars> calendars_;
   std::string school_calendar_dir_;
+  // Channels to peer partnerships' gateways (the directory proxy and the
+  // forwarder use them) and the service they call here; like every service,
+  // declared before the server so that they outlive it.
+  std::unique_ptr<PeerClients> peer_clients_;
   std::unique_ptr<ReferralsService> referrals_;
   std::unique_ptr<MailboxService> mailbox_;
   std::unique_ptr<DirectoryService> directory_service_;
   std::unique_ptr<AuditService> audit_;
   std::unique_ptr<AdviceService> advice_;
+  std::unique_ptr<PeerGatewayService> peer_gateway_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<WitnessListener> witness_;
   std::unique_ptr<CosignatureCollector> cosignatures_;
-  // Peer federations: their gateways' channels, their calls, and our queue.
-  std::unique_ptr<PeerClients> peer_clients_;
-  std::unique_ptr<PeerGatewayService> peer_gateway_;
+  // Forwarding to peers (destroyed first: it uses the store and the channels).
   std::unique_ptr<Forwarder> forwarder_;
 };
 
