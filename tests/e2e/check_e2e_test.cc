@@ -1,0 +1,87 @@
+// `safeshare-gateway check`: everything the gateway would load, checked
+// without starting it or writing anything; exit 1 on any problem, each named.
+#include <filesystem>
+#include <fstream>
+
+#include "agents/pki/dev_pki.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace safeshare {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CheckE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fed_ = testing::MakeFederation(tmp_);
+    ASSERT_FALSE(fed_.empty());
+    fs::create_directories(tmp_.path() + "/data");
+  }
+
+  // The flags the gateway would start with, `replace` overriding some.
+  testing::CommandResult Check(const std::vector<std::string>& replace = {}) {
+    std::vector<std::string> argv = {testing::GatewayBinary(),
+                                     "check",
+                                     "--listen=127.0.0.1:0",
+                                     "--ca=" + fed_ + "/gateway/ca.pem",
+                                     "--cert=" + fed_ + "/gateway/cert.pem",
+                                     "--key=" + fed_ + "/gateway/key.pem",
+                                     "--store=sqlite://" + db(),
+                                     "--federation=" + fed_ + "/federation.textproto",
+                                     "--isa_dir=" + testing::TestAgreements(tmp_.path() + "/isa"),
+                                     "--audit_key=" + fed_ + "/gateway/audit-signing.pem",
+                                     "--development"};
+    argv.insert(argv.end(), replace.begin(), replace.end());
+    return testing::RunCommand(argv);
+  }
+  std::string db() const { return tmp_.path() + "/data/gateway.db"; }
+
+  testing::TempDir tmp_;
+  std::string fed_;
+};
+
+TEST_F(CheckE2eTest, AGoodConfigurationSaysWhatItWouldRunWithAndWritesNothing) {
+  auto r = Check();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("federation: hips-dev, 9 agencies"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("agreements: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("audit log: safeshare.hips-dev/audit"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("days to expiry"), std::string::npos) << r.out;
+  // Development certificates live 30 days: always within the warning.
+  EXPECT_NE(r.out.find("warning  the gateway certificate"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("problem"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(db()));
+}
+
+TEST_F(CheckE2eTest, EachProblemIsNamedAndFailsTheCheck) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"--audit_key=" + fed_ + "/gateway/witness-signing.pem"},
+       "does not match the audit_log public key"},
+      {{"--key=" + fed_ + "/agencies/hiow-police/key.pem"}, "does not match"},
+      {{"--store=sqlite://" + tmp_.path() + "/nowhere/gateway.db"}, "is not writable"},
+      {{"--store=postgresql://nobody@127.0.0.1:1/none"}, "cannot connect"},
+      {{"--isa_dir=" + tmp_.path() + "/no-agreements"}, "no-agreements"},
+      {{"--federation=" + tmp_.path() + "/missing.textproto"}, "missing.textproto"},
+  };
+  for (const auto& [flags, expect] : cases) {
+    auto r = Check(flags);
+    EXPECT_EQ(r.exit_code, 1) << flags.front() << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find("problem  "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(expect), std::string::npos) << flags.front() << "\n" << r.out;
+  }
+}
+
+TEST_F(CheckE2eTest, AnExpiredCertificateIsAProblem) {
+  const std::string out = tmp_.path() + "/expired";
+  ASSERT_TRUE(agents::IssueClientCertificate(fed_, "safeshare://hips-dev/gateway", out,
+                                             absl::Hours(-48), absl::Hours(24))
+                  .ok());
+  auto r = Check({"--cert=" + out + "/cert.pem", "--key=" + out + "/key.pem"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("has expired"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace safeshare
