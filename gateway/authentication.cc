@@ -7,6 +7,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -24,6 +26,14 @@ class ParsedCertificates {
     }
     auto cert = ParsePeerCertificate(pem);
     if (!cert.ok()) return cert.status();
+    // Once per certificate (this cache): a caller whose certificate is near
+    // its end is logged, so the operator renews it before calls fail.
+    if (const int64_t days = DaysToExpiry(cert->not_after, absl::Now()); days < 30) {
+      LogEvent("warn", "certificate.expiring",
+               {{"identity", cert->identity_uris.empty() ? "" : cert->identity_uris.front()},
+                {"serial", cert->serial},
+                {"days_to_expiry", absl::StrCat(days)}});
+    }
     absl::MutexLock lock(&mu_);
     if (parsed_.size() >= kMaxEntries) parsed_.clear();
     parsed_.emplace(std::string(pem), *cert);

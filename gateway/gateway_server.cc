@@ -76,6 +76,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   auto key = ReadFile(config.tls().key_file());
   if (!key.ok()) return key.status();
 
+  if (auto own = ParsePeerCertificate(*cert); own.ok()) {
+    const int64_t days = DaysToExpiry(own->not_after, absl::Now());
+    LogEvent(days < 30 ? "warn" : "info", "certificate.expiry",
+             {{"certificate", config.tls().cert_file()}, {"days_to_expiry", absl::StrCat(days)}});
+  }
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   // Peer federations' CAs verify their gateways (and vouch for nothing else:
   // CheckCertificate matches each certificate to the CA that issued it).

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cmath>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -140,7 +141,15 @@ absl::StatusOr<PeerCertificate> ParsePeerCertificate(absl::string_view pem) {
   OPENSSL_free(issuer);
 
   out.development = HasDevelopmentPolicy(cert.get());
+  struct tm expiry {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &expiry) == 1) {
+    out.not_after = absl::FromTimeT(timegm(&expiry));
+  }
   return out;
+}
+
+int64_t DaysToExpiry(absl::Time not_after, absl::Time now) {
+  return static_cast<int64_t>(std::floor(absl::ToDoubleHours(not_after - now) / 24));
 }
 
 absl::StatusOr<std::vector<std::string>> SubjectNamesOf(absl::string_view pem_bundle) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace safeshare::gateway {
 
@@ -25,7 +26,12 @@ struct PeerCertificate {
   std::string issuer_der;
   // Carries envelope::kDevelopmentCertificatePolicyOid.
   bool development = false;
+  // When it expires (InfinitePast if unreadable).
+  absl::Time not_after = absl::InfinitePast();
 };
+
+// Whole days from `now` to `not_after` (negative once expired).
+int64_t DaysToExpiry(absl::Time not_after, absl::Time now);
 
 // Parses one PEM certificate (gRPC's x509_pem_cert). UNAUTHENTICATED if it
 // does not parse.

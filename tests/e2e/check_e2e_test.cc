@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "agents/agency_agent.h"
 #include "agents/pki/dev_pki.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
@@ -81,6 +82,28 @@ TEST_F(CheckE2eTest, AnExpiredCertificateIsAProblem) {
   auto r = Check({"--cert=" + out + "/cert.pem", "--key=" + out + "/key.pem"});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("has expired"), std::string::npos) << r.out;
+}
+
+// The running gateway says the same: its own certificate's days to expiry at
+// start, and each caller's certificate near its end, once.
+TEST_F(CheckE2eTest, TheGatewayLogsCertificatesNearTheirEnd) {
+  testing::GatewayProcess gw(fed_, tmp_.path() + "/gw");
+  ASSERT_TRUE(gw.Start());
+  for (int i = 0; i < 3; ++i) {
+    auto agent = agents::AgencyAgent::Open(fed_ + "/agencies/portsmouth-mash", gw.target());
+    ASSERT_TRUE(agent.ok());
+    EXPECT_TRUE((*agent)->client().ListAgencies().ok());
+  }
+  gw.Stop();
+  std::ifstream in(gw.log_path());
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("\"event\":\"certificate.expiry\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"days_to_expiry\":\"29\""), std::string::npos) << log;
+  const std::string expiring = "\"event\":\"certificate.expiring\"";
+  const size_t first = log.find(expiring);
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(expiring, first + 1), std::string::npos) << "logged once per certificate";
+  EXPECT_NE(log.find("safeshare://hips-dev/agency/portsmouth-mash"), std::string::npos);
 }
 
 }  // namespace

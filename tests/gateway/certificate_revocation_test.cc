@@ -64,6 +64,18 @@ class CertificateRevocationTest : public ::testing::Test {
   static inline std::string fed_;
 };
 
+TEST_F(CertificateRevocationTest, ExpiryIsReadAndCountedInWholeDays) {
+  const absl::Time now = absl::Now();
+  // Development certificates live 30 days from five minutes ago.
+  EXPECT_EQ(DaysToExpiry(Agency("portsmouth-mash").not_after, now), 29);
+  agents::IssueOptions expired;
+  expired.not_before_offset = absl::Hours(-72);
+  expired.validity = absl::Hours(36);
+  EXPECT_EQ(DaysToExpiry(Read(Issue("expired", expired)).not_after, now), -2);
+  EXPECT_EQ(DaysToExpiry(now + absl::Hours(23), now), 0);
+  EXPECT_EQ(DaysToExpiry(now - absl::Hours(1), now), -1);
+}
+
 TEST_F(CertificateRevocationTest, OnlyTheSafeshareUriSanIsAnIdentity) {
   agents::IssueOptions options;
   // Text that would read as an identity if DNS or e-mail SANs counted.
