@@ -57,6 +57,8 @@ ABSL_FLAG(std::string, witness_policy, "",
           "tlog-policy file: the witnesses (with URLs) asked to cosign this log");
 ABSL_FLAG(std::string, witness_ca, "", "CA certificates (PEM) of the witnesses' listeners");
 ABSL_FLAG(uint32_t, cosign_interval_ms, 0, "How often checkpoints go to the witnesses");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port (or a port, on 127.0.0.1) for /metrics, /healthz and /readyz over HTTP");
 ABSL_FLAG(uint32_t, forward_interval_ms, 0,
           "How often messages for peer federations are forwarded and their states asked for");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
@@ -127,6 +129,8 @@ absl::StatusOr<safeshare::v1::GatewayConfig> ConfigFromFlags() {
   set(FLAGS_witness_ca, [&](const std::string& v) { witnessing->set_witness_ca_file(v); });
   for (const auto& vkey : absl::GetFlag(FLAGS_follow_logs)) witnessing->add_followed_logs(vkey);
   if (uint32_t v = absl::GetFlag(FLAGS_cosign_interval_ms)) witnessing->set_cosign_interval_ms(v);
+  set(FLAGS_metrics_listen,
+      [&](const std::string& v) { config.mutable_metrics()->set_listen_address(v); });
   if (uint32_t v = absl::GetFlag(FLAGS_forward_interval_ms)) {
     config.mutable_peering()->set_forward_interval_ms(v);
   }

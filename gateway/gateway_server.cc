@@ -1,5 +1,9 @@
 #include "gateway/gateway_server.h"
 
+#include <unistd.h>
+
+#include <fstream>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
@@ -32,6 +36,16 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   auto store = OpenStore(config.store());
   if (!store.ok()) return store.status();
   gw->store_ = std::move(*store);
+  gw->metrics_ = std::make_unique<GatewayMetrics>(gw->registry_);
+  gw->store_->SetCommitObserver(
+      [m = gw->metrics_.get()](size_t jobs, absl::Duration took, bool ok) {
+        if (!ok) {
+          m->commit_failures->Inc();
+          return;
+        }
+        m->commit_seconds->Observe(absl::ToDoubleSeconds(took));
+        m->commit_jobs->Observe(static_cast<double>(jobs));
+      });
 
   // Checkpoints are signed with the federation's audit key; its public half
   // in the federation file is what verifiers trust.
@@ -77,6 +91,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!key.ok()) return key.status();
 
   if (auto own = ParsePeerCertificate(*cert); own.ok()) {
+    gw->cert_not_after_ = own->not_after;
     const int64_t days = DaysToExpiry(own->not_after, absl::Now());
     LogEvent(days < 30 ? "warn" : "info", "certificate.expiry",
              {{"certificate", config.tls().cert_file()}, {"days_to_expiry", absl::StrCat(days)}});
@@ -100,6 +115,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gw->referrals_ = std::make_unique<ReferralsService>(
       gw->directory_.get(), gw->keys_.get(), &gw->policy_, pack, gw->store_.get(), &gw->notifier_,
       std::move(*deadlines), config.max_message_bytes(), config.limits());
+  gw->referrals_->SetMetrics(gw->metrics_.get());
   gw->mailbox_ = std::make_unique<MailboxService>(gw->directory_.get(), gw->store_.get(),
                                                   &gw->notifier_, config.limits());
   gw->peer_clients_ = std::make_unique<PeerClients>(*cert, *key);
@@ -171,6 +187,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
              {{"detail", "development certificates are accepted; never run so in production"}});
   }
   if (auto st = gw->StartWitnessing(config, log_identity); !st.ok()) return st;
+  gw->AddGauges();
+  if (const std::string& at = config.metrics().listen_address(); !at.empty()) {
+    auto listener =
+        MetricsListener::Start(at, &gw->registry_, [gw = gw.get()] { return gw->Readiness(); });
+    if (!listener.ok()) return listener.status();
+    gw->metrics_listener_ = *std::move(listener);
+  }
   // Always running, so that a peer added on SIGHUP is forwarded to (its
   // gateway's certificate is trusted from the next restart).
   gw->forwarder_ =
@@ -187,7 +210,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
             {"agreements", absl::StrCat(gw->policy_.Current()->isa_count())},
             {"rule_pack", std::string(policy::RulePackName(pack))},
             {"witness_port", absl::StrCat(gw->witness_port())},
-            {"peers", absl::StrCat(federation->federation().peers_size())}});
+            {"peers", absl::StrCat(federation->federation().peers_size())},
+            {"metrics_port",
+             absl::StrCat(gw->metrics_listener_ ? gw->metrics_listener_->port() : 0)}});
   return gw;
 }
 
@@ -246,7 +271,62 @@ absl::Status GatewayServer::Reload() {
   // Calls check every time; open streams are told to check again.
   if (federation.ok()) mailbox_->ReauthenticateSubscriptions();
   absl::Status policy = ReloadPolicy();
-  return federation.ok() ? policy : federation;
+  const absl::Status st = federation.ok() ? policy : federation;
+  metrics_->policy_reloads->Inc({st.ok() ? "ok" : "failed"});
+  return st;
+}
+
+absl::Status GatewayServer::Readiness() {
+  if (draining_) return absl::UnavailableError("draining");
+  if (policy_.Current() == nullptr) return absl::UnavailableError("no sharing policy loaded");
+  if (auto latest = store_->LatestCheckpoint(); !latest.ok()) {
+    return absl::UnavailableError(absl::StrCat("store: ", latest.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+void GatewayServer::AddGauges() {
+  using Samples = MetricRegistry::Samples;
+  auto one = [](double v) { return Samples{{{}, v}}; };
+  registry_.AddGauge("safeshare_commit_queue_jobs", "Jobs waiting for the store's committer", {},
+                     [this, one] { return one(static_cast<double>(store_->QueuedCommits())); });
+  registry_.AddGauge("safeshare_subscribers", "Open Mailbox.Subscribe streams", {},
+                     [this, one] { return one(static_cast<double>(notifier_.subscribers())); });
+  registry_.AddGauge("safeshare_agreements", "Information sharing agreements in force", {},
+                     [this, one] {
+                       auto engine = policy_.Current();
+                       return one(engine ? static_cast<double>(engine->isa_count()) : 0);
+                     });
+  registry_.AddGauge(
+      "safeshare_audit_log_entries", "Records in the audit log (the latest checkpoint's size)",
+      {}, [this, one] {
+        auto latest = store_->LatestCheckpoint();
+        return latest.ok() ? one(static_cast<double>(latest->tree_size)) : Samples{};
+      });
+  registry_.AddGauge(
+      "safeshare_audit_log_last_record_timestamp_seconds",
+      "When the newest audit record was written (Unix time): the log's age is now minus this",
+      {}, [this, one] {
+        auto latest = store_->LatestCheckpoint();
+        if (!latest.ok() || latest->tree_size == 0) return Samples{};
+        auto leaf = store_->GetAuditLeaf(latest->tree_size - 1);
+        safeshare::v1::AuditRecord r;
+        if (!leaf.ok() || !r.ParseFromString(leaf->record)) return Samples{};
+        return one(static_cast<double>(r.time().seconds()));
+      });
+  registry_.AddGauge("safeshare_certificate_expiry_timestamp_seconds",
+                     "When the gateway's TLS certificate expires (Unix time)", {"certificate"},
+                     [this] {
+                       return Samples{
+                           {{"gateway"}, static_cast<double>(absl::ToUnixSeconds(cert_not_after_))}};
+                     });
+  registry_.AddGauge("process_resident_memory_bytes", "Resident set size of the gateway", {},
+                     [one] {
+                       std::ifstream statm("/proc/self/statm");
+                       uint64_t pages = 0, resident = 0;
+                       statm >> pages >> resident;
+                       return one(static_cast<double>(resident * sysconf(_SC_PAGESIZE)));
+                     });
 }
 
 absl::Status GatewayServer::ReloadFederation() {
@@ -311,6 +391,7 @@ absl::Status GatewayServer::ReloadPolicy() {
 }
 
 void GatewayServer::Shutdown(absl::Duration grace) {
+  draining_ = true;  // /readyz answers 503 from now
   escalator_.reset();
   forwarder_.reset();
   cosignatures_.reset();

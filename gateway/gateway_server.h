@@ -12,6 +12,9 @@
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
 #include "gateway/peer_clients.h"
+#include "gateway/metrics/gateway_metrics.h"
+#include "gateway/metrics/metrics_listener.h"
+#include "gateway/metrics/registry.h"
 #include "gateway/peering/forwarder.h"
 #include "gateway/peering/peer_gateway_service.h"
 #include "gateway/services/advice_service.h"
@@ -61,8 +64,17 @@ class GatewayServer {
   absl::Status StartWitnessing(const safeshare::v1::GatewayConfig& config,
                                const safeshare::v1::AuditLogIdentity& log);
 
+  // Metrics live longest: every part may update them until it stops.
+  MetricRegistry registry_;
+  std::unique_ptr<GatewayMetrics> metrics_;
+  std::atomic<bool> draining_{false};
   std::unique_ptr<FederationHolder> directory_;
   std::string federation_file_;
+  // /readyz: not draining, a policy loaded, the store answering.
+  absl::Status Readiness();
+  // The gauges sampled at each scrape.
+  void AddGauges();
+  absl::Time cert_not_after_ = absl::InfinitePast();
   CertificateTrust trust_;  // now is unset: each reload checks the CRL at its own time
   std::unique_ptr<Store> store_;
   std::unique_ptr<KeyDirectory> keys_;
@@ -88,6 +100,8 @@ class GatewayServer {
   int port_ = 0;
   std::unique_ptr<WitnessListener> witness_;
   std::unique_ptr<CosignatureCollector> cosignatures_;
+  // The metrics port; stopped first.
+  std::unique_ptr<MetricsListener> metrics_listener_;
   // Forwarding to peers (destroyed first: it uses the store and the channels).
   std::unique_ptr<Forwarder> forwarder_;
 };

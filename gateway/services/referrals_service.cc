@@ -70,10 +70,13 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
     return reactor;
   }
   const std::string uri = caller->uri;
-  SubmitAsync(*caller, *request, response, [reactor, response, uri](const absl::Status& status) {
+  GatewayMetrics* metrics = metrics_;
+  SubmitAsync(*caller, *request, response, [reactor, response, uri,
+                                            metrics](const absl::Status& status) {
     if (!status.ok()) {
       LogEvent("warn", "submit.refused",
                {{"caller", uri}, {"code", absl::StatusCodeToString(status.code())}});
+      if (metrics) metrics->refusals->Inc({absl::StatusCodeToString(status.code())});
     }
     reactor->Finish(ToSubmitStatus(status, *response));
   });
@@ -317,8 +320,8 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
         }
         return absl::OkStatus();
       },
-      [state, store, notifier, response, done, size](const absl::Status& st,
-                                                     const CommitInfo& info) {
+      [state, store, notifier, response, done, size, metrics = metrics_](const absl::Status& st,
+                                                                          const CommitInfo& info) {
         const StoredMessage& m = state->message;
         if (!state->over_quota.ok() && st.ok()) {
           done(state->over_quota);  // the refusal is recorded; nothing else is
@@ -368,6 +371,12 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
           // Committed and audited; only the proof is missing from the reply.
           LogEvent("error", "audit.proof_failed",
                    {{"message_id", m.message_id}, {"detail", std::string(proof.message())}});
+        }
+        if (metrics != nullptr) {
+          const char* outcome = m.state == safeshare::v1::MESSAGE_STATE_REFUSED ? "denied"
+                                : m.state == safeshare::v1::MESSAGE_STATE_HELD  ? "held"
+                                                                                : "accepted";
+          metrics->submits->Inc({outcome, safeshare::v1::MessageKind_Name(m.kind)});
         }
         const char* event = m.state == safeshare::v1::MESSAGE_STATE_REFUSED ? "submit.denied"
                             : m.state == safeshare::v1::MESSAGE_STATE_HELD  ? "submit.held"

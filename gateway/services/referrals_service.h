@@ -7,6 +7,7 @@
 #include "gateway/delivery/mailbox_notifier.h"
 #include "gateway/federation_directory.h"
 #include "gateway/key_directory.h"
+#include "gateway/metrics/gateway_metrics.h"
 #include "gateway/principal.h"
 #include "gateway/store/store.h"
 #include "policy/policy_engine.h"
@@ -57,6 +58,9 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
                    std::function<void(const absl::Status&)> done,
                    std::shared_ptr<const DirectoryKey> forwarded_sender_key = nullptr);
 
+  // Counts decisions and refusals from now on (null: not counted).
+  void SetMetrics(GatewayMetrics* metrics) { metrics_ = metrics; }
+
   // Submit's answer: a refusal carries its receipt in the status details.
   static grpc::Status ToSubmitStatus(const absl::Status& status,
                                      const safeshare::v1::SubmitResponse& response);
@@ -94,6 +98,7 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   envelope::DeclarationLimits declaration_limits_;
   uint32_t max_replies_per_thread_;
   uint64_t mailbox_quota_bytes_;
+  GatewayMetrics* metrics_ = nullptr;
 };
 
 }  // namespace safeshare::gateway

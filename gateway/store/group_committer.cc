@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 
 namespace safeshare::gateway {
@@ -77,7 +78,9 @@ void GroupCommitter::CommitterLoop() {
     }
     std::vector<absl::Status> results(jobs.size());
     auto info = std::make_shared<CommitInfo>();
+    const absl::Time started = absl::Now();
     const absl::Status committed = run_batch_(jobs, results, *info);
+    if (observer_) observer_(jobs.size(), absl::Now() - started, committed.ok());
     if (!committed.ok()) {
       // Nothing of this batch is durable; say so plainly in the log.
       LogEvent("error", "store.commit_failed",

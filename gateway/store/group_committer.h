@@ -35,12 +35,21 @@ class GroupCommitter {
   // RESOURCE_EXHAUSTED when max_queue jobs are waiting.
   void Commit(Store::Work work, Store::Done done);
   void SetMaxQueue(size_t max_jobs);
+  // Told of every batch (jobs, time to commit, committed); set before the
+  // first Commit.
+  void SetObserver(Store::CommitObserver observer) { observer_ = std::move(observer); }
+  // Jobs waiting for the committer.
+  size_t queued() {
+    absl::MutexLock lock(&queue_mu_);
+    return queue_.size();
+  }
 
  private:
   void CommitterLoop();
   void CompletionLoop();
 
   RunBatch run_batch_;
+  Store::CommitObserver observer_;
 
   absl::Mutex queue_mu_;
   std::deque<std::pair<Store::Work, Store::Done>> queue_ ABSL_GUARDED_BY(queue_mu_);

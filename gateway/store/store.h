@@ -293,6 +293,11 @@ class MailboxStore {
   // Commit refuses at once with RESOURCE_EXHAUSTED, so a flood is turned
   // away instead of growing the queue without end.
   virtual void SetCommitQueueLimit(size_t max_jobs) = 0;
+  // For metrics: told of every batch committed or failed; and the jobs
+  // waiting now. Set the observer before the first Commit.
+  using CommitObserver = std::function<void(size_t jobs, absl::Duration took, bool ok)>;
+  virtual void SetCommitObserver(CommitObserver observer) { (void)observer; }
+  virtual size_t QueuedCommits() { return 0; }
   // Commit and wait.
   absl::Status CommitAndWait(Work work, CommitInfo* info = nullptr);
 

@@ -36,6 +36,8 @@ RULES = [
     # of messages or policy.
     ("gateway/witnessing", "only", {"common", "transparency", "envelope", "gateway/store",
                                     "gateway/witnessing"}),
+    # The metrics registry and its port know nothing of what they count.
+    ("gateway/metrics", "only", {"common", "gateway/metrics"}),
     # Routing to peer federations builds on the services (a forwarded
     # message is decided as a Submit is); nothing below knows of it.
     ("gateway/peering", "never", {"agents"}),

@@ -38,6 +38,10 @@ class PostgresStore final : public Store {
 
   void Commit(Work work, Done done) override;
   void SetCommitQueueLimit(size_t max_jobs) override { committer_->SetMaxQueue(max_jobs); }
+  void SetCommitObserver(CommitObserver observer) override {
+    committer_->SetObserver(std::move(observer));
+  }
+  size_t QueuedCommits() override { return committer_->queued(); }
   void SetEventListener(StoreEvents events) override;
 
   using MailboxStore::GetMessage;

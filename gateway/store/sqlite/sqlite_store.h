@@ -40,6 +40,10 @@ class SqliteStore final : public Store {
 
   void Commit(Work work, Done done) override;
   void SetCommitQueueLimit(size_t max_jobs) override { committer_->SetMaxQueue(max_jobs); }
+  void SetCommitObserver(CommitObserver observer) override {
+    committer_->SetObserver(std::move(observer));
+  }
+  size_t QueuedCommits() override { return committer_->queued(); }
 
   using MailboxStore::GetMessage;
   absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id,
