@@ -320,6 +320,44 @@ void GatewayServer::AddGauges() {
                        return Samples{
                            {{"gateway"}, static_cast<double>(absl::ToUnixSeconds(cert_not_after_))}};
                      });
+  // One query per scrape for the three mailbox gauges (sampled in turn).
+  auto mailboxes = [this]() -> std::vector<MailboxSummary> {
+    absl::MutexLock lock(&mailbox_cache_mu_);
+    const absl::Time now = absl::Now();
+    if (now - mailbox_cache_time_ > absl::Seconds(1)) {
+      auto fresh = store_->Mailboxes(now);
+      mailbox_cache_ = fresh.ok() ? *std::move(fresh) : std::vector<MailboxSummary>{};
+      mailbox_cache_time_ = now;
+    }
+    return mailbox_cache_;
+  };
+  registry_.AddGauge("safeshare_mailbox_waiting", "Unacknowledged messages per recipient agency",
+                     {"agency"}, [mailboxes] {
+                       Samples out;
+                       for (const auto& m : mailboxes()) {
+                         out.push_back({{m.agency_id}, static_cast<double>(m.waiting)});
+                       }
+                       return out;
+                     });
+  registry_.AddGauge(
+      "safeshare_mailbox_oldest_unacknowledged_seconds",
+      "Age of the oldest unacknowledged message per recipient agency", {"agency"}, [mailboxes] {
+        Samples out;
+        const absl::Time now = absl::Now();
+        for (const auto& m : mailboxes()) {
+          out.push_back({{m.agency_id}, absl::ToDoubleSeconds(now - m.oldest_accepted)});
+        }
+        return out;
+      });
+  registry_.AddGauge("safeshare_mailbox_overdue",
+                     "Unacknowledged messages past their acknowledgement deadline per agency",
+                     {"agency"}, [mailboxes] {
+                       Samples out;
+                       for (const auto& m : mailboxes()) {
+                         out.push_back({{m.agency_id}, static_cast<double>(m.overdue)});
+                       }
+                       return out;
+                     });
   registry_.AddGauge("process_resident_memory_bytes", "Resident set size of the gateway", {},
                      [one] {
                        std::ifstream statm("/proc/self/statm");

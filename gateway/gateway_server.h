@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -75,6 +76,9 @@ class GatewayServer {
   // The gauges sampled at each scrape.
   void AddGauges();
   absl::Time cert_not_after_ = absl::InfinitePast();
+  absl::Mutex mailbox_cache_mu_;
+  absl::Time mailbox_cache_time_ ABSL_GUARDED_BY(mailbox_cache_mu_) = absl::InfinitePast();
+  std::vector<MailboxSummary> mailbox_cache_ ABSL_GUARDED_BY(mailbox_cache_mu_);
   CertificateTrust trust_;  // now is unset: each reload checks the CRL at its own time
   std::unique_ptr<Store> store_;
   std::unique_ptr<KeyDirectory> keys_;

@@ -79,6 +79,14 @@ enum class MessageRead {
 // The sequences among `messages` not yet handed over to their recipient.
 std::vector<uint64_t> FirstHandOvers(const std::vector<StoredMessage>& messages);
 
+// One recipient's unacknowledged mail (MailboxStore::Mailboxes).
+struct MailboxSummary {
+  std::string agency_id;
+  uint64_t waiting = 0;
+  absl::Time oldest_accepted;
+  uint64_t overdue = 0;
+};
+
 // A public key in the directory, with the agency it belongs to.
 struct AgencyKey {
   std::string agency_id;
@@ -341,6 +349,10 @@ class MailboxStore {
   // (MessageRead::kContent).
   virtual absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(
       const std::string& recipient, uint64_t after_sequence, int limit) = 0;
+
+  // Per recipient with unacknowledged mail: how many wait, since when, and
+  // how many are past their acknowledgement deadline at `now` (for metrics).
+  virtual absl::StatusOr<std::vector<MailboxSummary>> Mailboxes(absl::Time now) = 0;
 };
 
 // The key directory: agencies' public keys.

@@ -52,6 +52,12 @@ TEST_F(MetricsE2eTest, AScrapeUnderLoadPassesPromtoolAndCountsWhatHappened) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("safeshare_commit_seconds_count "), std::string::npos);
+  // Nobody has fetched them: five wait in the MASH's mailbox.
+  EXPECT_NE(text.find("safeshare_mailbox_waiting{agency=\"portsmouth-mash\"} 5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("safeshare_mailbox_overdue{agency=\"portsmouth-mash\"} 0\n"),
+            std::string::npos);
   EXPECT_NE(text.find("safeshare_audit_log_entries "), std::string::npos);
   EXPECT_NE(text.find("safeshare_certificate_expiry_timestamp_seconds{certificate=\"gateway\"}"),
             std::string::npos);

@@ -51,6 +51,7 @@ class PostgresStore final : public Store {
                                                         int limit) override;
   absl::StatusOr<std::vector<StoredMessage>> ListHeld(const std::vector<std::string>& senders,
                                                       uint64_t after_sequence, int limit) override;
+  absl::StatusOr<std::vector<MailboxSummary>> Mailboxes(absl::Time now) override;
   absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,
                                                                  uint64_t after_sequence,
                                                                  int limit) override;

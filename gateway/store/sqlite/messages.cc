@@ -62,6 +62,28 @@ absl::StatusOr<std::vector<StoredMessage>> SqliteStore::PendingForRecipient(
   return ReadAll(read_db_, s, "read mailbox");
 }
 
+absl::StatusOr<std::vector<MailboxSummary>> SqliteStore::Mailboxes(absl::Time now) {
+  absl::MutexLock lock(&read_mu_);
+  Statement s(read_db_,
+              "SELECT recipient, count(*), min(accepted_us), "
+              "sum(CASE WHEN ack_deadline_us IS NOT NULL AND ack_deadline_us < ? THEN 1 ELSE 0 "
+              "END) FROM messages WHERE acknowledged_us IS NULL AND state IN (?, ?, ?) "
+              "GROUP BY recipient ORDER BY recipient");
+  if (auto st = s.status("summarise mailboxes"); !st.ok()) return st;
+  s.Bind(1, absl::ToUnixMicros(now));
+  s.Bind(2, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_SUBMITTED));
+  s.Bind(3, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_DELIVERED));
+  s.Bind(4, static_cast<int64_t>(safeshare::v1::MESSAGE_STATE_ESCALATED));
+  std::vector<MailboxSummary> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), absl::FromUnixMicros(s.Int(2)),
+                   static_cast<uint64_t>(s.Int(3))});
+  }
+  if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "summarise mailboxes");
+  return out;
+}
+
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(
     const std::vector<std::string>& senders, uint64_t after_sequence, int limit) {
   absl::MutexLock lock(&read_mu_);
