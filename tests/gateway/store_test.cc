@@ -176,6 +176,29 @@ TEST_P(StoreTest, FetchReturnsOnlyTheRecipientsUnacknowledgedMailInOrder) {
   EXPECT_EQ((*rest)[0].message_id, "c");
 }
 
+TEST_P(StoreTest, MailboxesSummariseUnacknowledgedMailPerRecipient) {
+  StoredMessage late = Message("late", "portsmouth-mash");
+  late.accepted_time = absl::FromUnixSeconds(1763990000);
+  late.acknowledge_deadline = absl::FromUnixSeconds(1763995000);
+  StoredMessage on_time = Message("on-time", "portsmouth-mash");
+  on_time.acknowledge_deadline = absl::FromUnixSeconds(1764090000);
+  ASSERT_TRUE(store_->InsertMessage(late).ok());
+  ASSERT_TRUE(store_->InsertMessage(on_time).ok());
+  ASSERT_TRUE(store_->InsertMessage(Message("elsewhere", "iow-mash")).ok());
+  StoredMessage held = Message("held", "iow-mash");
+  held.state = v1::MESSAGE_STATE_HELD;
+  ASSERT_TRUE(store_->InsertMessage(held).ok());
+  const absl::Time now = absl::FromUnixSeconds(1764000100);
+  ASSERT_TRUE(store_->Acknowledge("iow-mash", "elsewhere", now).ok());
+  auto got = store_->Mailboxes(now);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 1u);  // iow-mash: acknowledged or held only
+  EXPECT_EQ((*got)[0].agency_id, "portsmouth-mash");
+  EXPECT_EQ((*got)[0].waiting, 2u);
+  EXPECT_EQ((*got)[0].oldest_accepted, absl::FromUnixSeconds(1763990000));
+  EXPECT_EQ((*got)[0].overdue, 1u);
+}
+
 TEST_P(StoreTest, OnlyTheRecipientCanAcknowledge) {
   ASSERT_TRUE(store_->InsertMessage(Message("m", "portsmouth-mash")).ok());
   const absl::Time now = absl::FromUnixSeconds(1764000200);
