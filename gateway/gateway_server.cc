@@ -1,13 +1,12 @@
 #include "gateway/gateway_server.h"
 
-#include <unistd.h>
-
-#include <fstream>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
@@ -199,20 +198,20 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gw->forwarder_ =
       std::make_unique<Forwarder>(gw->store_.get(), gw->directory_.get(), gw->keys_.get(),
                                   gw->peer_clients_.get(), config.peering());
-  LogEvent("info", "gateway.started",
-           {{"listen", config.listen_address()},
-            {"port", absl::StrCat(gw->port_)},
-            {"store", RedactStoreUri(config.store())},
-            {"federation", federation->id()},
-            {"agencies", absl::StrCat(federation->federation().agencies_size())},
-            {"revoked_certificates", absl::StrCat(federation->revocations().size())},
-            {"development", config.development() ? "true" : "false"},
-            {"agreements", absl::StrCat(gw->policy_.Current()->isa_count())},
-            {"rule_pack", std::string(policy::RulePackName(pack))},
-            {"witness_port", absl::StrCat(gw->witness_port())},
-            {"peers", absl::StrCat(federation->federation().peers_size())},
-            {"metrics_port",
-             absl::StrCat(gw->metrics_listener_ ? gw->metrics_listener_->port() : 0)}});
+  LogEvent(
+      "info", "gateway.started",
+      {{"listen", config.listen_address()},
+       {"port", absl::StrCat(gw->port_)},
+       {"store", RedactStoreUri(config.store())},
+       {"federation", federation->id()},
+       {"agencies", absl::StrCat(federation->federation().agencies_size())},
+       {"revoked_certificates", absl::StrCat(federation->revocations().size())},
+       {"development", config.development() ? "true" : "false"},
+       {"agreements", absl::StrCat(gw->policy_.Current()->isa_count())},
+       {"rule_pack", std::string(policy::RulePackName(pack))},
+       {"witness_port", absl::StrCat(gw->witness_port())},
+       {"peers", absl::StrCat(federation->federation().peers_size())},
+       {"metrics_port", absl::StrCat(gw->metrics_listener_ ? gw->metrics_listener_->port() : 0)}});
   return gw;
 }
 
@@ -297,16 +296,15 @@ void GatewayServer::AddGauges() {
                        auto engine = policy_.Current();
                        return one(engine ? static_cast<double>(engine->isa_count()) : 0);
                      });
-  registry_.AddGauge(
-      "safeshare_audit_log_entries", "Records in the audit log (the latest checkpoint's size)",
-      {}, [this, one] {
-        auto latest = store_->LatestCheckpoint();
-        return latest.ok() ? one(static_cast<double>(latest->tree_size)) : Samples{};
-      });
+  registry_.AddGauge("safeshare_audit_log_entries",
+                     "Records in the audit log (the latest checkpoint's size)", {}, [this, one] {
+                       auto latest = store_->LatestCheckpoint();
+                       return latest.ok() ? one(static_cast<double>(latest->tree_size)) : Samples{};
+                     });
   registry_.AddGauge(
       "safeshare_audit_log_last_record_timestamp_seconds",
-      "When the newest audit record was written (Unix time): the log's age is now minus this",
-      {}, [this, one] {
+      "When the newest audit record was written (Unix time): the log's age is now minus this", {},
+      [this, one] {
         auto latest = store_->LatestCheckpoint();
         if (!latest.ok() || latest->tree_size == 0) return Samples{};
         auto leaf = store_->GetAuditLeaf(latest->tree_size - 1);
@@ -314,12 +312,11 @@ void GatewayServer::AddGauges() {
         if (!leaf.ok() || !r.ParseFromString(leaf->record)) return Samples{};
         return one(static_cast<double>(r.time().seconds()));
       });
-  registry_.AddGauge("safeshare_certificate_expiry_timestamp_seconds",
-                     "When the gateway's TLS certificate expires (Unix time)", {"certificate"},
-                     [this] {
-                       return Samples{
-                           {{"gateway"}, static_cast<double>(absl::ToUnixSeconds(cert_not_after_))}};
-                     });
+  registry_.AddGauge(
+      "safeshare_certificate_expiry_timestamp_seconds",
+      "When the gateway's TLS certificate expires (Unix time)", {"certificate"}, [this] {
+        return Samples{{{"gateway"}, static_cast<double>(absl::ToUnixSeconds(cert_not_after_))}};
+      });
   // One query per scrape for the three mailbox gauges (sampled in turn).
   auto mailboxes = [this]() -> std::vector<MailboxSummary> {
     absl::MutexLock lock(&mailbox_cache_mu_);

@@ -21,8 +21,8 @@ absl::StatusOr<std::unique_ptr<MetricsListener>> MetricsListener::Start(
   }
   int port = 0;
   if (host.empty() || !absl::SimpleAtoi(port_text, &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metrics.listen_address '", address, "' must be host:port, or a port for 127.0.0.1"));
+    return absl::InvalidArgumentError(absl::StrCat("metrics.listen_address '", address,
+                                                   "' must be host:port, or a port for 127.0.0.1"));
   }
   std::unique_ptr<MetricsListener> l(new MetricsListener());
   l->server_ = std::make_unique<httplib::Server>();

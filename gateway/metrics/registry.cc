@@ -125,12 +125,11 @@ std::string MetricRegistry::Render() const {
       uint64_t cumulative = 0;
       for (size_t i = 0; i <= h.bounds_.size(); ++i) {
         cumulative += h.counts_[i];
-        const std::string le =
-            i < h.bounds_.size() ? Number(h.bounds_[i]) : std::string("+Inf");
+        const std::string le = i < h.bounds_.size() ? Number(h.bounds_[i]) : std::string("+Inf");
         absl::StrAppend(&out, f->name, "_bucket{le=\"", le, "\"} ", cumulative, "\n");
       }
-      absl::StrAppend(&out, f->name, "_sum ", Number(h.sum_), "\n", f->name, "_count ",
-                      cumulative, "\n");
+      absl::StrAppend(&out, f->name, "_sum ", Number(h.sum_), "\n", f->name, "_count ", cumulative,
+                      "\n");
     } else if (f->gauge) {
       for (const auto& [values, v] : f->gauge()) {
         absl::StrAppend(&out, f->name, Labels(f->label_names, values), " ", Number(v), "\n");

@@ -71,15 +71,15 @@ grpc::ServerUnaryReactor* ReferralsService::Submit(grpc::CallbackServerContext* 
   }
   const std::string uri = caller->uri;
   GatewayMetrics* metrics = metrics_;
-  SubmitAsync(*caller, *request, response, [reactor, response, uri,
-                                            metrics](const absl::Status& status) {
-    if (!status.ok()) {
-      LogEvent("warn", "submit.refused",
-               {{"caller", uri}, {"code", absl::StatusCodeToString(status.code())}});
-      if (metrics) metrics->refusals->Inc({absl::StatusCodeToString(status.code())});
-    }
-    reactor->Finish(ToSubmitStatus(status, *response));
-  });
+  SubmitAsync(*caller, *request, response,
+              [reactor, response, uri, metrics](const absl::Status& status) {
+                if (!status.ok()) {
+                  LogEvent("warn", "submit.refused",
+                           {{"caller", uri}, {"code", absl::StatusCodeToString(status.code())}});
+                  if (metrics) metrics->refusals->Inc({absl::StatusCodeToString(status.code())});
+                }
+                reactor->Finish(ToSubmitStatus(status, *response));
+              });
   return reactor;
 }
 
@@ -321,7 +321,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
         return absl::OkStatus();
       },
       [state, store, notifier, response, done, size, metrics = metrics_](const absl::Status& st,
-                                                                          const CommitInfo& info) {
+                                                                         const CommitInfo& info) {
         const StoredMessage& m = state->message;
         if (!state->over_quota.ok() && st.ok()) {
           done(state->over_quota);  // the refusal is recorded; nothing else is

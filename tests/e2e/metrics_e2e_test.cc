@@ -48,8 +48,9 @@ TEST_F(MetricsE2eTest, AScrapeUnderLoadPassesPromtoolAndCountsWhatHappened) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   const std::string& text = res->body;
-  EXPECT_NE(text.find("safeshare_submits_total{outcome=\"accepted\",kind=\"MESSAGE_KIND_REFERRAL\"} 5"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("safeshare_submits_total{outcome=\"accepted\",kind=\"MESSAGE_KIND_REFERRAL\"} 5"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("safeshare_commit_seconds_count "), std::string::npos);
   // Nobody has fetched them: five wait in the MASH's mailbox.
@@ -67,7 +68,7 @@ TEST_F(MetricsE2eTest, AScrapeUnderLoadPassesPromtoolAndCountsWhatHappened) {
 
   const std::string file = data_.path() + "/scrape.txt";
   std::ofstream(file) << text;
-  auto check = testing::RunCommand({"/bin/sh", "-c", "promtool check metrics < " + file});
+  auto check = testing::RunCommand({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + file});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
@@ -82,8 +83,8 @@ TEST_F(MetricsE2eTest, HealthAndReadinessAnswerForProbes) {
 }
 
 TEST_F(MetricsE2eTest, TheAlertingRulesAreValid) {
-  auto check = testing::RunCommand(
-      {"promtool", "check", "rules", testing::SourceDir() + "/deploy/monitoring/alerts.yml"});
+  auto check = testing::RunCommand({"/usr/bin/promtool", "check", "rules",
+                                    testing::SourceDir() + "/deploy/monitoring/alerts.yml"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 

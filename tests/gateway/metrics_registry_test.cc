@@ -1,5 +1,4 @@
 #include "gateway/metrics/registry.h"
-
 #include "gtest/gtest.h"
 
 namespace safeshare::gateway {
@@ -15,8 +14,9 @@ TEST(MetricRegistryTest, RendersCountersHistogramsAndGaugesInTheExpositionFormat
   h->Observe(0.05);
   h->Observe(0.5);
   h->Observe(5);
-  r.AddGauge("x_depth", "Depth.", {"agency"},
-             [] { return MetricRegistry::Samples{{{"a\"b\\c\nd"}, 4}, {{"plain"}, 0.25}}; });
+  r.AddGauge("x_depth", "Depth.", {"agency"}, [] {
+    return MetricRegistry::Samples{{{"a\"b\\c\nd"}, 4}, {{"plain"}, 0.25}};
+  });
   const std::string text = r.Render();
   EXPECT_NE(text.find("# HELP x_submits_total Submits.\n# TYPE x_submits_total counter\n"),
             std::string::npos);

@@ -91,22 +91,22 @@ absl::StatusOr<std::vector<StoredMessage>> PostgresStore::ListHeld(
 absl::StatusOr<std::vector<MailboxSummary>> PostgresStore::Mailboxes(absl::Time now) {
   absl::MutexLock lock(&read_mu_);
   if (auto st = pg::Ready(read_); !st.ok()) return st;
-  auto r = Run(read_,
-               "SELECT recipient, count(*)::bigint, min(accepted_us)::bigint, "
-               "sum(CASE WHEN ack_deadline_us IS NOT NULL AND ack_deadline_us < $1 THEN 1 "
-               "ELSE 0 END)::bigint FROM messages WHERE acknowledged_us IS NULL AND state IN "
-               "($2, $3, $4) GROUP BY recipient ORDER BY recipient",
-               {P(absl::ToUnixMicros(now)),
-                P(static_cast<int>(safeshare::v1::MESSAGE_STATE_SUBMITTED)),
-                P(static_cast<int>(safeshare::v1::MESSAGE_STATE_DELIVERED)),
-                P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ESCALATED))},
-               "summarise mailboxes");
+  auto r =
+      Run(read_,
+          "SELECT recipient, count(*)::bigint, min(accepted_us)::bigint, "
+          "sum(CASE WHEN ack_deadline_us IS NOT NULL AND ack_deadline_us < $1 THEN 1 "
+          "ELSE 0 END)::bigint FROM messages WHERE acknowledged_us IS NULL AND state IN "
+          "($2, $3, $4) GROUP BY recipient ORDER BY recipient",
+          {P(absl::ToUnixMicros(now)), P(static_cast<int>(safeshare::v1::MESSAGE_STATE_SUBMITTED)),
+           P(static_cast<int>(safeshare::v1::MESSAGE_STATE_DELIVERED)),
+           P(static_cast<int>(safeshare::v1::MESSAGE_STATE_ESCALATED))},
+          "summarise mailboxes");
   if (!r.ok()) return r.status();
   std::vector<MailboxSummary> out;
   for (int i = 0; i < r->rows(); ++i) {
     const auto row = r->row(i);
-    out.push_back({row.Text(0), static_cast<uint64_t>(row.Int(1)),
-                   absl::FromUnixMicros(row.Int(2)), static_cast<uint64_t>(row.Int(3))});
+    out.push_back({row.Text(0), static_cast<uint64_t>(row.Int(1)), absl::FromUnixMicros(row.Int(2)),
+                   static_cast<uint64_t>(row.Int(3))});
   }
   return out;
 }
