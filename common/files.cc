@@ -21,6 +21,11 @@ absl::Status Unavailable(absl::string_view what, const std::string& path) {
 
 }  // namespace
 
+std::string PathRelativeTo(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
+  return absl::StrCat(base_dir, base_dir.back() == '/' ? "" : "/", path);
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

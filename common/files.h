@@ -18,6 +18,10 @@ namespace safeshare {
 // and the reason.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
+// `path` as written in a file in `base_dir`: absolute as it is, relative to
+// `base_dir` otherwise (as it is when `base_dir` is empty).
+std::string PathRelativeTo(const std::string& base_dir, const std::string& path);
+
 // Writes `data` to `path` through a temporary file in the same directory:
 // created with `mode` (0600 for private keys), fsynced, then renamed over
 // `path`. UNAVAILABLE names the path and the reason.

@@ -144,10 +144,7 @@ absl::StatusOr<CertificateRevocations> CertificateRevocations::Load(
     out.fingerprints_.insert(*std::move(fingerprint));
   }
   if (!spec.crl_file().empty()) {
-    const std::string path =
-        spec.crl_file().front() == '/' || base_dir.empty()
-            ? spec.crl_file()
-            : absl::StrCat(base_dir, base_dir.back() == '/' ? "" : "/", spec.crl_file());
+    const std::string path = PathRelativeTo(base_dir, spec.crl_file());
     if (auto st = LoadCrl(path, ca_bundle_pem, now, &out.crl_entries_, &out.crl_next_update_);
         !st.ok()) {
       return st;

@@ -94,4 +94,48 @@ absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
   return absl::OkStatus();
 }
 
+namespace {
+
+absl::StatusOr<envelope::PrivateKey> LoadSigningKey(const std::string& file) {
+  auto pem = ReadFile(file);
+  if (!pem.ok()) return pem.status();
+  auto key = envelope::PrivateKey::FromPem(*pem);
+  if (!key.ok() || key->type() != envelope::PrivateKey::Type::kSigning) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": not an Ed25519 private key"));
+  }
+  return key;
+}
+
+}  // namespace
+
+absl::StatusOr<envelope::PrivateKey> LoadAuditSigningKey(
+    const std::string& file, const safeshare::v1::AuditLogIdentity& log) {
+  auto key = LoadSigningKey(file);
+  if (key.ok() && key->RawPublicKey() != log.public_key()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(file, " does not match the audit_log public key in the federation file"));
+  }
+  return key;
+}
+
+absl::StatusOr<transparency::WitnessPolicy> LoadWitnessPolicy(const std::string& file) {
+  auto text = ReadFile(file);
+  if (!text.ok()) return text.status();
+  auto policy = transparency::WitnessPolicy::Parse(*text);
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", policy.status().message()));
+  }
+  return policy;
+}
+
+absl::StatusOr<envelope::PrivateKey> LoadWitnessKey(const std::string& file,
+                                                    const safeshare::v1::AuditLogIdentity& log) {
+  auto key = LoadSigningKey(file);
+  if (key.ok() && key->RawPublicKey() == log.public_key()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": the witness key must not be the audit log's own key"));
+  }
+  return key;
+}
+
 }  // namespace safeshare::gateway

@@ -6,7 +6,10 @@
 #include "absl/status/statusor.h"
 #include "common/files.h"
 #include "envelope/envelope_shape.h"
+#include "envelope/keys.h"
+#include "safeshare/v1/directory.pb.h"
 #include "safeshare/v1/gateway_config.pb.h"
+#include "transparency/cosignature.h"
 
 namespace safeshare::gateway {
 
@@ -24,6 +27,17 @@ envelope::DeclarationLimits DeclarationLimitsOf(const safeshare::v1::LimitsConfi
 
 // Fills defaults and checks that every required setting is present.
 absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config);
+
+// The audit checkpoint key in `file`: Ed25519, and the private half of the
+// federation file's audit_log key (FAILED_PRECONDITION otherwise).
+absl::StatusOr<envelope::PrivateKey> LoadAuditSigningKey(
+    const std::string& file, const safeshare::v1::AuditLogIdentity& log);
+// A C2SP tlog-policy file (witnessing.witness_policy_file). INVALID_ARGUMENT
+// names the file.
+absl::StatusOr<transparency::WitnessPolicy> LoadWitnessPolicy(const std::string& file);
+// The witness cosigning key in `file`: Ed25519, and never the audit key.
+absl::StatusOr<envelope::PrivateKey> LoadWitnessKey(const std::string& file,
+                                                    const safeshare::v1::AuditLogIdentity& log);
 
 }  // namespace safeshare::gateway
 

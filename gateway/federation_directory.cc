@@ -144,10 +144,8 @@ absl::Status FederationDirectory::LoadPeers(const safeshare::v1::Federation& fed
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": audit_log needs its origin and its 32-byte Ed25519 public key"));
     }
-    const std::string ca_path = !peer.ca_file().empty() && peer.ca_file()[0] == '/'
-                                    ? peer.ca_file()
-                                    : base_dir + peer.ca_file();
-    auto ca = peer.ca_file().empty() ? absl::NotFoundError("") : ReadFile(ca_path);
+    auto ca = peer.ca_file().empty() ? absl::NotFoundError("")
+                                     : ReadFile(PathRelativeTo(base_dir, peer.ca_file()));
     if (!ca.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": ca_file '", peer.ca_file(), "' cannot be read"));

@@ -53,18 +53,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     return absl::FailedPreconditionError(
         "federation file has no audit_log identity (origin and checkpoint public key)");
   }
-  auto key_pem = ReadFile(config.audit_signing_key_file());
-  if (!key_pem.ok()) return key_pem.status();
-  auto audit_key = envelope::PrivateKey::FromPem(*key_pem);
-  if (!audit_key.ok() || audit_key->type() != envelope::PrivateKey::Type::kSigning) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.audit_signing_key_file(), ": not an Ed25519 private key"));
-  }
-  if (audit_key->RawPublicKey() != log_identity.public_key()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(config.audit_signing_key_file(),
-                     " does not match the audit_log public key in the federation file"));
-  }
+  auto audit_key = LoadAuditSigningKey(config.audit_signing_key_file(), log_identity);
+  if (!audit_key.ok()) return audit_key.status();
   gw->store_->SetCheckpointSigner(
       [key = *audit_key, origin = log_identity.origin()](
           uint64_t size, const std::string& root) -> absl::StatusOr<std::string> {
@@ -220,13 +210,8 @@ absl::Status GatewayServer::StartWitnessing(const safeshare::v1::GatewayConfig& 
   const auto& w = config.witnessing();
   bool asks_witnesses = false;
   if (!w.witness_policy_file().empty()) {
-    auto text = ReadFile(w.witness_policy_file());
-    if (!text.ok()) return text.status();
-    auto policy = transparency::WitnessPolicy::Parse(*text);
-    if (!policy.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(w.witness_policy_file(), ": ", policy.status().message()));
-    }
+    auto policy = LoadWitnessPolicy(w.witness_policy_file());
+    if (!policy.ok()) return policy.status();
     for (const auto& witness : policy->witnesses()) asks_witnesses |= !witness.url.empty();
     cosignatures_ = std::make_unique<CosignatureCollector>(*std::move(policy), w.witness_ca_file(),
                                                            store_.get(), store_.get());
@@ -239,17 +224,8 @@ absl::Status GatewayServer::StartWitnessing(const safeshare::v1::GatewayConfig& 
   options.key_file = config.tls().key_file();
   options.witness_name = w.witness_name();
   options.serve_cosigned_checkpoint = asks_witnesses;
-  auto key_pem = ReadFile(w.witness_key_file());
-  if (!key_pem.ok()) return key_pem.status();
-  auto key = envelope::PrivateKey::FromPem(*key_pem);
-  if (!key.ok() || key->type() != envelope::PrivateKey::Type::kSigning) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(w.witness_key_file(), ": not an Ed25519 private key"));
-  }
-  if (key->RawPublicKey() == log.public_key()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        w.witness_key_file(), ": the witness key must not be the audit log's own key"));
-  }
+  auto key = LoadWitnessKey(w.witness_key_file(), log);
+  if (!key.ok()) return key.status();
   options.witness_key = *std::move(key);
   for (const auto& vkey : w.followed_logs()) {
     auto parsed = transparency::ParseVerifierKey(vkey);

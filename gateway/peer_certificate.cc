@@ -141,9 +141,10 @@ absl::StatusOr<PeerCertificate> ParsePeerCertificate(absl::string_view pem) {
   OPENSSL_free(issuer);
 
   out.development = HasDevelopmentPolicy(cert.get());
-  struct tm expiry {};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &expiry) == 1) {
-    out.not_after = absl::FromTimeT(timegm(&expiry));
+  for (auto [asn1, out_time] : {std::pair{X509_get0_notBefore(cert.get()), &out.not_before},
+                                std::pair{X509_get0_notAfter(cert.get()), &out.not_after}}) {
+    struct tm t {};
+    if (ASN1_TIME_to_tm(asn1, &t) == 1) *out_time = absl::FromTimeT(timegm(&t));
   }
   return out;
 }

@@ -26,7 +26,8 @@ struct PeerCertificate {
   std::string issuer_der;
   // Carries envelope::kDevelopmentCertificatePolicyOid.
   bool development = false;
-  // When it expires (InfinitePast if unreadable).
+  // Its validity (InfinitePast if unreadable).
+  absl::Time not_before = absl::InfinitePast();
   absl::Time not_after = absl::InfinitePast();
 };
 

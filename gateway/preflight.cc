@@ -1,25 +1,20 @@
 #include "gateway/preflight.h"
 
-#include <libpq-fe.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <memory>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
-#include "envelope/keys.h"
+#include "gateway/config.h"
 #include "gateway/federation_directory.h"
+#include "gateway/peer_certificate.h"
 #include "gateway/store/store.h"
 #include "policy/policy_registry.h"
-#include "transparency/cosignature.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -37,22 +32,19 @@ X509Ptr FirstCertificate(const std::string& pem) {
 
 // The certificate's days left: a problem when expired or not yet valid, a
 // warning within kCertificateWarning.
-void CheckValidity(const std::string& what, X509* cert, absl::Time now, PreflightReport& r) {
-  int days = 0, seconds = 0;
-  const time_t t = absl::ToTimeT(now);
-  ASN1_TIME* at = ASN1_TIME_set(nullptr, t);
-  const bool diffed = ASN1_TIME_diff(&days, &seconds, at, X509_get0_notAfter(cert)) == 1;
-  const bool started = X509_cmp_time(X509_get0_notBefore(cert), const_cast<time_t*>(&t)) < 0;
-  ASN1_TIME_free(at);
-  if (!diffed) {
+void CheckValidity(const std::string& what, const std::string& pem, absl::Time now,
+                   PreflightReport& r) {
+  auto cert = ParsePeerCertificate(pem);
+  const int64_t days = cert.ok() ? DaysToExpiry(cert->not_after, now) : 0;
+  if (!cert.ok() || cert->not_after == absl::InfinitePast()) {
     r.problems.push_back(absl::StrCat(what, ": its validity cannot be read"));
-  } else if (days < 0 || (days == 0 && seconds <= 0)) {
+  } else if (cert->not_after <= now) {
     r.problems.push_back(absl::StrCat(what, " has expired"));
-  } else if (!started) {
+  } else if (cert->not_before > now) {
     r.problems.push_back(absl::StrCat(what, " is not valid yet"));
   } else {
     r.facts.push_back(absl::StrCat(what, ": ", days, " days to expiry"));
-    if (absl::Hours(24) * days < kCertificateWarning) {
+    if (cert->not_after - now < kCertificateWarning) {
       r.warnings.push_back(absl::StrCat(what, " expires in ", days, " days; renew it"));
     }
   }
@@ -73,15 +65,15 @@ void CheckTls(const safeshare::v1::GatewayConfig& config, absl::Time now, Prefli
   if (ca_cert == nullptr) {
     r.problems.push_back(absl::StrCat(config.tls().ca_cert_file(), ": no PEM certificate"));
   } else {
-    CheckValidity(absl::StrCat("the CA certificate (", config.tls().ca_cert_file(), ")"),
-                  ca_cert.get(), now, r);
+    CheckValidity(absl::StrCat("the CA certificate (", config.tls().ca_cert_file(), ")"), *ca, now,
+                  r);
   }
   if (cert == nullptr) {
     r.problems.push_back(absl::StrCat(config.tls().cert_file(), ": no PEM certificate"));
     return;
   }
-  CheckValidity(absl::StrCat("the gateway certificate (", config.tls().cert_file(), ")"),
-                cert.get(), now, r);
+  CheckValidity(absl::StrCat("the gateway certificate (", config.tls().cert_file(), ")"), *cert_pem,
+                now, r);
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())), BIO_free);
   KeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr,
@@ -98,66 +90,6 @@ void CheckTls(const safeshare::v1::GatewayConfig& config, absl::Time now, Prefli
     r.problems.push_back(
         absl::StrCat(config.tls().cert_file(), " was not issued by ", config.tls().ca_cert_file()));
   }
-}
-
-void CheckAuditKey(const safeshare::v1::GatewayConfig& config,
-                   const safeshare::v1::AuditLogIdentity& log, PreflightReport& r) {
-  auto pem = ReadFile(config.audit_signing_key_file());
-  if (!pem.ok()) {
-    r.problems.push_back(std::string(pem.status().message()));
-    return;
-  }
-  auto key = envelope::PrivateKey::FromPem(*pem);
-  if (!key.ok() || key->type() != envelope::PrivateKey::Type::kSigning) {
-    r.problems.push_back(
-        absl::StrCat(config.audit_signing_key_file(), ": not an Ed25519 private key"));
-  } else if (key->RawPublicKey() != log.public_key()) {
-    r.problems.push_back(
-        absl::StrCat(config.audit_signing_key_file(),
-                     " does not match the audit_log public key in the federation file"));
-  } else {
-    r.facts.push_back(absl::StrCat("audit log: ", log.origin()));
-  }
-}
-
-// Reachable without changing anything: no file is created and no migration
-// runs.
-void CheckStore(const std::string& uri, PreflightReport& r) {
-  const std::string shown = RedactStoreUri(uri);
-  if (absl::StartsWith(uri, "sqlite://")) {
-    std::string path = uri.substr(9);
-    path.resize(std::min(path.size(), path.find('?')));
-    const std::string dir = std::filesystem::path(path).parent_path().string();
-    if (std::filesystem::exists(path)) {
-      if (access(path.c_str(), R_OK | W_OK) != 0) {
-        r.problems.push_back(absl::StrCat("store ", shown,
-                                          ": the file is not readable and "
-                                          "writable by this user"));
-        return;
-      }
-    } else if (access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
-      r.problems.push_back(absl::StrCat("store ", shown, ": the directory ", dir,
-                                        " does not exist or is not writable by this user"));
-      return;
-    }
-    r.facts.push_back(absl::StrCat("store: ", shown));
-    return;
-  }
-  if (absl::StartsWith(uri, "postgresql://") || absl::StartsWith(uri, "postgres://")) {
-    PGconn* conn = PQconnectdb(uri.c_str());
-    const bool up = PQstatus(conn) == CONNECTION_OK;
-    // libpq's message names host and user, never the password.
-    const std::string why =
-        up ? "" : std::string(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
-    PQfinish(conn);
-    if (!up) {
-      r.problems.push_back(absl::StrCat("store ", shown, ": cannot connect: ", why));
-    } else {
-      r.facts.push_back(absl::StrCat("store: ", shown, " (connected)"));
-    }
-    return;
-  }
-  r.problems.push_back(absl::StrCat("store ", shown, ": unsupported scheme"));
 }
 
 }  // namespace
@@ -183,7 +115,19 @@ PreflightReport CheckConfiguration(const safeshare::v1::GatewayConfig& config, a
       r.facts.push_back(absl::StrCat("peer ", peer.id(), ": ", peer.gateway_address(), ", ",
                                      peer.agencies_size(), " agencies"));
     }
-    CheckAuditKey(config, f.audit_log(), r);
+    if (auto key = LoadAuditSigningKey(config.audit_signing_key_file(), f.audit_log()); !key.ok()) {
+      r.problems.push_back(std::string(key.status().message()));
+    } else {
+      r.facts.push_back(absl::StrCat("audit log: ", f.audit_log().origin()));
+    }
+    if (const auto& w = config.witnessing(); !w.listen_address().empty()) {
+      if (auto key = LoadWitnessKey(w.witness_key_file(), f.audit_log()); !key.ok()) {
+        r.problems.push_back(std::string(key.status().message()));
+      } else {
+        r.facts.push_back(
+            absl::StrCat("witnessing on ", w.listen_address(), " as ", w.witness_name()));
+      }
+    }
     policy::PolicyRegistry policy;
     if (absl::Status st =
             policy.Reload(config.isa_dir(), directory->policy_view(), config.rule_commencement());
@@ -194,30 +138,18 @@ PreflightReport CheckConfiguration(const safeshare::v1::GatewayConfig& config, a
           absl::StrCat("agreements: ", policy.Current()->isa_count(), " from ", config.isa_dir()));
     }
   }
-  const auto& w = config.witnessing();
-  if (!w.witness_policy_file().empty()) {
-    auto text = ReadFile(w.witness_policy_file());
-    auto parsed = text.ok() ? transparency::WitnessPolicy::Parse(*text)
-                            : absl::StatusOr<transparency::WitnessPolicy>(text.status());
-    if (!parsed.ok()) {
-      r.problems.push_back(absl::StrCat(w.witness_policy_file(), ": ", parsed.status().message()));
+  if (const auto& file = config.witnessing().witness_policy_file(); !file.empty()) {
+    if (auto policy = LoadWitnessPolicy(file); !policy.ok()) {
+      r.problems.push_back(std::string(policy.status().message()));
     } else {
-      r.facts.push_back(absl::StrCat("witness policy: ", parsed->witnesses().size(), " witnesses"));
+      r.facts.push_back(absl::StrCat("witness policy: ", policy->witnesses().size(), " witnesses"));
     }
   }
-  if (!w.listen_address().empty()) {
-    auto pem = ReadFile(w.witness_key_file());
-    auto key = pem.ok() ? envelope::PrivateKey::FromPem(*pem)
-                        : absl::StatusOr<envelope::PrivateKey>(pem.status());
-    if (!key.ok() || key->type() != envelope::PrivateKey::Type::kSigning) {
-      r.problems.push_back(
-          absl::StrCat(w.witness_key_file(), ": not an Ed25519 private key (witness key)"));
-    } else {
-      r.facts.push_back(
-          absl::StrCat("witnessing on ", w.listen_address(), " as ", w.witness_name()));
-    }
+  if (absl::Status st = ProbeStore(config.store()); !st.ok()) {
+    r.problems.push_back(absl::StrCat(RedactStoreUri(config.store()), ": ", st.message()));
+  } else {
+    r.facts.push_back(absl::StrCat("store: ", RedactStoreUri(config.store())));
   }
-  CheckStore(config.store(), r);
   if (config.development()) {
     r.warnings.push_back("development certificates are accepted (--development)");
   }

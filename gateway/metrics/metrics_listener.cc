@@ -2,28 +2,23 @@
 
 #include <httplib.h>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/host_port.h"
 
 namespace safeshare::gateway {
 
 absl::StatusOr<std::unique_ptr<MetricsListener>> MetricsListener::Start(
     const std::string& address, const MetricRegistry* registry,
     std::function<absl::Status()> ready) {
-  std::string host = "127.0.0.1";
-  std::string port_text = address;
-  if (auto colon = address.rfind(':'); colon != std::string::npos) {
-    host = address.substr(0, colon);
-    port_text = address.substr(colon + 1);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-      host = host.substr(1, host.size() - 2);
-    }
-  }
-  int port = 0;
-  if (host.empty() || !absl::SimpleAtoi(port_text, &port) || port < 0 || port > 65535) {
+  // A bare port is loopback's.
+  auto split =
+      SplitHostPort(address.find(':') == std::string::npos ? "127.0.0.1:" + address : address);
+  if (!split.ok() || split->first.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("metrics.listen_address '", address,
                                                    "' must be host:port, or a port for 127.0.0.1"));
   }
+  const std::string host = split->first;
+  const int port = split->second;
   std::unique_ptr<MetricsListener> l(new MetricsListener());
   l->server_ = std::make_unique<httplib::Server>();
   l->server_->Get("/metrics", [registry](const httplib::Request&, httplib::Response& res) {

@@ -1,9 +1,15 @@
 #include "gateway/store/store.h"
 
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/store/postgres/connection.h"
 #include "gateway/store/postgres/postgres_store.h"
 #include "gateway/store/sqlite/sqlite_store.h"
 
@@ -83,37 +89,82 @@ absl::StatusOr<StoredMessage> MailboxStore::RefuseContent(
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
-  constexpr absl::string_view kSqlite = "sqlite://";
-  if (absl::StartsWith(uri, kSqlite)) {
-    std::string path = uri.substr(kSqlite.size());
-    int64_t max_pages = 0;
-    if (auto q = path.find('?'); q != std::string::npos) {
-      // The one option: a cap on the database size, in pages.
-      const std::string option = path.substr(q + 1);
-      path.resize(q);
-      if (!absl::StartsWith(option, "max_pages=") ||
-          !absl::SimpleAtoi(option.substr(10), &max_pages) || max_pages <= 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("store: unknown option '", option, "' (the only option is max_pages=N)"));
-      }
+namespace {
+
+constexpr absl::string_view kSqlite = "sqlite://";
+
+bool IsPostgresUri(const std::string& uri) {
+  return absl::StartsWith(uri, "postgresql://") || absl::StartsWith(uri, "postgres://");
+}
+
+// A sqlite:// URI's file and its one option, a cap on the database size in
+// pages (0: none).
+absl::StatusOr<std::pair<std::string, int64_t>> ParseSqliteUri(const std::string& uri) {
+  std::string path = uri.substr(kSqlite.size());
+  int64_t max_pages = 0;
+  if (auto q = path.find('?'); q != std::string::npos) {
+    const std::string option = path.substr(q + 1);
+    path.resize(q);
+    if (!absl::StartsWith(option, "max_pages=") ||
+        !absl::SimpleAtoi(option.substr(10), &max_pages) || max_pages <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("store: unknown option '", option, "' (the only option is max_pages=N)"));
     }
-    if (path.empty()) {
-      return absl::InvalidArgumentError("store: sqlite:// URI names no file");
-    }
-    auto store = SqliteStore::Open(path, max_pages);
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<Store>(std::move(*store));
   }
-  if (absl::StartsWith(uri, "postgresql://") || absl::StartsWith(uri, "postgres://")) {
-    auto store = PostgresStore::Open(uri);
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<Store>(std::move(*store));
-  }
+  if (path.empty()) return absl::InvalidArgumentError("store: sqlite:// URI names no file");
+  return std::make_pair(path, max_pages);
+}
+
+absl::Status UnsupportedScheme(const std::string& uri) {
   // Not echoed whole: a database URI may carry a password.
   return absl::InvalidArgumentError(
       absl::StrCat("store: unsupported store URI scheme '", uri.substr(0, uri.find(':')),
                    "'; use sqlite:///path/to/file.db or postgresql://host/db"));
+}
+
+}  // namespace
+
+absl::Status ProbeStore(const std::string& uri) {
+  if (absl::StartsWith(uri, kSqlite)) {
+    auto parsed = ParseSqliteUri(uri);
+    if (!parsed.ok()) return parsed.status();
+    const std::string& path = parsed->first;
+    if (std::filesystem::exists(path)) {
+      return access(path.c_str(), R_OK | W_OK) == 0
+                 ? absl::OkStatus()
+                 : absl::PermissionDeniedError(
+                       "store: the file is not readable and writable by this user");
+    }
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    return access(dir.empty() ? "." : dir.c_str(), W_OK) == 0
+               ? absl::OkStatus()
+               : absl::FailedPreconditionError(
+                     absl::StrCat("store: the directory ", dir,
+                                  " does not exist or is not writable by this user"));
+  }
+  if (IsPostgresUri(uri)) {
+    auto conn = pg::Connect(uri);
+    if (!conn.ok()) return conn.status();
+    PQfinish(*conn);
+    return absl::OkStatus();
+  }
+  return UnsupportedScheme(uri);
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
+  if (absl::StartsWith(uri, kSqlite)) {
+    auto parsed = ParseSqliteUri(uri);
+    if (!parsed.ok()) return parsed.status();
+    auto store = SqliteStore::Open(parsed->first, parsed->second);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(*store));
+  }
+  if (IsPostgresUri(uri)) {
+    auto store = PostgresStore::Open(uri);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(*store));
+  }
+  return UnsupportedScheme(uri);
 }
 
 std::string RedactStoreUri(const std::string& uri) {

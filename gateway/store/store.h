@@ -451,6 +451,10 @@ class Store : public MailboxStore, public KeyStore, public AuditLogStore, public
 // "postgresql://" URI, shared by any number of gateway replicas.
 // INVALID_ARGUMENT for an unknown scheme or option.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri);
+// Whether OpenStore could open `uri`, without creating or migrating
+// anything: the SQLite file (or its directory) is writable by this user, or
+// PostgreSQL accepts the connection. For `safeshare-gateway check`.
+absl::Status ProbeStore(const std::string& uri);
 
 // `uri` fit for a log line: no password and no query options (which may name
 // credentials).

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "gateway/store/audit_text.h"
 #include "transparency/checkpoint.h"
@@ -22,21 +23,6 @@ namespace {
 // An add-checkpoint body is a size line, at most 63 proof lines and a note
 // with a few signature lines: 16 KiB is ample.
 constexpr size_t kMaxRequestBytes = 16 * 1024;
-
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("witnessing listen_address \"", address, "\" is not host:port"));
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return std::make_pair(host, port);
-}
 
 bool CanonicalNumber(absl::string_view s, uint64_t max, uint64_t& out) {
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0') ||
@@ -88,7 +74,10 @@ absl::StatusOr<TilePath> ParseTilePath(absl::string_view path) {
 absl::StatusOr<std::unique_ptr<WitnessListener>> WitnessListener::Start(
     WitnessListenerOptions options, AuditLogStore* log, WitnessStore* witness) {
   auto address = SplitHostPort(options.listen_address);
-  if (!address.ok()) return address.status();
+  if (!address.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("witnessing listen_address: ", address.status().message()));
+  }
   if (!options.witness_key) return absl::InvalidArgumentError("witnessing needs a witness key");
   std::unique_ptr<WitnessListener> l(new WitnessListener());
   l->options_ = std::move(options);

@@ -65,6 +65,12 @@ TEST_F(CheckE2eTest, EachProblemIsNamedAndFailsTheCheck) {
       {{"--store=postgresql://nobody@127.0.0.1:1/none"}, "cannot connect"},
       {{"--isa_dir=" + tmp_.path() + "/no-agreements"}, "no-agreements"},
       {{"--federation=" + tmp_.path() + "/missing.textproto"}, "missing.textproto"},
+      {{"--witness_policy=" + tmp_.path() + "/no-policy.txt",
+        "--witness_ca=" + fed_ + "/gateway/ca.pem"},
+       "no-policy.txt"},
+      {{"--witness_listen=127.0.0.1:0", "--witness_key=" + fed_ + "/gateway/audit-signing.pem",
+        "--witness_name=x"},
+       "must not be the audit log's own key"},
   };
   for (const auto& [flags, expect] : cases) {
     auto r = Check(flags);
@@ -74,7 +80,7 @@ TEST_F(CheckE2eTest, EachProblemIsNamedAndFailsTheCheck) {
   }
 }
 
-TEST_F(CheckE2eTest, AnExpiredCertificateIsAProblem) {
+TEST_F(CheckE2eTest, ACertificateOutsideItsValidityIsAProblem) {
   const std::string out = tmp_.path() + "/expired";
   ASSERT_TRUE(agents::IssueClientCertificate(fed_, "safeshare://hips-dev/gateway", out,
                                              absl::Hours(-48), absl::Hours(24))
@@ -82,6 +88,14 @@ TEST_F(CheckE2eTest, AnExpiredCertificateIsAProblem) {
   auto r = Check({"--cert=" + out + "/cert.pem", "--key=" + out + "/key.pem"});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("has expired"), std::string::npos) << r.out;
+
+  const std::string later = tmp_.path() + "/later";
+  ASSERT_TRUE(agents::IssueClientCertificate(fed_, "safeshare://hips-dev/gateway", later,
+                                             absl::Hours(48), absl::Hours(24))
+                  .ok());
+  r = Check({"--cert=" + later + "/cert.pem", "--key=" + later + "/key.pem"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("is not valid yet"), std::string::npos) << r.out;
 }
 
 // The running gateway says the same: its own certificate's days to expiry at

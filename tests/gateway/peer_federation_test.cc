@@ -82,6 +82,11 @@ TEST_F(PeerFederationTest, PeersAgenciesAreRoutableButNeverMembers) {
   for (const auto& a : dir->policy_view().agencies()) in_policy_view |= a.id() == "peer-b-school";
   EXPECT_TRUE(in_policy_view);
   EXPECT_TRUE(dir->policy_view().peers().empty());
+
+  // A relative ca_file is relative to the federation file, as crl_file is.
+  auto relative = Load(PeerEntry("peer-b", "Peer B"));
+  ASSERT_TRUE(relative.ok()) << relative.status();
+  EXPECT_FALSE(relative->PeerCaPem("peer-b").empty());
 }
 
 TEST_F(PeerFederationTest, APeerCaVouchesForItsGatewayOnly) {
