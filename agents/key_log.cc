@@ -6,9 +6,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
-#include "common/time.h"
-#include "envelope/key_statement.h"
-#include "envelope/keys.h"
 #include "google/protobuf/text_format.h"
 #include "transparency/merkle.h"
 

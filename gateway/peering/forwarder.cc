@@ -131,11 +131,11 @@ void Forwarder::RunOnce(absl::Time now) {
           ++seen;
           Outcome outcome = Outcome::kDone;
           if (!m.first_delivered_time.has_value()) {
-            outcome = ForwardOne(*directory, peer, **stub, m);
+            outcome = ForwardOne(directory, peer, **stub, m);
           } else if (auto it = polled_.find(m.message_id);
                      it == polled_.end() || now - it->second >= interval_ * 5) {
             polled_[m.message_id] = now;
-            outcome = PollOne(*directory, peer, **stub, m);
+            outcome = PollOne(directory, peer, **stub, m);
           }
           if (outcome == Outcome::kPeerUnavailable) {
             unavailable = true;
@@ -157,18 +157,18 @@ void Forwarder::RunOnce(absl::Time now) {
   if (polled_.size() > 100000) polled_.clear();  // bounded; only delays a poll
 }
 
-Forwarder::Outcome Forwarder::ForwardOne(const FederationDirectory& directory,
-                                         const safeshare::v1::PeerFederation& peer,
-                                         safeshare::v1::PeerGateway::Stub& stub,
-                                         const StoredMessage& m) {
+Forwarder::Outcome Forwarder::ForwardOne(
+    const std::shared_ptr<const FederationDirectory>& directory,
+    const safeshare::v1::PeerFederation& peer, safeshare::v1::PeerGateway::Stub& stub,
+    const StoredMessage& m) {
   safeshare::v1::ForwardRequest request;
   if (!request.mutable_signed_envelope()->ParseFromString(m.signed_envelope)) {
     LogEvent("error", "forward.corrupt", {{"message_id", m.message_id}});
     return Outcome::kDone;
   }
-  const auto* sender = directory.FindAgency(m.sender_agency_id);
+  const auto* sender = directory->FindAgency(m.sender_agency_id);
   if (sender == nullptr ||
-      !AgencyWithKeys(*sender, *keys_, directory.id(), 0, request.mutable_sender()).ok()) {
+      !AgencyWithKeys(*sender, *keys_, directory->id(), 0, request.mutable_sender()).ok()) {
     LogEvent("error", "forward.sender_unknown",
              {{"message_id", m.message_id}, {"sender", m.sender_agency_id}});
     return Outcome::kDone;
@@ -177,7 +177,6 @@ Forwarder::Outcome Forwarder::ForwardOne(const FederationDirectory& directory,
   auto ctx = CallContext();
   const grpc::Status call = stub.Forward(ctx.get(), request, &peer_receipt);
   const std::string actor = GatewayUri(peer.id());
-  auto shared_directory = directory_->Current();
   if (!call.ok() && !IsFinal(call.error_code())) {
     LogEvent("warn", "forward.retry",
              {{"peer", peer.id()},
@@ -206,7 +205,7 @@ Forwarder::Outcome Forwarder::ForwardOne(const FederationDirectory& directory,
   const std::string kept_receipt = receipt.SerializeAsString();
   absl::Status st;
   if (call.ok()) {
-    auto hand_over = RecordHandOvers(m.recipient_agency_id, {m.sequence}, actor, shared_directory);
+    auto hand_over = RecordHandOvers(m.recipient_agency_id, {m.sequence}, actor, directory);
     st = CommitAndWait([hand_over, m, kept_receipt](StoreTransaction& tx) -> absl::Status {
       if (auto st = hand_over(tx); !st.ok()) return st;
       return tx.ReplaceReceipt(m.recipient_agency_id, m.message_id, kept_receipt);
@@ -219,7 +218,7 @@ Forwarder::Outcome Forwarder::ForwardOne(const FederationDirectory& directory,
     st = CommitAndWait(RefusedAtPeer(m,
                                      safeshare::v1::CONTENT_REFUSAL_REASON_REFUSED_BY_PEER_GATEWAY,
                                      absl::StrCat(peer.id(), " refused it: ", call.error_message()),
-                                     actor, shared_directory, kept_receipt));
+                                     actor, directory, kept_receipt));
     LogEvent(
         "warn", "forward.refused",
         {{"peer", peer.id()},
@@ -233,7 +232,7 @@ Forwarder::Outcome Forwarder::ForwardOne(const FederationDirectory& directory,
   return Outcome::kDone;
 }
 
-Forwarder::Outcome Forwarder::PollOne(const FederationDirectory& directory,
+Forwarder::Outcome Forwarder::PollOne(const std::shared_ptr<const FederationDirectory>& directory,
                                       const safeshare::v1::PeerFederation& peer,
                                       safeshare::v1::PeerGateway::Stub& stub,
                                       const StoredMessage& m) {
@@ -249,20 +248,19 @@ Forwarder::Outcome Forwarder::PollOne(const FederationDirectory& directory,
   }
   if (!call.ok()) return Outcome::kPeerUnavailable;
   const std::string actor = GatewayUri(peer.id());
-  auto shared_directory = directory_->Current();
   absl::Status st;
   if (SettledAtPeer(status.state())) {
-    st = CommitAndWait([m, actor, shared_directory](StoreTransaction& tx) -> absl::Status {
+    st = CommitAndWait([m, actor, directory](StoreTransaction& tx) -> absl::Status {
       const absl::Time now = absl::Now();
       auto acked = tx.Acknowledge(m.recipient_agency_id, m.message_id, now);
       if (!acked.ok()) return acked.status();
       if (acked->acknowledged_time != now) return absl::OkStatus();
-      if (auto st = AuditLateHandOver(tx, *acked, now, actor, *shared_directory); !st.ok()) {
+      if (auto st = AuditLateHandOver(tx, *acked, now, actor, *directory); !st.ok()) {
         return st;
       }
       return tx
           .AppendAudit(MessageEventRecord(*acked, safeshare::v1::AUDIT_EVENT_TYPE_ACKNOWLEDGED,
-                                          actor, *shared_directory))
+                                          actor, *directory))
           .status();
     });
     if (st.ok()) {
@@ -270,12 +268,12 @@ Forwarder::Outcome Forwarder::PollOne(const FederationDirectory& directory,
     }
   } else if (status.state() == safeshare::v1::MESSAGE_STATE_CONTENT_REFUSED) {
     st = CommitAndWait(RefusedAtPeer(m, status.content_refusal_reason(),
-                                     status.content_refusal_detail(), actor, shared_directory, ""));
+                                     status.content_refusal_detail(), actor, directory, ""));
   } else if (status.state() == safeshare::v1::MESSAGE_STATE_REFUSED) {
     st = CommitAndWait(
         RefusedAtPeer(m, safeshare::v1::CONTENT_REFUSAL_REASON_REFUSED_BY_PEER_GATEWAY,
                       absl::StrCat(peer.id(), ": an information governance officer refused it"),
-                      actor, shared_directory, ""));
+                      actor, directory, ""));
   }
   if (!st.ok()) {
     LogEvent("error", "store.write_failed",

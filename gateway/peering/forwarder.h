@@ -38,11 +38,12 @@ class Forwarder {
   enum class Outcome { kDone, kPeerUnavailable };
 
   void RunOnce(absl::Time now);
-  Outcome ForwardOne(const FederationDirectory& directory,
+  Outcome ForwardOne(const std::shared_ptr<const FederationDirectory>& directory,
                      const safeshare::v1::PeerFederation& peer,
                      safeshare::v1::PeerGateway::Stub& stub, const StoredMessage& m);
-  Outcome PollOne(const FederationDirectory& directory, const safeshare::v1::PeerFederation& peer,
-                  safeshare::v1::PeerGateway::Stub& stub, const StoredMessage& m);
+  Outcome PollOne(const std::shared_ptr<const FederationDirectory>& directory,
+                  const safeshare::v1::PeerFederation& peer, safeshare::v1::PeerGateway::Stub& stub,
+                  const StoredMessage& m);
   // Runs `work` in a store job and waits for it.
   absl::Status CommitAndWait(MailboxStore::Work work);
 

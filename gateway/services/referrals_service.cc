@@ -94,7 +94,8 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
                                         const FederationDirectory& directory,
                                         safeshare::v1::Envelope* envelope, RefusedAt* at,
                                         safeshare::v1::SharingDeclaration* answered,
-                                        const DirectoryKey* forwarded_sender_key) const {
+                                        const DirectoryKey* forwarded_sender_key,
+                                        bool* to_peer) const {
   *at = RefusedAt::kBeforeShape;
   const auto& signed_envelope = request.signed_envelope();
   const size_t size = signed_envelope.ByteSizeLong();
@@ -120,10 +121,12 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
   }
   // A peer gateway forwards to this federation's agencies only; an agency
   // here may also send to a peer federation's.
-  const auto* recipient = caller.is_gateway()
-                              ? directory.FindAgency(envelope->recipient_agency_id())
-                              : directory.FindAnyAgency(envelope->recipient_agency_id());
-  const bool peer_recipient = directory.PeerServing(envelope->recipient_agency_id()) != nullptr;
+  const auto* recipient = directory.FindAgency(envelope->recipient_agency_id());
+  *to_peer = false;
+  if (recipient == nullptr && !caller.is_gateway()) {
+    recipient = directory.FindAnyAgency(envelope->recipient_agency_id());
+    *to_peer = recipient != nullptr;
+  }
   if (recipient == nullptr) {
     return absl::NotFoundError(absl::StrCat("recipient agency ", envelope->recipient_agency_id(),
                                             " is not in the federation directory"));
@@ -144,8 +147,7 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
                                                      " is not a member of team ", team->id()));
     }
   }
-  if (absl::Status st =
-          VerifySealing(signed_envelope, *envelope, forwarded_sender_key, peer_recipient);
+  if (absl::Status st = VerifySealing(signed_envelope, *envelope, forwarded_sender_key, *to_peer);
       !st.ok()) {
     return st;
   }
@@ -197,8 +199,12 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   safeshare::v1::Envelope envelope;
   safeshare::v1::SharingDeclaration answered;
   RefusedAt at = RefusedAt::kBeforeShape;
+  // A peer federation's agency: the message waits here until its gateway
+  // accepts it, and that gateway keeps the acknowledgement deadline and
+  // escalates on its side.
+  bool to_peer = false;
   if (absl::Status invalid = Validate(caller, request, *directory, &envelope, &at, &answered,
-                                      forwarded_sender_key.get());
+                                      forwarded_sender_key.get(), &to_peer);
       !invalid.ok()) {
     // Refused before policy: still audited, since the sender is known.
     auto record = std::make_shared<safeshare::v1::AuditRecord>(SubmitRefusedRecord(
@@ -242,10 +248,6 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   m.urgency = envelope.declaration().urgency();
   m.in_reply_to = envelope.in_reply_to();
   m.declaration = envelope.declaration().SerializeAsString();
-  // A peer federation's agency: the message waits here until its gateway
-  // accepts it, and that gateway keeps the acknowledgement deadline and
-  // escalates on its side.
-  const bool to_peer = directory->PeerServing(m.recipient_agency_id) != nullptr;
   switch (decision.decision()) {
     case safeshare::v1::DECISION_ALLOW:
       m.state = safeshare::v1::MESSAGE_STATE_SUBMITTED;
@@ -443,29 +445,36 @@ absl::Status ValidateDecisionNotToShare(const Principal& caller,
 
 }  // namespace
 
+absl::StatusOr<ReferralsService::Sent> ReferralsService::SentBy(const Principal& caller,
+                                                                const std::string& id) const {
+  auto m = store_->GetMessage(id, MessageRead::kDecision);
+  if (!m.ok() && !absl::IsNotFound(m.status())) return m.status();
+  // The same answer whether absent or someone else's: ids are not probed.
+  if (!m.ok() || m->sender_agency_id != caller.agency_id) {
+    return absl::NotFoundError(absl::StrCat("you sent no message with id ", id));
+  }
+  Sent sent{*std::move(m), {}};
+  if (!sent.receipt.ParseFromString(sent.message.receipt)) {
+    return absl::DataLossError(absl::StrCat("stored receipt for ", id, " is corrupt"));
+  }
+  return sent;
+}
+
 grpc::ServerUnaryReactor* ReferralsService::WitnessReceipt(
     grpc::CallbackServerContext* ctx, const safeshare::v1::WitnessReceiptRequest* request,
     safeshare::v1::WitnessReceiptResponse* response) {
   auto* reactor = ctx->DefaultReactor();
   auto caller = AuthenticateAgency(*ctx, *directory_->Current());
-  absl::Status st = caller.status();
-  if (st.ok()) {
-    // The same answer whether absent or someone else's: ids are not probed.
-    const absl::Status not_yours =
-        absl::NotFoundError(absl::StrCat("you sent no message with id ", request->message_id()));
-    auto m = store_->GetMessage(request->message_id(), MessageRead::kDecision);
-    SubmitResponse receipt;
-    if (!m.ok()) {
-      st = absl::IsNotFound(m.status()) ? not_yours : m.status();
-    } else if (m->sender_agency_id != caller->agency_id) {
-      st = not_yours;
-    } else if (!receipt.ParseFromString(m->receipt) || !receipt.has_audit_inclusion_proof()) {
-      st = absl::FailedPreconditionError("this message's decision has no audit record");
-    } else {
-      auto witnessed = WitnessedInclusionFor(*store_, receipt.audit_inclusion_proof().leaf_index());
-      st = witnessed.status();
-      if (witnessed.ok()) *response->mutable_witnessed() = *std::move(witnessed);
-    }
+  auto sent =
+      caller.ok() ? SentBy(*caller, request->message_id()) : absl::StatusOr<Sent>(caller.status());
+  absl::Status st = sent.status();
+  if (st.ok() && !sent->receipt.has_audit_inclusion_proof()) {
+    st = absl::FailedPreconditionError("this message's decision has no audit record");
+  } else if (st.ok()) {
+    auto witnessed =
+        WitnessedInclusionFor(*store_, sent->receipt.audit_inclusion_proof().leaf_index());
+    st = witnessed.status();
+    if (witnessed.ok()) *response->mutable_witnessed() = *std::move(witnessed);
   }
   reactor->Finish(ToGrpcStatus(st));
   return reactor;
@@ -475,26 +484,20 @@ grpc::ServerUnaryReactor* ReferralsService::GetReceipt(
     grpc::CallbackServerContext* ctx, const safeshare::v1::GetReceiptRequest* request,
     SubmitResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  auto caller = AuthenticateAgency(*ctx, *directory_->Current());
-  absl::Status st = caller.status();
-  if (st.ok()) {
-    auto m = store_->GetMessage(request->message_id(), MessageRead::kDecision);
-    if (!m.ok() && !absl::IsNotFound(m.status())) {
-      st = m.status();
-    } else if (!m.ok() || m->sender_agency_id != caller->agency_id) {
-      st = absl::NotFoundError(absl::StrCat("you sent no message with id ", request->message_id()));
-    } else if (!response->ParseFromString(m->receipt)) {
-      st = absl::DataLossError(absl::StrCat("stored receipt for ", m->message_id, " is corrupt"));
-    } else {
-      // The state as it stands; the decision's proof against the latest
-      // checkpoint.
-      response->set_state(ForwardingOrState(*directory_->Current(), *m));
-      if (auto latest = store_->LatestCheckpoint(); latest.ok()) {
-        (void)AttachAuditProof(*store_, *latest, response);
-      }
+  const auto directory = directory_->Current();
+  auto caller = AuthenticateAgency(*ctx, *directory);
+  auto sent =
+      caller.ok() ? SentBy(*caller, request->message_id()) : absl::StatusOr<Sent>(caller.status());
+  if (sent.ok()) {
+    // The state as it stands; the decision's proof against the latest
+    // checkpoint.
+    *response = std::move(sent->receipt);
+    response->set_state(ForwardingOrState(*directory, sent->message));
+    if (auto latest = store_->LatestCheckpoint(); latest.ok()) {
+      (void)AttachAuditProof(*store_, *latest, response);
     }
   }
-  reactor->Finish(ToGrpcStatus(st));
+  reactor->Finish(ToGrpcStatus(sent.status()));
   return reactor;
 }
 
@@ -571,12 +574,13 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
                                              const DirectoryKey* forwarded_sender_key,
                                              bool peer_recipient) const {
   const std::string& sender = envelope.sender_agency_id();
-  std::shared_ptr<const DirectoryKey> signing =
-      forwarded_sender_key != nullptr
-          ? std::shared_ptr<const DirectoryKey>(std::shared_ptr<void>(), forwarded_sender_key)
-          : keys_->Find(signed_envelope.signing_key_id());
-  if (signing != nullptr && signing->key.key_id() != signed_envelope.signing_key_id()) {
-    signing = nullptr;
+  // A forwarded envelope's key is the one its sender's log proved for this
+  // key id (PeerSenderKey); otherwise our directory's.
+  std::shared_ptr<const DirectoryKey> ours;
+  const DirectoryKey* signing = forwarded_sender_key;
+  if (signing == nullptr) {
+    ours = keys_->Find(signed_envelope.signing_key_id());
+    signing = ours.get();
   }
   if (signing == nullptr) {
     return absl::UnauthenticatedError(

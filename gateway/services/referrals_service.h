@@ -72,11 +72,19 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
  private:
   // Everything checked before policy; `at` says how far it got (what a
   // refusal's audit record may take from `envelope`). For a reply, `answered`
-  // receives the declaration of the message it answers.
+  // receives the declaration of the message it answers; `to_peer` says
+  // whether a peer federation's gateway serves the recipient.
   absl::Status Validate(const Principal& caller, const safeshare::v1::SubmitRequest& request,
                         const FederationDirectory& directory, safeshare::v1::Envelope* envelope,
                         RefusedAt* at, safeshare::v1::SharingDeclaration* answered,
-                        const DirectoryKey* forwarded_sender_key) const;
+                        const DirectoryKey* forwarded_sender_key, bool* to_peer) const;
+  // A message `caller` sent, with its stored receipt. NOT_FOUND when it sent
+  // no message with that id (absent and another's look the same).
+  struct Sent {
+    StoredMessage message;
+    safeshare::v1::SubmitResponse receipt;
+  };
+  absl::StatusOr<Sent> SentBy(const Principal& caller, const std::string& id) const;
   // A reply answers a message its sender received, of the matching kind, and
   // goes back to that message's sender.
   absl::Status CheckReply(const safeshare::v1::Envelope& envelope,

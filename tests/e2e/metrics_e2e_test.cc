@@ -3,8 +3,6 @@
 // exposition passes `promtool check metrics`, the probes answer as a load
 // balancer needs, and nothing personal is in it.
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <fstream>
 
@@ -13,23 +11,11 @@
 namespace safeshare {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class MetricsE2eTest : public GatewayE2eTest {
  protected:
   void SetUp() override {
     UseOwnFederation();
-    metrics_port_ = FreePort();
+    metrics_port_ = testing::FreePort();
     StartGateway({"--metrics_listen=" + std::to_string(metrics_port_)});
   }
   httplib::Result Get(const std::string& path) {

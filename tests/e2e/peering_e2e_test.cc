@@ -4,8 +4,6 @@
 // and audited by each side under its own agreement, forwarded over mutual
 // TLS as the hips gateway, opened by Dorset's real agent, and the
 // acknowledgement and the outcome come back. Real gateway processes.
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <filesystem>
 #include <fstream>
@@ -28,18 +26,6 @@ std::string Read(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 constexpr char kDorsetTemplate[] = R"pb(
   id: "dorset-dev"
@@ -128,7 +114,7 @@ class PeeringE2eTest : public ::testing::Test {
       auto r = testing::RunCommand(
           {testing::CliBinary(), "pki", "init", "--dir", side->dir, "--federation_template", tmpl});
       ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-      side->port = FreePort();
+      side->port = testing::FreePort();
     }
     // Each federation file lists the other partnership as a peer: its
     // gateway, its CA, its audit-log key and the agencies it serves.
@@ -289,6 +275,12 @@ TEST_F(PeeringE2eTest, ASchoolReferralCrossesTwoGatewaysAndTheAcknowledgementAnd
   ASSERT_TRUE(dorset_record.ParseFromString(receipt.peer_receipt().audit_record()));
   EXPECT_EQ(dorset_record.actor(), "safeshare://hips-dev/gateway");
   EXPECT_EQ(dorset_record.sender_agency_id(), "southsea-academy");
+  // The receipt is the sender's alone.
+  auto police =
+      agents::AgencyAgent::Open(hips_.dir + "/agencies/hiow-police", hips_.gateway->target());
+  ASSERT_TRUE(police.ok());
+  EXPECT_EQ((*police)->client().GetReceipt("cross-border-1").status().code(),
+            absl::StatusCode::kNotFound);
 
   // The outcome travels back the same way and closes the referral.
   agents::OutgoingMessage outcome = Referral("cross-border-1-outcome");
@@ -455,11 +447,18 @@ TEST_F(PeeringE2eTest, APeerGatewayIsAcceptedOnlyAsAGatewayAndAgenciesOnlyFromTh
   EXPECT_EQ(stub->GetAgency(&ctx, request, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
+  auto school = School();
+  ASSERT_TRUE(school);
+  // Only the gateway records a peer's refusal; an agency cannot claim one.
+  EXPECT_EQ(school->client()
+                .RefuseContent("anything", v1::CONTENT_REFUSAL_REASON_REFUSED_BY_PEER_GATEWAY,
+                               "pretending")
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+
   // Keys of a peer's agency come through this gateway, proven by the peer's
   // log under the key the agent pinned; an agent that pinned none refuses
   // them rather than trust what this gateway says.
-  auto school = School();
-  ASSERT_TRUE(school);
   auto keys = school->KeyHistory("dorset-front-door");
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_FALSE(keys->keys.empty());

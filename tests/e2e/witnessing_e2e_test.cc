@@ -2,9 +2,7 @@
 // each with its own federation, CA, audit key and store, each a C2SP
 // tlog-witness for the other two. Real gateway processes, real HTTPS.
 #include <httplib.h>
-#include <netinet/in.h>
 #include <openssl/ssl.h>
-#include <sys/socket.h>
 
 #include <fstream>
 #include <regex>
@@ -39,19 +37,6 @@ absl::StatusOr<transparency::Checkpoint> BodyOf(const std::string& note) {
   return transparency::ParseCheckpointBody(parsed->text);
 }
 
-// A port free now, for listeners whose URLs peers must know before they start.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 struct Partnership {
   std::string id;   // federation id
   std::string dir;  // pki init output
@@ -77,7 +62,7 @@ class WitnessingE2eTest : public ::testing::Test {
       auto r = testing::RunCommand(
           {testing::CliBinary(), "pki", "init", "--dir", p.dir, "--federation_template", tmpl});
       ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-      p.witness_port = FreePort();
+      p.witness_port = testing::FreePort();
       ca_bundle_ += Read(p.dir + "/gateway/ca.pem");
       parts_.push_back(p);
     }

@@ -199,6 +199,24 @@ TEST_P(StoreTest, MailboxesSummariseUnacknowledgedMailPerRecipient) {
   EXPECT_EQ((*got)[0].overdue, 1u);
 }
 
+// The forwarder keeps a peer gateway's receipt beside the sender's.
+TEST_P(StoreTest, AReceiptIsReplacedOnlyInItsRecipientsMailbox) {
+  ASSERT_TRUE(store_->InsertMessage(Message("m", "portsmouth-mash")).ok());
+  auto replace = [&](const std::string& recipient) {
+    return store_->CommitAndWait([&](StoreTransaction& tx) {
+      return tx.ReplaceReceipt(recipient, "m", "receipt-with-peer");
+    });
+  };
+  EXPECT_EQ(replace("iow-mash").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->GetMessage("m")->receipt, "receipt-m");
+  ASSERT_TRUE(replace("portsmouth-mash").ok());
+  auto m = store_->GetMessage("m");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->receipt, "receipt-with-peer");
+  EXPECT_EQ(m->signed_envelope, "envelope-m");  // nothing else changes
+  EXPECT_EQ(m->state, v1::MESSAGE_STATE_SUBMITTED);
+}
+
 TEST_P(StoreTest, OnlyTheRecipientCanAcknowledge) {
   ASSERT_TRUE(store_->InsertMessage(Message("m", "portsmouth-mash")).ok());
   const absl::Time now = absl::FromUnixSeconds(1764000200);

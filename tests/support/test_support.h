@@ -68,6 +68,10 @@ std::string FreshPostgresDatabase(std::string* error);
 // agreements reach their review date. Returns the directory.
 std::string TestAgreements(const std::string& dir);
 
+// A loopback port free now, for listeners whose address others must know
+// before they start (peers, witnesses, scrapers).
+int FreePort();
+
 // Paths fixed at build time.
 std::string GatewayBinary();
 std::string CliBinary();
