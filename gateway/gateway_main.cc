@@ -5,6 +5,10 @@
 //       --store sqlite:///var/lib/safeshare/gateway.db --federation federation.textproto
 //   safeshare-gateway check --config /etc/safeshare/gateway.textproto
 //       checks everything it would load, starts nothing; exit 1 on any problem
+//   safeshare-gateway backup --config C --out FILE
+//       an online, verified copy of the SQLite store (the gateway may be running)
+//   safeshare-gateway restore --config C --from FILE [--replace]
+//       verifies a backup and puts it where the store is (the gateway stopped)
 
 #include <malloc.h>
 #include <signal.h>
@@ -22,6 +26,7 @@
 #include "absl/time/time.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "gateway/backup_restore.h"
 #include "gateway/config.h"
 #include "gateway/gateway_server.h"
 #include "gateway/preflight.h"
@@ -61,6 +66,9 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "host:port (or a port, on 127.0.0.1) for /metrics, /healthz and /readyz over HTTP");
 ABSL_FLAG(uint32_t, forward_interval_ms, 0,
           "How often messages for peer federations are forwarded and their states asked for");
+ABSL_FLAG(std::string, out, "", "backup: the file to write (never overwritten)");
+ABSL_FLAG(std::string, from, "", "restore: the backup to restore");
+ABSL_FLAG(bool, replace, false, "restore: move an existing store aside and restore over it");
 ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving (for tests)");
 ABSL_FLAG(bool, development, false,
           "Accept development certificates (issued by safeshare pki); never in production");
@@ -175,17 +183,39 @@ int Check(const safeshare::v1::GatewayConfig& config) {
   return report.ok() ? 0 : 1;
 }
 
+// `backup` and `restore`: one line saying what was done, or why not.
+int BackUpOrRestore(const std::string& command, const safeshare::v1::GatewayConfig& config) {
+  absl::StatusOr<std::string> done =
+      command == "backup"
+          ? safeshare::gateway::BackUpStore(config, absl::GetFlag(FLAGS_out))
+          : safeshare::gateway::RestoreStore(config, absl::GetFlag(FLAGS_from),
+                                             absl::GetFlag(FLAGS_replace), absl::Now());
+  if (!done.ok()) {
+    std::fprintf(stderr, "%s failed (%s): %s\n", command.c_str(),
+                 absl::StatusCodeToString(done.status().code()).c_str(),
+                 std::string(done.status().message()).c_str());
+    return 1;
+  }
+  std::printf("%s\n", done->c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "safeshare gateway: mutual-TLS gRPC broker for safeguarding referrals\n"
       "  safeshare-gateway [flags]         serve\n"
-      "  safeshare-gateway check [flags]   check the configuration, start nothing");
+      "  safeshare-gateway check [flags]   check the configuration, start nothing\n"
+      "  safeshare-gateway backup --out FILE [flags]     online, verified backup (SQLite)\n"
+      "  safeshare-gateway restore --from FILE [--replace] [flags]   verify and restore");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
-    if (positional.size() != 2 || std::string(positional[1]) != "check") {
-      std::fprintf(stderr, "unknown command '%s'; the one command is check\n", positional[1]);
+    const std::string command = positional[1];
+    if (positional.size() != 2 ||
+        (command != "check" && command != "backup" && command != "restore")) {
+      std::fprintf(stderr, "unknown command '%s'; the commands are check, backup and restore\n",
+                   positional[1]);
       return 2;
     }
     auto config = ConfigFromFlags();
@@ -193,7 +223,8 @@ int main(int argc, char** argv) {
       std::printf("problem  %s\n", std::string(config.status().message()).c_str());
       return 1;
     }
-    return Check(*config);
+    if (command == "check") return Check(*config);
+    return BackUpOrRestore(command, *config);
   }
   // Debian's Abseil checks lock order on every Mutex operation (about 1% of a
   // Submit's CPU); the unit tests keep that check, the server skips it.

@@ -7,12 +7,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "agents/audit_verifier.h"
 #include "agents/cli/common.h"
 #include "common/files.h"
 #include "google/protobuf/util/json_util.h"
 #include "transparency/checkpoint.h"
 #include "transparency/cosignature.h"
+#include "verification/audit_verifier.h"
 
 namespace safeshare::cli {
 namespace {
@@ -90,17 +90,17 @@ FlagSpec WitnessPolicySpec() {
 int AuditVerify(const Invocation& inv) {
   auto log = TrustedLog(inv);
   if (!log.ok()) return Failed(inv, log.status());
-  absl::StatusOr<safeshare::agents::AuditVerification> v =
+  absl::StatusOr<safeshare::verification::AuditVerification> v =
       absl::InvalidArgumentError("audit verify needs --db FILE or --export_file FILE");
   if (!inv.Flag("db").empty()) {
-    v = safeshare::agents::VerifyAuditDatabase(inv.Flag("db"), *log);
+    v = safeshare::verification::VerifyAuditDatabase(inv.Flag("db"), *log);
   } else if (!inv.Flag("export_file").empty()) {
-    v = safeshare::agents::VerifyAuditExport(inv.Flag("export_file"), *log);
+    v = safeshare::verification::VerifyAuditExport(inv.Flag("export_file"), *log);
   }
   auto witnesses = WitnessPolicyFlag(inv);
   if (!witnesses.ok()) return Failed(inv, witnesses.status());
   if (v.ok() && witnesses->has_value()) {
-    if (auto st = safeshare::agents::CheckWitnessed(*v, **witnesses); !st.ok()) v = st;
+    if (auto st = safeshare::verification::CheckWitnessed(*v, **witnesses); !st.ok()) v = st;
   }
   if (!v.ok()) {
     inv.out << "FAILED: " << v.status().message() << "\n";
@@ -274,8 +274,8 @@ int ReceiptVerify(const Invocation& inv) {
   if (!receipt.ok()) return Failed(inv, receipt.status());
   auto witnesses = WitnessPolicyFlag(inv);
   if (!witnesses.ok()) return Failed(inv, witnesses.status());
-  if (auto st = safeshare::agents::VerifyReceipt(*receipt, *log,
-                                                 witnesses->has_value() ? &**witnesses : nullptr);
+  if (auto st = safeshare::verification::VerifyReceipt(
+          *receipt, *log, witnesses->has_value() ? &**witnesses : nullptr);
       !st.ok()) {
     inv.out << "FAILED: " << st.message() << "\n";
     return kExitRefused;

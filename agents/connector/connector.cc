@@ -7,7 +7,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agents/audit_verifier.h"
 #include "agents/outgoing_message.h"
 #include "agents/web/plain_language.h"
 #include "common/files.h"
@@ -17,6 +16,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
 #include "policy/isa.h"
+#include "verification/audit_verifier.h"
 
 namespace safeshare::connector {
 namespace {
@@ -261,7 +261,7 @@ absl::StatusOr<v1::RecordedDecision> Connector::RecordNotToShare(
   *out.mutable_recorded_time() = recorded->recorded_time();
   out.set_audit_index(recorded->audit_inclusion_proof().leaf_index());
   out.set_receipt_verified(
-      agents::VerifyDecisionNotToShare(*recorded, federation_.audit_log()).ok());
+      verification::VerifyDecisionNotToShare(*recorded, federation_.audit_log()).ok());
   Publish("decision", out.decision_id());
   return out;
 }
@@ -355,7 +355,7 @@ v1::SentMessage Connector::Attempt(const std::string& message_id) {
     e.sent.set_state(e.sent.receipt().state());
     e.sent.clear_error();
     e.sent.set_receipt_verified(
-        agents::VerifyReceipt(e.sent.receipt(), federation_.audit_log()).ok());
+        verification::VerifyReceipt(e.sent.receipt(), federation_.audit_log()).ok());
   } else {
     e.sent.set_send_state(Retryable(failure) ? v1::SEND_STATE_QUEUED : v1::SEND_STATE_FAILED);
     e.sent.set_error(std::string(failure.message()));

@@ -9,7 +9,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "agents/audit_verifier.h"
 #include "agents/outgoing_message.h"
 #include "common/files.h"
 #include "common/time.h"
@@ -18,6 +17,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
+#include "verification/audit_verifier.h"
 
 namespace safeshare::console {
 namespace {
@@ -187,7 +187,7 @@ absl::StatusOr<VerifiedRecords> Console::Read(const v1::AuditQuery& query) {
   if (!st.ok()) return st;
   VerifiedRecords out;
   std::istringstream in(data);
-  auto v = agents::VerifyAuditExport(in, "the gateway's export", federation_.audit_log());
+  auto v = verification::VerifyAuditExport(in, "the gateway's export", federation_.audit_log());
   out.verified = v.ok();
   if (v.ok()) {
     out.tree_size = v->tree_size;

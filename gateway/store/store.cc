@@ -151,6 +151,19 @@ absl::Status ProbeStore(const std::string& uri) {
   return UnsupportedScheme(uri);
 }
 
+absl::StatusOr<std::string> SqliteStoreFile(const std::string& uri) {
+  if (IsPostgresUri(uri)) {
+    return absl::FailedPreconditionError(
+        "store: a PostgreSQL store is backed up with pg_basebackup and WAL archiving and "
+        "restored to a point in time (docs/operator-guide.md, \"Backup and restore\"); "
+        "backup and restore here are for the embedded SQLite store");
+  }
+  if (!absl::StartsWith(uri, kSqlite)) return UnsupportedScheme(uri);
+  auto parsed = ParseSqliteUri(uri);
+  if (!parsed.ok()) return parsed.status();
+  return parsed->first;
+}
+
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri) {
   if (absl::StartsWith(uri, kSqlite)) {
     auto parsed = ParseSqliteUri(uri);

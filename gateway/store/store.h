@@ -455,6 +455,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& uri);
 // anything: the SQLite file (or its directory) is writable by this user, or
 // PostgreSQL accepts the connection. For `safeshare-gateway check`.
 absl::Status ProbeStore(const std::string& uri);
+// The file of a sqlite:// store, for backup and restore. FAILED_PRECONDITION
+// for PostgreSQL, which is backed up with its own tools.
+absl::StatusOr<std::string> SqliteStoreFile(const std::string& uri);
 
 // `uri` fit for a log line: no password and no query options (which may name
 // credentials).

@@ -18,31 +18,31 @@ TEST_F(AuditE2eTest, ReceiptsProveTheDecisionIsInTheSignedLog) {
   auto police = Agent("hiow-police");
   auto allowed = police->Send(Message("hiow-police", "portsmouth-mash", "audited-1"));
   ASSERT_TRUE(allowed.ok()) << allowed.status();
-  EXPECT_TRUE(agents::VerifyReceipt(*allowed, AuditLog()).ok())
-      << agents::VerifyReceipt(*allowed, AuditLog());
+  EXPECT_TRUE(verification::VerifyReceipt(*allowed, AuditLog()).ok())
+      << verification::VerifyReceipt(*allowed, AuditLog());
 
   auto m = Message("hiow-police", "portsmouth-mash", "audited-2");
   m.declaration.clear_lawful_basis();
   v1::SubmitResponse denied;
   ASSERT_EQ(police->Send(m, &denied).status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(agents::VerifyReceipt(denied, AuditLog()).ok()) << "a refusal is recorded too";
+  EXPECT_TRUE(verification::VerifyReceipt(denied, AuditLog()).ok()) << "a refusal is recorded too";
   EXPECT_GT(denied.audit_inclusion_proof().leaf_index(),
             allowed->audit_inclusion_proof().leaf_index());
 
   // A receipt whose decision was altered no longer matches its record.
   v1::SubmitResponse forged = denied;
   forged.mutable_decision()->set_decision(v1::DECISION_ALLOW);
-  EXPECT_EQ(agents::VerifyReceipt(forged, AuditLog()).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(verification::VerifyReceipt(forged, AuditLog()).code(), absl::StatusCode::kDataLoss);
   // Nor one whose message id was changed (a receipt for another message).
   v1::SubmitResponse renamed = *allowed;
   renamed.set_message_id("audited-2");
-  auto wrong_id = agents::VerifyReceipt(renamed, AuditLog());
+  auto wrong_id = verification::VerifyReceipt(renamed, AuditLog());
   EXPECT_EQ(wrong_id.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(wrong_id.message().find("not this message's decision"), std::string::npos) << wrong_id;
   // Nor does one checked against another federation's key.
   v1::AuditLogIdentity other = AuditLog();
   other.set_public_key(std::string(32, '\x07'));
-  EXPECT_FALSE(agents::VerifyReceipt(*allowed, other).ok());
+  EXPECT_FALSE(verification::VerifyReceipt(*allowed, other).ok());
 }
 
 TEST_F(AuditE2eTest, OnlyOfficersReadTheAuditAndEachWithinTheirScope) {
@@ -160,7 +160,7 @@ TEST_F(AuditE2eTest, EveryEventAndRefusalIsRecordedAndTheLogVerifiesAfterAKill) 
   ASSERT_EQ(gateway_->Stop(), 0);
   const std::string copy = data_.path() + "/copy.db";
   std::filesystem::copy_file(gateway_->db_path(), copy);
-  auto v = agents::VerifyAuditDatabase(copy, AuditLog());
+  auto v = verification::VerifyAuditDatabase(copy, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->records, keys + 7u)
       << "the key registrations, four events, two officer queries, one more decision";
@@ -191,7 +191,7 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
 
   const std::string full = data_.path() + "/full.jsonl";
   std::ofstream(full) << jsonl;
-  auto v = agents::VerifyAuditExport(full, AuditLog());
+  auto v = verification::VerifyAuditExport(full, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->records, 7u + keys);
   EXPECT_TRUE(v->complete);
@@ -203,7 +203,7 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
   ASSERT_TRUE(exported.ok()) << exported.code() << " " << exported.message();
   const std::string part = data_.path() + "/part.jsonl";
   std::ofstream(part) << filtered;
-  v = agents::VerifyAuditExport(part, AuditLog());
+  v = verification::VerifyAuditExport(part, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   size_t area_keys = 0;
   for (const auto& r : Query(*portsmouth, {}, true)) area_keys += IsKeyEvent(r);
@@ -216,7 +216,7 @@ TEST_F(AuditE2eTest, ExportsStreamAndVerifyOffline) {
   size_t second = cut.find('\n', cut.find('\n') + 1);
   cut.erase(cut.find('\n') + 1, second - cut.find('\n'));
   std::ofstream(full) << cut;
-  v = agents::VerifyAuditExport(full, AuditLog());
+  v = verification::VerifyAuditExport(full, AuditLog());
   EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(v.status().message().find("record 0 is missing"), std::string::npos) << v.status();
 }
@@ -271,7 +271,7 @@ TEST_F(AuditE2eTest, AnExportIsOneSnapshotWhileWritesContinue) {
 
   const std::string path = data_.path() + "/snapshot.jsonl";
   std::ofstream(path) << jsonl;
-  auto v = agents::VerifyAuditExport(path, AuditLog());
+  auto v = verification::VerifyAuditExport(path, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_TRUE(v->complete);
   EXPECT_EQ(v->records, v->tree_size) << "every record of the snapshot, and none after it";
@@ -328,7 +328,7 @@ TEST_F(AuditE2eTest, AnErasedJustificationLeavesAVerifiableLogAndNoTraceOnDisk) 
   const uint64_t leaf = denied.audit_inclusion_proof().leaf_index();
   EXPECT_EQ(denied.audit_record().find("Quillon"), std::string::npos)
       << "the receipt's record as hashed commits the text, never carries it";
-  EXPECT_TRUE(agents::VerifyReceipt(denied, AuditLog()).ok());
+  EXPECT_TRUE(verification::VerifyReceipt(denied, AuditLog()).ok());
   const std::string db = gateway_->db_path();
   ASSERT_NE((FileBytes(db) + FileBytes(db + "-wal")).find("Quillon Zebrafinch"), std::string::npos)
       << "before erasure the text is on disk (so the search below can fail)";
@@ -374,7 +374,7 @@ TEST_F(AuditE2eTest, AnErasedJustificationLeavesAVerifiableLogAndNoTraceOnDisk) 
   EXPECT_EQ(jsonl.find("Quillon"), std::string::npos);
   const std::string full = data_.path() + "/full.jsonl";
   std::ofstream(full) << jsonl;
-  auto v = agents::VerifyAuditExport(full, AuditLog());
+  auto v = verification::VerifyAuditExport(full, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_TRUE(v->complete);
   EXPECT_EQ(v->texts_erased, 1u);
@@ -386,7 +386,7 @@ TEST_F(AuditE2eTest, AnErasedJustificationLeavesAVerifiableLogAndNoTraceOnDisk) 
   ASSERT_EQ(gateway_->Stop(), 0);
   const std::string copy = data_.path() + "/copy.db";
   std::filesystem::copy_file(db, copy);
-  auto on_db = agents::VerifyAuditDatabase(copy, AuditLog());
+  auto on_db = verification::VerifyAuditDatabase(copy, AuditLog());
   ASSERT_TRUE(on_db.ok()) << on_db.status();
   EXPECT_EQ(on_db->texts_erased, 1u);
 }
@@ -426,7 +426,7 @@ TEST_F(AuditE2eTest, ARectifiedTextIsShownAndItsDisclosureVerifies) {
                   .ok());
   const std::string full = data_.path() + "/full.jsonl";
   std::ofstream(full) << jsonl;
-  auto v = agents::VerifyAuditExport(full, AuditLog());
+  auto v = verification::VerifyAuditExport(full, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->texts_unchecked, 0u);
   EXPECT_GE(v->texts_checked, 3u) << "the corrected text, the reason, the original's other texts";
@@ -436,7 +436,7 @@ TEST_F(AuditE2eTest, ARectifiedTextIsShownAndItsDisclosureVerifies) {
   ASSERT_NE(at, std::string::npos);
   forged.replace(at, 7, "ED-9999");
   std::ofstream(full) << forged;
-  EXPECT_EQ(agents::VerifyAuditExport(full, AuditLog()).status().code(),
+  EXPECT_EQ(verification::VerifyAuditExport(full, AuditLog()).status().code(),
             absl::StatusCode::kDataLoss);
 }
 
@@ -528,7 +528,7 @@ TEST_F(GatewayE2eTest, ADecisionNotToShareIsRecordedCountedOnceAndVerifiable) {
   std::ifstream in(federation_ + "/federation.textproto");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &fed));
-  EXPECT_TRUE(agents::VerifyDecisionNotToShare(*recorded, fed.audit_log()).ok());
+  EXPECT_TRUE(verification::VerifyDecisionNotToShare(*recorded, fed.audit_log()).ok());
   // A retry with the same id (after a lost reply) is a second record, one decision.
   ASSERT_TRUE(police->RecordDecisionNotToShare(req).ok());
 

@@ -377,7 +377,7 @@ TEST_F(DeliveryE2eTest, KillingTheGatewayMidStreamLosesAndDuplicatesNothing) {
   ASSERT_EQ(gateway_->Stop(), 0);
   const std::string copy = data_.path() + "/copy.db";
   fs::copy_file(gateway_->db_path(), copy);
-  auto v = agents::VerifyAuditDatabase(copy, AuditLog());
+  auto v = verification::VerifyAuditDatabase(copy, AuditLog());
   ASSERT_TRUE(v.ok()) << v.status();
   // The key registrations, 40 decisions, then a delivery and an
   // acknowledgement per accepted message.

@@ -17,7 +17,6 @@
 
 #include "agents/agency_agent.h"
 #include "agents/agent_client.h"
-#include "agents/audit_verifier.h"
 #include "agents/keyring.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
@@ -28,6 +27,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
+#include "verification/audit_verifier.h"
 
 namespace safeshare {
 
@@ -257,7 +257,7 @@ class GatewayE2eTest : public ::testing::Test {
                     .ok());
     const std::string path = data_.path() + "/export.jsonl";
     std::ofstream(path) << jsonl;
-    auto v = agents::VerifyAuditExport(path, AuditLog());
+    auto v = verification::VerifyAuditExport(path, AuditLog());
     ASSERT_TRUE(v.ok()) << v.status();
     EXPECT_TRUE(v->complete);
     EXPECT_EQ(v->records, v->tree_size);

@@ -10,11 +10,11 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "agents/audit_verifier.h"
 #include "google/protobuf/text_format.h"
 #include "safeshare/v1/directory.grpc.pb.h"
 #include "safeshare/v1/peering.grpc.pb.h"
 #include "tests/e2e/gateway_fixture.h"
+#include "verification/audit_verifier.h"
 
 namespace safeshare {
 namespace {
@@ -251,7 +251,7 @@ TEST_F(PeeringE2eTest, ASchoolReferralCrossesTwoGatewaysAndTheAcknowledgementAnd
   EXPECT_EQ(sent->state(), v1::MESSAGE_STATE_FORWARDING);
   EXPECT_EQ(sent->decision().decision(), v1::DECISION_ALLOW);
   EXPECT_EQ(sent->decision().isa_id(), "portsmouth-dorset-cross-border");
-  EXPECT_TRUE(agents::VerifyReceipt(*sent, hips_.log()).ok());
+  EXPECT_TRUE(verification::VerifyReceipt(*sent, hips_.log()).ok());
 
   // Opened by Dorset's own agent: the school's signing key proven by the
   // hips log, under the key the front door pinned.
@@ -267,10 +267,10 @@ TEST_F(PeeringE2eTest, ASchoolReferralCrossesTwoGatewaysAndTheAcknowledgementAnd
   ASSERT_TRUE(receipt.has_peer_receipt());
   EXPECT_EQ(receipt.peer_federation_id(), "dorset-dev");
   EXPECT_EQ(receipt.peer_receipt().decision().decision(), v1::DECISION_ALLOW);
-  EXPECT_TRUE(agents::VerifyReceipt(receipt, hips_.log()).ok());
-  EXPECT_TRUE(agents::VerifyReceipt(receipt.peer_receipt(), dorset_.log()).ok());
+  EXPECT_TRUE(verification::VerifyReceipt(receipt, hips_.log()).ok());
+  EXPECT_TRUE(verification::VerifyReceipt(receipt.peer_receipt(), dorset_.log()).ok());
   // ... and not the other way round: each log vouches for its own side only.
-  EXPECT_FALSE(agents::VerifyReceipt(receipt.peer_receipt(), hips_.log()).ok());
+  EXPECT_FALSE(verification::VerifyReceipt(receipt.peer_receipt(), hips_.log()).ok());
   v1::AuditRecord dorset_record;
   ASSERT_TRUE(dorset_record.ParseFromString(receipt.peer_receipt().audit_record()));
   EXPECT_EQ(dorset_record.actor(), "safeshare://hips-dev/gateway");
@@ -348,7 +348,7 @@ TEST_F(PeeringE2eTest, AShareTheReceivingSideForbidsIsRefusedWithThatSidesFindin
     purpose_failed |= f.outcome() == v1::FINDING_OUTCOME_FAIL;
   }
   EXPECT_TRUE(purpose_failed);
-  EXPECT_TRUE(agents::VerifyReceipt(theirs, dorset_.log()).ok());
+  EXPECT_TRUE(verification::VerifyReceipt(theirs, dorset_.log()).ok());
   auto status = school->client().GetStatus("cross-border-early-help");
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_REFUSED_BY_PEER_GATEWAY);

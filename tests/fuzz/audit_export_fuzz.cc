@@ -6,15 +6,15 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "agents/audit_verifier.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "verification/audit_verifier.h"
 
 namespace sf = safeshare::fuzz;
-using safeshare::agents::VerifyAuditExport;
+using safeshare::verification::VerifyAuditExport;
 
 namespace {
 
-absl::StatusOr<safeshare::agents::AuditVerification> Verify(const std::string& text) {
+absl::StatusOr<safeshare::verification::AuditVerification> Verify(const std::string& text) {
   std::istringstream in(text);
   return VerifyAuditExport(in, "export", sf::AuditLog());
 }

@@ -11,7 +11,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "agents/audit_verifier.h"
 #include "agents/key_log.h"
 #include "common/files.h"
 #include "common/time.h"
@@ -24,6 +23,7 @@
 #include "tests/fuzz/fuzz_support.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
+#include "verification/audit_verifier.h"
 
 namespace fs = std::filesystem;
 namespace sf = safeshare::fuzz;
@@ -207,7 +207,7 @@ void AuditLog() {
     proof->set_leaf_index(i);
     proof->set_tree_size(size);
     for (auto& h : Ok(st::InclusionProof(tree, i, size), "proof")) proof->add_hashes(h);
-    Ok(safeshare::agents::VerifyReceipt(receipt, sf::AuditLog()), "seed receipt");
+    Ok(safeshare::verification::VerifyReceipt(receipt, sf::AuditLog()), "seed receipt");
     Write("receipt", absl::StrCat("leaf-", i), Serialized(receipt));
   }
 
@@ -239,7 +239,7 @@ void AuditLog() {
     const std::string path =
         (corpus / "audit_export" / (filtered ? "filtered" : "complete")).string();
     Write("audit_export", filtered ? "filtered" : "complete", text);
-    Ok(safeshare::agents::VerifyAuditExport(path, sf::AuditLog()).status(), "seed export");
+    Ok(safeshare::verification::VerifyAuditExport(path, sf::AuditLog()).status(), "seed export");
   }
 }
 

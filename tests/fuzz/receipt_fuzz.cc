@@ -2,11 +2,11 @@
 // checkpoint, inclusion proof, the logged decision). Never crashes; a receipt
 // that verifies under the fixed log key stops verifying when its record,
 // proof or decision changes.
-#include "agents/audit_verifier.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "verification/audit_verifier.h"
 
 namespace sf = safeshare::fuzz;
-using safeshare::agents::VerifyReceipt;
+using safeshare::verification::VerifyReceipt;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   safeshare::v1::SubmitResponse receipt;

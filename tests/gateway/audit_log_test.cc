@@ -6,7 +6,6 @@
 
 #include <filesystem>
 
-#include "agents/audit_verifier.h"
 #include "envelope/keys.h"
 #include "gateway/audit/audit_service.h"
 #include "gateway/store/sqlite_store.h"
@@ -15,6 +14,7 @@
 #include "tests/support/test_support.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
+#include "verification/audit_verifier.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -55,9 +55,9 @@ class AuditLogTest : public ::testing::Test {
     }
   }
 
-  absl::StatusOr<agents::AuditVerification> VerifyCopy() {
+  absl::StatusOr<verification::AuditVerification> VerifyCopy() {
     store_.reset();  // closes; WAL checkpointed
-    return agents::VerifyAuditDatabase(path_, log_);
+    return verification::VerifyAuditDatabase(path_, log_);
   }
 
   void Sql(const std::string& sql) {
@@ -96,7 +96,7 @@ TEST_F(AuditLogTest, ChangingOneByteOfOneRecordIsCaught) {
   // Flip a byte inside record 7's message id, leaving its stored leaf hash.
   Sql("UPDATE audit_log SET record = CAST(REPLACE(CAST(record AS TEXT), 'm-7', 'm-8') AS BLOB) "
       "WHERE seq = 7");
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(v.status().message().find("record 7"), std::string::npos) << v.status();
@@ -122,7 +122,7 @@ TEST_F(AuditLogTest, RewritingARecordAndItsLeafHashIsCaughtByTheSignedRoots) {
   ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
   sqlite3_finalize(s);
   sqlite3_close(db);
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
   // Batches of 4: checkpoints at 4, 8, 12, ...; record 9 is in [8, 12).
@@ -133,7 +133,7 @@ TEST_F(AuditLogTest, DeletingARecordIsCaught) {
   Append(20, 4);
   store_.reset();
   Sql("DELETE FROM audit_log WHERE seq = 11");
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("record 11 is missing"), std::string::npos) << v.status();
 }
@@ -142,7 +142,7 @@ TEST_F(AuditLogTest, TruncatingTheTailIsCaught) {
   Append(20, 4);
   store_.reset();
   Sql("DELETE FROM audit_log WHERE seq >= 18");
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("truncated"), std::string::npos) << v.status();
 }
@@ -152,7 +152,7 @@ TEST_F(AuditLogTest, ReorderingTwoRecordsIsCaught) {
   store_.reset();
   Sql("UPDATE audit_log SET seq = -1 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; "
       "UPDATE audit_log SET seq = 4 WHERE seq = -1;");
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("record 3"), std::string::npos) << v.status();
   EXPECT_NE(v.status().message().find("reordered"), std::string::npos) << v.status();
@@ -184,7 +184,7 @@ TEST_F(AuditLogTest, ReplacingACheckpointSignatureIsCaught) {
   ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
   sqlite3_finalize(s);
   sqlite3_close(db);
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("checkpoint #3 does not verify"), std::string::npos)
       << v.status();
@@ -196,7 +196,7 @@ TEST_F(AuditLogTest, RecordsAddedOutsideTheGatewayAreCaught) {
   Sql("INSERT INTO audit_log SELECT 8, record, leaf_hash, time_us, event, message_id, kind, "
       "sender, recipient, sender_area, recipient_area, purpose, decision, subject_reference, "
       "flagged_checks FROM audit_log WHERE seq = 7");
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("record 8"), std::string::npos) << v.status();
 }

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <iterator>
 
-#include "agents/audit_verifier.h"
 #include "envelope/keys.h"
 #include "gateway/audit/audit_service.h"
 #include "gateway/audit/record_texts.h"
@@ -22,6 +21,7 @@
 #include "tests/support/test_support.h"
 #include "transparency/checkpoint.h"
 #include "transparency/merkle.h"
+#include "verification/audit_verifier.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -125,10 +125,10 @@ class AuditTextTest : public ::testing::Test {
     return out;
   }
 
-  absl::StatusOr<agents::AuditVerification> VerifyExport(const std::string& jsonl) {
+  absl::StatusOr<verification::AuditVerification> VerifyExport(const std::string& jsonl) {
     const std::string file = dir_.path() + "/export.jsonl";
     std::ofstream(file) << jsonl;
-    return agents::VerifyAuditExport(file, log_);
+    return verification::VerifyAuditExport(file, log_);
   }
 
   void Sql(const std::string& sql) {
@@ -157,7 +157,7 @@ TEST_F(AuditTextTest, AnErasedTextIsGoneFromTheFileAndItsWalAndTheLogStillVerifi
   EXPECT_NE(disk.find("A second referral"), std::string::npos) << "the other text stays";
   EXPECT_EQ(std::filesystem::file_size(path_ + "-wal"), 0u);
 
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->records, 3u);
   EXPECT_EQ(v->texts_erased, 1u);
@@ -194,9 +194,9 @@ TEST_F(AuditTextTest, ARectifiedTextOpensTheRectificationsCommitmentAndATampered
 
   // On the database, the same.
   store_.reset();
-  ASSERT_TRUE(agents::VerifyAuditDatabase(path_, log_).ok());
+  ASSERT_TRUE(verification::VerifyAuditDatabase(path_, log_).ok());
   Sql("UPDATE audit_text SET text = 'Child at risk; see case 1999/1' WHERE seq = 0");
-  auto d = agents::VerifyAuditDatabase(path_, log_);
+  auto d = verification::VerifyAuditDatabase(path_, log_);
   EXPECT_EQ(d.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(d.status().message().find("does not match its commitment"), std::string::npos)
       << d.status();
@@ -209,7 +209,7 @@ TEST_F(AuditTextTest, AnErasureTheStoreDoesNotShowIsCaught) {
   // Someone puts the text back where the log says it was erased.
   Sql("UPDATE audit_text SET erased_us = NULL, text = 'x' WHERE seq = 0 AND "
       "field = 'declaration.necessity_justification'");
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(v.status().message().find("last change"), std::string::npos) << v.status();
 }
@@ -256,7 +256,7 @@ TEST_F(AuditTextTest, AnOldDatabaseMigratesAndOldAndNewLeavesVerifyTogether) {
     sqlite3_finalize(s);
     sqlite3_close(db);
   }
-  auto before = agents::VerifyAuditDatabase(path_, log_);
+  auto before = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_TRUE(before.ok()) << "the old database verifies before migrating: " << before.status();
 
   Open();  // migrates
@@ -270,7 +270,7 @@ TEST_F(AuditTextTest, AnOldDatabaseMigratesAndOldAndNewLeavesVerifyTogether) {
   ASSERT_TRUE(ve.ok()) << ve.status();
   EXPECT_EQ(ve->records, 3u);
   store_.reset();
-  auto v = agents::VerifyAuditDatabase(path_, log_);
+  auto v = verification::VerifyAuditDatabase(path_, log_);
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->records, 3u);
   EXPECT_EQ(v->texts_erased, 1u);

@@ -11,26 +11,28 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROJECT = ("common", "transparency", "envelope", "policy", "gateway", "agents")
+PROJECT = ("common", "transparency", "verification", "envelope", "policy", "gateway", "agents")
 
 # Most specific folder first. ("only", {...}): allowed project folders;
 # ("never", {...}): forbidden ones.
 RULES = [
     ("common", "only", {"common"}),
     ("transparency", "only", {"common", "transparency"}),
+    # Offline checks of the log, for agencies, officers and the gateway's restore.
+    ("verification", "only", {"common", "transparency", "verification"}),
     ("envelope", "only", {"common", "transparency", "envelope"}),
     ("policy", "only", {"common", "policy"}),
     # The web stack knows nothing of safeshare's messages; the connector
     # and the console build on the agent; only the CLI starts them.
     ("agents/web", "only", {"common", "agents/web"}),
-    ("agents/connector", "only", {"common", "transparency", "envelope", "policy", "agents",
+    ("agents/connector", "only", {"common", "transparency", "verification", "envelope", "policy", "agents",
                                   "agents/web", "agents/connector"}),
     # The IG console is the connector's sibling: neither knows the other.
-    ("agents/console", "only", {"common", "transparency", "envelope", "policy", "agents",
+    ("agents/console", "only", {"common", "transparency", "verification", "envelope", "policy", "agents",
                                 "agents/web", "agents/console"}),
-    ("agents/cli", "only", {"common", "transparency", "envelope", "policy", "agents",
+    ("agents/cli", "only", {"common", "transparency", "verification", "envelope", "policy", "agents",
                             "agents/web", "agents/connector", "agents/console"}),
-    ("agents", "only", {"common", "transparency", "envelope", "policy", "agents"}),
+    ("agents", "only", {"common", "transparency", "verification", "envelope", "policy", "agents"}),
     ("gateway/store", "only", {"common", "transparency", "gateway/store"}),
     # Witnessing speaks to peers over HTTPS: the log and the store, nothing
     # of messages or policy.

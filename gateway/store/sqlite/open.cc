@@ -27,6 +27,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     (void)fchmod(fd, 0600);
     close(fd);
   }
+  auto file_lock = StoreFileLock::Acquire(path);
+  if (!file_lock.ok()) return file_lock.status();
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,
@@ -38,7 +40,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, *std::move(file_lock)));
   absl::MutexLock lock(&store->mu_);
   // WAL + FULL: each commit is fsynced before it returns. temp_store=MEMORY
   // keeps each job's savepoint journal off the disk, where its writes queued

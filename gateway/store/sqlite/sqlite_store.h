@@ -18,6 +18,7 @@
 #include "gateway/store/group_committer.h"
 #include "gateway/store/mailbox_transaction.h"
 #include "gateway/store/recent_subtrees.h"
+#include "gateway/store/sqlite/backup.h"
 #include "gateway/store/store.h"
 #include "transparency/merkle.h"
 
@@ -95,7 +96,7 @@ class SqliteStore final : public Store {
   using StatementCache = std::map<std::string, sqlite3_stmt*>;
   using NodeCache = std::map<std::pair<uint64_t, uint64_t>, std::string>;
 
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  SqliteStore(sqlite3* db, StoreFileLock lock) : db_(db), lock_(std::move(lock)) {}
   // Applies the migrations the file lacks, in one transaction.
   absl::Status MigrateLocked(const std::string& path) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks the stored log has no gaps and loads its frontier.
@@ -168,6 +169,7 @@ class SqliteStore final : public Store {
   absl::Status CheckCommittedLocked(uint64_t tree_size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
   std::string path_;
+  StoreFileLock lock_;  // released once the destructor has closed the connections
   absl::Mutex checkpoint_mu_;
   bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   bool checkpoint_stop_ ABSL_GUARDED_BY(checkpoint_mu_) = false;

@@ -1,5 +1,5 @@
-#ifndef SAFESHARE_AGENTS_AUDIT_VERIFIER_H_
-#define SAFESHARE_AGENTS_AUDIT_VERIFIER_H_
+#ifndef SAFESHARE_VERIFICATION_AUDIT_VERIFIER_H_
+#define SAFESHARE_VERIFICATION_AUDIT_VERIFIER_H_
 
 // Offline verification of the audit log, trusting only the federation's
 // audit key: a copy of the gateway's database, a JSON-lines export, or one
@@ -15,7 +15,7 @@
 #include "safeshare/v1/referrals.pb.h"
 #include "transparency/cosignature.h"
 
-namespace safeshare::agents {
+namespace safeshare::verification {
 
 struct AuditVerification {
   uint64_t records = 0;      // records checked
@@ -73,6 +73,6 @@ absl::Status VerifyDecisionNotToShare(
     const safeshare::v1::RecordDecisionNotToShareResponse& recorded,
     const safeshare::v1::AuditLogIdentity& log);
 
-}  // namespace safeshare::agents
+}  // namespace safeshare::verification
 
-#endif  // SAFESHARE_AGENTS_AUDIT_VERIFIER_H_
+#endif  // SAFESHARE_VERIFICATION_AUDIT_VERIFIER_H_

@@ -1,4 +1,4 @@
-#include "agents/audit_verifier.h"
+#include "verification/audit_verifier.h"
 
 #include <sqlite3.h>
 
@@ -19,7 +19,7 @@
 #include "transparency/merkle.h"
 #include "transparency/text_commitment.h"
 
-namespace safeshare::agents {
+namespace safeshare::verification {
 namespace {
 
 using transparency::Checkpoint;
@@ -574,4 +574,4 @@ absl::Status VerifyDecisionNotToShare(
   return absl::OkStatus();
 }
 
-}  // namespace safeshare::agents
+}  // namespace safeshare::verification
