@@ -13,8 +13,10 @@ PACKAGES=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev llvm-14 testssl.sh
   # The agency connector's web server, and its pages' browser tests.
   libcpp-httplib-dev chromium chromium-driver python3-selenium
-  # promtool, which checks the metrics exposition and the alerting rules.
-  prometheus
+  # promtool, which checks the metrics exposition and the alerting rules;
+  # systemd-analyze, which checks the packaged units; CPack's dependency
+  # scan (dpkg-shlibdeps) and debootstrap for the package test.
+  prometheus systemd dpkg-dev debootstrap
 )
 
 # npm for the pages' front-end packages: Debian's, unless the machine has one.

@@ -46,7 +46,33 @@ class ParsedCertificates {
   absl::flat_hash_map<std::string, PeerCertificate> parsed_ ABSL_GUARDED_BY(mu_);
 };
 
+// Agencies' certificate expiry times, noted after authentication (so only
+// members' ids ever become labels).
+class SeenExpiries {
+ public:
+  void Note(const Principal& p, absl::Time not_after) {
+    if (p.kind != Principal::Kind::kAgency) return;
+    absl::MutexLock lock(&mu_);
+    expiries_[p.agency_id] = not_after;
+  }
+  std::map<std::string, absl::Time> Get() {
+    absl::MutexLock lock(&mu_);
+    return expiries_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, absl::Time> expiries_ ABSL_GUARDED_BY(mu_);
+};
+
+SeenExpiries& Seen() {
+  static auto* seen = new SeenExpiries();  // never destroyed: calls may outlive main
+  return *seen;
+}
+
 }  // namespace
+
+std::map<std::string, absl::Time> AgencyCertificateExpiries() { return Seen().Get(); }
 
 absl::StatusOr<PeerCertificate> CallerCertificate(const grpc::CallbackServerContext& ctx) {
   auto auth = ctx.auth_context();
@@ -65,7 +91,9 @@ absl::StatusOr<Principal> AuthenticateCaller(const grpc::CallbackServerContext& 
                                              const FederationDirectory& directory) {
   auto cert = CallerCertificate(ctx);
   if (!cert.ok()) return cert.status();
-  return AuthenticateCertificate(*cert, directory);
+  auto principal = AuthenticateCertificate(*cert, directory);
+  if (principal.ok()) Seen().Note(*principal, cert->not_after);
+  return principal;
 }
 
 absl::StatusOr<Principal> AuthenticateAgency(const grpc::CallbackServerContext& ctx,
@@ -82,6 +110,7 @@ absl::StatusOr<Principal> AuthenticateAgencyCertificate(const PeerCertificate& c
     return absl::PermissionDeniedError(
         "this call is for agency certificates; officer certificates are for Audit and Advice");
   }
+  if (principal.ok()) Seen().Note(*principal, cert.not_after);
   return principal;
 }
 

@@ -8,7 +8,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "gateway/federation_directory.h"
 #include "gateway/peer_certificate.h"
 #include "gateway/principal.h"
@@ -30,6 +34,11 @@ absl::StatusOr<Principal> AuthenticateAgency(const grpc::CallbackServerContext& 
 // The same check on a certificate already read (CallerCertificate).
 absl::StatusOr<Principal> AuthenticateAgencyCertificate(const PeerCertificate& cert,
                                                         const FederationDirectory& directory);
+
+// When each agency's certificate expires, as last presented by an
+// authenticated caller of that agency (for the metrics; an agency whose
+// certificate the gateway has not seen since it started is absent).
+std::map<std::string, absl::Time> AgencyCertificateExpiries();
 
 }  // namespace safeshare::gateway
 

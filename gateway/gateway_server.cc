@@ -12,6 +12,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "envelope/keys.h"
+#include "gateway/authentication.h"
 #include "gateway/config.h"
 #include "transparency/checkpoint.h"
 #include "transparency/cosignature.h"
@@ -290,8 +291,15 @@ void GatewayServer::AddGauges() {
       });
   registry_.AddGauge(
       "safeshare_certificate_expiry_timestamp_seconds",
-      "When the gateway's TLS certificate expires (Unix time)", {"certificate"}, [this] {
-        return Samples{{{"gateway"}, static_cast<double>(absl::ToUnixSeconds(cert_not_after_))}};
+      "When a TLS certificate expires (Unix time): the gateway's, and each agency's as last "
+      "presented",
+      {"certificate"}, [this] {
+        Samples out{{{"gateway"}, static_cast<double>(absl::ToUnixSeconds(cert_not_after_))}};
+        for (const auto& [agency, not_after] : AgencyCertificateExpiries()) {
+          out.push_back(
+              {{"agency:" + agency}, static_cast<double>(absl::ToUnixSeconds(not_after))});
+        }
+        return out;
       });
   // One query per scrape for the three mailbox gauges (sampled in turn).
   auto mailboxes = [this]() -> std::vector<MailboxSummary> {

@@ -45,8 +45,27 @@ def kubernetes():
     env = {e["name"]: e for e in container.get("env", [])}
     pw = env.get("PGPASSWORD", {}).get("valueFrom", {}).get("secretKeyRef")
     check(pw is not None, "kubernetes: PGPASSWORD does not come from a Secret")
+    # Probes: HTTP on the metrics port, readiness on /readyz, which the
+    # ConfigMap turns on; liveness on /healthz.
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    for probe, path in (("startupProbe", "/readyz"), ("readinessProbe", "/readyz"),
+                        ("livenessProbe", "/healthz")):
+        get = container.get(probe, {}).get("httpGet", {})
+        check(get.get("path") == path and get.get("port") == "metrics",
+              f"kubernetes: {probe} is not an HTTP GET of {path} on the metrics port")
     config = next(yaml.safe_load_all(open(os.path.join(d, "configmap.yaml"))))
     text = config["data"]["gateway.textproto"]
+    m = re.search(r'metrics\s*{\s*listen_address:\s*"[^"]*:(\d+)"', text)
+    check(m is not None and int(m.group(1)) == ports.get("metrics"),
+          "kubernetes: the ConfigMap does not serve metrics on the probed port")
+    # The image the Deployment names is the one the Containerfile builds:
+    # non-root, the binary where the Deployment runs it.
+    containerfile = open(os.path.join(ROOT, "deploy", "container", "Containerfile")).read()
+    final = containerfile.split("\nFROM ")[-1]
+    check(re.search(r"^USER 65532:65532$", final, re.M) is not None,
+          "container: the runtime stage does not run as uid 65532")
+    check(container["command"] == ["/usr/bin/safeshare-gateway"],
+          "kubernetes: command is not the packaged /usr/bin/safeshare-gateway")
     stores = re.findall(r'^\s*store:\s*"([^"]*)"', text, re.M)
     check(stores, "kubernetes: gateway.textproto sets no store")
     for uri in stores:

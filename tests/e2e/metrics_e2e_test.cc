@@ -48,6 +48,11 @@ TEST_F(MetricsE2eTest, AScrapeUnderLoadPassesPromtoolAndCountsWhatHappened) {
   EXPECT_NE(text.find("safeshare_audit_log_entries "), std::string::npos);
   EXPECT_NE(text.find("safeshare_certificate_expiry_timestamp_seconds{certificate=\"gateway\"}"),
             std::string::npos);
+  // And the certificate each agency that called presented.
+  EXPECT_NE(text.find("safeshare_certificate_expiry_timestamp_seconds{certificate=\"agency:hiow-"
+                      "police\"}"),
+            std::string::npos)
+      << text;
   // Ids and codes only: nothing from the declarations.
   EXPECT_EQ(text.find("subject_reference"), std::string::npos);
   EXPECT_EQ(text.find("pc-4471"), std::string::npos);
