@@ -266,6 +266,12 @@ void GatewayServer::AddGauges() {
   auto one = [](double v) { return Samples{{{}, v}}; };
   registry_.AddGauge("safeshare_commit_queue_jobs", "Jobs waiting for the store's committer", {},
                      [this, one] { return one(static_cast<double>(store_->QueuedCommits())); });
+  registry_.AddGauge("safeshare_store_bytes",
+                     "Bytes the store takes (SQLite: database and WAL; PostgreSQL: database)", {},
+                     [this, one] {
+                       auto bytes = store_->SizeBytes();
+                       return bytes.ok() ? one(static_cast<double>(*bytes)) : Samples{};
+                     });
   registry_.AddGauge("safeshare_subscribers", "Open Mailbox.Subscribe streams", {},
                      [this, one] { return one(static_cast<double>(notifier_.subscribers())); });
   registry_.AddGauge("safeshare_agreements", "Information sharing agreements in force", {},

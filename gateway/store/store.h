@@ -353,6 +353,9 @@ class MailboxStore {
   // Per recipient with unacknowledged mail: how many wait, since when, and
   // how many are past their acknowledgement deadline at `now` (for metrics).
   virtual absl::StatusOr<std::vector<MailboxSummary>> Mailboxes(absl::Time now) = 0;
+  // The bytes the store takes (SQLite: the database and its WAL; PostgreSQL:
+  // the database), for the metrics and a full-disk alert.
+  virtual absl::StatusOr<uint64_t> SizeBytes() = 0;
 };
 
 // The key directory: agencies' public keys.

@@ -46,6 +46,7 @@ TEST_F(MetricsE2eTest, AScrapeUnderLoadPassesPromtoolAndCountsWhatHappened) {
   EXPECT_NE(text.find("safeshare_mailbox_overdue{agency=\"portsmouth-mash\"} 0\n"),
             std::string::npos);
   EXPECT_NE(text.find("safeshare_audit_log_entries "), std::string::npos);
+  EXPECT_NE(text.find("\nsafeshare_store_bytes "), std::string::npos) << text;
   EXPECT_NE(text.find("safeshare_certificate_expiry_timestamp_seconds{certificate=\"gateway\"}"),
             std::string::npos);
   // And the certificate each agency that called presented.

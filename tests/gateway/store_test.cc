@@ -199,6 +199,27 @@ TEST_P(StoreTest, MailboxesSummariseUnacknowledgedMailPerRecipient) {
   EXPECT_EQ((*got)[0].overdue, 1u);
 }
 
+TEST_P(StoreTest, TheStoreReportsTheBytesItTakes) {
+  auto before = store_->SizeBytes();
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_GT(*before, 0u);
+  // Incompressible envelopes, 2 MiB in all: the size must grow by about that.
+  std::string blob(64 * 1024, '\0');
+  uint32_t x = 1;
+  for (char& c : blob) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 24);
+  }
+  for (int i = 0; i < 32; ++i) {
+    StoredMessage m = Message("big-" + std::to_string(i), "portsmouth-mash");
+    m.signed_envelope = blob + std::to_string(i);
+    ASSERT_TRUE(store_->InsertMessage(m).ok());
+  }
+  auto after = store_->SizeBytes();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_GT(*after, *before + 1024 * 1024);
+}
+
 // The forwarder keeps a peer gateway's receipt beside the sender's.
 TEST_P(StoreTest, AReceiptIsReplacedOnlyInItsRecipientsMailbox) {
   ASSERT_TRUE(store_->InsertMessage(Message("m", "portsmouth-mash")).ok());

@@ -111,6 +111,14 @@ absl::StatusOr<std::vector<MailboxSummary>> PostgresStore::Mailboxes(absl::Time 
   return out;
 }
 
+absl::StatusOr<uint64_t> PostgresStore::SizeBytes() {
+  absl::MutexLock lock(&read_mu_);
+  if (auto st = pg::Ready(read_); !st.ok()) return st;
+  auto r = Run(read_, "SELECT pg_database_size(current_database())::bigint", {}, "database size");
+  if (!r.ok()) return r.status();
+  return static_cast<uint64_t>(r->row(0).Int(0));
+}
+
 absl::StatusOr<std::vector<StoredMessage>> PostgresStore::PendingForRecipient(
     const std::string& recipient, uint64_t after_sequence, int limit) {
   static const std::string sql = absl::StrCat(

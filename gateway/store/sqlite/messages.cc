@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -82,6 +83,22 @@ absl::StatusOr<std::vector<MailboxSummary>> SqliteStore::Mailboxes(absl::Time no
   }
   if (rc != SQLITE_DONE) return SqliteError(read_db_, rc, "summarise mailboxes");
   return out;
+}
+
+absl::StatusOr<uint64_t> SqliteStore::SizeBytes() {
+  int64_t pages = 0, page_size = 0;
+  {
+    absl::MutexLock lock(&read_mu_);
+    Statement count(read_db_, "PRAGMA page_count");
+    if (count.Step() != SQLITE_ROW) return SqliteError(read_db_, SQLITE_ERROR, "page count");
+    pages = count.Int(0);
+    Statement size(read_db_, "PRAGMA page_size");
+    if (size.Step() != SQLITE_ROW) return SqliteError(read_db_, SQLITE_ERROR, "page size");
+    page_size = size.Int(0);
+  }
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(path_ + "-wal", ec);
+  return static_cast<uint64_t>(pages * page_size) + (ec ? 0 : static_cast<uint64_t>(wal));
 }
 
 absl::StatusOr<std::vector<StoredMessage>> SqliteStore::ListHeld(

@@ -54,6 +54,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<StoredMessage>> ListHeld(const std::vector<std::string>& senders,
                                                       uint64_t after_sequence, int limit) override;
   absl::StatusOr<std::vector<MailboxSummary>> Mailboxes(absl::Time now) override;
+  absl::StatusOr<uint64_t> SizeBytes() override;
   absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,
                                                                  uint64_t after_sequence,
                                                                  int limit) override;
