@@ -30,6 +30,8 @@ rm -rf "$ROOT"
 mkdir -p "$CACHE"
 debootstrap --variant=minbase --cache-dir="$CACHE" bookworm "$ROOT" "$MIRROR" >/dev/null
 mount -t proc proc "$ROOT/proc"
+# debootstrap leaves no /etc/hosts; every installed system has one.
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
 in_root() { chroot "$ROOT" "$@"; }
 as_gateway() { chroot --userspec=safeshare:safeshare "$ROOT" "$@"; }
 
@@ -74,8 +76,9 @@ chmod 0640 "$ROOT/etc/safeshare/gateway.textproto"
 step "safeshare-gateway check, then the gateway, as user safeshare"
 as_gateway safeshare-gateway check --config /etc/safeshare/gateway.textproto
 in_root install -d -o safeshare -g safeshare -m 0750 /run/safeshare
-as_gateway safeshare-gateway --config /etc/safeshare/gateway.textproto --runtime_dir /run/safeshare \
-  2>"$ROOT/tmp/gateway.log" &
+# chroot itself in the background (not a function: $! must be the gateway).
+chroot --userspec=safeshare:safeshare "$ROOT" safeshare-gateway \
+  --config /etc/safeshare/gateway.textproto --runtime_dir /run/safeshare 2>"$ROOT/tmp/gateway.log" &
 GW_PID=$!
 ready=""
 for _ in $(seq 1 100); do
@@ -99,8 +102,9 @@ for i in $(seq 1 20); do
     --declaration "$EX/police-to-portsmouth-referral.json" \
     --payload "$EX/police-to-portsmouth-referral.payload.json" \
     --practitioner pc-4471 --role police_officer >/dev/null &
-  curl -s "http://127.0.0.1:$MPORT/metrics" >"$ROOT/tmp/scrape-$i.txt" &
-  wait
+  SEND=$!
+  curl -s "http://127.0.0.1:$MPORT/metrics" >"$ROOT/tmp/scrape-$i.txt"
+  wait "$SEND"
 done
 agency portsmouth-mash inbox --out /tmp/inbox | tail -1
 for i in $(seq 1 20); do agency portsmouth-mash ack "pkg-$i" >/dev/null; done
@@ -117,7 +121,8 @@ as_gateway safeshare-gateway backup --config /etc/safeshare/gateway.textproto \
 [ "$(in_root stat -c '%U %a' /var/lib/safeshare/backup.db)" = "safeshare 600" ]
 
 kill -TERM "$GW_PID"
-wait "$GW_PID"
+wait "$GW_PID" # exit status 0: drained and closed the store
 GW_PID=""
+grep -q '"event":"gateway.stopping"' "$ROOT/tmp/gateway.log"
 echo
 echo "packages: installed in a fresh Debian 12 root, gateway served from them"
