@@ -46,6 +46,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
         m->commit_seconds->Observe(absl::ToDoubleSeconds(took));
         m->commit_jobs->Observe(static_cast<double>(jobs));
       });
+  gw->store_->SetSyncObserver([m = gw->metrics_.get()](absl::Duration took) {
+    m->fsync_seconds->Observe(absl::ToDoubleSeconds(took));
+  });
 
   // Checkpoints are signed with the federation's audit key; its public half
   // in the federation file is what verifiers trust.

@@ -23,8 +23,12 @@ struct GatewayMetrics {
             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})),
         commit_jobs(r.AddHistogram("safeshare_commit_batch_jobs", "Jobs per committed batch",
                                    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})),
-        commit_failures(r.AddCounter("safeshare_commit_failures_total",
-                                     "Batches the store failed to commit")) {}
+        commit_failures(
+            r.AddCounter("safeshare_commit_failures_total", "Batches the store failed to commit")),
+        fsync_seconds(r.AddHistogram(
+            "safeshare_store_fsync_seconds",
+            "Time of each fsync the embedded store makes (commits and WAL checkpoints)",
+            {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})) {}
 
   MetricRegistry::Counter* submits;
   MetricRegistry::Counter* refusals;
@@ -32,6 +36,7 @@ struct GatewayMetrics {
   MetricRegistry::Histogram* commit_seconds;
   MetricRegistry::Histogram* commit_jobs;
   MetricRegistry::Counter* commit_failures;
+  MetricRegistry::Histogram* fsync_seconds;
 };
 
 }  // namespace safeshare::gateway

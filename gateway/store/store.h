@@ -305,6 +305,10 @@ class MailboxStore {
   // waiting now. Set the observer before the first Commit.
   using CommitObserver = std::function<void(size_t jobs, absl::Duration took, bool ok)>;
   virtual void SetCommitObserver(CommitObserver observer) { (void)observer; }
+  // Told the duration of each fsync the store makes itself. The embedded
+  // store only: PostgreSQL fsyncs on its server (watch it there).
+  using SyncObserver = std::function<void(absl::Duration took)>;
+  virtual void SetSyncObserver(SyncObserver observer) { (void)observer; }
   virtual size_t QueuedCommits() { return 0; }
   // Commit and wait.
   absl::Status CommitAndWait(Work work, CommitInfo* info = nullptr);

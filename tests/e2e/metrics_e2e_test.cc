@@ -39,6 +39,9 @@ TEST_F(MetricsE2eTest, AScrapeUnderLoadPassesPromtoolAndCountsWhatHappened) {
       std::string::npos)
       << text;
   EXPECT_NE(text.find("safeshare_commit_seconds_count "), std::string::npos);
+  // Each commit was synced, and the syncs were timed.
+  EXPECT_EQ(text.find("safeshare_store_fsync_seconds_count 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("safeshare_store_fsync_seconds_count "), std::string::npos) << text;
   // Nobody has fetched them: five wait in the MASH's mailbox.
   EXPECT_NE(text.find("safeshare_mailbox_waiting{agency=\"portsmouth-mash\"} 5\n"),
             std::string::npos)

@@ -220,6 +220,22 @@ TEST_P(StoreTest, TheStoreReportsTheBytesItTakes) {
   EXPECT_GT(*after, *before + 1024 * 1024);
 }
 
+// The embedded store times its own fsyncs (the metrics' fsync histogram):
+// at least one per commit, since every commit is synced (synchronous=FULL).
+TEST_P(StoreTest, TheEmbeddedStoreReportsEachFsync) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "PostgreSQL fsyncs on its server";
+  std::atomic<int> syncs{0};
+  store_->SetSyncObserver([&](absl::Duration took) {
+    EXPECT_GE(took, absl::ZeroDuration());
+    ++syncs;
+  });
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->InsertMessage(Message("synced-" + std::to_string(i), "iow-mash")).ok());
+  }
+  EXPECT_GE(syncs.load(), 3);
+  store_->SetSyncObserver(nullptr);
+}
+
 // The forwarder keeps a peer gateway's receipt beside the sender's.
 TEST_P(StoreTest, AReceiptIsReplacedOnlyInItsRecipientsMailbox) {
   ASSERT_TRUE(store_->InsertMessage(Message("m", "portsmouth-mash")).ok());

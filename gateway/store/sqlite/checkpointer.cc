@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "gateway/store/sqlite/sqlite_store.h"
+#include "gateway/store/sqlite/timed_vfs.h"
 
 namespace safeshare::gateway {
 namespace {
@@ -45,8 +46,8 @@ void SqliteStore::StopCheckpointer() {
 
 void SqliteStore::CheckpointerLoop() {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                      sqlite_db::TimedVfs()) != SQLITE_OK) {
     LogEvent("error", "store.checkpointer_failed", {{"detail", "cannot open the database"}});
     sqlite3_close_v2(db);
     return;

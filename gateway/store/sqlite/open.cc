@@ -12,12 +12,14 @@
 #include "gateway/store/sqlite/connection.h"
 #include "gateway/store/sqlite/migrations.h"
 #include "gateway/store/sqlite/sqlite_store.h"
+#include "gateway/store/sqlite/timed_vfs.h"
 
 namespace safeshare::gateway {
 
 using sqlite_db::InTransaction;
 using sqlite_db::SqliteError;
 using sqlite_db::Statement;
+using sqlite_db::TimedVfs;
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                                int64_t max_pages) {
@@ -30,9 +32,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   auto file_lock = StoreFileLock::Acquire(path);
   if (!file_lock.ok()) return file_lock.status();
   sqlite3* db = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           TimedVfs());
   if (rc != SQLITE_OK) {
     absl::Status st = SqliteError(db, rc, absl::StrCat("cannot open database ", path));
     sqlite3_close(db);
@@ -112,7 +114,14 @@ absl::Status SqliteStore::MigrateLocked(const std::string& path) {
   return migrated.status();
 }
 
+void SqliteStore::SetSyncObserver(SyncObserver observer) {
+  sqlite_db::SetSyncObserver(std::move(observer));
+  observing_ = true;
+}
+
 SqliteStore::~SqliteStore() {
+  // Whoever observes may be gone once this store is (the gateway's metrics).
+  if (observing_) sqlite_db::SetSyncObserver(nullptr);
   committer_.reset();  // commits what is queued and runs every callback: they may read the store
   StopCheckpointer();
   {

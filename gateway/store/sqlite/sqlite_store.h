@@ -55,6 +55,7 @@ class SqliteStore final : public Store {
                                                       uint64_t after_sequence, int limit) override;
   absl::StatusOr<std::vector<MailboxSummary>> Mailboxes(absl::Time now) override;
   absl::StatusOr<uint64_t> SizeBytes() override;
+  void SetSyncObserver(SyncObserver observer) override;
   absl::StatusOr<std::vector<StoredMessage>> PendingForRecipient(const std::string& recipient,
                                                                  uint64_t after_sequence,
                                                                  int limit) override;
@@ -170,7 +171,9 @@ class SqliteStore final : public Store {
   absl::Status CheckCommittedLocked(uint64_t tree_size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
   std::string path_;
-  StoreFileLock lock_;  // released once the destructor has closed the connections
+  StoreFileLock lock_;
+  bool observing_ = false;  // set the process's fsync observer  // released once the destructor has
+                            // closed the connections
   absl::Mutex checkpoint_mu_;
   bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
   bool checkpoint_stop_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
