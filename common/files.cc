@@ -65,4 +65,18 @@ absl::Status SyncDirectory(const std::string& dir) {
   return ok ? absl::OkStatus() : Unavailable("fsync ", dir);
 }
 
+absl::Status SyncFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("", path);
+  const bool ok = fsync(fd) == 0;
+  close(fd);
+  return ok ? absl::OkStatus() : Unavailable("fsync ", path);
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 }  // namespace safeshare

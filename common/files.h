@@ -29,6 +29,11 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view data
 
 // Fsyncs a directory, so that a rename into it survives a crash.
 absl::Status SyncDirectory(const std::string& dir);
+// Fsyncs a file written by someone else (e.g. SQLite).
+absl::Status SyncFile(const std::string& path);
+
+// The directory `path` is in: "." when it names none.
+std::string DirectoryOf(const std::string& path);
 
 }  // namespace safeshare
 

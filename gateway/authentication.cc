@@ -50,19 +50,27 @@ class ParsedCertificates {
 // members' ids ever become labels).
 class SeenExpiries {
  public:
+  // On every agency call (Submit's too): a shared lock and a lookup, and
+  // the exclusive lock only when an agency presents a new certificate.
   void Note(const Principal& p, absl::Time not_after) {
     if (p.kind != Principal::Kind::kAgency) return;
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      if (auto it = expiries_.find(p.agency_id); it != expiries_.end() && it->second == not_after) {
+        return;
+      }
+    }
     absl::MutexLock lock(&mu_);
     expiries_[p.agency_id] = not_after;
   }
   std::map<std::string, absl::Time> Get() {
-    absl::MutexLock lock(&mu_);
-    return expiries_;
+    absl::ReaderMutexLock lock(&mu_);
+    return {expiries_.begin(), expiries_.end()};
   }
 
  private:
   absl::Mutex mu_;
-  std::map<std::string, absl::Time> expiries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::Time> expiries_ ABSL_GUARDED_BY(mu_);
 };
 
 SeenExpiries& Seen() {

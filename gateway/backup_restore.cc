@@ -123,8 +123,7 @@ absl::StatusOr<std::string> RestoreStore(const safeshare::v1::GatewayConfig& con
       return absl::UnavailableError(absl::StrCat("restore: cannot rename ", staged, " to ", *path));
     }
   }
-  const std::string dir = fs::path(*path).parent_path().string();
-  if (auto st = SyncDirectory(dir.empty() ? "." : dir); !st.ok()) return st;
+  if (auto st = SyncDirectory(DirectoryOf(*path)); !st.ok()) return st;
   // A backup is the log as it was: agents and witnesses that saw it longer
   // refuse it, by design, until told (docs/operator-guide.md).
   return absl::StrCat(

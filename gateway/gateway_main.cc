@@ -86,10 +86,7 @@ int Fail(const absl::Status& st) {
 std::string RuntimeDir(const safeshare::v1::GatewayConfig& config) {
   if (!absl::GetFlag(FLAGS_runtime_dir).empty()) return absl::GetFlag(FLAGS_runtime_dir);
   if (absl::StartsWith(config.store(), "sqlite://")) {
-    std::string path = config.store().substr(9);
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
+    return safeshare::DirectoryOf(config.store().substr(9));
   }
   return "/tmp";
 }

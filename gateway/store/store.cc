@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/files.h"
 #include "gateway/store/postgres/connection.h"
 #include "gateway/store/postgres/postgres_store.h"
 #include "gateway/store/sqlite/sqlite_store.h"
@@ -135,12 +136,11 @@ absl::Status ProbeStore(const std::string& uri) {
                  : absl::PermissionDeniedError(
                        "store: the file is not readable and writable by this user");
     }
-    const std::string dir = std::filesystem::path(path).parent_path().string();
-    return access(dir.empty() ? "." : dir.c_str(), W_OK) == 0
-               ? absl::OkStatus()
-               : absl::FailedPreconditionError(
-                     absl::StrCat("store: the directory ", dir,
-                                  " does not exist or is not writable by this user"));
+    const std::string dir = DirectoryOf(path);
+    return access(dir.c_str(), W_OK) == 0 ? absl::OkStatus()
+                                          : absl::FailedPreconditionError(absl::StrCat(
+                                                "store: the directory ", dir,
+                                                " does not exist or is not writable by this user"));
   }
   if (IsPostgresUri(uri)) {
     auto conn = pg::Connect(uri);

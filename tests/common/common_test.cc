@@ -54,6 +54,13 @@ TEST(FilesTest, ErrorsNameThePathAndTheReason) {
   EXPECT_EQ(SyncDirectory(dir.path() + "/absent").code(), absl::StatusCode::kUnavailable);
 }
 
+TEST(FilesTest, DirectoryOfAPathWithAndWithoutOne) {
+  EXPECT_EQ(DirectoryOf("/var/lib/safeshare/gateway.db"), "/var/lib/safeshare");
+  EXPECT_EQ(DirectoryOf("data/gateway.db"), "data");
+  EXPECT_EQ(DirectoryOf("gateway.db"), ".");
+  EXPECT_EQ(DirectoryOf("/gateway.db"), "/");
+}
+
 TEST(TimeTest, TimestampsRoundTripAtMicrosecondsBeforeAndAfter1970) {
   for (absl::Time t : {absl::FromUnixMicros(1764000000123456), absl::FromUnixMicros(-1500001),
                        absl::UnixEpoch()}) {

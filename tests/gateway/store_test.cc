@@ -225,10 +225,7 @@ TEST_P(StoreTest, TheStoreReportsTheBytesItTakes) {
 TEST_P(StoreTest, TheEmbeddedStoreReportsEachFsync) {
   if (GetParam() != "sqlite") GTEST_SKIP() << "PostgreSQL fsyncs on its server";
   std::atomic<int> syncs{0};
-  store_->SetSyncObserver([&](absl::Duration took) {
-    EXPECT_GE(took, absl::ZeroDuration());
-    ++syncs;
-  });
+  store_->SetSyncObserver([&](absl::Duration) { ++syncs; });
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(store_->InsertMessage(Message("synced-" + std::to_string(i), "iow-mash")).ok());
   }

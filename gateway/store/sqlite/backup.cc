@@ -51,21 +51,6 @@ absl::StatusOr<std::string> Scalar(sqlite3* db, const char* sql) {
   return s.Text(0);
 }
 
-absl::Status SyncFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0) {
-    if (fd >= 0) close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot sync ", path));
-  }
-  close(fd);
-  return absl::OkStatus();
-}
-
-std::string DirectoryOf(const std::string& path) {
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  return dir.empty() ? "." : dir;
-}
-
 // SQLite's own check of every page and index; the first problem it names.
 absl::Status CheckIntegrity(sqlite3* db, const std::string& path) {
   auto result = Scalar(db, "PRAGMA integrity_check");
@@ -183,7 +168,6 @@ absl::Status BackUpSqliteFile(const std::string& live_path, const std::string& o
     if (*mode != "delete") {
       return fail(absl::InternalError("backup: the copy could not leave WAL mode"));
     }
-    if (auto st = CheckIntegrity(dst.db, partial); !st.ok()) return fail(st);
   }
   if (auto st = SyncFile(partial); !st.ok()) return fail(st);
   if (std::rename(partial.c_str(), out_path.c_str()) != 0) {

@@ -34,8 +34,9 @@ class StoreFileLock {
 // Copies the store at `live_path` to `out_path` while a gateway may be
 // writing to it: one read transaction, so the copy is the store as of one
 // commit. The copy is a single self-contained file (no -wal), mode 0600,
-// written under a temporary name, integrity-checked, synced and then renamed,
-// so `out_path` is either a complete backup or absent.
+// written under a temporary name, synced and then renamed, so `out_path` is
+// either a complete copy or absent. Whether the copy is good is
+// CheckSqliteFile's question (and the audit log's, above the store).
 absl::Status BackUpSqliteFile(const std::string& live_path, const std::string& out_path);
 
 // What a copy of the store holds, read after SQLite's integrity check passes
