@@ -12,15 +12,17 @@
 #     directory), creates a fresh development federation, starts
 #     safeshare_echo_server and safeshare-gateway (a fresh SQLite database for
 #     each scenario), and for each payload size measures
-#       (a) echo, (b) gateway Submit, the full path (signature, policy, durable
-#       audit append, mailbox write), (c) the same with every recipient
-#       subscribed and acknowledging:
+#       (a) echo, (a') echo that also verifies each envelope's signature (the
+#       work the design mandates per Submit), (b) gateway Submit, the full
+#       path (signature, policy, durable audit append, mailbox write), (c) the
+#       same with every recipient subscribed and acknowledging:
 #     first the maximum throughput (closed loop), then latency at half of it
-#     (open loop, latency from each call's scheduled start), then echo again at
-#     (b)'s half rate: bare gRPC's share of the machine at that load. Each
-#     half-load run samples the cores busy (machine, server, load generator)
-#     from /proc. Prints the ratios
-#     gateway/echo and appends a dated section to bench/RESULTS.md. Then, with
+#     (open loop, latency from each call's scheduled start), then both echoes
+#     again at (b)'s half rate: bare gRPC's share of the machine at that load,
+#     and the CPU per call of the mandated work. Each half-load run samples
+#     the cores busy (machine, server, load generator) from /proc. Prints the
+#     ratios (b)/(a), (b)/(a'), (c)/(b), the CPU per Submit against (a')'s
+#     per call, and appends a dated section to bench/RESULTS.md. Then, with
 #     --rss, runs (c) at half load for that long, sampling the gateway's VmRSS.
 #     Options (defaults in brackets):
 #       --warmup S [5]  --duration S [20]  --agencies N [8]
@@ -179,9 +181,9 @@ RESULTS="$WORK/results.jsonl"
   --federation_template "$ROOT/deploy/dev-federation.textproto" >/dev/null
 
 ECHO_PID="" GW_PID="" PERF_PID="" LG_PID="" WATCH_PID="" AB_PID="" SAMPLER_PID="" PG_DIR="" PG_DB="" ADMIN_URI=""
-GW_PIDS=() GW_PORTS=()
+GW_PIDS=() GW_PORTS=() ECHO_ALL=()
 cleanup() {
-  for pid in $SAMPLER_PID $AB_PID $WATCH_PID $LG_PID $PERF_PID "${GW_PIDS[@]}" $ECHO_PID; do
+  for pid in $SAMPLER_PID $AB_PID $WATCH_PID $LG_PID $PERF_PID "${GW_PIDS[@]}" "${ECHO_ALL[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -204,12 +206,20 @@ wait_port() {
   return 1
 }
 
+# start_echo NAME [FLAGS]: an echo server named NAME; use_echo NAME makes it
+# the one measured (ECHO_PID, ECHO_PORT).
+declare -A ECHO_PIDS ECHO_PORTS
 start_echo() {
+  local name="$1" pid
+  shift
   "$ECHO" --federation "$WORK/federation" --runtime_dir "$WORK" \
-    --port_file "$WORK/echo.port" 2>"$WORK/echo.log" &
-  ECHO_PID=$!
-  ECHO_PORT="$(wait_port "$WORK/echo.port" "$ECHO_PID" "$WORK/echo.log")"
+    --port_file "$WORK/echo-$name.port" "$@" 2>"$WORK/echo-$name.log" &
+  pid=$!
+  ECHO_ALL+=("$pid")
+  ECHO_PIDS["$name"]="$pid"
+  ECHO_PORTS["$name"]="$(wait_port "$WORK/echo-$name.port" "$pid" "$WORK/echo-$name.log")"
 }
+use_echo() { ECHO_PID="${ECHO_PIDS["$1"]}" ECHO_PORT="${ECHO_PORTS["$1"]}"; }
 
 # start_gateway NAME [STORE]: a gateway in $WORK/NAME (its runtime directory),
 # on a fresh SQLite database there unless given a STORE URI. GW_PID and GW_PORT
@@ -518,7 +528,9 @@ scenario() {
 
 # half_run LABEL TARGET PORT RATE ARGS...: an open loop at RATE, its window
 # sampled; adds a row to the half-load table: where the machine's cores went.
+# HALF_CPU[LABEL]: the server's CPU per call in ms (cores busy / rate).
 HALF_ROWS=()
+declare -A HALF_CPU
 half_run() {
   local label="$1" target="$2" port="$3" rate="$4" server
   shift 4
@@ -526,7 +538,11 @@ half_run() {
   measure "$label" "$target" "$port" --rate "$rate" --fail_on_error "$@"
   SAMPLE=0
   if [ "$target" = echo ]; then server="$(kv echo "$LAST_CPU")"; else server="$(kv replicas "$LAST_CPU")"; fi
-  HALF_ROWS+=("| $label | $(jget throughput_per_s "$LAST") | $(jget p50_ms "$LAST") | $(jget p99_ms "$LAST") | $(cores "$(kv machine "$LAST_CPU")") | $(cores "$server") | $(cores "$(kv loadgen "$LAST_CPU")") |")
+  local per_call
+  per_call="$(awk -v p="$server" -v r="$(jget throughput_per_s "$LAST")" \
+    'BEGIN { if (p == "" || r <= 0) print "-"; else printf "%.3f", 10 * p / r }')"
+  HALF_CPU["$label"]="$per_call"
+  HALF_ROWS+=("| $label | $(jget throughput_per_s "$LAST") | $(jget p50_ms "$LAST") | $(jget p99_ms "$LAST") | $(cores "$(kv machine "$LAST_CPU")") | $(cores "$server") | $per_call | $(cores "$(kv loadgen "$LAST_CPU")") |")
 }
 cores() { awk -v p="$1" 'BEGIN { if (p == "") print "-"; else printf "%.2f", p / 100 }'; }
 
@@ -958,29 +974,40 @@ if [ "$RSS_ONLY" = 1 ]; then
   exit 0
 fi
 
-start_echo
+start_echo plain
+start_echo verify --verify
 for size in $SIZES; do
+  use_echo plain
   scenario "(a) echo $(kib "$size")" echo "$ECHO_PORT" --payload_bytes "$size"
+  use_echo verify
+  scenario "(a') echo+verify $(kib "$size")" echo "$ECHO_PORT" --payload_bytes "$size"
   start_gateway "b-$size"
   scenario "(b) gateway $(kib "$size")" gateway "$GW_PORT" --payload_bytes "$size"
   stop_gateway
-  # Bare gRPC at the gateway's half-load rate: what the machine has left.
+  # Bare gRPC, and gRPC with the mandated signature check, at the gateway's
+  # half-load rate: what the machine has left, and the CPU per call to beat.
+  use_echo plain
   half_run "(a) echo $(kib "$size") at (b)'s half rate" echo "$ECHO_PORT" \
+    "$(half "${MAX["(b) gateway $(kib "$size")"]}")" --payload_bytes "$size"
+  use_echo verify
+  half_run "(a') echo+verify $(kib "$size") at (b)'s half rate" echo "$ECHO_PORT" \
     "$(half "${MAX["(b) gateway $(kib "$size")"]}")" --payload_bytes "$size"
   start_gateway "c-$size"
   scenario "(c) gateway+subscribers $(kib "$size")" gateway "$GW_PORT" --payload_bytes "$size" \
     --subscribers "$SUBSCRIBERS"
   stop_gateway
 done
-kill -TERM "$ECHO_PID"
-wait "$ECHO_PID" || true
-ECHO_PID=""
+for pid in "${ECHO_ALL[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
+ECHO_PID="" ECHO_ALL=()
 
-RATIOS=()
+RATIOS=() CPU_ROWS=()
 for size in $SIZES; do
   k="$(kib "$size")"
-  e="${MAX["(a) echo $k"]}"
-  RATIOS+=("| $k | $e | ${MAX["(b) gateway $k"]} | $(ratio "${MAX["(b) gateway $k"]}" "$e") | ${MAX["(c) gateway+subscribers $k"]} | $(ratio "${MAX["(c) gateway+subscribers $k"]}" "$e") |")
+  e="${MAX["(a) echo $k"]}" v="${MAX["(a') echo+verify $k"]}"
+  b="${MAX["(b) gateway $k"]}" c="${MAX["(c) gateway+subscribers $k"]}"
+  RATIOS+=("| $k | $e | $v | $b | $(ratio "$b" "$e") | $(ratio "$b" "$v") | $c | $(ratio "$c" "$b") |")
+  g="${HALF_CPU["(b) gateway $k half"]}" w="${HALF_CPU["(a') echo+verify $k at (b)'s half rate"]}"
+  CPU_ROWS+=("| $k | $(jget throughput_per_s "${HALF_JSON["(b) gateway $k"]}") | $g | $w | $(awk -v a="$g" -v b="$w" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }') | ${HALF_CPU["(c) gateway+subscribers $k half"]} |")
 done
 
 if [ "$PERF" -gt 0 ]; then perf_run; fi
@@ -1009,16 +1036,28 @@ report() {
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${ROWS[@]}"
   echo
-  echo "| payload | echo max /s | (b) gateway max /s | (b)/echo | (c) with subscribers max /s | (c)/echo |"
-  echo "|---|---:|---:|---:|---:|---:|"
+  echo "(a') is the echo server with --verify: it also parses the SubmitRequest and verifies the"
+  echo "envelope's Ed25519 signature with the sender's key, the one piece of per-message work the"
+  echo "design requires. Targets (2 KiB): (b) >= 70% of (a'); (c) >= 60% of (b)."
+  echo
+  echo "| payload | (a) echo max /s | (a') echo+verify max /s | (b) gateway max /s | (b)/(a) | (b)/(a') | (c) with subscribers max /s | (c)/(b) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${RATIOS[@]}"
   echo
   echo "Where the cores went at half load (from /proc over the measured window; cores busy,"
-  echo "out of $(nproc)); the echo server is also run at (b)'s half rate, the same load on bare gRPC:"
+  echo "out of $(nproc); server CPU per call = server cores / rate); both echo servers are also run"
+  echo "at (b)'s half rate, the same load on bare gRPC and on gRPC with the signature check:"
   echo
-  echo "| run | rate /s | p50 ms | p99 ms | machine | server | load generator |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| run | rate /s | p50 ms | p99 ms | machine | server | server CPU per call ms | load generator |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${HALF_ROWS[@]}"
+  echo
+  echo "CPU per Submit at (b)'s half load against the echo with verification at the same rate"
+  echo "(the ratio does not depend on the load generator sharing the cores):"
+  echo
+  echo "| payload | rate /s | gateway CPU per Submit ms | (a') CPU per call ms | gateway / (a') | (c) gateway CPU per Submit ms (at its own half rate) |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${CPU_ROWS[@]}"
   if [ -n "$RSS_LINE" ]; then
     echo
     echo "RSS: $RSS_LINE."

@@ -20,9 +20,8 @@ absl::StatusOr<InsertResult> MailboxTransaction::InsertMessage(const StoredMessa
   if (existing->has_value()) return InsertResult{false, std::move(**existing)};
   const std::optional<absl::Time> open =
       message_rules::OpensDeadline(m) ? m.acknowledge_deadline : std::nullopt;
-  // The new row's sequence is not needed by any caller; no copy of the
-  // message (its envelope can be a megabyte) on the Submit path.
-  if (auto sequence = rows_->Insert(m, open); !sequence.ok()) return sequence.status();
+  // No copy of the message (its envelope can be a megabyte) on the Submit path.
+  if (auto st = rows_->Insert(m, open); !st.ok()) return st;
   if (auto st = rows_->AddEvent(m.message_id, m.state, m.accepted_time); !st.ok()) return st;
   if (m.state == safeshare::v1::MESSAGE_STATE_SUBMITTED) {
     if (auto st = rows_->NotifyMail(m.recipient_agency_id); !st.ok()) return st;

@@ -31,9 +31,10 @@ class MessageRows {
   // are FindOverdue and FindExpired).
   virtual absl::StatusOr<std::optional<StoredMessage>> LoadForRecipient(
       uint64_t sequence, const std::string& recipient) = 0;
-  // Stores a new message with its open deadline, if any; returns its sequence.
-  virtual absl::StatusOr<uint64_t> Insert(const StoredMessage& m,
-                                          std::optional<absl::Time> open_deadline) = 0;
+  // Stores a new message with its open deadline, if any. Its sequence is not
+  // read back: no caller needs it, and on PostgreSQL that would cost a round
+  // trip under the replicas' write lock.
+  virtual absl::Status Insert(const StoredMessage& m, std::optional<absl::Time> open_deadline) = 0;
   // Messages replying to `root_id`, not counting `except_id`.
   // Bytes of sealed content not yet acknowledged in `recipient`'s mailbox
   // (kept by the store's triggers).

@@ -44,31 +44,31 @@ class PostgresStore::Subtrees final : public transparency::SubtreeSource {
   PgSession* session_;
 };
 
-// Writes what the appender produces on the write connection; the store's mu_
-// is held throughout.
+// Writes what the appender produces on the write connection, pipelined; the
+// store's mu_ is held throughout.
 class PostgresStore::AuditRows final : public AuditRowWriter {
  public:
   explicit AuditRows(PgSession* session) : session_(session) {}
 
   absl::Status WriteLeaf(const AuditLeafRow& row) override {
-    return Run(*session_,
-               "INSERT INTO audit_log (seq, record, leaf_hash, time_us, event, message_id, kind, "
-               "sender, recipient, sender_area, recipient_area, purpose, decision, "
-               "subject_reference, flagged_checks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-               "$10, $11, $12, $13, $14, $15)",
-               {P(row.index), Bytes(row.record), Bytes(row.leaf_hash), P(row.time_us),
-                P(static_cast<int>(row.event)), P(row.message_id), P(static_cast<int>(row.kind)),
-                P(row.sender), P(row.recipient), P(row.sender_area), P(row.recipient_area),
-                P(static_cast<int>(row.purpose)), P(static_cast<int>(row.decision)),
-                P(row.subject_reference), P(row.flagged_checks)},
-               "append audit record")
-        .status();
+    return pg::Queue(
+        *session_,
+        "INSERT INTO audit_log (seq, record, leaf_hash, time_us, event, message_id, kind, "
+        "sender, recipient, sender_area, recipient_area, purpose, decision, "
+        "subject_reference, flagged_checks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+        "$10, $11, $12, $13, $14, $15)",
+        {P(row.index), Bytes(row.record), Bytes(row.leaf_hash), P(row.time_us),
+         P(static_cast<int>(row.event)), P(row.message_id), P(static_cast<int>(row.kind)),
+         P(row.sender), P(row.recipient), P(row.sender_area), P(row.recipient_area),
+         P(static_cast<int>(row.purpose)), P(static_cast<int>(row.decision)),
+         P(row.subject_reference), P(row.flagged_checks)},
+        "append audit record");
   }
 
   absl::Status WriteText(const AuditText& t) override {
-    return Run(*session_, "INSERT INTO audit_text (seq, field, salt, text) VALUES ($1, $2, $3, $4)",
-               {P(t.leaf_index), P(t.field), Bytes(t.salt), P(t.text)}, "store audit text")
-        .status();
+    return pg::Queue(*session_,
+                     "INSERT INTO audit_text (seq, field, salt, text) VALUES ($1, $2, $3, $4)",
+                     {P(t.leaf_index), P(t.field), Bytes(t.salt), P(t.text)}, "store audit text");
   }
 
   absl::StatusOr<std::optional<std::string>> ReadLeafRecord(uint64_t index) override {
@@ -92,26 +92,24 @@ class PostgresStore::AuditRows final : public AuditRowWriter {
   }
 
   absl::Status UpdateText(const AuditText& t) override {
-    return Run(*session_,
-               "UPDATE audit_text SET salt = $1, text = $2, rectified_in = $3, erased_us = $4, "
-               "erased_by = $5 WHERE seq = $6 AND field = $7",
-               {t.erased ? pg::Null() : Bytes(t.salt), t.erased ? pg::Null() : P(t.text),
-                P(t.rectified_in_leaf), t.erased ? P(ToMicros(t.erased_time)) : pg::Null(),
-                P(t.erased_by), P(t.leaf_index), P(t.field)},
-               "change audit text")
-        .status();
+    return pg::Queue(
+        *session_,
+        "UPDATE audit_text SET salt = $1, text = $2, rectified_in = $3, erased_us = $4, "
+        "erased_by = $5 WHERE seq = $6 AND field = $7",
+        {t.erased ? pg::Null() : Bytes(t.salt), t.erased ? pg::Null() : P(t.text),
+         P(t.rectified_in_leaf), t.erased ? P(ToMicros(t.erased_time)) : pg::Null(), P(t.erased_by),
+         P(t.leaf_index), P(t.field)},
+        "change audit text");
   }
 
   absl::Status SetSubjectColumn(uint64_t index, const std::string& subject) override {
-    return Run(*session_, "UPDATE audit_log SET subject_reference = $1 WHERE seq = $2",
-               {P(subject), P(index)}, "change audit subject")
-        .status();
+    return pg::Queue(*session_, "UPDATE audit_log SET subject_reference = $1 WHERE seq = $2",
+                     {P(subject), P(index)}, "change audit subject");
   }
 
   absl::Status WriteNode(const transparency::Subtree& node) override {
-    return Run(*session_, "INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3)",
-               {P(node.level), P(node.index), Bytes(node.hash)}, "store tree node")
-        .status();
+    return pg::Queue(*session_, "INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3)",
+                     {P(node.level), P(node.index), Bytes(node.hash)}, "store tree node");
   }
 
  private:
@@ -137,13 +135,12 @@ std::unique_ptr<AuditRowWriter> PostgresStore::AuditRowsLocked() {
 }
 
 absl::Status PostgresStore::StoreCheckpointLocked(const CommitInfo& info) {
-  return Run(write_,
-             "INSERT INTO audit_checkpoints (tree_size, root_hash, note, time_us) "
-             "VALUES ($1, $2, $3, $4)",
-             {P(info.tree_size), Bytes(info.root_hash), P(info.checkpoint_note),
-              P(ToMicros(absl::Now()))},
-             "store checkpoint")
-      .status();
+  return pg::Queue(
+      write_,
+      "INSERT INTO audit_checkpoints (tree_size, root_hash, note, time_us) "
+      "VALUES ($1, $2, $3, $4)",
+      {P(info.tree_size), Bytes(info.root_hash), P(info.checkpoint_note), P(ToMicros(absl::Now()))},
+      "store checkpoint");
 }
 
 void PostgresStore::SetCheckpointSigner(CheckpointSigner signer) {

@@ -1,6 +1,9 @@
 // The PostgreSQL store's group commit: every queued job in one transaction
 // under the replicas' shared write lock, each in a savepoint of its own, then
-// one signed checkpoint.
+// one signed checkpoint. The lock serialises the replicas' batches, so it is
+// held for as few round trips as possible: writes are pipelined (pg::Queue)
+// and a job costs one round trip per read it makes, plus one to learn whether
+// its writes held.
 
 #include <utility>
 
@@ -11,7 +14,9 @@
 namespace safeshare::gateway {
 
 using pg::Bytes;
+using pg::Flush;
 using pg::P;
+using pg::Queue;
 using pg::Run;
 using pg::Script;
 
@@ -22,7 +27,7 @@ void PostgresStore::Commit(Work work, Done done) {
 // BEGIN, the write lock, then the log as other replicas left it.
 absl::Status PostgresStore::BeginBatchLocked() {
   if (auto st = pg::Ready(write_); !st.ok()) return st;
-  if (auto st = Script(write_.conn, "BEGIN", "begin transaction"); !st.ok()) return st;
+  if (auto st = Queue(write_, "BEGIN", {}, "begin transaction"); !st.ok()) return st;
   if (auto r = Run(write_, "SELECT pg_advisory_xact_lock($1)", {P(pg::kWriteLock)}, "lock the log");
       !r.ok()) {
     return r.status();
@@ -44,6 +49,7 @@ absl::Status PostgresStore::RunBatch(const std::vector<Work>& jobs,
     }
   }
   if (!status.ok()) {
+    (void)Flush(write_);
     if (PQstatus(write_.conn) == CONNECTION_OK) (void)Script(write_.conn, "ROLLBACK", "roll back");
     appender_.Reset(before_batch);
   } else if (info.checkpoint_note.empty() && info.tree_size > 0) {
@@ -62,15 +68,22 @@ absl::Status PostgresStore::RunJobsLocked(const std::vector<Work>& jobs,
   MailboxTransaction tx(rows.get(), keys.get(), &appender_, audit.get());
   for (size_t i = 0; i < jobs.size(); ++i) {
     const transparency::Frontier before_job = appender_.frontier();
-    if (auto st = Script(write_.conn, "SAVEPOINT job", "savepoint"); !st.ok()) return st;
+    if (auto st = Queue(write_, "SAVEPOINT job", {}, "savepoint"); !st.ok()) return st;
     results[i] = jobs[i](tx);
-    absl::Status settled =
-        results[i].ok()
-            ? Script(write_.conn, "RELEASE SAVEPOINT job", "savepoint")
-            : Script(write_.conn, "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job", "savepoint");
-    if (!results[i].ok()) appender_.Reset(before_job);  // this job alone is undone
-    // Cannot tell what of this job is written: give up the whole batch.
-    if (!settled.ok()) return settled;
+    // A queued write that failed fails its job (the job's results are read
+    // only once it succeeded).
+    if (results[i].ok()) {
+      results[i] = Queue(write_, "RELEASE SAVEPOINT job", {}, "savepoint");
+      if (results[i].ok()) results[i] = Flush(write_);
+    }
+    if (!results[i].ok()) {
+      (void)Flush(write_);  // what is left of the job's writes no longer matters
+      absl::Status undone =
+          Script(write_.conn, "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job", "savepoint");
+      appender_.Reset(before_job);  // this job alone is undone
+      // Cannot tell what of this job is written: give up the whole batch.
+      if (!undone.ok()) return undone;
+    }
   }
   return absl::OkStatus();
 }
@@ -81,7 +94,8 @@ absl::Status PostgresStore::SealAndCommitLocked(uint64_t before_size, CommitInfo
   if (*sealed) {
     if (auto st = StoreCheckpointLocked(info); !st.ok()) return st;
   }
-  return Script(write_.conn, "COMMIT", "commit");
+  if (auto st = Queue(write_, "COMMIT", {}, "commit"); !st.ok()) return st;
+  return Flush(write_);
 }
 
 }  // namespace safeshare::gateway

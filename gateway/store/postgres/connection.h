@@ -34,6 +34,9 @@ inline constexpr const char* kKeysChannel = "safeshare_keys";
 struct PgSession {
   PGconn* conn = nullptr;
   std::map<std::string, std::string> prepared;  // SQL -> statement name
+  // Statements sent in pipeline mode whose results are not read yet: what
+  // each one does, for its error.
+  std::vector<std::string> queued;
 };
 
 // One query parameter: text, or binary for bytea.
@@ -110,9 +113,22 @@ class Result {
 absl::Status PgError(PGconn* conn, const PGresult* r, absl::string_view what);
 
 // A statement runs prepared: parsed and planned once per connection, which is
-// most of the database's CPU for these small statements.
+// most of the database's CPU for these small statements. Statements queued
+// before it go in the same round trip; the first of their errors, if any, is
+// returned instead of its result.
 absl::StatusOr<Result> Run(PgSession& session, const std::string& sql,
                            const std::vector<Param>& params, absl::string_view what);
+
+// A statement whose result is not needed, sent without waiting for it (libpq
+// pipeline mode): a batch's writes cost no round trip each. Its error, if
+// any, comes back from the next Run or Flush on the session, which runs in
+// order after it.
+absl::Status Queue(PgSession& session, const std::string& sql, const std::vector<Param>& params,
+                   absl::string_view what);
+
+// Waits for every queued statement (one round trip): the first error, if any.
+// The session is out of pipeline mode afterwards, even on error.
+absl::Status Flush(PgSession& session);
 
 // Plain statements without parameters (several allowed, e.g. a migration).
 absl::Status Script(PGconn* conn, const char* sql, absl::string_view what);

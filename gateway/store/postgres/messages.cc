@@ -153,22 +153,19 @@ class PostgresStore::Messages final : public MessageRows {
     return One(sql, {P(sequence), P(recipient)}, "mark delivered");
   }
 
-  absl::StatusOr<uint64_t> Insert(const StoredMessage& m,
-                                  std::optional<absl::Time> open_deadline) override {
-    auto r = Run(*session_,
-                 "INSERT INTO messages (message_id, sender, recipient, kind, signed_envelope, "
-                 "envelope_sha256, receipt, state, accepted_us, urgency, ack_deadline_us, "
-                 "retention_us, in_reply_to, declaration, open_deadline_us) VALUES ($1, $2, $3, "
-                 "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING sequence",
-                 {P(m.message_id), P(m.sender_agency_id), P(m.recipient_agency_id),
-                  P(static_cast<int>(m.kind)), Bytes(m.signed_envelope), Bytes(m.envelope_sha256),
-                  Bytes(m.receipt), P(static_cast<int>(m.state)), P(ToMicros(m.accepted_time)),
-                  P(static_cast<int>(m.urgency)), Micros(m.acknowledge_deadline),
-                  P(absl::ToInt64Microseconds(m.retention)), P(m.in_reply_to), Bytes(m.declaration),
-                  Micros(open_deadline)},
-                 "insert message");
-    if (!r.ok()) return r.status();
-    return static_cast<uint64_t>(r->row(0).Int(0));
+  absl::Status Insert(const StoredMessage& m, std::optional<absl::Time> open_deadline) override {
+    return Exec(
+        "INSERT INTO messages (message_id, sender, recipient, kind, signed_envelope, "
+        "envelope_sha256, receipt, state, accepted_us, urgency, ack_deadline_us, "
+        "retention_us, in_reply_to, declaration, open_deadline_us) VALUES ($1, $2, $3, "
+        "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        {P(m.message_id), P(m.sender_agency_id), P(m.recipient_agency_id),
+         P(static_cast<int>(m.kind)), Bytes(m.signed_envelope), Bytes(m.envelope_sha256),
+         Bytes(m.receipt), P(static_cast<int>(m.state)), P(ToMicros(m.accepted_time)),
+         P(static_cast<int>(m.urgency)), Micros(m.acknowledge_deadline),
+         P(absl::ToInt64Microseconds(m.retention)), P(m.in_reply_to), Bytes(m.declaration),
+         Micros(open_deadline)},
+        "insert message");
   }
 
   absl::StatusOr<uint64_t> MailboxBytes(const std::string& recipient) override {
@@ -300,8 +297,9 @@ class PostgresStore::Messages final : public MessageRows {
   }
 
  private:
+  // Pipelined: its error, if any, comes with the next read or the job's end.
   absl::Status Exec(const char* sql, const std::vector<Param>& params, const char* what) {
-    return Run(*session_, sql, params, what).status();
+    return pg::Queue(*session_, sql, params, what);
   }
   absl::StatusOr<std::optional<StoredMessage>> One(const std::string& sql,
                                                    const std::vector<Param>& params,

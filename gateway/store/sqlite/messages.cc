@@ -192,8 +192,7 @@ class SqliteStore::Messages final : public MessageRows {
     return One(s, "mark delivered");
   }
 
-  absl::StatusOr<uint64_t> Insert(const StoredMessage& m,
-                                  std::optional<absl::Time> open_deadline) override {
+  absl::Status Insert(const StoredMessage& m, std::optional<absl::Time> open_deadline) override {
     Statement s(db(),
                 Cached("INSERT INTO messages (message_id, sender, recipient, kind, "
                        "signed_envelope, envelope_sha256, receipt, state, accepted_us, urgency, "
@@ -216,7 +215,7 @@ class SqliteStore::Messages final : public MessageRows {
     s.BindBlob(14, m.declaration);
     BindTime(s, 15, open_deadline);
     if (int rc = s.Step(); rc != SQLITE_DONE) return SqliteError(db(), rc, "insert message");
-    return static_cast<uint64_t>(sqlite3_last_insert_rowid(db()));
+    return absl::OkStatus();
   }
 
   absl::StatusOr<uint64_t> MailboxBytes(const std::string& recipient) override {
