@@ -1,6 +1,7 @@
 // The PostgreSQL store's audit log: the leaves and tree nodes the shared
 // appender produces, checkpoints, proofs and queries.
 
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -116,14 +117,60 @@ class PostgresStore::AuditRows final : public AuditRowWriter {
   PgSession* session_;
 };
 
+// The peaks of a tree of `size` leaves (what Frontier::Load asks for), read in
+// one round trip: after another replica's batch this runs under the write
+// lock, and one lookup per peak would be up to 63 round trips there.
+class PostgresStore::Peaks final : public transparency::SubtreeSource {
+ public:
+  static absl::StatusOr<Peaks> Read(PgSession& session, uint64_t size) {
+    std::string levels, indices;
+    int64_t leaf = -1;  // a peak of one leaf is in audit_log
+    uint64_t cursor = 0;
+    for (int level = 63; level >= 0; --level) {
+      if (((size >> level) & 1) == 0) continue;
+      if (level == 0) {
+        leaf = static_cast<int64_t>(cursor);
+      } else {
+        absl::StrAppend(&levels, levels.empty() ? "" : ",", level);
+        absl::StrAppend(&indices, indices.empty() ? "" : ",", cursor >> level);
+      }
+      cursor += uint64_t{1} << level;
+    }
+    auto r = Run(session,
+                 "SELECT level, idx, hash FROM audit_nodes WHERE (level, idx) IN "
+                 "(SELECT * FROM unnest($1::int8[], $2::int8[])) "
+                 "UNION ALL SELECT 0, seq, leaf_hash FROM audit_log WHERE seq = $3",
+                 {P(absl::StrCat("{", levels, "}")), P(absl::StrCat("{", indices, "}")), P(leaf)},
+                 "read the log's peaks");
+    if (!r.ok()) return r.status();
+    Peaks peaks;
+    for (int i = 0; i < r->rows(); ++i) {
+      const auto row = r->row(i);
+      peaks.hashes_[{static_cast<uint64_t>(row.Int(0)), static_cast<uint64_t>(row.Int(1))}] =
+          row.Text(2);
+    }
+    return peaks;
+  }
+
+  absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
+    auto it = hashes_.find({level, index});
+    if (it == hashes_.end()) return audit_errors::MissingTreeNode(level, index);
+    return it->second;
+  }
+
+ private:
+  std::map<std::pair<uint64_t, uint64_t>, std::string> hashes_;
+};
+
 absl::Status PostgresStore::SyncLogLocked() {
   auto size =
       Run(write_, "SELECT COALESCE(MAX(seq) + 1, 0)::int8 FROM audit_log", {}, "read the log size");
   if (!size.ok()) return size.status();
   const uint64_t n = static_cast<uint64_t>(size->row(0).Int(0));
   if (n != appender_.size()) {
-    Subtrees source(&write_);
-    auto loaded = transparency::Frontier::Load(source, n);
+    auto peaks = Peaks::Read(write_, n);
+    if (!peaks.ok()) return peaks.status();
+    auto loaded = transparency::Frontier::Load(*peaks, n);
     if (!loaded.ok()) return loaded.status();
     appender_.Reset(*std::move(loaded));
   }

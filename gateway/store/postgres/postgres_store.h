@@ -83,6 +83,7 @@ class PostgresStore final : public Store {
 
  private:
   class Subtrees;
+  class Peaks;
   class Keys;
   class Messages;
   class AuditRows;
