@@ -117,49 +117,73 @@ class PostgresStore::AuditRows final : public AuditRowWriter {
   PgSession* session_;
 };
 
-// The peaks of a tree of `size` leaves (what Frontier::Load asks for), read in
-// one round trip: after another replica's batch this runs under the write
-// lock, and one lookup per peak would be up to 63 round trips there.
-class PostgresStore::Peaks final : public transparency::SubtreeSource {
+// The complete subtrees a tree computation asks for (a frontier, an
+// inclusion or a consistency proof) depend only on indices and sizes, never
+// on hashes: a first pass records them, one query reads them all, and a
+// second pass computes from memory. One round trip instead of one per
+// subtree (up to about 2 log2 n): proofs run for every receipt, and the
+// frontier is read under the write lock after another replica's batch.
+class PostgresStore::Prefetched final : public transparency::SubtreeSource {
  public:
-  static absl::StatusOr<Peaks> Read(PgSession& session, uint64_t size) {
-    std::string levels, indices;
-    int64_t leaf = -1;  // a peak of one leaf is in audit_log
-    uint64_t cursor = 0;
-    for (int level = 63; level >= 0; --level) {
-      if (((size >> level) & 1) == 0) continue;
-      if (level == 0) {
-        leaf = static_cast<int64_t>(cursor);
-      } else {
-        absl::StrAppend(&levels, levels.empty() ? "" : ",", level);
-        absl::StrAppend(&indices, indices.empty() ? "" : ",", cursor >> level);
-      }
-      cursor += uint64_t{1} << level;
-    }
-    auto r = Run(session,
-                 "SELECT level, idx, hash FROM audit_nodes WHERE (level, idx) IN "
-                 "(SELECT * FROM unnest($1::int8[], $2::int8[])) "
-                 "UNION ALL SELECT 0, seq, leaf_hash FROM audit_log WHERE seq = $3",
-                 {P(absl::StrCat("{", levels, "}")), P(absl::StrCat("{", indices, "}")), P(leaf)},
-                 "read the log's peaks");
-    if (!r.ok()) return r.status();
-    Peaks peaks;
-    for (int i = 0; i < r->rows(); ++i) {
-      const auto row = r->row(i);
-      peaks.hashes_[{static_cast<uint64_t>(row.Int(0)), static_cast<uint64_t>(row.Int(1))}] =
-          row.Text(2);
-    }
-    return peaks;
+  // Runs `compute` twice, the second time over what the first asked for.
+  template <typename Compute>
+  static auto Run(PgSession& session, Compute compute)
+      -> decltype(compute(std::declval<transparency::SubtreeSource&>())) {
+    Wanted wanted;
+    (void)compute(wanted);
+    Prefetched source(&session);
+    if (auto st = source.Read(wanted.subtrees); !st.ok()) return st;
+    return compute(source);
   }
 
   absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
     auto it = hashes_.find({level, index});
-    if (it == hashes_.end()) return audit_errors::MissingTreeNode(level, index);
-    return it->second;
+    if (it != hashes_.end()) return it->second;
+    return fallback_.CompleteSubtree(level, index);  // not asked for the first time
   }
 
  private:
-  std::map<std::pair<uint64_t, uint64_t>, std::string> hashes_;
+  using Key = std::pair<uint64_t, uint64_t>;  // level, index
+  struct Wanted final : transparency::SubtreeSource {
+    absl::StatusOr<std::string> CompleteSubtree(uint64_t level, uint64_t index) override {
+      subtrees.emplace_back(level, index);
+      return std::string(32, '\0');
+    }
+    std::vector<Key> subtrees;
+  };
+
+  explicit Prefetched(PgSession* session) : session_(session), fallback_(session) {}
+
+  absl::Status Read(const std::vector<Key>& wanted) {
+    if (wanted.empty()) return absl::OkStatus();
+    std::string levels, indices, leaves;
+    for (const auto& [level, index] : wanted) {
+      if (level == 0) {
+        absl::StrAppend(&leaves, leaves.empty() ? "" : ",", index);
+      } else {
+        absl::StrAppend(&levels, levels.empty() ? "" : ",", level);
+        absl::StrAppend(&indices, indices.empty() ? "" : ",", index);
+      }
+    }
+    auto r =
+        pg::Run(*session_,
+                "SELECT level, idx, hash FROM audit_nodes WHERE (level, idx) IN "
+                "(SELECT * FROM unnest($1::int8[], $2::int8[])) "
+                "UNION ALL SELECT 0, seq, leaf_hash FROM audit_log WHERE seq = ANY($3::int8[])",
+                {P(absl::StrCat("{", levels, "}")), P(absl::StrCat("{", indices, "}")),
+                 P(absl::StrCat("{", leaves, "}"))},
+                "read tree");
+    if (!r.ok()) return r.status();
+    for (int i = 0; i < r->rows(); ++i) {
+      const auto row = r->row(i);
+      hashes_[{static_cast<uint64_t>(row.Int(0)), static_cast<uint64_t>(row.Int(1))}] = row.Text(2);
+    }
+    return absl::OkStatus();
+  }
+
+  PgSession* session_;
+  Subtrees fallback_;  // a missing row is reported by the one-at-a-time read
+  std::map<Key, std::string> hashes_;
 };
 
 absl::Status PostgresStore::SyncLogLocked() {
@@ -168,9 +192,9 @@ absl::Status PostgresStore::SyncLogLocked() {
   if (!size.ok()) return size.status();
   const uint64_t n = static_cast<uint64_t>(size->row(0).Int(0));
   if (n != appender_.size()) {
-    auto peaks = Peaks::Read(write_, n);
-    if (!peaks.ok()) return peaks.status();
-    auto loaded = transparency::Frontier::Load(*peaks, n);
+    auto loaded = Prefetched::Run(write_, [n](transparency::SubtreeSource& source) {
+      return transparency::Frontier::Load(source, n);
+    });
     if (!loaded.ok()) return loaded.status();
     appender_.Reset(*std::move(loaded));
   }
@@ -243,8 +267,9 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::InclusionProof(uint64_t 
   if (tree_size > *size) {
     return audit_errors::BeyondTheLog(*size, tree_size);
   }
-  Subtrees source(&read_);
-  return transparency::InclusionProof(source, leaf_index, tree_size);
+  return Prefetched::Run(read_, [&](transparency::SubtreeSource& source) {
+    return transparency::InclusionProof(source, leaf_index, tree_size);
+  });
 }
 
 absl::StatusOr<std::vector<std::string>> PostgresStore::CompleteSubtrees(uint64_t level,
@@ -275,8 +300,9 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::ConsistencyProof(uint64_
   if (second_size > *size) {
     return audit_errors::BeyondTheLog(*size, second_size);
   }
-  Subtrees source(&read_);
-  return transparency::ConsistencyProof(source, first_size, second_size);
+  return Prefetched::Run(read_, [&](transparency::SubtreeSource& source) {
+    return transparency::ConsistencyProof(source, first_size, second_size);
+  });
 }
 
 absl::StatusOr<AuditLeaf> PostgresStore::GetAuditLeaf(uint64_t leaf_index) {

@@ -83,7 +83,7 @@ class PostgresStore final : public Store {
 
  private:
   class Subtrees;
-  class Peaks;
+  class Prefetched;
   class Keys;
   class Messages;
   class AuditRows;
