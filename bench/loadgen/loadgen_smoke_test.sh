@@ -2,8 +2,10 @@
 # Smoke test of the gateway benchmark harness (CTest: bench_loadgen_smoke): a
 # fresh development federation, a real safeshare-gateway on a fresh SQLite
 # database, two seconds of load with two subscribed recipients acknowledging,
-# then one second against the echo server. Passes on zero errors and at least
-# one completed call; asserts nothing about timing.
+# then one second against the echo server and one against the echo server
+# that verifies each envelope's signature (--verify: any call whose signature
+# does not verify is an error). Passes on zero errors and at least one
+# completed call; asserts nothing about timing.
 #
 # Usage: loadgen_smoke_test.sh SAFESHARE GATEWAY ECHO_SERVER LOADGEN SOURCE_DIR
 set -euo pipefail
@@ -47,6 +49,11 @@ GW_PORT="$(wait_port "$WORK/gateway.port" "${PIDS[-1]}" "$WORK/gateway.log")"
 PIDS+=($!)
 ECHO_PORT="$(wait_port "$WORK/echo.port" "${PIDS[-1]}" "$WORK/echo.log")"
 
+"$ECHO" --federation "$WORK/federation" --runtime_dir "$WORK" --verify \
+  --port_file "$WORK/echo-verify.port" 2>"$WORK/echo-verify.log" &
+PIDS+=($!)
+VERIFY_PORT="$(wait_port "$WORK/echo-verify.port" "${PIDS[-1]}" "$WORK/echo-verify.log")"
+
 common=(--federation "$WORK/federation" --examples_dir "$SRC/deploy/examples"
         --agencies 8 --in_flight 8 --warmup 0.5 --fail_on_error --build_threads 2)
 out="$("$LOADGEN" "${common[@]}" --target gateway --address "localhost:$GW_PORT" \
@@ -59,3 +66,8 @@ out="$("$LOADGEN" "${common[@]}" --target echo --address "localhost:$ECHO_PORT" 
   --duration 1 --label smoke-echo)" || { echo "$out"; exit 1; }
 echo "$out"
 check echo "$(tail -1 <<<"$out")"
+
+out="$("$LOADGEN" "${common[@]}" --target echo --address "localhost:$VERIFY_PORT" \
+  --duration 1 --label smoke-echo-verify)" || { echo "$out"; cat "$WORK/echo-verify.log"; exit 1; }
+echo "$out"
+check echo-verify "$(tail -1 <<<"$out")"
