@@ -38,6 +38,7 @@
 #include "envelope/keys.h"
 #include "envelope/sealing.h"
 #include "gateway/config.h"
+#include "gateway/grpc_status.h"
 #include "gateway/tls13.h"
 #include "safeshare/v1/referrals.pb.h"
 
@@ -73,8 +74,7 @@ class EchoService final : public safeshare::bench::echo::v1::Echo::CallbackServi
     auto* reactor = ctx->DefaultReactor();
     if (keys_ != nullptr) {
       if (absl::Status st = Verify(request->payload()); !st.ok()) {
-        reactor->Finish(
-            grpc::Status(static_cast<grpc::StatusCode>(st.code()), std::string(st.message())));
+        reactor->Finish(safeshare::gateway::ToGrpcStatus(st));
         return reactor;
       }
     }

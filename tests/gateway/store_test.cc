@@ -853,35 +853,45 @@ TEST_P(StoreTest, ConcurrentCommitsShareBatchesAndLoseNothing) {
   ExpectLogVerifies(kJobs);
 }
 
-TEST_P(StoreTest, AFailedJobIsRolledBackAloneAndTheTreeStaysConsistent) {
-  Append(*store_, 3);
+// Commits `doomed` and then a job appending record "kept" (so in one batch
+// or two), waits for both and checks that only the kept one is in the log, at
+// leaf `kept_index`, and that no message "doomed" is stored. Returns the
+// doomed job's status.
+absl::Status CommitDoomedThenKept(Store& store, MailboxStore::Work doomed, uint64_t kept_index) {
   absl::Notification a, b;
   absl::Status sa, sb;
-  store_->Commit(
-      [&](StoreTransaction& tx) -> absl::Status {
+  store.Commit(std::move(doomed), [&](const absl::Status& st, const CommitInfo&) {
+    sa = st;
+    a.Notify();
+  });
+  store.Commit([](StoreTransaction& tx) { return tx.AppendAudit(Record("kept")).status(); },
+               [&](const absl::Status& st, const CommitInfo&) {
+                 sb = st;
+                 b.Notify();
+               });
+  a.WaitForNotification();
+  b.WaitForNotification();
+  EXPECT_TRUE(sb.ok()) << sb;
+  EXPECT_EQ(store.GetMessage("doomed").status().code(), absl::StatusCode::kNotFound);
+  auto leaf = store.GetAuditLeaf(kept_index);
+  EXPECT_TRUE(leaf.ok()) << leaf.status();
+  v1::AuditRecord r;
+  EXPECT_TRUE(leaf.ok() && r.ParseFromString(leaf->record));
+  EXPECT_EQ(r.message_id(), "kept");
+  return sa;
+}
+
+TEST_P(StoreTest, AFailedJobIsRolledBackAloneAndTheTreeStaysConsistent) {
+  Append(*store_, 3);
+  absl::Status doomed = CommitDoomedThenKept(
+      *store_,
+      [](StoreTransaction& tx) -> absl::Status {
         EXPECT_TRUE(tx.AppendAudit(Record("doomed")).ok());
         EXPECT_TRUE(tx.InsertMessage(Message("doomed", "iow-mash")).ok());
         return absl::AbortedError("changed my mind");
       },
-      [&](const absl::Status& st, const CommitInfo&) {
-        sa = st;
-        a.Notify();
-      });
-  store_->Commit([&](StoreTransaction& tx) { return tx.AppendAudit(Record("kept")).status(); },
-                 [&](const absl::Status& st, const CommitInfo&) {
-                   sb = st;
-                   b.Notify();
-                 });
-  a.WaitForNotification();
-  b.WaitForNotification();
-  EXPECT_EQ(sa.code(), absl::StatusCode::kAborted);
-  EXPECT_TRUE(sb.ok());
-  EXPECT_EQ(store_->GetMessage("doomed").status().code(), absl::StatusCode::kNotFound);
-  auto leaf = store_->GetAuditLeaf(3);
-  ASSERT_TRUE(leaf.ok());
-  v1::AuditRecord r;
-  ASSERT_TRUE(r.ParseFromString(leaf->record));
-  EXPECT_EQ(r.message_id(), "kept");
+      3);
+  EXPECT_EQ(doomed.code(), absl::StatusCode::kAborted);
   ExpectLogVerifies(4);  // proofs straight after an undone record use the kept one
   Reopen();              // reloads the same tree
   Append(*store_, 2);
@@ -897,35 +907,17 @@ TEST_P(StoreTest, AJobWhosePipelinedWriteFailsIsRolledBackAlone) {
   Append(*store_, 3);
   // Statements are prepared on first use, synchronously: use them once first.
   ASSERT_TRUE(store_->InsertMessage(Message("warm", "iow-mash")).ok());
-  absl::Notification a, b;
-  absl::Status sa, sb;
-  store_->Commit(
-      [&](StoreTransaction& tx) -> absl::Status {
+  absl::Status doomed = CommitDoomedThenKept(
+      *store_,
+      [](StoreTransaction& tx) -> absl::Status {
         EXPECT_TRUE(tx.AppendAudit(Record("doomed")).ok());
         auto inserted = tx.InsertMessage(Message("doomed", "not-utf8-\xff"));
         EXPECT_TRUE(inserted.ok()) << "queued, not yet run: " << inserted.status();
         return inserted.status();
       },
-      [&](const absl::Status& st, const CommitInfo&) {
-        sa = st;
-        a.Notify();
-      });
-  store_->Commit([&](StoreTransaction& tx) { return tx.AppendAudit(Record("kept")).status(); },
-                 [&](const absl::Status& st, const CommitInfo&) {
-                   sb = st;
-                   b.Notify();
-                 });
-  a.WaitForNotification();
-  b.WaitForNotification();
-  EXPECT_EQ(sa.code(), absl::StatusCode::kInternal) << sa;
-  EXPECT_NE(sa.message().find("insert message"), absl::string_view::npos) << sa;
-  EXPECT_TRUE(sb.ok()) << sb;
-  EXPECT_EQ(store_->GetMessage("doomed").status().code(), absl::StatusCode::kNotFound);
-  auto leaf = store_->GetAuditLeaf(3);
-  ASSERT_TRUE(leaf.ok());
-  v1::AuditRecord r;
-  ASSERT_TRUE(r.ParseFromString(leaf->record));
-  EXPECT_EQ(r.message_id(), "kept");
+      3);
+  EXPECT_EQ(doomed.code(), absl::StatusCode::kInternal) << doomed;
+  EXPECT_NE(doomed.message().find("insert message"), absl::string_view::npos) << doomed;
   ExpectLogVerifies(4);
   Append(*store_, 2);  // the session is usable again
   ExpectLogVerifies(6);
