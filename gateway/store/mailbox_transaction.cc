@@ -15,9 +15,16 @@ using safeshare::v1::MessageState;
 
 absl::StatusOr<InsertResult> MailboxTransaction::InsertMessage(const StoredMessage& m) {
   // A duplicate's receipt answers a retry; its sealed envelope is not needed.
-  auto existing = rows_->Load(m.message_id, MessageRead::kDecision);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value()) return InsertResult{false, std::move(**existing)};
+  std::optional<StoredMessage> existing;
+  if (checked_.has_value() && checked_->message_id == m.message_id) {
+    existing = std::move(checked_->stored);  // read with the mailbox's usage
+    checked_.reset();
+  } else {
+    auto loaded = rows_->Load(m.message_id, MessageRead::kDecision);
+    if (!loaded.ok()) return loaded.status();
+    existing = *std::move(loaded);
+  }
+  if (existing.has_value()) return InsertResult{false, *std::move(existing)};
   const std::optional<absl::Time> open =
       message_rules::OpensDeadline(m) ? m.acknowledge_deadline : std::nullopt;
   // No copy of the message (its envelope can be a megabyte) on the Submit path.
@@ -40,17 +47,16 @@ absl::Status MailboxTransaction::CheckReplyQuota(const StoredMessage& reply, uin
 
 absl::Status MailboxTransaction::CheckMailboxQuota(const StoredMessage& m, uint64_t quota) {
   if (m.signed_envelope.empty()) return absl::OkStatus();  // nothing kept
-  // On the Submit path: one keyed read, and the message itself is looked up
-  // only when over quota (a retry of a stored message passes; InsertMessage
-  // answers it).
-  auto held = rows_->MailboxBytes(m.recipient_agency_id);
-  if (!held.ok()) return held.status();
-  absl::Status over =
-      message_rules::MailboxQuota(*held, m.signed_envelope.size(), quota, m.recipient_agency_id);
-  if (over.ok()) return over;
-  auto stored = rows_->Load(m.message_id, MessageRead::kMetadata);
-  if (!stored.ok()) return stored.status();
-  return stored->has_value() ? absl::OkStatus() : over;
+  // On the Submit path one read: the mailbox's usage and the message id's
+  // stored copy, which InsertMessage then uses (a retry of a stored message
+  // passes; InsertMessage answers it).
+  auto room = rows_->Room(m.recipient_agency_id, m.message_id);
+  if (!room.ok()) return room.status();
+  const bool stored = room->stored.has_value();
+  checked_ = Checked{m.message_id, std::move(room->stored)};
+  absl::Status over = message_rules::MailboxQuota(room->held_bytes, m.signed_envelope.size(), quota,
+                                                  m.recipient_agency_id);
+  return over.ok() || stored ? absl::OkStatus() : over;
 }
 
 absl::Status MailboxTransaction::Answer(const std::string& answered_id, absl::Time now) {

@@ -35,10 +35,24 @@ class MessageRows {
   // read back: no caller needs it, and on PostgreSQL that would cost a round
   // trip under the replicas' write lock.
   virtual absl::Status Insert(const StoredMessage& m, std::optional<absl::Time> open_deadline) = 0;
-  // Messages replying to `root_id`, not counting `except_id`.
   // Bytes of sealed content not yet acknowledged in `recipient`'s mailbox
   // (kept by the store's triggers).
   virtual absl::StatusOr<uint64_t> MailboxBytes(const std::string& recipient) = 0;
+  struct MailboxRoom {
+    uint64_t held_bytes = 0;
+    std::optional<StoredMessage> stored;  // MessageRead::kDecision
+  };
+  // MailboxBytes and Load(message_id, kDecision), the two reads of a Submit;
+  // PostgreSQL makes them one round trip under the replicas' write lock.
+  virtual absl::StatusOr<MailboxRoom> Room(const std::string& recipient,
+                                           const std::string& message_id) {
+    auto held = MailboxBytes(recipient);
+    if (!held.ok()) return held.status();
+    auto stored = Load(message_id, MessageRead::kDecision);
+    if (!stored.ok()) return stored.status();
+    return MailboxRoom{*held, *std::move(stored)};
+  }
+  // Messages replying to `root_id`, not counting `except_id`.
   virtual absl::StatusOr<uint64_t> CountReplies(const std::string& root_id,
                                                 const std::string& except_id) = 0;
   // One line of a message's state history.
@@ -88,6 +102,9 @@ class MailboxTransaction final : public StoreTransaction {
   MailboxTransaction(MessageRows* rows, KeyRows* keys, AuditAppender* appender,
                      AuditRowWriter* audit, std::vector<transparency::Subtree>* completed = nullptr)
       : rows_(rows), keys_(keys), appender_(appender), audit_(audit), completed_(completed) {}
+
+  // Forgets what the last job read; the batch calls it before each job.
+  void StartJob() { checked_.reset(); }
 
   absl::StatusOr<InsertResult> InsertMessage(const StoredMessage& m) override;
   absl::Status CheckReplyQuota(const StoredMessage& reply, uint32_t max_replies) override;
@@ -148,6 +165,13 @@ class MailboxTransaction final : public StoreTransaction {
   AuditAppender* appender_;
   AuditRowWriter* audit_;
   std::vector<transparency::Subtree>* completed_;
+  // What this job's CheckMailboxQuota read of its message id, for its
+  // InsertMessage (nothing between them writes a message).
+  struct Checked {
+    std::string message_id;
+    std::optional<StoredMessage> stored;
+  };
+  std::optional<Checked> checked_;
 };
 
 }  // namespace safeshare::gateway

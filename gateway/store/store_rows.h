@@ -29,6 +29,8 @@ inline std::string MessageColumns(MessageRead read) {
                       "in_reply_to, declaration, answered_us");
 }
 
+inline constexpr int kMessageColumnCount = 21;
+
 // The audit_text columns ReadTextRow reads, in its order.
 inline constexpr const char* kTextColumns =
     "seq, field, salt, text, rectified_in, erased_us, erased_by";

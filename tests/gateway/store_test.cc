@@ -515,6 +515,69 @@ TEST_P(StoreTest, TheMailboxQuotaCountsUnacknowledgedContent) {
   EXPECT_EQ(check(b, 9).code(), absl::StatusCode::kResourceExhausted);
 }
 
+// A Submit reads its mailbox's usage and its id's stored copy together, and
+// its insert uses that copy; the next job in the same batch reads afresh.
+TEST_P(StoreTest, ASubmitsQuotaCheckAlsoFindsItsDuplicateForThatJobOnly) {
+  StoredMessage a = Message("a", "iow-mash");
+  auto submit = [&](const StoredMessage& m) -> absl::StatusOr<InsertResult> {
+    InsertResult out;
+    absl::Status st = store_->CommitAndWait([&](StoreTransaction& tx) -> absl::Status {
+      if (auto room = tx.CheckMailboxQuota(m, 1000); !room.ok()) return room;
+      auto inserted = tx.InsertMessage(m);
+      if (inserted.ok()) out = *std::move(inserted);
+      return inserted.status();
+    });
+    if (!st.ok()) return st;
+    return out;
+  };
+  auto first = submit(a);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->inserted);
+  StoredMessage retry = a;
+  retry.receipt = "a retry's receipt";
+  auto second = submit(retry);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(second->inserted);
+  EXPECT_EQ(second->message.receipt, "receipt-a") << "the stored receipt answers the retry";
+
+  // One batch: the first job only checks (and so reads a's receipt), the
+  // second replaces that receipt, the third inserts a again without a check
+  // of its own: it must see the second job's receipt, not the first job's read.
+  absl::Notification blocking, released;
+  store_->Commit(
+      [&](StoreTransaction&) {
+        blocking.Notify();
+        released.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](const absl::Status&, const CommitInfo&) {});
+  blocking.WaitForNotification();  // the committer is busy: the next three queue
+  absl::Notification done[3];
+  absl::Status statuses[3];
+  InsertResult third;
+  std::vector<MailboxStore::Work> jobs = {
+      [&](StoreTransaction& tx) { return tx.CheckMailboxQuota(a, 1000); },
+      [&](StoreTransaction& tx) { return tx.ReplaceReceipt("iow-mash", "a", "receipt-replaced"); },
+      [&](StoreTransaction& tx) -> absl::Status {
+        auto inserted = tx.InsertMessage(a);
+        if (inserted.ok()) third = *std::move(inserted);
+        return inserted.status();
+      }};
+  for (int i = 0; i < 3; ++i) {
+    store_->Commit(std::move(jobs[i]), [&, i](const absl::Status& st, const CommitInfo&) {
+      statuses[i] = st;
+      done[i].Notify();
+    });
+  }
+  released.Notify();
+  for (int i = 0; i < 3; ++i) {
+    done[i].WaitForNotification();
+    EXPECT_TRUE(statuses[i].ok()) << i << ": " << statuses[i];
+  }
+  EXPECT_FALSE(third.inserted);
+  EXPECT_EQ(third.message.receipt, "receipt-replaced");
+}
+
 TEST_P(StoreTest, ARequestStaysOpenUntilAnsweredAndTheReplyClosesIt) {
   const absl::Time t0 = absl::FromUnixSeconds(1764000000);
   StoredMessage request = Message("req", "hampshire-crt", "southampton-mash");

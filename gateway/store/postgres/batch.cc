@@ -69,6 +69,7 @@ absl::Status PostgresStore::RunJobsLocked(const std::vector<Work>& jobs,
   for (size_t i = 0; i < jobs.size(); ++i) {
     const transparency::Frontier before_job = appender_.frontier();
     if (auto st = Queue(write_, "SAVEPOINT job", {}, "savepoint"); !st.ok()) return st;
+    tx.StartJob();
     results[i] = jobs[i](tx);
     // A queued write that failed fails its job (the job's results are read
     // only once it succeeded).

@@ -176,6 +176,22 @@ class PostgresStore::Messages final : public MessageRows {
     return static_cast<uint64_t>(r->row(0).Int(0));
   }
 
+  absl::StatusOr<MailboxRoom> Room(const std::string& recipient,
+                                   const std::string& message_id) override {
+    // The usage is the last column; an absent message leaves the others NULL.
+    static const std::string sql =
+        absl::StrCat("SELECT ", store_rows::MessageColumns(MessageRead::kDecision),
+                     ", COALESCE((SELECT bytes FROM mailbox_usage WHERE recipient = $1), 0)::int8 "
+                     "FROM (SELECT 1) AS one LEFT JOIN messages ON message_id = $2");
+    auto r = Run(*session_, sql, {P(recipient), P(message_id)}, "mailbox usage");
+    if (!r.ok()) return r.status();
+    if (r->rows() != 1) return absl::InternalError("mailbox usage: expected one row");
+    MailboxRoom room;
+    room.held_bytes = static_cast<uint64_t>(r->row(0).Int(store_rows::kMessageColumnCount));
+    if (!r->row(0).IsNull(1)) room.stored = store_rows::ReadMessageRow(r->row(0));
+    return room;
+  }
+
   absl::StatusOr<uint64_t> CountReplies(const std::string& root_id,
                                         const std::string& except_id) override {
     auto r = Run(*session_,

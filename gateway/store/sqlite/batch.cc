@@ -61,6 +61,7 @@ absl::Status SqliteStore::RunJobsLocked(const std::vector<Work>& jobs,
     if (int src = StepCachedLocked("SAVEPOINT job"); src != SQLITE_OK) {
       return SqliteError(db_, src, "savepoint");
     }
+    tx.StartJob();
     results[i] = jobs[i](tx);
     if (sqlite3_get_autocommit(db_)) {
       // SQLite rolled the whole transaction back (disk full, I/O error):
