@@ -32,7 +32,8 @@
 #       --rss S [300; 0 skips]  --rss-interval S [5]
 #       --rss-only        only the RSS run (finds the (c) 2 KiB maximum first)
 #       --perf S [0]      also profile the gateway with perf for S seconds at
-#                         its 2 KiB maximum (report in the work directory)
+#                         the 2 KiB maxima of (b) and (c) (reports in the work
+#                         directory, perf-b.* and perf-c.*)
 #       --no-append       print the results, leave bench/RESULTS.md alone
 #     Environment: SAFESHARE_RELEASE_BUILD_DIR [build-release],
 #     SAFESHARE_BUILD_JOBS [nproc], SAFESHARE_SKIP_DEPS=1 skips install-deps.
@@ -575,33 +576,34 @@ rss_run() {
   echo "RSS: $RSS_LINE (samples: $samples)"
 }
 
-# perf_run: the gateway's profile at its 2 KiB maximum, (b).
+# perf_run NAME LABEL [LOADGEN ARGS...]: the gateway's profile at the 2 KiB
+# maximum of scenario LABEL, in $WORK/perf-NAME.*.
 perf_run() {
   command -v perf >/dev/null || { echo "perf not installed; skipping the profile" >&2; return 0; }
-  start_gateway perf
-  local marker="$WORK/perf.measuring"
+  local name="$1" label="$2"
+  shift 2
+  start_gateway "perf-$name"
+  local marker="$WORK/perf-$name.measuring" out="$WORK/perf-$name"
   "$LOADGEN" --target gateway --address "localhost:$GW_PORT" \
     --federation "$WORK/federation" --examples_dir "$ROOT/deploy/examples" \
-    --agencies "$AGENCIES" --in_flight "${BEST_IN_FLIGHT["(b) gateway 2 KiB"]:-64}" \
-    --warmup "$WARMUP" --duration "$PERF" \
-    --label "perf 2 KiB (b)" --measure_start_file "$marker" >"$WORK/perf.loadgen.txt" &
+    --agencies "$AGENCIES" --in_flight "${BEST_IN_FLIGHT["$label"]:-64}" \
+    --warmup "$WARMUP" --duration "$PERF" "$@" \
+    --label "perf $label" --measure_start_file "$marker" >"$out.loadgen.txt" &
   local lg=$!
   while kill -0 "$lg" 2>/dev/null && [ ! -e "$marker" ]; do sleep 0.2; done
   # DWARF unwinding: the Release build and the system libraries keep no frame
   # pointers. Costs the gateway some throughput while recording.
-  perf record -F 499 --call-graph dwarf,16384 -o "$WORK/perf.data" -p "$GW_PID" \
-    -- sleep "$PERF" 2>"$WORK/perf.record.log" || true
+  perf record -F 499 --call-graph dwarf,16384 -o "$out.data" -p "$GW_PID" \
+    -- sleep "$PERF" 2>"$out.record.log" || true
   wait "$lg" || true
   stop_gateway
-  local report=(perf report -i "$WORK/perf.data" --stdio -g none --percent-limit 0.5)
-  "${report[@]}" --no-children --sort dso 2>/dev/null | grep -v '^$' >"$WORK/perf.dso.txt" || true
-  "${report[@]}" --no-children --sort dso,symbol 2>/dev/null | grep -v '^$' \
-    >"$WORK/perf.self.txt" || true
-  "${report[@]}" --children --sort symbol 2>/dev/null | grep -v '^$' >"$WORK/perf.children.txt" \
-    || true
+  local report=(perf report -i "$out.data" --stdio -g none --percent-limit 0.5)
+  "${report[@]}" --no-children --sort dso 2>/dev/null | grep -v '^$' >"$out.dso.txt" || true
+  "${report[@]}" --no-children --sort dso,symbol 2>/dev/null | grep -v '^$' >"$out.self.txt" || true
+  "${report[@]}" --children --sort symbol 2>/dev/null | grep -v '^$' >"$out.children.txt" || true
   echo
-  echo "gateway profile: $WORK/perf.{dso,self,children}.txt (perf report -i $WORK/perf.data)"
-  cat "$WORK/perf.dso.txt"
+  echo "gateway profile of $label: $out.{dso,self,children}.txt (perf report -i $out.data)"
+  cat "$out.dso.txt"
 }
 
 # versions [PACKAGE...]: installed versions of the build's libraries (and more).
@@ -1010,7 +1012,10 @@ for size in $SIZES; do
   CPU_ROWS+=("| $k | $(jget throughput_per_s "${HALF_JSON["(b) gateway $k"]}") | $g | $w | $(awk -v a="$g" -v b="$w" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }') | ${HALF_CPU["(c) gateway+subscribers $k half"]} |")
 done
 
-if [ "$PERF" -gt 0 ]; then perf_run; fi
+if [ "$PERF" -gt 0 ]; then
+  perf_run b "(b) gateway 2 KiB" --payload_bytes 2048
+  perf_run c "(c) gateway+subscribers 2 KiB" --payload_bytes 2048 --subscribers "$SUBSCRIBERS"
+fi
 if [ "$RSS" -gt 0 ]; then
   rss_run "$(half "${MAX["(c) gateway+subscribers 2 KiB"]:-${MAX["(b) gateway 2 KiB"]}}")"
 fi
