@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/error_reason.h"
 #include "common/files.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -22,7 +23,8 @@ absl::StatusOr<AgentIdentity> LoadIdentity(const std::string& dir) {
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  return FromRichStatus(static_cast<absl::StatusCode>(status.error_code()), status.error_message(),
+                        status.error_details());
 }
 
 std::unique_ptr<AgentClient> AgentClient::Connect(const std::string& target,

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -261,6 +262,36 @@ absl::Status ValidateEnvelopeShape(const Envelope& e, const DeclarationLimits& l
   if (absl::Status st = ValidateDeclaration(e.declaration(), limits); !st.ok()) return st;
   // The rest of the header: an unknown practitioner role, say.
   return CheckFields(e, "", nullptr);
+}
+
+absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Time now,
+                              const CreatedTimeWindow& window) {
+  const auto& t = envelope.created_time();
+  // google.protobuf.Timestamp's own range: 0001-01-01 to 9999-12-31.
+  constexpr int64_t kMinSeconds = -62135596800, kMaxSeconds = 253402300799;
+  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
+    return WithReason(Invalid("created_time", "is not a valid timestamp"), "CREATED_TIME_INVALID");
+  }
+  const absl::Time created = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  if (created - now > window.max_ahead) {
+    return WithReason(
+        Invalid("created_time",
+                absl::StrCat("is ", absl::FormatDuration(absl::Trunc(created - now, absl::Seconds(1))),
+                             " ahead of the gateway's clock (at most ",
+                             absl::FormatDuration(window.max_ahead),
+                             "); check the sending system's clock and seal again")),
+        "CREATED_TIME_IN_FUTURE", {{"maxAheadSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_ahead))}});
+  }
+  if (now - created > window.max_age) {
+    return WithReason(
+        Invalid("created_time",
+                absl::StrCat("is ", absl::FormatDuration(absl::Trunc(now - created, absl::Seconds(1))),
+                             " old (at most ", absl::FormatDuration(window.max_age),
+                             "); seal the message again")),
+        "CREATED_TIME_TOO_OLD", {{"maxAgeSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_age))}});
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace safeshare::envelope

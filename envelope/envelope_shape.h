@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "safeshare/v1/envelope.pb.h"
 
 namespace safeshare::envelope {
@@ -58,6 +59,22 @@ absl::Status ValidateDeclaration(const safeshare::v1::SharingDeclaration& declar
 // `limits` (ValidateDeclaration). INVALID_ARGUMENT naming the field otherwise.
 absl::Status ValidateEnvelopeShape(const safeshare::v1::Envelope& envelope,
                                    const DeclarationLimits& limits = {});
+
+// How far an envelope's created_time may stray from the clock that judges
+// it: ahead by at most `max_ahead` (clocks drift), behind by at most
+// `max_age` (a sender's queued retries). The defaults are the gateway's (its
+// config's LimitsConfig takes them when unset).
+struct CreatedTimeWindow {
+  absl::Duration max_ahead = absl::Minutes(5);
+  absl::Duration max_age = absl::Hours(24);
+};
+
+// INVALID_ARGUMENT when the envelope's created_time is not a valid timestamp
+// (reason CREATED_TIME_INVALID), further ahead of `now` than the window allows
+// (CREATED_TIME_IN_FUTURE) or older (CREATED_TIME_TOO_OLD): a sender cannot
+// back-date or future-date what the audit log records it sent.
+absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Time now,
+                              const CreatedTimeWindow& window = {});
 
 }  // namespace safeshare::envelope
 

@@ -50,6 +50,13 @@ void FinalizeLimits(safeshare::v1::LimitsConfig& l) {
   if (l.max_concurrent_streams_per_connection() == 0)
     l.set_max_concurrent_streams_per_connection(64);
   if (l.handshake_timeout_ms() == 0) l.set_handshake_timeout_ms(10000);
+  const envelope::CreatedTimeWindow created;
+  if (l.max_created_ahead_seconds() == 0) {
+    l.set_max_created_ahead_seconds(static_cast<uint32_t>(absl::ToInt64Seconds(created.max_ahead)));
+  }
+  if (l.max_created_age_seconds() == 0) {
+    l.set_max_created_age_seconds(static_cast<uint32_t>(absl::ToInt64Seconds(created.max_age)));
+  }
 }
 
 absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "common/error_reason.h"
 #include "common/log.h"
 
 namespace safeshare::gateway {
@@ -28,7 +29,11 @@ bool IsServerFault(const absl::Status& status) {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   const auto code = static_cast<grpc::StatusCode>(status.code());
-  if (!IsServerFault(status)) return grpc::Status(code, std::string(status.message()));
+  if (!IsServerFault(status)) {
+    if (!ReasonOf(status).has_value()) return grpc::Status(code, std::string(status.message()));
+    return grpc::Status(code, std::string(status.message()),
+                        RichStatus(status).SerializeAsString());
+  }
   LogEvent("error", "request.failed",
            {{"code", absl::StatusCodeToString(status.code())},
             {"detail", std::string(status.message())}});

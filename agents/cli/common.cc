@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "agents/outgoing_message.h"
 #include "common/enum_text.h"
+#include "common/error_reason.h"
 #include "common/files.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -36,7 +37,12 @@ std::vector<FlagSpec> Flags(std::initializer_list<std::vector<FlagSpec>> lists) 
 FlagSpec JsonFlag() { return {"json", "", "print proto3 JSON instead of text"}; }
 
 int Failed(const Invocation& inv, const absl::Status& st) {
-  inv.err << "safeshare: " << absl::StatusCodeToString(st.code()) << ": " << st.message() << "\n";
+  inv.err << "safeshare: " << absl::StatusCodeToString(st.code()) << ": " << st.message();
+  // The gateway's machine-readable reason, for scripts (docs/envelope-format.md).
+  if (auto reason = safeshare::ReasonOf(st); reason.has_value()) {
+    inv.err << " [" << reason->reason() << "]";
+  }
+  inv.err << "\n";
   return st.code() == absl::StatusCode::kInvalidArgument ? kExitBadInput : kExitRefused;
 }
 

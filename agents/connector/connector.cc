@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "agents/outgoing_message.h"
 #include "agents/web/plain_language.h"
+#include "common/error_reason.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "envelope/content.h"
@@ -91,6 +92,14 @@ std::vector<std::string> DraftProblems(const std::string& sender, const v1::Fede
     }
   }
   return problems;
+}
+
+// Refusals of sealed bytes that were right when sealed: the recipient's key
+// changed, or they waited in the outbox past the gateway's created-time window.
+bool SealedTooLongAgo(const absl::Status& st) {
+  auto info = ReasonOf(st);
+  return info.has_value() && info->domain() == kReasonDomain &&
+         (info->reason() == "RECIPIENT_KEY_NOT_CURRENT" || info->reason() == "CREATED_TIME_TOO_OLD");
 }
 
 // Failures that say nothing about the message: the gateway (or the
@@ -346,6 +355,19 @@ v1::SentMessage Connector::Attempt(const std::string& message_id) {
       *e.sent.mutable_receipt() = *std::move(r);
     } else if (refused.has_decision()) {
       *e.sent.mutable_receipt() = refused;  // a policy refusal is a decision
+    } else if (SealedTooLongAgo(r.status())) {
+      // The bytes went stale in the queue. Unless a lost answer hid that the
+      // first attempt was accepted, seal again under the same id and retry.
+      auto kept = agent_->client().GetReceipt(message_id);
+      if (kept.ok()) {
+        *e.sent.mutable_receipt() = *std::move(kept);
+      } else if (absl::IsNotFound(kept.status())) {
+        e.sealed_envelope.clear();
+        failure = absl::UnavailableError(
+            absl::StrCat("sealed again, to be sent at the next attempt: ", r.status().message()));
+      } else {
+        failure = kept.status();
+      }
     } else {
       failure = r.status();
     }

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/error_reason.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "envelope/digest.h"
@@ -37,19 +38,18 @@ absl::Status DeniedStatus(const SubmitResponse& receipt) {
     if (f.outcome() != safeshare::v1::FINDING_OUTCOME_FAIL) continue;
     absl::StrAppend(&why, why.empty() ? "" : "; ", f.check(), " (", f.rule(), "): ", f.reason());
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("not shared: the declaration fails ", d.rule_pack(), " ", d.rule_pack_version(),
+  return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                        "not shared: the declaration fails ", d.rule_pack(), " ", d.rule_pack_version(),
                    d.isa_id().empty() ? std::string()
                                       : absl::StrCat(" under ", d.isa_id(), " v", d.isa_version()),
-                   ": ", why));
+                   ": ", why)),
+                    "POLICY_DENIED");
 }
 
 // A refused Submit still carries its receipt, in the standard rich error
 // details (grpc-status-details-bin).
 grpc::Status WithReceipt(const absl::Status& status, const SubmitResponse& receipt) {
-  google::rpc::Status rich;
-  rich.set_code(static_cast<int>(status.code()));
-  rich.set_message(std::string(status.message()));
+  google::rpc::Status rich = RichStatus(status);
   rich.add_details()->PackFrom(receipt);
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
                       rich.SerializeAsString());
@@ -132,8 +132,10 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
                                             " is not in the federation directory"));
   }
   if (recipient->revoked()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "recipient agency ", recipient->id(), " has been revoked and cannot receive messages"));
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("recipient agency ", recipient->id(),
+                                       " has been revoked and cannot receive messages")),
+                      "RECIPIENT_REVOKED");
   }
   if (!envelope->team_id().empty()) {
     const auto* team = directory.FindTeam(envelope->team_id());
@@ -152,6 +154,14 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
     return st;
   }
   *at = RefusedAt::kAfterSignature;
+  // Signed, so the date is the sender's own claim. A peer gateway forwards
+  // what its partnership accepted within its window, perhaps after an outage
+  // between the two: only the clock-skew bound applies to it.
+  envelope::CreatedTimeWindow window = created_window_;
+  if (caller.is_gateway()) window.max_age = absl::InfiniteDuration();
+  if (absl::Status st = envelope::CheckCreatedTime(*envelope, absl::Now(), window); !st.ok()) {
+    return st;
+  }
   return envelope->in_reply_to().empty() ? absl::OkStatus() : CheckReply(*envelope, answered);
 }
 
@@ -167,23 +177,26 @@ absl::Status ReferralsService::CheckReply(const safeshare::v1::Envelope& envelop
   if (!original.ok() || original->recipient_agency_id != envelope.sender_agency_id() ||
       original->state == safeshare::v1::MESSAGE_STATE_HELD ||
       original->state == safeshare::v1::MESSAGE_STATE_REFUSED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("in_reply_to names no message that ", envelope.sender_agency_id(),
-                     " received: ", id, "; a reply answers a message sent to your agency"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "in_reply_to names no message that ", envelope.sender_agency_id(),
+                          " received: ", id, "; a reply answers a message sent to your agency")),
+                      "REPLY_NOT_RECEIVED", {{"inReplyTo", id}});
   }
   const auto wanted = envelope.kind() == safeshare::v1::MESSAGE_KIND_OUTCOME
                           ? safeshare::v1::MESSAGE_KIND_REFERRAL
                           : safeshare::v1::MESSAGE_KIND_INFORMATION_REQUEST;
   if (original->kind != wanted) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("a ", safeshare::v1::MessageKind_Name(envelope.kind()), " answers a ",
-                     safeshare::v1::MessageKind_Name(wanted), ", but ", id, " is a ",
-                     safeshare::v1::MessageKind_Name(original->kind)));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "a ", safeshare::v1::MessageKind_Name(envelope.kind()), " answers a ",
+                          safeshare::v1::MessageKind_Name(wanted), ", but ", id, " is a ",
+                          safeshare::v1::MessageKind_Name(original->kind))),
+                      "REPLY_KIND_MISMATCH", {{"inReplyTo", id}});
   }
   if (envelope.recipient_agency_id() != original->sender_agency_id) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("a reply to ", id, " goes back to the agency that sent it, ",
-                     original->sender_agency_id, ", not to ", envelope.recipient_agency_id()));
+    return WithReason(absl::PermissionDeniedError(absl::StrCat(
+                          "a reply to ", id, " goes back to the agency that sent it, ",
+                          original->sender_agency_id, ", not to ", envelope.recipient_agency_id())),
+                      "REPLY_WRONG_RECIPIENT", {{"inReplyTo", id}});
   }
   if (!answered->ParseFromString(original->declaration)) {
     return absl::DataLossError(absl::StrCat("the stored declaration of ", id, " is corrupt"));
@@ -339,10 +352,11 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
           // was sent, and is the one a sender's own different envelope gets.
           if (first.sender_agency_id != m.sender_agency_id ||
               first.envelope_sha256 != m.envelope_sha256) {
-            done(absl::AlreadyExistsError(
-                absl::StrCat("message id ", m.message_id,
-                             " cannot be used for this envelope; choose a new, random message id "
-                             "(a UUID)")));
+            done(WithReason(absl::AlreadyExistsError(absl::StrCat(
+                                "message id ", m.message_id,
+                                " cannot be used for this envelope; choose a new, random "
+                                "message id (a UUID)")),
+                            "MESSAGE_ID_TAKEN", {{"messageId", m.message_id}}));
             return;
           }
           if (!response->ParseFromString(first.receipt)) {
@@ -616,18 +630,24 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
   auto current =
       keys_->Current(envelope.recipient_agency_id(), safeshare::v1::KEY_PURPOSE_ENCRYPTION);
   if (!current.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat("recipient ", envelope.recipient_agency_id(),
-                                                      " has no current encryption key"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat("recipient ",
+                                                                 envelope.recipient_agency_id(),
+                                                                 " has no current encryption key")),
+                      "RECIPIENT_KEY_MISSING");
   }
   if (envelope.payload().recipient_key_id() != current->key_id()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("payload is sealed to key ", envelope.payload().recipient_key_id(), " but ",
-                     envelope.recipient_agency_id(), "'s current encryption key is ",
-                     current->key_id(), "; refresh the directory and seal again"));
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "payload is sealed to key ", envelope.payload().recipient_key_id(), " but ",
+            envelope.recipient_agency_id(), "'s current encryption key is ", current->key_id(),
+            "; refresh the directory and seal again")),
+        "RECIPIENT_KEY_NOT_CURRENT", {{"currentKeyId", current->key_id()}});
   }
   if (absl::Status st = envelope::CheckKeyValidAt(*current, now); !st.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("recipient ", envelope.recipient_agency_id(), "'s encryption ", st.message()));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "recipient ", envelope.recipient_agency_id(), "'s encryption ",
+                          st.message())),
+                      "RECIPIENT_KEY_MISSING");
   }
   return absl::OkStatus();
 }

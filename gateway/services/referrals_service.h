@@ -34,7 +34,9 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
         max_message_bytes_(max_message_bytes),
         declaration_limits_(DeclarationLimitsOf(limits)),
         max_replies_per_thread_(limits.max_replies_per_thread()),
-        mailbox_quota_bytes_(limits.mailbox_quota_bytes()) {}
+        mailbox_quota_bytes_(limits.mailbox_quota_bytes()),
+        created_window_{absl::Seconds(limits.max_created_ahead_seconds()),
+                        absl::Seconds(limits.max_created_age_seconds())} {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
                                    const safeshare::v1::SubmitRequest* request,
@@ -106,6 +108,7 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   envelope::DeclarationLimits declaration_limits_;
   uint32_t max_replies_per_thread_;
   uint64_t mailbox_quota_bytes_;
+  envelope::CreatedTimeWindow created_window_;
   GatewayMetrics* metrics_ = nullptr;
 };
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/error_reason.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/time.h"
@@ -94,6 +95,38 @@ TEST(LogTest, EachEventIsOneEscapedJsonLine) {
   EXPECT_EQ(text.find('\n'), text.size() - 1) << "one line: " << text;
   EXPECT_NE(text.find("\"level\":\"warn\",\"event\":\"inbox.refused\""), std::string::npos) << text;
   EXPECT_NE(text.find("\"detail\":\"line one\\n\\\"two\\\"\""), std::string::npos) << text;
+}
+
+// A reason survives the trip: payload, wire form, payload again; a status
+// without one stays without one, and other details are not mistaken for it.
+TEST(ErrorReasonTest, TravelsFromStatusToWireAndBack) {
+  absl::Status refused = WithReason(absl::FailedPreconditionError("sealed to an old key"),
+                                    "RECIPIENT_KEY_NOT_CURRENT", {{"currentKeyId", "abc"}});
+  auto info = ReasonOf(refused);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "RECIPIENT_KEY_NOT_CURRENT");
+  EXPECT_EQ(info->domain(), kReasonDomain);
+  EXPECT_EQ(info->metadata().at("currentKeyId"), "abc");
+
+  google::rpc::Status wire = RichStatus(refused);
+  EXPECT_EQ(wire.code(), static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(wire.message(), "sealed to an old key");
+  absl::Status back = FromRichStatus(absl::StatusCode::kFailedPrecondition, "sealed to an old key",
+                                     wire.SerializeAsString());
+  EXPECT_EQ(back.code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(ReasonOf(back).has_value());
+  EXPECT_EQ(ReasonOf(back)->reason(), "RECIPIENT_KEY_NOT_CURRENT");
+
+  EXPECT_FALSE(ReasonOf(absl::InternalError("plain")).has_value());
+  EXPECT_EQ(RichStatus(absl::InternalError("plain")).details_size(), 0);
+  google::rpc::Status other;
+  other.add_details()->PackFrom(wire);  // a details entry that is not an ErrorInfo
+  EXPECT_FALSE(
+      ReasonOf(FromRichStatus(absl::StatusCode::kInternal, "x", other.SerializeAsString()))
+          .has_value());
+  EXPECT_FALSE(ReasonOf(FromRichStatus(absl::StatusCode::kInternal, "x", "not a proto \xff"))
+                   .has_value());
+  EXPECT_TRUE(WithReason(absl::OkStatus(), "NEVER").ok());
 }
 
 }  // namespace

@@ -67,6 +67,16 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
       RunCommand({cli, "ack", "cli-0001", gw, "--identity=" + AgencyDir("southampton-mash")});
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_NE(denied.err.find("PERMISSION_DENIED"), std::string::npos) << denied.err;
+  // A reused message id (sealed again, so other bytes), with the reason a
+  // script can act on.
+  CommandResult reused = RunCommand(
+      {cli, "send", gw, "--identity=" + AgencyDir("southsea-academy"), "--to=portsmouth-mash",
+       "--declaration=" + examples + "school-to-portsmouth-referral.json",
+       "--payload=" + examples + "school-to-portsmouth-referral.payload.json",
+       "--practitioner=dsl-01", "--role=designated_safeguarding_lead", "--message_id=cli-0001"});
+  EXPECT_EQ(reused.exit_code, 1) << reused.err;
+  EXPECT_NE(reused.err.find("ALREADY_EXISTS"), std::string::npos) << reused.err;
+  EXPECT_NE(reused.err.find("[MESSAGE_ID_TAKEN]"), std::string::npos) << reused.err;
 
   CommandResult bad_json = RunCommand(
       {cli, "send", gw, "--identity=" + AgencyDir("southsea-academy"), "--to=portsmouth-mash",

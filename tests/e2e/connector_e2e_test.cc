@@ -434,6 +434,57 @@ TEST_F(ConnectorE2eTest, ASendWhileTheGatewayIsDownIsQueuedAndGoesOnceItIsBack) 
   AwaitInbox(*mash, "queued-1");
 }
 
+// Bytes sealed and then kept in the queue past the gateway's created-time
+// window are sealed again under the same id, once GetReceipt says the first
+// attempt was not accepted; a practitioner's referral is not lost to an outage.
+TEST_F(ConnectorE2eTest, BytesThatAgeInTheQueueAreSealedAgainUnderTheSameId) {
+  const std::string config = data_.path() + "/gateway-limits.textproto";
+  auto limits = [&](const std::string& text) {
+    std::ofstream(config) << "limits { max_created_age_seconds: 2 " << text << " }\n";
+  };
+  limits("");
+  gateway_->Stop();
+  StartGateway({"--config=" + config});
+  auto school = School();
+  ASSERT_TRUE(school->started());
+  const std::string csrf = Csrf(*school);
+  // MASH's mailbox is full: the Submit is refused as busy (retryable), after
+  // the connector has sealed and stored the bytes.
+  limits("mailbox_quota_bytes: 1");
+  gateway_->Stop();
+  ASSERT_TRUE(gateway_->Start());
+  auto r = school->http().Post("/api/v1/messages", {{"X-CSRF-Token", csrf}},
+                               ToJson(SchoolReferral("aged-1")), "application/json");
+  std::string body = Checked(r, "post", "/api/v1/messages");
+  ASSERT_EQ(r->status, 202) << body;
+  // Long enough for the sealed bytes to age past the window at a retry.
+  absl::SleepFor(absl::Seconds(4));
+  limits("");
+  gateway_->Stop();
+  ASSERT_TRUE(gateway_->Start());
+  v1::SentMessage decided;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        auto g = school->http().Get("/api/v1/sent/aged-1");
+        return g && JsonStringToMessage(g->body, &decided).ok() &&
+               decided.send_state() != v1::SEND_STATE_QUEUED;
+      },
+      60))
+      << school->log();
+  EXPECT_EQ(decided.send_state(), v1::SEND_STATE_DECIDED) << decided.error();
+  EXPECT_EQ(decided.receipt().state(), v1::MESSAGE_STATE_SUBMITTED);
+  // The gateway saw the stale bytes and said so before the fresh ones went in.
+  bool refused_as_old = false;
+  for (const auto& rec : Audit()) {
+    refused_as_old = refused_as_old || (rec.message_id() == "aged-1" &&
+                                        rec.event() == v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED &&
+                                        absl::StrContains(rec.reason(), "created_time"));
+  }
+  EXPECT_TRUE(refused_as_old);
+  auto mash = Mash();
+  AwaitInbox(*mash, "aged-1");
+}
+
 TEST_F(ConnectorE2eTest, NewMailArrivesAsAnEventWithoutPolling) {
   auto school = School();
   auto mash = Mash();

@@ -4,10 +4,19 @@
 
 #include <set>
 
+#include "common/error_reason.h"
 #include "tests/e2e/gateway_fixture.h"
 
 namespace safeshare {
 namespace {
+
+// The machine-readable reason a refusal carried over the wire, or "(none)".
+std::string Reason(const absl::Status& status) {
+  auto info = ReasonOf(status);
+  if (!info.has_value()) return "(none)";
+  EXPECT_EQ(info->domain(), "safeshare.uk");
+  return info->reason();
+}
 
 TEST_F(GatewayE2eTest, ReferralIsAcceptedDeliveredAndAcknowledged) {
   auto police = Agency("hiow-police");
@@ -75,10 +84,52 @@ TEST_F(GatewayE2eTest, ReusingAMessageIdForOtherContentIsAlreadyExists) {
   auto other =
       police->Submit(Referral("hiow-police", "portsmouth-mash", "reuse-1", Content("different")));
   EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists) << other.status();
+  EXPECT_EQ(Reason(other.status()), "MESSAGE_ID_TAKEN");
   // Another agency cannot take over (or probe) the id either.
   auto school = Agency("southsea-academy");
   auto hijack = school->Submit(Referral("southsea-academy", "portsmouth-mash", "reuse-1"));
   EXPECT_EQ(hijack.status().code(), absl::StatusCode::kAlreadyExists) << hijack.status();
+}
+
+// A sender cannot back-date or future-date what the log records it sent:
+// created_time must be near the gateway's clock (5 minutes ahead, 24 hours
+// back by default). The refusal says which, and is audited.
+TEST_F(GatewayE2eTest, CreatedTimeOutsideTheWindowIsRefusedWithItsReason) {
+  auto police = Agency("hiow-police");
+  auto dated = [&](const std::string& id, int64_t seconds) {
+    v1::Envelope header = Header("hiow-police", "portsmouth-mash", id);
+    header.mutable_created_time()->set_seconds(seconds);
+    header.mutable_created_time()->set_nanos(0);
+    return police->Submit(SealByHand(header, Content().SerializeAsString(), "hiow-police",
+                                     "portsmouth-mash"));
+  };
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  auto epoch = dated("dated-1970", 0);
+  EXPECT_EQ(epoch.status().code(), absl::StatusCode::kInvalidArgument) << epoch.status();
+  EXPECT_EQ(Reason(epoch.status()), "CREATED_TIME_TOO_OLD") << epoch.status();
+  auto far = dated("dated-9999", 253402300799);
+  EXPECT_EQ(far.status().code(), absl::StatusCode::kInvalidArgument) << far.status();
+  EXPECT_EQ(Reason(far.status()), "CREATED_TIME_IN_FUTURE") << far.status();
+  EXPECT_EQ(Reason(dated("dated-25h", now - 25 * 3600).status()), "CREATED_TIME_TOO_OLD");
+  EXPECT_EQ(Reason(dated("dated-ahead", now + 600).status()), "CREATED_TIME_IN_FUTURE");
+  // Within the window: an hour-old envelope (a queued retry) and a clock a
+  // minute fast both go through.
+  EXPECT_TRUE(dated("dated-1h", now - 3600).ok());
+  EXPECT_TRUE(dated("dated-fast", now + 60).ok());
+
+  std::set<std::string> refused;
+  for (const auto& rec : Audit()) {
+    if (rec.event() == v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED &&
+        rec.status_code() == "INVALID_ARGUMENT" &&
+        rec.reason().find("created_time") != std::string::npos) {
+      refused.insert(rec.message_id());
+    }
+  }
+  EXPECT_EQ(refused, (std::set<std::string>{"dated-1970", "dated-9999", "dated-25h",
+                                            "dated-ahead"}));
+  auto page = Agency("portsmouth-mash")->Fetch();
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->messages_size(), 2) << "only the two inside the window";
 }
 
 TEST_F(GatewayE2eTest, SenderDifferentFromCertificateIsPermissionDenied) {
@@ -248,6 +299,7 @@ TEST_F(GatewayE2eTest, KeyProblemsAreRefusedWithPreciseCodes) {
   auto r = police->Submit(wrong_key);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
   EXPECT_NE(r.status().message().find("current encryption key"), std::string::npos);
+  EXPECT_EQ(Reason(r.status()), "RECIPIENT_KEY_NOT_CURRENT") << "refresh and reseal";
 
   // Signed with another agency's key (the school's), sent as the police.
   v1::SignedEnvelope other_agency =
@@ -305,6 +357,7 @@ TEST_F(GatewayE2eTest, DeniedShareIsFailedPreconditionWithFindingsAndNeverDelive
   auto r = agent->Send(m, &refused);
   ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
   EXPECT_NE(r.status().message().find("lawful_basis"), std::string::npos) << r.status();
+  EXPECT_EQ(Reason(r.status()), "POLICY_DENIED") << "fix the declaration, do not reseal";
   EXPECT_EQ(refused.message_id(), "denied-1");
   EXPECT_EQ(refused.state(), v1::MESSAGE_STATE_REFUSED);
   EXPECT_EQ(refused.decision().decision(), v1::DECISION_DENY);

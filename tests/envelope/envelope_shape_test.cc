@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "envelope/digest.h"
 #include "gtest/gtest.h"
 
@@ -245,6 +246,53 @@ TEST(EnvelopeShapeTest, IdsFollowTheirAlphabets) {
 TEST(DigestTest, Sha256MatchesTheKnownVector) {
   EXPECT_EQ(ToHex(Sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+// The created time is judged against the clock, within the window: ahead by
+// clock skew at most, behind by a sender's queued retries at most.
+TEST(CreatedTimeTest, AcceptsTheWindowAndRefusesBeyondItWithAReason) {
+  const absl::Time now = absl::FromUnixSeconds(1780000000);
+  const CreatedTimeWindow window;  // 5 minutes ahead, 24 hours back
+  auto at = [&](absl::Time t) {
+    v1::Envelope e = Valid();
+    e.mutable_created_time()->set_seconds(absl::ToUnixSeconds(t));
+    e.mutable_created_time()->set_nanos(0);
+    return CheckCreatedTime(e, now, window);
+  };
+  auto reason = [](const absl::Status& st) {
+    auto info = ReasonOf(st);
+    return info.has_value() ? info->reason() : std::string("(none)");
+  };
+  EXPECT_TRUE(at(now).ok());
+  EXPECT_TRUE(at(now + absl::Minutes(5)).ok());
+  EXPECT_TRUE(at(now - absl::Hours(24)).ok());
+
+  absl::Status ahead = at(now + absl::Minutes(5) + absl::Seconds(1));
+  EXPECT_EQ(ahead.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(reason(ahead), "CREATED_TIME_IN_FUTURE");
+  EXPECT_TRUE(absl::StrContains(ahead.message(), "envelope.created_time")) << ahead;
+  EXPECT_EQ(ReasonOf(ahead)->domain(), "safeshare.uk");
+
+  absl::Status old = at(now - absl::Hours(24) - absl::Seconds(1));
+  EXPECT_EQ(old.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(reason(old), "CREATED_TIME_TOO_OLD");
+  EXPECT_EQ(ReasonOf(old)->metadata().at("maxAgeSeconds"), "86400");
+
+  // What the issue found accepted: the first and last days a Timestamp holds.
+  EXPECT_EQ(reason(at(absl::FromUnixSeconds(0))), "CREATED_TIME_TOO_OLD");
+  EXPECT_EQ(reason(at(absl::FromUnixSeconds(253402300799))), "CREATED_TIME_IN_FUTURE");
+
+  v1::Envelope bad = Valid();
+  bad.mutable_created_time()->set_nanos(-1);
+  EXPECT_EQ(reason(CheckCreatedTime(bad, now, window)), "CREATED_TIME_INVALID");
+  bad.mutable_created_time()->set_nanos(0);
+  bad.mutable_created_time()->set_seconds(253402300800);
+  EXPECT_EQ(reason(CheckCreatedTime(bad, now, window)), "CREATED_TIME_INVALID");
+
+  // A wider window is the operator's to choose.
+  EXPECT_TRUE(CheckCreatedTime(Valid(), absl::FromUnixSeconds(1764000000) + absl::Hours(70),
+                               CreatedTimeWindow{absl::Minutes(5), absl::Hours(72)})
+                  .ok());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // the store's own error text.
 #include "gateway/grpc_status.h"
 
+#include "common/error_reason.h"
 #include "gtest/gtest.h"
 
 namespace safeshare::gateway {
@@ -38,6 +39,24 @@ TEST(GrpcStatusTest, WhatTheCallerCanFixPassesThrough) {
     EXPECT_EQ(static_cast<int>(out.error_code()), static_cast<int>(st.code()));
     EXPECT_EQ(out.error_message(), st.message());
   }
+}
+
+// A refusal's reason reaches the client in the standard details trailer; a
+// fault's never does (it would say what the generic message hides).
+TEST(GrpcStatusTest, ARefusalsReasonTravelsInTheDetails) {
+  const grpc::Status out = ToGrpcStatus(
+      WithReason(absl::InvalidArgumentError("envelope.created_time: is 2h ahead"),
+                 "CREATED_TIME_IN_FUTURE"));
+  EXPECT_EQ(out.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const absl::Status back = FromRichStatus(absl::StatusCode::kInvalidArgument,
+                                           out.error_message(), out.error_details());
+  ASSERT_TRUE(ReasonOf(back).has_value()) << "details: " << out.error_details().size() << " bytes";
+  EXPECT_EQ(ReasonOf(back)->reason(), "CREATED_TIME_IN_FUTURE");
+
+  const grpc::Status fault =
+      ToGrpcStatus(WithReason(absl::InternalError("tree node (3, 4) is missing"), "SECRET"));
+  EXPECT_TRUE(fault.error_details().empty());
+  EXPECT_TRUE(ToGrpcStatus(absl::NotFoundError("no such agency")).error_details().empty());
 }
 
 }  // namespace
