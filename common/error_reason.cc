@@ -21,7 +21,7 @@ absl::Status WithReason(absl::Status status, absl::string_view reason,
 }
 
 std::optional<google::rpc::ErrorInfo> ReasonOf(const absl::Status& status) {
-  std::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
+  auto payload = status.GetPayload(kErrorInfoUrl);  // absl::optional here
   google::rpc::ErrorInfo info;
   if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return std::nullopt;
   return info;

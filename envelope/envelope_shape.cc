@@ -276,20 +276,24 @@ absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Tim
   const absl::Time created = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
   if (created - now > window.max_ahead) {
     return WithReason(
-        Invalid("created_time",
-                absl::StrCat("is ", absl::FormatDuration(absl::Trunc(created - now, absl::Seconds(1))),
-                             " ahead of the gateway's clock (at most ",
-                             absl::FormatDuration(window.max_ahead),
-                             "); check the sending system's clock and seal again")),
-        "CREATED_TIME_IN_FUTURE", {{"maxAheadSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_ahead))}});
+        Invalid(
+            "created_time",
+            absl::StrCat("is ", absl::FormatDuration(absl::Trunc(created - now, absl::Seconds(1))),
+                         " ahead of the gateway's clock (at most ",
+                         absl::FormatDuration(window.max_ahead),
+                         "); check the sending system's clock and seal again")),
+        "CREATED_TIME_IN_FUTURE",
+        {{"maxAheadSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_ahead))}});
   }
   if (now - created > window.max_age) {
     return WithReason(
-        Invalid("created_time",
-                absl::StrCat("is ", absl::FormatDuration(absl::Trunc(now - created, absl::Seconds(1))),
-                             " old (at most ", absl::FormatDuration(window.max_age),
-                             "); seal the message again")),
-        "CREATED_TIME_TOO_OLD", {{"maxAgeSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_age))}});
+        Invalid(
+            "created_time",
+            absl::StrCat("is ", absl::FormatDuration(absl::Trunc(now - created, absl::Seconds(1))),
+                         " old (at most ", absl::FormatDuration(window.max_age),
+                         "); seal the message again")),
+        "CREATED_TIME_TOO_OLD",
+        {{"maxAgeSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_age))}});
   }
   return absl::OkStatus();
 }

@@ -99,7 +99,8 @@ std::vector<std::string> DraftProblems(const std::string& sender, const v1::Fede
 bool SealedTooLongAgo(const absl::Status& st) {
   auto info = ReasonOf(st);
   return info.has_value() && info->domain() == kReasonDomain &&
-         (info->reason() == "RECIPIENT_KEY_NOT_CURRENT" || info->reason() == "CREATED_TIME_TOO_OLD");
+         (info->reason() == "RECIPIENT_KEY_NOT_CURRENT" ||
+          info->reason() == "CREATED_TIME_TOO_OLD");
 }
 
 // Failures that say nothing about the message: the gateway (or the

@@ -38,12 +38,13 @@ absl::Status DeniedStatus(const SubmitResponse& receipt) {
     if (f.outcome() != safeshare::v1::FINDING_OUTCOME_FAIL) continue;
     absl::StrAppend(&why, why.empty() ? "" : "; ", f.check(), " (", f.rule(), "): ", f.reason());
   }
-  return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                        "not shared: the declaration fails ", d.rule_pack(), " ", d.rule_pack_version(),
-                   d.isa_id().empty() ? std::string()
-                                      : absl::StrCat(" under ", d.isa_id(), " v", d.isa_version()),
-                   ": ", why)),
-                    "POLICY_DENIED");
+  return WithReason(
+      absl::FailedPreconditionError(absl::StrCat(
+          "not shared: the declaration fails ", d.rule_pack(), " ", d.rule_pack_version(),
+          d.isa_id().empty() ? std::string()
+                             : absl::StrCat(" under ", d.isa_id(), " v", d.isa_version()),
+          ": ", why)),
+      "POLICY_DENIED");
 }
 
 // A refused Submit still carries its receipt, in the standard rich error
@@ -132,10 +133,10 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
                                             " is not in the federation directory"));
   }
   if (recipient->revoked()) {
-    return WithReason(absl::FailedPreconditionError(
-                          absl::StrCat("recipient agency ", recipient->id(),
-                                       " has been revoked and cannot receive messages")),
-                      "RECIPIENT_REVOKED");
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "recipient agency ", recipient->id(), " has been revoked and cannot receive messages")),
+        "RECIPIENT_REVOKED");
   }
   if (!envelope->team_id().empty()) {
     const auto* team = directory.FindTeam(envelope->team_id());
@@ -630,24 +631,23 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
   auto current =
       keys_->Current(envelope.recipient_agency_id(), safeshare::v1::KEY_PURPOSE_ENCRYPTION);
   if (!current.has_value()) {
-    return WithReason(absl::FailedPreconditionError(absl::StrCat("recipient ",
-                                                                 envelope.recipient_agency_id(),
-                                                                 " has no current encryption key")),
-                      "RECIPIENT_KEY_MISSING");
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat("recipient ", envelope.recipient_agency_id(),
+                                                   " has no current encryption key")),
+        "RECIPIENT_KEY_MISSING");
   }
   if (envelope.payload().recipient_key_id() != current->key_id()) {
-    return WithReason(
-        absl::FailedPreconditionError(absl::StrCat(
-            "payload is sealed to key ", envelope.payload().recipient_key_id(), " but ",
-            envelope.recipient_agency_id(), "'s current encryption key is ", current->key_id(),
-            "; refresh the directory and seal again")),
-        "RECIPIENT_KEY_NOT_CURRENT", {{"currentKeyId", current->key_id()}});
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "payload is sealed to key ", envelope.payload().recipient_key_id(),
+                          " but ", envelope.recipient_agency_id(), "'s current encryption key is ",
+                          current->key_id(), "; refresh the directory and seal again")),
+                      "RECIPIENT_KEY_NOT_CURRENT", {{"currentKeyId", current->key_id()}});
   }
   if (absl::Status st = envelope::CheckKeyValidAt(*current, now); !st.ok()) {
-    return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                          "recipient ", envelope.recipient_agency_id(), "'s encryption ",
-                          st.message())),
-                      "RECIPIENT_KEY_MISSING");
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat("recipient ", envelope.recipient_agency_id(),
+                                                   "'s encryption ", st.message())),
+        "RECIPIENT_KEY_MISSING");
   }
   return absl::OkStatus();
 }

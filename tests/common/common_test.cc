@@ -121,11 +121,10 @@ TEST(ErrorReasonTest, TravelsFromStatusToWireAndBack) {
   EXPECT_EQ(RichStatus(absl::InternalError("plain")).details_size(), 0);
   google::rpc::Status other;
   other.add_details()->PackFrom(wire);  // a details entry that is not an ErrorInfo
-  EXPECT_FALSE(
-      ReasonOf(FromRichStatus(absl::StatusCode::kInternal, "x", other.SerializeAsString()))
-          .has_value());
-  EXPECT_FALSE(ReasonOf(FromRichStatus(absl::StatusCode::kInternal, "x", "not a proto \xff"))
+  EXPECT_FALSE(ReasonOf(FromRichStatus(absl::StatusCode::kInternal, "x", other.SerializeAsString()))
                    .has_value());
+  EXPECT_FALSE(
+      ReasonOf(FromRichStatus(absl::StatusCode::kInternal, "x", "not a proto \xff")).has_value());
   EXPECT_TRUE(WithReason(absl::OkStatus(), "NEVER").ok());
 }
 

@@ -100,8 +100,8 @@ TEST_F(GatewayE2eTest, CreatedTimeOutsideTheWindowIsRefusedWithItsReason) {
     v1::Envelope header = Header("hiow-police", "portsmouth-mash", id);
     header.mutable_created_time()->set_seconds(seconds);
     header.mutable_created_time()->set_nanos(0);
-    return police->Submit(SealByHand(header, Content().SerializeAsString(), "hiow-police",
-                                     "portsmouth-mash"));
+    return police->Submit(
+        SealByHand(header, Content().SerializeAsString(), "hiow-police", "portsmouth-mash"));
   };
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   auto epoch = dated("dated-1970", 0);
@@ -125,8 +125,8 @@ TEST_F(GatewayE2eTest, CreatedTimeOutsideTheWindowIsRefusedWithItsReason) {
       refused.insert(rec.message_id());
     }
   }
-  EXPECT_EQ(refused, (std::set<std::string>{"dated-1970", "dated-9999", "dated-25h",
-                                            "dated-ahead"}));
+  EXPECT_EQ(refused,
+            (std::set<std::string>{"dated-1970", "dated-9999", "dated-25h", "dated-ahead"}));
   auto page = Agency("portsmouth-mash")->Fetch();
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->messages_size(), 2) << "only the two inside the window";

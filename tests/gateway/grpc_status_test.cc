@@ -44,12 +44,11 @@ TEST(GrpcStatusTest, WhatTheCallerCanFixPassesThrough) {
 // A refusal's reason reaches the client in the standard details trailer; a
 // fault's never does (it would say what the generic message hides).
 TEST(GrpcStatusTest, ARefusalsReasonTravelsInTheDetails) {
-  const grpc::Status out = ToGrpcStatus(
-      WithReason(absl::InvalidArgumentError("envelope.created_time: is 2h ahead"),
-                 "CREATED_TIME_IN_FUTURE"));
+  const grpc::Status out = ToGrpcStatus(WithReason(
+      absl::InvalidArgumentError("envelope.created_time: is 2h ahead"), "CREATED_TIME_IN_FUTURE"));
   EXPECT_EQ(out.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  const absl::Status back = FromRichStatus(absl::StatusCode::kInvalidArgument,
-                                           out.error_message(), out.error_details());
+  const absl::Status back =
+      FromRichStatus(absl::StatusCode::kInvalidArgument, out.error_message(), out.error_details());
   ASSERT_TRUE(ReasonOf(back).has_value()) << "details: " << out.error_details().size() << " bytes";
   EXPECT_EQ(ReasonOf(back)->reason(), "CREATED_TIME_IN_FUTURE");
 
