@@ -194,8 +194,10 @@ Forwarder::Outcome Forwarder::ForwardOne(
   }
   if (!call.ok()) {
     google::rpc::Status rich;
-    if (rich.ParseFromString(call.error_details()) && rich.details_size() > 0) {
-      (void)rich.details(0).UnpackTo(&peer_receipt);
+    if (rich.ParseFromString(call.error_details())) {
+      for (const auto& any : rich.details()) {  // the reason's ErrorInfo comes first
+        if (any.UnpackTo(&peer_receipt)) break;
+      }
     }
   }
   if (peer_receipt.ByteSizeLong() > 0) {
