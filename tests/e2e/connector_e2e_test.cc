@@ -126,6 +126,20 @@ class ConnectorE2eTest : public GatewayE2eTest {
     return r->body;
   }
 
+  // The sent message once its connector has stopped retrying it (up to 60 s).
+  v1::SentMessage AwaitSent(ConnectorProcess& c, const std::string& message_id) {
+    v1::SentMessage sent;
+    EXPECT_TRUE(testing::WaitFor(
+        [&] {
+          auto g = c.http().Get("/api/v1/sent/" + message_id);
+          return g && JsonStringToMessage(g->body, &sent).ok() &&
+                 sent.send_state() != v1::SEND_STATE_QUEUED;
+        },
+        60))
+        << c.log();
+    return sent;
+  }
+
   template <typename M>
   M Get(ConnectorProcess& c, const std::string& route, const std::string& path, int want = 200) {
     auto r = c.http().Get(path.c_str());
@@ -420,15 +434,8 @@ TEST_F(ConnectorE2eTest, ASendWhileTheGatewayIsDownIsQueuedAndGoesOnceItIsBack) 
   EXPECT_FALSE(queued.error().empty());
 
   ASSERT_TRUE(gateway_->Start());
-  v1::SentMessage decided;
-  EXPECT_TRUE(testing::WaitFor(
-      [&] {
-        auto g = school->http().Get("/api/v1/sent/queued-1");
-        return g && JsonStringToMessage(g->body, &decided).ok() &&
-               decided.send_state() == v1::SEND_STATE_DECIDED;
-      },
-      60))
-      << school->log();
+  v1::SentMessage decided = AwaitSent(*school, "queued-1");
+  EXPECT_EQ(decided.send_state(), v1::SEND_STATE_DECIDED) << decided.error();
   EXPECT_EQ(decided.receipt().state(), v1::MESSAGE_STATE_SUBMITTED);
   EXPECT_GE(decided.attempts(), 2u);
   AwaitInbox(*mash, "queued-1");
@@ -462,15 +469,7 @@ TEST_F(ConnectorE2eTest, BytesThatAgeInTheQueueAreSealedAgainUnderTheSameId) {
   limits("");
   gateway_->Stop();
   ASSERT_TRUE(gateway_->Start());
-  v1::SentMessage decided;
-  EXPECT_TRUE(testing::WaitFor(
-      [&] {
-        auto g = school->http().Get("/api/v1/sent/aged-1");
-        return g && JsonStringToMessage(g->body, &decided).ok() &&
-               decided.send_state() != v1::SEND_STATE_QUEUED;
-      },
-      60))
-      << school->log();
+  v1::SentMessage decided = AwaitSent(*school, "aged-1");
   EXPECT_EQ(decided.send_state(), v1::SEND_STATE_DECIDED) << decided.error();
   EXPECT_EQ(decided.receipt().state(), v1::MESSAGE_STATE_SUBMITTED);
   // The gateway saw the stale bytes and said so before the fresh ones went in.
