@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
+#include "common/refusal_reasons.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -42,7 +43,14 @@ bool IsReplyKind(MessageKind kind) {
 }
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("envelope.", field, ": ", why));
+  return WithReason(absl::InvalidArgumentError(absl::StrCat("envelope.", field, ": ", why)),
+                    reason::kEnvelopeMalformed, {{"field", absl::StrCat("envelope.", field)}});
+}
+
+// Within the form but over one of the gateway's declaration limits.
+absl::Status OverLimit(absl::string_view field, absl::string_view why, absl::string_view limit) {
+  return WithReason(Invalid(field, why), reason::kDeclarationOverLimit,
+                    {{"field", absl::StrCat("envelope.", field)}, {"limit", std::string(limit)}});
 }
 
 using google::protobuf::FieldDescriptor;
@@ -74,9 +82,10 @@ absl::Status CheckFields(const google::protobuf::Message& m, const std::string& 
     }
     const int n = reflection->FieldSize(m, f);
     if (limits != nullptr && static_cast<size_t>(n) > limits->max_repeated_entries) {
-      return Invalid(field,
-                     absl::StrCat("has ", n, " entries; the limit (max_repeated_entries) is ",
-                                  limits->max_repeated_entries));
+      return OverLimit(field,
+                       absl::StrCat("has ", n, " entries; the limit (max_repeated_entries) is ",
+                                    limits->max_repeated_entries),
+                       "max_repeated_entries");
     }
     for (int i = 0; i < n; ++i) {
       if (auto st = CheckValue(m, f, i, absl::StrCat(field, "[", i, "]"), limits); !st.ok()) {
@@ -103,9 +112,11 @@ absl::Status CheckValue(const google::protobuf::Message& m, const FieldDescripto
       const std::string& text = one ? r->GetStringReference(m, f, &scratch)
                                     : r->GetRepeatedStringReference(m, f, i, &scratch);
       if (text.size() > limits->max_text_field_bytes) {
-        return Invalid(
-            field, absl::StrCat("is ", text.size(), " bytes; the limit (max_text_field_bytes) is ",
-                                limits->max_text_field_bytes));
+        return OverLimit(
+            field,
+            absl::StrCat("is ", text.size(), " bytes; the limit (max_text_field_bytes) is ",
+                         limits->max_text_field_bytes),
+            "max_text_field_bytes");
       }
       return absl::OkStatus();
     }
@@ -141,18 +152,19 @@ bool IsValidAgencyId(absl::string_view id) {
 }
 
 absl::StatusOr<Envelope> ParseEnvelope(absl::string_view bytes) {
-  if (bytes.empty()) {
-    return absl::InvalidArgumentError("signed_envelope.envelope_bytes is empty");
-  }
+  auto unreadable = [](absl::string_view why) {
+    return WithReason(
+        absl::InvalidArgumentError(absl::StrCat("signed_envelope.envelope_bytes ", why)),
+        reason::kEnvelopeMalformed, {{"field", "signed_envelope.envelope_bytes"}});
+  };
+  if (bytes.empty()) return unreadable("is empty");
   Envelope envelope;
   if (!envelope.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError(
-        "signed_envelope.envelope_bytes is not a serialized safeshare.v1.Envelope");
+    return unreadable("is not a serialized safeshare.v1.Envelope");
   }
   if (HasUnknownFields(envelope)) {
-    return absl::InvalidArgumentError(
-        "signed_envelope.envelope_bytes carries fields unknown to safeshare.v1; "
-        "the gateway only routes what it can check");
+    return unreadable(
+        "carries fields unknown to safeshare.v1; the gateway only routes what it can check");
   }
   return envelope;
 }
@@ -166,10 +178,11 @@ absl::Status ValidateDeclaration(const safeshare::v1::SharingDeclaration& d,
                                  const DeclarationLimits& limits) {
   const size_t size = d.ByteSizeLong();
   if (size > limits.max_declaration_bytes) {
-    return Invalid("declaration", absl::StrCat("is ", size,
-                                               " bytes serialized; the limit "
-                                               "(max_declaration_bytes) is ",
-                                               limits.max_declaration_bytes));
+    return OverLimit(
+        "declaration",
+        absl::StrCat("is ", size, " bytes serialized; the limit (max_declaration_bytes) is ",
+                     limits.max_declaration_bytes),
+        "max_declaration_bytes");
   }
   if (absl::Status st = CheckFields(d, "declaration", &limits); !st.ok()) return st;
   // Never echoes the value: it may be the identifier it must not be.
@@ -271,7 +284,8 @@ absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Tim
   constexpr int64_t kMinSeconds = -62135596800, kMaxSeconds = 253402300799;
   if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
       t.nanos() > 999999999) {
-    return WithReason(Invalid("created_time", "is not a valid timestamp"), "CREATED_TIME_INVALID");
+    return WithReason(Invalid("created_time", "is not a valid timestamp"),
+                      reason::kCreatedTimeInvalid);
   }
   const absl::Time created = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
   if (created - now > window.max_ahead) {
@@ -282,7 +296,7 @@ absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Tim
                          " ahead of the gateway's clock (at most ",
                          absl::FormatDuration(window.max_ahead),
                          "); check the sending system's clock and seal again")),
-        "CREATED_TIME_IN_FUTURE",
+        reason::kCreatedTimeInFuture,
         {{"maxAheadSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_ahead))}});
   }
   if (now - created > window.max_age) {
@@ -292,7 +306,7 @@ absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Tim
             absl::StrCat("is ", absl::FormatDuration(absl::Trunc(now - created, absl::Seconds(1))),
                          " old (at most ", absl::FormatDuration(window.max_age),
                          "); seal the message again")),
-        "CREATED_TIME_TOO_OLD",
+        reason::kCreatedTimeTooOld,
         {{"maxAgeSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_age))}});
   }
   return absl::OkStatus();

@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
+#include "common/refusal_reasons.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -153,7 +155,8 @@ absl::StatusOr<safeshare::v1::SignedEnvelope> SignEnvelope(const safeshare::v1::
 absl::Status ValidateSealedShape(const safeshare::v1::SignedEnvelope& s,
                                  const safeshare::v1::Envelope& e) {
   auto bad = [](absl::string_view field, absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(field, ": ", why)),
+                      reason::kEnvelopeMalformed, {{"field", std::string(field)}});
   };
   if (s.signature().size() != kSignatureBytes) {
     return bad("signed_envelope.signature", "must be a 64-byte Ed25519 signature");
@@ -189,9 +192,11 @@ absl::Status VerifySignature(const safeshare::v1::SignedEnvelope& s,
   if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, signing_key.get()) != 1 ||
       EVP_DigestVerify(md.get(), U(s.signature()), s.signature().size(), U(bytes), bytes.size()) !=
           1) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("the envelope signature does not verify under signing key ",
-                     s.signing_key_id(), ": the envelope was altered or signed with another key"));
+    return WithReason(
+        absl::UnauthenticatedError(absl::StrCat(
+            "the envelope signature does not verify under signing key ", s.signing_key_id(),
+            ": the envelope was altered or signed with another key")),
+        reason::kSignatureInvalid);
   }
   return absl::OkStatus();
 }

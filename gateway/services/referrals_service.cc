@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/error_reason.h"
 #include "common/log.h"
+#include "common/refusal_reasons.h"
 #include "common/time.h"
 #include "envelope/digest.h"
 #include "envelope/envelope_shape.h"
@@ -44,7 +45,7 @@ absl::Status DeniedStatus(const SubmitResponse& receipt) {
           d.isa_id().empty() ? std::string()
                              : absl::StrCat(" under ", d.isa_id(), " v", d.isa_version()),
           ": ", why)),
-      "POLICY_DENIED");
+      reason::kPolicyDenied);
 }
 
 // A refused Submit still carries its receipt, in the standard rich error
@@ -101,9 +102,11 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
   const auto& signed_envelope = request.signed_envelope();
   const size_t size = signed_envelope.ByteSizeLong();
   if (size > max_message_bytes_) {
-    return absl::ResourceExhaustedError(absl::StrCat("signed envelope is ", size,
-                                                     " bytes; this gateway accepts at most ",
-                                                     max_message_bytes_, " bytes"));
+    return WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                          "signed envelope is ", size, " bytes; this gateway accepts at most ",
+                          max_message_bytes_, " bytes")),
+                      reason::kMessageTooLarge,
+                      {{"maxMessageBytes", absl::StrCat(max_message_bytes_)}});
   }
   auto parsed_envelope = envelope::ParseEnvelope(signed_envelope.envelope_bytes());
   if (!parsed_envelope.ok()) return parsed_envelope.status();
@@ -116,9 +119,10 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
   }
   *at = RefusedAt::kBeforeSignature;
   if (envelope->sender_agency_id() != caller.agency_id) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("envelope.sender_agency_id is ", envelope->sender_agency_id(),
-                     " but the client certificate belongs to ", caller.agency_id));
+    return WithReason(absl::PermissionDeniedError(absl::StrCat(
+                          "envelope.sender_agency_id is ", envelope->sender_agency_id(),
+                          " but the client certificate belongs to ", caller.agency_id)),
+                      reason::kSenderNotCaller);
   }
   // A peer gateway forwards to this federation's agencies only; an agency
   // here may also send to a peer federation's.
@@ -129,25 +133,30 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
     *to_peer = recipient != nullptr;
   }
   if (recipient == nullptr) {
-    return absl::NotFoundError(absl::StrCat("recipient agency ", envelope->recipient_agency_id(),
-                                            " is not in the federation directory"));
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("recipient agency ", envelope->recipient_agency_id(),
+                                         " is not in the federation directory")),
+        reason::kRecipientUnknown);
   }
   if (recipient->revoked()) {
     return WithReason(
         absl::FailedPreconditionError(absl::StrCat(
             "recipient agency ", recipient->id(), " has been revoked and cannot receive messages")),
-        "RECIPIENT_REVOKED");
+        reason::kRecipientRevoked);
   }
   if (!envelope->team_id().empty()) {
     const auto* team = directory.FindTeam(envelope->team_id());
     if (team == nullptr) {
-      return absl::NotFoundError(
-          absl::StrCat("team ", envelope->team_id(), " is not in the federation directory"));
+      return WithReason(absl::NotFoundError(absl::StrCat("team ", envelope->team_id(),
+                                                         " is not in the federation directory")),
+                        reason::kTeamUnknown);
     }
     const auto& members = team->member_agency_ids();
     if (std::find(members.begin(), members.end(), recipient->id()) == members.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("recipient agency ", recipient->id(),
-                                                     " is not a member of team ", team->id()));
+      return WithReason(
+          absl::InvalidArgumentError(absl::StrCat("recipient agency ", recipient->id(),
+                                                  " is not a member of team ", team->id())),
+          reason::kNotTeamMember);
     }
   }
   if (absl::Status st = VerifySealing(signed_envelope, *envelope, forwarded_sender_key, *to_peer);
@@ -181,7 +190,7 @@ absl::Status ReferralsService::CheckReply(const safeshare::v1::Envelope& envelop
     return WithReason(absl::FailedPreconditionError(absl::StrCat(
                           "in_reply_to names no message that ", envelope.sender_agency_id(),
                           " received: ", id, "; a reply answers a message sent to your agency")),
-                      "REPLY_NOT_RECEIVED", {{"inReplyTo", id}});
+                      reason::kReplyNotReceived, {{"inReplyTo", id}});
   }
   const auto wanted = envelope.kind() == safeshare::v1::MESSAGE_KIND_OUTCOME
                           ? safeshare::v1::MESSAGE_KIND_REFERRAL
@@ -191,13 +200,13 @@ absl::Status ReferralsService::CheckReply(const safeshare::v1::Envelope& envelop
                           "a ", safeshare::v1::MessageKind_Name(envelope.kind()), " answers a ",
                           safeshare::v1::MessageKind_Name(wanted), ", but ", id, " is a ",
                           safeshare::v1::MessageKind_Name(original->kind))),
-                      "REPLY_KIND_MISMATCH", {{"inReplyTo", id}});
+                      reason::kReplyKindMismatch, {{"inReplyTo", id}});
   }
   if (envelope.recipient_agency_id() != original->sender_agency_id) {
     return WithReason(absl::PermissionDeniedError(absl::StrCat(
                           "a reply to ", id, " goes back to the agency that sent it, ",
                           original->sender_agency_id, ", not to ", envelope.recipient_agency_id())),
-                      "REPLY_WRONG_RECIPIENT", {{"inReplyTo", id}});
+                      reason::kReplyWrongRecipient, {{"inReplyTo", id}});
   }
   if (!answered->ParseFromString(original->declaration)) {
     return absl::DataLossError(absl::StrCat("the stored declaration of ", id, " is corrupt"));
@@ -234,7 +243,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   const auto& signed_envelope = request.signed_envelope();
   std::shared_ptr<const policy::PolicyEngine> engine = policy_->Current();
   if (engine == nullptr) {
-    done(absl::UnavailableError("no sharing policy is loaded"));
+    done(absl::UnavailableError("no sharing policy is loaded"));  // only while starting
     return;
   }
   const absl::Time now = absl::Now();
@@ -357,7 +366,7 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
                                 "message id ", m.message_id,
                                 " cannot be used for this envelope; choose a new, random "
                                 "message id (a UUID)")),
-                            "MESSAGE_ID_TAKEN", {{"messageId", m.message_id}}));
+                            reason::kMessageIdTaken, {{"messageId", m.message_id}}));
             return;
           }
           if (!response->ParseFromString(first.receipt)) {
@@ -598,30 +607,39 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
     signing = ours.get();
   }
   if (signing == nullptr) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("signing key ", signed_envelope.signing_key_id(), " is not in the directory"));
+    return WithReason(
+        absl::UnauthenticatedError(absl::StrCat("signing key ", signed_envelope.signing_key_id(),
+                                                " is not in the directory")),
+        reason::kSigningKeyUnknown);
   }
   if (signing->agency_id != sender) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("signing key ", signed_envelope.signing_key_id(), " belongs to ",
-                     signing->agency_id, ", not to the sender ", sender));
+    return WithReason(absl::PermissionDeniedError(absl::StrCat(
+                          "signing key ", signed_envelope.signing_key_id(), " belongs to ",
+                          signing->agency_id, ", not to the sender ", sender)),
+                      reason::kSigningKeyNotSenders);
   }
   if (signing->key.purpose() != safeshare::v1::KEY_PURPOSE_SIGNING) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("key ", signed_envelope.signing_key_id(), " is not a signing key"));
+    return WithReason(absl::PermissionDeniedError(absl::StrCat(
+                          "key ", signed_envelope.signing_key_id(), " is not a signing key")),
+                      reason::kSigningKeyNotSenders);
   }
   if (signing->key.revoked()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("signing key ", signed_envelope.signing_key_id(), " of ", sender,
-                     " has been revoked; sign with the agency's current key"));
+    return WithReason(absl::PermissionDeniedError(absl::StrCat(
+                          "signing key ", signed_envelope.signing_key_id(), " of ", sender,
+                          " has been revoked; sign with the agency's current key")),
+                      reason::kSigningKeyRevoked);
   }
   if (!signing->verifier.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("signing key ", signed_envelope.signing_key_id(),
-                                                   " is not an Ed25519 public key"));
+    // Keys are checked to be 32 bytes when registered and published: a
+    // directory key that does not decode is the gateway's fault, not the sender's.
+    return absl::InternalError(absl::StrCat("directory: signing key ",
+                                            signed_envelope.signing_key_id(),
+                                            " does not decode as an Ed25519 public key"));
   }
   const absl::Time now = absl::Now();
   if (absl::Status st = envelope::CheckKeyValidAt(signing->key, now); !st.ok()) {
-    return absl::PermissionDeniedError(absl::StrCat("signing ", st.message()));
+    return WithReason(absl::PermissionDeniedError(absl::StrCat("signing ", st.message())),
+                      reason::kSigningKeyNotValid);
   }
   // The exact bytes received, never a re-serialization.
   if (absl::Status st = envelope::VerifySignature(signed_envelope, *signing->verifier); !st.ok()) {
@@ -634,20 +652,20 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
     return WithReason(
         absl::FailedPreconditionError(absl::StrCat("recipient ", envelope.recipient_agency_id(),
                                                    " has no current encryption key")),
-        "RECIPIENT_KEY_MISSING");
+        reason::kRecipientKeyMissing);
   }
   if (envelope.payload().recipient_key_id() != current->key_id()) {
     return WithReason(absl::FailedPreconditionError(absl::StrCat(
                           "payload is sealed to key ", envelope.payload().recipient_key_id(),
                           " but ", envelope.recipient_agency_id(), "'s current encryption key is ",
                           current->key_id(), "; refresh the directory and seal again")),
-                      "RECIPIENT_KEY_NOT_CURRENT", {{"currentKeyId", current->key_id()}});
+                      reason::kRecipientKeyNotCurrent, {{"currentKeyId", current->key_id()}});
   }
   if (absl::Status st = envelope::CheckKeyValidAt(*current, now); !st.ok()) {
     return WithReason(
         absl::FailedPreconditionError(absl::StrCat("recipient ", envelope.recipient_agency_id(),
                                                    "'s encryption ", st.message())),
-        "RECIPIENT_KEY_MISSING");
+        reason::kRecipientKeyMissing);
   }
   return absl::OkStatus();
 }

@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/error_reason.h"
 #include "common/log.h"
+#include "common/refusal_reasons.h"
 
 namespace safeshare::gateway {
 
@@ -46,10 +48,11 @@ void GroupCommitter::Commit(Store::Work work, Store::Done done) {
     if (stopping_) {
       refused = absl::UnavailableError("store: shutting down");
     } else if (queue_.size() >= max_queue_) {
-      refused = absl::ResourceExhaustedError(
-          absl::StrCat("the gateway is busy: ", max_queue_,
-                       " writes are waiting (limits.max_commit_queue); retry with the same "
-                       "message id after a short back-off"));
+      refused = WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                               "the gateway is busy: ", max_queue_,
+                               " writes are waiting (limits.max_commit_queue); retry with the same "
+                               "message id after a short back-off")),
+                           reason::kGatewayBusy);
     } else {
       queue_.emplace_back(std::move(work), std::move(done));
       return;

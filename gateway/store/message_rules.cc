@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
+#include "common/refusal_reasons.h"
 
 namespace safeshare::gateway::message_rules {
 
@@ -50,20 +52,23 @@ absl::Status AnsweredIsStored(const std::optional<StoredMessage>& answered,
 
 absl::Status ReplyQuota(uint64_t replies, uint32_t max_replies, const std::string& root_id) {
   if (replies < max_replies) return absl::OkStatus();
-  return absl::ResourceExhaustedError(
-      absl::StrCat("message ", root_id, " already has ", replies,
-                   " replies; the limit (max_replies_per_thread) is ", max_replies,
-                   "; start a new message instead"));
+  return WithReason(
+      absl::ResourceExhaustedError(absl::StrCat("message ", root_id, " already has ", replies,
+                                                " replies; the limit (max_replies_per_thread) is ",
+                                                max_replies, "; start a new message instead")),
+      reason::kThreadFull, {{"maxRepliesPerThread", absl::StrCat(max_replies)}});
 }
 
 absl::Status MailboxQuota(uint64_t held_bytes, uint64_t incoming, uint64_t quota,
                           const std::string& recipient) {
   if (held_bytes + incoming <= quota) return absl::OkStatus();
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "the mailbox of ", recipient, " holds ", held_bytes,
-      " bytes not yet acknowledged and cannot take this message's ", incoming,
-      " within its quota (limits.mailbox_quota_bytes = ", quota,
-      "); retry once the recipient has caught up, or tell them by phone if it is urgent"));
+  return WithReason(
+      absl::ResourceExhaustedError(absl::StrCat(
+          "the mailbox of ", recipient, " holds ", held_bytes,
+          " bytes not yet acknowledged and cannot take this message's ", incoming,
+          " within its quota (limits.mailbox_quota_bytes = ", quota,
+          "); retry once the recipient has caught up, or tell them by phone if it is urgent")),
+      reason::kMailboxFull);
 }
 
 bool OpensDeadline(const StoredMessage& m) {

@@ -3,13 +3,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <string>
 
 #include "common/error_reason.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/refusal_reasons.h"
 #include "common/time.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
@@ -126,6 +130,32 @@ TEST(ErrorReasonTest, TravelsFromStatusToWireAndBack) {
   EXPECT_FALSE(
       ReasonOf(FromRichStatus(absl::StatusCode::kInternal, "x", "not a proto \xff")).has_value());
   EXPECT_TRUE(WithReason(absl::OkStatus(), "NEVER").ok());
+}
+
+// The specification's reasons table (docs/envelope-format.md, 8.1) is what
+// clients code against: it lists exactly the reasons the gateway sends.
+TEST(ErrorReasonTest, TheSpecificationListsExactlyTheReasonsSent) {
+  std::ifstream in(testing::SourceDir() + "/docs/envelope-format.md");
+  ASSERT_TRUE(in) << "docs/envelope-format.md";
+  std::set<std::string> listed;
+  std::string line;
+  bool in_table = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("| reason | code |", 0) == 0) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table) continue;
+    if (line.empty() || line[0] != '|') break;
+    const size_t end = line.find('|', 1);
+    std::string cell = line.substr(1, end - 1);
+    cell.erase(std::remove_if(cell.begin(), cell.end(), [](char c) { return c == ' ' || c == '`'; }),
+               cell.end());
+    if (cell.find_first_not_of("-:") != std::string::npos) listed.insert(cell);
+  }
+  const std::set<std::string> sent(reason::kAllSubmitReasons.begin(),
+                                   reason::kAllSubmitReasons.end());
+  EXPECT_EQ(listed, sent);
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ TEST_F(GatewayE2eTest, RevokedSigningKeyIsRefusedAndRotationSurvivesRestart) {
   auto r = police->client().Submit(*signed_old);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
   EXPECT_NE(r.status().message().find("revoked"), std::string::npos);
+  EXPECT_EQ(Reason(r.status()), "SIGNING_KEY_REVOKED");
 
   // Another agency cannot revoke the police's keys.
   auto current = police->client().GetAgency("hiow-police");

@@ -20,6 +20,7 @@
 #include "agents/keyring.h"
 #include "agents/outgoing_message.h"
 #include "agents/pki/dev_pki.h"
+#include "common/error_reason.h"
 #include "envelope/content.h"
 #include "envelope/sealing.h"
 #include "google/protobuf/text_format.h"
@@ -62,6 +63,20 @@ inline agents::OutgoingMessage ExampleMessage(v1::MessageKind kind, const std::s
   EXPECT_TRUE(content.ok()) << content.status();
   if (content.ok()) m.content = *std::move(content);
   return m;
+}
+
+// The machine-readable reason a refusal carried over the wire, or "(none)".
+inline std::string Reason(const absl::Status& status) {
+  auto info = ReasonOf(status);
+  if (!info.has_value()) return "(none)";
+  EXPECT_EQ(info->domain(), "safeshare.uk");
+  return info->reason();
+}
+// The field a refusal's reason names (metadata "field"), or "(none)".
+inline std::string FieldOf(const absl::Status& status) {
+  auto info = ReasonOf(status);
+  if (!info.has_value() || !info->metadata().contains("field")) return "(none)";
+  return info->metadata().at("field");
 }
 
 class GatewayE2eTest : public ::testing::Test {

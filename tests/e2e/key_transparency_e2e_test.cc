@@ -265,6 +265,7 @@ TEST_F(KeyTransparencyE2eTest, AnExpiredKeyIsNeitherSealedToNorAccepted) {
   auto submitted = police->client().Submit(*by_hand);
   EXPECT_EQ(submitted.status().code(), absl::StatusCode::kFailedPrecondition) << submitted.status();
   EXPECT_TRUE(absl::StrContains(submitted.status().message(), "expired")) << submitted.status();
+  EXPECT_EQ(Reason(submitted.status()), "RECIPIENT_KEY_MISSING") << "no usable key: wait";
 
   // A signing key whose validity has passed signs nothing the gateway accepts.
   auto lapsed = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kSigning);
@@ -283,6 +284,7 @@ TEST_F(KeyTransparencyE2eTest, AnExpiredKeyIsNeitherSealedToNorAccepted) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "signing key")) << refused.status();
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "expired")) << refused.status();
+  EXPECT_EQ(Reason(refused.status()), "SIGNING_KEY_NOT_VALID");
 }
 
 TEST_F(KeyTransparencyE2eTest, ARolledBackLogIsRefusedByAnAgentThatSawANewerOne) {

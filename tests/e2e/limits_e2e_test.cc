@@ -64,6 +64,9 @@ TEST_F(LimitsE2eTest, ATextFieldJustOverTheLimitIsRefusedAndOnlyItsHashIsLogged)
   EXPECT_EQ(r.status().message(),
             "envelope.declaration.necessity_justification: is 2049 bytes; the limit "
             "(max_text_field_bytes) is 2048");
+  EXPECT_EQ(Reason(r.status()), "DECLARATION_OVER_LIMIT");
+  EXPECT_EQ(ReasonOf(r.status())->metadata().at("limit"), "max_text_field_bytes");
+  EXPECT_EQ(FieldOf(r.status()), "envelope.declaration.necessity_justification");
   auto status = police->GetStatus("text-over");
   EXPECT_EQ(status.status().code(), absl::StatusCode::kPermissionDenied) << "nothing stored";
 
@@ -111,6 +114,7 @@ TEST_F(LimitsE2eTest, UnknownEnumValuesAndTooManyEntriesAreRefusedAtTheShapeChec
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   EXPECT_TRUE(absl::StartsWith(r.status().message(), "envelope.declaration.lawful_basis: 4242"))
       << r.status();
+  EXPECT_EQ(Reason(r.status()), "ENVELOPE_MALFORMED");
 
   v1::Envelope many = Header("hiow-police", "portsmouth-mash", "many-1");
   for (int i = 0; i < 65; ++i) {
@@ -119,6 +123,7 @@ TEST_F(LimitsE2eTest, UnknownEnumValuesAndTooManyEntriesAreRefusedAtTheShapeChec
   r = police->Submit(SealByHand(many, "x", "hiow-police", "portsmouth-mash"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   EXPECT_NE(r.status().message().find("max_repeated_entries"), std::string::npos) << r.status();
+  EXPECT_EQ(Reason(r.status()), "DECLARATION_OVER_LIMIT");
   ExpectMailboxEmpty("portsmouth-mash");
 }
 
@@ -137,6 +142,7 @@ TEST_F(LimitsE2eTest, ARepliesBeyondTheThreadLimitIsRefusedAuditedAndNotStored) 
   EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted) << third.status();
   EXPECT_NE(third.status().message().find("max_replies_per_thread"), std::string::npos)
       << third.status();
+  EXPECT_EQ(Reason(third.status()), "THREAD_FULL") << "start a new message";
   EXPECT_EQ(mash->client().GetStatus("out-3").status().code(), absl::StatusCode::kPermissionDenied)
       << "nothing stored";
   auto thread = police->client().GetThread("ref-q");
@@ -323,6 +329,7 @@ TEST_F(LimitsE2eTest, AMailboxOverItsQuotaRefusesNewMessagesAndStoresNothing) {
   auto r = police->client().Submit(*sealed);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_TRUE(absl::StrContains(r.status().message(), "limits.mailbox_quota_bytes"));
+  EXPECT_EQ(Reason(r.status()), "MAILBOX_FULL") << "retry later with the same id";
   const auto records = RecordsFor("over-quota");
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].event(), v1::AUDIT_EVENT_TYPE_SUBMIT_REFUSED);

@@ -10,14 +10,6 @@
 namespace safeshare {
 namespace {
 
-// The machine-readable reason a refusal carried over the wire, or "(none)".
-std::string Reason(const absl::Status& status) {
-  auto info = ReasonOf(status);
-  if (!info.has_value()) return "(none)";
-  EXPECT_EQ(info->domain(), "safeshare.uk");
-  return info->reason();
-}
-
 TEST_F(GatewayE2eTest, ReferralIsAcceptedDeliveredAndAcknowledged) {
   auto police = Agency("hiow-police");
   auto mash = Agency("portsmouth-mash");
@@ -112,6 +104,12 @@ TEST_F(GatewayE2eTest, CreatedTimeOutsideTheWindowIsRefusedWithItsReason) {
   EXPECT_EQ(Reason(far.status()), "CREATED_TIME_IN_FUTURE") << far.status();
   EXPECT_EQ(Reason(dated("dated-25h", now - 25 * 3600).status()), "CREATED_TIME_TOO_OLD");
   EXPECT_EQ(Reason(dated("dated-ahead", now + 600).status()), "CREATED_TIME_IN_FUTURE");
+  v1::Envelope bad_nanos = Header("hiow-police", "portsmouth-mash", "dated-bad-nanos");
+  bad_nanos.mutable_created_time()->set_nanos(-1);
+  auto invalid = police->Submit(
+      SealByHand(bad_nanos, Content().SerializeAsString(), "hiow-police", "portsmouth-mash"));
+  EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument) << invalid.status();
+  EXPECT_EQ(Reason(invalid.status()), "CREATED_TIME_INVALID");
   // Within the window: an hour-old envelope (a queued retry) and a clock a
   // minute fast both go through.
   EXPECT_TRUE(dated("dated-1h", now - 3600).ok());
@@ -126,7 +124,8 @@ TEST_F(GatewayE2eTest, CreatedTimeOutsideTheWindowIsRefusedWithItsReason) {
     }
   }
   EXPECT_EQ(refused,
-            (std::set<std::string>{"dated-1970", "dated-9999", "dated-25h", "dated-ahead"}));
+            (std::set<std::string>{"dated-1970", "dated-9999", "dated-25h", "dated-ahead",
+                                  "dated-bad-nanos"}));
   auto page = Agency("portsmouth-mash")->Fetch();
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->messages_size(), 2) << "only the two inside the window";
@@ -145,6 +144,7 @@ TEST_F(GatewayE2eTest, SenderDifferentFromCertificateIsPermissionDenied) {
   EXPECT_EQ(r.status().message(),
             "envelope.sender_agency_id is hampshire-crt but the client certificate belongs to "
             "hiow-police");
+  EXPECT_EQ(Reason(r.status()), "SENDER_NOT_CALLER");
   ExpectMailboxEmpty("portsmouth-mash");
   // The same bytes from Hampshire's own certificate go through: only the caller differed.
   EXPECT_TRUE(Agency("hampshire-crt")->Submit(forged).ok());
@@ -164,11 +164,32 @@ TEST_F(GatewayE2eTest, UnknownRecipientIsNotFound) {
                ->Submit(SealByHand(Header("hiow-police", "narnia-mash"), "x", "hiow-police",
                                    "portsmouth-mash"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
+  EXPECT_EQ(Reason(r.status()), "RECIPIENT_UNKNOWN");
+}
+
+// A revoked agency receives nothing: the refusal says so, so the sender stops
+// rather than resealing.
+TEST_F(GatewayE2eTest, ARevokedRecipientIsRefusedWithItsReason) {
+  const v1::SignedEnvelope sealed = Referral("hiow-police", "iow-mash", "to-revoked");
+  ASSERT_EQ(gateway_->Stop(), 0);
+  v1::Federation fed = Federation();
+  for (auto& a : *fed.mutable_agencies()) {
+    if (a.id() == "iow-mash") a.set_revoked(true);
+  }
+  std::string text;
+  ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(fed, &text));
+  std::ofstream(federation_ + "/federation.textproto") << text;
+  StartGateway({});
+  auto r = Agency("hiow-police")->Submit(sealed);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_EQ(Reason(r.status()), "RECIPIENT_REVOKED");
 }
 
 TEST_F(GatewayE2eTest, EmptyEnvelopeIsInvalidArgument) {
   auto r = Agency("hiow-police")->Submit(v1::SignedEnvelope());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(Reason(r.status()), "ENVELOPE_MALFORMED");
+  EXPECT_EQ(FieldOf(r.status()), "signed_envelope.envelope_bytes");
 }
 
 TEST_F(GatewayE2eTest, MalformedEnvelopeBytesAreInvalidArgument) {
@@ -195,6 +216,8 @@ TEST_F(GatewayE2eTest, MalformedEnvelopeBytesAreInvalidArgument) {
   auto r = police->Submit(no_decl);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("declaration"), std::string::npos);
+  EXPECT_EQ(Reason(r.status()), "ENVELOPE_MALFORMED");
+  EXPECT_EQ(FieldOf(r.status()), "envelope.declaration");
 
   ExpectMailboxEmpty("portsmouth-mash");
 }
@@ -208,6 +231,7 @@ TEST_F(GatewayE2eTest, OversizedEnvelopeIsResourceExhausted) {
       Referral("hiow-police", "portsmouth-mash", "", Content(std::string(70000, 'x'))));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_NE(r.status().message().find("65536"), std::string::npos) << r.status();
+  EXPECT_EQ(Reason(r.status()), "MESSAGE_TOO_LARGE");
   // Far over: gRPC's receive limit answers, with the same code.
   r = police->Submit(
       Referral("hiow-police", "portsmouth-mash", "", Content(std::string(1 << 20, 'x'))));
@@ -273,6 +297,7 @@ TEST_F(GatewayE2eTest, TamperedEnvelopesAreRefusedAtSubmit) {
   auto r = police->Submit(flipped_sig);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_NE(r.status().message().find("does not verify"), std::string::npos) << r.status();
+  EXPECT_EQ(Reason(r.status()), "SIGNATURE_INVALID") << "a sender bug: stop";
 
   // Replayed to another recipient: the recipient is signed, so changing it breaks
   // the signature...
@@ -308,11 +333,28 @@ TEST_F(GatewayE2eTest, KeyProblemsAreRefusedWithPreciseCodes) {
   r = police->Submit(other_agency);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
   EXPECT_NE(r.status().message().find("belongs to southsea-academy"), std::string::npos);
+  EXPECT_EQ(Reason(r.status()), "SIGNING_KEY_NOT_SENDERS");
+
+  // The sender's own key, but its encryption key named as the signer.
+  v1::SignedEnvelope not_signing = Referral("hiow-police", "portsmouth-mash");
+  const v1::Federation fed = Federation();
+  for (const auto& a : fed.agencies()) {
+    if (a.id() != "hiow-police") continue;
+    for (const auto& k : a.keys()) {
+      if (k.purpose() == v1::KEY_PURPOSE_ENCRYPTION) not_signing.set_signing_key_id(k.key_id());
+    }
+  }
+  r = police->Submit(not_signing);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_NE(r.status().message().find("not a signing key"), std::string::npos) << r.status();
+  EXPECT_EQ(Reason(r.status()), "SIGNING_KEY_NOT_SENDERS");
 
   // A signing key the directory has never seen.
   v1::SignedEnvelope unknown = Referral("hiow-police", "portsmouth-mash");
   unknown.set_signing_key_id(std::string(32, 'a'));
-  EXPECT_EQ(police->Submit(unknown).status().code(), absl::StatusCode::kUnauthenticated);
+  r = police->Submit(unknown);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Reason(r.status()), "SIGNING_KEY_UNKNOWN");
 
   // Truncated and oversized sealed fields.
   v1::SignedEnvelope short_sig = Referral("hiow-police", "portsmouth-mash");
@@ -325,6 +367,8 @@ TEST_F(GatewayE2eTest, KeyProblemsAreRefusedWithPreciseCodes) {
   auto nr = police->Submit(short_nonce);
   EXPECT_EQ(nr.status().code(), absl::StatusCode::kInvalidArgument) << nr.status();
   EXPECT_NE(nr.status().message().find("nonce"), std::string::npos);
+  EXPECT_EQ(Reason(nr.status()), "ENVELOPE_MALFORMED");
+  EXPECT_EQ(FieldOf(nr.status()), "envelope.payload.nonce");
   v1::SignedEnvelope raw = Referral("hiow-police", "portsmouth-mash");
   v1::Envelope bad = Open(raw);
   bad.mutable_payload()->mutable_ephemeral_public_key()->append("!");
@@ -486,6 +530,15 @@ TEST_F(GatewayE2eTest, EachTeamCopyIsDecidedUnderThatMembersAgreement) {
   auto r = Agent("portsmouth-mash")->Send(outsider);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   EXPECT_NE(r.status().message().find("not a member of team"), std::string::npos) << r.status();
+  EXPECT_EQ(Reason(r.status()), "NOT_TEAM_MEMBER");
+  // A copy naming a team the directory does not have.
+  auto no_team = Message("portsmouth-mash", "hiow-police", "strategy-5:hiow-police");
+  no_team.practitioner.set_role(v1::PRACTITIONER_ROLE_MASH_PRACTITIONER);
+  no_team.team_id = "no-such-team";
+  no_team.team_message_id = "strategy-5";
+  r = Agent("portsmouth-mash")->Send(no_team);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
+  EXPECT_EQ(Reason(r.status()), "TEAM_UNKNOWN");
   auto misnamed = Message("portsmouth-mash", "hiow-police", "strategy-4");
   misnamed.team_id = "portsmouth-strategy-discussion";
   misnamed.team_message_id = "strategy-3";

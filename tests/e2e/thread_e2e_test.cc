@@ -258,6 +258,7 @@ TEST_F(ThreadE2eTest, RepliesGoOnlyBackToTheAgencyThatAsked) {
   EXPECT_NE(r.status().message().find("goes back to the agency that sent it, hiow-police"),
             std::string::npos)
       << r.status();
+  EXPECT_EQ(Reason(r.status()), "REPLY_WRONG_RECIPIENT");
   ExpectMailboxEmpty("iow-mash");
 
   // From an agency that never received it: the same answer as for no message.
@@ -266,6 +267,7 @@ TEST_F(ThreadE2eTest, RepliesGoOnlyBackToTheAgencyThatAsked) {
   stranger.declaration.set_outcome_decision(v1::OUTCOME_DECISION_EARLY_HELP);
   auto s = Agent("southampton-mash")->Send(stranger);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  EXPECT_EQ(Reason(s.status()), "REPLY_NOT_RECEIVED");
   auto missing = stranger;
   missing.message_id = "astray-3";
   missing.in_reply_to = "no-such-message";
@@ -276,7 +278,9 @@ TEST_F(ThreadE2eTest, RepliesGoOnlyBackToTheAgencyThatAsked) {
   // A response answers a request, not a referral.
   auto wrong_kind = Reply(v1::MESSAGE_KIND_INFORMATION_RESPONSE, "portsmouth-mash", "hiow-police",
                           "ref-2", "astray-4", {v1::DATA_CATEGORY_IDENTITY});
-  EXPECT_EQ(mash->Send(wrong_kind).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto wk = mash->Send(wrong_kind);
+  EXPECT_EQ(wk.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Reason(wk.status()), "REPLY_KIND_MISMATCH");
 
   auto records = Audit();
   const auto* record = DecisionFor(records, "astray-1");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/error_reason.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
@@ -170,6 +171,8 @@ TEST(GroupCommitterTest, AFullQueueRefusesWithResourceExhaustedAndKeepsWhatItAcc
       ASSERT_EQ(finished.order, std::vector<int>{4}) << "refused before any commit";
       EXPECT_EQ(finished.statuses[0].code(), absl::StatusCode::kResourceExhausted);
       EXPECT_NE(finished.statuses[0].message().find("limits.max_commit_queue"), std::string::npos);
+      ASSERT_TRUE(ReasonOf(finished.statuses[0]).has_value());
+      EXPECT_EQ(ReasonOf(finished.statuses[0])->reason(), "GATEWAY_BUSY");
     }
     release.Notify();
   }
