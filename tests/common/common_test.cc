@@ -149,8 +149,9 @@ TEST(ErrorReasonTest, TheSpecificationListsExactlyTheReasonsSent) {
     if (line.empty() || line[0] != '|') break;
     const size_t end = line.find('|', 1);
     std::string cell = line.substr(1, end - 1);
-    cell.erase(std::remove_if(cell.begin(), cell.end(), [](char c) { return c == ' ' || c == '`'; }),
-               cell.end());
+    cell.erase(
+        std::remove_if(cell.begin(), cell.end(), [](char c) { return c == ' ' || c == '`'; }),
+        cell.end());
     if (cell.find_first_not_of("-:") != std::string::npos) listed.insert(cell);
   }
   const std::set<std::string> sent(reason::kAllSubmitReasons.begin(),

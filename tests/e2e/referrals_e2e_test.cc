@@ -123,9 +123,8 @@ TEST_F(GatewayE2eTest, CreatedTimeOutsideTheWindowIsRefusedWithItsReason) {
       refused.insert(rec.message_id());
     }
   }
-  EXPECT_EQ(refused,
-            (std::set<std::string>{"dated-1970", "dated-9999", "dated-25h", "dated-ahead",
-                                  "dated-bad-nanos"}));
+  EXPECT_EQ(refused, (std::set<std::string>{"dated-1970", "dated-9999", "dated-25h", "dated-ahead",
+                                            "dated-bad-nanos"}));
   auto page = Agency("portsmouth-mash")->Fetch();
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->messages_size(), 2) << "only the two inside the window";

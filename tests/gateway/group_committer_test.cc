@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "common/error_reason.h"
 #include "absl/synchronization/notification.h"
+#include "common/error_reason.h"
 #include "gtest/gtest.h"
 
 namespace safeshare::gateway {
