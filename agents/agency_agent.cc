@@ -101,6 +101,7 @@ absl::StatusOr<VerifiedKeys> AgencyAgent::FetchVerified(const std::string& agenc
     auto peer = PeerKeyLog(federation);
     if (!peer.ok()) return peer.status();
     log = *peer;
+    peer_agency_ids_.insert(agency_id);
     if (log->known_tree_size() != key_log_->known_tree_size()) {
       response = client_->GetAgency(agency_id, log->known_tree_size());
       if (!response.ok()) return response.status();
@@ -291,6 +292,24 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenDelivered(
     return absl::InvalidArgumentError(
         "the mailbox delivered this envelope under a message id other than the one its "
         "sender signed");
+  }
+  // The signed date against the gateway's acceptance, by the gateway's default
+  // window, and never ahead of this agent's own clock. A peer partnership's
+  // forwarding may follow an outage: only the clock-skew bound applies to it.
+  envelope::CreatedTimeWindow window;
+  if (peer_agency_ids_.count(opened->header.sender_agency_id()) > 0) {
+    window.max_age = absl::InfiniteDuration();
+  }
+  absl::Status dated = envelope::CheckCreatedTime(opened->header, absl::Now(),
+                                                  {window.max_ahead, absl::InfiniteDuration()},
+                                                  "this agency's clock");
+  if (dated.ok() && message.has_accepted_time()) {
+    dated = envelope::CheckCreatedTime(opened->header, FromTimestamp(message.accepted_time()),
+                                       window, "the time the gateway accepted it");
+  }
+  if (!dated.ok()) {
+    *reason = safeshare::v1::CONTENT_REFUSAL_REASON_CREATED_TIME_OUTSIDE_WINDOW;
+    return absl::InvalidArgumentError(dated.message());
   }
   return opened;
 }

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,8 @@ class AgencyAgent {
   std::unique_ptr<AgentClient> client_;
   Keyring keyring_;
   std::map<std::string, safeshare::v1::Agency> directory_cache_;
+  // Agencies the gateway answered for from a peer partnership.
+  std::set<std::string> peer_agency_ids_;
 };
 
 }  // namespace safeshare::agents

@@ -278,7 +278,7 @@ absl::Status ValidateEnvelopeShape(const Envelope& e, const DeclarationLimits& l
 }
 
 absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Time now,
-                              const CreatedTimeWindow& window) {
+                              const CreatedTimeWindow& window, absl::string_view clock) {
   const auto& t = envelope.created_time();
   // google.protobuf.Timestamp's own range: 0001-01-01 to 9999-12-31.
   constexpr int64_t kMinSeconds = -62135596800, kMaxSeconds = 253402300799;
@@ -293,8 +293,7 @@ absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Tim
         Invalid(
             "created_time",
             absl::StrCat("is ", absl::FormatDuration(absl::Trunc(created - now, absl::Seconds(1))),
-                         " ahead of the gateway's clock (at most ",
-                         absl::FormatDuration(window.max_ahead),
+                         " ahead of ", clock, " (at most ", absl::FormatDuration(window.max_ahead),
                          "); check the sending system's clock and seal again")),
         reason::kCreatedTimeInFuture,
         {{"maxAheadSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_ahead))}});
@@ -304,7 +303,7 @@ absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Tim
         Invalid(
             "created_time",
             absl::StrCat("is ", absl::FormatDuration(absl::Trunc(now - created, absl::Seconds(1))),
-                         " old (at most ", absl::FormatDuration(window.max_age),
+                         " behind ", clock, " (at most ", absl::FormatDuration(window.max_age),
                          "); seal the message again")),
         reason::kCreatedTimeTooOld,
         {{"maxAgeSeconds", absl::StrCat(absl::ToInt64Seconds(window.max_age))}});

@@ -73,8 +73,10 @@ struct CreatedTimeWindow {
 // (reason CREATED_TIME_INVALID), further ahead of `now` than the window allows
 // (CREATED_TIME_IN_FUTURE) or older (CREATED_TIME_TOO_OLD): a sender cannot
 // back-date or future-date what the audit log records it sent.
+// `clock` names `now` in the message.
 absl::Status CheckCreatedTime(const safeshare::v1::Envelope& envelope, absl::Time now,
-                              const CreatedTimeWindow& window = {});
+                              const CreatedTimeWindow& window = {},
+                              absl::string_view clock = "the gateway's clock");
 
 }  // namespace safeshare::envelope
 

@@ -62,6 +62,18 @@ void FinalizeLimits(safeshare::v1::LimitsConfig& l) {
 absl::Status FinalizeGatewayConfig(safeshare::v1::GatewayConfig& config) {
   if (config.max_message_bytes() == 0) config.set_max_message_bytes(kDefaultMaxMessageBytes);
   FinalizeLimits(*config.mutable_limits());
+  // Recipients' agents hold delivered envelopes to the default window (they
+  // cannot see this file): a wider one here would accept what they refuse.
+  const envelope::CreatedTimeWindow agents_window;
+  if (config.limits().max_created_ahead_seconds() > absl::ToInt64Seconds(agents_window.max_ahead) ||
+      config.limits().max_created_age_seconds() > absl::ToInt64Seconds(agents_window.max_age)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: limits.max_created_ahead_seconds and limits.max_created_age_seconds may be at "
+        "most ",
+        absl::ToInt64Seconds(agents_window.max_ahead), " and ",
+        absl::ToInt64Seconds(agents_window.max_age),
+        ": recipients' agents refuse envelopes dated outside that window"));
+  }
   if (config.listen_address().empty()) config.set_listen_address("127.0.0.1:7443");
   auto require = [](const std::string& value, const char* name) {
     return value.empty()

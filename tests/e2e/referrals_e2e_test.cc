@@ -2,9 +2,11 @@
 // process driven by the real agent code. Referrals.Submit: what is accepted, refused and why, and
 // what the receipt says.
 
+#include <optional>
 #include <set>
 
 #include "common/error_reason.h"
+#include "common/time.h"
 #include "tests/e2e/gateway_fixture.h"
 
 namespace safeshare {
@@ -128,6 +130,46 @@ TEST_F(GatewayE2eTest, CreatedTimeOutsideTheWindowIsRefusedWithItsReason) {
   auto page = Agency("portsmouth-mash")->Fetch();
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->messages_size(), 2) << "only the two inside the window";
+}
+
+// The recipient's agent does not take the gateway's word for the window: a
+// delivered envelope must be dated within it around the time the gateway says
+// it accepted it, and never ahead of the recipient's own clock.
+TEST_F(GatewayE2eTest, TheRecipientsAgentRefusesEnvelopesDatedOutsideTheWindow) {
+  auto mash = Agent("portsmouth-mash");
+  const absl::Time now = absl::Now();
+  auto delivered = [&](const std::string& id, absl::Time created,
+                       std::optional<absl::Time> accepted) {
+    v1::Envelope header = Header("hiow-police", "portsmouth-mash", id);
+    *header.mutable_created_time() = ToTimestamp(created);
+    v1::MailboxMessage m;
+    m.set_message_id(id);
+    *m.mutable_signed_envelope() =
+        SealByHand(header, Content().SerializeAsString(), "hiow-police", "portsmouth-mash");
+    if (accepted.has_value()) *m.mutable_accepted_time() = ToTimestamp(*accepted);
+    v1::ContentRefusalReason reason = v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
+    auto opened = mash->OpenDelivered(m, &reason);
+    return std::make_pair(opened.status(), reason);
+  };
+  // The development keys are minutes old and R8 wants the signing key valid at
+  // created_time, so these move the acceptance rather than back-date.
+  EXPECT_TRUE(delivered("in-window", now, now + absl::Minutes(2)).first.ok());
+  EXPECT_TRUE(delivered("queued-23h", now, now + absl::Hours(23)).first.ok());
+  EXPECT_TRUE(delivered("no-accepted-time", now, std::nullopt).first.ok());
+  // Accepted more than the window after it was dated (a gateway that skipped
+  // its check, or a back-dated envelope).
+  auto [old, old_reason] = delivered("back-dated", now, now + absl::Hours(25));
+  EXPECT_EQ(old.code(), absl::StatusCode::kInvalidArgument) << old;
+  EXPECT_EQ(old_reason, v1::CONTENT_REFUSAL_REASON_CREATED_TIME_OUTSIDE_WINDOW);
+  EXPECT_NE(old.message().find("the time the gateway accepted it"), std::string::npos) << old;
+  // Dated after the gateway says it accepted it.
+  auto [late, late_reason] = delivered("after-acceptance", now, now - absl::Hours(1));
+  EXPECT_EQ(late_reason, v1::CONTENT_REFUSAL_REASON_CREATED_TIME_OUTSIDE_WINDOW) << late;
+  // Future-dated, with a gateway clock that agrees: this agency's clock decides.
+  auto [ahead, ahead_reason] =
+      delivered("future-dated", now + absl::Hours(1), now + absl::Hours(1));
+  EXPECT_EQ(ahead_reason, v1::CONTENT_REFUSAL_REASON_CREATED_TIME_OUTSIDE_WINDOW) << ahead;
+  EXPECT_NE(ahead.message().find("this agency's clock"), std::string::npos) << ahead;
 }
 
 TEST_F(GatewayE2eTest, SenderDifferentFromCertificateIsPermissionDenied) {

@@ -55,6 +55,33 @@ TEST(ConfigTest, MissingSettingsAreNamed) {
   EXPECT_NE(st.message().find("store"), std::string::npos) << st;
 }
 
+// Agents hold delivered envelopes to the default created-time window, so a
+// gateway may narrow it but not widen it.
+TEST(ConfigTest, TheCreatedTimeWindowMayNarrowButNotWiden) {
+  v1::GatewayConfig config;
+  config.mutable_tls()->set_ca_cert_file("ca.pem");
+  config.mutable_tls()->set_cert_file("cert.pem");
+  config.mutable_tls()->set_key_file("key.pem");
+  config.set_store("sqlite:///tmp/x.db");
+  config.set_federation_file("f");
+  config.set_isa_dir("isa");
+  config.set_audit_signing_key_file("audit.pem");
+  v1::GatewayConfig narrow = config;
+  narrow.mutable_limits()->set_max_created_age_seconds(3600);
+  narrow.mutable_limits()->set_max_created_ahead_seconds(60);
+  EXPECT_TRUE(FinalizeGatewayConfig(narrow).ok());
+  EXPECT_TRUE(FinalizeGatewayConfig(config).ok()) << "the defaults are the widest";
+  EXPECT_EQ(config.limits().max_created_age_seconds(), 86400u);
+  for (auto widen : {+[](v1::LimitsConfig& l) { l.set_max_created_age_seconds(86401); },
+                     +[](v1::LimitsConfig& l) { l.set_max_created_ahead_seconds(301); }}) {
+    v1::GatewayConfig wide = config;
+    widen(*wide.mutable_limits());
+    absl::Status st = FinalizeGatewayConfig(wide);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+    EXPECT_NE(st.message().find("max_created_age_seconds"), std::string::npos) << st;
+  }
+}
+
 TEST(ConfigTest, SyntaxErrorsGiveFileAndLine) {
   safeshare::testing::TempDir tmp;
   std::string path = tmp.path() + "/bad.textproto";
