@@ -32,6 +32,14 @@ absl::StatusOr<PrivateKey> PrivateKey::Generate(Type type) {
   return PrivateKey(type, key);
 }
 
+absl::StatusOr<PrivateKey> PrivateKey::FromRaw(Type type, absl::string_view raw) {
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(
+      type == Type::kSigning ? EVP_PKEY_ED25519 : EVP_PKEY_X25519, nullptr,
+      reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  if (key == nullptr) return absl::InvalidArgumentError("not a raw 32-byte private key");
+  return PrivateKey(type, key);
+}
+
 absl::StatusOr<PrivateKey> PrivateKey::FromPem(absl::string_view pem) {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);

@@ -28,6 +28,9 @@ class PrivateKey {
   // PKCS#8 PEM, as written by Pem(). INVALID_ARGUMENT if not an Ed25519 or
   // X25519 private key.
   static absl::StatusOr<PrivateKey> FromPem(absl::string_view pem);
+  // A raw private key: the 32-byte Ed25519 seed (RFC 8032) or X25519 scalar
+  // (RFC 7748), as the test vectors (docs/test-vectors/) give them.
+  static absl::StatusOr<PrivateKey> FromRaw(Type type, absl::string_view raw);
 
   Type type() const { return type_; }
   std::string Pem() const;

@@ -89,24 +89,36 @@ absl::StatusOr<safeshare::v1::SignedEnvelope> SealAndSign(safeshare::v1::Envelop
   if (signing_key.type() != PrivateKey::Type::kSigning) {
     return absl::InvalidArgumentError("the signing key must be Ed25519");
   }
+  auto ephemeral = PrivateKey::Generate(PrivateKey::Type::kEncryption);
+  if (!ephemeral.ok()) return ephemeral.status();
+  std::string nonce(kNonceBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonceBytes) != 1) {
+    return absl::InternalError("no randomness for the nonce");
+  }
+  return Sealer::SealWith(std::move(header), plaintext, recipient, signing_key, *ephemeral, nonce);
+}
+
+absl::StatusOr<safeshare::v1::SignedEnvelope> Sealer::SealWith(
+    safeshare::v1::Envelope header, absl::string_view plaintext, const RecipientKey& recipient,
+    const PrivateKey& signing_key, const PrivateKey& ephemeral, absl::string_view nonce) {
+  if (signing_key.type() != PrivateKey::Type::kSigning) {
+    return absl::InvalidArgumentError("the signing key must be Ed25519");
+  }
+  if (ephemeral.type() != PrivateKey::Type::kEncryption || nonce.size() != kNonceBytes) {
+    return absl::InvalidArgumentError("the ephemeral key must be X25519 and the nonce 12 bytes");
+  }
   if (recipient.public_key.size() != kX25519KeyBytes) {
     return absl::InvalidArgumentError("recipient encryption key must be 32 bytes");
   }
-  auto ephemeral = PrivateKey::Generate(PrivateKey::Type::kEncryption);
-  if (!ephemeral.ok()) return ephemeral.status();
-  const std::string ephemeral_raw = ephemeral->RawPublicKey();
-  auto key = DeriveKey(ephemeral->get(), recipient.public_key, ephemeral_raw, recipient.public_key);
+  const std::string ephemeral_raw = ephemeral.RawPublicKey();
+  auto key = DeriveKey(ephemeral.get(), recipient.public_key, ephemeral_raw, recipient.public_key);
   if (!key.ok()) return key.status();
 
   auto* payload = header.mutable_payload();
   payload->Clear();
   payload->set_recipient_key_id(recipient.key_id);
   payload->set_ephemeral_public_key(ephemeral_raw);
-  std::string nonce(kNonceBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonceBytes) != 1) {
-    return absl::InternalError("no randomness for the nonce");
-  }
-  payload->set_nonce(nonce);
+  payload->set_nonce(std::string(nonce));
   const std::string aad = HeaderAssociatedData(header);
 
   Owned<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());

@@ -35,6 +35,24 @@ absl::StatusOr<safeshare::v1::SignedEnvelope> SealAndSign(safeshare::v1::Envelop
                                                           const RecipientKey& recipient,
                                                           const PrivateKey& signing_key);
 
+// Sealing with a given ephemeral key and nonce, for the published test vectors
+// only (docs/test-vectors/). A reused ephemeral key or nonce would break the
+// encryption, so it is private: only SealAndSign, with fresh ones, and the
+// vector test's TestVectorSealer (tests/envelope/, never linked into a
+// program; tests/layering/check_layers.py keeps that name out of the rest)
+// can call it.
+class Sealer {
+ private:
+  friend class TestVectorSealer;
+  friend absl::StatusOr<safeshare::v1::SignedEnvelope> SealAndSign(safeshare::v1::Envelope,
+                                                                   absl::string_view,
+                                                                   const RecipientKey&,
+                                                                   const PrivateKey&);
+  static absl::StatusOr<safeshare::v1::SignedEnvelope> SealWith(
+      safeshare::v1::Envelope header, absl::string_view plaintext, const RecipientKey& recipient,
+      const PrivateKey& signing_key, const PrivateKey& ephemeral, absl::string_view nonce);
+};
+
 // Serializes an already sealed envelope once and signs those bytes.
 absl::StatusOr<safeshare::v1::SignedEnvelope> SignEnvelope(const safeshare::v1::Envelope& sealed,
                                                            const PrivateKey& signing_key);

@@ -12,6 +12,7 @@
 #include "common/error_reason.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/refusal_reasons.h"
 #include "envelope/content.h"
 #include "envelope/envelope_shape.h"
 #include "google/protobuf/text_format.h"
@@ -99,8 +100,8 @@ std::vector<std::string> DraftProblems(const std::string& sender, const v1::Fede
 bool SealedTooLongAgo(const absl::Status& st) {
   auto info = ReasonOf(st);
   return info.has_value() && info->domain() == kReasonDomain &&
-         (info->reason() == "RECIPIENT_KEY_NOT_CURRENT" ||
-          info->reason() == "CREATED_TIME_TOO_OLD");
+         (info->reason() == reason::kRecipientKeyNotCurrent ||
+          info->reason() == reason::kCreatedTimeTooOld);
 }
 
 // Failures that say nothing about the message: the gateway (or the

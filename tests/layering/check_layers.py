@@ -75,6 +75,32 @@ def allowed(rule, included):
     return included not in names and top not in names
 
 
+# Names that only tests may use, and the one place that declares each.
+TEST_ONLY = {
+    # The deterministic sealing path (fixed ephemeral key and nonce) for the
+    # published test vectors: a program that reached it could reuse a nonce.
+    "TestVectorSealer": "envelope/sealing.h",
+}
+
+
+def test_only_names():
+    problems = []
+    for dirpath, _, files in os.walk(ROOT):
+        rel_dir = os.path.relpath(dirpath, ROOT)
+        if rel_dir.split(os.sep)[0] not in PROJECT:
+            continue
+        for name in files:
+            if not name.endswith((".h", ".cc")):
+                continue
+            rel = os.path.join(rel_dir, name).replace(os.sep, "/")
+            with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+                text = f.read()
+            for word, home in TEST_ONLY.items():
+                if word in text and rel != home:
+                    problems.append(f"{rel}: {word} is for tests only (declared in {home})")
+    return problems
+
+
 def main():
     problems = []
     for dirpath, _, files in os.walk(ROOT):
@@ -98,6 +124,7 @@ def main():
                     if included is not None and not allowed(rule, included):
                         problems.append(f"{rel}:{number}: {rule[0]}/ may not include "
                                         f"{m.group(1)} (see docs/architecture.md, Layers)")
+    problems += test_only_names()
     for p in problems:
         print(p)
     print(f"layering: {len(problems)} crossing(s)")
