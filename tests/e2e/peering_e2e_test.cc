@@ -167,12 +167,13 @@ class PeeringE2eTest : public ::testing::Test {
                   fs::copy_options::overwrite_existing);
   }
 
-  bool Start(Side& side) {
+  bool Start(Side& side, const std::vector<std::string>& extra_flags = {}) {
     if (side.gateway == nullptr) {
+      std::vector<std::string> flags{absl::StrCat("--listen=127.0.0.1:", side.port),
+                                     "--isa_dir=" + side.isa_dir, "--forward_interval_ms=100"};
+      flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
       side.gateway = std::make_unique<testing::GatewayProcess>(
-          side.dir, tmp_.path() + "/gw-" + side.id,
-          std::vector<std::string>{absl::StrCat("--listen=127.0.0.1:", side.port),
-                                   "--isa_dir=" + side.isa_dir, "--forward_interval_ms=100"});
+          side.dir, tmp_.path() + "/gw-" + side.id, std::move(flags));
     }
     if (!side.gateway->Start()) {
       ADD_FAILURE() << side.id << " did not start:\n" << Read(side.gateway->log_path());
@@ -407,6 +408,40 @@ TEST_F(PeeringE2eTest, MessagesForwardedWhileThePeerIsDownArriveExactlyOnceAfter
     });
     EXPECT_EQ(r.state(), v1::MESSAGE_STATE_ACKNOWLEDGED) << id;
   }
+}
+
+// The created-time age bound is for senders: a partnership that accepted an
+// envelope within it may forward it after an outage longer than the bound,
+// and the receiving side, which holds agencies to the same bound, takes it.
+TEST_F(PeeringE2eTest, AForwardOutlastingTheAgeBoundIsStillDelivered) {
+  const std::string config = tmp_.path() + "/two-second-window.textproto";
+  Write(config, "limits { max_created_age_seconds: 2 }\n");
+  ASSERT_TRUE(Start(hips_, {"--config=" + config}) && Start(dorset_, {"--config=" + config}));
+  auto school = School();
+  ASSERT_TRUE(school);
+  // Sealed while the peer answers for its agency's keys.
+  auto sealed = school->Seal(Referral("outlasts-window"));
+  auto stale = school->Seal(Referral("sealed-before-the-wait"));
+  ASSERT_TRUE(sealed.ok() && stale.ok()) << sealed.status() << stale.status();
+  dorset_.gateway->Kill();
+  auto receipt = school->client().Submit(*sealed);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(receipt->state(), v1::MESSAGE_STATE_FORWARDING);
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // twice the bound
+
+  // An agency's envelope that old is refused...
+  auto refused = school->client().Submit(*stale);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_EQ(Reason(refused.status()), "CREATED_TIME_TOO_OLD");
+  // ...but the peer's forwarding of one as old is taken, and delivered once.
+  ASSERT_TRUE(Start(dorset_, {"--config=" + config}));
+  auto front_door = FrontDoor();
+  ASSERT_TRUE(front_door);
+  EXPECT_EQ(ReceiveAtFrontDoor(*front_door, 1), std::vector<std::string>{"outlasts-window"});
+  auto r = WaitForReceipt(*school, "outlasts-window", [](const v1::SubmitResponse& r) {
+    return r.state() == v1::MESSAGE_STATE_ACKNOWLEDGED;
+  });
+  EXPECT_EQ(r.state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
 }
 
 TEST_F(PeeringE2eTest, APeerGatewayIsAcceptedOnlyAsAGatewayAndAgenciesOnlyFromTheirOwnCa) {
