@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "common/time.h"
 #include "tests/e2e/gateway_fixture.h"
 
 namespace safeshare {
@@ -151,6 +152,170 @@ TEST_F(GatewayE2eTest, AnInvalidNhsNumberIsRefusedByTheSendersAgentAndTheRecipie
   EXPECT_EQ(status->state(), v1::MESSAGE_STATE_CONTENT_REFUSED);
   EXPECT_EQ(status->content_refusal_reason(), v1::CONTENT_REFUSAL_REASON_INVALID_IDENTIFIER);
   ExpectAuditLogVerifies();
+}
+
+// The recipient's agent's checks R1-R17 (docs/envelope-format.md, 6.4), one
+// broken envelope each, opened as a delivered mailbox message: each refused
+// with the code and the refusal reason the spec gives. A gateway that skipped
+// its own checks would hand over exactly these.
+TEST_F(GatewayE2eTest, TheRecipientsAgentRefusesEachBrokenEnvelopeWithTheSpecsReason) {
+  auto police = Agent("hiow-police");
+  auto mash = Agent("portsmouth-mash");
+  ASSERT_TRUE(police && mash);
+  auto signing = police->keyring().Newest(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(signing.ok());
+  const std::string content = Content().SerializeAsString();
+  auto sealed = [&](v1::Envelope header, const std::string& plaintext) {
+    return SealByHand(std::move(header), plaintext, "hiow-police", "portsmouth-mash");
+  };
+  auto header = [&](const std::string& id) { return Header("hiow-police", "portsmouth-mash", id); };
+  auto resigned = [&](const v1::Envelope& e) {
+    auto s = envelope::SignEnvelope(e, *signing);
+    EXPECT_TRUE(s.ok());
+    return *s;
+  };
+  auto with_content = [&](const std::string& id, const std::string& text,
+                          v1::ConsistentIdentifierStatus identifier =
+                              v1::CONSISTENT_IDENTIFIER_STATUS_UNSPECIFIED) {
+    v1::SealedContent c;
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &c)) << text;
+    v1::Envelope h = header(id);
+    h.mutable_declaration()->set_consistent_identifier(identifier);
+    return sealed(h, c.SerializeAsString());
+  };
+  const v1::Federation fed = Federation();
+  std::string police_encryption_key_id;
+  for (const auto& a : fed.agencies()) {
+    for (const auto& k : a.keys()) {
+      if (a.id() == "hiow-police" && k.purpose() == v1::KEY_PURPOSE_ENCRYPTION) {
+        police_encryption_key_id = k.key_id();
+      }
+    }
+  }
+  auto other_key = envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kEncryption);
+  ASSERT_TRUE(other_key.ok());
+
+  struct Case {
+    std::string check;
+    v1::SignedEnvelope envelope;
+    absl::StatusCode code;
+    v1::ContentRefusalReason reason;
+    std::string mailbox_id = "";  // the id the mailbox delivers it under, if not the signed one
+  };
+  std::vector<Case> cases;
+  {
+    v1::SignedEnvelope garbage;
+    garbage.set_envelope_bytes(std::string("\xff\xff\xff", 3));
+    cases.push_back({"R1", garbage, absl::StatusCode::kInvalidArgument,
+                     v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT, "r1"});
+  }
+  {
+    v1::SignedEnvelope s = sealed(header("r2"), content);
+    s.mutable_signature()->pop_back();
+    cases.push_back({"R2", s, absl::StatusCode::kInvalidArgument,
+                     v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT});
+  }
+  cases.push_back({"R3", sealed(header("r3 has spaces"), content),
+                   absl::StatusCode::kInvalidArgument, v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT,
+                   "r3"});
+  cases.push_back({"R4", sealed(Header("hiow-police", "iow-mash", "r4"), content),
+                   absl::StatusCode::kFailedPrecondition,
+                   v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT});
+  {
+    v1::SignedEnvelope s = sealed(header("r6-not-signing"), content);
+    s.set_signing_key_id(police_encryption_key_id);
+    cases.push_back(
+        {"R6", s, absl::StatusCode::kUnauthenticated, v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE});
+  }
+  cases.push_back(
+      {"R6", SealByHand(header("r6-other-agency"), content, "southsea-academy", "portsmouth-mash"),
+       absl::StatusCode::kUnauthenticated, v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE});
+  {
+    // Dated before the signing key was valid (the development keys are minutes old).
+    v1::Envelope h = header("r8");
+    h.mutable_created_time()->set_seconds(h.created_time().seconds() - 3600);
+    cases.push_back({"R8", sealed(h, content), absl::StatusCode::kUnauthenticated,
+                     v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE});
+  }
+  {
+    v1::SignedEnvelope s = sealed(header("r9"), content);
+    (*s.mutable_signature())[5] ^= 0x04;
+    cases.push_back(
+        {"R9", s, absl::StatusCode::kUnauthenticated, v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE});
+  }
+  {
+    auto s = envelope::SealAndSign(header("r10"), content,
+                                   {other_key->KeyId(), other_key->RawPublicKey()}, *signing);
+    ASSERT_TRUE(s.ok());
+    cases.push_back({"R10", *s, absl::StatusCode::kFailedPrecondition,
+                     v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE});
+  }
+  {
+    v1::Envelope e = Open(sealed(header("r11"), content));
+    (*e.mutable_payload()->mutable_ciphertext())[2] ^= 0x01;
+    cases.push_back({"R11", resigned(e), absl::StatusCode::kInvalidArgument,
+                     v1::CONTENT_REFUSAL_REASON_UNDECRYPTABLE});
+  }
+  cases.push_back({"R12", sealed(header("r12"), std::string("\xff\xff\xff", 3)),
+                   absl::StatusCode::kInvalidArgument,
+                   v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT});
+  cases.push_back({"R13", with_content("r13", R"(information_request { questions: "q" })"),
+                   absl::StatusCode::kFailedPrecondition,
+                   v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT});
+  cases.push_back({"R14", with_content("r14", R"(referral { record { health: "h" } })"),
+                   absl::StatusCode::kFailedPrecondition,
+                   v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY});
+  cases.push_back(
+      {"R15",
+       with_content("r15", R"(referral { record { child { nhs_number: "943 476 5918" } } })"),
+       absl::StatusCode::kInvalidArgument, v1::CONTENT_REFUSAL_REASON_INVALID_IDENTIFIER});
+  cases.push_back({"R16",
+                   with_content("r16", R"(referral { record { child { given_names: "A" } } })",
+                                v1::CONSISTENT_IDENTIFIER_STATUS_INCLUDED),
+                   absl::StatusCode::kInvalidArgument,
+                   v1::CONTENT_REFUSAL_REASON_INVALID_IDENTIFIER});
+  cases.push_back({"R17", sealed(header("r17-signed"), content), absl::StatusCode::kInvalidArgument,
+                   v1::CONTENT_REFUSAL_REASON_MALFORMED_CONTENT, "r17-delivered"});
+
+  for (const Case& c : cases) {
+    v1::MailboxMessage m;
+    m.set_message_id(c.mailbox_id.empty() ? Open(c.envelope).message_id() : c.mailbox_id);
+    *m.mutable_signed_envelope() = c.envelope;
+    *m.mutable_accepted_time() = ToTimestamp(absl::Now());
+    v1::ContentRefusalReason reason = v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
+    auto opened = mash->OpenDelivered(m, &reason);
+    EXPECT_EQ(opened.status().code(), c.code) << c.check << ": " << opened.status();
+    EXPECT_EQ(v1::ContentRefusalReason_Name(reason), v1::ContentRefusalReason_Name(c.reason))
+        << c.check << ": " << opened.status();
+  }
+  // The same agent opens an untouched one: the cases failed for their own reason.
+  v1::MailboxMessage good;
+  good.set_message_id("r-good");
+  *good.mutable_signed_envelope() = sealed(header("r-good"), content);
+  *good.mutable_accepted_time() = ToTimestamp(absl::Now());
+  v1::ContentRefusalReason none = v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
+  EXPECT_TRUE(mash->OpenDelivered(good, &none).ok());
+}
+
+// R7: a signature by a key its agency has since revoked opens nothing, though
+// it verified when it was made.
+TEST_F(GatewayE2eTest, TheRecipientsAgentRefusesASignatureByARevokedKey) {
+  auto police = Agent("hiow-police");
+  auto old_key = police->keyring().Newest(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(old_key.ok());
+  auto signed_old = police->Seal(Message("hiow-police", "portsmouth-mash", "r7"));
+  ASSERT_TRUE(signed_old.ok());
+  ASSERT_TRUE(police->RotateKeys(/*signing=*/true, /*encryption=*/false).ok());
+  ASSERT_TRUE(police->RevokeKey(old_key->KeyId()).ok());
+  v1::MailboxMessage m;
+  m.set_message_id("r7");
+  *m.mutable_signed_envelope() = *signed_old;
+  *m.mutable_accepted_time() = ToTimestamp(absl::Now());
+  v1::ContentRefusalReason reason = v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
+  auto opened = Agent("portsmouth-mash")->OpenDelivered(m, &reason);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnauthenticated) << opened.status();
+  EXPECT_NE(opened.status().message().find("revoked"), std::string::npos) << opened.status();
+  EXPECT_EQ(reason, v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE);
 }
 
 }  // namespace

@@ -444,6 +444,70 @@ TEST_F(PeeringE2eTest, AForwardOutlastingTheAgeBoundIsStillDelivered) {
   EXPECT_EQ(r.state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
 }
 
+// F2-F4 (docs/envelope-format.md, 6.3): what a peer gateway forwards is
+// checked before it is decided on, each failure with its code. Called here as
+// the hips gateway itself, with its own certificate.
+TEST_F(PeeringE2eTest, AForwardFailingItsOwnChecksIsRefusedWithItsCode) {
+  ASSERT_TRUE(Start(hips_) && Start(dorset_));
+  auto channel = [](const Side& to, const std::string& identity_dir) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = Read(to.dir + "/gateway/ca.pem");
+    tls.pem_cert_chain = Read(identity_dir + "/cert.pem");
+    tls.pem_private_key = Read(identity_dir + "/key.pem");
+    return grpc::CreateChannel(to.gateway->target(), grpc::SslCredentials(tls));
+  };
+  auto to_dorset = v1::PeerGateway::NewStub(channel(dorset_, hips_.dir + "/gateway"));
+  auto to_hips = v1::PeerGateway::NewStub(channel(hips_, dorset_.dir + "/gateway"));
+  // What the hips gateway's forwarder sends: the envelope and the sender's
+  // key history from the hips log.
+  auto school = School();
+  ASSERT_TRUE(school);
+  auto sealed = school->Seal(Referral("forward-checks-1"));
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  v1::ForwardRequest good;
+  *good.mutable_signed_envelope() = *sealed;
+  {
+    grpc::ClientContext ctx;
+    v1::GetAgencyRequest request;
+    request.set_agency_id("southsea-academy");
+    const grpc::Status st = to_hips->GetAgency(&ctx, request, good.mutable_sender());
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  auto forward = [&](const v1::ForwardRequest& request) {
+    grpc::ClientContext ctx;
+    v1::SubmitResponse response;
+    return to_dorset->Forward(&ctx, request, &response);
+  };
+
+  v1::ForwardRequest unreadable = good;  // F2
+  unreadable.mutable_signed_envelope()->set_envelope_bytes(std::string("\xff\xff\xff", 3));
+  EXPECT_EQ(forward(unreadable).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ForwardRequest not_served = good;  // F3: hips serves only the school to Dorset
+  v1::Envelope e;
+  ASSERT_TRUE(e.ParseFromString(sealed->envelope_bytes()));
+  e.set_sender_agency_id("hiow-police");
+  not_served.mutable_signed_envelope()->set_envelope_bytes(e.SerializeAsString());
+  EXPECT_EQ(forward(not_served).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::ForwardRequest other_federation = good;  // F4: keys from another log
+  other_federation.mutable_sender()->set_federation_id("dorset-dev");
+  EXPECT_EQ(forward(other_federation).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ForwardRequest forged = good;  // F4: a checkpoint the hips log key did not sign
+  std::string& note = *forged.mutable_sender()->mutable_key_history()->mutable_checkpoint_note();
+  note[note.size() - 10] = note[note.size() - 10] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(forward(forged).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  v1::ForwardRequest unknown_key = good;  // F4: a signing key the history does not hold
+  unknown_key.mutable_signed_envelope()->set_signing_key_id(std::string(32, 'a'));
+  EXPECT_EQ(forward(unknown_key).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // The untouched request is taken: the refusals were the checks', not the harness's.
+  const grpc::Status taken = forward(good);
+  EXPECT_TRUE(taken.ok()) << taken.error_message();
+}
+
 TEST_F(PeeringE2eTest, APeerGatewayIsAcceptedOnlyAsAGatewayAndAgenciesOnlyFromTheirOwnCa) {
   ASSERT_TRUE(Start(hips_) && Start(dorset_));
   // Dorset's front door calling the hips gateway with its own certificate

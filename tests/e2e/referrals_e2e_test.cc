@@ -419,6 +419,21 @@ TEST_F(GatewayE2eTest, KeyProblemsAreRefusedWithPreciseCodes) {
   EXPECT_NE(r.status().message().find("ephemeral_public_key"), std::string::npos);
 }
 
+// G9h: a recipient that has revoked its encryption key without publishing
+// another can be sent nothing; the reason says to wait, not to reseal.
+TEST_F(GatewayE2eTest, ARecipientWithNoCurrentEncryptionKeyIsRefusedWithItsReason) {
+  const v1::SignedEnvelope sealed = Referral("hiow-police", "portsmouth-mash", "no-key-1");
+  auto mash = Agent("portsmouth-mash");
+  auto current = mash->keyring().Newest(envelope::PrivateKey::Type::kEncryption);
+  ASSERT_TRUE(current.ok());
+  ASSERT_TRUE(mash->RevokeKey(current->KeyId()).ok());
+  auto r = Agency("hiow-police")->Submit(sealed);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("no current encryption key"), std::string::npos)
+      << r.status();
+  EXPECT_EQ(Reason(r.status()), "RECIPIENT_KEY_MISSING");
+}
+
 TEST_F(GatewayE2eTest, AllowedReferralCarriesTheDecisionInItsReceipt) {
   auto receipt = Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash"));
   ASSERT_TRUE(receipt.ok()) << receipt.status();
@@ -451,6 +466,21 @@ TEST_F(GatewayE2eTest, DeniedShareIsFailedPreconditionWithFindingsAndNeverDelive
     if (f.check() == "lawful_basis") failed_lawful_basis = f.outcome() == v1::FINDING_OUTCOME_FAIL;
   }
   EXPECT_TRUE(failed_lawful_basis);
+
+  // The same bytes again (a retry after a lost answer): the first decision,
+  // with its receipt and reason, not a second one (G13).
+  auto m2 = Message("hiow-police", "portsmouth-mash", "denied-2");
+  m2.declaration.clear_lawful_basis();
+  auto denied = agent->Seal(m2);
+  ASSERT_TRUE(denied.ok());
+  v1::SubmitResponse once, twice;
+  auto r1 = agent->client().Submit(*denied, &once);
+  auto r2 = agent->client().Submit(*denied, &twice);
+  EXPECT_EQ(r1.status().code(), absl::StatusCode::kFailedPrecondition) << r1.status();
+  EXPECT_EQ(r2.status().code(), absl::StatusCode::kFailedPrecondition) << r2.status();
+  EXPECT_EQ(Reason(r2.status()), "POLICY_DENIED");
+  EXPECT_EQ(twice.state(), v1::MESSAGE_STATE_REFUSED);
+  EXPECT_EQ(once.SerializeAsString(), twice.SerializeAsString()) << "the first receipt";
 
   // A retry gets the same answer; the sender can see the refusal.
   v1::SubmitResponse again;

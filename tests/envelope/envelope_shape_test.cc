@@ -295,5 +295,194 @@ TEST(CreatedTimeTest, AcceptsTheWindowAndRefusesBeyondItWithAReason) {
                   .ok());
 }
 
+// The refusal's reason and the field its metadata names; "(none)" if absent.
+std::string ReasonName(const absl::Status& st) {
+  auto info = ReasonOf(st);
+  return info.has_value() ? info->reason() : std::string("(none)");
+}
+std::string ReasonMetadata(const absl::Status& st, const std::string& key) {
+  auto info = ReasonOf(st);
+  if (!info.has_value() || info->metadata().count(key) == 0) return "(none)";
+  return info->metadata().at(key);
+}
+
+// A copy of a team message as the agent makes it (spec 3.1): its id is
+// <team_message_id>:<recipient_agency_id>.
+v1::Envelope TeamCopy() {
+  v1::Envelope e = Valid();
+  e.set_team_id("hiow-strategy");
+  e.set_team_message_id("4f1c2a7e-8d2b-4c1e-9f0a-1b2c3d4e5f60");
+  e.set_message_id("4f1c2a7e-8d2b-4c1e-9f0a-1b2c3d4e5f60:portsmouth-mash");
+  return e;
+}
+
+TEST(EnvelopeShapeTest, AWellFormedTeamCopyOfAReferralOrRequestIsAccepted) {
+  // The positive case, so the refusals below are the rule and not the helper.
+  absl::Status referral = ValidateEnvelopeShape(TeamCopy());
+  EXPECT_TRUE(referral.ok()) << referral;
+  v1::Envelope request = TeamCopy();
+  request.set_kind(v1::MESSAGE_KIND_INFORMATION_REQUEST);
+  request.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_HEALTH);
+  absl::Status st = ValidateEnvelopeShape(request);
+  EXPECT_TRUE(st.ok()) << st;
+}
+
+TEST(EnvelopeShapeTest, TeamCopiesAreRefusedNamingTheTeamField) {
+  struct Case {
+    const char* field;
+    void (*mutate)(v1::Envelope&);
+  };
+  const Case cases[] = {
+      {"team_id", [](v1::Envelope& e) { e.set_team_id("Strategy Team"); }},
+      {"team_id", [](v1::Envelope& e) { e.set_team_id("hiow-strategy-"); }},
+      {"team_id", [](v1::Envelope& e) { e.set_team_id(std::string(65, 't')); }},
+      {"team_id", [](v1::Envelope& e) { e.clear_team_id(); }},  // team_message_id alone
+      {"team_message_id", [](v1::Envelope& e) { e.set_team_message_id("team/1"); }},
+      {"team_message_id", [](v1::Envelope& e) { e.clear_team_message_id(); }},  // team_id alone
+      // The message_id stays valid, so only the reserved-prefix rule can name
+      // team_message_id here (without it the id-match rule names message_id).
+      {"team_message_id", [](v1::Envelope& e) { e.set_team_message_id("gw-esc-0123"); }},
+      {"message_id",
+       [](v1::Envelope& e) {
+         e.set_message_id("4f1c2a7e-8d2b-4c1e-9f0a-1b2c3d4e5f60:iow-mash");  // another member
+       }},
+      {"message_id",
+       [](v1::Envelope& e) { e.set_message_id("4f1c2a7e-8d2b-4c1e-9f0a-1b2c3d4e5f60"); }},
+      // Replies and Operation Encompass are never sent to a team.
+      {"kind",
+       [](v1::Envelope& e) {
+         e.set_kind(v1::MESSAGE_KIND_OUTCOME);
+         e.set_in_reply_to("ref-1");
+       }},
+      {"kind",
+       [](v1::Envelope& e) {
+         e.set_kind(v1::MESSAGE_KIND_DECLINE_TO_SHARE);
+         e.set_in_reply_to("req-1");
+       }},
+      {"kind",
+       [](v1::Envelope& e) {
+         e.set_kind(v1::MESSAGE_KIND_INFORMATION_RESPONSE);
+         e.set_in_reply_to("req-1");
+       }},
+      {"kind", [](v1::Envelope& e) { e.set_kind(v1::MESSAGE_KIND_OPERATION_ENCOMPASS); }},
+  };
+  for (const Case& c : cases) {
+    v1::Envelope e = TeamCopy();
+    c.mutate(e);
+    absl::Status st = ValidateEnvelopeShape(e);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.field << ": " << st;
+    // Starts with the field: the message_id refusal's text also mentions team_message_id.
+    EXPECT_TRUE(absl::StartsWith(st.message(), absl::StrCat("envelope.", c.field, ": ")))
+        << c.field << ": " << st.message();
+    EXPECT_EQ(ReasonName(st), "ENVELOPE_MALFORMED") << c.field;
+    EXPECT_EQ(ReasonMetadata(st, "field"), absl::StrCat("envelope.", c.field)) << c.field;
+  }
+}
+
+TEST(EnvelopeShapeTest, PractitionerIdIsAtMost128Bytes) {
+  v1::Envelope e = Valid();
+  e.mutable_sender_practitioner()->set_id(std::string(128, 'p'));
+  EXPECT_TRUE(ValidateEnvelopeShape(e).ok());
+  e.mutable_sender_practitioner()->set_id(std::string(129, 'p'));
+  absl::Status st = ValidateEnvelopeShape(e);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(st.message(), "envelope.sender_practitioner.id: ")) << st;
+  EXPECT_EQ(ReasonName(st), "ENVELOPE_MALFORMED");
+  EXPECT_EQ(ReasonMetadata(st, "field"), "envelope.sender_practitioner.id");
+  // Bytes, not characters: 65 two-byte characters are 130 bytes.
+  std::string wide;
+  for (int i = 0; i < 65; ++i) wide += "\xc3\xa9";
+  e.mutable_sender_practitioner()->set_id(wide);
+  EXPECT_EQ(ValidateEnvelopeShape(e).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EnvelopeShapeTest, AgencyIdsAreAtMost64LowercaseCharactersWithoutEdgeHyphens) {
+  EXPECT_TRUE(IsValidAgencyId(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidAgencyId(std::string(65, 'a')));
+  EXPECT_TRUE(IsValidAgencyId("a"));
+  EXPECT_TRUE(IsValidAgencyId("0-9"));
+  EXPECT_FALSE(IsValidAgencyId("-"));
+  EXPECT_FALSE(IsValidAgencyId("portsmouth_mash"));
+  EXPECT_TRUE(IsValidMessageId(std::string(128, 'a')));
+  EXPECT_FALSE(IsValidMessageId(std::string(129, 'a')));
+
+  v1::Envelope longest = Valid();
+  longest.set_sender_agency_id(std::string(64, 's'));
+  longest.set_recipient_agency_id(std::string(64, 'r'));
+  EXPECT_TRUE(ValidateEnvelopeShape(longest).ok());
+  for (const std::string bad :
+       {std::string(65, 'a'), std::string("-hiow-police"), std::string("hiow-police-"),
+        std::string("HIOW-police"), std::string("Hiow-police")}) {
+    v1::Envelope s = Valid();
+    s.set_sender_agency_id(bad);
+    absl::Status st = ValidateEnvelopeShape(s);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(ReasonMetadata(st, "field"), "envelope.sender_agency_id") << bad << ": " << st;
+    v1::Envelope r = Valid();
+    r.set_recipient_agency_id(bad);
+    st = ValidateEnvelopeShape(r);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(ReasonMetadata(st, "field"), "envelope.recipient_agency_id") << bad << ": " << st;
+  }
+}
+
+TEST(EnvelopeShapeTest, RequestedCategoriesAreKnownOnRequestsAndAbsentElsewhere) {
+  v1::Envelope request = Valid();
+  request.set_kind(v1::MESSAGE_KIND_INFORMATION_REQUEST);
+  request.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_HEALTH);
+  ASSERT_TRUE(ValidateEnvelopeShape(request).ok());
+  // UNSPECIFIED is a known enum value, so only this rule refuses it.
+  request.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_UNSPECIFIED);
+  absl::Status st = ValidateEnvelopeShape(request);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(),
+            "envelope.declaration.requested_categories: must hold known data categories");
+  EXPECT_EQ(ReasonName(st), "ENVELOPE_MALFORMED");
+  EXPECT_EQ(ReasonMetadata(st, "field"), "envelope.declaration.requested_categories");
+  request.mutable_declaration()->clear_requested_categories();
+  request.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_UNSPECIFIED);
+  EXPECT_EQ(ValidateEnvelopeShape(request).code(), absl::StatusCode::kInvalidArgument);
+
+  v1::Envelope referral = Valid();
+  referral.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_HEALTH);
+  st = ValidateEnvelopeShape(referral);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(),
+            "envelope.declaration.requested_categories: only requests ask for categories");
+  EXPECT_EQ(ReasonMetadata(st, "field"), "envelope.declaration.requested_categories");
+  v1::Envelope response = Valid();
+  response.set_kind(v1::MESSAGE_KIND_INFORMATION_RESPONSE);
+  response.set_in_reply_to("req-1");
+  ASSERT_TRUE(ValidateEnvelopeShape(response).ok());
+  response.mutable_declaration()->add_requested_categories(v1::DATA_CATEGORY_HEALTH);
+  EXPECT_EQ(ValidateEnvelopeShape(response).message(),
+            "envelope.declaration.requested_categories: only requests ask for categories");
+}
+
+// Clients branch on the reason, not the text (spec 8.1).
+TEST(DeclarationLimitsTest, ATextFieldOverTheLimitCarriesItsReasonAndLimit) {
+  const DeclarationLimits limits;
+  ASSERT_EQ(limits.max_text_field_bytes, 2048u);  // the documented default
+  v1::Envelope e = Valid();
+  e.mutable_declaration()->set_necessity_justification(std::string(2049, 'j'));
+  absl::Status st = ValidateEnvelopeShape(e, limits);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonName(st), "DECLARATION_OVER_LIMIT");
+  EXPECT_EQ(ReasonMetadata(st, "limit"), "max_text_field_bytes");
+  EXPECT_EQ(ReasonMetadata(st, "field"), "envelope.declaration.necessity_justification");
+  EXPECT_EQ(ReasonOf(st)->domain(), "safeshare.uk");
+
+  // The same from ValidateDeclaration alone.
+  v1::SharingDeclaration d;
+  d.set_consent_rationale(std::string(2049, 'c'));
+  st = ValidateDeclaration(d);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonName(st), "DECLARATION_OVER_LIMIT");
+  EXPECT_EQ(ReasonMetadata(st, "limit"), "max_text_field_bytes");
+  EXPECT_EQ(ReasonMetadata(st, "field"), "envelope.declaration.consent_rationale");
+  d.set_consent_rationale(std::string(2048, 'c'));
+  EXPECT_TRUE(ValidateDeclaration(d).ok());
+}
+
 }  // namespace
 }  // namespace safeshare::envelope

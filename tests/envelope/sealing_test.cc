@@ -1,6 +1,11 @@
 #include "envelope/sealing.h"
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "envelope/content.h"
+#include "envelope/digest.h"
 #include "envelope/envelope_shape.h"
 #include "envelope/keys.h"
 #include "gtest/gtest.h"
@@ -237,6 +242,171 @@ TEST(ContentTest, ParseRefusesGarbageAndUnknownFields) {
   EXPECT_TRUE(ParseContent(bytes).ok());
   bytes.append("\xf8\x07\x01", 3);  // field 127, outside the schema
   EXPECT_EQ(ParseContent(bytes).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Spec 2.1: the key id is derived, never chosen.
+TEST(KeysTest, TheKeyIdIsTheHexOfTheFirst16BytesOfSha256) {
+  const std::string zeros(32, '\0');
+  const std::string id = KeyIdOf(zeros);
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_EQ(id, ToHex(Sha256(zeros).substr(0, 16)));
+  // SHA-256 of 32 zero bytes is 66687aad...0d5f2925 (coreutils sha256sum).
+  EXPECT_EQ(id, "66687aadf862bd776c8fc18b8e9f8e20");
+  for (auto type : {PrivateKey::Type::kSigning, PrivateKey::Type::kEncryption}) {
+    PrivateKey k = *PrivateKey::Generate(type);
+    EXPECT_EQ(k.KeyId(), ToHex(Sha256(k.RawPublicKey()).substr(0, 16)));
+    // The directory entry carries the same id for the same bytes.
+    v1::PublicKey entry = PublicKeyEntry(k, absl::FromUnixSeconds(1764000000));
+    EXPECT_EQ(entry.key_id(), k.KeyId());
+    EXPECT_EQ(entry.public_key(), k.RawPublicKey());
+  }
+}
+
+// Known answers: RFC 8032 section 7.1 test 1 (Ed25519) and RFC 7748 section
+// 6.1 Alice (X25519); the public keys and ids were checked with the openssl
+// and sha256sum tools, so a wrong reading of the raw bytes shows here.
+TEST(KeysTest, FromRawReadsTheRfcPrivateKeys) {
+  auto ed = PrivateKey::FromRaw(
+      PrivateKey::Type::kSigning,
+      absl::HexStringToBytes("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+  ASSERT_TRUE(ed.ok()) << ed.status();
+  EXPECT_EQ(ed->type(), PrivateKey::Type::kSigning);
+  EXPECT_EQ(ToHex(ed->RawPublicKey()),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  EXPECT_EQ(ed->KeyId(), "21fe31dfa154a261626bf854046fd227");
+  auto x = PrivateKey::FromRaw(
+      PrivateKey::Type::kEncryption,
+      absl::HexStringToBytes("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+  ASSERT_TRUE(x.ok()) << x.status();
+  EXPECT_EQ(x->type(), PrivateKey::Type::kEncryption);
+  EXPECT_EQ(ToHex(x->RawPublicKey()),
+            "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+  EXPECT_EQ(x->KeyId(), "300c9c9603b92a4b39ed3958bf924011");
+}
+
+TEST(KeysTest, ARawPrivateKeyIsExactly32BytesAndAlwaysTheSameKey) {
+  const std::string raw(32, '\x07');
+  for (auto type : {PrivateKey::Type::kSigning, PrivateKey::Type::kEncryption}) {
+    auto a = PrivateKey::FromRaw(type, raw);
+    auto b = PrivateKey::FromRaw(type, raw);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->type(), type);
+    EXPECT_EQ(a->RawPublicKey().size(), 32u);
+    EXPECT_EQ(a->KeyId(), b->KeyId());
+    EXPECT_NE(a->KeyId(), PrivateKey::FromRaw(type, std::string(32, '\x08'))->KeyId());
+    // It writes and reads back as any key file does.
+    auto back = PrivateKey::FromPem(a->Pem());
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->KeyId(), a->KeyId());
+    for (size_t n : {0, 31, 33, 64}) {
+      EXPECT_EQ(PrivateKey::FromRaw(type, std::string(n, '\x07')).status().code(),
+                absl::StatusCode::kInvalidArgument)
+          << n << " bytes";
+    }
+  }
+  // The same 32 bytes make different Ed25519 and X25519 keys.
+  EXPECT_NE(PrivateKey::FromRaw(PrivateKey::Type::kSigning, raw)->RawPublicKey(),
+            PrivateKey::FromRaw(PrivateKey::Type::kEncryption, raw)->RawPublicKey());
+}
+
+TEST_F(SealingTest, ARawSigningKeySignsAndAnotherTypeIsRefused) {
+  auto signer = PrivateKey::FromRaw(PrivateKey::Type::kSigning, std::string(32, '\x07'));
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  auto s = SignEnvelope(header_, *signer);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->signing_key_id(), signer->KeyId());
+  EXPECT_TRUE(VerifySignature(*s, signer->RawPublicKey()).ok());
+  // Ed25519 is deterministic: the same seed signs the same bytes alike.
+  auto again = SignEnvelope(
+      header_, *PrivateKey::FromRaw(PrivateKey::Type::kSigning, std::string(32, '\x07')));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->signature(), s->signature());
+  auto x = PrivateKey::FromRaw(PrivateKey::Type::kEncryption, std::string(32, '\x07'));
+  ASSERT_TRUE(x.ok());
+  EXPECT_EQ(SignEnvelope(header_, *x).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Spec 3.3: one byte off either way is refused, naming the field.
+TEST_F(SealingTest, EachSealedSizeIsExactAndOneOffIsRefusedWithItsReason) {
+  const v1::SignedEnvelope s = Seal("referral");
+  ASSERT_TRUE(ValidateSealedShape(s, Parse(s)).ok());
+  struct Case {
+    const char* field;
+    void (*mutate)(v1::SignedEnvelope&, v1::Envelope&);
+  };
+  const Case cases[] = {
+      {"signed_envelope.signature",
+       [](v1::SignedEnvelope& s, v1::Envelope&) { s.set_signature(std::string(63, 's')); }},
+      {"signed_envelope.signature",
+       [](v1::SignedEnvelope& s, v1::Envelope&) { s.set_signature(std::string(65, 's')); }},
+      {"signed_envelope.signing_key_id",
+       [](v1::SignedEnvelope& s, v1::Envelope&) { s.set_signing_key_id(std::string(31, 'a')); }},
+      {"signed_envelope.signing_key_id",
+       [](v1::SignedEnvelope& s, v1::Envelope&) { s.set_signing_key_id(std::string(33, 'a')); }},
+      {"envelope.payload.recipient_key_id",
+       [](v1::SignedEnvelope&, v1::Envelope& e) {
+         e.mutable_payload()->set_recipient_key_id(std::string(33, 'a'));
+       }},
+      {"envelope.payload.recipient_key_id",
+       [](v1::SignedEnvelope&, v1::Envelope& e) {
+         e.mutable_payload()->set_recipient_key_id(std::string(31, 'a'));
+       }},
+      {"envelope.payload.ephemeral_public_key",
+       [](v1::SignedEnvelope&, v1::Envelope& e) {
+         e.mutable_payload()->set_ephemeral_public_key(std::string(31, 'k'));
+       }},
+      {"envelope.payload.nonce",
+       [](v1::SignedEnvelope&, v1::Envelope& e) {
+         e.mutable_payload()->set_nonce(std::string(13, 'n'));
+       }},
+      {"envelope.payload.nonce",
+       [](v1::SignedEnvelope&, v1::Envelope& e) {
+         e.mutable_payload()->set_nonce(std::string(11, 'n'));
+       }},
+      {"envelope.payload.ciphertext",
+       [](v1::SignedEnvelope&, v1::Envelope& e) {
+         e.mutable_payload()->set_ciphertext(std::string(15, 'c'));
+       }},
+  };
+  for (const Case& c : cases) {
+    v1::SignedEnvelope t = s;
+    v1::Envelope e = Parse(s);
+    c.mutate(t, e);
+    absl::Status st = ValidateSealedShape(t, e);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_TRUE(absl::StartsWith(st.message(), absl::StrCat(c.field, ": "))) << st;
+    auto info = ReasonOf(st);
+    ASSERT_TRUE(info.has_value()) << c.field;
+    EXPECT_EQ(info->reason(), "ENVELOPE_MALFORMED") << c.field;
+    ASSERT_EQ(info->metadata().count("field"), 1u) << c.field;
+    EXPECT_EQ(info->metadata().at("field"), c.field);
+  }
+  // The shortest ciphertext is the bare tag (an empty plaintext).
+  v1::Envelope tag_only = Parse(s);
+  tag_only.mutable_payload()->set_ciphertext(std::string(kTagBytes, 'c'));
+  EXPECT_TRUE(ValidateSealedShape(s, tag_only).ok());
+}
+
+// Spec R10/R11: the key must be X25519, then the one the payload names.
+TEST_F(SealingTest, DecryptionNeedsTheX25519KeyThePayloadNames) {
+  v1::Envelope e = Parse(Seal("referral"));
+  auto ed = DecryptPayload(e, signing_);
+  EXPECT_EQ(ed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ed.status().message(), "the decryption key must be X25519");
+  // Even when the payload names the Ed25519 key's id, the type check refuses
+  // first (else the key agreement would, with another message).
+  v1::Envelope named = e;
+  named.mutable_payload()->set_recipient_key_id(signing_.KeyId());
+  EXPECT_EQ(DecryptPayload(named, signing_).status().message(),
+            "the decryption key must be X25519");
+
+  PrivateKey other = *PrivateKey::Generate(PrivateKey::Type::kEncryption);
+  auto wrong = DecryptPayload(e, other);
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(wrong.status().message(), recipient_.KeyId())) << wrong.status();
+  EXPECT_TRUE(absl::StrContains(wrong.status().message(), other.KeyId())) << wrong.status();
+  EXPECT_TRUE(DecryptPayload(e, recipient_).ok());
 }
 
 }  // namespace
