@@ -503,6 +503,16 @@ TEST_F(PeeringE2eTest, AForwardFailingItsOwnChecksIsRefusedWithItsCode) {
   unknown_key.mutable_signed_envelope()->set_signing_key_id(std::string(32, 'a'));
   EXPECT_EQ(forward(unknown_key).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
+  // G6 for a peer: forwarded here, but for an agency this side does not serve.
+  auto to_hips_agency =
+      school->Seal(ExampleMessage(v1::MESSAGE_KIND_REFERRAL, "southsea-academy", "portsmouth-mash",
+                                  "school-to-portsmouth-referral", "forward-checks-2",
+                                  v1::PRACTITIONER_ROLE_DESIGNATED_SAFEGUARDING_LEAD));
+  ASSERT_TRUE(to_hips_agency.ok()) << to_hips_agency.status();
+  v1::ForwardRequest misrouted = good;
+  *misrouted.mutable_signed_envelope() = *to_hips_agency;
+  EXPECT_EQ(forward(misrouted).error_code(), grpc::StatusCode::NOT_FOUND);
+
   // The untouched request is taken: the refusals were the checks', not the harness's.
   const grpc::Status taken = forward(good);
   EXPECT_TRUE(taken.ok()) << taken.error_message();

@@ -434,6 +434,50 @@ TEST_F(GatewayE2eTest, ARecipientWithNoCurrentEncryptionKeyIsRefusedWithItsReaso
   EXPECT_EQ(Reason(r.status()), "RECIPIENT_KEY_MISSING");
 }
 
+// A1-A7 (docs/envelope-format.md, 6.1): the sender's agent seals nothing the
+// gateway or the recipient would refuse, and says why locally.
+TEST_F(GatewayE2eTest, TheSendersAgentSealsNothingItsPartnersWouldRefuse) {
+  auto police = Agent("hiow-police");
+  ASSERT_TRUE(police);
+  // A2: content of another kind, and a category the declaration does not list.
+  auto other_kind = Message("hiow-police", "portsmouth-mash", "a2-kind");
+  other_kind.content.Clear();
+  other_kind.content.mutable_information_request()->set_questions("q");
+  EXPECT_EQ(police->Seal(other_kind).status().code(), absl::StatusCode::kInvalidArgument);
+  auto undeclared = Message("hiow-police", "portsmouth-mash", "a2-category");
+  undeclared.content.mutable_referral()->mutable_record()->set_health("h");
+  auto r = police->Seal(undeclared);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("categories"), std::string::npos) << r.status();
+  // A3: a recipient the directory does not have.
+  EXPECT_EQ(police->Seal(Message("hiow-police", "narnia-mash", "a3")).status().code(),
+            absl::StatusCode::kNotFound);
+  // A7: over the default declaration limits, refused before it is sent.
+  auto long_text = Message("hiow-police", "portsmouth-mash", "a7");
+  long_text.declaration.set_necessity_justification(std::string(2049, 'n'));
+  r = police->Seal(long_text);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("max_text_field_bytes"), std::string::npos) << r.status();
+  // A4: a recipient with no current encryption key.
+  auto mash = Agent("portsmouth-mash");
+  auto mash_key = mash->keyring().Newest(envelope::PrivateKey::Type::kEncryption);
+  ASSERT_TRUE(mash_key.ok());
+  ASSERT_TRUE(mash->RevokeKey(mash_key->KeyId()).ok());
+  r = police->Seal(Message("hiow-police", "portsmouth-mash", "a4"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("no current encryption key"), std::string::npos);
+  // A5: the private half of the agency's current signing key is missing.
+  auto own = police->keyring().Newest(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(own.ok());
+  ASSERT_TRUE(
+      std::filesystem::remove(AgencyDir("hiow-police") + "/keys/signing-" + own->KeyId() + ".pem"));
+  r = Agent("hiow-police")->Seal(Message("hiow-police", "hampshire-crt", "a5"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("not in this keyring"), std::string::npos) << r.status();
+  ExpectMailboxEmpty("portsmouth-mash");
+  ExpectMailboxEmpty("hampshire-crt");
+}
+
 TEST_F(GatewayE2eTest, AllowedReferralCarriesTheDecisionInItsReceipt) {
   auto receipt = Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash"));
   ASSERT_TRUE(receipt.ok()) << receipt.status();

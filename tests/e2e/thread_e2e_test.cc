@@ -282,6 +282,25 @@ TEST_F(ThreadE2eTest, RepliesGoOnlyBackToTheAgencyThatAsked) {
   EXPECT_EQ(wk.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Reason(wk.status()), "REPLY_KIND_MISMATCH");
 
+  // A message held for advice, or refused, was never received: it cannot be
+  // answered either, and the answer is the same as for no message (G10a).
+  auto held = Message("hiow-police", "portsmouth-mash", "ref-held");
+  held.declaration.set_advice_status(v1::ADVICE_STATUS_REQUESTED);
+  auto held_receipt = police->Send(held);
+  ASSERT_TRUE(held_receipt.ok()) << held_receipt.status();
+  ASSERT_EQ(held_receipt->state(), v1::MESSAGE_STATE_HELD);
+  auto denied = Message("hiow-police", "portsmouth-mash", "ref-denied");
+  denied.declaration.clear_lawful_basis();
+  ASSERT_EQ(police->Send(denied).status().code(), absl::StatusCode::kFailedPrecondition);
+  for (const std::string original : {"ref-held", "ref-denied"}) {
+    auto answer = Reply(v1::MESSAGE_KIND_OUTCOME, "portsmouth-mash", "hiow-police", original,
+                        "answer-" + original, {v1::DATA_CATEGORY_IDENTITY});
+    answer.declaration.set_outcome_decision(v1::OUTCOME_DECISION_EARLY_HELP);
+    auto refused = mash->Send(answer);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << original;
+    EXPECT_EQ(Reason(refused.status()), "REPLY_NOT_RECEIVED") << original << refused.status();
+  }
+
   auto records = Audit();
   const auto* record = DecisionFor(records, "astray-1");
   ASSERT_NE(record, nullptr);
