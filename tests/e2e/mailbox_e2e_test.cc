@@ -2,6 +2,7 @@
 // process driven by the real agent code. Mailbox: fetching in order, only one's own mail, and
 // refusing content.
 
+#include <fstream>
 #include <map>
 
 #include "common/time.h"
@@ -316,6 +317,30 @@ TEST_F(GatewayE2eTest, TheRecipientsAgentRefusesASignatureByARevokedKey) {
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnauthenticated) << opened.status();
   EXPECT_NE(opened.status().message().find("revoked"), std::string::npos) << opened.status();
   EXPECT_EQ(reason, v1::CONTENT_REFUSAL_REASON_BAD_SIGNATURE);
+}
+
+// R5: when the sender's keys cannot be checked (here the recipient's memory
+// of the key log is unreadable), that is no verdict on the message: it is
+// neither refused nor acknowledged, and it is opened once the keys check out.
+TEST_F(GatewayE2eTest, AMessageWhoseSenderKeysCannotBeCheckedWaitsInTheMailbox) {
+  ASSERT_TRUE(Agent("hiow-police")->Send(Message("hiow-police", "portsmouth-mash", "r5")).ok());
+  const std::string memory = AgencyDir("portsmouth-mash") + "/key-log.textproto";
+  std::string saved;
+  {
+    std::ifstream in(memory);
+    saved.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::ofstream(memory) << "not a key log";
+  auto inbox = Agent("portsmouth-mash")->Receive();
+  EXPECT_EQ(inbox.status().code(), absl::StatusCode::kUnavailable) << inbox.status();
+  auto status = Agency("hiow-police")->GetStatus("r5");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state(), v1::MESSAGE_STATE_DELIVERED) << "not refused, not acknowledged";
+  std::ofstream(memory) << saved;
+  inbox = Agent("portsmouth-mash")->Receive();
+  ASSERT_TRUE(inbox.ok()) << inbox.status();
+  ASSERT_EQ(inbox->received.size(), 1u);
+  EXPECT_EQ(inbox->received[0].message_id, "r5");
 }
 
 }  // namespace
