@@ -11,6 +11,7 @@
 #include "common/enum_text.h"
 #include "common/error_reason.h"
 #include "common/files.h"
+#include "common/refusal_reasons.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -39,10 +40,15 @@ FlagSpec JsonFlag() { return {"json", "", "print proto3 JSON instead of text"}; 
 int Failed(const Invocation& inv, const absl::Status& st) {
   inv.err << "safeshare: " << absl::StatusCodeToString(st.code()) << ": " << st.message();
   // The gateway's machine-readable reason, for scripts (docs/envelope-format.md).
+  std::string_view advice;
   if (auto reason = safeshare::ReasonOf(st); reason.has_value()) {
     inv.err << " [" << reason->reason() << "]";
+    if (reason->domain() == safeshare::kReasonDomain) {
+      advice = safeshare::reason::AdviceFor(reason->reason());
+    }
   }
   inv.err << "\n";
+  if (!advice.empty()) inv.err << "safeshare: what to do: " << advice << "\n";
   return st.code() == absl::StatusCode::kInvalidArgument ? kExitBadInput : kExitRefused;
 }
 

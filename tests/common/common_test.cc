@@ -154,9 +154,16 @@ TEST(ErrorReasonTest, TheSpecificationListsExactlyTheReasonsSent) {
         cell.end());
     if (cell.find_first_not_of("-:") != std::string::npos) listed.insert(cell);
   }
-  const std::set<std::string> sent(reason::kAllSubmitReasons.begin(),
-                                   reason::kAllSubmitReasons.end());
+  std::set<std::string> sent;
+  for (const auto& a : reason::kAllSubmitReasons) {
+    sent.insert(std::string(a.reason));
+    EXPECT_FALSE(a.action.empty()) << a.reason << " says what to do";
+  }
+  EXPECT_EQ(sent.size(), reason::kAllSubmitReasons.size()) << "each reason once";
   EXPECT_EQ(listed, sent);
+  EXPECT_EQ(reason::AdviceFor("MESSAGE_ID_TAKEN"),
+            "the message id is taken: send it under a new id");
+  EXPECT_TRUE(reason::AdviceFor("NOT_A_REASON").empty());
 }
 
 }  // namespace

@@ -77,6 +77,9 @@ TEST_F(GatewayE2eTest, CliSendsReceivesAcknowledgesAndTracks) {
   EXPECT_EQ(reused.exit_code, 1) << reused.err;
   EXPECT_NE(reused.err.find("ALREADY_EXISTS"), std::string::npos) << reused.err;
   EXPECT_NE(reused.err.find("[MESSAGE_ID_TAKEN]"), std::string::npos) << reused.err;
+  EXPECT_NE(reused.err.find("what to do: the message id is taken: send it under a new id"),
+            std::string::npos)
+      << reused.err;
 
   CommandResult bad_json = RunCommand(
       {cli, "send", gw, "--identity=" + AgencyDir("southsea-academy"), "--to=portsmouth-mash",
