@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/error_reason.h"
 #include "common/time.h"
 #include "envelope/content.h"
 #include "envelope/envelope_shape.h"
@@ -266,9 +267,10 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenEnvelope(
   if (!content.ok()) return content.status();
   if (auto st = envelope::CheckContentAgainstDeclaration(*content, e->kind(), e->declaration());
       !st.ok()) {
-    if (absl::StrContains(st.message(), "categories")) {
+    const auto check = ReasonOf(st);
+    if (check.has_value() && check->reason() == envelope::kContentUndeclaredCategory) {
       *reason = safeshare::v1::CONTENT_REFUSAL_REASON_UNDECLARED_CATEGORY;
-    } else if (st.code() == absl::StatusCode::kInvalidArgument) {
+    } else if (check.has_value() && check->reason() == envelope::kContentInvalidIdentifier) {
       *reason = safeshare::v1::CONTENT_REFUSAL_REASON_INVALID_IDENTIFIER;
     }
     return st;

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/error_reason.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -121,9 +122,10 @@ absl::Status CheckContentAgainstDeclaration(const SealedContent& content,
                                             const safeshare::v1::SharingDeclaration& declaration) {
   if (content.content_case() == SealedContent::CONTENT_NOT_SET ||
       content.content_case() != CaseFor(kind)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("payload content does not match the envelope kind ",
-                     safeshare::v1::MessageKind_Name(kind)));
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("payload content does not match the envelope kind ",
+                                       safeshare::v1::MessageKind_Name(kind))),
+                      kContentMalformed);
   }
   std::set<int> declared(declaration.data_categories().begin(),
                          declaration.data_categories().end());
@@ -132,9 +134,10 @@ absl::Status CheckContentAgainstDeclaration(const SealedContent& content,
     if (!declared.count(c)) undeclared.push_back(safeshare::v1::DataCategory_Name(c));
   }
   if (!undeclared.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("payload carries categories the declaration does not list: ",
-                     absl::StrJoin(undeclared, ", ")));
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("payload carries categories the declaration does not list: ",
+                                       absl::StrJoin(undeclared, ", "))),
+                      kContentUndeclaredCategory);
   }
   return CheckIdentifiers(content, declaration);
 }
@@ -192,8 +195,11 @@ absl::Status CheckIdentifiers(const SealedContent& content,
   for (const auto& [path, number] : numbers) {
     if (!IsValidNhsNumber(number)) {
       // The number itself is personal data: named by its field only.
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, " is not a valid NHS number (10 digits with a modulus-11 check digit)"));
+      return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                            path,
+                            " is not a valid NHS number (10 digits with a modulus-11 check "
+                            "digit)")),
+                        kContentInvalidIdentifier);
     }
     // The child: the content's own child field (referral.record.child, ...).
     if (absl::EndsWith(path, ".child.nhs_number") || absl::StartsWith(path, "child.")) {
@@ -202,15 +208,18 @@ absl::Status CheckIdentifiers(const SealedContent& content,
   }
   const auto status = declaration.consistent_identifier();
   if (status == safeshare::v1::CONSISTENT_IDENTIFIER_STATUS_INCLUDED && !child_has_one) {
-    return absl::InvalidArgumentError(
-        "the declaration says the child's NHS number is included, but the content's child has "
-        "no nhs_number");
+    return WithReason(absl::InvalidArgumentError("the declaration says the child's NHS number is "
+                                                 "included, but the content's child has no "
+                                                 "nhs_number"),
+                      kContentInvalidIdentifier);
   }
   if (status != safeshare::v1::CONSISTENT_IDENTIFIER_STATUS_UNSPECIFIED &&
       status != safeshare::v1::CONSISTENT_IDENTIFIER_STATUS_INCLUDED && child_has_one) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the declaration gives a reason for leaving the child's NHS number out (",
-        safeshare::v1::ConsistentIdentifierStatus_Name(status), ") but the content includes it"));
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          "the declaration gives a reason for leaving the child's NHS number out (",
+                          safeshare::v1::ConsistentIdentifierStatus_Name(status),
+                          ") but the content includes it")),
+                      kContentInvalidIdentifier);
   }
   return absl::OkStatus();
 }

@@ -29,12 +29,19 @@ absl::StatusOr<safeshare::v1::SealedContent> ParseContent(absl::string_view plai
 absl::StatusOr<safeshare::v1::SealedContent> ParseContentJson(safeshare::v1::MessageKind kind,
                                                               absl::string_view json);
 
+// Which content check failed, as the status's reason (common/error_reason.h):
+// the recipient reports it as the ContentRefusalReason of the same name.
+inline constexpr char kContentMalformed[] = "MALFORMED_CONTENT";
+inline constexpr char kContentUndeclaredCategory[] = "UNDECLARED_CATEGORY";
+inline constexpr char kContentInvalidIdentifier[] = "INVALID_IDENTIFIER";
+
 // OK when `content` is of `kind`, every category it carries is declared, and
 // the consistent identifier agrees with the declaration. FAILED_PRECONDITION
 // naming the undeclared categories; INVALID_ARGUMENT for an NHS number that
 // fails its check digit (any person in the content), a child's NHS number
 // absent though the declaration says INCLUDED, or present though it gives a
-// reason for leaving it out (CheckIdentifiers).
+// reason for leaving it out (CheckIdentifiers). Each refusal carries its
+// reason above.
 absl::Status CheckContentAgainstDeclaration(const safeshare::v1::SealedContent& content,
                                             safeshare::v1::MessageKind kind,
                                             const safeshare::v1::SharingDeclaration& declaration);

@@ -1,10 +1,14 @@
 // The agent's key transparency checks (agents/key_log.h), on key histories
-// built here: a forged, unsigned, dropped or swapped key event, a key served
-// without one, and a log served older than one seen before are refused.
+// built here: a forged, unsigned, dropped or swapped key event, a statement
+// for another federation, agency, action or event, a revoked key published
+// again, a key served without an event, and a log served older than one seen
+// before are refused.
 
 #include "agents/key_log.h"
 
 #include <gtest/gtest.h>
+
+#include <functional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -33,9 +37,12 @@ PrivateKey NewKey(PrivateKey::Type type) { return *PrivateKey::Generate(type); }
 class History {
  public:
   History() : audit_key_(NewKey(PrivateKey::Type::kSigning)) {}
+  const absl::Time valid_from_ = absl::Now() - absl::Hours(1);
 
+  // One validity start for the whole history, so an entry built again for a
+  // later event (a revocation) has the same bounds however slow the test is.
   v1::PublicKey Entry(const PrivateKey& key, bool current) {
-    v1::PublicKey k = envelope::PublicKeyEntry(key, absl::Now() - absl::Hours(1));
+    v1::PublicKey k = envelope::PublicKeyEntry(key, valid_from_);
     k.set_current(current);
     return k;
   }
@@ -52,10 +59,12 @@ class History {
   }
 
   // The agency's key event for `key`; `signed_by` signs a statement.
-  // `signed_key`, if given, is what the statement names instead of `key`.
+  // `signed_key`, if given, is what the statement names instead of `key`;
+  // `edit`, if given, changes the statement before it is signed.
   void Event(v1::AuditEventType type, const v1::PublicKey& key,
              const PrivateKey* signed_by = nullptr, const PrivateKey* new_key = nullptr,
-             const v1::PublicKey* signed_key = nullptr) {
+             const v1::PublicKey* signed_key = nullptr,
+             const std::function<void(v1::KeyStatement&)>& edit = nullptr) {
     v1::AuditRecord r;
     r.set_event(type);
     r.set_sender_agency_id(kAgency);
@@ -79,6 +88,7 @@ class History {
         s.set_action(v1::KeyStatement::ACTION_REVOKE);
         s.set_revoke_key_id(key.key_id());
       }
+      if (edit) edit(s);
       *e->mutable_statement() = *envelope::SignKeyStatement(s, *signed_by, new_key);
     }
     mine_.push_back(tree_.size());
@@ -240,6 +250,57 @@ TEST_F(KeyLogTest, ARevocationByTheAgencyOrTheFederationFileReplays) {
   stranger.set_revoked(true);
   log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REVOKED, stranger);
   ExpectRefused(Verify(log_.Served()), "does not revoke a key of the agency");
+}
+
+// Spec 2.4 step 5: a statement is good for one federation, one agency and
+// one action. Each is signed by K2, the current signing key, so only the
+// named field is wrong.
+TEST_F(KeyLogTest, AStatementForAnotherFederationIsRefused) {
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true), &k2_, nullptr, nullptr,
+             [](v1::KeyStatement& s) { s.set_federation_id("hips-prod"); });
+  ExpectRefused(Verify(log_.Served()), "for another action, agency or federation");
+}
+
+TEST_F(KeyLogTest, AStatementForAnotherAgencyIsRefused) {
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true), &k2_, nullptr, nullptr,
+             [](v1::KeyStatement& s) { s.set_agency_id("hiow-police"); });
+  ExpectRefused(Verify(log_.Served()), "for another action, agency or federation");
+}
+
+TEST_F(KeyLogTest, ARevocationStatementCannotPublishAKey) {
+  const v1::PublicKey e2 = log_.Entry(NewKey(PrivateKey::Type::kEncryption), true);
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED, e2, &k2_, nullptr, nullptr,
+             [&e2](v1::KeyStatement& s) {
+               s.set_action(v1::KeyStatement::ACTION_REVOKE);
+               s.clear_key();
+               s.set_revoke_key_id(e2.key_id());
+             });
+  ExpectRefused(Verify(log_.Served()), "for another action, agency or federation");
+}
+
+// The agency's events are leaves 1, 2 and 4: a statement naming 2 was signed
+// before K2's event and cannot be applied after it (a replay).
+TEST_F(KeyLogTest, AStatementNotNamingTheLatestKeyEventIsRefused) {
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true), &k2_, nullptr, nullptr,
+             [](v1::KeyStatement& s) { s.set_previous_event_index(2); });
+  ExpectRefused(Verify(log_.Served()), "does not follow the event before it");
+}
+
+// Revocation is final: even the current signing key cannot bring a key back.
+TEST_F(KeyLogTest, ARevokedKeyIsNeverPublishedAgain) {
+  const v1::PublicKey e2 = log_.Entry(NewKey(PrivateKey::Type::kEncryption), true);
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED, e2, &k2_);
+  v1::PublicKey revoked = e2;
+  revoked.set_current(false);
+  revoked.set_revoked(true);
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REVOKED, revoked, &k2_);
+  auto before = Verify(log_.Served());
+  ASSERT_TRUE(before.ok()) << before.status();
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED, e2, &k2_);
+  ExpectRefused(Verify(log_.Served()), "publishes a revoked or altered key");
 }
 
 // KeyLog keeps what it verified: a later answer must extend it.

@@ -3,15 +3,15 @@
 // half-open validity interval, and a key statement's size, proof of
 // possession, directory-set flags and domain-separated signature.
 
-#include "envelope/key_statement.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "envelope/key_statement.h"
 #include "envelope/keys.h"
 #include "envelope/sealing.h"
 
@@ -101,7 +101,7 @@ TEST(KeyEntryTest, TheKeyIs32RawBytesUnderTheIdDerivedFromThem) {
     named.set_key_id(id);
     ExpectStatus(ValidateKeyEntry(named, "k"), absl::StatusCode::kInvalidArgument, want);
   }
-  // The same bytes under another key's id are refused too.
+  // Another key's bytes under this id.
   v1::PublicKey swapped = k;
   swapped.set_public_key(NewKey(PrivateKey::Type::kEncryption).RawPublicKey());
   ExpectStatus(ValidateKeyEntry(swapped, "k"), absl::StatusCode::kInvalidArgument,

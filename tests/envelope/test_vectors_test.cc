@@ -645,12 +645,8 @@ Expected RecipientChecks(const v1::SignedEnvelope& s, const TestKey& sender,
   absl::Status st = CheckContentAgainstDeclaration(*content, e->kind(), e->declaration());
   if (st.ok()) return {"OK", ""};
   // As the reference agent reports them (section 6.4).
-  if (st.code() == absl::StatusCode::kFailedPrecondition &&
-      st.message().find("categories") != std::string::npos) {
-    return Outcome(st, "UNDECLARED_CATEGORY");
-  }
-  return Outcome(st, st.code() == absl::StatusCode::kInvalidArgument ? "INVALID_IDENTIFIER"
-                                                                     : "MALFORMED_CONTENT");
+  auto check = ReasonOf(st);
+  return Outcome(st, check.has_value() ? check->reason() : "MALFORMED_CONTENT");
 }
 
 // ---- The file -----------------------------------------------------------------
