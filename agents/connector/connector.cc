@@ -378,11 +378,14 @@ v1::SentMessage Connector::Attempt(const std::string& message_id) {
     e.sent.set_send_state(v1::SEND_STATE_DECIDED);
     e.sent.set_state(e.sent.receipt().state());
     e.sent.clear_error();
+    e.sent.clear_error_reason();
     e.sent.set_receipt_verified(
         verification::VerifyReceipt(e.sent.receipt(), federation_.audit_log()).ok());
   } else {
     e.sent.set_send_state(Retryable(failure) ? v1::SEND_STATE_QUEUED : v1::SEND_STATE_FAILED);
     e.sent.set_error(std::string(failure.message()));
+    const auto why = ReasonOf(failure);
+    e.sent.set_error_reason(why.has_value() && why->domain() == kReasonDomain ? why->reason() : "");
     LogEvent(
         "warn", "connector.send_failed",
         {{"message_id", e.sent.message_id()}, {"code", absl::StatusCodeToString(failure.code())}});

@@ -464,6 +464,16 @@ TEST_F(ConnectorE2eTest, BytesThatAgeInTheQueueAreSealedAgainUnderTheSameId) {
                                ToJson(SchoolReferral("aged-1")), "application/json");
   std::string body = Checked(r, "post", "/api/v1/messages");
   ASSERT_EQ(r->status, 202) << body;
+  // The case-management system sees why it waits, as a reason it can branch on.
+  v1::SentMessage waiting;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        waiting = Get<v1::SentMessage>(*school, "/api/v1/sent/{message_id}", "/api/v1/sent/aged-1");
+        return !waiting.error().empty();
+      },
+      10));
+  EXPECT_EQ(waiting.send_state(), v1::SEND_STATE_QUEUED);
+  EXPECT_EQ(waiting.error_reason(), "MAILBOX_FULL") << waiting.error();
   // Long enough for the sealed bytes to age past the window at a retry.
   absl::SleepFor(absl::Seconds(4));
   limits("");
@@ -472,6 +482,7 @@ TEST_F(ConnectorE2eTest, BytesThatAgeInTheQueueAreSealedAgainUnderTheSameId) {
   v1::SentMessage decided = AwaitSent(*school, "aged-1");
   EXPECT_EQ(decided.send_state(), v1::SEND_STATE_DECIDED) << decided.error();
   EXPECT_EQ(decided.receipt().state(), v1::MESSAGE_STATE_SUBMITTED);
+  EXPECT_TRUE(decided.error_reason().empty()) << "cleared once decided";
   // The gateway saw the stale bytes and said so before the fresh ones went in.
   bool refused_as_old = false;
   for (const auto& rec : Audit()) {
