@@ -220,6 +220,28 @@ TEST(KeyringTest, AddsAndFindsKeysAndPicksTheNewest) {
   EXPECT_EQ(loaded->Find("0000").status().code(), absl::StatusCode::kNotFound);
 }
 
+// Spec 2.3: every .pem in keys/ is read, type and id from the key itself (not
+// the name); one that is not an envelope key stops the load, naming the file;
+// other files are ignored.
+TEST(KeyringTest, LoadsEveryPemByItsContentAndStopsAtOneThatIsNotAKey) {
+  safeshare::testing::TempDir tmp;
+  Keyring ring;
+  auto key = *envelope::PrivateKey::Generate(envelope::PrivateKey::Type::kEncryption);
+  ASSERT_TRUE(ring.Add(tmp.path(), key).ok());
+  const std::string keys = tmp.path() + "/keys";
+  // A misleading name changes nothing: the key says what it is.
+  std::filesystem::rename(keys + "/encryption-" + key.KeyId() + ".pem", keys + "/signing-x.pem");
+  std::ofstream(keys + "/notes.txt") << "not a key, and not a .pem";
+  auto loaded = Keyring::Load(tmp.path());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(loaded->Find(key.KeyId()).ok());
+  EXPECT_EQ(loaded->Find(key.KeyId())->type(), envelope::PrivateKey::Type::kEncryption);
+  std::ofstream(keys + "/stray.pem") << "-----not a key-----\n";
+  auto refused = Keyring::Load(tmp.path());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_NE(refused.status().message().find("stray.pem"), std::string::npos) << refused.status();
+}
+
 TEST(NewMessageIdTest, IsAVersion4Uuid) {
   std::string a = NewMessageId(), b = NewMessageId();
   EXPECT_NE(a, b);

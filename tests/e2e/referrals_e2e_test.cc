@@ -474,6 +474,15 @@ TEST_F(GatewayE2eTest, TheSendersAgentSealsNothingItsPartnersWouldRefuse) {
   r = Agent("hiow-police")->Seal(Message("hiow-police", "hampshire-crt", "a5"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
   EXPECT_NE(r.status().message().find("not in this keyring"), std::string::npos) << r.status();
+  // A5: an agency that revoked its signing key without publishing another.
+  auto school = Agent("southsea-academy");
+  auto school_key = school->keyring().Newest(envelope::PrivateKey::Type::kSigning);
+  ASSERT_TRUE(school_key.ok());
+  auto revoked = school->RevokeKey(school_key->KeyId());
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  r = Agent("southsea-academy")->Seal(Message("southsea-academy", "hampshire-crt", "a5-none"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("no current signing key"), std::string::npos) << r.status();
   ExpectMailboxEmpty("portsmouth-mash");
   ExpectMailboxEmpty("hampshire-crt");
 }

@@ -410,4 +410,21 @@ TEST_F(SealingTest, DecryptionNeedsTheX25519KeyThePayloadNames) {
 }
 
 }  // namespace
+// A6: sealing refuses a recipient key that is not a raw X25519 key, and a
+// signing key of the wrong type, before anything is encrypted.
+TEST(SealAndSignTest, RefusesKeysOfTheWrongShape) {
+  auto signing = *PrivateKey::Generate(PrivateKey::Type::kSigning);
+  auto recipient = *PrivateKey::Generate(PrivateKey::Type::kEncryption);
+  v1::Envelope header;
+  header.set_message_id("a6");
+  auto short_key =
+      SealAndSign(header, "x", {recipient.KeyId(), recipient.RawPublicKey().substr(1)}, signing);
+  EXPECT_EQ(short_key.status().code(), absl::StatusCode::kInvalidArgument) << short_key.status();
+  auto wrong_signer =
+      SealAndSign(header, "x", {recipient.KeyId(), recipient.RawPublicKey()}, recipient);
+  EXPECT_EQ(wrong_signer.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(
+      SealAndSign(header, "x", {recipient.KeyId(), recipient.RawPublicKey()}, signing).ok());
+}
+
 }  // namespace safeshare::envelope
