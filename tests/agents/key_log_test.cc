@@ -2,7 +2,9 @@
 // built here: a forged, unsigned, dropped or swapped key event, a statement
 // for another federation, agency, action or event, a revoked key published
 // again, a key served without an event, and a log served older than one seen
-// before are refused.
+// before are refused; so are an event of another type or agency, a key whose
+// id is not its bytes, a chain that skips events, a signer outside its
+// validity, and a signed or repeated registration.
 
 #include "agents/key_log.h"
 
@@ -60,11 +62,13 @@ class History {
 
   // The agency's key event for `key`; `signed_by` signs a statement.
   // `signed_key`, if given, is what the statement names instead of `key`;
-  // `edit`, if given, changes the statement before it is signed.
+  // `edit`, if given, changes the statement before it is signed;
+  // `edit_record`, the record as the gateway writes it (after signing).
   void Event(v1::AuditEventType type, const v1::PublicKey& key,
              const PrivateKey* signed_by = nullptr, const PrivateKey* new_key = nullptr,
              const v1::PublicKey* signed_key = nullptr,
-             const std::function<void(v1::KeyStatement&)>& edit = nullptr) {
+             const std::function<void(v1::KeyStatement&)>& edit = nullptr,
+             const std::function<void(v1::AuditRecord&)>& edit_record = nullptr) {
     v1::AuditRecord r;
     r.set_event(type);
     r.set_sender_agency_id(kAgency);
@@ -91,6 +95,7 @@ class History {
       if (edit) edit(s);
       *e->mutable_statement() = *envelope::SignKeyStatement(s, *signed_by, new_key);
     }
+    if (edit_record) edit_record(r);
     mine_.push_back(tree_.size());
     AppendRecord(r);
   }
@@ -164,6 +169,16 @@ class KeyLogTest : public ::testing::Test {
     EXPECT_TRUE(absl::StrContains(v.status().message(), why)) << v.status();
   }
 
+  // Registers a new key as onboarding does (unsigned; valid anywhere in the
+  // chain) and checks the history still verifies, so that the event a test
+  // adds next is refused for the one thing it changes.
+  void ExpectARegistrationVerifies() {
+    log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REGISTERED,
+               log_.Entry(NewKey(PrivateKey::Type::kEncryption), true));
+    auto v = Verify(log_.Served());
+    ASSERT_TRUE(v.ok()) << v.status();
+  }
+
   History log_;
   PrivateKey k1_ = NewKey(PrivateKey::Type::kSigning);
   PrivateKey k2_ = NewKey(PrivateKey::Type::kSigning);
@@ -221,10 +236,61 @@ TEST_F(KeyLogTest, AnEventNotInTheSignedTreeIsRefused) {
   ExpectRefused(Verify(h), "is not in the signed log");
 }
 
+// Spec 2.4 step 3: each event is a key event of this agency. Each test adds
+// an unsigned registration of a new key with one thing changed.
+TEST_F(KeyLogTest, ARecordOfAnotherEventTypeIsRefused) {
+  ExpectARegistrationVerifies();
+  log_.Event(v1::AUDIT_EVENT_TYPE_DECISION,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true));
+  ExpectRefused(Verify(log_.Served()), absl::StrCat("is not a key event of ", kAgency));
+}
+
+// The record was written for another agency's caller (key_event still names
+// this one).
+TEST_F(KeyLogTest, AnEventSentByAnotherAgencyIsRefused) {
+  ExpectARegistrationVerifies();
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REGISTERED,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true), nullptr, nullptr, nullptr,
+             nullptr, [](v1::AuditRecord& r) { r.set_sender_agency_id("hiow-police"); });
+  ExpectRefused(Verify(log_.Served()), absl::StrCat("is not a key event of ", kAgency));
+}
+
+// The key event is about another agency's keys (the sender is still this one).
+TEST_F(KeyLogTest, AnEventForAnotherAgencysKeyIsRefused) {
+  ExpectARegistrationVerifies();
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REGISTERED,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true), nullptr, nullptr, nullptr,
+             nullptr,
+             [](v1::AuditRecord& r) { r.mutable_key_event()->set_agency_id("hiow-police"); });
+  ExpectRefused(Verify(log_.Served()), absl::StrCat("is not a key event of ", kAgency));
+}
+
+// The gateway's key bytes under another key's id: the id does not name these
+// bytes.
+TEST_F(KeyLogTest, AKeyWhoseIdIsNotItsBytesIsRefused) {
+  ExpectARegistrationVerifies();
+  const PrivateKey gateway = NewKey(PrivateKey::Type::kEncryption);
+  v1::PublicKey forged = log_.Entry(NewKey(PrivateKey::Type::kEncryption), true);
+  forged.set_public_key(gateway.RawPublicKey());
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REGISTERED, forged);
+  ExpectRefused(Verify(log_.Served()), absl::StrCat("key_id must be ", gateway.KeyId()));
+}
+
 TEST_F(KeyLogTest, ADroppedEventBreaksTheChain) {
   auto h = log_.Served();
   h.mutable_events()->DeleteSubrange(1, 1);
   ExpectRefused(Verify(h), "does not follow the agency's previous key event");
+}
+
+// Spec 2.4 step 4: the agency's events are leaves 1, 2, 4 and 5; a new one
+// naming 2 instead of 5 as its previous event forks the chain.
+TEST_F(KeyLogTest, AnEventNamingAnOlderEventAsItsPreviousIsRefused) {
+  ExpectARegistrationVerifies();
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REGISTERED,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true), nullptr, nullptr, nullptr,
+             nullptr,
+             [](v1::AuditRecord& r) { r.mutable_key_event()->set_previous_event_index(2); });
+  ExpectRefused(Verify(log_.Served()), "does not follow the agency's previous key event");
 }
 
 TEST_F(KeyLogTest, AnEventWhoseKeyIsNotTheOneSignedIsRefused) {
@@ -301,6 +367,67 @@ TEST_F(KeyLogTest, ARevokedKeyIsNeverPublishedAgain) {
   ASSERT_TRUE(before.ok()) << before.status();
   log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED, e2, &k2_);
   ExpectRefused(Verify(log_.Served()), "publishes a revoked or altered key");
+}
+
+// Spec 2.4 step 5: the signer must be valid at the record's time (now, as
+// AppendRecord stamps it). K2 properly publishes K3, which becomes the
+// current signing key, but K3's validity does not cover now.
+TEST_F(KeyLogTest, ASigningKeyPastItsNotAfterCannotPublish) {
+  PrivateKey k3 = NewKey(PrivateKey::Type::kSigning);
+  // Valid for two hours that ended a day ago.
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED,
+             envelope::PublicKeyEntry(k3, absl::Now() - absl::Hours(26), absl::Hours(2)), &k2_,
+             &k3);
+  auto before = Verify(log_.Served());
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->keys.back().key_id(), k3.KeyId());
+  ASSERT_TRUE(before->keys.back().current());
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true), &k3);
+  auto v = Verify(log_.Served());
+  ExpectRefused(v, "a key event's signer was not valid then");
+  EXPECT_TRUE(absl::StrContains(v.status().message(), "expired at")) << v.status();
+}
+
+TEST_F(KeyLogTest, ASigningKeyBeforeItsNotBeforeCannotPublish) {
+  PrivateKey k3 = NewKey(PrivateKey::Type::kSigning);
+  // Valid from an hour from now.
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED,
+             envelope::PublicKeyEntry(k3, absl::Now() + absl::Hours(1)), &k2_, &k3);
+  auto before = Verify(log_.Served());
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->keys.back().key_id(), k3.KeyId());
+  ASSERT_TRUE(before->keys.back().current());
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_PUBLISHED,
+             log_.Entry(NewKey(PrivateKey::Type::kEncryption), true), &k3);
+  auto v = Verify(log_.Served());
+  ExpectRefused(v, "a key event's signer was not valid then");
+  EXPECT_TRUE(absl::StrContains(v.status().message(), "is not valid until")) << v.status();
+}
+
+// A registration is the federation file's and unsigned; one carrying a
+// statement is not what it claims. Here a proper publication signed by K2,
+// logged as a registration.
+TEST_F(KeyLogTest, ASignedRegistrationIsRefused) {
+  ExpectARegistrationVerifies();
+  const v1::PublicKey e2 = log_.Entry(NewKey(PrivateKey::Type::kEncryption), true);
+  // For types other than PUBLISHED the helper signs a revocation: make it a publish.
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REGISTERED, e2, &k2_, nullptr, nullptr,
+             [&e2](v1::KeyStatement& s) {
+               s.set_action(v1::KeyStatement::ACTION_PUBLISH);
+               s.clear_revoke_key_id();
+               *s.mutable_key() = e2;
+               s.mutable_key()->clear_current();
+             });
+  ExpectRefused(Verify(log_.Served()), "is signed or registers a known key");
+}
+
+// Registering K1 again would make the retired signing key current without
+// any statement.
+TEST_F(KeyLogTest, RegisteringAKnownKeyAgainIsRefused) {
+  ExpectARegistrationVerifies();
+  log_.Event(v1::AUDIT_EVENT_TYPE_KEY_REGISTERED, log_.Entry(k1_, true));
+  ExpectRefused(Verify(log_.Served()), "is signed or registers a known key");
 }
 
 // KeyLog keeps what it verified: a later answer must extend it.
