@@ -102,7 +102,6 @@ absl::StatusOr<VerifiedKeys> AgencyAgent::FetchVerified(const std::string& agenc
     auto peer = PeerKeyLog(federation);
     if (!peer.ok()) return peer.status();
     log = *peer;
-    peer_agency_ids_.insert(agency_id);
     if (log->known_tree_size() != key_log_->known_tree_size()) {
       response = client_->GetAgency(agency_id, log->known_tree_size());
       if (!response.ok()) return response.status();
@@ -114,6 +113,8 @@ absl::StatusOr<VerifiedKeys> AgencyAgent::FetchVerified(const std::string& agenc
   }
   auto verified = log->Verify(agency_id, *response);
   if (!verified.ok()) return verified.status();
+  // Proven by the peer's own log: only then is the agency the peer's.
+  if (log != &*key_log_) peer_agency_ids_.insert(agency_id);
   if (agency != nullptr) *agency = std::move(*response->mutable_agency());
   return verified;
 }
@@ -296,23 +297,28 @@ absl::StatusOr<ReceivedMessage> AgencyAgent::OpenDelivered(
         "sender signed");
   }
   // The signed date against the gateway's acceptance, by the gateway's default
-  // window, and never ahead of this agent's own clock. A peer partnership's
-  // forwarding may follow an outage: only the clock-skew bound applies to it.
+  // window: a verdict. A peer partnership's forwarding may follow an outage:
+  // only the clock-skew bound applies to it.
   envelope::CreatedTimeWindow window;
   if (peer_agency_ids_.count(opened->header.sender_agency_id()) > 0) {
     window.max_age = absl::InfiniteDuration();
   }
-  absl::Status dated = envelope::CheckCreatedTime(opened->header, absl::Now(),
+  if (message.has_accepted_time()) {
+    absl::Status dated =
+        envelope::CheckCreatedTime(opened->header, FromTimestamp(message.accepted_time()), window,
+                                   "the time the gateway accepted it");
+    if (!dated.ok()) {
+      *reason = safeshare::v1::CONTENT_REFUSAL_REASON_CREATED_TIME_OUTSIDE_WINDOW;
+      return absl::InvalidArgumentError(dated.message());
+    }
+  }
+  // Ahead of this agency's own clock: the two clocks may disagree by more
+  // than the skew allowed, so it is no verdict. The message waits in the
+  // mailbox and is opened once this clock has caught up with its date.
+  absl::Status early = envelope::CheckCreatedTime(opened->header, absl::Now(),
                                                   {window.max_ahead, absl::InfiniteDuration()},
                                                   "this agency's clock");
-  if (dated.ok() && message.has_accepted_time()) {
-    dated = envelope::CheckCreatedTime(opened->header, FromTimestamp(message.accepted_time()),
-                                       window, "the time the gateway accepted it");
-  }
-  if (!dated.ok()) {
-    *reason = safeshare::v1::CONTENT_REFUSAL_REASON_CREATED_TIME_OUTSIDE_WINDOW;
-    return absl::InvalidArgumentError(dated.message());
-  }
+  if (!early.ok()) return absl::UnavailableError(early.message());
   return opened;
 }
 

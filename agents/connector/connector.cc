@@ -105,8 +105,14 @@ bool SealedTooLongAgo(const absl::Status& st) {
 }
 
 // Failures that say nothing about the message: the gateway (or the
-// directory behind sealing) could not be reached or was busy.
+// directory behind sealing) could not be reached or was busy. A message too
+// large, or a full thread, is refused the same way each time.
 bool Retryable(const absl::Status& st) {
+  if (auto info = ReasonOf(st);
+      info.has_value() && info->domain() == kReasonDomain &&
+      (info->reason() == reason::kMessageTooLarge || info->reason() == reason::kThreadFull)) {
+    return false;
+  }
   switch (st.code()) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:

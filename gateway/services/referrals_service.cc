@@ -93,7 +93,7 @@ grpc::Status ReferralsService::ToSubmitStatus(const absl::Status& status,
 }
 
 absl::Status ReferralsService::Validate(const Principal& caller, const SubmitRequest& request,
-                                        const FederationDirectory& directory,
+                                        const FederationDirectory& directory, absl::Time now,
                                         safeshare::v1::Envelope* envelope, RefusedAt* at,
                                         safeshare::v1::SharingDeclaration* answered,
                                         const DirectoryKey* forwarded_sender_key,
@@ -159,7 +159,8 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
           reason::kNotTeamMember);
     }
   }
-  if (absl::Status st = VerifySealing(signed_envelope, *envelope, forwarded_sender_key, *to_peer);
+  if (absl::Status st =
+          VerifySealing(signed_envelope, *envelope, forwarded_sender_key, *to_peer, now);
       !st.ok()) {
     return st;
   }
@@ -169,7 +170,7 @@ absl::Status ReferralsService::Validate(const Principal& caller, const SubmitReq
   // between the two: only the clock-skew bound applies to it.
   envelope::CreatedTimeWindow window = created_window_;
   if (caller.is_gateway()) window.max_age = absl::InfiniteDuration();
-  if (absl::Status st = envelope::CheckCreatedTime(*envelope, absl::Now(), window); !st.ok()) {
+  if (absl::Status st = envelope::CheckCreatedTime(*envelope, now, window); !st.ok()) {
     return st;
   }
   return envelope->in_reply_to().empty() ? absl::OkStatus() : CheckReply(*envelope, answered);
@@ -226,7 +227,10 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
   // accepts it, and that gateway keeps the acknowledgement deadline and
   // escalates on its side.
   bool to_peer = false;
-  if (absl::Status invalid = Validate(caller, request, *directory, &envelope, &at, &answered,
+  // One clock reading: the created-time window is judged at the time the
+  // receipt states as accepted_time, which the recipient checks again (R18).
+  const absl::Time now = absl::Now();
+  if (absl::Status invalid = Validate(caller, request, *directory, now, &envelope, &at, &answered,
                                       forwarded_sender_key.get(), &to_peer);
       !invalid.ok()) {
     // Refused before policy: still audited, since the sender is known.
@@ -246,7 +250,6 @@ void ReferralsService::SubmitAsync(const Principal& caller, const SubmitRequest&
     done(absl::UnavailableError("no sharing policy is loaded"));  // only while starting
     return;
   }
-  const absl::Time now = absl::Now();
   safeshare::v1::PolicyDecision decision =
       engine->Decide(envelope, now, pack_, envelope.in_reply_to().empty() ? nullptr : &answered);
 
@@ -596,7 +599,7 @@ grpc::ServerUnaryReactor* ReferralsService::RecordDecisionNotToShare(
 absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
                                              const safeshare::v1::Envelope& envelope,
                                              const DirectoryKey* forwarded_sender_key,
-                                             bool peer_recipient) const {
+                                             bool peer_recipient, absl::Time now) const {
   const std::string& sender = envelope.sender_agency_id();
   // A forwarded envelope's key is the one its sender's log proved for this
   // key id (PeerSenderKey); otherwise our directory's.
@@ -636,7 +639,6 @@ absl::Status ReferralsService::VerifySealing(const safeshare::v1::SignedEnvelope
                                             signed_envelope.signing_key_id(),
                                             " does not decode as an Ed25519 public key"));
   }
-  const absl::Time now = absl::Now();
   if (absl::Status st = envelope::CheckKeyValidAt(signing->key, now); !st.ok()) {
     return WithReason(absl::PermissionDeniedError(absl::StrCat("signing ", st.message())),
                       reason::kSigningKeyNotValid);

@@ -75,10 +75,12 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   // Everything checked before policy; `at` says how far it got (what a
   // refusal's audit record may take from `envelope`). For a reply, `answered`
   // receives the declaration of the message it answers; `to_peer` says
-  // whether a peer federation's gateway serves the recipient.
+  // whether a peer federation's gateway serves the recipient. `now` is the
+  // time the message is accepted at: keys and created_time are judged at it.
   absl::Status Validate(const Principal& caller, const safeshare::v1::SubmitRequest& request,
-                        const FederationDirectory& directory, safeshare::v1::Envelope* envelope,
-                        RefusedAt* at, safeshare::v1::SharingDeclaration* answered,
+                        const FederationDirectory& directory, absl::Time now,
+                        safeshare::v1::Envelope* envelope, RefusedAt* at,
+                        safeshare::v1::SharingDeclaration* answered,
                         const DirectoryKey* forwarded_sender_key, bool* to_peer) const;
   // A message `caller` sent, with its stored receipt. NOT_FOUND when it sent
   // no message with that id (absent and another's look the same).
@@ -95,7 +97,8 @@ class ReferralsService final : public safeshare::v1::Referrals::CallbackService 
   // A peer federation's recipient's key is that gateway's to check.
   absl::Status VerifySealing(const safeshare::v1::SignedEnvelope& signed_envelope,
                              const safeshare::v1::Envelope& envelope,
-                             const DirectoryKey* forwarded_sender_key, bool peer_recipient) const;
+                             const DirectoryKey* forwarded_sender_key, bool peer_recipient,
+                             absl::Time now) const;
 
   const FederationHolder* directory_;
   MailboxNotifier* notifier_;

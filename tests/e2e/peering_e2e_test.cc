@@ -10,6 +10,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/time.h"
 #include "google/protobuf/text_format.h"
 #include "safeshare/v1/directory.grpc.pb.h"
 #include "safeshare/v1/peering.grpc.pb.h"
@@ -442,6 +443,29 @@ TEST_F(PeeringE2eTest, AForwardOutlastingTheAgeBoundIsStillDelivered) {
     return r.state() == v1::MESSAGE_STATE_ACKNOWLEDGED;
   });
   EXPECT_EQ(r.state(), v1::MESSAGE_STATE_ACKNOWLEDGED);
+
+  // The recipient's agent does the same (R18): accepted here 25 hours after it
+  // was dated, a peer partnership's envelope still opens; a local agency's
+  // does not.
+  auto accepted_a_day_later = [&](const v1::SignedEnvelope& s) {
+    v1::Envelope e;
+    EXPECT_TRUE(e.ParseFromString(s.envelope_bytes()));
+    v1::MailboxMessage m;
+    m.set_message_id(e.message_id());
+    *m.mutable_signed_envelope() = s;
+    *m.mutable_accepted_time() = ToTimestamp(FromTimestamp(e.created_time()) + absl::Hours(25));
+    v1::ContentRefusalReason reason = v1::CONTENT_REFUSAL_REASON_UNSPECIFIED;
+    return front_door->OpenDelivered(m, &reason).status();
+  };
+  EXPECT_TRUE(accepted_a_day_later(*sealed).ok()) << accepted_a_day_later(*sealed);
+  auto police =
+      agents::AgencyAgent::Open(dorset_.dir + "/agencies/dorset-police", dorset_.gateway->target());
+  ASSERT_TRUE(police.ok()) << police.status();
+  auto local = (*police)->Seal(ExampleMessage(
+      v1::MESSAGE_KIND_REFERRAL, "dorset-police", "dorset-front-door",
+      "police-to-portsmouth-referral", "local-a-day-late", v1::PRACTITIONER_ROLE_POLICE_OFFICER));
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_EQ(accepted_a_day_later(*local).code(), absl::StatusCode::kInvalidArgument);
 }
 
 // F2-F4 (docs/envelope-format.md, 6.3): what a peer gateway forwards is

@@ -858,6 +858,18 @@ TEST(TestVectors, EverySealingRecomputesOpensAndPassesEveryCheck) {
     EXPECT_EQ(Hex(k), Text(x, "payload_key"));
     EXPECT_EQ(e.payload().nonce(), Bytes(x, "nonce"));
     EXPECT_EQ(Hex(HeaderAssociatedData(e)), Text(x, "associated_data"));
+    // A, recomputed here rather than by the sealing code: the envelope with
+    // payload.ciphertext cleared, in the canonical encoding (3.4).
+    v1::Envelope without_ciphertext = e;
+    without_ciphertext.mutable_payload()->clear_ciphertext();
+    std::string a;
+    {
+      google::protobuf::io::StringOutputStream stream(&a);
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      ASSERT_TRUE(without_ciphertext.SerializeToCodedStream(&coded));
+    }
+    EXPECT_EQ(Hex(a), Text(x, "associated_data"));
     EXPECT_EQ(e.payload().ciphertext(), Bytes(x, "ciphertext"));
     const auto opened =
         AesGcmOpen(k, Bytes(x, "nonce"), Bytes(x, "associated_data"), Bytes(x, "ciphertext"));

@@ -87,7 +87,8 @@ def test_only_names():
     problems = []
     for dirpath, _, files in os.walk(ROOT):
         rel_dir = os.path.relpath(dirpath, ROOT)
-        if rel_dir.split(os.sep)[0] not in PROJECT:
+        # Programs are built from the project folders and bench/.
+        if rel_dir.split(os.sep)[0] not in PROJECT + ("bench",):
             continue
         for name in files:
             if not name.endswith((".h", ".cc")):
