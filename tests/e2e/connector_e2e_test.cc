@@ -444,6 +444,27 @@ TEST_F(ConnectorE2eTest, ASendWhileTheGatewayIsDownIsQueuedAndGoesOnceItIsBack) 
 // Bytes sealed and then kept in the queue past the gateway's created-time
 // window are sealed again under the same id, once GetReceipt says the first
 // attempt was not accepted; a practitioner's referral is not lost to an outage.
+// A refusal that would come back the same at every retry fails at once, with
+// the reason a case-management system branches on, instead of waiting forever.
+TEST_F(ConnectorE2eTest, AMessageTooLargeFailsAtOnceWithItsReason) {
+  gateway_->Stop();
+  StartGateway({"--max_message_bytes=16384"});
+  auto school = School();
+  ASSERT_TRUE(school->started());
+  v1::Draft big = SchoolReferral("too-large-1");
+  big.mutable_content()->mutable_referral()->mutable_record()->set_concern_details(
+      std::string(20000, 'c'));
+  auto r = school->http().Post("/api/v1/messages", {{"X-CSRF-Token", Csrf(*school)}}, ToJson(big),
+                               "application/json");
+  std::string body = Checked(r, "post", "/api/v1/messages");
+  EXPECT_GE(r->status, 400) << body;
+  v1::SentMessage sent =
+      Get<v1::SentMessage>(*school, "/api/v1/sent/{message_id}", "/api/v1/sent/too-large-1");
+  EXPECT_EQ(sent.send_state(), v1::SEND_STATE_FAILED) << sent.error();
+  EXPECT_EQ(sent.error_reason(), "MESSAGE_TOO_LARGE");
+  EXPECT_EQ(sent.attempts(), 1u) << "not retried";
+}
+
 TEST_F(ConnectorE2eTest, BytesThatAgeInTheQueueAreSealedAgainUnderTheSameId) {
   const std::string config = data_.path() + "/gateway-limits.textproto";
   auto limits = [&](const std::string& text) {
